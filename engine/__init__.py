@@ -1,0 +1,1 @@
+"""The engine: decoding, import, develop pipeline, masks, sync and export."""

@@ -1,0 +1,1 @@
+"""Mask engine: component kinds (geometric, range, AI), their composition and caching."""

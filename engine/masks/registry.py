@@ -1,0 +1,107 @@
+"""The registry of mask component kinds.
+
+Each kind is one function ``(MaskInput, MaskComponent) -> MaskResult`` registered
+under its name.  Geometric and range kinds live in ``engine/masks/geometric.py`` and
+``engine/masks/ranges.py``; AI kinds in their own modules.  ``load_kinds`` imports
+every module that registers kinds so callers never depend on import order.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from maskroom.engine.recipe import MaskComponent
+
+
+@dataclass
+class MaskInput:
+    """What a component is derived from.
+
+    ``image`` is display-referred sRGB float32 in 0..1, HxWx3, at the working scale
+    (the cached preview for interactive work, full size for export).  ``linear`` is
+    the same pixels in the linear working space when the pipeline has them (range
+    kinds sample luminance there).  ``digest`` identifies the pixels (image content +
+    upstream edit): it keys the mask raster cache.
+    """
+
+    image: np.ndarray
+    digest: str = ""
+    linear: np.ndarray | None = None
+    image_id: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.image.shape[:2]
+
+
+@dataclass
+class MaskResult:
+    alpha: np.ndarray  # float32 HxW in 0..1, at MaskInput's resolution
+    found: bool = True  # "nothing found" (no sky, no face) is a result, not an error
+    score: float | None = None  # model confidence, when the kind has one
+    model: str | None = None
+    model_version: str | None = None
+    info: dict | None = None  # kind-specific details (person boxes, landmarks...)
+
+
+MaskFn = Callable[[MaskInput, MaskComponent], MaskResult]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    name: str
+    fn: MaskFn
+    model: str | None = None  # manifest name of the model it needs, if any
+    model_version: str | None = None
+
+
+_KINDS: dict[str, KindSpec] = {}
+
+# Modules that register kinds.  Missing optional ones are skipped so a partial
+# install still serves the kinds it has.
+KIND_MODULES = (
+    "maskroom.engine.masks.geometric",
+    "maskroom.engine.masks.ranges",
+    "maskroom.engine.masks.sky",
+    "maskroom.engine.masks.subject",
+    "maskroom.engine.masks.people",
+    "maskroom.engine.masks.objects",
+)
+_loaded = False
+
+
+def register(name: str, *, model: str | None = None, model_version: str | None = None):
+    def deco(fn: MaskFn) -> MaskFn:
+        _KINDS[name] = KindSpec(name, fn, model, model_version)
+        return fn
+
+    return deco
+
+
+def load_kinds() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for mod in KIND_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+    _loaded = True
+
+
+def get_kind(name: str) -> KindSpec:
+    load_kinds()
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise KeyError(f"mask kind {name!r} is not available in this install") from None
+
+
+def available_kinds() -> list[str]:
+    load_kinds()
+    return sorted(_KINDS)

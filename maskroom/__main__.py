@@ -1,0 +1,3 @@
+from maskroom.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""The root command group and what every command shares: the catalog, errors, output."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from maskroom import __version__
+from maskroom.catalog import Catalog, CatalogError
+
+
+class Context:
+    def __init__(self, catalog_value: str | None):
+        self.catalog_value = catalog_value
+        self._catalog: Catalog | None = None
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            try:
+                self._catalog = Catalog.open(self.catalog_value)
+            except CatalogError as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._catalog
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--catalog",
+    envvar="MASKROOM_CATALOG",
+    metavar="PATH|URL",
+    help="Catalog file or SQLAlchemy URL (default: catalog.maskroom.sqlite in the user data folder).",
+)
+@click.version_option(__version__, prog_name="maskroom")
+@click.pass_context
+def main(ctx: click.Context, catalog: str | None) -> None:
+    """maskroom: a photo catalog whose AI masks follow a series."""
+    obj = Context(catalog)
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)
+    if ctx.invoked_subcommand is None:
+        # No command: open the desktop app, as a photographer expects.
+        ui = main.get_command(ctx, "ui")
+        if ui is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(ui)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def fail(message: str) -> None:
+    """Stop with one clear line on stderr and exit status 1."""
+    raise click.ClickException(message)
+
+
+def warn(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the catalog (run automatically when a catalog is opened)."""

@@ -1,0 +1,67 @@
+"""Shared fixtures.
+
+``catalog`` opens a fresh catalog: an SQLite file in a temp folder, or, when
+``MASKROOM_TEST_DB`` names a PostgreSQL URL (scripts/test.sh sets it for the second
+run), a freshly emptied PostgreSQL database.  Tests that use it and are marked
+``catalog`` run on both.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from maskroom.catalog import Catalog
+from maskroom.config import CatalogLocation, resolve_catalog
+
+SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+TEST_DB = os.environ.get("MASKROOM_TEST_DB")
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def catalog_location(tmp_path) -> CatalogLocation:
+    if TEST_DB:
+        _empty_postgres(TEST_DB)
+        return CatalogLocation(url=TEST_DB, cache_dir=tmp_path / "cache", sqlite_path=None)
+    return resolve_catalog(tmp_path / "catalog.sqlite")
+
+
+@pytest.fixture
+def catalog(catalog_location):
+    cat = Catalog.open(catalog_location)
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def samples_dir() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture
+def sample_copy(tmp_path) -> Path:
+    """A writable copy of the shipped sample photos (tests must not touch the package)."""
+    dest = tmp_path / "shoot"
+    shutil.copytree(SAMPLES, dest, ignore=shutil.ignore_patterns("*.md"))
+    return dest
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a folder: compare before/after to prove originals untouched."""
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
