@@ -30,7 +30,7 @@ setup(
     package_dir=package_dir,
     package_data={
         "maskroom": ["data/samples/*"],
-        "maskroom.migrations": ["script.py.mako", "alembic.ini"],
+        "maskroom.migrations": ["script.py.mako", "alembic.ini", "versions/*.py"],
         "maskroom.models": ["*.onnx", "manifest.json", "LICENSES/*", "*.md"],
     },
     include_package_data=True,
