@@ -12,6 +12,7 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +38,19 @@ def check_format(fmt: str, bits: int, quality: int = 90) -> None:
 
 
 def write_image(
-    path: Path, pixels: np.ndarray, fmt: str, *, bits: int, icc: bytes | None, quality: int = 90
+    path: Path,
+    pixels: np.ndarray,
+    fmt: str,
+    *,
+    bits: int,
+    icc: bytes | None,
+    quality: int = 90,
+    before_rename: Callable[[Path], None] | None = None,
 ) -> None:
-    """Write RGB ``pixels`` (uint8 for 8 bits, uint16 for 16) to ``path`` atomically."""
+    """Write RGB ``pixels`` (uint8 for 8 bits, uint16 for 16) to ``path`` atomically.
+
+    ``before_rename(tmp_path)`` may add to the file (metadata) before it gets its name.
+    """
     check_format(fmt, bits, quality)
     want = np.uint8 if bits == 8 else np.uint16
     if pixels.dtype != want:
@@ -53,10 +64,23 @@ def write_image(
     tmp = Path(tmp_name)
     try:
         _WRITERS[fmt](tmp, np.ascontiguousarray(pixels), bits=bits, icc=icc, quality=int(quality))
+        if before_rename is not None:
+            before_rename(tmp)
+        # mkstemp made it 0600; an export is an ordinary file.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once: os.umask is process-wide and not thread-safe
 
 
 def _write_jpeg(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:

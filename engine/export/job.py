@@ -1,0 +1,404 @@
+"""The batch export: settings and presets, planning names and conflicts, the workers.
+
+Planning happens in the calling process, before any pixel is rendered: every output
+name is decided there (template, uniqueness inside the batch, --on-conflict against
+files already on disk), so parallel workers never race for a name.  Workers render
+one version each (``render_version`` of the develop engine), convert to the output
+colour space, sharpen, write the file with its ICC profile and metadata.  With
+``jobs > 1`` they are separate processes that each open the catalog themselves.
+
+An image that fails is reported as ``PATH: reason`` and the batch goes on.  Originals
+are only read; a target that is any catalogued original is never overwritten.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from sqlalchemy import select
+
+from maskroom.catalog.schema import EditVersion, Image, Preset
+from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
+from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
+from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
+from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
+from maskroom.progress import Progress
+
+COLORSPACES = ("srgb", "display-p3", "adobe-rgb")
+CONFLICT_MODES = ("unique", "overwrite", "skip")
+PRESET_KIND = "export"
+
+
+class ExportError(ValueError):
+    """Settings or a selection that cannot be exported; the message says why."""
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    format: str = "jpeg"
+    bits: int = 8
+    quality: int = 90
+    long_edge: int | None = None  # None: full size
+    colorspace: str = "srgb"
+    sharpen: str = "none"
+    template: str = "{name}"
+    on_conflict: str = "unique"
+    metadata: str = "all"
+    copyright: str | None = None  # wins over the image's own, when set
+    creator: str | None = None
+
+    def validate(self) -> ExportSettings:
+        try:
+            check_format(self.format, int(self.bits), int(self.quality))
+            check_template(self.template)
+        except (ExportFormatError, TemplateError) as exc:
+            raise ExportError(str(exc)) from None
+        for name, value, allowed in (
+            ("colorspace", self.colorspace, COLORSPACES),
+            ("sharpen", self.sharpen, tuple(SHARPEN_MODES)),
+            ("on-conflict", self.on_conflict, CONFLICT_MODES),
+            ("metadata", self.metadata, METADATA_MODES),
+        ):
+            if value not in allowed:
+                raise ExportError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        if self.long_edge is not None and not 16 <= int(self.long_edge) <= 65500:
+            raise ExportError(f"long edge must be 16..65500 pixels, not {self.long_edge}")
+        return self
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.format]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExportSettings:
+        return cls().merged(data)
+
+    def merged(self, overrides: dict) -> ExportSettings:
+        """These settings with the non-None values of ``overrides`` on top."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ExportError(f"unknown export setting(s): {', '.join(unknown)}")
+        values = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("bits", "quality", "long_edge"):
+            if key in values:
+                try:
+                    values[key] = int(values[key])
+                except (TypeError, ValueError):
+                    raise ExportError(f"{key} must be a whole number, not {values[key]!r}") from None
+        if "format" in values:
+            values["format"] = {"jpg": "jpeg", "tif": "tiff"}.get(str(values["format"]).lower(), values["format"])
+        return replace(self, **values)
+
+
+# -- presets ------------------------------------------------------------------
+def save_preset(session, name: str, values: dict) -> Preset:
+    """Store the given settings under ``name`` (replacing one of that name)."""
+    name = name.strip()
+    if not name:
+        raise ExportError("preset name is empty")
+    ExportSettings().merged(values).validate()
+    body = {k: v for k, v in values.items() if v is not None}
+    preset = session.scalar(select(Preset).where(Preset.kind == PRESET_KIND, Preset.name == name))
+    if preset is None:
+        preset = Preset(kind=PRESET_KIND, name=name, body=body)
+        session.add(preset)
+    else:
+        preset.body = body
+    session.flush()
+    return preset
+
+
+def load_preset(session, name: str) -> dict:
+    preset = session.scalar(select(Preset).where(Preset.kind == PRESET_KIND, Preset.name == name))
+    if preset is None:
+        raise ExportError(f"no export preset named {name!r} (see `maskroom export-preset list`)")
+    return dict(preset.body or {})
+
+
+def list_presets(session) -> list[Preset]:
+    return list(session.scalars(select(Preset).where(Preset.kind == PRESET_KIND).order_by(Preset.name)))
+
+
+def delete_preset(session, name: str) -> None:
+    preset = session.scalar(select(Preset).where(Preset.kind == PRESET_KIND, Preset.name == name))
+    if preset is None:
+        raise ExportError(f"no export preset named {name!r}")
+    session.delete(preset)
+
+
+def resolve_settings(session, preset: str | None, overrides: dict) -> ExportSettings:
+    """Defaults, then the preset's values, then the flags given on the command line."""
+    base = ExportSettings()
+    if preset:
+        base = base.merged(load_preset(session, preset))
+    return base.merged(overrides).validate()
+
+
+# -- planning -------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExportTask:
+    seq: int
+    version_id: int
+    image_id: int
+    source: str  # the original's path, for messages
+    target: str  # absolute output path
+    action: str = "write"  # write | skip
+
+
+@dataclass
+class ExportReport:
+    exported: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source path, reason)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        rate = len(self.exported) / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"exported {len(self.exported)}, skipped {len(self.skipped)}, failed {len(self.failed)} "
+            f"in {self.seconds:.1f} s ({rate:.1f} images/s)"
+        )
+
+
+def master_version_ids(session, image_ids: list[int], report: ExportReport | None = None) -> list[int]:
+    """Each image's master version (created if the image was never developed)."""
+    from maskroom.catalog.edits import get_version
+
+    out = []
+    for image_id in image_ids:
+        if session.get(Image, image_id) is None:
+            if report is None:
+                raise ExportError(f"id {image_id}: no such image")
+            report.failed.append((f"id {image_id}", "no such image"))
+            continue
+        out.append(get_version(session, image_id).id)
+    return out
+
+
+def _name_fields(version: EditVersion, seq: int, ext: str) -> NameFields:
+    image = version.image
+    camera = " ".join(x for x in (image.camera_make, image.camera_model) if x)
+    # "Canon Canon EOS R5" -> "Canon EOS R5": many makers repeat the make in the model.
+    if image.camera_make and image.camera_model and image.camera_model.lower().startswith(image.camera_make.lower()):
+        camera = image.camera_model
+    return NameFields(
+        name=Path(image.filename).stem,
+        id=image.id,
+        seq=seq,
+        date=image.capture_time,
+        rating=image.rating or 0,
+        camera=camera,
+        version=version.name or "",
+        ext=ext,
+    )
+
+
+def plan_export(session, version_ids: list[int], out_dir: Path, settings: ExportSettings) -> list[ExportTask]:
+    """Decide every output path now: template, in-batch uniqueness, conflicts on disk."""
+    out_dir = Path(out_dir)
+    taken: set[str] = set()  # lower-cased: case-insensitive file systems
+    tasks = []
+    for seq, version_id in enumerate(version_ids, start=1):
+        version = session.get(EditVersion, version_id)
+        if version is None:
+            raise ExportError(f"version {version_id}: no such version")
+        image = version.image
+        rel = relative_name(settings.template, _name_fields(version, seq, settings.extension), settings.extension)
+        target = ensure_inside(out_dir, rel)
+
+        def clashes(p: Path, existing_ok: bool) -> bool:
+            if str(p).lower() in taken:
+                return True
+            if p.is_dir() or _is_original(session, p):
+                return True
+            return p.exists() and not existing_ok
+
+        action = "write"
+        if settings.on_conflict == "skip" and target.is_file() and str(target).lower() not in taken:
+            action = "skip"
+        elif clashes(target, existing_ok=settings.on_conflict == "overwrite"):
+            n = 1
+            while clashes(with_counter(target, n), existing_ok=False):
+                n += 1
+            target = with_counter(target, n)
+        taken.add(str(target).lower())
+        tasks.append(ExportTask(seq, version_id, image.id, image.path, str(target), action))
+    return tasks
+
+
+def _is_original(session, path: Path) -> bool:
+    """An export must never replace a catalogued original, whatever --on-conflict says."""
+    return session.scalar(select(Image.id).where(Image.path == str(path))) is not None
+
+
+# -- running -------------------------------------------------------------------
+def run_export(
+    catalog,
+    version_ids: list[int],
+    out_dir: Path,
+    settings: ExportSettings,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    report: ExportReport | None = None,
+) -> ExportReport:
+    """Export the versions; failures are collected in the report, never raised."""
+    progress = progress or Progress()
+    report = report or ExportReport()
+    settings.validate()
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with catalog.session() as s:
+        tasks = plan_export(s, version_ids, out_dir, settings)
+    progress.start(len(tasks), "Exporting")
+
+    def record(task: ExportTask, error: str | None) -> None:
+        if error is None:
+            (report.skipped if task.action == "skip" else report.exported).append(task.target)
+        else:
+            report.failed.append((task.source, error))
+            progress.message(f"{task.source}: {error}")
+        progress.advance(1, Path(task.target).name)
+
+    todo = []
+    for task in tasks:
+        if task.action == "skip":
+            record(task, None)
+        else:
+            todo.append(task)
+
+    if jobs <= 1 or len(todo) <= 1:
+        for task in todo:
+            if progress.cancelled():
+                break
+            record(task, export_one(catalog, task, settings))
+    else:
+        _run_pool(catalog, todo, settings, jobs, progress, record)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _run_pool(catalog, todo, settings, jobs, progress, record) -> None:
+    # spawn, not fork: the parent may hold threads (the progress bar) and open
+    # database connections that a forked child must not inherit.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(catalog.location,)
+    ) as pool:
+        pending = {pool.submit(_worker_export, task, settings): task for task in todo}
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            if progress.cancelled():
+                for fut in pending:
+                    fut.cancel()
+            for fut in done:
+                task = pending.pop(fut)
+                if fut.cancelled():
+                    continue
+                try:
+                    error = fut.result()
+                except BrokenProcessPool:
+                    error = "export worker crashed (the decoder may have died on this file)"
+                except Exception as exc:  # pickling problems and the like
+                    error = _reason(exc)
+                record(task, error)
+            if progress.cancelled():
+                pending = {f: t for f, t in pending.items() if not f.cancelled()}
+
+
+_worker_catalog = None
+
+
+def _init_worker(location) -> None:
+    global _worker_catalog
+    # One thread per worker: the workers are the parallelism.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    from maskroom.catalog import Catalog
+
+    _worker_catalog = Catalog.open(location, upgrade=False)
+
+
+def _worker_export(task: ExportTask, settings: ExportSettings) -> str | None:
+    return export_one(_worker_catalog, task, settings)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or type(exc).__name__
+
+
+def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | None:
+    """Render and write one version; returns None on success or the reason it failed."""
+    try:
+        with catalog.session() as s:
+            version = s.get(EditVersion, task.version_id)
+            if version is None:
+                return "version no longer in the catalog"
+            meta = metadata_from_image(version.image, copyright=settings.copyright, creator=settings.creator)
+        pixels, icc = render_for_export(catalog, task.version_id, settings)
+        write_image(
+            Path(task.target),
+            pixels,
+            settings.format,
+            bits=settings.bits,
+            icc=icc,
+            quality=settings.quality,
+            before_rename=lambda tmp: write_metadata(tmp, meta, settings.metadata, settings.colorspace),
+        )
+        return None
+    except Exception as exc:
+        reason = _reason(exc)
+        # Decoders often start their message with the path; the line already has it.
+        for prefix in (task.source + ": ", task.source + " "):
+            if reason.startswith(prefix):
+                reason = reason[len(prefix):]
+        return reason
+
+
+def render_for_export(catalog, version_id: int, settings: ExportSettings):
+    """The version's pixels, output-encoded and sharpened, plus the profile to embed."""
+    from maskroom.engine.develop.render import render_version, to_output
+
+    result = render_version(catalog, version_id, scale="full", long_edge=settings.long_edge)
+    pixels, icc = to_output(result.linear, colorspace=settings.colorspace, bits=settings.bits)
+    return sharpen(pixels, settings.sharpen), icc
+
+
+__all__ = [
+    "COLORSPACES",
+    "CONFLICT_MODES",
+    "ExportError",
+    "ExportReport",
+    "ExportSettings",
+    "ExportTask",
+    "ImageMetadata",
+    "delete_preset",
+    "export_one",
+    "list_presets",
+    "load_preset",
+    "master_version_ids",
+    "plan_export",
+    "resolve_settings",
+    "run_export",
+    "save_preset",
+]
