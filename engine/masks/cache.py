@@ -1,0 +1,290 @@
+"""Caching derived AI mask rasters in the catalog (like Lightroom's mask digests).
+
+``CachedResolver(catalog, version_id)`` is a compose resolver: for an AI component it
+looks up a ``MaskRaster`` row keyed by (version, component uid, input digest, model
+version).  The input digest hashes the pixels' digest (``MaskInput.digest``: image
+content + upstream edit), the working size and the component's intent (kind,
+params; not feather/invert/mode, which compose applies after the cache), so moving a
+box or changing the photo misses the cache.  "Nothing found" is stored as a row with
+status ``empty`` and no file: asking again does not re-run the model.  Geometric and
+range kinds are cheap and always derived.
+
+Rasters are 16-bit greyscale PNGs under ``<cache_dir>/masks/<version_id>/``.  When a
+component is re-derived, its older rows and files are deleted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from maskroom.catalog.schema import MaskRaster
+from maskroom.engine.masks.compose import derive
+from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
+from maskroom.engine.recipe import MaskComponent
+
+# Parts of a component's intent that compose applies after derivation: changing them
+# must not invalidate the raster.
+_POST_FIELDS = ("mode", "inverted", "feather", "density", "grow")
+
+
+def kind_version(kind: str) -> str:
+    """The version string a kind's rasters are keyed by (code + model file versions)."""
+    spec = get_kind(kind)
+    parts = [spec.model_version or "1"]
+    if spec.model:
+        try:
+            from maskroom.engine.masks.model_store import model_info
+
+            info = model_info(spec.model)
+            version = info.get("version") if isinstance(info, dict) else getattr(info, "version", None)
+            sha = info.get("sha256") if isinstance(info, dict) else getattr(info, "sha256", None)
+            parts.append(str(version or (sha or "")[:12] or "?"))
+        except Exception:  # model store missing: the kind will say so when derived
+            parts.append("?")
+    return "+".join(parts)[:64]
+
+
+def input_digest(inp: MaskInput, comp: MaskComponent) -> str:
+    intent = {k: v for k, v in comp.intent().items() if k not in _POST_FIELDS}
+    h = hashlib.sha256()
+    h.update((inp.digest or "").encode())
+    h.update(f"{inp.shape[0]}x{inp.shape[1]}".encode())
+    h.update(json.dumps(intent, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _raster_dir(catalog, version_id: int) -> Path:
+    return Path(catalog.cache_dir) / "masks" / str(version_id)
+
+
+def write_alpha(path: Path, alpha: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (np.clip(alpha, 0, 1) * 65535.0 + 0.5).astype(np.uint16)
+    tmp = path.with_suffix(".tmp.png")
+    if not cv2.imwrite(str(tmp), data):
+        raise OSError(f"{path}: cannot write mask raster")
+    tmp.replace(path)
+
+
+def read_alpha(path: Path) -> np.ndarray | None:
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None:
+        return None
+    scale = 65535.0 if data.dtype == np.uint16 else 255.0
+    return data.astype(np.float32) / scale
+
+
+class CachedResolver:
+    """Compose resolver that stores and reuses AI rasters for one edit version."""
+
+    def __init__(self, catalog, version_id: int):
+        self.catalog = catalog
+        self.version_id = int(version_id)
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, inp: MaskInput, comp: MaskComponent) -> tuple[str, str]:
+        return input_digest(inp, comp), kind_version(comp.kind)
+
+    def _lookup(self, session, comp: MaskComponent, digest: str, version: str) -> MaskRaster | None:
+        return session.scalars(
+            select(MaskRaster).where(
+                MaskRaster.version_id == self.version_id,
+                MaskRaster.component_uid == comp.uid,
+                MaskRaster.input_digest == digest,
+                MaskRaster.model_version == version,
+            )
+        ).first()
+
+    def cached(self, inp: MaskInput, comp: MaskComponent) -> MaskResult | None:
+        """The stored result, or None when missing or stale."""
+        digest, version = self.key(inp, comp)
+        with self.catalog.session() as s:
+            row = self._lookup(s, comp, digest, version)
+            if row is None:
+                return None
+            h, w = inp.shape
+            if row.status == "empty":
+                return MaskResult(np.zeros((h, w), np.float32), found=False, score=row.score,
+                                  model=row.model_name, model_version=row.model_version)
+            alpha = read_alpha(Path(self.catalog.cache_dir) / row.path) if row.path else None
+            if alpha is None or alpha.shape != (h, w):
+                return None  # file lost or resized: derive again
+            return MaskResult(alpha, found=True, score=row.score, model=row.model_name,
+                              model_version=row.model_version)
+
+    def is_stale(self, inp: MaskInput, comp: MaskComponent) -> bool:
+        if not comp.is_ai:
+            return False
+        return self.cached(inp, comp) is None
+
+    def __call__(self, inp: MaskInput, comp: MaskComponent) -> MaskResult:
+        if not comp.is_ai:
+            return derive(inp, comp)
+        hit = self.cached(inp, comp)
+        if hit is not None:
+            self.hits += 1
+            self._note(comp, hit, inp)
+            return hit
+        self.misses += 1
+        result = derive(inp, comp)
+        self.store(inp, comp, result)
+        return result
+
+    def store(self, inp: MaskInput, comp: MaskComponent, result: MaskResult) -> None:
+        digest, version = self.key(inp, comp)
+        h, w = result.alpha.shape
+        empty = (not result.found) or float(result.alpha.max(initial=0.0)) <= 0.0
+        rel = None
+        if not empty:
+            rel_path = Path("masks") / str(self.version_id) / f"{comp.uid}-{digest[:16]}.png"
+            write_alpha(Path(self.catalog.cache_dir) / rel_path, result.alpha)
+            rel = rel_path.as_posix()
+        mask_digest = None if empty else hashlib.sha256(result.alpha.tobytes()).hexdigest()
+        with self.catalog.session() as s:
+            old = s.scalars(
+                select(MaskRaster).where(
+                    MaskRaster.version_id == self.version_id, MaskRaster.component_uid == comp.uid
+                )
+            ).all()
+            for row in old:
+                if row.path and row.path != rel:
+                    (Path(self.catalog.cache_dir) / row.path).unlink(missing_ok=True)
+                s.delete(row)
+            s.flush()
+            s.add(MaskRaster(
+                version_id=self.version_id, component_uid=comp.uid, input_digest=digest,
+                model_name=result.model, model_version=version, mask_digest=mask_digest,
+                path=rel, width=w, height=h, status="empty" if empty else "ok",
+                score=None if result.score is None else float(result.score),
+            ))
+        self._note(comp, result, inp)
+
+    @staticmethod
+    def _note(comp: MaskComponent, result: MaskResult, inp: MaskInput) -> None:
+        """Informative derived state on the component (saved with the recipe by callers)."""
+        comp.derived = {
+            "input_digest": input_digest(inp, comp),
+            "model": result.model,
+            "model_version": result.model_version,
+            "status": "ok" if result.found else "empty",
+            "score": result.score,
+        }
+
+
+# -- batch re-derivation ------------------------------------------------------
+
+PREVIEW_LONG_EDGE = 2048
+
+
+def mask_input(catalog, image_id: int, long_edge: int = PREVIEW_LONG_EDGE) -> MaskInput:
+    """The pixels masks are derived from for an image, at the preview size.
+
+    Uses the develop pipeline's ``source_mask_input`` when installed (it applies the
+    upstream edit and knows RAW); otherwise decodes the file upright with Pillow.
+    """
+    from maskroom.catalog.schema import Image as ImageRow
+
+    with catalog.session() as s:
+        img = s.get(ImageRow, image_id)
+        if img is None:
+            raise LookupError(f"no image with id {image_id}")
+        s.expunge(img)
+    try:
+        from maskroom.engine.develop.render import source_mask_input
+    except ImportError:
+        source_mask_input = None
+    if source_mask_input is not None:
+        scale = min(1.0, long_edge / max(img.width or long_edge, img.height or long_edge, 1))
+        return source_mask_input(catalog, img, scale)
+    from maskroom.engine.masks.evaluate import load_rgb
+
+    rgb = load_rgb(Path(img.path))
+    h, w = rgb.shape[:2]
+    s_ = long_edge / max(h, w)
+    if s_ < 1:
+        rgb = cv2.resize(rgb, (round(w * s_), round(h * s_)), interpolation=cv2.INTER_AREA)
+    return MaskInput(image=rgb, digest=f"{img.content_hash}:{rgb.shape[1]}x{rgb.shape[0]}", image_id=image_id)
+
+
+def ai_components(recipe):
+    for layer in recipe.layers:
+        if layer.mask is None:
+            continue
+        for comp in layer.mask.components:
+            if comp.is_ai:
+                yield layer, comp
+
+
+def refresh_image(catalog, image_id: int, *, force: bool = False) -> dict:
+    """Re-derive the stale AI components of an image's master version."""
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        version_id = edits.get_version(s, image_id).id
+        recipe = edits.load_recipe(s, version_id)
+    comps = list(ai_components(recipe))
+    out = {"image_id": image_id, "version_id": version_id, "components": len(comps), "derived": 0, "empty": 0}
+    if not comps:
+        return out
+    inp = mask_input(catalog, image_id)
+    resolver = CachedResolver(catalog, version_id)
+    for _layer, comp in comps:
+        if force or resolver.is_stale(inp, comp):
+            result = derive(inp, comp)
+            resolver.store(inp, comp, result)
+            out["derived"] += 1
+            out["empty"] += int(not result.found)
+    return out
+
+
+def _refresh_worker(args) -> dict:
+    location, image_id, force = args
+    from maskroom.catalog import Catalog
+
+    cat = Catalog.open(location, upgrade=False)
+    try:
+        return refresh_image(cat, image_id, force=force)
+    except Exception as exc:  # one bad image must not stop the batch
+        return {"image_id": image_id, "error": str(exc)}
+    finally:
+        cat.close()
+
+
+def refresh_images(catalog, image_ids, *, jobs: int = 1, force: bool = False, progress=None):
+    """Refresh many images, ``jobs`` processes in parallel; yields one dict per image."""
+    from maskroom.progress import Progress
+
+    progress = progress or Progress()
+    ids = list(image_ids)
+    progress.start(len(ids), "masks")
+    if jobs <= 1:
+        for image_id in ids:
+            try:
+                res = refresh_image(catalog, image_id, force=force)
+            except Exception as exc:
+                res = {"image_id": image_id, "error": str(exc)}
+            progress.advance(1, str(image_id))
+            yield res
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Each worker runs single-threaded models: N processes use N cores.
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_single_thread) as pool:
+        for res in pool.map(_refresh_worker, [(catalog.location, i, force) for i in ids]):
+            progress.advance(1, str(res.get("image_id")))
+            yield res
+
+
+def _single_thread() -> None:
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    cv2.setNumThreads(1)

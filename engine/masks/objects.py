@@ -1,0 +1,104 @@
+"""The "object" mask kind: a loose box or lasso refined to the object's edges.
+
+params: ``box`` = [x0, y0, x1, y1] or ``lasso`` = [[x, y], ...], normalised 0..1 of the
+displayed image.  Without a promptable model pack, the prompt seeds GrabCut on a
+crop around it at a ~512 px working size (outside the prompt = sure background,
+inside = probable foreground, the lasso's/box's centre region = probable foreground
+with more weight), and the result is refined at full resolution with
+``refine_alpha``.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from maskroom.engine.masks.refine import refine_alpha
+from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.recipe import MaskComponent
+
+VERSION = "grabcut1"
+WORK = 512
+
+
+class PromptError(ValueError):
+    pass
+
+
+def prompt_polygon(params: dict, w: int, h: int) -> np.ndarray:
+    """The prompt as a pixel polygon (Nx2 int32)."""
+    if params.get("box") is not None:
+        box = [float(v) for v in params["box"]]
+        if len(box) != 4:
+            raise PromptError("object box needs 4 numbers x0,y0,x1,y1")
+        x0, x1 = sorted((box[0], box[2]))
+        y0, y1 = sorted((box[1], box[3]))
+        pts = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    elif params.get("lasso") is not None:
+        pts = [[float(p[0]), float(p[1])] for p in params["lasso"]]
+        if len(pts) < 3:
+            raise PromptError("object lasso needs at least 3 points")
+    else:
+        raise PromptError("object mask needs params 'box' [x0,y0,x1,y1] or 'lasso' [[x,y],...]")
+    arr = np.clip(np.asarray(pts, np.float64), 0.0, 1.0) * [w - 1, h - 1]
+    poly = np.round(arr).astype(np.int32)
+    x, y, bw, bh = cv2.boundingRect(poly)
+    if bw < 2 or bh < 2:
+        raise PromptError("object prompt is too small")
+    return poly
+
+
+def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.ndarray:
+    h, w = image.shape[:2]
+    poly = prompt_polygon(params, w, h)
+    x, y, bw, bh = cv2.boundingRect(poly)
+    # Crop with a margin so GrabCut sees background on every side of the prompt.
+    m = int(0.15 * max(bw, bh)) + 4
+    cx0, cy0 = max(0, x - m), max(0, y - m)
+    cx1, cy1 = min(w, x + bw + m), min(h, y + bh + m)
+    crop = image[cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
+    s = min(1.0, WORK / max(crop.shape[:2]))
+    cw, ch = max(8, round(crop.shape[1] * s)), max(8, round(crop.shape[0] * s))
+    small = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_AREA) if s < 1 else crop
+    spoly = np.round((poly - [cx0, cy0]) * [cw / crop.shape[1], ch / crop.shape[0]]).astype(np.int32)
+    inside = np.zeros((ch, cw), np.uint8)
+    cv2.fillPoly(inside, [spoly], 1)
+    mask = np.where(inside > 0, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
+    img8 = (np.clip(small, 0, 1) * 255).astype(np.uint8)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    if (mask == cv2.GC_BGD).sum() < 16:  # prompt covers the whole image: nothing to learn from
+        fg = inside.astype(bool)
+    else:
+        try:
+            cv2.grabCut(img8, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+            fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+        except cv2.error:
+            fg = inside.astype(bool)
+    fg = _largest_regions(fg)
+    coarse = np.zeros((h, w), np.float32)
+    up = cv2.resize(fg.astype(np.float32), (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
+    coarse[cy0:cy1, cx0:cx1] = up
+    if not refine or not fg.any():
+        return coarse
+    # Refine only the crop (the object never leaves it), at the crop's full resolution.
+    sub = refine_alpha(crop, fg.astype(np.float32))
+    out = np.zeros((h, w), np.float32)
+    out[cy0:cy1, cx0:cx1] = sub
+    return out
+
+
+def _largest_regions(mask: np.ndarray, ratio: float = 0.2) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(n, bool)
+    keep[1:] = areas >= ratio * areas.max()
+    return keep[labels]
+
+
+@register("object", model_version=VERSION)
+def object_kind(inp: MaskInput, comp: MaskComponent) -> MaskResult:
+    alpha = object_alpha(inp.image, comp.params, refine=bool(comp.params.get("refine", True)))
+    fraction = float((alpha > 0.5).mean())
+    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model="object-grabcut",
+                      model_version=VERSION)

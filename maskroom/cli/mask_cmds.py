@@ -1,0 +1,315 @@
+"""`maskroom mask add|list|render|refresh|remove` and `maskroom eval-masks`."""
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import click
+import cv2
+import numpy as np
+
+from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.engine.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
+
+KIND_CHOICES = sorted(ALL_KINDS - {"all"})
+
+
+@main.group()
+def mask() -> None:
+    """Add, list, render and refresh masks of an image's edit."""
+
+
+def _version_and_recipe(catalog, image_id: int):
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        try:
+            version = edits.get_version(s, image_id)
+        except Exception as exc:
+            fail(f"image {image_id}: {exc}")
+        return version.id, edits.load_recipe(s, version.id)
+
+
+def _parse_box(text: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.split(",")]
+    except ValueError:
+        fail(f"--box {text!r}: expected four numbers x0,y0,x1,y1")
+    if len(vals) != 4 or not all(0.0 <= v <= 1.0 for v in vals):
+        fail(f"--box {text!r}: expected four numbers x0,y0,x1,y1 within 0..1")
+    return vals
+
+
+def _parse_lasso(path: Path) -> list[list[float]]:
+    try:
+        pts = json.loads(Path(path).read_text())
+        pts = [[float(p[0]), float(p[1])] for p in pts]
+    except (OSError, ValueError, TypeError, IndexError) as exc:
+        fail(f"{path}: not a JSON list of [x, y] points ({exc})")
+    if len(pts) < 3:
+        fail(f"{path}: a lasso needs at least 3 points")
+    return pts
+
+
+@mask.command("add")
+@click.argument("image_id", type=int)
+@click.option("--kind", required=True, type=click.Choice(KIND_CHOICES))
+@click.option("--person", type=int, help="Person index (person and face-part kinds).")
+@click.option("--box", help="Object box x0,y0,x1,y1 (normalised 0..1).")
+@click.option("--lasso", type=click.Path(path_type=Path), help="JSON file with [[x, y], ...] normalised points.")
+@click.option("--params", "params_json", help="Kind parameters as a JSON object.")
+@click.option("--mode", type=click.Choice(MODES), default="add", show_default=True)
+@click.option("--layer", "layer_name", help="Layer to add to (created if missing; default: the kind's name).")
+@click.option("--invert", is_flag=True)
+@click.option("--feather", type=float, default=0.0, help="Feather, fraction of the long edge.")
+@click.option("--grow", type=float, default=0.0, help="Grow (>0) or shrink (<0), fraction of the long edge.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def mask_add(ctx, image_id, kind, person, box, lasso, params_json, mode, layer_name, invert, feather, grow, as_json):
+    """Add a mask component to a layer of IMAGE_ID's edit."""
+    from maskroom.catalog import edits
+
+    params: dict = {}
+    if params_json:
+        try:
+            params = json.loads(params_json)
+        except ValueError as exc:
+            fail(f"--params: not JSON ({exc})")
+        if not isinstance(params, dict):
+            fail("--params: expected a JSON object")
+    if person is not None:
+        params["person"] = person
+    if box:
+        params["box"] = _parse_box(box)
+    if lasso:
+        params["lasso"] = _parse_lasso(lasso)
+    if kind == "object" and "box" not in params and "lasso" not in params:
+        fail("--kind object needs --box or --lasso")
+    try:
+        comp = MaskComponent(kind=kind, mode=mode, inverted=invert, params=params, feather=feather, grow=grow)
+        comp.validate()
+    except RecipeError as exc:
+        fail(str(exc))
+    cat = ctx.catalog
+    version_id, recipe = _version_and_recipe(cat, image_id)
+    name = layer_name or kind.replace("-", " ").title()
+    layer = recipe.layer(name)
+    if layer is None:
+        layer = Layer(name, mask=MaskDefinition([]))
+        recipe.layers.append(layer)
+    elif layer.mask is None:
+        if layer is recipe.global_layer:
+            fail(f"layer {name!r} is the global layer and cannot have a mask")
+        layer.mask = MaskDefinition([])
+    layer.mask.components.append(comp)
+    with cat.session() as s:
+        try:
+            edits.save_recipe(s, version_id, recipe, f"Add {kind} mask to {name}")
+        except (RecipeError, ValueError) as exc:
+            fail(str(exc))
+    if as_json:
+        echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind})
+    else:
+        click.echo(f"{comp.uid}  {kind} -> layer {name!r} (image {image_id})")
+
+
+@mask.command("list")
+@click.argument("image_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def mask_list(ctx, image_id, as_json):
+    """The masked layers of IMAGE_ID's edit and their components."""
+    from maskroom.engine.masks.cache import CachedResolver  # noqa: F401  (kinds load lazily)
+
+    cat = ctx.catalog
+    version_id, recipe = _version_and_recipe(cat, image_id)
+    status = _raster_status(cat, version_id)
+    rows = []
+    for layer in recipe.layers:
+        if layer.mask is None:
+            continue
+        for comp in layer.mask.components:
+            rows.append({
+                "layer": layer.name, "uid": comp.uid, "kind": comp.kind, "mode": comp.mode,
+                "inverted": comp.inverted, "feather": comp.feather, "grow": comp.grow,
+                "params": comp.params, "raster": status.get(comp.uid, "-" if comp.is_ai else "n/a"),
+            })
+    if as_json:
+        echo_json({"image_id": image_id, "version_id": version_id, "components": rows})
+        return
+    if not rows:
+        click.echo(f"image {image_id}: no masks")
+        return
+    for r in rows:
+        flags = (" inverted" if r["inverted"] else "") + (f" feather={r['feather']}" if r["feather"] else "")
+        params = json.dumps(r["params"]) if r["params"] else ""
+        click.echo(f"{r['layer']:<16} {r['uid']}  {r['mode']:<9} {r['kind']:<16} {r['raster']:<6}{flags} {params}")
+
+
+def _raster_status(cat, version_id: int) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from maskroom.catalog.schema import MaskRaster
+
+    with cat.session() as s:
+        return {r.component_uid: r.status for r in s.scalars(select(MaskRaster).where(MaskRaster.version_id == version_id))}
+
+
+@mask.command("render")
+@click.argument("image_id", type=int)
+@click.argument("layer_name")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+@click.option("--overlay", is_flag=True, help="Draw the mask in red over the photo instead of a grey matte.")
+@pass_ctx
+def mask_render(ctx, image_id, layer_name, out_path, overlay):
+    """Write LAYER_NAME's mask of IMAGE_ID as a PNG (cached AI rasters are reused)."""
+    from maskroom.engine.masks.cache import CachedResolver, mask_input
+    from maskroom.engine.masks.compose import compose
+    from maskroom.engine.masks.evaluate import overlay as draw_overlay
+
+    cat = ctx.catalog
+    version_id, recipe = _version_and_recipe(cat, image_id)
+    layer = recipe.layer(layer_name)
+    if layer is None:
+        fail(f"image {image_id}: no layer named {layer_name!r} (layers: {', '.join(x.name for x in recipe.layers)})")
+    try:
+        inp = mask_input(cat, image_id)
+    except Exception as exc:
+        fail(f"image {image_id}: cannot read pixels: {exc}")
+    resolver = CachedResolver(cat, version_id)
+    try:
+        alpha = compose(layer.mask, inp, resolver)
+    except Exception as exc:
+        fail(f"image {image_id}: mask failed: {exc}")
+    if overlay:
+        pic = draw_overlay(inp.image, alpha)
+        data = (np.clip(pic, 0, 1) * 255 + 0.5).astype(np.uint8)[..., ::-1]
+    else:
+        data = (np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(out_path), data):
+        fail(f"{out_path}: cannot write PNG")
+    click.echo(f"{out_path}  ({alpha.shape[1]}x{alpha.shape[0]}, coverage {float((alpha > 0.5).mean()):.1%}, "
+               f"cache {resolver.hits} hit / {resolver.misses} derived)")
+
+
+@mask.command("refresh")
+@click.argument("image_id", type=int, required=False)
+@click.option("--filter", "pattern", help="Refresh every image whose file name matches this glob (e.g. '*.jpg').")
+@click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
+@click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def mask_refresh(ctx, image_id, pattern, jobs, force, as_json):
+    """Re-derive stale AI masks of one image or of every image matching --filter."""
+    from sqlalchemy import select
+
+    from maskroom.catalog.schema import Image
+    from maskroom.engine.masks.cache import refresh_images
+    from maskroom.progress import RichProgress
+
+    if (image_id is None) == (pattern is None):
+        fail("give an IMAGE_ID or --filter PATTERN")
+    cat = ctx.catalog
+    with cat.session() as s:
+        if image_id is not None:
+            if s.get(Image, image_id) is None:
+                fail(f"no image with id {image_id}")
+            ids = [image_id]
+        else:
+            ids = [i for i, name in s.execute(select(Image.id, Image.filename).order_by(Image.id))
+                   if fnmatch.fnmatch(name.lower(), pattern.lower())]
+    results = []
+    bar = RichProgress(unit="images")
+    with bar as progress:
+        for res in refresh_images(cat, ids, jobs=max(1, jobs), force=force, progress=progress):
+            if "error" in res:
+                warn(f"image {res['image_id']}: {res['error']}")
+            results.append(res)
+    derived = sum(r.get("derived", 0) for r in results)
+    errors = sum("error" in r for r in results)
+    if as_json:
+        echo_json({"images": len(results), "derived": derived, "errors": errors, "results": results})
+    else:
+        click.echo(f"{len(results)} images, {derived} masks derived, {errors} errors")
+    if errors and errors == len(results):
+        raise SystemExit(1)
+
+
+@mask.command("remove")
+@click.argument("image_id", type=int)
+@click.argument("target")
+@pass_ctx
+def mask_remove(ctx, image_id, target):
+    """Remove a component (by uid) or a whole masked layer (by name) from IMAGE_ID's edit."""
+    from maskroom.catalog import edits
+
+    cat = ctx.catalog
+    version_id, recipe = _version_and_recipe(cat, image_id)
+    layer = recipe.layer(target)
+    if layer is not None and layer is not recipe.global_layer:
+        recipe.layers.remove(layer)
+        label = f"Remove layer {target}"
+    else:
+        for lay in recipe.layers:
+            if lay.mask is not None and any(c.uid == target for c in lay.mask.components):
+                lay.mask.components = [c for c in lay.mask.components if c.uid != target]
+                label = f"Remove mask component {target}"
+                break
+        else:
+            fail(f"image {image_id}: no mask component or masked layer {target!r}")
+    with cat.session() as s:
+        edits.save_recipe(s, version_id, recipe, label)
+    click.echo(label)
+
+
+@main.command("eval-masks")
+@click.option("--kind", required=True, help="Mask kind to measure (sky, subject, person...).")
+@click.option("--images", "images_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--masks", "masks_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--params", "params_json", help="Kind parameters as a JSON object.")
+@click.option("--limit", type=int, help="Only the first N pairs.")
+@click.option("--panels", "panels_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write overlay panels (photo | mask | truth) of the five worst pairs here.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, as_json):
+    """Measure a mask kind on image/mask pairs: mean IoU, false positives, worst five, timing."""
+    from maskroom.engine.masks.evaluate import evaluate_kind, load_rgb, write_panel
+    from maskroom.engine.masks.registry import available_kinds
+    from maskroom.progress import RichProgress
+
+    if kind not in available_kinds():
+        fail(f"mask kind {kind!r} is not available (available: {', '.join(available_kinds())})")
+    params = json.loads(params_json) if params_json else None
+    keep: dict | None = {} if panels_dir else None
+    with RichProgress(unit="pairs") as progress:
+        report = evaluate_kind(kind, images_dir, masks_dir, params=params, progress=progress, limit=limit, keep=keep)
+    if not report.pairs:
+        fail(f"{images_dir}: no image with a matching mask in {masks_dir}")
+    summary = report.summary()
+    for p in report.pairs:
+        if p.error:
+            warn(p.error)
+    if panels_dir and keep is not None:
+        worst = sorted(report.scored, key=lambda p: p.iou)[:5]
+        worst += sorted(report.negatives, key=lambda p: -p.false_positive)[:5]
+        for p in worst:
+            img_path, alpha, truth = keep[p.id]
+            label = f"{p.id} IoU {p.iou:.3f}" if p.iou is not None else f"{p.id} false {p.false_positive:.1%}"
+            write_panel(panels_dir / f"{p.id}.png", load_rgb(img_path), alpha, truth, label)
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    click.echo(f"kind {kind}: {summary['pairs']} pairs, {summary['errors']} errors")
+    click.echo(f"mean IoU   {fmt(summary['mean_iou'], '.4f')}  (median {fmt(summary['median_iou'], '.4f')})")
+    click.echo(f"negatives  {summary['negatives']}: mean false area {fmt(summary['false_positive_rate'], '.2%')}, "
+               f"{summary['negatives_over_1pct']} over 1%")
+    click.echo(f"time       {fmt(summary['median_seconds'], '.3f')} s median per image")
+    click.echo("worst      " + ", ".join(f"{w['id']} {w['iou']:.3f}" for w in summary["worst"]))
+    for p in report.pairs:
+        if p.iou is not None:
+            click.echo(f"  {p.id:<40} IoU {p.iou:.4f}  {p.seconds:.3f}s")
+        elif p.false_positive is not None:
+            click.echo(f"  {p.id:<40} (no truth) false {p.false_positive:.2%}  {p.seconds:.3f}s")
