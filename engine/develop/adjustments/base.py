@@ -1,0 +1,83 @@
+"""The adjustment registry and the context an adjustment runs in.
+
+An adjustment is a function ``(img, value, ctx) -> img`` on linear Rec.2020 float32
+HxWx3 pixels; it returns a new array (the pipeline caches intermediate images, so
+inputs are never modified).  Each registers its key, its range and a one-line
+description; the pipeline runs them in ``engine.develop.pipeline.ORDER``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from maskroom.engine.develop.color import LUMA
+
+AdjustFn = Callable[[np.ndarray, float, "OpContext"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    name: str
+    fn: AdjustFn
+    lo: float
+    hi: float
+    unit: str
+    doc: str
+    neutral: float = 0.0
+
+
+REGISTRY: dict[str, Adjustment] = {}
+# Keys that are parameters of another adjustment rather than operations themselves.
+PARAMETERS: dict[str, tuple[float, float, str]] = {}
+
+
+def adjustment(name: str, lo: float, hi: float, unit: str, doc: str):
+    def deco(fn: AdjustFn) -> AdjustFn:
+        REGISTRY[name] = Adjustment(name, fn, lo, hi, unit, doc)
+        return fn
+
+    return deco
+
+
+@dataclass
+class OpContext:
+    """What an adjustment may need besides the pixels.
+
+    ``long_edge``: the long edge in pixels of the *whole* image being rendered
+    (radii are fractions of it); ``mask``: the layer's alpha (None for the global
+    layer), used by blur so the subject does not bleed into the background;
+    ``params``: the layer's full adjustment dict (for parameter keys like color_hue).
+    """
+
+    long_edge: int
+    mask: np.ndarray | None = None
+    params: dict[str, float] = field(default_factory=dict)
+
+    def px(self, fraction: float, minimum: float = 0.5) -> float:
+        return max(minimum, fraction * self.long_edge)
+
+
+def luma(img: np.ndarray) -> np.ndarray:
+    """Linear luminance (Y) of a working-space image, float32 HxW."""
+    import cv2
+
+    y = cv2.transform(np.ascontiguousarray(img, np.float32), LUMA.reshape(1, 3).astype(np.float32))
+    return y if y.ndim == 2 else y[..., 0]
+
+
+def apply_gain(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Scale RGB by a per-pixel gain: keeps hue and saturation (ratio-preserving tone)."""
+    import cv2
+
+    return cv2.multiply(img, cv2.merge([gain, gain, gain]))
+
+
+def clamp_value(name: str, value: float) -> float:
+    spec = REGISTRY.get(name)
+    if spec is None:
+        lo, hi, _ = PARAMETERS[name]
+    else:
+        lo, hi = spec.lo, spec.hi
+    return float(min(hi, max(lo, value)))

@@ -1,0 +1,84 @@
+"""Tone: exposure, contrast, highlights, shadows, whites, blacks.
+
+Tone curves act on luminance and scale RGB by the luminance gain, so they change
+brightness without shifting hue or saturation.  Curves are shaped in a perceptual
+encoding ``p = Y ** (1/2.2)`` (p = 0.5 is about middle grey).  Highlights and
+shadows weight by an edge-aware *local* brightness (guided filter), like
+Lightroom's, so a bright sky is recovered as a region and edges do not halo.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
+from maskroom.engine.develop.filters import guided_filter, smoothstep
+
+GAMMA = 2.2
+EPS = 1e-6
+LOCAL_RADIUS = 0.02  # of the long edge: the region size highlights/shadows judge by
+
+
+def _perceptual(y: np.ndarray) -> np.ndarray:
+    return np.power(np.maximum(y, 0.0), 1.0 / GAMMA)
+
+
+def _gain_from_p(y: np.ndarray, p_new: np.ndarray) -> np.ndarray:
+    y_new = np.power(np.maximum(p_new, 0.0), GAMMA)
+    return (y_new + EPS) / (y + EPS)
+
+
+@adjustment("exposure", -5.0, 5.0, "EV", "Multiplies linear light by 2**EV (+1 doubles it).")
+def exposure(img: np.ndarray, ev: float, ctx: OpContext) -> np.ndarray:
+    return img * np.float32(2.0 ** ev)
+
+
+@adjustment("contrast", -100, 100, "", "S-curve around middle grey; negative flattens.")
+def contrast(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    y = luma(img)
+    p = _perceptual(y)
+    a = np.float32(0.5 * amount / 100.0)
+    q = np.minimum(p, 1.0)
+    p_new = p + 2.0 * a * (q - q * q) * (2.0 * q - 1.0)  # monotone for |a| <= 0.5; no change at 0, 0.5, 1
+    return apply_gain(img, _gain_from_p(y, p_new).astype(np.float32))
+
+
+def _local_p(img: np.ndarray, ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
+    y = luma(img)
+    p = _perceptual(y).astype(np.float32)
+    base = guided_filter(p, p, ctx.px(LOCAL_RADIUS, 1.0), eps=0.01)
+    return y, base
+
+
+@adjustment("highlights", -100, 100, "", "Darkens (-) or brightens (+) bright regions by up to 1.5 EV.")
+def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    _, base = _local_p(img, ctx)
+    w = smoothstep(0.45, 1.0, base)
+    gain = np.exp2(np.float32(1.5 * amount / 100.0) * w).astype(np.float32)
+    return apply_gain(img, gain)
+
+
+@adjustment("shadows", -100, 100, "", "Brightens (+) or darkens (-) dark regions by up to 1.5 EV.")
+def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    _, base = _local_p(img, ctx)
+    w = 1.0 - smoothstep(0.0, 0.5, base)
+    gain = np.exp2(np.float32(1.5 * amount / 100.0) * w).astype(np.float32)
+    return apply_gain(img, gain)
+
+
+@adjustment("whites", -100, 100, "", "Moves the white end: up to 1 EV on the brightest tones, per pixel.")
+def whites(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    p = _perceptual(luma(img))
+    w = smoothstep(0.5, 1.0, p)
+    gain = np.exp2(np.float32(amount / 100.0) * w).astype(np.float32)
+    return apply_gain(img, gain)
+
+
+@adjustment("blacks", -100, 100, "", "Lifts (+) or crushes (-) the black end (up to 0.1 in perceptual units).")
+def blacks(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    # Per channel in the perceptual encoding: lifting must work on pure black too,
+    # which a luminance gain cannot.
+    p = _perceptual(img)
+    w = np.square(np.clip(1.0 - p / 0.3, 0.0, 1.0))
+    p_new = np.maximum(p + np.float32(0.1 * amount / 100.0) * w, 0.0)
+    out = np.where(p < 1.0, np.power(p_new, GAMMA), img)
+    return out.astype(np.float32)

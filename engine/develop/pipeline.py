@@ -1,0 +1,163 @@
+"""Fixed-order rendering of a recipe on source pixels.
+
+Order (docs/develop.md has the table):
+
+1. source: decoded to linear Rec.2020 float32 (``source.py``)
+2. the global layer's adjustments, in ``ORDER``
+3. each enabled masked layer, top to bottom: the same ``ORDER`` of its adjustments
+   applied to the image so far, blended in by ``mask alpha * opacity``
+   (``out = img + a * (adjusted - img)``: soft masks fade the edit, as Lightroom's)
+4. straighten and crop (global settings)
+5. output conversion (``render.to_output``)
+
+A masked layer only processes the bounding box of its mask (plus a margin for the
+neighbourhood adjustments), and an ``ImageCache`` keeps the image after each layer
+keyed by everything upstream, so changing one slider re-renders from that layer on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
+from maskroom.engine.develop.adjustments.base import PARAMETERS
+from maskroom.engine.develop.geometry import apply_geometry
+from maskroom.engine.develop.source import LRU
+from maskroom.engine.recipe import Layer, Recipe, RecipeError
+
+log = logging.getLogger(__name__)
+
+ORDER = (
+    "temperature", "tint",  # white balance first: it is a property of the light
+    "exposure",
+    "highlights", "shadows", "whites", "blacks", "contrast",
+    "dehaze",
+    "texture", "clarity",
+    "hue", "vibrance", "saturation", "color_amount",
+    "noise_reduction", "sharpness",
+    "blur",
+)
+ROI_MARGIN = 0.05  # of the long edge: covers the widest neighbourhood adjustment
+ALPHA_FLOOR = 1.0 / 1024
+
+MaskFn = Callable[[Layer], np.ndarray]
+
+
+def validate_adjustments(adjustments: dict[str, float]) -> None:
+    """Raise RecipeError for unknown keys or out-of-range values."""
+    for key, value in adjustments.items():
+        if key in REGISTRY:
+            spec = REGISTRY[key]
+            lo, hi = spec.lo, spec.hi
+        elif key in PARAMETERS:
+            lo, hi, _ = PARAMETERS[key]
+        else:
+            known = ", ".join(sorted(set(REGISTRY) | set(PARAMETERS)))
+            raise RecipeError(f"unknown adjustment {key!r} (known: {known})")
+        if not lo <= float(value) <= hi:
+            raise RecipeError(f"adjustment {key}={value} is outside {lo:g}..{hi:g}")
+
+
+def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpContext) -> np.ndarray:
+    """Run a layer's adjustments in the fixed order (neutral values are skipped)."""
+    ctx.params = dict(adjustments)
+    for name in ORDER:
+        value = adjustments.get(name)
+        if value is None:
+            continue
+        spec = REGISTRY[name]
+        if float(value) == spec.neutral:
+            continue
+        img = spec.fn(img, clamp_value(name, float(value)), ctx)
+    unknown = set(adjustments) - set(REGISTRY) - set(PARAMETERS)
+    if unknown:
+        log.warning("ignoring unknown adjustments: %s", ", ".join(sorted(unknown)))
+    return img
+
+
+def is_identity(layer: Layer) -> bool:
+    return not layer.enabled or layer.opacity <= 0 or not any(
+        float(v) != REGISTRY[k].neutral for k, v in layer.adjustments.items() if k in REGISTRY)
+
+
+def mask_roi(alpha: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    rows = np.flatnonzero(alpha.max(axis=1) > ALPHA_FLOOR)
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(alpha[rows[0]:rows[-1] + 1].max(axis=0) > ALPHA_FLOOR)
+    h, w = alpha.shape
+    return (slice(max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)),
+            slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)))
+
+
+def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray) -> np.ndarray:
+    """The image with a masked layer applied (a new array; ``img`` is not modified)."""
+    h, w = img.shape[:2]
+    a = alpha * np.float32(layer.opacity) if layer.opacity < 1 else alpha
+    roi = mask_roi(a, int(round(ROI_MARGIN * max(h, w))))
+    if roi is None:
+        return img
+    base = img[roi]
+    ctx = OpContext(long_edge=max(h, w), mask=a[roi])
+    adjusted = apply_adjustments(base, layer.adjustments, ctx)
+    out = img.copy()
+    out[roi] = base + a[roi][..., None] * (adjusted - base)
+    return out
+
+
+def layer_key(upstream: str, layer: Layer) -> str:
+    d = layer.to_dict()
+    for comp in (d["mask"] or {}).get("components", []):
+        comp.pop("derived", None)
+        comp.pop("uid", None)
+    return hashlib.sha256((upstream + json.dumps(d, sort_keys=True)).encode()).hexdigest()
+
+
+class ImageCache(LRU):
+    """Images after each layer (and composed masks), for cheap interactive re-renders."""
+
+    MAX_PIXELS = 5_000_000  # full-size renders are not kept: they would evict everything
+
+    def put(self, key, value) -> None:
+        if value.shape[0] * value.shape[1] <= self.MAX_PIXELS:
+            value.setflags(write=False)
+            super().put(key, value)
+
+
+def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_for: MaskFn,
+                  cache: ImageCache | None = None, progress=None) -> np.ndarray:
+    """Linear Rec.2020 float32 result of a recipe on ``source`` (not modified)."""
+    layers = recipe.layers
+    keys, key = [], f"{source_digest}|{source.shape[1]}x{source.shape[0]}"
+    for layer in layers:
+        key = layer_key(key, layer)
+        keys.append(key)
+    start, img = 0, source
+    if cache is not None:
+        for i in range(len(layers) - 1, -1, -1):
+            hit = cache.get(keys[i])
+            if hit is not None:
+                start, img = i + 1, hit
+                break
+    h, w = source.shape[:2]
+    if progress is not None:
+        progress.start(len(layers) - start, "layers")
+    for i in range(start, len(layers)):
+        layer = layers[i]
+        if i == 0:
+            if layer.enabled and layer.opacity > 0:
+                adjusted = apply_adjustments(img, layer.adjustments, OpContext(long_edge=max(h, w)))
+                img = img + np.float32(layer.opacity) * (adjusted - img) if layer.opacity < 1 else adjusted
+        elif not is_identity(layer):
+            img = blend_layer(img, layer, mask_for(layer))
+        if cache is not None:
+            if img is source:
+                img = source.view()
+            cache.put(keys[i], img)
+        if progress is not None:
+            progress.advance(1, layer.name)
+    return apply_geometry(img, recipe.settings)

@@ -1,0 +1,231 @@
+"""The develop engine's source pixels: an image decoded to linear Rec.2020 float32.
+
+* RAW files go through rawpy at full quality: camera (as-shot) white balance by
+  default, 16-bit *linear* output (``gamma=(1, 1)``, ``no_auto_bright=True``) in XYZ,
+  converted to the working space here; recipe settings ``raw.white_balance``
+  ("camera" | "auto") and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
+  "reconstruct") choose the decode.
+* Other formats are decoded by the importer's ``maskroom.engine.imageio.decode``
+  (ICC profile honoured, EXIF orientation applied) when it is installed; until then
+  by a small Pillow path doing the same.
+* Preview-scale renders start from the cached 2048 px preview
+  (``maskroom.engine.imageio.previews.load_preview``), so an interactive render
+  never decodes the original.
+
+Decoded sources are kept in a small in-memory LRU (keyed by content hash, scale,
+size and RAW options) so re-rendering after a slider change starts from memory.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
+
+PREVIEW_LONG_EDGE = 2048
+RAW_EXTENSIONS = {
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2",
+    ".pef", ".srw", ".kdc", ".dcr", ".mrw", ".3fr", ".erf", ".mef", ".mos", ".raw", ".rwl", ".iiq", ".x3f",
+}
+HIGHLIGHT_MODES = {"clip": 0, "ignore": 1, "blend": 2, "reconstruct": 5}
+
+
+class SourceError(RuntimeError):
+    """An original that cannot be decoded (the message names the file)."""
+
+
+def is_raw(path: Path) -> bool:
+    return Path(path).suffix.lower() in RAW_EXTENSIONS
+
+
+def raw_options(settings: dict[str, Any] | None) -> tuple[str, str]:
+    raw = (settings or {}).get("raw") or {}
+    wb = str(raw.get("white_balance", "camera"))
+    hl = str(raw.get("highlight_mode", "clip"))
+    if wb not in ("camera", "auto"):
+        raise SourceError(f"raw.white_balance must be camera or auto, not {wb!r}")
+    if hl not in HIGHLIGHT_MODES:
+        raise SourceError(f"raw.highlight_mode must be one of {', '.join(HIGHLIGHT_MODES)}, not {hl!r}")
+    return wb, hl
+
+
+def decode_raw_linear(path: Path, white_balance: str = "camera", highlight_mode: str = "clip",
+                      half_size: bool = False) -> np.ndarray:
+    import rawpy
+
+    try:
+        with rawpy.imread(str(path)) as raw:
+            rgb16 = raw.postprocess(
+                gamma=(1, 1), no_auto_bright=True, output_bps=16,
+                use_camera_wb=white_balance == "camera", use_auto_wb=white_balance == "auto",
+                highlight_mode=HIGHLIGHT_MODES[highlight_mode], output_color=rawpy.ColorSpace.XYZ,
+                half_size=half_size,
+            )
+    except Exception as exc:  # rawpy raises LibRawError subclasses and IOError
+        raise SourceError(f"{path}: cannot decode RAW: {exc}") from None
+    xyz = rgb16.astype(np.float32) * np.float32(1.0 / 65535.0)
+    return apply_matrix(xyz, XYZ_TO_REC2020.astype(np.float32))
+
+
+def _pillow_decode(path: Path) -> np.ndarray:
+    """Display-referred decode to sRGB uint8/uint16 (fallback until imageio lands)."""
+    from PIL import Image, ImageCms, ImageOps
+
+    try:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+        except ImportError:
+            pass
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            icc = im.info.get("icc_profile")
+            if im.mode not in ("RGB", "L", "I;16", "RGBA", "CMYK"):
+                im = im.convert("RGB")
+            if icc:
+                try:
+                    src = ImageCms.ImageCmsProfile(ImageCms.io.BytesIO(icc))
+                    im = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+                except Exception:  # a broken profile: treat as sRGB rather than fail
+                    im = im.convert("RGB")
+            return np.asarray(im.convert("RGB"))
+    except Exception as exc:
+        raise SourceError(f"{path}: cannot decode: {exc}") from None
+
+
+def decode_display(path: Path) -> np.ndarray:
+    """An upright, sRGB-converted decode of a non-RAW file (uint8/uint16 HxWx3)."""
+    try:
+        from maskroom.engine.imageio import decode as imageio_decode
+    except ImportError:
+        imageio_decode = None
+    if imageio_decode is not None and hasattr(imageio_decode, "decode_rgb"):
+        try:
+            rgb = imageio_decode.decode_rgb(Path(path))
+        except Exception as exc:
+            raise SourceError(f"{path}: cannot decode: {exc}") from None
+        return np.asarray(rgb)
+    return _pillow_decode(Path(path))
+
+
+def resize_long_edge(img: np.ndarray, long_edge: int | None) -> np.ndarray:
+    if not long_edge:
+        return img
+    h, w = img.shape[:2]
+    s = long_edge / max(h, w)
+    if s >= 1:
+        return img
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def decode_full(path: Path, settings: dict[str, Any] | None = None) -> np.ndarray:
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"{path}: original is missing")
+    if is_raw(path):
+        return decode_raw_linear(path, *raw_options(settings))
+    rgb = decode_display(path)
+    if rgb.dtype == np.float32:
+        lin = apply_matrix(np.clip(rgb, 0, 1) ** 2.2, SRGB_TO_WORK)  # pragma: no cover - unusual decoder
+        return lin
+    return srgb8_to_work(rgb)
+
+
+def _preview_pixels(catalog, image) -> np.ndarray | None:
+    """The importer's cached preview (sRGB uint8, upright), if that module is installed."""
+    try:
+        from maskroom.engine.imageio.previews import load_preview
+    except ImportError:
+        return None
+    try:
+        px = load_preview(catalog, image)
+    except Exception:
+        return None
+    if px is None:
+        return None
+    px = np.asarray(px)
+    if px.ndim == 2:
+        px = np.repeat(px[..., None], 3, axis=2)
+    return px[..., :3]
+
+
+def nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(nbytes(v) for v in value)
+    return 64
+
+
+class LRU:
+    """A small thread-safe in-memory cache bounded by the bytes of the arrays it holds."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key, value) -> None:
+        if nbytes(value) > self.max_bytes // 2:
+            return
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while sum(nbytes(v) for v in self._d.values()) > self.max_bytes and len(self._d) > 1:
+                self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+
+_SOURCES = LRU(400 * 1024 * 1024)
+
+
+def load_source(catalog, image, scale: str = "preview", long_edge: int | None = None,
+                settings: dict[str, Any] | None = None) -> tuple[np.ndarray, str]:
+    """(linear Rec.2020 float32 HxWx3, source digest) of an image at a render scale.
+
+    ``scale="preview"``: from the cached 2048 px preview (falling back to decoding the
+    original when there is none), optionally smaller (``long_edge``).
+    ``scale="full"``: the original at full quality, optionally downscaled.
+    The returned array is shared with the cache: treat it as read-only.
+    """
+    if scale not in ("preview", "full"):
+        raise ValueError(f"scale must be 'preview' or 'full', not {scale!r}")
+    raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    key = (image.content_hash, scale, long_edge, raw_key)
+    hit = _SOURCES.get(key)
+    if hit is not None:
+        return hit
+    if scale == "preview":
+        px = _preview_pixels(catalog, image)
+        if px is not None:
+            lin = srgb8_to_work(px)
+        else:
+            full = _SOURCES.get((image.content_hash, "full", None, raw_key))
+            lin = full[0] if full is not None else decode_full(Path(image.path), settings)
+        lin = resize_long_edge(lin, min(long_edge or PREVIEW_LONG_EDGE, PREVIEW_LONG_EDGE))
+    else:
+        lin = resize_long_edge(decode_full(Path(image.path), settings), long_edge)
+    lin = np.ascontiguousarray(lin, np.float32)
+    lin.setflags(write=False)
+    h, w = lin.shape[:2]
+    digest = hashlib.sha256(f"{image.content_hash}|{scale}|{w}x{h}|{raw_key}".encode()).hexdigest()
+    _SOURCES.put(key, (lin, digest))
+    return lin, digest
