@@ -12,6 +12,7 @@ are only read; a target that is any catalogued original is never overwritten.
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -377,11 +378,40 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
 
 def render_for_export(catalog, version_id: int, settings: ExportSettings):
     """The version's pixels, output-encoded and sharpened, plus the profile to embed."""
-    from maskroom.engine.develop.render import render_version, to_output
+    from maskroom.engine.develop.render import to_output
 
-    result = render_version(catalog, version_id, scale="full", long_edge=settings.long_edge)
-    pixels, icc = to_output(result.linear, colorspace=settings.colorspace, bits=settings.bits)
+    linear = render_linear(catalog, version_id, settings.long_edge)
+    pixels, icc = to_output(linear, colorspace=settings.colorspace, bits=settings.bits)
     return sharpen(pixels, settings.sharpen), icc
+
+
+def render_linear(catalog, version_id: int, long_edge: int | None):
+    """The version at full quality with its long edge exactly ``long_edge`` (never enlarged).
+
+    The develop engine scales the *source* to a long edge and crops afterwards, so a
+    cropped version comes out smaller than asked: render again from a source scaled up
+    by the missing ratio, then bring the result to the exact size.
+    """
+    import cv2
+
+    from maskroom.engine.develop.render import render_version
+
+    result = render_version(catalog, version_id, scale="full", long_edge=long_edge)
+    linear = result.linear
+    if not long_edge:
+        return linear
+    got = max(linear.shape[:2])
+    if got < long_edge:
+        source_edge = int(math.ceil(long_edge * long_edge / got)) + 2
+        bigger = render_version(catalog, version_id, scale="full", long_edge=source_edge).linear
+        if max(bigger.shape[:2]) > got:  # else the original is simply smaller: keep it
+            linear = bigger
+    h, w = linear.shape[:2]
+    if max(h, w) > long_edge:
+        s = long_edge / max(h, w)
+        size = (max(1, round(w * s)), max(1, round(h * s)))
+        linear = cv2.resize(linear, size, interpolation=cv2.INTER_AREA)
+    return linear
 
 
 __all__ = [
