@@ -170,6 +170,44 @@ def test_formats_bits_and_profiles(shoot, tmp_path, fmt, bits, colorspace, needl
         assert im.read_xmp()["Xmp.dc.subject"]
 
 
+def test_edit_and_crop_are_exported_at_the_exact_long_edge(shoot, tmp_path):
+    from maskroom.catalog.edits import get_version, load_recipe, save_recipe
+
+    catalog, _folder, ids = shoot
+    (vid,) = _versions(catalog, [ids[FALCON]])
+    run_export(catalog, [vid], tmp_path / "before", ExportSettings(format="png"))
+    with catalog.session() as s:
+        recipe = load_recipe(s, vid)
+        recipe.global_layer.adjustments["exposure"] = 1.0
+        recipe.settings["crop"] = {"x0": 0.2, "y0": 0.1, "x1": 0.8, "y1": 0.9}
+        save_recipe(s, get_version(s, ids[FALCON]).id, recipe, "brighter, cropped")
+    rep = run_export(catalog, [vid], tmp_path / "after", ExportSettings(format="png", long_edge=300))
+    assert rep.ok, rep.failed
+    before = Image.open(tmp_path / "before" / "immich_prairie_falcon.png").convert("L")
+    after = Image.open(tmp_path / "after" / "immich_prairie_falcon.png").convert("L")
+    assert before.size == (800, 533)
+    w, h = after.size
+    assert max(w, h) == 300  # exact, although the crop is applied after scaling the source
+    assert abs(w / h - (0.6 * 800) / (0.8 * 533)) < 0.02
+    region = before.crop((160, 53, 640, 480)).resize(after.size)
+    assert np.mean(after) > np.mean(region) + 15  # +1 EV really is in the file
+
+
+def test_virtual_copies_with_all_versions(shoot, tmp_path):
+    from maskroom.catalog.edits import create_virtual_copy
+
+    catalog, _folder, ids = shoot
+    with catalog.session() as s:
+        create_virtual_copy(s, ids[FALCON], name="Square crop")
+    r = _cli(catalog, "export", ids[FALCON], ids[UPRIGHT], "--all-versions", "--to", tmp_path / "o",
+             "--long-edge", "64", "--template", "{name} {version}")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "immich_portrait_curies Master.jpg", "immich_prairie_falcon Master.jpg",
+        "immich_prairie_falcon Square crop.jpg",
+    ]
+
+
 def test_colour_spaces_differ_on_saturated_pixels(shoot, tmp_path):
     catalog, _folder, ids = shoot
     outs = {}
