@@ -1,0 +1,20 @@
+"""`maskroom ui`: the desktop app (also what `maskroom` alone opens)."""
+from __future__ import annotations
+
+import click
+
+from maskroom.cli.base import fail, main, pass_ctx
+
+
+@main.command()
+@click.option("--catalog", "catalog_value", metavar="PATH|URL",
+              help="Catalog to open (default: the root --catalog, else the last one the app used).")
+@pass_ctx
+def ui(ctx, catalog_value):
+    """Open the desktop app."""
+    try:
+        from maskroom.ui.app import run
+    except ImportError as exc:  # Qt's system libraries missing: say which
+        fail(f"cannot start the desktop app: {exc} (on Linux: apt-get install libegl1 libgl1 libxkbcommon0 "
+             "libfontconfig1 libdbus-1-3 libxcb-cursor0)")
+    raise SystemExit(run(catalog_value or ctx.catalog_value))

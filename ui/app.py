@@ -1,0 +1,432 @@
+"""The main window: library grid, loupe, develop; keyboard like Lightroom Classic.
+
+Views: G grid, E loupe, D develop.  0-5 rate, P/X/U flag, 6-9 colour labels, O mask
+overlay, backslash before/after, Ctrl+Z / Ctrl+Shift+Z undo/redo.  Window geometry,
+dock layout, the last catalog and view persist in QSettings.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from maskroom.catalog.schema import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
+from maskroom.ui import services
+from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
+from maskroom.ui.export_dialog import ExportDialog
+from maskroom.ui.filter_bar import FilterBar
+from maskroom.ui.import_dialog import ImportDialog
+from maskroom.ui.library_view import LibraryModel, LibraryView
+from maskroom.ui.loupe import LoupeCanvas
+from maskroom.ui.masks_panel import MasksPanel
+from maskroom.ui.preview import PreviewRenderer
+from maskroom.ui.sidebar import Sidebar
+from maskroom.ui.sync_dialog import SyncDialog
+from maskroom.ui.workers import JobRunner
+
+DARK = """
+QWidget { background: #2f2f2f; color: #dcdcdc; }
+QLineEdit, QComboBox, QSpinBox, QTreeWidget, QListWidget { background: #242424; border: 1px solid #444; }
+QPushButton, QToolButton { background: #3d3d3d; border: 1px solid #555; padding: 3px 8px; }
+QPushButton:hover, QToolButton:hover { background: #4a4a4a; }
+QGroupBox { border: 1px solid #444; margin-top: 14px; padding-top: 4px; }
+QGroupBox::title { subcontrol-origin: margin; left: 6px; color: #aaaaaa; }
+QTabBar::tab { background: #333; padding: 5px 12px; } QTabBar::tab:selected { background: #4a4a4a; }
+QDockWidget::title { background: #3a3a3a; padding: 4px; }
+QSlider::groove:horizontal { height: 3px; background: #555; }
+QSlider::handle:horizontal { width: 10px; margin: -5px 0; background: #cfcfcf; border-radius: 5px; }
+QTreeWidget::item:selected, QListWidget::item:selected { background: #4d5b70; }
+"""
+
+VIEWS = ("grid", "loupe", "develop")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, catalog, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.settings = settings or QSettings("maskroom", "maskroom")
+        self.setWindowTitle(f"maskroom — {catalog.location.url}")
+        self.runner = JobRunner(self)
+        self.view = "grid"
+
+        # -- central: grid | canvas ---------------------------------------------------
+        self.model = LibraryModel(catalog, self)
+        self.grid = LibraryView(self.model)
+        self.grid.doubleClicked.connect(lambda _i: self.show_view("loupe"))
+        self.filter_bar = FilterBar()
+        self.filter_bar.changed.connect(self._filters_changed)
+        grid_page = QWidget()
+        gl = QVBoxLayout(grid_page)
+        gl.setContentsMargins(0, 0, 0, 0)
+        gl.setSpacing(0)
+        gl.addWidget(self.filter_bar)
+        gl.addWidget(self.grid, 1)
+        self.canvas = LoupeCanvas()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(grid_page)
+        self.stack.addWidget(self.canvas)
+        self.setCentralWidget(self.stack)
+
+        # -- develop state ---------------------------------------------------------------
+        self.session = EditSession(catalog, self)
+        self.renderer = PreviewRenderer(catalog, self.runner, self)
+        self.renderer.rendered.connect(self._rendered)
+        self.renderer.original.connect(self.canvas.set_before)
+        self.renderer.overlay.connect(self._overlay)
+        self.renderer.error.connect(self.show_error)
+        self.renderer.busy.connect(lambda b: self.busy_label.setText("Working…" if b else ""))
+        self.session.changed.connect(self._recipe_changed)
+        self.session.error.connect(self.show_error)
+
+        # -- docks ---------------------------------------------------------------------------
+        self.sidebar = Sidebar(catalog)
+        self.sidebar.source_changed.connect(self._source_changed)
+        self.source_filter: dict = {}
+        self.left_dock = self._dock("Library", self.sidebar, Qt.LeftDockWidgetArea, "library_dock")
+        self.history_panel = HistoryPanel(self.session)
+        self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea, "history_dock")
+        self.develop_panel = DevelopPanel(self.session)
+        self.masks_panel = MasksPanel(self.session, self.canvas)
+        self.masks_panel.mask_changed.connect(self._mask_changed)
+        self.masks_panel.overlay_toggled.connect(self._overlay_toggled)
+        self.masks_panel.status.connect(self.statusBar().showMessage)
+        self.masks_panel.people_requested.connect(self.detect_people)
+        self.masks_panel.refresh_requested.connect(self.refresh_masks)
+        self.renderer.stale.connect(self.masks_panel.set_stale)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.develop_panel, "Develop")
+        self.tabs.addTab(self.masks_panel, "Masks")
+        self.right_dock = self._dock("Develop", self.tabs, Qt.RightDockWidgetArea, "develop_dock")
+
+        self.busy_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.busy_label)
+        self._build_toolbar()
+        self._build_shortcuts()
+        self.setStyleSheet(DARK)
+        self.resize(1400, 900)
+        self._restore()
+        self.model.reload(self._filters(), self.filter_bar.sort_key())
+        self._update_count()
+        if self.model.rowCount():
+            self.grid.setCurrentIndex(self.model.index(0))
+        self.show_view(self.view)
+
+    # -- construction ---------------------------------------------------------------------
+    def _dock(self, title, widget, area, name) -> QDockWidget:
+        d = QDockWidget(title, self)
+        d.setObjectName(name)
+        d.setWidget(widget)
+        d.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(area, d)
+        return d
+
+    def _build_toolbar(self):
+        tb = QToolBar("Main")
+        tb.setObjectName("main_toolbar")
+        tb.setMovable(False)
+        self.addToolBar(tb)
+        self.actions = {}
+        for key, label, slot in (
+            ("import", "Import…", self.open_import),
+            ("grid", "Grid (G)", lambda: self.show_view("grid")),
+            ("loupe", "Loupe (E)", lambda: self.show_view("loupe")),
+            ("develop", "Develop (D)", lambda: self.show_view("develop")),
+            ("sync", "Sync…", self.open_sync),
+            ("export", "Export…", self.open_export),
+        ):
+            act = QAction(label, self)
+            act.triggered.connect(slot)
+            tb.addAction(act)
+            self.actions[key] = act
+
+    def _build_shortcuts(self):
+        def sc(keys, slot):
+            s = QShortcut(QKeySequence(keys), self)
+            s.setContext(Qt.WindowShortcut)
+            s.activated.connect(slot)
+            return s
+
+        for n in range(6):
+            sc(str(n), lambda n=n: self.rate(n))
+        sc("P", lambda: self.flag(FLAG_PICK))
+        sc("X", lambda: self.flag(FLAG_REJECT))
+        sc("U", lambda: self.flag(FLAG_NONE))
+        for i, label in enumerate(COLOR_LABELS[:4]):
+            sc(str(6 + i), lambda label=label: self.label(label))
+        sc("G", lambda: self.show_view("grid"))
+        sc("E", lambda: self.show_view("loupe"))
+        sc("D", lambda: self.show_view("develop"))
+        sc("O", self.toggle_overlay)
+        sc("\\", self.toggle_before)
+        sc("Z", self.canvas.toggle_zoom)
+        sc("Ctrl+Z", self.undo)
+        sc("Ctrl+Shift+Z", self.redo)
+        sc("Ctrl+Shift+E", self.open_export)
+        sc("Ctrl+Shift+I", self.open_import)
+
+    # -- persistence ------------------------------------------------------------------------
+    def _restore(self):
+        geo = self.settings.value("window/geometry")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        view = self.settings.value("window/view", "grid")
+        self.view = view if view in VIEWS else "grid"
+
+    def save_settings(self):
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/view", self.view)
+        self.settings.setValue("catalog/last", str(self.catalog.location.url))
+        self.settings.sync()
+
+    def closeEvent(self, ev):  # noqa: N802
+        self.save_settings()
+        self.runner.cancel_all()
+        self.runner.wait(5000)
+        super().closeEvent(ev)
+
+    # -- selection ----------------------------------------------------------------------------
+    def current_image_id(self) -> int | None:
+        return self.grid.current_id()
+
+    def target_ids(self) -> list[int]:
+        """What rating/flag keys act on: the grid selection, or the photo in the loupe."""
+        if self.view == "grid":
+            ids = self.grid.selected_ids()
+            if ids:
+                return ids
+        cur = self.current_image_id()
+        return [cur] if cur is not None else []
+
+    def select_image(self, image_id: int) -> None:
+        r = self.model._row_of.get(image_id)
+        if r is not None:
+            self.grid.setCurrentIndex(self.model.index(r))
+
+    # -- views ----------------------------------------------------------------------------------
+    def show_view(self, view: str) -> None:
+        if view != "grid" and self.current_image_id() is None:
+            self.statusBar().showMessage("No photo selected", 3000)
+            view = "grid"
+        self.view = view
+        self.stack.setCurrentIndex(0 if view == "grid" else 1)
+        self.left_dock.setVisible(view != "develop")
+        self.history_dock.setVisible(view == "develop")
+        self.right_dock.setVisible(view == "develop")
+        for v in VIEWS:
+            self.actions[v].setEnabled(v != view)
+        if view != "grid":
+            self.open_current()
+            self.canvas.setFocus()
+        else:
+            self.grid.setFocus()
+
+    def open_current(self) -> None:
+        image_id = self.current_image_id()
+        if image_id is None:
+            return
+        if self.session.image_id != image_id:
+            vid = services.master_version_id(self.catalog, image_id)
+            self.canvas.set_image(None)
+            self.canvas.before = None
+            self.canvas.overlay = None
+            self.canvas.message = "Rendering…"
+            self.canvas.info = services.image_info(self.catalog, image_id)
+            self.renderer.set_version(vid)
+            self.session.load(vid)  # emits changed -> render
+
+    # -- develop reactions ------------------------------------------------------------------------
+    def _recipe_changed(self, committed: bool):
+        self.renderer.request(self.session.recipe, draft=not committed)
+        if committed and self.view == "develop":
+            self.renderer.check_stale(self.session.recipe)
+
+    def _rendered(self, rgb, full):
+        self.canvas.message = "" if full else "Preview"
+        self.canvas.set_image(rgb)
+
+    def _mask_changed(self, layer_name: str):
+        self._update_handles()
+        if self.canvas.show_overlay:
+            self.renderer.request_overlay(layer_name, self.session.recipe)
+
+    def _overlay(self, alpha, layer_name):
+        if layer_name == self.session.layer_name:
+            self.canvas.set_overlay(alpha)
+
+    def _overlay_toggled(self, on: bool):
+        if on != self.canvas.show_overlay:
+            self.canvas.toggle_overlay()
+        if on:
+            self.renderer.request_overlay(self.session.layer_name, self.session.recipe)
+
+    def _update_handles(self):
+        handles = []
+        layer = self.session.layer
+        for c in (layer.mask.components if layer.mask else []):
+            p = c.params
+            if c.kind == "linear" and "start" in p:
+                handles.append(("linear", (*p["start"], *p["end"])))
+            elif c.kind == "radial" and "center" in p:
+                handles.append(("radial", (*p["center"], *p["radius"])))
+            elif c.kind == "object" and "box" in p:
+                handles.append(("box", tuple(p["box"])))
+        self.canvas.handles = handles
+        self.canvas.update()
+
+    # -- actions ------------------------------------------------------------------------------------
+    def toggle_overlay(self):
+        self.masks_panel.overlay_check.setChecked(not self.masks_panel.overlay_check.isChecked())
+
+    def toggle_before(self):
+        if self.view != "grid":
+            self.canvas.toggle_before()
+
+    def undo(self):
+        if self.view == "develop" and not self.session.undo():
+            self.statusBar().showMessage("Nothing to undo", 2000)
+
+    def redo(self):
+        if self.view == "develop" and not self.session.redo():
+            self.statusBar().showMessage("Nothing to redo", 2000)
+
+    def rate(self, n: int):
+        self._apply(services.set_rating, n, f"Rating {'★' * n or 'none'}")
+
+    def flag(self, value: int):
+        self._apply(services.set_flag, value, {FLAG_PICK: "Picked", FLAG_REJECT: "Rejected"}.get(value, "Unflagged"))
+
+    def label(self, label: str):
+        ids = self.target_ids()
+        rows = services.image_rows(self.catalog, ids)
+        # Pressing the key of the label a photo already has removes it, as in Lightroom.
+        same = all(r.color_label == label for r in rows.values()) and rows
+        self._apply(services.set_label, None if same else label, f"Label {label if not same else 'removed'}")
+
+    def _apply(self, fn, value, text):
+        ids = self.target_ids()
+        if not ids:
+            return
+        try:
+            fn(self.catalog, ids, value)
+        except Exception as exc:  # noqa: BLE001
+            self.show_error(str(exc))
+            return
+        self.model.refresh_rows(ids)
+        self.statusBar().showMessage(f"{text} ({len(ids)} photo{'s' if len(ids) != 1 else ''})", 2000)
+
+    def _filters(self) -> dict:
+        return {**self.filter_bar.filters(), **self.source_filter}
+
+    def _filters_changed(self, _filters, sort):
+        self.model.reload(self._filters(), sort)
+        self._update_count()
+
+    def _source_changed(self, source: dict):
+        self.source_filter = source
+        self._filters_changed(None, self.filter_bar.sort_key())
+
+    def _update_count(self):
+        self.filter_bar.count.setText(f"{self.model.rowCount()} photos")
+
+    def show_error(self, text: str):
+        self.statusBar().showMessage(text, 8000)
+
+    def detect_people(self):
+        vid = self.session.version_id
+
+        def done(people):
+            self.masks_panel.people_box.set_people(people)
+
+        def failed(text):
+            self.masks_panel.people_box.status.setText(text)
+            self.show_error(text)
+
+        self.runner.submit(lambda _p: services.detect_people(self.catalog, vid), on_done=done, on_error=failed)
+
+    def refresh_masks(self, uids: list[str]):
+        def done(_n):
+            self.masks_panel.set_stale([])
+            self.renderer.request(self.session.recipe, draft=False)
+            if self.canvas.show_overlay:
+                self.renderer.request_overlay(self.session.layer_name, self.session.recipe)
+
+        self.renderer.refresh(uids, self.session.recipe, on_done=done)
+
+    # -- dialogs ----------------------------------------------------------------------------------------
+    def open_import(self):
+        dlg = ImportDialog(self.catalog, self.runner, parent=self,
+                           watching=bool(self.settings.value("import/watch", False, type=bool)))
+        dlg.watch_changed.connect(lambda folder, on: (self.settings.setValue("import/watch", on),
+                                                      self.settings.setValue("import/watch_folder", folder)))
+        dlg.imported.connect(lambda _ids: (self.model.reload(), self.sidebar.reload(), self._update_count()))
+        dlg.show()
+        return dlg
+
+    def open_sync(self):
+        if self.session.version_id is None:
+            self.open_current()
+        if self.session.version_id is None:
+            self.show_error("Open a photo to sync from")
+            return None
+        selected = [services.master_version_id(self.catalog, i) for i in self.grid.selected_ids()]
+        dlg = SyncDialog(self.catalog, self.runner, self.session.version_id, selected, parent=self)
+        dlg.review_list.itemDoubleClicked.connect(
+            lambda item: (self.select_image(services.image_of_version(self.catalog, item.data(Qt.UserRole))),
+                          self.show_view("develop")))
+        dlg.show()
+        return dlg
+
+    def open_export(self):
+        ids = self.grid.selected_ids() or ([self.current_image_id()] if self.current_image_id() else [])
+        if not ids:
+            self.show_error("Select photos to export")
+            return None
+        vids = [services.master_version_id(self.catalog, i) for i in ids]
+        if self.view != "grid" and self.session.version_id is not None:
+            vids = [self.session.version_id]
+        dest = self.settings.value("export/last_dir")
+        dlg = ExportDialog(self.catalog, self.runner, vids, Path(dest) if dest else None, parent=self)
+        dlg.exported.connect(lambda *_: self.settings.setValue("export/last_dir", dlg.destination.text()))
+        dlg.show()
+        return dlg
+
+
+def run(catalog_value: str | None = None) -> int:
+    """Open the app on a catalog (the last one used when none is given)."""
+    from maskroom.catalog import Catalog, CatalogError
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("maskroom")
+    app.setOrganizationName("maskroom")
+    settings = QSettings("maskroom", "maskroom")
+    value = catalog_value or settings.value("catalog/last") or None
+    try:
+        catalog = Catalog.open(value)
+    except CatalogError as exc:
+        QMessageBox.critical(None, "maskroom", str(exc))
+        return 1
+    win = MainWindow(catalog, settings)
+    win.show()
+    QTimer.singleShot(0, win.grid.setFocus)
+    code = app.exec()
+    catalog.close()
+    return code

@@ -1,0 +1,301 @@
+"""Develop: the edit session (one version's recipe, its history) and its panels.
+
+``EditSession`` is the single owner of the recipe being edited; panels change it
+through its methods, which save through ``services.save_recipe`` (the catalog's
+history) on commit.  Slider drags change the in-memory recipe live (the canvas
+re-renders progressively) and commit one history step on release.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from maskroom.engine.recipe import Recipe
+from maskroom.ui import services
+
+
+class EditSession(QObject):
+    """The version being developed and the layer the sliders act on."""
+
+    changed = Signal(bool)  # the recipe changed; True when committed (history moved)
+    layer_selected = Signal(str)
+    version_loaded = Signal(int)
+    error = Signal(str)
+
+    def __init__(self, catalog, parent=None):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.version_id: int | None = None
+        self.image_id: int | None = None
+        self.recipe = Recipe()
+        self.layer_name = "Global"
+
+    def load(self, version_id: int) -> None:
+        self.version_id = version_id
+        self.image_id = services.image_of_version(self.catalog, version_id)
+        self.recipe = services.load_recipe(self.catalog, version_id)
+        if self.recipe.layer(self.layer_name) is None:
+            self.layer_name = self.recipe.global_layer.name
+        self.version_loaded.emit(version_id)
+        self.layer_selected.emit(self.layer_name)
+        self.changed.emit(True)
+
+    def reload(self) -> None:
+        if self.version_id is not None:
+            self.recipe = services.load_recipe(self.catalog, self.version_id)
+            if self.recipe.layer(self.layer_name) is None:
+                self.layer_name = self.recipe.global_layer.name
+                self.layer_selected.emit(self.layer_name)
+            self.changed.emit(True)
+
+    @property
+    def layer(self):
+        return self.recipe.layer(self.layer_name) or self.recipe.global_layer
+
+    def select_layer(self, name: str) -> None:
+        if self.recipe.layer(name) is not None and name != self.layer_name:
+            self.layer_name = name
+            self.layer_selected.emit(name)
+
+    def set_adjustment(self, name: str, value: float) -> None:
+        """Live change (no history step yet)."""
+        if abs(value) < 1e-9:
+            self.layer.adjustments.pop(name, None)
+        else:
+            self.layer.adjustments[name] = float(value)
+        self.changed.emit(False)
+
+    def commit(self, label: str) -> bool:
+        """Save the in-memory recipe as one history step."""
+        if self.version_id is None:
+            return False
+        try:
+            services.save_recipe(self.catalog, self.version_id, self.recipe, label)
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(f"cannot save the edit: {exc}")
+            self.reload()
+            return False
+        self.changed.emit(True)
+        return True
+
+    def undo(self) -> bool:
+        return self._move(services.undo)
+
+    def redo(self) -> bool:
+        return self._move(services.redo)
+
+    def _move(self, fn) -> bool:
+        if self.version_id is None:
+            return False
+        moved = fn(self.catalog, self.version_id)
+        self.reload()
+        return moved
+
+    def virtual_copy(self) -> int | None:
+        if self.version_id is None:
+            return None
+        vid = services.create_virtual_copy(self.catalog, self.version_id)
+        self.load(vid)
+        return vid
+
+
+def _fmt(value: float, step: float, signed: bool = True) -> str:
+    sign = "+" if signed else ""
+    return f"{value:{sign}.2f}" if step < 1 else f"{value:{sign}.0f}"
+
+
+class AdjustmentSlider(QWidget):
+    """A labelled slider over a float range (integer QSlider scaled by the step)."""
+
+    moved = Signal(str, float)
+    released = Signal(str, float)
+
+    def __init__(self, spec: services.AdjustmentSpec, parent=None):
+        super().__init__(parent)
+        self.spec = spec
+        self.scale = 1.0 / spec.step
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(round(spec.minimum * self.scale), round(spec.maximum * self.scale))
+        self.slider.setValue(round(spec.default * self.scale))
+        self.signed = spec.minimum < 0
+        self.value_label = QLabel(_fmt(spec.default, spec.step, self.signed))
+        self.value_label.setMinimumWidth(44)
+        self.value_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.value_label)
+        self.slider.valueChanged.connect(self._changed)
+        self.slider.sliderReleased.connect(lambda: self.released.emit(self.spec.name, self.value()))
+        # Keyboard / wheel changes have no release: commit once they settle.
+        self._settle = QTimer(self, singleShot=True, interval=400)
+        self._settle.timeout.connect(lambda: self.released.emit(self.spec.name, self.value()))
+        self._quiet = False
+
+    def value(self) -> float:
+        return self.slider.value() / self.scale
+
+    def set_value(self, v: float, quiet: bool = True) -> None:
+        self._quiet = quiet
+        self.slider.setValue(round(v * self.scale))
+        self.value_label.setText(_fmt(v, self.spec.step, self.signed))
+        self._quiet = False
+
+    def _changed(self, _raw):
+        v = self.value()
+        self.value_label.setText(_fmt(v, self.spec.step, self.signed))
+        if self._quiet:
+            return
+        self.moved.emit(self.spec.name, v)
+        if not self.slider.isSliderDown():
+            self._settle.start()
+
+    def mouseDoubleClickEvent(self, _ev):  # noqa: N802 - double click resets, as in Lightroom
+        self.set_value(self.spec.default, quiet=False)
+
+
+class DevelopPanel(QWidget):
+    """Sliders for every adjustment of the selected layer, presets, virtual copies."""
+
+    def __init__(self, session: EditSession, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.sliders: dict[str, AdjustmentSlider] = {}
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        self.layer_label = QLabel()
+        self.layer_label.setStyleSheet("font-weight: bold; padding: 4px;")
+        outer.addWidget(self.layer_label)
+
+        top = QHBoxLayout()
+        self.presets = QComboBox()
+        self.presets.setPlaceholderText("Apply preset…")
+        self.presets.activated.connect(self._apply_preset)
+        save_preset = QPushButton("Save preset")
+        save_preset.clicked.connect(self._save_preset)
+        vc = QPushButton("Virtual copy")
+        vc.clicked.connect(lambda: self.session.virtual_copy())
+        top.addWidget(self.presets, 1)
+        top.addWidget(save_preset)
+        top.addWidget(vc)
+        outer.addLayout(top)
+
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        inner = QWidget()
+        col = QVBoxLayout(inner)
+        groups: dict[str, QFormLayout] = {}
+        for spec in services.adjustment_specs():
+            if spec.group not in groups:
+                box = QGroupBox(spec.group)
+                groups[spec.group] = QFormLayout(box)
+                groups[spec.group].setContentsMargins(6, 6, 6, 6)
+                col.addWidget(box)
+            s = AdjustmentSlider(spec)
+            s.moved.connect(self._moved)
+            s.released.connect(self._released)
+            label = QLabel(spec.label)
+            label.setMinimumWidth(110)  # same column in every group
+            groups[spec.group].addRow(label, s)
+            self.sliders[spec.name] = s
+        col.addStretch(1)
+        area.setWidget(inner)
+        outer.addWidget(area, 1)
+
+        session.changed.connect(lambda _c: self.sync_from_recipe())
+        session.layer_selected.connect(lambda _n: self.sync_from_recipe())
+        session.version_loaded.connect(lambda _v: self.refresh_presets())
+
+    def sync_from_recipe(self) -> None:
+        layer = self.session.layer
+        self.layer_label.setText(f"Adjusting: {layer.name}" + ("" if layer.mask is None else " (masked)"))
+        for name, s in self.sliders.items():
+            if not s.slider.isSliderDown():
+                s.set_value(layer.adjustments.get(name, s.spec.default))
+
+    def refresh_presets(self) -> None:
+        self.presets.clear()
+        for name in services.develop_presets(self.session.catalog):
+            self.presets.addItem(name)
+
+    def set_value(self, name: str, value: float) -> None:
+        """Programmatic change, committed at once (keyboard/tests)."""
+        self.sliders[name].set_value(value)
+        self.session.set_adjustment(name, value)
+        self._released(name, value)
+
+    def _moved(self, name, value):
+        self.session.set_adjustment(name, value)
+
+    def _released(self, name, value):
+        spec = self.sliders[name].spec
+        layer = self.session.layer.name
+        where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
+        self.session.set_adjustment(name, value)
+        self.session.commit(f"{where}{spec.label} {_fmt(value, spec.step)}")
+
+    def _apply_preset(self, i):
+        name = self.presets.itemText(i)
+        body = services.develop_presets(self.session.catalog).get(name) or {}
+        self.session.layer.adjustments.update({k: float(v) for k, v in (body.get("adjustments") or {}).items()})
+        self.session.commit(f"Preset: {name}")
+
+    def _save_preset(self):
+        name, ok = QInputDialog.getText(self, "Save develop preset", "Preset name:")
+        if ok and name.strip():
+            services.save_develop_preset(self.session.catalog, name.strip(), self.session.layer.adjustments)
+            self.refresh_presets()
+
+
+class HistoryPanel(QWidget):
+    """History steps, newest at the top; the current step is selected."""
+
+    def __init__(self, session: EditSession, parent=None):
+        super().__init__(parent)
+        self.session = session
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.list = QListWidget()
+        lay.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        u = QPushButton("Undo")
+        u.setToolTip("Ctrl+Z")
+        u.clicked.connect(session.undo)
+        r = QPushButton("Redo")
+        r.setToolTip("Ctrl+Shift+Z")
+        r.clicked.connect(session.redo)
+        row.addWidget(u)
+        row.addWidget(r)
+        lay.addLayout(row)
+        session.changed.connect(lambda committed: committed and self.refresh())
+
+    def refresh(self) -> None:
+        self.list.clear()
+        if self.session.version_id is None:
+            return
+        steps, pos = services.history(self.session.catalog, self.session.version_id)
+        for seq, label in reversed(steps):
+            item = QListWidgetItem(label)
+            item.setData(Qt.UserRole, seq)
+            if seq > pos:
+                item.setForeground(Qt.gray)
+            self.list.addItem(item)
+            if seq == pos:
+                item.setSelected(True)
+
+    def labels(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]

@@ -1,0 +1,56 @@
+"""Filter bar above the grid: text, minimum rating, flag, colour label, sort."""
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+
+from maskroom.catalog.schema import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
+
+
+class FilterBar(QWidget):
+    changed = Signal(dict, str)  # filters, sort
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 2, 6, 2)
+        self.text = QLineEdit()
+        self.text.setPlaceholderText("Search file names…")
+        self.text.setClearButtonEnabled(True)
+        self.rating = QComboBox()
+        self.rating.addItems(["Any rating"] + [f"≥ {'★' * n}" for n in range(1, 6)])
+        self.flag = QComboBox()
+        self.flag.addItems(["Any flag", "Picked", "Unflagged", "Rejected"])
+        self.label = QComboBox()
+        self.label.addItems(["Any label"] + [c.title() for c in COLOR_LABELS])
+        self.sort = QComboBox()
+        self.sort.addItems(["Capture time", "File name", "Rating"])
+        self.count = QLabel("")
+        for w in (QLabel("Filter:"), self.text, self.rating, self.flag, self.label, QLabel("Sort:"), self.sort):
+            lay.addWidget(w)
+        lay.addStretch(1)
+        lay.addWidget(self.count)
+        self._debounce = QTimer(self, singleShot=True, interval=200)
+        self._debounce.timeout.connect(self.emit_changed)
+        self.text.textChanged.connect(lambda _t: self._debounce.start())
+        for c in (self.rating, self.flag, self.label, self.sort):
+            c.currentIndexChanged.connect(lambda _i: self.emit_changed())
+
+    def filters(self) -> dict:
+        f: dict = {}
+        if self.text.text().strip():
+            f["text"] = self.text.text().strip()
+        if self.rating.currentIndex() > 0:
+            f["rating_min"] = self.rating.currentIndex()
+        flag = {1: FLAG_PICK, 2: FLAG_NONE, 3: FLAG_REJECT}.get(self.flag.currentIndex())
+        if flag is not None:
+            f["flag"] = flag
+        if self.label.currentIndex() > 0:
+            f["label"] = COLOR_LABELS[self.label.currentIndex() - 1]
+        return f
+
+    def sort_key(self) -> str:
+        return ("capture_time", "filename", "rating")[self.sort.currentIndex()]
+
+    def emit_changed(self):
+        self.changed.emit(self.filters(), self.sort_key())

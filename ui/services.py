@@ -1,0 +1,498 @@
+"""The one place where the app names the services it calls.
+
+Every function here forwards to the service the CLI uses (importer, queries, library,
+edits, develop render, masks, sync, export).  While a service is not installed yet
+(``ModuleNotFoundError`` for exactly that module) a small fallback that works on the
+catalog tables directly keeps the app usable; the fallbacks are deliberately simple
+and go away as soon as the service exists.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+
+from maskroom.catalog import Catalog
+from maskroom.catalog.schema import (
+    FLAG_NONE,
+    CollectionImage,
+    EditVersion,
+    Image,
+)
+from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.progress import Progress
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".heic", ".dng", ".cr2", ".nef", ".arw"}
+
+
+def _service(name: str):
+    """The service module, or None while it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None
+        raise
+
+
+# -- library rows -------------------------------------------------------------
+@dataclass
+class ImageRow:
+    """What a grid cell shows; loaded in pages, never all at once."""
+
+    id: int
+    filename: str
+    rating: int
+    flag: int
+    color_label: str | None
+    width: int
+    height: int
+    content_hash: str
+    path: str
+
+
+ROW_COLUMNS = (Image.id, Image.filename, Image.rating, Image.flag, Image.color_label,
+               Image.width, Image.height, Image.content_hash, Image.path)
+
+
+def _filtered_ids_query(filters: dict | None, sort: str | None):
+    queries = _service("maskroom.catalog.queries")
+    if queries is not None and hasattr(queries, "build_query"):
+        return queries.build_query(filters or {}, sort)
+    filters = filters or {}
+    q = select(Image.id)
+    if filters.get("folder_id"):
+        q = q.where(Image.folder_id == int(filters["folder_id"]))
+    if filters.get("collection_id"):
+        q = q.join(CollectionImage, CollectionImage.image_id == Image.id).where(
+            CollectionImage.collection_id == int(filters["collection_id"]))
+    if filters.get("series_id"):
+        q = q.where(Image.series_id == int(filters["series_id"]))
+    if filters.get("rating_min"):
+        q = q.where(Image.rating >= int(filters["rating_min"]))
+    if filters.get("flag") is not None:
+        q = q.where(Image.flag == int(filters["flag"]))
+    if filters.get("label"):
+        q = q.where(Image.color_label == filters["label"])
+    if filters.get("text"):
+        q = q.where(Image.filename.ilike(f"%{filters['text']}%"))
+    order = {"filename": Image.filename, "rating": Image.rating.desc()}.get(sort or "", Image.capture_time)
+    return q.order_by(order, Image.filename, Image.id)
+
+
+def image_ids(catalog: Catalog, filters: dict | None = None, sort: str | None = None) -> list[int]:
+    """Ids only (cheap even for 100k rows); the grid fetches cell data per page."""
+    q = _filtered_ids_query(filters, sort)
+    with catalog.session() as s:
+        rows = s.execute(q).all()
+    return [r[0] if not isinstance(r[0], Image) else r[0].id for r in rows]
+
+
+def image_rows(catalog: Catalog, ids: Sequence[int]) -> dict[int, ImageRow]:
+    if not ids:
+        return {}
+    with catalog.session() as s:
+        rows = s.execute(select(*ROW_COLUMNS).where(Image.id.in_(list(ids)))).all()
+    return {r[0]: ImageRow(*r) for r in rows}
+
+
+def image_info(catalog: Catalog, image_id: int) -> dict:
+    """EXIF summary for the loupe's info overlay."""
+    with catalog.session() as s:
+        im = s.get(Image, image_id)
+        if im is None:
+            return {}
+        shutter = f"1/{round(1 / im.shutter)} s" if im.shutter and im.shutter < 1 else (
+            f"{im.shutter:g} s" if im.shutter else None)
+        return {
+            "file": im.filename, "size": f"{im.width}×{im.height}",
+            "captured": im.capture_time.strftime("%Y-%m-%d %H:%M:%S") if im.capture_time else None,
+            "camera": " ".join(x for x in (im.camera_make, im.camera_model) if x) or None,
+            "lens": im.lens, "focal": f"{im.focal_length:g} mm" if im.focal_length else None,
+            "aperture": f"f/{im.aperture:g}" if im.aperture else None, "shutter": shutter,
+            "iso": f"ISO {im.iso}" if im.iso else None,
+        }
+
+
+# -- import -------------------------------------------------------------------
+def run_import(catalog: Catalog, paths: Sequence[Path], progress: Progress, *, recursive: bool = True):
+    """Import files/folders; returns (imported ids, problems as 'path: reason' lines)."""
+    importer = _service("maskroom.engine.importer")
+    if importer is not None:
+        result = importer.run_import(catalog, [Path(p) for p in paths], recursive=recursive, progress=progress)
+        problems = [f"{p.path}: {p.reason}" if hasattr(p, "path") else str(p)
+                    for p in getattr(result, "problems", [])]
+        return list(result.imported), problems
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.import_files(catalog, paths, progress, recursive=recursive)
+
+
+# -- ratings, flags, labels -----------------------------------------------------
+def set_rating(catalog: Catalog, ids: Iterable[int], rating: int) -> None:
+    _set_field(catalog, ids, "rating", int(rating), "set_rating")
+
+
+def set_flag(catalog: Catalog, ids: Iterable[int], flag: int) -> None:
+    _set_field(catalog, ids, "flag", int(flag), "set_flag")
+
+
+def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> None:
+    _set_field(catalog, ids, "color_label", label, "set_label")
+
+
+def _set_field(catalog, ids, column, value, service_fn):
+    library = _service("maskroom.catalog.library")
+    ids = list(ids)
+    if library is not None and hasattr(library, service_fn):
+        with catalog.session() as s:
+            getattr(library, service_fn)(s, ids, value)
+        return
+    with catalog.session() as s:
+        for im in s.scalars(select(Image).where(Image.id.in_(ids))):
+            setattr(im, column, value)
+
+
+# -- edits (maskroom.catalog.edits) ----------------------------------------------
+def master_version_id(catalog: Catalog, image_id: int) -> int:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        return edits.get_version(s, image_id).id
+
+
+def versions_of(catalog: Catalog, image_id: int) -> list[tuple[int, str]]:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        return [(v.id, v.name) for v in edits.versions_of(s, image_id)]
+
+
+def image_of_version(catalog: Catalog, version_id: int) -> int:
+    with catalog.session() as s:
+        v = s.get(EditVersion, version_id)
+        if v is None:
+            raise LookupError(f"edit version {version_id} does not exist")
+        return v.image_id
+
+
+def load_recipe(catalog: Catalog, version_id: int) -> Recipe:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        return edits.load_recipe(s, version_id)
+
+
+def save_recipe(catalog: Catalog, version_id: int, recipe: Recipe, label: str) -> None:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        edits.save_recipe(s, version_id, recipe, label)
+
+
+def undo(catalog: Catalog, version_id: int) -> bool:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        return edits.undo(s, version_id) is not None
+
+
+def redo(catalog: Catalog, version_id: int) -> bool:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        return edits.redo(s, version_id) is not None
+
+
+def history(catalog: Catalog, version_id: int) -> tuple[list[tuple[int, str]], int]:
+    """(seq, label) steps and the current position."""
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        steps = [(h.seq, h.label) for h in edits.history(s, version_id)]
+        pos = s.get(EditVersion, version_id).history_position
+    return steps, pos
+
+
+def create_virtual_copy(catalog: Catalog, version_id: int) -> int:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        image_id = s.get(EditVersion, version_id).image_id
+        return edits.create_virtual_copy(s, image_id, from_version_id=version_id).id
+
+
+def develop_presets(catalog: Catalog) -> list[str]:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        return [p.name for p in edits.list_presets(s)]
+
+
+def save_develop_preset(catalog: Catalog, name: str, recipe: Recipe, layer_name: str) -> None:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        edits.save_preset(s, name, recipe, layers=[layer_name])
+
+
+def apply_develop_preset(catalog: Catalog, version_id: int, name: str) -> None:
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        edits.apply_preset(s, version_id, name)
+
+
+# -- develop adjustments ----------------------------------------------------------
+@dataclass(frozen=True)
+class AdjustmentSpec:
+    name: str
+    label: str
+    minimum: float
+    maximum: float
+    default: float = 0.0
+    step: float = 1.0
+    group: str = "Basic"
+
+
+FALLBACK_ADJUSTMENTS = (
+    AdjustmentSpec("temperature", "Temp", -100, 100, group="White balance"),
+    AdjustmentSpec("tint", "Tint", -100, 100, group="White balance"),
+    AdjustmentSpec("exposure", "Exposure", -5, 5, step=0.05),
+    AdjustmentSpec("contrast", "Contrast", -100, 100),
+    AdjustmentSpec("highlights", "Highlights", -100, 100),
+    AdjustmentSpec("shadows", "Shadows", -100, 100),
+    AdjustmentSpec("whites", "Whites", -100, 100),
+    AdjustmentSpec("blacks", "Blacks", -100, 100),
+    AdjustmentSpec("texture", "Texture", -100, 100, group="Presence"),
+    AdjustmentSpec("clarity", "Clarity", -100, 100, group="Presence"),
+    AdjustmentSpec("dehaze", "Dehaze", -100, 100, group="Presence"),
+    AdjustmentSpec("vibrance", "Vibrance", -100, 100, group="Presence"),
+    AdjustmentSpec("saturation", "Saturation", -100, 100, group="Presence"),
+)
+
+
+GROUP_ORDER = ("tone", "color", "detail", "effects")
+
+
+def adjustment_specs() -> list[AdjustmentSpec]:
+    """Every adjustment the develop engine registers, with its range, in panel order."""
+    adj = _service("maskroom.engine.develop.adjustments")
+    if adj is None:
+        return list(FALLBACK_ADJUSTMENTS)
+    specs = []
+    for name, a in adj.REGISTRY.items():
+        group = a.fn.__module__.rsplit(".", 1)[-1]
+        step = 0.05 if (a.hi - a.lo) <= 20 else 1.0
+        specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(a.lo), float(a.hi),
+                                    float(getattr(a, "neutral", 0.0)), step, group.capitalize()))
+    for name, (lo, hi, _doc) in adj.PARAMETERS.items():
+        group = "Color" if name.startswith("color") else "Effects"
+        specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(lo), float(hi),
+                                    float(lo), 1.0, group))
+    rank = {g.capitalize(): i for i, g in enumerate(GROUP_ORDER)}
+    specs.sort(key=lambda sp: rank.get(sp.group, 99))  # stable: registry order inside a group
+    return specs
+
+
+# -- rendering and masks --------------------------------------------------------------
+def render_preview(catalog: Catalog, version_id: int, long_edge: int | None = None,
+                   recipe: Recipe | None = None) -> np.ndarray:
+    """The version rendered to sRGB uint8 RGB (``recipe`` overrides the stored one)."""
+    render = _service("maskroom.engine.develop.render")
+    if render is not None:
+        if recipe is not None:
+            try:
+                return render.render_preview_srgb(catalog, version_id, long_edge=long_edge, recipe=recipe)
+            except TypeError:
+                pass
+        return render.render_preview_srgb(catalog, version_id, long_edge=long_edge)
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.render(catalog, version_id, long_edge, recipe)
+
+
+def original_preview(catalog: Catalog, image_id: int, long_edge: int | None = None) -> np.ndarray:
+    """The unedited image (sRGB uint8), for before/after."""
+    previews = _service("maskroom.engine.imageio.previews")
+    if previews is not None and hasattr(previews, "load_preview"):
+        with catalog.session() as s:
+            im = s.get(Image, image_id)
+            try:
+                arr = previews.load_preview(catalog, im, long_edge=long_edge) if long_edge else \
+                    previews.load_preview(catalog, im)
+            except TypeError:
+                arr = previews.load_preview(catalog, im)
+        return _to_uint8(arr)
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.decode(catalog, image_id, long_edge)
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    return (np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def thumbnail_path(catalog: Catalog, image_id: int, size: int = 256) -> Path:
+    previews = _service("maskroom.engine.imageio.previews")
+    if previews is not None and hasattr(previews, "thumbnail_file"):
+        with catalog.session() as s:
+            im = s.get(Image, image_id)
+            return Path(previews.thumbnail_file(catalog, im))
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.thumbnail(catalog, image_id, size)
+
+
+def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, recipe: Recipe | None = None,
+               long_edge: int | None = None) -> np.ndarray:
+    """A layer's mask (float32 HxW 0..1) at preview size: derives AI components (slow)."""
+    render = _service("maskroom.engine.develop.render")
+    if render is not None and hasattr(render, "mask_alpha") and recipe is None:
+        return render.mask_alpha(catalog, version_id, layer_name)
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.mask_alpha(catalog, version_id, layer_name, recipe, long_edge)
+
+
+def mask_kinds() -> list[str]:
+    from maskroom.engine.masks.registry import available_kinds
+
+    return available_kinds()
+
+
+def detect_people(catalog: Catalog, version_id: int) -> list[dict]:
+    """Persons found in the image: [{index, box (x0,y0,x1,y1 normalised), score}]."""
+    people = _service("maskroom.engine.masks.people")
+    if people is None or not hasattr(people, "detect_people"):
+        raise RuntimeError("people detection is not installed in this build")
+    from maskroom.engine.masks.registry import MaskInput
+
+    image_id = image_of_version(catalog, version_id)
+    rgb = original_preview(catalog, image_id, 1024)
+    found = people.detect_people(MaskInput(image=rgb.astype(np.float32) / 255.0, image_id=image_id))
+    out = []
+    for i, p in enumerate(found):
+        d = p if isinstance(p, dict) else getattr(p, "__dict__", {})
+        out.append({"index": d.get("index", i), "box": d.get("box"), "score": d.get("score")})
+    return out
+
+
+def new_component(kind: str, **params) -> MaskComponent:
+    return MaskComponent(kind=kind, params=params)
+
+
+def new_mask_layer(recipe: Recipe, first: MaskComponent, name: str | None = None) -> Layer:
+    n = sum(1 for layer in recipe.layers if layer.mask is not None) + 1
+    layer = Layer(name=name or f"Mask {n}", mask=MaskDefinition([first]))
+    recipe.layers.append(layer)
+    return layer
+
+
+def stale_component_uids(catalog: Catalog, version_id: int, recipe: Recipe) -> list[str]:
+    """AI components whose cached raster does not match the photo/edit any more."""
+    from maskroom.engine.masks.cache import CachedResolver, ai_components, mask_input
+
+    comps = list(ai_components(recipe))
+    if not comps:
+        return []
+    inp = mask_input(catalog, image_of_version(catalog, version_id))
+    resolver = CachedResolver(catalog, version_id)
+    return [c.uid for _layer, c in comps if resolver.is_stale(inp, c)]
+
+
+def refresh_components(catalog: Catalog, version_id: int, recipe: Recipe, uids: Sequence[str],
+                       progress: Progress) -> int:
+    """Re-derive the given AI components into the raster cache (the mask refresh command's work)."""
+    from maskroom.engine.masks.cache import CachedResolver, ai_components, mask_input
+    from maskroom.engine.masks.compose import derive
+
+    comps = [c for _layer, c in ai_components(recipe) if c.uid in set(uids)]
+    progress.start(len(comps), "Refreshing masks")
+    if not comps:
+        return 0
+    inp = mask_input(catalog, image_of_version(catalog, version_id))
+    resolver = CachedResolver(catalog, version_id)
+    for c in comps:
+        if progress.cancelled():
+            break
+        resolver.store(inp, c, derive(inp, c))
+        progress.advance(1, c.kind)
+    return len(comps)
+
+
+# -- sync and export ------------------------------------------------------------------------
+SYNC_GROUPS = ("global", "masks", "crop", "settings")
+
+
+def series_members(catalog: Catalog, version_id: int) -> list[int]:
+    """Master version ids of the other images in the version's series."""
+    with catalog.session() as s:
+        v = s.get(EditVersion, version_id)
+        sid = v.image.series_id
+        if sid is None:
+            return []
+        ids = s.scalars(select(Image.id).where(Image.series_id == sid, Image.id != v.image_id)).all()
+    return [master_version_id(catalog, i) for i in ids]
+
+
+def sync(catalog: Catalog, source_version_id: int, target_version_ids: Sequence[int], what: dict,
+         progress: Progress) -> list[dict]:
+    """Copy the chosen parts of the source edit to the targets; AI masks re-derive on
+    each target.  Returns review items: [{version_id, layer, reason, confidence}]."""
+    sync_mod = _service("maskroom.engine.sync")
+    if sync_mod is not None and hasattr(sync_mod, "sync_versions"):
+        result = sync_mod.sync_versions(catalog, source_version_id, list(target_version_ids),
+                                        options=what, progress=progress)
+        items = getattr(result, "review_items", result) or []
+        return [i if isinstance(i, dict) else dict(version_id=i.version_id, layer=i.layer_name,
+                                                   reason=i.reason, confidence=i.confidence) for i in items]
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.sync(catalog, source_version_id, target_version_ids, what, progress)
+
+
+def export_presets(catalog: Catalog) -> dict[str, dict]:
+    from maskroom.engine.export import job
+
+    with catalog.session() as s:
+        return {p.name: dict(p.body or {}) for p in job.list_presets(s)}
+
+
+def save_export_preset(catalog: Catalog, name: str, values: dict) -> None:
+    from maskroom.engine.export import job
+
+    with catalog.session() as s:
+        job.save_preset(s, name, values)
+
+
+def export(catalog: Catalog, version_ids: Sequence[int], out_dir: Path, settings, progress: Progress):
+    """Export versions with ``engine.export.job`` settings; returns (written paths, 'file: reason' lines)."""
+    from maskroom.engine.export import job
+
+    settings.validate()
+    if _service("maskroom.engine.develop.render") is not None:
+        report = job.run_export(catalog, list(version_ids), Path(out_dir), settings, progress=progress)
+        return [Path(p) for p in report.exported], [f"{src}: {why}" for src, why in report.failed]
+    from maskroom.ui import _fallbacks
+
+    return _fallbacks.export(catalog, version_ids, Path(out_dir), settings, progress)
+
+
+def counts(catalog: Catalog) -> int:
+    with catalog.session() as s:
+        return s.scalar(select(func.count(Image.id))) or 0
+
+
+def cpu_jobs() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+__all__ = [n for n in dir() if not n.startswith("_")] + ["FLAG_NONE"]

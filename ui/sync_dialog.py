@@ -1,0 +1,126 @@
+"""Sync settings from the photo being developed to other photos or its series.
+
+What to carry is chosen with checkboxes; AI mask components are not copied as
+pixels but re-derived on each target by the sync service.  Afterwards the targets
+the service flagged (nothing found, a big jump from the source) are listed for review.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from maskroom.ui import services
+from maskroom.ui.progress_widgets import JobProgress
+from maskroom.ui.workers import JobRunner
+
+WHAT = (
+    ("global", "Global adjustments", True),
+    ("masks", "Masks and their adjustments (AI masks re-derived on each photo)", True),
+    ("crop", "Crop and straighten", False),
+    ("settings", "Other settings (RAW decoding)", False),
+)
+
+
+class SyncDialog(QDialog):
+    synced = Signal(list)  # review items
+
+    def __init__(self, catalog, runner: JobRunner, source_version_id: int, selected_version_ids: list[int],
+                 parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Sync settings")
+        self.catalog, self.runner, self.source = catalog, runner, source_version_id
+        self.selected = [v for v in selected_version_ids if v != source_version_id]
+        self.series = services.series_members(catalog, source_version_id)
+        self.review: list[dict] = []
+        lay = QVBoxLayout(self)
+
+        box = QGroupBox("Settings to sync")
+        bl = QVBoxLayout(box)
+        self.checks = {}
+        for key, label, default in WHAT:
+            cb = QCheckBox(label)
+            cb.setChecked(default)
+            bl.addWidget(cb)
+            self.checks[key] = cb
+        lay.addWidget(box)
+
+        tbox = QGroupBox("Targets")
+        tl = QVBoxLayout(tbox)
+        self.to_selected = QRadioButton(f"Selected photos ({len(self.selected)})")
+        self.to_series = QRadioButton(f"The rest of this photo's series ({len(self.series)})")
+        self.to_selected.setEnabled(bool(self.selected))
+        self.to_series.setEnabled(bool(self.series))
+        (self.to_selected if self.selected or not self.series else self.to_series).setChecked(True)
+        tl.addWidget(self.to_selected)
+        tl.addWidget(self.to_series)
+        lay.addWidget(tbox)
+
+        self.progress = JobProgress()
+        lay.addWidget(self.progress)
+        self.review_label = QLabel("")
+        lay.addWidget(self.review_label)
+        self.review_list = QListWidget()
+        self.review_list.setVisible(False)
+        lay.addWidget(self.review_list, 1)
+
+        self.buttons = QDialogButtonBox()
+        self.sync_button = self.buttons.addButton("Synchronize", QDialogButtonBox.AcceptRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.Close)
+        self.sync_button.clicked.connect(self.start)
+        self.close_button.clicked.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.resize(520, 460)
+        self.job = None
+
+    def targets(self) -> list[int]:
+        return list(self.series if self.to_series.isChecked() else self.selected)
+
+    def what(self) -> dict:
+        return {k: cb.isChecked() for k, cb in self.checks.items()}
+
+    def start(self):
+        targets = self.targets()
+        if not targets:
+            self.review_label.setText("Nothing to sync to: select other photos in the grid, or use a series.")
+            return
+        self.sync_button.setEnabled(False)
+        what = self.what()
+        self.job = self.runner.submit(lambda p: services.sync(self.catalog, self.source, targets, what, p),
+                                      on_done=self._done)
+        self.progress.bind(self.job)
+        self.job.signals.done.connect(lambda: self.sync_button.setEnabled(True))
+
+    def _done(self, review: list[dict]):
+        self.review = list(review or [])
+        names = {}
+        for item in self.review:
+            try:
+                image_id = services.image_of_version(self.catalog, item["version_id"])
+                names[item["version_id"]] = services.image_rows(self.catalog, [image_id])[image_id].filename
+            except Exception:  # noqa: BLE001 - a vanished target still gets listed by id
+                names[item["version_id"]] = f"version {item['version_id']}"
+        self.review_list.clear()
+        for item in self.review:
+            conf = item.get("confidence")
+            text = f"{names[item['version_id']]} — {item.get('layer') or 'edit'}: {item['reason']}" + (
+                f" (confidence {conf:.0%})" if conf is not None else "")
+            li = QListWidgetItem(text)
+            li.setData(Qt.UserRole, item["version_id"])
+            self.review_list.addItem(li)
+        self.review_list.setVisible(bool(self.review))
+        n = len(self.targets())
+        self.review_label.setText(
+            f"Synced {n} photo{'s' if n != 1 else ''}. " + (
+                f"{len(self.review)} flagged for review (double-click to open):" if self.review
+                else "Nothing flagged for review."))
+        self.synced.emit(self.review)
