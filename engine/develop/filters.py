@@ -28,14 +28,15 @@ def box(img: np.ndarray, r: int) -> np.ndarray:
     return cv2.boxFilter(img, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
 
 
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: float, eps: float) -> np.ndarray:
+def guided_filter(guide: np.ndarray, src: np.ndarray, radius: float, eps: float,
+                  subsample: int | None = None) -> np.ndarray:
     """Edge-aware smoothing of single-channel ``src`` guided by single-channel ``guide``
     (He et al.'s guided filter).  Unlike a Gaussian base it follows edges, so detail
     boosts built on it (clarity, shadows/highlights) do not halo.  Big radii run as the
     "fast guided filter": coefficients at reduced resolution, applied at full size.
     """
     h, w = guide.shape
-    s = max(1, int(radius // 8))
+    s = max(1, int(radius // 8)) if subsample is None else max(1, subsample)
     if s > 1 and min(h, w) // s >= 8:
         size = (max(1, w // s), max(1, h // s))
         g = cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
