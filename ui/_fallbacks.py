@@ -160,7 +160,7 @@ def render(catalog, version_id, long_edge, recipe=None) -> np.ndarray:
     return (_linear_to_srgb(lin) * 255 + 0.5).astype(np.uint8)
 
 
-def mask_alpha(catalog, version_id, layer_name, recipe=None, long_edge=None) -> np.ndarray:
+def mask_alpha(catalog, version_id, layer_name, recipe=None) -> np.ndarray:
     from maskroom.engine.masks.cache import mask_input
 
     if recipe is None:
@@ -200,7 +200,7 @@ def sync(catalog, source_version_id, targets, what, progress: Progress):
             services.save_recipe(catalog, vid, dst, "Sync settings")
             for layer in dst.layers[1:]:
                 if any(c.is_ai for c in layer.mask.components):
-                    a = mask_alpha(catalog, vid, layer.name, dst, 512)
+                    a = services.mask_alpha(catalog, vid, layer.name, 512)
                     if float(a.max(initial=0)) < 0.05:
                         review.append({"version_id": vid, "layer": layer.name,
                                        "reason": "nothing found on this frame", "confidence": 0.0})

@@ -71,15 +71,15 @@ class PreviewRenderer(QObject):
         self._track(self.runner.submit(work, on_done=done, on_error=self.error.emit))
 
     def request_overlay(self, layer_name: str, recipe: Recipe) -> None:
-        """Derive a layer's mask (AI kinds are slow: minutes on a big batch, seconds here)."""
+        """Derive a saved layer's mask on a worker (AI kinds take seconds)."""
         if self.version_id is None or recipe.layer(layer_name) is None or recipe.layer(layer_name).mask is None:
             self.overlay.emit(None, layer_name)
             return
         self.overlay_generation += 1
-        gen, vid, snapshot = self.overlay_generation, self.version_id, recipe.copy()
+        gen, vid = self.overlay_generation, self.version_id
 
         def work(_progress):
-            return services.mask_alpha(self.catalog, vid, layer_name, recipe=snapshot, long_edge=FULL_EDGE)
+            return services.mask_alpha(self.catalog, vid, layer_name, long_edge=FULL_EDGE)
 
         def done(alpha, gen=gen):
             if gen == self.overlay_generation:

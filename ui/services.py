@@ -303,18 +303,21 @@ def adjustment_specs() -> list[AdjustmentSpec]:
 # -- rendering and masks --------------------------------------------------------------
 def render_preview(catalog: Catalog, version_id: int, long_edge: int | None = None,
                    recipe: Recipe | None = None) -> np.ndarray:
-    """The version rendered to sRGB uint8 RGB (``recipe`` overrides the stored one)."""
+    """The version rendered to sRGB uint8 RGB; ``recipe`` renders an unsaved edit (a slider drag)."""
     render = _service("maskroom.engine.develop.render")
-    if render is not None:
-        if recipe is not None:
-            try:
-                return render.render_preview_srgb(catalog, version_id, long_edge=long_edge, recipe=recipe)
-            except TypeError:
-                pass
-        return render.render_preview_srgb(catalog, version_id, long_edge=long_edge)
-    from maskroom.ui import _fallbacks
+    if render is None:
+        from maskroom.ui import _fallbacks
 
-    return _fallbacks.render(catalog, version_id, long_edge, recipe)
+        return _fallbacks.render(catalog, version_id, long_edge, recipe)
+    if recipe is None:
+        return render.render_preview_srgb(catalog, version_id, long_edge=long_edge)
+    with catalog.session() as s:
+        image = s.get(EditVersion, version_id).image
+        s.expunge(image)
+    result = render.render_recipe_for(catalog, image, recipe, version_id=version_id, scale="preview",
+                                      long_edge=long_edge)
+    rgb, _icc = render.to_output(result.linear, "srgb", 8)
+    return rgb
 
 
 def original_preview(catalog: Catalog, image_id: int, long_edge: int | None = None) -> np.ndarray:
@@ -351,15 +354,14 @@ def thumbnail_path(catalog: Catalog, image_id: int, size: int = 256) -> Path:
     return _fallbacks.thumbnail(catalog, image_id, size)
 
 
-def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, recipe: Recipe | None = None,
-               long_edge: int | None = None) -> np.ndarray:
-    """A layer's mask (float32 HxW 0..1) at preview size: derives AI components (slow)."""
+def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, long_edge: int | None = None) -> np.ndarray:
+    """A saved layer's mask (float32 HxW 0..1) at preview size: derives AI components (slow)."""
     render = _service("maskroom.engine.develop.render")
-    if render is not None and hasattr(render, "mask_alpha") and recipe is None:
-        return render.mask_alpha(catalog, version_id, layer_name)
+    if render is not None:
+        return render.mask_alpha(catalog, version_id, layer_name, scale="preview", long_edge=long_edge)
     from maskroom.ui import _fallbacks
 
-    return _fallbacks.mask_alpha(catalog, version_id, layer_name, recipe, long_edge)
+    return _fallbacks.mask_alpha(catalog, version_id, layer_name)
 
 
 def mask_kinds() -> list[str]:

@@ -1,0 +1,158 @@
+"""Click through the app: library -> develop -> Sky and Subject masks -> exposure in a
+mask -> undo/redo -> sync to a second photo -> export; check the catalog and files."""
+from __future__ import annotations
+
+import pytest
+from PIL import Image as PILImage
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
+from sqlalchemy import select
+
+from maskroom.catalog.schema import FLAG_PICK, HistoryStep, Image
+from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.ui import services
+from ui_helpers import import_samples, wait_until
+
+pytestmark = pytest.mark.ui
+
+SOURCE = "immich_tanners_ridge.jpg"
+TARGET = "immich_denali.webp"
+
+
+@pytest.fixture
+def window(qtbot, catalog, sample_copy, tmp_path):
+    from maskroom.ui.app import MainWindow
+
+    ids = import_samples(catalog, sample_copy)
+    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    win.ids = ids
+    yield win
+    win.runner.cancel_all()
+    win.runner.wait(20000)
+
+
+def layers_of(catalog, version_id):
+    with catalog.session() as s:
+        return {r.name: (r.adjustments, r.mask) for r in s.scalars(
+            select(LayerRow).where(LayerRow.version_id == version_id).order_by(LayerRow.position))}
+
+
+def test_library_keys_rate_flag_label(qtbot, window, catalog):
+    image_id = window.ids[SOURCE]
+    window.select_image(image_id)
+    window.grid.setFocus()
+    for key in (Qt.Key_3, Qt.Key_P, Qt.Key_6):
+        qtbot.keyClick(window.grid, key)
+    with catalog.session() as s:
+        im = s.get(Image, image_id)
+        assert (im.rating, im.flag, im.color_label) == (3, FLAG_PICK, "red")
+    qtbot.keyClick(window.grid, Qt.Key_6)  # the same label again removes it
+    qtbot.keyClick(window.grid, Qt.Key_0)
+    with catalog.session() as s:
+        im = s.get(Image, image_id)
+        assert (im.rating, im.color_label) == (0, None)
+    # The grid cell shows the catalog's value, not a stale copy.
+    assert window.model.row(window.model._row_of[image_id]).rating == 0
+
+
+def test_develop_masks_sync_export(qtbot, window, catalog, tmp_path):
+    src_id, dst_id = window.ids[SOURCE], window.ids[TARGET]
+    window.select_image(src_id)
+    qtbot.keyClick(window.grid, Qt.Key_D)
+    assert window.view == "develop"
+    wait_until(qtbot, lambda: window.canvas.after is not None, what="first render")
+    vid = window.session.version_id
+
+    # Create new mask -> Sky, then -> Subject (one history step each).
+    window.masks_panel.start("sky")
+    window.masks_panel.start("subject")
+    layers = layers_of(catalog, vid)
+    assert list(layers) == ["Global", "Sky", "Subject"]
+    assert [c["kind"] for c in layers["Sky"][1]["components"]] == ["sky"]
+    assert [c["kind"] for c in layers["Subject"][1]["components"]] == ["subject"]
+
+    # Exposure inside the Subject mask.
+    window.session.select_layer("Subject")
+    window.develop_panel.set_value("exposure", 1.0)
+    assert layers_of(catalog, vid)["Subject"][0] == {"exposure": 1.0}
+    assert layers_of(catalog, vid)["Global"][0] == {}
+    steps, pos = services.history(catalog, vid)
+    assert steps[-1][1] == "Subject: Exposure +1.00" and pos == steps[-1][0]
+    assert window.history_panel.labels()[0] == "Subject: Exposure +1.00"
+
+    # Ctrl+Z / Ctrl+Shift+Z move the catalog's history.
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier)
+    assert layers_of(catalog, vid)["Subject"][0] == {}
+    assert window.develop_panel.sliders["exposure"].value() == 0.0
+    qtbot.keyClick(window.canvas, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert layers_of(catalog, vid)["Subject"][0] == {"exposure": 1.0}
+
+    # O shows the Subject mask overlay, derived on a worker.
+    qtbot.keyClick(window.canvas, Qt.Key_O)
+    wait_until(qtbot, lambda: window.canvas.overlay is not None, what="mask overlay")
+    assert window.canvas.show_overlay
+    # Backslash: before/after.
+    qtbot.keyClick(window.canvas, Qt.Key_Backslash)
+    assert window.canvas.show_before
+    qtbot.keyClick(window.canvas, Qt.Key_Backslash)
+
+    # Sync to a second photo selected in the grid.
+    qtbot.keyClick(window.canvas, Qt.Key_G)
+    sel = window.grid.selectionModel()
+    sel.select(window.model.index(window.model._row_of[dst_id]), QItemSelectionModel.Select)
+    dlg = window.open_sync()
+    assert dlg.to_selected.isChecked() and dlg.targets() == [services.master_version_id(catalog, dst_id)]
+    qtbot.mouseClick(dlg.sync_button, Qt.LeftButton)
+    wait_until(qtbot, lambda: dlg.job is not None and dlg.job.finished_flag.is_set(), 120, "sync")
+    qtbot.wait(50)
+    assert dlg.job.error is None, dlg.job.error
+    assert not [r for r in dlg.review if "failed" in r["reason"]], dlg.review
+    dst_vid = services.master_version_id(catalog, dst_id)
+    synced = layers_of(catalog, dst_vid)
+    assert list(synced) == ["Global", "Sky", "Subject"]
+    assert synced["Subject"][0] == {"exposure": 1.0}
+    src_uids = {c["uid"] for c in layers_of(catalog, vid)["Sky"][1]["components"]}
+    assert [c["kind"] for c in synced["Sky"][1]["components"]] == ["sky"]
+    assert src_uids  # the source keeps its own components
+    dlg.close()
+
+    # Export both; files land with the rendered size.
+    out = tmp_path / "export"
+    edlg = window.open_export()
+    assert len(edlg.version_ids) == 2
+    edlg.destination.setText(str(out))
+    edlg.long_edge.setValue(300)
+    qtbot.mouseClick(edlg.export_button, Qt.LeftButton)
+    wait_until(qtbot, lambda: edlg.job is not None and edlg.job.finished_flag.is_set(), 120, "export")
+    qtbot.wait(50)
+    assert edlg.problems == [], edlg.problems
+    files = sorted(out.glob("*.jpg"))
+    assert [f.stem for f in files] == ["immich_denali", "immich_tanners_ridge"]
+    for f in files:
+        with PILImage.open(f) as im:
+            assert max(im.size) == 300
+    with catalog.session() as s:
+        labels = s.scalars(select(HistoryStep.label).where(HistoryStep.version_id == dst_vid)).all()
+    assert any("ync" in label for label in labels), labels
+
+
+def test_settings_persist(qtbot, catalog, sample_copy, tmp_path):
+    from maskroom.ui.app import MainWindow
+
+    import_samples(catalog, sample_copy)
+    ini = str(tmp_path / "ui.ini")
+    win = MainWindow(catalog, QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    win.show_view("develop")
+    win.resize(780, 560)  # within the offscreen screen (800x600) so the restore is not clamped
+    size = (win.width(), win.height())
+    win.close()
+    again = MainWindow(catalog, QSettings(ini, QSettings.IniFormat))
+    qtbot.addWidget(again)
+    assert again.view == "develop"
+    assert again.settings.value("catalog/last") == str(catalog.location.url)
+    assert again.height() == size[1]  # (the width is clamped to the 800 px offscreen screen)
+    again.runner.wait(20000)
+    again.close()

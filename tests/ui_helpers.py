@@ -1,0 +1,27 @@
+"""Shared set-up for the Qt tests: offscreen platform, a catalog of the sample photos."""
+from __future__ import annotations
+
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from maskroom.progress import Progress  # noqa: E402
+from maskroom.ui import services  # noqa: E402
+
+
+def import_samples(catalog, folder) -> dict[str, int]:
+    """Import the sample copy through the app's import service; {filename: image id}."""
+    ids, problems = services.run_import(catalog, [folder], Progress())
+    assert not problems, problems
+    rows = services.image_rows(catalog, ids)
+    return {r.filename: r.id for r in rows.values()}
+
+
+def wait_until(qtbot, predicate, timeout=60.0, what="condition"):
+    """Process events until predicate() is true (long ceiling: 2 shared cores)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        qtbot.wait(20)
