@@ -283,10 +283,10 @@ class MainWindow(QMainWindow):
         layer = self.session.layer
         for c in (layer.mask.components if layer.mask else []):
             p = c.params
-            if c.kind == "linear" and "start" in p:
-                handles.append(("linear", (*p["start"], *p["end"])))
-            elif c.kind == "radial" and "center" in p:
-                handles.append(("radial", (*p["center"], *p["radius"])))
+            if c.kind == "linear" and "x0" in p:
+                handles.append(("linear", (p["x0"], p["y0"], p["x1"], p["y1"])))
+            elif c.kind == "radial" and "cx" in p:
+                handles.append(("radial", (p["cx"], p["cy"], p["rx"], p["ry"])))
             elif c.kind == "object" and "box" in p:
                 handles.append(("box", tuple(p["box"])))
         self.canvas.handles = handles

@@ -37,7 +37,7 @@ class LoupeCanvas(QWidget):
     lasso_drawn = Signal(list)  # [(x, y), ...]
     brush_stroke = Signal(list, bool)  # points, erase (Alt held)
     linear_drawn = Signal(float, float, float, float)
-    radial_drawn = Signal(float, float, float, float)  # cx, cy, rx, ry
+    radial_drawn = Signal(float, float, float, float)  # cx, cy, rx, ry (radii: fractions of the long edge)
     colour_picked = Signal(float, float)
 
     def __init__(self, parent=None):
@@ -187,7 +187,8 @@ class LoupeCanvas(QWidget):
                 cx, cy, rx, ry = params
                 r = self.image_rect()
                 c = self.from_norm(cx, cy)
-                p.drawEllipse(c, rx * r.width(), ry * r.height())
+                long_px = max(r.width(), r.height())
+                p.drawEllipse(c, rx * long_px, ry * long_px)
                 p.drawEllipse(c, 5, 5)
             elif kind == "box":
                 x0, y0, x1, y1 = params
@@ -261,7 +262,10 @@ class LoupeCanvas(QWidget):
         elif self.tool == "linear":
             self.linear_drawn.emit(a[0], a[1], b[0], b[1])
         elif self.tool == "radial":
-            self.radial_drawn.emit(a[0], a[1], abs(b[0] - a[0]), abs(b[1] - a[1]))
+            r = self.image_rect()
+            long_px = max(r.width(), r.height()) or 1.0
+            self.radial_drawn.emit(a[0], a[1], abs(b[0] - a[0]) * r.width() / long_px,
+                                   abs(b[1] - a[1]) * r.height() / long_px)
 
     def mouseDoubleClickEvent(self, ev):  # noqa: N802
         if self.tool == "view":

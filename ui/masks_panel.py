@@ -181,7 +181,7 @@ class MasksPanel(QWidget):
 
         self.range_box = QGroupBox("Range")
         rform = QFormLayout(self.range_box)
-        self.range_amount = self._slider(1, 100, 30)
+        self.range_amount = self._slider(1, 100, 20)  # CIELAB deltaE
         self.lum_low = self._slider(0, 100, 60)
         self.lum_high = self._slider(0, 100, 100)
         rform.addRow("Colour tolerance", self.range_amount)
@@ -221,11 +221,14 @@ class MasksPanel(QWidget):
         canvas.box_drawn.connect(lambda *b: self._finish({"box": [round(v, 5) for v in b]}))
         canvas.lasso_drawn.connect(lambda pts: self._finish({"lasso": [[round(x, 5), round(y, 5)] for x, y in pts]}))
         canvas.brush_stroke.connect(self._brush_stroke)
-        canvas.linear_drawn.connect(lambda x0, y0, x1, y1: self._finish({"start": [x0, y0], "end": [x1, y1]}))
+        # Parameter names as engine/masks/geometric.py and ranges.py read them.
+        canvas.linear_drawn.connect(lambda x0, y0, x1, y1: self._finish(
+            {"x0": round(x0, 5), "y0": round(y0, 5), "x1": round(x1, 5), "y1": round(y1, 5)}))
         canvas.radial_drawn.connect(lambda cx, cy, rx, ry: self._finish(
-            {"center": [cx, cy], "radius": [max(rx, 0.01), max(ry, 0.01)]}))
+            {"cx": round(cx, 5), "cy": round(cy, 5), "rx": round(max(rx, 0.01), 5), "ry": round(max(ry, 0.01), 5),
+             "feather": 0.5}))
         canvas.colour_picked.connect(lambda x, y: self._finish(
-            {"point": [x, y], "amount": self.range_amount.value() / 100}))
+            {"points": [[round(x, 5), round(y, 5)]], "tolerance": float(self.range_amount.value())}))
 
     def _brush_size_changed(self, v):
         if self.canvas is not None:
@@ -324,7 +327,7 @@ class MasksPanel(QWidget):
             return
         params = {}
         if kind == "luminance-range":
-            params = {"low": self.lum_low.value() / 100, "high": self.lum_high.value() / 100}
+            params = {"min": self.lum_low.value() / 100, "max": self.lum_high.value() / 100, "feather": 0.1}
         self._finish(params)
 
     def _finish(self, params: dict) -> None:

@@ -1,0 +1,131 @@
+"""The masks panel: canvas gestures become mask components with the engine's params,
+component operations (subtract, invert, hide, remove) land in the catalog, and the
+derived masks are the shapes that were drawn."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtTest import QTest
+
+from maskroom.ui import services
+from ui_helpers import import_samples, wait_until
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture
+def develop(qtbot, catalog, sample_copy, tmp_path):
+    from maskroom.ui.app import MainWindow
+
+    ids = import_samples(catalog, sample_copy)
+    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    win.select_image(ids["immich_tanners_ridge.jpg"])
+    win.show_view("develop")
+    wait_until(qtbot, lambda: win.canvas.after is not None, what="render")
+    yield win
+    win.runner.cancel_all()
+    win.runner.wait(20000)
+
+
+def drag(canvas, a, b, modifier=Qt.NoModifier, steps=6):
+    """Press at normalised a, move to b, release (what a person does with the mouse)."""
+    pa, pb = canvas.from_norm(*a).toPoint(), canvas.from_norm(*b).toPoint()
+    QTest.mousePress(canvas, Qt.LeftButton, modifier, pa)
+    for i in range(1, steps + 1):
+        p = pa + (pb - pa) * (i / steps)
+        QTest.mouseMove(canvas, QPoint(int(p.x()), int(p.y())))
+    QTest.mouseRelease(canvas, Qt.LeftButton, modifier, pb)
+
+
+def comps(catalog, vid, layer):
+    return services.load_recipe(catalog, vid).layer(layer).mask.components
+
+
+def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
+    win, canvas, panel = develop, develop.canvas, develop.masks_panel
+    vid = win.session.version_id
+
+    panel.start("linear", tool="linear")
+    assert canvas.tool == "linear"
+    drag(canvas, (0.5, 0.0), (0.5, 0.5))
+    assert canvas.tool == "view"
+    (lin,) = comps(catalog, vid, "Linear gradient")
+    assert lin.params["y0"] == pytest.approx(0.0, abs=0.01) and lin.params["y1"] == pytest.approx(0.5, abs=0.01)
+    alpha = services.mask_alpha(catalog, vid, "Linear gradient")
+    h = alpha.shape[0]
+    assert alpha[2].mean() > 0.95 and alpha[int(h * 0.75)].mean() < 0.05  # top kept, bottom not
+
+    # Subtract a radial gradient from the same mask.
+    panel.start("radial", tool="radial", mode="subtract", new_layer=False)
+    drag(canvas, (0.5, 0.1), (0.6, 0.2))
+    kinds = [(c.kind, c.mode) for c in comps(catalog, vid, "Linear gradient")]
+    assert kinds == [("linear", "add"), ("radial", "subtract")]
+    alpha = services.mask_alpha(catalog, vid, "Linear gradient")
+    hh, ww = alpha.shape
+    assert alpha[int(hh * 0.1), int(ww * 0.5)] < 0.2  # the hole the radial cut
+
+    # Invert the radial, then hide the whole mask: both are history steps.
+    win.masks_panel.tree.setCurrentItem(win.masks_panel._find_item(comps(catalog, vid, "Linear gradient")[1].uid))
+    panel.invert_selected()
+    assert comps(catalog, vid, "Linear gradient")[1].inverted
+    top = panel.tree.topLevelItem(0)
+    top.setCheckState(0, Qt.Unchecked)
+    assert services.load_recipe(catalog, vid).layer("Linear gradient").enabled is False
+    labels = [label for _, label in services.history(catalog, vid)[0]]
+    assert labels[-2:] == ["Linear gradient: Invert Radial gradient", "Hide Linear gradient"]
+
+    # Object: drag a box on the canvas.
+    panel.start("object", tool="box")
+    drag(canvas, (0.2, 0.3), (0.6, 0.8))
+    (obj,) = comps(catalog, vid, "Object")
+    assert obj.params["box"] == pytest.approx([0.2, 0.3, 0.6, 0.8], abs=0.01)
+
+    # Brush: paint, then Alt-paint erases within the same component.
+    panel.start("brush", tool="brush")
+    drag(canvas, (0.1, 0.5), (0.9, 0.5))
+    drag(canvas, (0.5, 0.4), (0.5, 0.6), modifier=Qt.AltModifier)
+    (brush,) = comps(catalog, vid, "Brush")
+    assert [s["erase"] for s in brush.params["strokes"]] == [False, True]
+    alpha = services.mask_alpha(catalog, vid, "Brush")
+    hh, ww = alpha.shape
+    assert alpha[hh // 2, int(ww * 0.2)] > 0.9 and alpha[hh // 2, ww // 2] < 0.1
+
+    # Colour range: click the sky with the eyedropper.
+    canvas.set_tool("view")
+    panel.start("color-range", tool="eyedropper")
+    QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, canvas.from_norm(0.5, 0.05).toPoint())
+    (cr,) = comps(catalog, vid, "Colour range")
+    assert cr.params["points"][0] == pytest.approx([0.5, 0.05], abs=0.01)
+    alpha = services.mask_alpha(catalog, vid, "Colour range")
+    assert alpha[: alpha.shape[0] // 10].mean() > alpha[-alpha.shape[0] // 10:].mean() + 0.3
+
+    # Remove the object mask entirely.
+    win.session.select_layer("Object")
+    panel.tree.setCurrentItem(panel._find_item(obj.uid))
+    panel.remove_selected()
+    assert services.load_recipe(catalog, vid).layer("Object") is None
+
+
+def test_people_detection_reports_or_lists_parts(qtbot, develop, catalog):
+    hopper = next(i for i in develop.model.ids if develop.model.row(develop.model._row_of[i]).filename
+                  == "mpl_grace_hopper.jpg")
+    develop.select_image(hopper)
+    develop.open_current()
+    panel = develop.masks_panel
+    panel.start("people")
+    box = panel.people_box
+    wait_until(qtbot, lambda: box.status.text() != "Looking for people…", 120, "people detection")
+    try:
+        import maskroom.engine.masks.people  # noqa: F401
+    except ModuleNotFoundError:
+        # Without the people module the panel says so in one line.
+        assert box.status.text() == "people detection is not installed in this build"
+        return
+    if box.checks:
+        box.check(0, "face-skin")
+        box.check(0, "hair")
+        box.button.click()
+        layer = services.load_recipe(catalog, develop.session.version_id).layer("Person 1")
+        assert [(c.kind, c.params["person"]) for c in layer.mask.components] == [("face-skin", 0), ("hair", 0)]
