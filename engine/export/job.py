@@ -294,9 +294,7 @@ def run_export(
 
 
 def _run_pool(catalog, todo, settings, jobs, progress, record) -> None:
-    # spawn, not fork: the parent may hold threads (the progress bar) and open
-    # database connections that a forked child must not inherit.
-    ctx = multiprocessing.get_context("spawn")
+    ctx = _worker_context()
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(catalog.location,)
     ) as pool:
@@ -322,6 +320,21 @@ def _run_pool(catalog, todo, settings, jobs, progress, record) -> None:
 
 
 _worker_catalog = None
+
+
+def _worker_context():
+    """forkserver where there is one, else spawn; never a plain fork.
+
+    A plain fork would copy the parent's threads' locks (the progress bar) and its
+    open database connections, which a child must not touch.  The fork server is a
+    fresh single-threaded process that imports the export engine once; each worker
+    forks from it, so N workers do not pay N interpreter starts and imports.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["maskroom.engine.export.job", "maskroom.engine.develop.render"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _init_worker(location) -> None:
