@@ -51,12 +51,19 @@ def _hue_matrix(degrees: float) -> np.ndarray:
 
 @adjustment("hue", -180, 180, "degrees", "Turns every hue around the colour wheel.")
 def hue(img: np.ndarray, degrees: float, ctx: OpContext) -> np.ndarray:
-    return np.maximum(apply_matrix(img, _hue_matrix(degrees)), 0.0)
+    return cv2.max(apply_matrix(img, _hue_matrix(degrees)), 0.0)
 
 
 def _scale_chroma(img: np.ndarray, factor) -> np.ndarray:
-    y = luma(img)[..., None]
-    return np.maximum(y + (img - y) * factor, 0.0).astype(np.float32)
+    """y + (img - y) * factor, factor a scalar or an HxW map (cv2 ops: fast on big images)."""
+    y = luma(img)
+    y3 = cv2.merge([y, y, y])
+    if np.isscalar(factor) or np.ndim(factor) == 0:
+        out = cv2.addWeighted(img, float(factor), y3, 1.0 - float(factor), 0.0)
+    else:
+        f = factor if factor.ndim == 2 else factor[..., 0]
+        out = cv2.add(y3, cv2.multiply(cv2.subtract(img, y3), cv2.merge([f, f, f])))
+    return cv2.max(out, 0.0)
 
 
 @adjustment("saturation", -100, 100, "", "Scales colourfulness; -100 = black and white, +100 = double.")
@@ -66,11 +73,13 @@ def saturation(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
 
 @adjustment("vibrance", -100, 100, "", "Saturation that spares already-saturated colours.")
 def vibrance(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
-    mx = np.max(img, axis=2)
-    mn = np.min(img, axis=2)
-    sat = (mx - mn) / (mx + 1e-6)
-    factor = 1.0 + np.float32(amount / 100.0) * np.square(1.0 - np.clip(sat, 0.0, 1.0))
-    return _scale_chroma(img, factor[..., None])
+    r, g, b = cv2.split(img)
+    mx = cv2.max(cv2.max(r, g), b)
+    mn = cv2.min(cv2.min(r, g), b)
+    sat = cv2.divide(mx - mn, mx + np.float32(1e-6))
+    spare = 1.0 - np.clip(sat, 0.0, 1.0)
+    factor = 1.0 + np.float32(amount / 100.0) * cv2.multiply(spare, spare)
+    return _scale_chroma(img, factor)
 
 
 PARAMETERS["color_hue"] = (0.0, 360.0, "degrees: the hue of the colour overlay (0 red, 60 yellow, 240 blue)")
@@ -84,5 +93,5 @@ def color_overlay(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     work = work / float(LUMA @ work)  # luminance 1: multiplying by Y keeps brightness
     y = luma(img)
     tinted = cv2.merge([y * work[0], y * work[1], y * work[2]])
-    k = np.float32(amount / 100.0)
-    return img * (1 - k) + tinted * k
+    k = float(amount / 100.0)
+    return cv2.addWeighted(img, 1.0 - k, tinted, k, 0.0)

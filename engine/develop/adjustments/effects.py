@@ -15,24 +15,30 @@ BLUR_MAX_SIGMA = 0.012  # blur 100 = sigma of 1.2 % of the long edge
 def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = amount / 100.0
     # Airlight: the colour of the brightest 0.1 % of the dark channel.
-    dark = np.min(img, axis=2)
     r = max(1, int(round(ctx.px(DARK_RADIUS))))
-    dark = cv2.erode(dark, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
+    ch = cv2.split(img)
+    dark = cv2.erode(cv2.min(cv2.min(ch[0], ch[1]), ch[2]), kernel)
     flat = dark.reshape(-1)
-    n = max(1, flat.size // 1000)
-    idx = np.argpartition(flat, -n)[-n:]
+    step = max(1, flat.size // 2_000_000)  # the airlight estimate needs no more samples
+    sample = flat[::step]
+    n = max(1, sample.size // 1000)
+    idx = np.argpartition(sample, -n)[-n:] * step
     air = np.maximum(img.reshape(-1, 3)[idx].mean(axis=0), 0.05).astype(np.float32)
-    haze = np.min(img / air, axis=2)
-    haze = cv2.erode(haze, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1)))
+    norm = [cv2.multiply(c, float(1.0 / a)) for c, a in zip(ch, air)]
+    haze = cv2.erode(cv2.min(cv2.min(norm[0], norm[1]), norm[2]), kernel)
     guide = luma(img)
     haze = np.clip(guided_filter(guide, haze, ctx.px(DARK_RADIUS * 3, 2.0), eps=1e-3), 0.0, 1.0)
     if k >= 0:
-        t = np.maximum(1.0 - np.float32(0.95 * k) * haze, 0.1)[..., None]
-        out = (img - air) / t + air
+        t = cv2.max(1.0 - np.float32(0.95 * k) * haze, 0.1)
+        inv = cv2.divide(1.0, t)
+        # J = (I - A) / t + A, per channel
+        out = cv2.merge([cv2.add(cv2.multiply(cv2.subtract(c, float(a)), inv), float(a)) for c, a in zip(ch, air)])
     else:
-        veil = np.float32(-0.6 * k) * (1.0 - 0.5 * haze)[..., None]
-        out = img * (1 - veil) + air * veil
-    return np.maximum(out, 0.0).astype(np.float32)
+        veil = np.float32(-0.6 * k) * (1.0 - 0.5 * haze)
+        keep = 1.0 - veil
+        out = cv2.merge([cv2.add(cv2.multiply(c, keep), veil * np.float32(a)) for c, a in zip(ch, air)])
+    return cv2.max(out, 0.0)
 
 
 @adjustment("blur", 0, 100, "", "Lens-like blur; inside a mask only masked pixels are averaged (no subject halo).")

@@ -8,6 +8,7 @@ Lightroom's, so a bright sky is recovered as a region and edges do not halo.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
@@ -19,12 +20,17 @@ LOCAL_RADIUS = 0.02  # of the long edge: the region size highlights/shadows judg
 
 
 def _perceptual(y: np.ndarray) -> np.ndarray:
-    return np.power(np.maximum(y, 0.0), 1.0 / GAMMA)
+    # cv2.pow is SIMD and threaded; several times faster than np.power on big images.
+    return cv2.pow(cv2.max(y, 0.0), 1.0 / GAMMA)
 
 
 def _gain_from_p(y: np.ndarray, p_new: np.ndarray) -> np.ndarray:
-    y_new = np.power(np.maximum(p_new, 0.0), GAMMA)
-    return (y_new + EPS) / (y + EPS)
+    y_new = cv2.pow(cv2.max(p_new, 0.0), GAMMA)
+    return cv2.divide(y_new + EPS, y + EPS)
+
+
+def exp2(x: np.ndarray) -> np.ndarray:
+    return cv2.exp(np.multiply(x, np.float32(np.log(2.0)), dtype=np.float32))
 
 
 @adjustment("exposure", -5.0, 5.0, "EV", "Multiplies linear light by 2**EV (+1 doubles it).")
@@ -53,7 +59,7 @@ def _local_p(img: np.ndarray, ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
 def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     _, base = _local_p(img, ctx)
     w = smoothstep(0.45, 1.0, base)
-    gain = np.exp2(np.float32(1.5 * amount / 100.0) * w).astype(np.float32)
+    gain = exp2(np.float32(1.5 * amount / 100.0) * w)
     return apply_gain(img, gain)
 
 
@@ -61,7 +67,7 @@ def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
 def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     _, base = _local_p(img, ctx)
     w = 1.0 - smoothstep(0.0, 0.5, base)
-    gain = np.exp2(np.float32(1.5 * amount / 100.0) * w).astype(np.float32)
+    gain = exp2(np.float32(1.5 * amount / 100.0) * w)
     return apply_gain(img, gain)
 
 
@@ -69,7 +75,7 @@ def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
 def whites(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     p = _perceptual(luma(img))
     w = smoothstep(0.5, 1.0, p)
-    gain = np.exp2(np.float32(amount / 100.0) * w).astype(np.float32)
+    gain = exp2(np.float32(amount / 100.0) * w)
     return apply_gain(img, gain)
 
 
@@ -77,8 +83,11 @@ def whites(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
 def blacks(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     # Per channel in the perceptual encoding: lifting must work on pure black too,
     # which a luminance gain cannot.
-    p = _perceptual(img)
-    w = np.square(np.clip(1.0 - p / 0.3, 0.0, 1.0))
-    p_new = np.maximum(p + np.float32(0.1 * amount / 100.0) * w, 0.0)
-    out = np.where(p < 1.0, np.power(p_new, GAMMA), img)
-    return out.astype(np.float32)
+    h, w_, _ = img.shape
+    flat = img.reshape(h, w_ * 3)
+    p = _perceptual(flat)
+    w = np.clip(1.0 - p * np.float32(1 / 0.3), 0.0, 1.0)
+    w = cv2.multiply(w, w)
+    p_new = cv2.max(cv2.scaleAdd(w, float(0.1 * amount / 100.0), p), 0.0)
+    out = cv2.pow(p_new, GAMMA)
+    return out.reshape(h, w_, 3)
