@@ -364,3 +364,18 @@ def test_cli_all_and_selection_errors(shoot, tmp_path):
     r = _cli(catalog, "export", "--all", "--to", tmp_path / "o", "--long-edge", "48", "--jobs", "2", "--json")
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "o").iterdir())) == len(ids)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cancel_stops_the_batch_and_leaves_no_partial_files(shoot, tmp_path, jobs):
+    from maskroom.progress import Progress
+
+    catalog, _folder, ids = shoot
+    vids = _versions(catalog, list(ids.values()))
+    done = []
+    progress = Progress(on_advance=lambda n, item: done.append(item), cancelled=lambda: len(done) >= 1)
+    rep = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=64), jobs=jobs, progress=progress)
+    assert rep.interrupted and "interrupted" in rep.summary()
+    assert 1 <= len(rep.exported) < len(vids)
+    files = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert files == sorted(Path(p).name for p in rep.exported)  # no .export-* leftovers

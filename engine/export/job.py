@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -161,6 +162,7 @@ class ExportReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (source path, reason)
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C or progress.cancelled(): the rest was not exported
 
     @property
     def ok(self) -> bool:
@@ -170,7 +172,7 @@ class ExportReport:
         rate = len(self.exported) / self.seconds if self.seconds > 0 else 0.0
         return (
             f"exported {len(self.exported)}, skipped {len(self.skipped)}, failed {len(self.failed)} "
-            f"in {self.seconds:.1f} s ({rate:.1f} images/s)"
+            f"in {self.seconds:.1f} s ({rate:.1f} images/s)" + (" - interrupted" if self.interrupted else "")
         )
 
 
@@ -282,26 +284,39 @@ def run_export(
         else:
             todo.append(task)
 
-    if jobs <= 1 or len(todo) <= 1:
-        for task in todo:
-            if progress.cancelled():
-                break
-            record(task, export_one(catalog, task, settings))
-    else:
-        _run_pool(catalog, todo, settings, jobs, progress, record)
+    try:
+        if jobs <= 1 or len(todo) <= 1:
+            for task in todo:
+                if progress.cancelled():
+                    report.interrupted = True
+                    break
+                record(task, export_one(catalog, task, settings))
+        else:
+            report.interrupted = _run_pool(catalog, todo, settings, jobs, progress, record)
+    except KeyboardInterrupt:
+        # The file being written was removed by the writer; finished files stay.
+        report.interrupted = True
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _run_pool(catalog, todo, settings, jobs, progress, record) -> None:
+def _run_pool(catalog, todo, settings, jobs, progress, record) -> bool:
+    """Run the tasks in worker processes; True when cancelled or interrupted."""
     ctx = _worker_context()
+    interrupted = False
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(catalog.location,)
     ) as pool:
         pending = {pool.submit(_worker_export, task, settings): task for task in todo}
         while pending:
-            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            if progress.cancelled():
+            try:
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                done, interrupted = set(), True
+            if interrupted or progress.cancelled():
+                # Workers ignore Ctrl-C: the ones running finish their image, the
+                # queued ones are dropped, so no file is left half-written.
+                interrupted = True
                 for fut in pending:
                     fut.cancel()
             for fut in done:
@@ -315,8 +330,9 @@ def _run_pool(catalog, todo, settings, jobs, progress, record) -> None:
                 except Exception as exc:  # pickling problems and the like
                     error = _reason(exc)
                 record(task, error)
-            if progress.cancelled():
+            if interrupted:
                 pending = {f: t for f, t in pending.items() if not f.cancelled()}
+    return interrupted
 
 
 _worker_catalog = None
@@ -339,6 +355,8 @@ def _worker_context():
 
 def _init_worker(location) -> None:
     global _worker_catalog
+    # Ctrl-C goes to the whole process group; the parent decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One thread per worker: the workers are the parallelism.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:

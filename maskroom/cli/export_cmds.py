@@ -117,10 +117,13 @@ def export(ctx, ids, filters, all_, to, preset, all_versions, jobs, as_json, **k
                 "skipped": report.skipped,
                 "failed": [{"path": p, "reason": r} for p, r in report.failed],
                 "seconds": round(report.seconds, 3),
+                "interrupted": report.interrupted,
             }
         )
     else:
         click.echo(report.summary())
+    if report.interrupted:
+        sys.exit(130)
     if not report.ok:
         sys.exit(1)
 
