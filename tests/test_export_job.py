@@ -361,6 +361,10 @@ def test_cli_all_and_selection_errors(shoot, tmp_path):
     catalog, _folder, ids = shoot
     r = _cli(catalog, "export", "--to", tmp_path / "o")
     assert r.exit_code == 1 and "exactly one" in r.output
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    r = _cli(catalog, "export", ids[FALCON], "--to", blocker / "out")
+    assert r.exit_code == 1 and "cannot create the export folder" in r.output and len(r.output.splitlines()) == 1
     r = _cli(catalog, "export", "--all", "--to", tmp_path / "o", "--long-edge", "48", "--jobs", "2", "--json")
     assert r.exit_code == 0, r.output
     assert len(list((tmp_path / "o").iterdir())) == len(ids)

@@ -213,6 +213,9 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
     """Decide every output path now: template, in-batch uniqueness, conflicts on disk."""
     out_dir = Path(out_dir)
     taken: set[str] = set()  # lower-cased: case-insensitive file systems
+    # Originals that live under the export folder: never a target, whatever the mode.
+    root = str(out_dir.resolve())
+    originals = set(session.scalars(select(Image.path).where(Image.path.startswith(root + os.sep, autoescape=True))))
     tasks = []
     for seq, version_id in enumerate(version_ids, start=1):
         version = session.get(EditVersion, version_id)
@@ -225,7 +228,7 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
         def clashes(p: Path, existing_ok: bool) -> bool:
             if str(p).lower() in taken:
                 return True
-            if p.is_dir() or _is_original(session, p):
+            if p.is_dir() or str(p) in originals:
                 return True
             return p.exists() and not existing_ok
 
@@ -240,11 +243,6 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
         taken.add(str(target).lower())
         tasks.append(ExportTask(seq, version_id, image.id, image.path, str(target), action))
     return tasks
-
-
-def _is_original(session, path: Path) -> bool:
-    """An export must never replace a catalogued original, whatever --on-conflict says."""
-    return session.scalar(select(Image.id).where(Image.path == str(path))) is not None
 
 
 # -- running -------------------------------------------------------------------
@@ -264,7 +262,10 @@ def run_export(
     settings.validate()
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from None
     with catalog.session() as s:
         tasks = plan_export(s, version_ids, out_dir, settings)
     progress.start(len(tasks), "Exporting")
