@@ -383,3 +383,22 @@ def test_cancel_stops_the_batch_and_leaves_no_partial_files(shoot, tmp_path, job
     assert 1 <= len(rep.exported) < len(vids)
     files = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert files == sorted(Path(p).name for p in rep.exported)  # no .export-* leftovers
+
+
+@pytest.mark.parametrize("colorspace", ["display-p3", "adobe-rgb"])
+def test_embedded_profile_matches_the_pixels(shoot, tmp_path, colorspace):
+    """Colour-managed software converting the file with its own profile sees the sRGB export."""
+    catalog, _folder, ids = shoot
+    vids = _versions(catalog, [ids["immich_cyclamen_persicum.jpg"], ids["immich_el_torcal_rocks.jpg"]])
+    run_export(catalog, vids, tmp_path / "srgb", ExportSettings(format="png", long_edge=200))
+    run_export(catalog, vids, tmp_path / "wide", ExportSettings(format="png", long_edge=200, colorspace=colorspace))
+    srgb_profile = ImageCms.createProfile("sRGB")
+    for f in sorted((tmp_path / "wide").iterdir()):
+        wide = Image.open(f)
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(wide.info["icc_profile"]))
+        converted = ImageCms.profileToProfile(wide, profile, srgb_profile, outputMode="RGB")
+        ref = np.asarray(Image.open(tmp_path / "srgb" / f.name).convert("RGB"), np.float32)
+        got = np.asarray(converted, np.float32)
+        raw = np.asarray(wide.convert("RGB"), np.float32)
+        assert np.abs(got - ref).mean() < 1.5, f.name
+        assert np.abs(raw - ref).mean() > 2 * np.abs(got - ref).mean()  # the profile did real work
