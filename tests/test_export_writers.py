@@ -180,3 +180,16 @@ def test_sharpen_modes_increase_edge_contrast_in_order():
     assert np.array_equal(sharpen(flat, "matte"), flat)  # nothing to sharpen, nothing changes
     with pytest.raises(ValueError):
         sharpen(img, "extreme")
+
+
+def test_long_unicode_keyword_cut_for_iptc_kept_in_xmp(tmp_path):
+    kw = "é" * 50  # 100 bytes of UTF-8; IPTC allows 64
+    meta = ImageMetadata(keywords=[kw], creator="Ø" * 40)
+    path = tmp_path / "k.jpg"
+    write_image(path, _gradient(8), "jpeg", bits=8, icc=_icc())
+    write_metadata(path, meta, "all")
+    with pyexiv2.Image(str(path)) as im:
+        iptc, xmp = im.read_iptc(), im.read_xmp()
+    assert iptc["Iptc.Application2.Keywords"] == ["é" * 32]
+    assert iptc["Iptc.Application2.Byline"] == ["Ø" * 16]
+    assert xmp["Xmp.dc.subject"] == [kw] and xmp["Xmp.dc.creator"] == ["Ø" * 40]

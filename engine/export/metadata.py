@@ -91,6 +91,11 @@ def metadata_from_image(image, *, copyright: str | None = None, creator: str | N
     )
 
 
+def _iptc(text: str, max_bytes: int) -> str:
+    """IPTC IIM fields have byte limits; cut UTF-8 on a character boundary."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
 def _rational(x: float, max_den: int = 10000) -> str:
     f = Fraction(x).limit_denominator(max_den)
     return f"{f.numerator}/{f.denominator}"
@@ -122,11 +127,11 @@ def build_tags(meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> tupl
         return exif, iptc, xmp
     if meta.copyright:
         exif["Exif.Image.Copyright"] = meta.copyright
-        iptc["Iptc.Application2.Copyright"] = meta.copyright[:128]
+        iptc["Iptc.Application2.Copyright"] = _iptc(meta.copyright, 128)
         xmp["Xmp.dc.rights"] = {'lang="x-default"': meta.copyright}
     if meta.creator:
         exif["Exif.Image.Artist"] = meta.creator
-        iptc["Iptc.Application2.Byline"] = [meta.creator[:32]]
+        iptc["Iptc.Application2.Byline"] = [_iptc(meta.creator, 32)]
         xmp["Xmp.dc.creator"] = [meta.creator]
     if mode == "copyright":
         if iptc:
@@ -172,13 +177,13 @@ def build_tags(meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> tupl
     xmp["Xmp.xmp.Rating"] = str(max(-1, min(5, meta.rating)))
     if meta.keywords:
         # IPTC limits a keyword to 64 bytes; XMP has no limit.
-        iptc["Iptc.Application2.Keywords"] = [k.encode("utf-8")[:64].decode("utf-8", "ignore") for k in meta.keywords]
+        iptc["Iptc.Application2.Keywords"] = [_iptc(k, 64) for k in meta.keywords]
         xmp["Xmp.dc.subject"] = list(meta.keywords)
     if meta.hierarchical_keywords:
         xmp["Xmp.lr.hierarchicalSubject"] = list(meta.hierarchical_keywords)
     if meta.title:
         xmp["Xmp.dc.title"] = {'lang="x-default"': meta.title}
-        iptc["Iptc.Application2.ObjectName"] = meta.title[:64]
+        iptc["Iptc.Application2.ObjectName"] = _iptc(meta.title, 64)
     if iptc:
         iptc["Iptc.Envelope.CharacterSet"] = "\x1b%G"
     return exif, iptc, xmp
