@@ -69,10 +69,15 @@ def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.
         fg = inside.astype(bool)
     else:
         try:
+            cv2.setRNGSeed(0)  # GrabCut seeds k-means from the global RNG: keep masks repeatable
             cv2.grabCut(img8, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
             fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
         except cv2.error:
             fg = inside.astype(bool)
+    if fg.sum() < 0.03 * inside.sum():
+        # GrabCut gave the whole prompt to the background (object and surroundings
+        # alike in colour): seed it with saliency inside the prompt instead.
+        fg = _saliency_seeded(img8, small, inside)
     fg = _largest_regions(fg)
     coarse = np.zeros((h, w), np.float32)
     up = cv2.resize(fg.astype(np.float32), (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
@@ -84,6 +89,27 @@ def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.
     out = np.zeros((h, w), np.float32)
     out[cy0:cy1, cx0:cx1] = sub
     return out
+
+
+def _saliency_seeded(img8: np.ndarray, small: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    from maskroom.engine.masks.subject import _otsu, saliency
+
+    sal = saliency(small)
+    inner = sal[inside > 0]
+    thr = _otsu(inner) if inner.size else 1.0
+    mask = np.full(inside.shape, cv2.GC_BGD, np.uint8)
+    mask[inside > 0] = cv2.GC_PR_BGD
+    mask[(inside > 0) & (sal > thr)] = cv2.GC_PR_FGD
+    if not (mask == cv2.GC_PR_FGD).any():
+        return inside.astype(bool)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.setRNGSeed(0)  # GrabCut seeds k-means from the global RNG: keep masks repeatable
+        cv2.grabCut(img8, mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return (inside > 0) & (sal > thr)
+    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    return fg if fg.any() else (inside > 0) & (sal > thr)
 
 
 def _largest_regions(mask: np.ndarray, ratio: float = 0.2) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""The object kind: a loose box or lasso snapped to the object's edges."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from maskroom.engine.masks.compose import compose, derive
+from maskroom.engine.masks.evaluate import iou, load_rgb
+from maskroom.engine.masks.objects import PromptError, object_alpha
+from maskroom.engine.masks.registry import MaskInput
+from maskroom.engine.recipe import MaskComponent, MaskDefinition
+
+
+def _scene(w=360, h=270, seed=1):
+    """A textured background with a yellow rounded object; returns (image, truth)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    truth = ((xx - 150) / 70.0) ** 2 + ((yy - 140) / 55.0) ** 2 <= 1.0
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = [0.25, 0.35, 0.3]
+    img += (rng.random((h, w, 1)) * 0.15).astype(np.float32)
+    img[truth] = [0.9, 0.75, 0.2]
+    return np.clip(img, 0, 1), truth
+
+
+def test_loose_box_snaps_to_object():
+    img, truth = _scene()
+    loose = [60 / 360, 60 / 270, 250 / 360, 225 / 270]  # ~20 px slack on every side
+    alpha = object_alpha(img, {"box": loose})
+    box_region = np.zeros_like(truth)
+    box_region[60:225, 60:250] = True
+    assert iou(alpha > 0.5, truth) > 0.9
+    assert iou(alpha > 0.5, truth) > iou(box_region, truth) + 0.15
+
+
+def test_lasso_prompt_and_outside_stays_empty():
+    img, truth = _scene()
+    lasso = [[0.15, 0.2], [0.7, 0.25], [0.66, 0.85], [0.2, 0.82]]
+    alpha = object_alpha(img, {"lasso": lasso})
+    assert iou(alpha > 0.5, truth) > 0.9
+    assert alpha[:, 300:].max() == 0.0  # nothing outside the prompt's crop
+
+
+def test_object_on_shipped_sample_falcon():
+    img = load_rgb(__import__("pathlib").Path(__file__).parent.parent / "maskroom/data/samples/immich_prairie_falcon.jpg")
+    img = img[::4, ::4].copy()
+    h, w = img.shape[:2]
+    box = [0.25, 0.33, 0.62, 0.66]
+    alpha = object_alpha(img, {"box": box}) > 0.5
+    x0, y0, x1, y1 = int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)
+    inside = alpha[y0:y1, x0:x1]
+    # The bird is a minority of its loose box; (almost) nothing is selected outside it.
+    assert 0.05 < inside.mean() < 0.6
+    assert inside.sum() >= 0.95 * alpha.sum()
+    # What is selected is darker/browner than the pale rock around it.
+    assert img[alpha].mean() < img[y0:y1, x0:x1][~inside].mean() - 0.1
+
+
+def test_bad_prompts_raise_clear_errors():
+    img, _ = _scene()
+    with pytest.raises(PromptError, match="box"):
+        object_alpha(img, {})
+    with pytest.raises(PromptError, match="3 points"):
+        object_alpha(img, {"lasso": [[0.1, 0.1], [0.2, 0.2]]})
+    with pytest.raises(PromptError, match="too small"):
+        object_alpha(img, {"box": [0.5, 0.5, 0.5, 0.5]})
+
+
+def test_object_composes_with_invert_and_intersect():
+    img, truth = _scene()
+    inp = MaskInput(image=img, digest="scene")
+    obj = MaskComponent(kind="object", params={"box": [0.15, 0.2, 0.7, 0.85]})
+    base = derive(inp, obj).alpha > 0.5
+    inv = compose(MaskDefinition([MaskComponent(kind="object", params=obj.params, inverted=True)]), inp) > 0.5
+    assert (inv == ~base).mean() > 0.99
+    half = compose(MaskDefinition([obj, MaskComponent(kind="object", params={"box": [0.0, 0.0, 1.0, 0.5]},
+                                                        mode="intersect")]), inp)
+    assert (half[200:] > 0.5).sum() == 0 or (half[200:] > 0.5).mean() < 0.01
