@@ -94,7 +94,11 @@ def render_template(template: str, values: NameFields) -> list[str]:
         parts.extend(chunks[1:])
         if field is not None:
             text = _format_field(field, spec or "", conversion, values, template)
-            parts[-1] += _FORBIDDEN.sub("_", text)
+            # A "/" written in a date spec ("{date:%Y/%m}") is the template's own text,
+            # so it makes date folders; any other value's separators are replaced.
+            chunks = text.split("/") if field == "date" and "/" in (spec or "") else [text]
+            parts[-1] += _FORBIDDEN.sub("_", chunks[0])
+            parts.extend(_FORBIDDEN.sub("_", c) for c in chunks[1:])
     # Empty folder components vanish ("a//b", "../"); an empty file stem stays ''
     # so the caller can put a fallback name in its place.
     folders = [c for c in (sanitize_component(p) for p in parts[:-1]) if c][:_MAX_DEPTH]
