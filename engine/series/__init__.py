@@ -1,0 +1,1 @@
+"""Series: frames shot together (bursts, brackets, a sitting) grouped for sync."""
