@@ -1,0 +1,1 @@
+"""Reading photos: fast decoding for thumbnails/previews, metadata, the preview cache."""

@@ -1,0 +1,222 @@
+"""Decoding any supported photo to an upright RGB array.
+
+One entry point, ``decode_rgb``; it applies the EXIF orientation so everything
+downstream works on the image as displayed.  ``max_side`` lets callers take the
+fast paths: Pillow's JPEG ``draft`` (DCT-domain downscaling) and, for RAW files,
+the embedded JPEG preview.  Problems surface as ``DecodeError``, whose text is one
+line "PATH: reason" fit for a batch log.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from maskroom.engine.imageio.formats import format_of, is_raw
+
+# Decompression bombs: refuse images declaring more pixels than any camera makes.
+MAX_PIXELS = 250_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+try:  # HEIC/HEIF through libheif; optional at run time, declared as a dependency
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover
+    pillow_heif = None
+
+
+class DecodeError(Exception):
+    def __init__(self, path: os.PathLike | str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):  # so it crosses process boundaries intact (import workers)
+        return (type(self), (self.path, self.reason))
+
+
+def check_readable(path: Path) -> None:
+    """Cheap checks that give a clearer reason than a decoder would."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise DecodeError(path, f"cannot read file ({exc.strerror or exc})") from None
+    if st.st_size == 0:
+        raise DecodeError(path, "empty file (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise DecodeError(path, "permission denied")
+
+
+def _pil_open(path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+            w, h = im.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DecodeError(path, f"image too large: declared size exceeds {MAX_PIXELS // 1_000_000} megapixels") from None
+    except PermissionError:
+        raise DecodeError(path, "permission denied") from None
+    except Exception as exc:
+        raise DecodeError(path, f"not a readable image ({type(exc).__name__}: {exc})") from None
+    if w * h > MAX_PIXELS or w <= 0 or h <= 0:
+        im.close()
+        raise DecodeError(path, f"absurd declared size {w}x{h}")
+    return im
+
+
+def _to_array(path: Path, im: Image.Image, keep_16bit: bool) -> np.ndarray:
+    try:
+        im = ImageOps.exif_transpose(im)
+        if keep_16bit and im.mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(im, dtype=np.uint16)
+            return np.repeat(arr[..., None], 3, axis=2)
+        if im.mode not in ("RGB",):
+            im = im.convert("RGB")
+        return np.asarray(im)
+    except DecodeError:
+        raise
+    except Exception as exc:
+        raise DecodeError(path, f"truncated or corrupt image data ({exc})") from None
+
+
+def _tiff16(path: Path) -> np.ndarray | None:
+    """16-bit RGB TIFFs: Pillow flattens them to 8 bits, OpenCV keeps all 16."""
+    import cv2
+
+    arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if arr is None or arr.dtype != np.uint16:
+        return None
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    arr = cv2.cvtColor(arr[..., :3], cv2.COLOR_BGR2RGB)
+    return arr
+
+
+def decode_raster(path: Path, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
+    im = _pil_open(path)
+    with im:
+        if keep_16bit and format_of(path) == "tiff" and im.mode not in ("RGB", "L", "P", "RGBA", "CMYK", "1"):
+            arr = _tiff16(path)
+            if arr is not None:
+                orientation = im.getexif().get(0x0112, 1)
+                return apply_orientation(arr, orientation)
+        if max_side and im.format == "JPEG":
+            # DCT-domain scaling: decodes at 1/2, 1/4 or 1/8 size directly.
+            im.draft("RGB", (max_side, max_side))
+        try:
+            im.load()
+        except Exception as exc:
+            raise DecodeError(path, f"truncated or corrupt image data ({exc})") from None
+        return _to_array(path, im, keep_16bit)
+
+
+def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """EXIF orientation (1..8) to an upright array."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1, :],
+        5: lambda a: np.swapaxes(a, 0, 1),
+        6: lambda a: np.swapaxes(a, 0, 1)[:, ::-1],
+        7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+        8: lambda a: np.swapaxes(a, 0, 1)[::-1, :],
+    }
+    op = ops.get(int(orientation or 1))
+    return np.ascontiguousarray(op(arr)) if op else arr
+
+
+def _open_raw(path: Path):
+    import rawpy
+
+    try:
+        return rawpy.imread(str(path))
+    except Exception as exc:
+        raise DecodeError(path, f"corrupt or unsupported RAW file ({type(exc).__name__}: {exc})") from None
+
+
+def raw_embedded_preview(path: Path, min_side: int) -> np.ndarray | None:
+    """The camera's own JPEG inside a RAW file, if it is large enough; upright."""
+    import rawpy
+
+    with _open_raw(path) as raw:
+        try:
+            thumb = raw.extract_thumb()
+        except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+            return None
+        except Exception:
+            return None
+        if thumb.format == rawpy.ThumbFormat.JPEG:
+            try:
+                with Image.open(io.BytesIO(thumb.data)) as im:
+                    im.draft("RGB", (min_side, min_side))
+                    arr = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+            except Exception:
+                return None
+        else:
+            arr = np.asarray(thumb.data)
+            if arr.ndim != 3:
+                return None
+        if max(arr.shape[:2]) < min_side:
+            return None
+        flip = raw.sizes.flip  # LibRaw's orientation of the sensor image
+        raw_portrait = flip in (5, 6)
+        if raw_portrait and arr.shape[0] < arr.shape[1]:  # embedded JPEG stored sideways
+            arr = np.ascontiguousarray(np.rot90(arr, 1 if flip == 5 else -1))
+        return arr
+
+
+def decode_raw(path: Path, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
+    """Demosaic with camera white balance; half size when a small result will do."""
+    import rawpy
+
+    if max_side:
+        arr = raw_embedded_preview(path, min_side=min(max_side, 1024))
+        if arr is not None:
+            return arr
+    with _open_raw(path) as raw:
+        w, h = raw.sizes.width, raw.sizes.height
+        if w * h > MAX_PIXELS:
+            raise DecodeError(path, f"absurd declared size {w}x{h}")
+        half = bool(max_side) and max(w, h) // 2 >= max_side
+        try:
+            return raw.postprocess(
+                use_camera_wb=True, half_size=half, output_bps=16 if keep_16bit else 8, user_flip=None
+            )
+        except rawpy.LibRawError as exc:
+            raise DecodeError(path, f"corrupt RAW data ({exc})") from None
+
+
+def decode_rgb(path: os.PathLike | str, *, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
+    """Upright RGB (uint8, or uint16 for 16-bit sources when ``keep_16bit``).
+
+    With ``max_side`` the result may be larger than asked (fast paths decode at a
+    power-of-two fraction); callers resize the rest of the way.
+    """
+    path = Path(path)
+    check_readable(path)
+    fmt = format_of(path)
+    if fmt is None:
+        raise DecodeError(path, f"unsupported file type {path.suffix or '(no extension)'}")
+    if is_raw(path):
+        return decode_raw(path, max_side, keep_16bit)
+    return decode_raster(path, max_side, keep_16bit)
+
+
+def displayed_size(path: os.PathLike | str) -> tuple[int, int]:
+    """(width, height) as displayed, read from the header only."""
+    path = Path(path)
+    check_readable(path)
+    if is_raw(path):
+        with _open_raw(path) as raw:
+            w, h = raw.sizes.width, raw.sizes.height
+            return (h, w) if raw.sizes.flip in (5, 6) else (w, h)
+    with _pil_open(path) as im:
+        w, h = im.size
+        orientation = im.getexif().get(0x0112, 1)
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)

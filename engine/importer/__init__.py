@@ -1,0 +1,214 @@
+"""The import pipeline: scan -> analyze (in worker processes) -> write the catalog.
+
+Like beets' importer, the catalog is written only by the parent process, one
+transaction per file, so an import killed at any point leaves a consistent
+catalog; running it again picks up where it stopped (known files are recognised
+by path + size + mtime without re-reading them, and by content hash otherwise).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from maskroom.catalog import Catalog
+from maskroom.catalog.schema import Folder, Image, ImportProblem, ImportSession, PreviewCacheEntry, Sidecar, utcnow
+from maskroom.engine.imageio.decode import DecodeError
+from maskroom.engine.imageio.previews import derivative_path
+from maskroom.engine.importer.analyze import analyze
+from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.progress import Progress
+
+
+@dataclass
+class ImportReport:
+    session_id: int
+    imported: list[int] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    moved: list[int] = field(default_factory=list)
+    interrupted: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "session_id": self.session_id,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "moved": self.moved,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "interrupted": self.interrupted,
+        }
+
+
+def _folder(session, path: Path) -> Folder:
+    key = str(path)
+    folder = session.scalar(select(Folder).where(Folder.path == key))
+    if folder is None:
+        parent = session.scalar(select(Folder).where(Folder.path == str(path.parent))) if path.parent != path else None
+        folder = Folder(path=key, parent_id=parent.id if parent else None)
+        session.add(folder)
+        session.flush()
+    return folder
+
+
+def _known_unchanged(catalog: Catalog, cand: Candidate) -> bool:
+    """Same path, size and mtime as a catalogued image: nothing to read again."""
+    try:
+        st = cand.path.stat()
+    except OSError:
+        return False
+    with catalog.session() as s:
+        img = s.scalar(select(Image).where(Image.path == str(cand.path)))
+        return img is not None and img.file_size == st.st_size and abs(img.mtime - st.st_mtime) < 1e-3
+
+
+def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport) -> None:
+    md = info["metadata"]
+    with catalog.session() as s:
+        existing = s.scalar(select(Image).where(Image.content_hash == info["hash"]))
+        if existing is not None:
+            if existing.path == info["path"]:
+                report.duplicates.append(info["path"])
+            elif not Path(existing.path).exists():
+                # The same photo at a new place: follow it, keep its edits.
+                existing.path = info["path"]
+                existing.filename = Path(info["path"]).name
+                existing.folder = _folder(s, Path(info["path"]).parent)
+                existing.mtime = info["mtime"]
+                existing.missing = False
+                report.moved.append(existing.id)
+            else:
+                report.duplicates.append(info["path"])
+            return
+        path = Path(info["path"])
+        img = Image(
+            folder=_folder(s, path.parent), filename=path.name, path=str(path), file_size=info["size"],
+            mtime=info["mtime"], content_hash=info["hash"], format=info["format"], width=info["width"],
+            height=info["height"], orientation=md.orientation, capture_time=md.capture_time,
+            camera_make=md.camera_make, camera_model=md.camera_model, lens=md.lens, focal_length=md.focal_length,
+            aperture=md.aperture, shutter=md.shutter, iso=md.iso, exposure_bias=md.exposure_bias,
+            gps_lat=md.gps_lat, gps_lon=md.gps_lon, gps_alt=md.gps_alt, import_session_id=session_id,
+            phash=info["phash"], features=info["features"], exif=md.tags,
+            extra={k: v for k, v in (("copyright", md.copyright), ("artist", md.artist)) if v},
+        )
+        s.add(img)
+        for sc in info["sidecars"]:
+            if s.scalar(select(Sidecar).where(Sidecar.path == sc["path"])) is None:
+                img.sidecars.append(Sidecar(path=sc["path"], role="jpeg", format=sc["format"],
+                                            content_hash=sc["hash"], file_size=sc["size"]))
+        s.flush()
+        for kind in ("thumb", "preview"):
+            dp = derivative_path(catalog.cache_dir, kind, info["hash"])
+            s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
+                                    path=str(dp.relative_to(catalog.cache_dir)), width=0, height=0))
+        report.imported.append(img.id)
+
+
+def _problem(catalog: Catalog, session_id: int, path: str, reason: str, report: ImportReport,
+             progress: Progress) -> None:
+    report.skipped.append((path, reason))
+    with catalog.session() as s:
+        s.add(ImportProblem(session_id=session_id, path=path, reason=reason))
+    progress.message(f"{path}: {reason}")
+
+
+def _error_reason(exc: BaseException) -> str:
+    if isinstance(exc, DecodeError):
+        return exc.reason
+    return f"{type(exc).__name__}: {exc}"
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None, template: str | None = None,
+               jobs: int | None = None, progress: Progress | None = None) -> ImportReport:
+    progress = progress or Progress()
+    paths = [Path(p) for p in paths]
+    with catalog.session() as s:
+        sess = ImportSession(sources=[str(p) for p in paths],
+                             options={"recursive": recursive, "copy_to": str(copy_to) if copy_to else None,
+                                      "template": template})
+        s.add(sess)
+        s.flush()
+        session_id = sess.id
+    report = ImportReport(session_id)
+    found = scan(paths, recursive)
+    for path, reason in found.problems:
+        _problem(catalog, session_id, path, reason, report, progress)
+    todo = []
+    for cand in found.candidates:
+        if not copy_to and _known_unchanged(catalog, cand):
+            report.duplicates.append(str(cand.path))
+        else:
+            todo.append(cand)
+    progress.start(len(found.candidates), "Importing")
+    if len(found.candidates) > len(todo):
+        progress.advance(len(found.candidates) - len(todo), "already in catalog")
+    args = [(str(c.path), [str(x) for x in c.sidecars], str(catalog.cache_dir),
+             str(copy_to) if copy_to else None, template) for c in todo]
+    jobs = jobs or default_jobs()
+    status = "completed"
+    try:
+        if jobs <= 1 or len(args) <= 1:
+            for a in args:
+                if progress.cancelled():
+                    status = "interrupted"
+                    break
+                _one(catalog, session_id, a, lambda: analyze(*a), report, progress)
+        else:
+            status = _parallel(catalog, session_id, args, jobs, report, progress)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        report.interrupted = status != "completed"
+        with catalog.session() as s:
+            sess = s.get(ImportSession, session_id)
+            sess.status = status
+            sess.finished_at = utcnow()
+            sess.imported = len(report.imported) + len(report.moved)
+            sess.duplicates = len(report.duplicates)
+            sess.skipped = len(report.skipped)
+    return report
+
+
+def _one(catalog, session_id, a, compute, report, progress) -> None:
+    try:
+        info = compute()
+    except Exception as exc:  # one bad file never stops the batch
+        _problem(catalog, session_id, a[0], _error_reason(exc), report, progress)
+    else:
+        _record(catalog, session_id, info, report)
+    progress.advance(1, a[0])
+
+
+def _parallel(catalog, session_id, args, jobs, report, progress) -> str:
+    # forkserver: workers start clean (no inherited DB connections or ONNX threads).
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        pending: dict[Future, tuple] = {}
+        queue = list(args)
+        try:
+            while queue or pending:
+                while queue and len(pending) < jobs * 2:
+                    a = queue.pop(0)
+                    pending[pool.submit(analyze, *a)] = a
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    a = pending.pop(fut)
+                    _one(catalog, session_id, a, fut.result, report, progress)
+                if progress.cancelled():
+                    for fut in pending:
+                        fut.cancel()
+                    return "interrupted"
+        except BaseException:
+            for fut in pending:
+                fut.cancel()
+            raise
+    return "completed"
