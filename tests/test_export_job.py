@@ -402,3 +402,39 @@ def test_embedded_profile_matches_the_pixels(shoot, tmp_path, colorspace):
         raw = np.asarray(wide.convert("RGB"), np.float32)
         assert np.abs(got - ref).mean() < 1.5, f.name
         assert np.abs(raw - ref).mean() > 2 * np.abs(got - ref).mean()  # the profile did real work
+
+
+def test_imported_shoot_exports_with_its_own_exif(catalog, sample_copy, tmp_path):
+    """Through the real importer: what the cameras wrote reaches the exported files."""
+    from maskroom.engine.importer import run_import
+
+    before = tree_digest(sample_copy)
+    run_import(catalog, [sample_copy])
+    with catalog.session() as s:
+        ids = {row.filename: row.id for row in s.query(ImageRow)}
+    assert len(ids) == 10
+    out = tmp_path / "o"
+    r = _cli(catalog, "export", "--all", "--to", out, "--long-edge", "128", "--template", "{camera}_{name}")
+    assert r.exit_code == 0, r.output
+    assert "exported 10, skipped 0, failed 0" in r.output
+    names = sorted(p.name for p in out.iterdir())
+    assert "Canon EOS R5_immich_prairie_falcon.jpg" in names
+    assert "NIKON D750_immich_tanners_ridge.jpg" in names
+    assert "_immich_portrait_curies.jpg" in names  # no camera in this file's EXIF
+    with open(out / "Canon EOS R5_immich_prairie_falcon.jpg", "rb") as fh:
+        tags = exifread.process_file(fh, details=False)
+    assert str(tags["EXIF ExposureTime"]) == "1/4000"
+    assert str(tags["EXIF FNumber"]) == "71/10"
+    assert str(tags["EXIF ISOSpeedRatings"]) == "1000"
+    assert str(tags["EXIF DateTimeOriginal"]) == "2022:03:31 11:31:56"
+    assert str(tags["Image ImageDescription"]).startswith("Adult female prairie falcon")
+    gps_file = next(p for p in out.iterdir() if "thompson" in p.name)
+    with open(gps_file, "rb") as fh:
+        tags = exifread.process_file(fh, details=False)
+    lat = [float(v) for v in tags["GPS GPSLatitude"].values]
+    assert abs(lat[0] + lat[1] / 60 + lat[2] / 3600 - 39.115) < 1e-4
+    rotated = Image.open(next(p for p in out.iterdir() if "orientation-6" in p.name))
+    assert rotated.size[0] > rotated.size[1]  # stored sideways, exported upright
+    with pyexiv2.Image(str(out / "PENTAX K10D_immich_notocactus_minimus.jpg")) as im:
+        assert im.read_exif()["Exif.Image.Model"] == "PENTAX K10D"  # EXIF padding trimmed
+    assert tree_digest(sample_copy) == before

@@ -193,20 +193,28 @@ def master_version_ids(session, image_ids: list[int], report: ExportReport | Non
 
 def _name_fields(version: EditVersion, seq: int, ext: str) -> NameFields:
     image = version.image
-    camera = " ".join(x for x in (image.camera_make, image.camera_model) if x)
-    # "Canon Canon EOS R5" -> "Canon EOS R5": many makers repeat the make in the model.
-    if image.camera_make and image.camera_model and image.camera_model.lower().startswith(image.camera_make.lower()):
-        camera = image.camera_model
     return NameFields(
         name=Path(image.filename).stem,
         id=image.id,
         seq=seq,
         date=image.capture_time,
         rating=image.rating or 0,
-        camera=camera,
+        camera=camera_name(image.camera_make, image.camera_model),
         version=version.name or "",
         ext=ext,
     )
+
+
+def camera_name(make: str | None, model: str | None) -> str:
+    """The camera for file names: make + model, without the make twice.
+
+    ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
+    """
+    make = (make or "").replace("\x00", "").strip()
+    model = (model or "").replace("\x00", "").strip()
+    if make and model and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(x for x in (make, model) if x)
 
 
 def plan_export(session, version_ids: list[int], out_dir: Path, settings: ExportSettings) -> list[ExportTask]:

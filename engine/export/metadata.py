@@ -18,6 +18,9 @@ SOFTWARE = "maskroom"
 # Where an importer may have kept the original's copyright/creator in Image.exif.
 _COPYRIGHT_KEYS = ("Exif.Image.Copyright", "Image Copyright", "Copyright", "copyright")
 _CREATOR_KEYS = ("Exif.Image.Artist", "Image Artist", "Artist", "artist", "creator", "Creator")
+_CAPTION_KEYS = ("Exif.Image.ImageDescription", "Image ImageDescription", "ImageDescription")
+# Text some cameras put in ImageDescription by default: not a caption.
+_CAMERA_DEFAULT_CAPTIONS = {"sony dsc", "olympus digital camera", "default", "digital camera", "dcim"}
 
 
 @dataclass
@@ -42,6 +45,7 @@ class ImageMetadata:
     copyright: str | None = None
     creator: str | None = None
     title: str | None = None
+    caption: str | None = None
 
 
 def _lookup(mapping: dict, keys) -> str | None:
@@ -69,10 +73,13 @@ def metadata_from_image(image, *, copyright: str | None = None, creator: str | N
                 flat.append(name)
     extra = image.extra or {}
     exif = image.exif or {}
+    caption = _lookup(extra, ("caption",)) or _lookup(exif, _CAPTION_KEYS)
+    if caption and caption.lower() in _CAMERA_DEFAULT_CAPTIONS:
+        caption = None
     return ImageMetadata(
-        camera_make=image.camera_make,
-        camera_model=image.camera_model,
-        lens=image.lens,
+        camera_make=_clean(image.camera_make),
+        camera_model=_clean(image.camera_model),
+        lens=_clean(image.lens),
         capture_time=image.capture_time,
         focal_length=image.focal_length,
         aperture=image.aperture,
@@ -88,7 +95,14 @@ def metadata_from_image(image, *, copyright: str | None = None, creator: str | N
         copyright=copyright or _lookup(extra, ("copyright",)) or _lookup(exif, _COPYRIGHT_KEYS),
         creator=creator or _lookup(extra, ("creator",)) or _lookup(exif, _CREATOR_KEYS),
         title=_lookup(extra, ("title",)),
+        caption=caption,
     )
+
+
+def _clean(text: str | None) -> str | None:
+    # EXIF strings are often padded with spaces or NULs ("PENTAX K10D        ").
+    text = (text or "").replace("\x00", "").strip()
+    return text or None
 
 
 def _iptc(text: str, max_bytes: int) -> str:
@@ -181,6 +195,10 @@ def build_tags(meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> tupl
         xmp["Xmp.dc.subject"] = list(meta.keywords)
     if meta.hierarchical_keywords:
         xmp["Xmp.lr.hierarchicalSubject"] = list(meta.hierarchical_keywords)
+    if meta.caption:
+        exif["Exif.Image.ImageDescription"] = meta.caption
+        xmp["Xmp.dc.description"] = {'lang="x-default"': meta.caption}
+        iptc["Iptc.Application2.Caption"] = _iptc(meta.caption, 2000)
     if meta.title:
         xmp["Xmp.dc.title"] = {'lang="x-default"': meta.title}
         iptc["Iptc.Application2.ObjectName"] = _iptc(meta.title, 64)
