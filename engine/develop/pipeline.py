@@ -62,20 +62,63 @@ def validate_adjustments(adjustments: dict[str, float]) -> None:
             raise RecipeError(f"adjustment {key}={value} is outside {lo:g}..{hi:g}")
 
 
-def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpContext) -> np.ndarray:
-    """Run a layer's adjustments in the fixed order (neutral values are skipped)."""
-    ctx.params = dict(adjustments)
-    for name in ORDER:
-        value = adjustments.get(name)
-        if value is None:
-            continue
-        spec = REGISTRY[name]
-        if float(value) == spec.neutral:
-            continue
-        img = spec.fn(img, clamp_value(name, float(value)), ctx)
+STRIP_PIXELS = 1 << 18  # pixels per strip for fused pointwise runs (a few MB per temporary)
+
+
+def _active_ops(adjustments: dict[str, float]) -> list[tuple]:
     unknown = set(adjustments) - set(REGISTRY) - set(PARAMETERS)
     if unknown:
         log.warning("ignoring unknown adjustments: %s", ", ".join(sorted(unknown)))
+    ops = []
+    for name in ORDER:
+        value = adjustments.get(name)
+        if value is None or float(value) == REGISTRY[name].neutral:
+            continue
+        ops.append((REGISTRY[name], clamp_value(name, float(value))))
+    return ops
+
+
+def _strips(h: int, w: int):
+    rows = max(8, STRIP_PIXELS // max(1, w))
+    for y in range(0, h, rows):
+        yield slice(y, min(h, y + rows))
+
+
+def _run_pointwise(img: np.ndarray, run: list[tuple], ctx: OpContext, out: np.ndarray | None = None) -> np.ndarray:
+    """A run of pointwise adjustments, fused strip by strip."""
+    if out is None:
+        out = np.empty_like(img)
+    for rows in _strips(*img.shape[:2]):
+        strip = np.ascontiguousarray(img[rows])
+        for spec, value in run:
+            strip = spec.fn(strip, value, ctx)
+        out[rows] = strip
+    return out
+
+
+def _segments(ops: list[tuple]) -> list[tuple[bool, list[tuple]]]:
+    """Consecutive ops grouped into (pointwise?, run) segments, order kept."""
+    segs: list[tuple[bool, list[tuple]]] = []
+    for op in ops:
+        if segs and segs[-1][0] and op[0].pointwise:
+            segs[-1][1].append(op)
+        else:
+            segs.append((op[0].pointwise, [op]))
+    return segs
+
+
+def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpContext) -> np.ndarray:
+    """Run a layer's adjustments in the fixed order (neutral values are skipped).
+
+    Returns a new array (``img`` is never modified) unless nothing is active.
+    """
+    ctx.params = dict(adjustments)
+    for pointwise, run in _segments(_active_ops(adjustments)):
+        if pointwise:
+            img = _run_pointwise(img, run, ctx)
+        else:
+            spec, value = run[0]
+            img = spec.fn(img, value, ctx)
     return img
 
 
@@ -94,19 +137,45 @@ def mask_roi(alpha: np.ndarray, margin: int) -> tuple[slice, slice] | None:
             slice(max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)))
 
 
-def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray) -> np.ndarray:
-    """The image with a masked layer applied (a new array; ``img`` is not modified)."""
+def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """The image with a masked layer applied: ``img + a * (adjusted - img)``.
+
+    Only the mask's bounding box (plus a margin for neighbourhood adjustments) is
+    processed.  A layer of pointwise adjustments is computed and blended strip by
+    strip without a full-size intermediate.  ``inplace`` lets the caller's array be
+    overwritten (full renders, where nothing else holds it).
+    """
     h, w = img.shape[:2]
     a = alpha * np.float32(layer.opacity) if layer.opacity < 1 else alpha
-    roi = mask_roi(a, int(round(ROI_MARGIN * max(h, w))))
-    if roi is None:
+    ops = _active_ops(layer.adjustments)
+    all_pointwise = all(spec.pointwise for spec, _ in ops)
+    roi = mask_roi(a, 0 if all_pointwise else int(round(ROI_MARGIN * max(h, w))))
+    if roi is None or not ops:
         return img
-    base = img[roi]
-    ctx = OpContext(long_edge=max(h, w), mask=a[roi])
-    adjusted = apply_adjustments(base, layer.adjustments, ctx)
-    out = img.copy()
-    out[roi] = base + a[roi][..., None] * (adjusted - base)
+    out = img if inplace else img.copy()
+    ctx = OpContext(long_edge=max(h, w), mask=a[roi], params=dict(layer.adjustments))
+    ry, rx = roi
+    if all_pointwise:
+        sub = img[roi]
+        for rows in _strips(*sub.shape[:2]):
+            base = np.ascontiguousarray(sub[rows])
+            adj = base
+            for spec, value in ops:
+                adj = spec.fn(adj, value, ctx)
+            out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
+        return out
+    adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
+    sub = img[roi]
+    for rows in _strips(*sub.shape[:2]):
+        out[ry][rows, rx] = _mix(np.ascontiguousarray(sub[rows]), adjusted[rows], a[roi][rows])
     return out
+
+
+def _mix(base: np.ndarray, adjusted: np.ndarray, a: np.ndarray) -> np.ndarray:
+    diff = np.subtract(adjusted, base, dtype=np.float32)
+    diff *= a[..., None]
+    diff += base
+    return diff
 
 
 def layer_key(upstream: str, layer: Layer) -> str:
@@ -153,7 +222,9 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
                 adjusted = apply_adjustments(img, layer.adjustments, OpContext(long_edge=max(h, w)))
                 img = img + np.float32(layer.opacity) * (adjusted - img) if layer.opacity < 1 else adjusted
         elif not is_identity(layer):
-            img = blend_layer(img, layer, mask_for(layer))
+            # Without a cache nothing else holds intermediate images: blend in place.
+            inplace = cache is None and img is not source
+            img = blend_layer(img, layer, mask_for(layer), inplace=inplace)
         if cache is not None:
             if img is source:
                 img = source.view()

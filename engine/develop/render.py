@@ -31,7 +31,7 @@ from maskroom.engine.develop.color import (
     OUTPUT_SPACES, WORK_TO_SRGB, _encode_lut, apply_matrix, encode, icc_profile, work_to_space_matrix,
 )
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
-from maskroom.engine.develop.source import PREVIEW_LONG_EDGE, LRU, load_source
+from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.engine.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
@@ -169,12 +169,19 @@ def render_recipe_for(catalog, image, recipe: Recipe, *, version_id: int | None 
                       recipe_hash: str | None = None) -> RenderResult:
     """Render any recipe on an image (used by render_version, and by previews of unsaved edits)."""
     source, digest = load_source(catalog, image, scale, long_edge, recipe.settings)
+    if scale == "full" and long_edge is None and _needs_pixel_masks(recipe):
+        seed_preview(image, source, recipe.settings)
     resolver = mask_resolver or (_default_resolver(catalog, version_id) if version_id is not None else derive)
     mask_for = _mask_fn(catalog, image, recipe, source, digest, resolver)
     cache = _IMAGES if source.shape[0] * source.shape[1] <= ImageCache.MAX_PIXELS else None
     linear = render_recipe(source, digest, recipe, mask_for, cache=cache, progress=progress)
     h, w = linear.shape[:2]
     return RenderResult(linear=linear, width=w, height=h, recipe_hash=recipe_hash or recipe.digest())
+
+
+def _needs_pixel_masks(recipe: Recipe) -> bool:
+    return any(c.kind not in GEOMETRIC_KINDS and c.kind != "all"
+               for layer in recipe.layers[1:] if layer.mask and layer.enabled for c in layer.mask.components)
 
 
 def mask_alpha(catalog, version_id: int, layer_name: str, scale: str = "preview",

@@ -197,6 +197,20 @@ class LRU:
 _SOURCES = LRU(400 * 1024 * 1024)
 
 
+def seed_preview(image, full: np.ndarray, settings: dict[str, Any] | None = None) -> None:
+    """Remember a preview-size copy of a full decode, so masks derived on the preview
+    source during a full render (range and AI kinds) do not decode the original twice."""
+    raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    key = (image.content_hash, "preview", None, raw_key)
+    if _SOURCES.get(key) is not None:
+        return
+    lin = np.ascontiguousarray(resize_long_edge(full, PREVIEW_LONG_EDGE), np.float32)
+    lin.setflags(write=False)
+    h, w = lin.shape[:2]
+    digest = hashlib.sha256(f"{image.content_hash}|preview|{w}x{h}|{raw_key}".encode()).hexdigest()
+    _SOURCES.put(key, (lin, digest))
+
+
 def load_source(catalog, image, scale: str = "preview", long_edge: int | None = None,
                 settings: dict[str, Any] | None = None) -> tuple[np.ndarray, str]:
     """(linear Rec.2020 float32 HxWx3, source digest) of an image at a render scale.

@@ -26,6 +26,9 @@ class Adjustment:
     unit: str
     doc: str
     neutral: float = 0.0
+    # Pointwise adjustments only look at each pixel: the pipeline runs runs of them
+    # fused, strip by strip (cache-sized temporaries instead of 300 MB ones at 24 MP).
+    pointwise: bool = False
 
 
 REGISTRY: dict[str, Adjustment] = {}
@@ -33,9 +36,9 @@ REGISTRY: dict[str, Adjustment] = {}
 PARAMETERS: dict[str, tuple[float, float, str]] = {}
 
 
-def adjustment(name: str, lo: float, hi: float, unit: str, doc: str):
+def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwise: bool = False):
     def deco(fn: AdjustFn) -> AdjustFn:
-        REGISTRY[name] = Adjustment(name, fn, lo, hi, unit, doc)
+        REGISTRY[name] = Adjustment(name, fn, lo, hi, unit, doc, pointwise=pointwise)
         return fn
 
     return deco
@@ -68,10 +71,19 @@ def luma(img: np.ndarray) -> np.ndarray:
 
 
 def apply_gain(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """Scale RGB by a per-pixel gain: keeps hue and saturation (ratio-preserving tone)."""
+    """Scale RGB by a per-pixel gain: keeps hue and saturation (ratio-preserving tone).
+
+    Strip by strip with cv2 (SIMD, threaded): about 2x numpy's broadcast multiply at 24 MP.
+    """
     import cv2
 
-    return cv2.multiply(img, cv2.merge([gain, gain, gain]))
+    h, w = gain.shape
+    out = np.empty_like(img)
+    rows = max(8, (1 << 18) // max(1, w))
+    for y in range(0, h, rows):
+        g = gain[y:y + rows]
+        cv2.multiply(img[y:y + rows], cv2.merge([g, g, g]), dst=out[y:y + rows])
+    return out
 
 
 def clamp_value(name: str, value: float) -> float:

@@ -24,13 +24,13 @@ def _gain_image(img: np.ndarray, gains: np.ndarray) -> np.ndarray:
     return apply_matrix(img, np.diag(gains))
 
 
-@adjustment("temperature", -100, 100, "", "White balance blue (-) to yellow (+); 100 = about +-0.7 EV R/B split.")
+@adjustment("temperature", -100, 100, "", "White balance blue (-) to yellow (+); 100 = about +-0.7 EV R/B split.", pointwise=True)
 def temperature(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     t = amount / 100.0
     return _gain_image(img, _normalised_gains(np.array([2 ** (0.35 * t), 1.0, 2 ** (-0.35 * t)])))
 
 
-@adjustment("tint", -100, 100, "", "White balance green (-) to magenta (+).")
+@adjustment("tint", -100, 100, "", "White balance green (-) to magenta (+).", pointwise=True)
 def tint(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     t = amount / 100.0
     return _gain_image(img, _normalised_gains(np.array([1.0, 2 ** (-0.3 * t), 1.0])))
@@ -49,7 +49,7 @@ def _hue_matrix(degrees: float) -> np.ndarray:
     ], np.float32)
 
 
-@adjustment("hue", -180, 180, "degrees", "Turns every hue around the colour wheel.")
+@adjustment("hue", -180, 180, "degrees", "Turns every hue around the colour wheel.", pointwise=True)
 def hue(img: np.ndarray, degrees: float, ctx: OpContext) -> np.ndarray:
     return cv2.max(apply_matrix(img, _hue_matrix(degrees)), 0.0)
 
@@ -66,12 +66,12 @@ def _scale_chroma(img: np.ndarray, factor) -> np.ndarray:
     return cv2.max(out, 0.0)
 
 
-@adjustment("saturation", -100, 100, "", "Scales colourfulness; -100 = black and white, +100 = double.")
+@adjustment("saturation", -100, 100, "", "Scales colourfulness; -100 = black and white, +100 = double.", pointwise=True)
 def saturation(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     return _scale_chroma(img, np.float32(1.0 + amount / 100.0))
 
 
-@adjustment("vibrance", -100, 100, "", "Saturation that spares already-saturated colours.")
+@adjustment("vibrance", -100, 100, "", "Saturation that spares already-saturated colours.", pointwise=True)
 def vibrance(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     r, g, b = cv2.split(img)
     mx = cv2.max(cv2.max(r, g), b)
@@ -85,7 +85,7 @@ def vibrance(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
 PARAMETERS["color_hue"] = (0.0, 360.0, "degrees: the hue of the colour overlay (0 red, 60 yellow, 240 blue)")
 
 
-@adjustment("color_amount", 0, 100, "", "Colour overlay (mask 'Color' swatch): tints toward color_hue, keeping luminance.")
+@adjustment("color_amount", 0, 100, "", "Colour overlay (mask 'Color' swatch): tints toward color_hue, keeping luminance.", pointwise=True)
 def color_overlay(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     h = (ctx.params.get("color_hue", 30.0) % 360.0) / 360.0
     rgb = np.array(colorsys.hsv_to_rgb(h, 1.0, 1.0), np.float32)

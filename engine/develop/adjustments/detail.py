@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
-from maskroom.engine.develop.filters import gaussian, guided_filter, smoothstep
+from maskroom.engine.develop.filters import curve, gaussian, guided_filter
 
 EPS = 1e-4
 TEXTURE_SIGMA = 0.002  # fine structure (skin, foliage)
@@ -20,22 +20,36 @@ SHARPEN_SIGMA = 0.0004  # about 2.4 px on a 6000 px image
 NOISE_RADIUS = 0.0008
 
 
+LOG2E = np.float32(1.0 / np.log(2.0))
+LN2 = np.float32(np.log(2.0))
+
+
 def _log_luma(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = luma(img)
-    return y, np.log2(np.maximum(y, 0.0) + EPS).astype(np.float32)
+    return y, cv2.multiply(cv2.log(cv2.max(y, 0.0) + np.float32(EPS)), float(LOG2E))
+
+
+def _midtone_fn(l):
+    # Spare deep shadows and near-clipped highlights (about -9..0 EV).
+    def ss(e0, e1, x):
+        t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+        return t * t * (3.0 - 2.0 * t)
+    return ss(-12.0, -8.0, l) * (1.0 - ss(-0.5, 0.5, l))
 
 
 def _midtones(l: np.ndarray) -> np.ndarray:
-    # Spare deep shadows and near-clipped highlights (about -9..0 EV).
-    return smoothstep(-12.0, -8.0, l) * (1.0 - smoothstep(-0.5, 0.5, l))
+    return curve(l, -14.0, 2.0, _midtone_fn)
+
+
+def _exp2(x: np.ndarray, lim: float) -> np.ndarray:
+    return cv2.exp(cv2.multiply(np.clip(x, -lim, lim), float(LN2)))
 
 
 @adjustment("texture", -100, 100, "", "Fine detail contrast (+) or smoothing (-).")
 def texture(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     _, l = _log_luma(img)
-    detail = l - gaussian(l, ctx.px(TEXTURE_SIGMA))
-    k = np.float32(amount / 100.0)
-    return apply_gain(img, np.exp2(np.clip(k * detail * _midtones(l), -2, 2)).astype(np.float32))
+    detail = cv2.subtract(l, gaussian(l, ctx.px(TEXTURE_SIGMA)))
+    return apply_gain(img, _exp2(cv2.multiply(detail, _midtones(l), scale=amount / 100.0), 2))
 
 
 @adjustment("clarity", -100, 100, "", "Mid-frequency local contrast, edge-aware (no halos).")
@@ -49,9 +63,8 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     r = max(1, int(radius // 8))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
     base = np.clip(base, cv2.erode(l, kernel), cv2.dilate(l, kernel))
-    detail = l - base
-    k = np.float32(0.8 * amount / 100.0)
-    return apply_gain(img, np.exp2(np.clip(k * detail * _midtones(l), -2, 2)).astype(np.float32))
+    detail = cv2.subtract(l, base)
+    return apply_gain(img, _exp2(cv2.multiply(detail, _midtones(l), scale=0.8 * amount / 100.0), 2))
 
 
 @adjustment("sharpness", 0, 150, "", "Unsharp mask on luminance (radius scales with image size).")
@@ -60,9 +73,8 @@ def sharpness(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     sigma = ctx.px(SHARPEN_SIGMA, 0.0)
     if sigma < 0.3:
         return img.copy()
-    detail = l - gaussian(l, sigma)
-    k = np.float32(amount / 100.0)
-    return apply_gain(img, np.exp2(np.clip(k * detail, -1, 1)).astype(np.float32))
+    detail = cv2.subtract(l, gaussian(l, sigma))
+    return apply_gain(img, _exp2(cv2.multiply(detail, amount / 100.0), 1))
 
 
 @adjustment("noise_reduction", 0, 100, "", "Luminance noise reduction (edge-preserving).")
@@ -70,4 +82,4 @@ def noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarra
     _, l = _log_luma(img)
     k = amount / 100.0
     smooth = guided_filter(l, l, ctx.px(NOISE_RADIUS, 1.0), eps=np.float32((0.35 * k) ** 2 + 1e-6))
-    return apply_gain(img, np.exp2(np.clip(smooth - l, -4, 4)).astype(np.float32))
+    return apply_gain(img, _exp2(cv2.subtract(smooth, l), 4))

@@ -5,39 +5,48 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, luma
-from maskroom.engine.develop.filters import gaussian, guided_filter
+from maskroom.engine.develop.filters import gaussian, guided_upsample
 
 DARK_RADIUS = 0.01
 BLUR_MAX_SIGMA = 0.012  # blur 100 = sigma of 1.2 % of the long edge
 
 
+ANALYSIS_LONG_EDGE = 1024  # the haze map is smooth: estimate it small, upsample edge-aware
+
+
 @adjustment("dehaze", -100, 100, "", "Removes (+) or adds (-) atmospheric haze (dark-channel prior).")
 def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = amount / 100.0
-    # Airlight: the colour of the brightest 0.1 % of the dark channel.
-    r = max(1, int(round(ctx.px(DARK_RADIUS))))
+    h, w = img.shape[:2]
+    # Dark channel, airlight and transmission at <= 1024 px (radii scaled to match),
+    # then a guided upsampling by the full-size luminance keeps edges crisp.
+    s = max(1.0, max(h, w) / ANALYSIS_LONG_EDGE)
+    small = img if s == 1.0 else cv2.resize(img, (max(1, round(w / s)), max(1, round(h / s))),
+                                            interpolation=cv2.INTER_AREA)
+    r = max(1, int(round(ctx.px(DARK_RADIUS) / s)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
-    ch = cv2.split(img)
-    dark = cv2.erode(cv2.min(cv2.min(ch[0], ch[1]), ch[2]), kernel)
-    flat = dark.reshape(-1)
-    step = max(1, flat.size // 2_000_000)  # the airlight estimate needs no more samples
-    sample = flat[::step]
-    n = max(1, sample.size // 1000)
-    idx = np.argpartition(sample, -n)[-n:] * step
-    air = np.maximum(img.reshape(-1, 3)[idx].mean(axis=0), 0.05).astype(np.float32)
+    ch = cv2.split(small)
+    dark = cv2.erode(cv2.min(cv2.min(ch[0], ch[1]), ch[2]), kernel).reshape(-1)
+    n = max(1, dark.size // 1000)
+    idx = np.argpartition(dark, -n)[-n:]
+    air = np.maximum(small.reshape(-1, 3)[idx].mean(axis=0), 0.05).astype(np.float32)
     norm = [cv2.multiply(c, float(1.0 / a)) for c, a in zip(ch, air)]
-    haze = cv2.erode(cv2.min(cv2.min(norm[0], norm[1]), norm[2]), kernel)
+    haze_small = cv2.erode(cv2.min(cv2.min(norm[0], norm[1]), norm[2]), kernel)
     guide = luma(img)
-    haze = np.clip(guided_filter(guide, haze, ctx.px(DARK_RADIUS * 3, 2.0), eps=1e-3), 0.0, 1.0)
+    guide_small = luma(small)
+    r_gf = max(1, int(round(ctx.px(DARK_RADIUS * 3, 2.0) / s)))
+    haze = np.clip(guided_upsample(guide, guide_small, haze_small, r_gf, eps=1e-3), 0.0, 1.0)
+    air3 = air.reshape(1, 1, 3)
     if k >= 0:
-        t = cv2.max(1.0 - np.float32(0.95 * k) * haze, 0.1)
+        t = cv2.max(cv2.addWeighted(haze, -0.95 * k, haze, 0.0, 1.0), 0.1)
         inv = cv2.divide(1.0, t)
-        # J = (I - A) / t + A, per channel
-        out = cv2.merge([cv2.add(cv2.multiply(cv2.subtract(c, float(a)), inv), float(a)) for c, a in zip(ch, air)])
+        out = np.subtract(img, air3, dtype=np.float32)  # J = (I - A) / t + A
+        out *= inv[..., None]
+        out += air3
     else:
-        veil = np.float32(-0.6 * k) * (1.0 - 0.5 * haze)
-        keep = 1.0 - veil
-        out = cv2.merge([cv2.add(cv2.multiply(c, keep), veil * np.float32(a)) for c, a in zip(ch, air)])
+        veil = cv2.addWeighted(haze, 0.3 * k, haze, 0.0, -0.6 * k)  # -0.6k * (1 - haze/2)
+        out = img * (1.0 - veil)[..., None]
+        out += veil[..., None] * air3
     return cv2.max(out, 0.0)
 
 

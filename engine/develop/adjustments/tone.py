@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
-from maskroom.engine.develop.filters import guided_filter, smoothstep
+from maskroom.engine.develop.filters import curve, guided_filter, smoothstep
 
 GAMMA = 2.2
 EPS = 1e-6
@@ -33,12 +33,12 @@ def exp2(x: np.ndarray) -> np.ndarray:
     return cv2.exp(np.multiply(x, np.float32(np.log(2.0)), dtype=np.float32))
 
 
-@adjustment("exposure", -5.0, 5.0, "EV", "Multiplies linear light by 2**EV (+1 doubles it).")
+@adjustment("exposure", -5.0, 5.0, "EV", "Multiplies linear light by 2**EV (+1 doubles it).", pointwise=True)
 def exposure(img: np.ndarray, ev: float, ctx: OpContext) -> np.ndarray:
     return img * np.float32(2.0 ** ev)
 
 
-@adjustment("contrast", -100, 100, "", "S-curve around middle grey; negative flattens.")
+@adjustment("contrast", -100, 100, "", "S-curve around middle grey; negative flattens.", pointwise=True)
 def contrast(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     y = luma(img)
     p = _perceptual(y)
@@ -48,30 +48,32 @@ def contrast(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     return apply_gain(img, _gain_from_p(y, p_new).astype(np.float32))
 
 
-def _local_p(img: np.ndarray, ctx: OpContext) -> tuple[np.ndarray, np.ndarray]:
-    y = luma(img)
-    p = _perceptual(y).astype(np.float32)
-    base = guided_filter(p, p, ctx.px(LOCAL_RADIUS, 1.0), eps=0.01)
-    return y, base
+def _local_p(img: np.ndarray, ctx: OpContext) -> np.ndarray:
+    """Edge-aware local brightness (perceptual units) around each pixel."""
+    p = _perceptual(luma(img))
+    return guided_filter(p, p, ctx.px(LOCAL_RADIUS, 1.0), eps=0.01)
+
+
+def _smoothstep(e0: float, e1: float, x):
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
 
 
 @adjustment("highlights", -100, 100, "", "Darkens (-) or brightens (+) bright regions by up to 1.5 EV.")
 def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
-    _, base = _local_p(img, ctx)
-    w = smoothstep(0.45, 1.0, base)
-    gain = exp2(np.float32(1.5 * amount / 100.0) * w)
+    k = 1.5 * amount / 100.0
+    gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * _smoothstep(0.45, 1.0, b)))
     return apply_gain(img, gain)
 
 
 @adjustment("shadows", -100, 100, "", "Brightens (+) or darkens (-) dark regions by up to 1.5 EV.")
 def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
-    _, base = _local_p(img, ctx)
-    w = 1.0 - smoothstep(0.0, 0.5, base)
-    gain = exp2(np.float32(1.5 * amount / 100.0) * w)
+    k = 1.5 * amount / 100.0
+    gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * (1.0 - _smoothstep(0.0, 0.5, b))))
     return apply_gain(img, gain)
 
 
-@adjustment("whites", -100, 100, "", "Moves the white end: up to 1 EV on the brightest tones, per pixel.")
+@adjustment("whites", -100, 100, "", "Moves the white end: up to 1 EV on the brightest tones, per pixel.", pointwise=True)
 def whites(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     p = _perceptual(luma(img))
     w = smoothstep(0.5, 1.0, p)
@@ -79,7 +81,7 @@ def whites(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     return apply_gain(img, gain)
 
 
-@adjustment("blacks", -100, 100, "", "Lifts (+) or crushes (-) the black end (up to 0.1 in perceptual units).")
+@adjustment("blacks", -100, 100, "", "Lifts (+) or crushes (-) the black end (up to 0.1 in perceptual units).", pointwise=True)
 def blacks(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     # Per channel in the perceptual encoding: lifting must work on pure black too,
     # which a luminance gain cannot.

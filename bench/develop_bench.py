@@ -1,0 +1,231 @@
+"""Develop engine benchmark: full 24 MP render + JPEG write against darktable-cli and vips.
+
+    python bench/develop_bench.py [--runs 3] [--sample PATH] [--keep DIR]
+
+Measures, on a 24 MP (6000x4000) JPEG synthesised by upscaling a shipped sample:
+
+1. maskroom: decode + full render of a recipe with a global layer and three masked
+   layers (linear gradient, inverted radial, colour range: no AI) + sRGB JPEG write.
+2. darktable-cli on the same file (``--core --configdir <tmp>``), with its default
+   pipeline for a JPEG (no XMP: darktable's module parameters are versioned binary
+   blobs, so we do not hand-write them; the comparison is therefore maskroom's
+   edit against darktable's *default* processing, i.e. darktable does less work).
+3. ``vips resize`` (scale 1.0) + JPEG save: a floor for decode + encode.
+4. Interactive preview: re-render of a 2 MP preview with the same 3 masked layers
+   after one slider change on a masked layer (and, separately, on the global layer),
+   including the sRGB 8-bit conversion the UI displays.
+5. Peak RSS of one full 24 MP render + write, in a fresh subprocess
+   (``resource.getrusage(RUSAGE_SELF).ru_maxrss``).
+
+Prints a table of medians.  Everything runs on this machine with default threading.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SAMPLE = REPO / "maskroom" / "data" / "samples" / "immich_el_torcal_rocks.jpg"
+W, H = 6000, 4000
+
+
+def synthesise(sample: Path, dest: Path) -> Path:
+    import cv2
+    import numpy as np
+
+    src = cv2.imread(str(sample), cv2.IMREAD_COLOR)
+    big = cv2.resize(src, (W, H), interpolation=cv2.INTER_CUBIC)
+    # Upscaling leaves no fine detail; a little grain keeps the JPEG and the detail
+    # filters honest (real 24 MP photos are not smooth).
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 3.0, (H // 2, W // 2, 1)).astype(np.float32)
+    noise = cv2.resize(noise, (W, H), interpolation=cv2.INTER_LINEAR)[..., None]
+    big = np.clip(big.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    cv2.imwrite(str(dest), big, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return dest
+
+
+def bench_recipe():
+    from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+
+    r = Recipe()
+    r.global_layer.adjustments.update(
+        {"exposure": 0.3, "contrast": 20, "highlights": -40, "shadows": 30, "clarity": 25, "vibrance": 20})
+    r.layers.append(Layer("Sky", adjustments={"exposure": -0.5, "temperature": -15, "dehaze": 20},
+                          mask=MaskDefinition([MaskComponent("linear", params={"x0": 0.5, "y0": 0.0, "x1": 0.5, "y1": 0.5})])))
+    r.layers.append(Layer("Vignette", adjustments={"exposure": -0.6},
+                          mask=MaskDefinition([MaskComponent("radial", inverted=True, params={
+                              "cx": 0.5, "cy": 0.55, "rx": 0.45, "ry": 0.35, "feather": 0.7})])))
+    r.layers.append(Layer("Blue", adjustments={"saturation": 25, "hue": -8},
+                          mask=MaskDefinition([MaskComponent("color-range", params={
+                              "colors": [[0.1, 0.3, 0.6]], "tolerance": 25})])))
+    return r
+
+
+def open_catalog(folder: Path, image: Path):
+    from maskroom.catalog import Catalog, edits
+    from maskroom.catalog.schema import Folder, Image
+
+    cat = Catalog.open(folder / "bench.sqlite")
+    with cat.session() as s:
+        row = s.query(Image).filter_by(path=str(image)).first()
+        if row is None:
+            f = Folder(path=str(image.parent))
+            s.add(f)
+            s.flush()
+            import hashlib
+
+            digest = hashlib.sha256(image.read_bytes()).hexdigest()[:32]
+            from PIL import Image as PILImage
+
+            with PILImage.open(image) as im:
+                w, h = im.size
+            row = Image(folder_id=f.id, filename=image.name, path=str(image), file_size=image.stat().st_size,
+                        mtime=image.stat().st_mtime, content_hash=digest, format="jpeg", width=w, height=h)
+            s.add(row)
+            s.flush()
+        vid = edits.get_version(s, row.id).id
+        edits.save_recipe(s, vid, bench_recipe(), "bench")
+    return cat, vid
+
+
+def maskroom_full_render(cat, vid: int, out: Path) -> None:
+    from maskroom.engine.develop import render as R
+    from maskroom.engine.export.writers import write_image
+
+    res = R.render_version(cat, vid, scale="full")
+    px, icc = R.to_output(res.linear, "srgb", 8)
+    write_image(out, px, "jpeg", bits=8, icc=icc, quality=90)
+
+
+def time_runs(fn, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def run_cmd(cmd: list[str]) -> None:
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: exit {res.returncode}: {res.stderr.strip()[-400:]}")
+
+
+def interactive(cat, vid: int, n: int = 15) -> dict[str, float]:
+    """Slider drags on a 2 MP preview: re-render + sRGB conversion per new value."""
+    from maskroom.catalog.schema import EditVersion, Image
+    from maskroom.engine.develop import render as R
+
+    with cat.session() as s:
+        image = s.get(Image, s.get(EditVersion, vid).image_id)
+        s.expunge(image)
+    recipe = bench_recipe()
+    edge = 1732  # 1732 x 1155 = 2.0 MP
+    R.render_recipe_for(cat, image, recipe, version_id=vid, scale="preview", long_edge=edge)  # warm caches
+    out = {}
+    for label, layer_idx, key in (("masked-layer slider", 3, "saturation"), ("global slider", 0, "exposure")):
+        times = []
+        for i in range(n):
+            r = recipe.copy()
+            r.layers[layer_idx].adjustments[key] = r.layers[layer_idx].adjustments.get(key, 0) + 0.01 * (i + 1)
+            t = time.perf_counter()
+            res = R.render_recipe_for(cat, image, r, version_id=vid, scale="preview", long_edge=edge)
+            R.to_output(res.linear, "srgb", 8)
+            times.append(time.perf_counter() - t)
+        out[label] = statistics.median(times) * 1000
+        out[f"{label} size"] = f"{res.width}x{res.height}"
+    return out
+
+
+def peak_rss_child(folder: str, image: str, out: str) -> None:
+    import resource
+
+    cat, vid = open_catalog(Path(folder), Path(image))
+    maskroom_full_render(cat, vid, Path(out))
+    print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--sample", type=Path, default=DEFAULT_SAMPLE)
+    ap.add_argument("--keep", type=Path, help="Keep the outputs in this folder.")
+    ap.add_argument("--_rss", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._rss:
+        peak_rss_child(*args._rss)
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="develop-bench-"))
+    outdir = args.keep or tmp
+    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        image = synthesise(args.sample, tmp / "bench24mp.jpg")
+        cat, vid = open_catalog(tmp, image)
+        rows = []
+        from maskroom.engine.develop import render as R
+
+        def ours():
+            R.clear_memory_caches()
+            maskroom_full_render(cat, vid, outdir / "maskroom.jpg")
+
+        t_ours = time_runs(ours, args.runs)
+        rows.append(("maskroom full render + JPEG (global + 3 masked layers)", statistics.median(t_ours)))
+
+        dt = shutil.which("darktable-cli")
+        t_dt = None
+        if dt:
+            cfg = tmp / "dtconfig"
+
+            def darktable():
+                target = outdir / "darktable.jpg"
+                target.unlink(missing_ok=True)
+                run_cmd([dt, str(image), str(target), "--core", "--configdir", str(cfg), "--library", ":memory:"])
+
+            darktable()  # first run initialises the config and kernels: not timed
+            t_dt = time_runs(darktable, args.runs)
+            rows.append(("darktable-cli, default pipeline (no XMP)", statistics.median(t_dt)))
+        vips = shutil.which("vips")
+        if vips:
+            def vips_run():
+                run_cmd([vips, "resize", str(image), str(outdir / "vips.jpg[Q=90]"), "1.0"])
+
+            rows.append(("vips resize 1.0 + JPEG save (floor)", statistics.median(time_runs(vips_run, args.runs))))
+
+        inter = interactive(cat, vid)
+        rss = subprocess.run([sys.executable, __file__, "--_rss", str(tmp), str(image), str(tmp / "rss.jpg")],
+                             capture_output=True, text=True, env={**os.environ})
+        try:
+            peak = json.loads(rss.stdout.strip().splitlines()[-1])["maxrss_mb"]
+        except Exception:
+            peak = None
+            print("peak RSS child failed:", rss.stderr[-500:], file=sys.stderr)
+
+        print(f"\n24 MP ({W}x{H}) render, median of {args.runs} runs, {os.cpu_count()} CPUs")
+        print(f"{'task':58s} {'median s':>9s} {'vs darktable':>12s}")
+        base = statistics.median(t_dt) if t_dt else None
+        for name, t in rows:
+            ratio = f"{t / base:.2f}x" if base else "-"
+            print(f"{name:58s} {t:9.2f} {ratio:>12s}")
+        print(f"\ninteractive preview re-render ({inter['masked-layer slider size']}, 3 masked layers), median of 15:")
+        print(f"  one slider on a masked layer : {inter['masked-layer slider']:7.1f} ms   (target <= 80 ms)")
+        print(f"  one slider on the global layer: {inter['global slider']:7.1f} ms")
+        if peak is not None:
+            print(f"\npeak RSS of one 24 MP render + JPEG write (fresh process): {peak:.0f} MB   (target < 2048 MB)")
+        cat.close()
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
