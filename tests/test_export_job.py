@@ -438,3 +438,18 @@ def test_imported_shoot_exports_with_its_own_exif(catalog, sample_copy, tmp_path
     with pyexiv2.Image(str(out / "PENTAX K10D_immich_notocactus_minimus.jpg")) as im:
         assert im.read_exif()["Exif.Image.Model"] == "PENTAX K10D"  # EXIF padding trimmed
     assert tree_digest(sample_copy) == before
+
+
+def test_cli_filter_selects_and_sorts(shoot, tmp_path):
+    catalog, _folder, ids = shoot
+    with catalog.session() as s:
+        want = sorted(row.filename for row in s.query(ImageRow).filter(ImageRow.rating >= 4))
+    r = _cli(catalog, "export", "--filter", "rating>=4", "--to", tmp_path / "a", "--long-edge", "40",
+             "--format", "png", "--template", "{seq}_{name}", "--sort", "-name")
+    assert r.exit_code == 0, r.output
+    got = sorted((tmp_path / "a").iterdir(), key=lambda p: int(p.name.split("_")[0]))
+    assert [p.name.split("_", 1)[1] for p in got] == [Path(n).stem + ".png" for n in sorted(want, reverse=True)]
+    r = _cli(catalog, "export", "--filter", "keyword=Falcon", "--to", tmp_path / "b", "--long-edge", "40")
+    assert r.exit_code == 0 and [p.name for p in (tmp_path / "b").iterdir()] == [FALCON]
+    r = _cli(catalog, "export", "--filter", "stars=5", "--to", tmp_path / "c")
+    assert r.exit_code == 1 and "unknown key 'stars'" in r.output and len(r.output.splitlines()) == 1

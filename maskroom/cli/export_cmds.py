@@ -52,19 +52,17 @@ def _overrides(kwargs: dict) -> dict:
     return {k: kwargs[k] for k in SETTING_KEYS if kwargs.get(k) is not None}
 
 
-def _select_image_ids(session, ids, filters, all_) -> list[int]:
+def _select_image_ids(session, ids, filters, all_, sort) -> list[int]:
     chosen = sum(bool(x) for x in (ids, filters, all_))
     if chosen != 1:
         fail("say what to export: image IDs, --filter k=v ..., or --all (exactly one of them)")
     if ids:
-        return list(dict.fromkeys(ids))  # keep order, drop repeats
-    if all_:
-        return list(session.scalars(select(Image.id).order_by(Image.capture_time, Image.id)))
+        return list(dict.fromkeys(ids))  # the order given ({seq} follows it), repeats dropped
     from maskroom.catalog.queries import build_query, parse_filter_args
 
     try:
-        query = build_query(parse_filter_args(list(filters)), None)
-    except ValueError as exc:
+        query = build_query(parse_filter_args(list(filters)) if filters else {}, sort)
+    except ValueError as exc:  # FilterError: one line naming the filter
         fail(str(exc))
     return [row.id if isinstance(row, Image) else int(row) for row in session.scalars(query)]
 
@@ -73,6 +71,7 @@ def _select_image_ids(session, ids, filters, all_) -> list[int]:
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--filter", "filters", multiple=True, metavar="K=V", help="Export the images matching these filters (as `maskroom ls`).")
 @click.option("--all", "all_", is_flag=True, help="Export every image in the catalog.")
+@click.option("--sort", default="capture", show_default=True, help="Order for --filter/--all, which {seq} follows (as `maskroom ls`; -KEY for descending).")
 @click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write into (created if missing).")
 @click.option("--preset", help="Start from this export preset; flags given here override it.")
 @setting_options
@@ -80,7 +79,7 @@ def _select_image_ids(session, ids, filters, all_) -> list[int]:
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel export processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def export(ctx, ids, filters, all_, to, preset, all_versions, jobs, as_json, **kwargs) -> None:
+def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_json, **kwargs) -> None:
     """Render and write images: JPEG/PNG/TIFF with ICC profile and metadata.
 
     A file that fails is reported as "PATH: reason" and the others go on; the exit
@@ -93,7 +92,7 @@ def export(ctx, ids, filters, all_, to, preset, all_versions, jobs, as_json, **k
     try:
         with catalog.session() as s:
             settings = resolve_settings(s, preset, _overrides(kwargs))
-            image_ids = _select_image_ids(s, ids, filters, all_)
+            image_ids = _select_image_ids(s, ids, filters, all_, sort)
             version_ids = master_version_ids(s, image_ids, report)
             if all_versions:
                 version_ids = list(
