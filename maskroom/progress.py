@@ -91,6 +91,6 @@ class RichProgress:
 
     def _message(self, text: str) -> None:
         if self.enabled:
-            self._bar.console.print(text, markup=False, highlight=False)
+            self._bar.console.print(text, markup=False, highlight=False, soft_wrap=True)  # "PATH: reason" stays one line
         else:
             print(text, file=sys.stderr)

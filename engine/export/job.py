@@ -408,12 +408,10 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
         )
         return None
     except Exception as exc:
-        reason = _reason(exc)
-        # Decoders often start their message with the path; the line already has it.
-        for prefix in (task.source + ": ", task.source + " "):
-            if reason.startswith(prefix):
-                reason = reason[len(prefix):]
-        return reason
+        # Decoders put the path into their messages (sometimes twice, nested); the
+        # line we print starts with it already.
+        reason = _reason(exc).replace(task.source + ": ", "").strip()
+        return reason or type(exc).__name__
 
 
 def render_for_export(catalog, version_id: int, settings: ExportSettings):
