@@ -10,7 +10,7 @@ from sqlalchemy import select
 from maskroom.catalog.schema import FLAG_PICK, HistoryStep, Image
 from maskroom.catalog.schema import Layer as LayerRow
 from maskroom.ui import services
-from ui_helpers import import_samples, wait_until
+from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
 

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QAbstractItemView
 from sqlalchemy import insert
 
 from maskroom.catalog.schema import Folder, Image
-from ui_helpers import import_samples, wait_until
+from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
 N = 20_000
@@ -30,7 +30,7 @@ def test_only_visible_cells_load(qtbot, catalog):
 
     add_synthetic_rows(catalog, N)
     model = LibraryModel(catalog)
-    model.reload({}, "filename")
+    model.reload({}, "name")
     view = LibraryView(model)
     qtbot.addWidget(view)
     view.resize(1000, 700)
@@ -63,7 +63,7 @@ def test_thumbnails_of_real_photos(qtbot, catalog, sample_copy):
 
     ids = import_samples(catalog, sample_copy)
     model = LibraryModel(catalog)
-    model.reload({}, "filename")
+    model.reload({}, "name")
     view = LibraryView(model)
     qtbot.addWidget(view)
     view.resize(1200, 900)
@@ -82,8 +82,8 @@ def test_filter_text_and_rating(qtbot, catalog, sample_copy):
     ids = import_samples(catalog, sample_copy)
     services.set_rating(catalog, [ids["immich_denali.webp"], ids["mpl_grace_hopper.jpg"]], 4)
     model = LibraryModel(catalog)
-    model.reload({"rating_min": 4}, "filename")
+    model.reload({"rating": ">=4"}, "name")
     assert [model.row(i).filename for i in range(model.rowCount())] == ["immich_denali.webp", "mpl_grace_hopper.jpg"]
-    model.reload({"text": "portrait"}, "filename")
+    model.reload({"text": "portrait"}, "name")
     assert {model.row(i).filename for i in range(model.rowCount())} == {
         "immich_portrait-orientation-6.jpg", "immich_portrait_curies.jpg"}

@@ -1,8 +1,11 @@
 """Shared set-up for the Qt tests: offscreen platform, a catalog of the sample photos."""
 from __future__ import annotations
 
+import gc
 import os
 import time
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -12,7 +15,7 @@ from maskroom.ui import services  # noqa: E402
 
 def import_samples(catalog, folder) -> dict[str, int]:
     """Import the sample copy through the app's import service; {filename: image id}."""
-    ids, problems = services.run_import(catalog, [folder], Progress())
+    ids, problems = services.run_import(catalog, [folder], Progress(), jobs=1)
     assert not problems, problems
     rows = services.image_rows(catalog, ids)
     return {r.filename: r.id for r in rows.values()}
@@ -25,3 +28,19 @@ def wait_until(qtbot, predicate, timeout=60.0, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         qtbot.wait(20)
+
+
+@pytest.fixture(autouse=True)
+def qt_cleanup(qapp):
+    """After each test: let workers finish and free Qt objects while the app is alive.
+
+    Left to interpreter shutdown, PySide6 may tear down wrappers of objects a worker
+    thread still signals through, and abort the process after the tests passed.
+    """
+    yield
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(60000)
+    qapp.processEvents()
+    gc.collect()
+    qapp.processEvents()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from maskroom.engine.recipe import Recipe
 from maskroom.ui import services
+from maskroom.ui.qtfix import emit
 
 
 class EditSession(QObject):
@@ -50,17 +51,17 @@ class EditSession(QObject):
         self.recipe = services.load_recipe(self.catalog, version_id)
         if self.recipe.layer(self.layer_name) is None:
             self.layer_name = self.recipe.global_layer.name
-        self.version_loaded.emit(version_id)
-        self.layer_selected.emit(self.layer_name)
-        self.changed.emit(True)
+        emit(self.version_loaded, version_id)
+        emit(self.layer_selected, self.layer_name)
+        emit(self.changed, True)
 
     def reload(self) -> None:
         if self.version_id is not None:
             self.recipe = services.load_recipe(self.catalog, self.version_id)
             if self.recipe.layer(self.layer_name) is None:
                 self.layer_name = self.recipe.global_layer.name
-                self.layer_selected.emit(self.layer_name)
-            self.changed.emit(True)
+                emit(self.layer_selected, self.layer_name)
+            emit(self.changed, True)
 
     @property
     def layer(self):
@@ -69,7 +70,7 @@ class EditSession(QObject):
     def select_layer(self, name: str) -> None:
         if self.recipe.layer(name) is not None and name != self.layer_name:
             self.layer_name = name
-            self.layer_selected.emit(name)
+            emit(self.layer_selected, name)
 
     def set_adjustment(self, name: str, value: float) -> None:
         """Live change (no history step yet)."""
@@ -77,7 +78,7 @@ class EditSession(QObject):
             self.layer.adjustments.pop(name, None)
         else:
             self.layer.adjustments[name] = float(value)
-        self.changed.emit(False)
+        emit(self.changed, False)
 
     def commit(self, label: str) -> bool:
         """Save the in-memory recipe as one history step."""
@@ -86,10 +87,10 @@ class EditSession(QObject):
         try:
             services.save_recipe(self.catalog, self.version_id, self.recipe, label)
         except Exception as exc:  # noqa: BLE001
-            self.error.emit(f"cannot save the edit: {exc}")
+            emit(self.error, f"cannot save the edit: {exc}")
             self.reload()
             return False
-        self.changed.emit(True)
+        emit(self.changed, True)
         return True
 
     def undo(self) -> bool:
@@ -140,10 +141,10 @@ class AdjustmentSlider(QWidget):
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.value_label)
         self.slider.valueChanged.connect(self._changed)
-        self.slider.sliderReleased.connect(lambda: self.released.emit(self.spec.name, self.value()))
+        self.slider.sliderReleased.connect(lambda: emit(self.released, self.spec.name, self.value()))
         # Keyboard / wheel changes have no release: commit once they settle.
         self._settle = QTimer(self, singleShot=True, interval=400)
-        self._settle.timeout.connect(lambda: self.released.emit(self.spec.name, self.value()))
+        self._settle.timeout.connect(lambda: emit(self.released, self.spec.name, self.value()))
         self._quiet = False
 
     def value(self) -> float:
@@ -160,7 +161,7 @@ class AdjustmentSlider(QWidget):
         self.value_label.setText(_fmt(v, self.spec.step, self.signed))
         if self._quiet:
             return
-        self.moved.emit(self.spec.name, v)
+        emit(self.moved, self.spec.name, v)
         if not self.slider.isSliderDown():
             self._settle.start()
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
+from maskroom.ui.qtfix import emit
 
 
 def _export_module():
@@ -177,17 +178,16 @@ class ExportDialog(QDialog):
         dest = Path(self.destination.text()).expanduser()
         self.export_button.setEnabled(False)
         self.summary.setText("")
-        self.job = self.runner.submit(lambda p: services.export(self.catalog, self.version_ids, dest, settings, p),
+        self.job = self.runner.prepare(lambda p: services.export(self.catalog, self.version_ids, dest, settings, p),
                                       on_done=self._done, on_error=self.summary.setText)
         self.progress.bind(self.job)
         self.job.signals.done.connect(lambda: self.export_button.setEnabled(True))
+        self.runner.start(self.job)
 
     def _done(self, result):
         self.written, self.problems = result
         text = f"Exported {len(self.written)} to {self.destination.text()}"
         if self.problems:
             text += f"; {len(self.problems)} failed (listed above)"
-            for p in self.problems:
-                self.progress.add_message(p)
         self.summary.setText(text)
-        self.exported.emit(self.written, self.problems)
+        emit(self.exported, self.written, self.problems)

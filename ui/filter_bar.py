@@ -4,7 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from maskroom.catalog.schema import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
+from maskroom.catalog.schema import COLOR_LABELS
+from maskroom.ui.qtfix import emit
 
 
 class FilterBar(QWidget):
@@ -37,12 +38,13 @@ class FilterBar(QWidget):
             c.currentIndexChanged.connect(lambda _i: self.emit_changed())
 
     def filters(self) -> dict:
+        """The filter dict of catalog.queries (what `maskroom ls` and smart collections use)."""
         f: dict = {}
         if self.text.text().strip():
             f["text"] = self.text.text().strip()
         if self.rating.currentIndex() > 0:
-            f["rating_min"] = self.rating.currentIndex()
-        flag = {1: FLAG_PICK, 2: FLAG_NONE, 3: FLAG_REJECT}.get(self.flag.currentIndex())
+            f["rating"] = f">={self.rating.currentIndex()}"
+        flag = {1: "pick", 2: "unflagged", 3: "reject"}.get(self.flag.currentIndex())
         if flag is not None:
             f["flag"] = flag
         if self.label.currentIndex() > 0:
@@ -50,7 +52,7 @@ class FilterBar(QWidget):
         return f
 
     def sort_key(self) -> str:
-        return ("capture_time", "filename", "rating")[self.sort.currentIndex()]
+        return ("capture", "name", "-rating")[self.sort.currentIndex()]
 
     def emit_changed(self):
-        self.changed.emit(self.filters(), self.sort_key())
+        emit(self.changed, self.filters(), self.sort_key())

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
+from maskroom.ui.qtfix import emit
 
 
 class ImportDialog(QDialog):
@@ -50,7 +51,7 @@ class ImportDialog(QDialog):
         form.addRow("", self.recursive)
         self.watch = QCheckBox("Watch this folder and import new photos automatically")
         self.watch.setChecked(watching)
-        self.watch.toggled.connect(lambda on: self.watch_changed.emit(self.source.text(), on))
+        self.watch.toggled.connect(lambda on: emit(self.watch_changed, self.source.text(), on))
         form.addRow("", self.watch)
         lay.addLayout(form)
         self.progress = JobProgress()
@@ -78,15 +79,18 @@ class ImportDialog(QDialog):
             return
         self.import_button.setEnabled(False)
         recursive = self.recursive.isChecked()
-        self.job = self.runner.submit(lambda p: services.run_import(self.catalog, [src], p, recursive=recursive),
+        self.job = self.runner.prepare(lambda p: services.run_import(self.catalog, [src], p, recursive=recursive),
                                       on_done=self._done, on_error=self.summary.setText)
         self.progress.bind(self.job)
         self.job.signals.done.connect(lambda: self.import_button.setEnabled(True))
+        self.runner.start(self.job)
 
     def _done(self, result):
         self.imported_ids, self.problems = result
+        listed = {self.progress.messages.item(i).text() for i in range(self.progress.messages.count())}
         for p in self.problems:
-            self.progress.add_message(p)
+            if p not in listed:  # the importer may already have reported it as a message
+                self.progress.add_message(p)
         self.summary.setText(f"Imported {len(self.imported_ids)} photo(s)"
                              + (f", {len(self.problems)} problem(s)" if self.problems else ""))
-        self.imported.emit(self.imported_ids)
+        emit(self.imported, self.imported_ids)

@@ -16,7 +16,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QRect,
-    QRunnable,
     QSize,
     Qt,
     QThreadPool,
@@ -27,9 +26,9 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT
 from maskroom.ui import services
+from maskroom.ui.qtfix import emit
 
 PAGE = 200
-THUMB = 256
 CELL = QSize(180, 200)
 IdRole = Qt.UserRole + 1
 RowRole = Qt.UserRole + 2
@@ -39,31 +38,6 @@ LABEL_COLOURS = {"red": "#d9453c", "yellow": "#e3c342", "green": "#4fa34f", "blu
 class _LoaderSignals(QObject):
     loaded = Signal(int, QImage)  # image id, thumbnail (QImage is safe to make off the GUI thread)
     failed = Signal(int, str)
-
-
-class ThumbnailLoader(QRunnable):
-    """One worker draining a LIFO of requested ids; restarts itself when more arrive."""
-
-    def __init__(self, cache: ThumbnailCache):
-        super().__init__()
-        self.cache = cache
-
-    def run(self) -> None:
-        cache = self.cache
-        while True:
-            with cache._lock:
-                if not cache._queue:
-                    cache._running = False  # under the lock: request() starts a new loader
-                    return
-                image_id, _ = cache._queue.popitem(last=True)  # newest first: what is on screen now
-            try:
-                path = services.thumbnail_path(cache.catalog, image_id, THUMB)
-                img = QImage(str(path))
-                if img.isNull():
-                    raise OSError(f"{path}: cannot read thumbnail")
-                cache._signals.loaded.emit(image_id, img)
-            except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
-                cache._signals.failed.emit(image_id, str(exc))
 
 
 class ThumbnailCache(QObject):
@@ -105,19 +79,35 @@ class ThumbnailCache(QObject):
             start = not self._running
             self._running = True
         if start:
-            loader = ThumbnailLoader(self)
-            loader.setAutoDelete(True)
-            self.pool.start(loader)
+            # A callable, not a QRunnable subclass: Qt owns the runnable, see workers.Job.
+            self.pool.start(self._drain)
+
+    def _drain(self) -> None:  # worker thread: newest request first, what is on screen now
+        signals = self._signals  # held here: the cache may be deleted while this runs
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._running = False  # under the lock: request() starts a new drain
+                    return
+                image_id, _ = self._queue.popitem(last=True)
+            try:
+                path = services.thumbnail_path(self.catalog, image_id)
+                img = QImage(str(path))
+                if img.isNull():
+                    raise OSError(f"{path}: cannot read thumbnail")
+                emit(signals.loaded, image_id, img)
+            except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
+                emit(signals.failed, image_id, str(exc))
 
     def _on_loaded(self, image_id: int, img: QImage):
         self._pixmaps[image_id] = QPixmap.fromImage(img)
         while len(self._pixmaps) > self.capacity:
             self._pixmaps.popitem(last=False)
-        self.ready.emit(image_id)
+        emit(self.ready, image_id)
 
     def _on_failed(self, image_id: int, reason: str):
         self.failed[image_id] = reason
-        self.ready.emit(image_id)
+        emit(self.ready, image_id)
 
     def idle(self) -> bool:
         with self._lock:
@@ -177,13 +167,13 @@ class LibraryModel(QAbstractListModel):
             r = self._row_of.get(image_id)
             if r is not None:
                 idx = self.index(r)
-                self.dataChanged.emit(idx, idx)
+                emit(self.dataChanged, idx, idx)
 
     def _thumb_ready(self, image_id: int):
         r = self._row_of.get(image_id)
         if r is not None:
             idx = self.index(r)
-            self.dataChanged.emit(idx, idx, [Qt.DecorationRole])
+            emit(self.dataChanged, idx, idx, [Qt.DecorationRole])
 
     # -- Qt model API -----------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802

@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QWidget
+from maskroom.ui.qtfix import emit
 
 TOOLS = ("view", "box", "lasso", "brush", "linear", "radial", "eyedropper")
 
@@ -223,7 +224,7 @@ class LoupeCanvas(QWidget):
             self._pan_origin = (pos, QPointF(self.pan))
             return
         if self.tool == "eyedropper":
-            self.colour_picked.emit(*self.to_norm(pos))
+            emit(self.colour_picked, *self.to_norm(pos))
             return
         self._drag_start = self._drag_now = pos
         self._points = [pos]
@@ -254,17 +255,17 @@ class LoupeCanvas(QWidget):
         self._points = []
         self.update()
         if self.tool == "box":
-            self.box_drawn.emit(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
+            emit(self.box_drawn, min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
         elif self.tool == "lasso" and len(pts) >= 3:
-            self.lasso_drawn.emit(pts)
+            emit(self.lasso_drawn, pts)
         elif self.tool == "brush":
-            self.brush_stroke.emit(pts, self._erase)
+            emit(self.brush_stroke, pts, self._erase)
         elif self.tool == "linear":
-            self.linear_drawn.emit(a[0], a[1], b[0], b[1])
+            emit(self.linear_drawn, a[0], a[1], b[0], b[1])
         elif self.tool == "radial":
             r = self.image_rect()
             long_px = max(r.width(), r.height()) or 1.0
-            self.radial_drawn.emit(a[0], a[1], abs(b[0] - a[0]) * r.width() / long_px,
+            emit(self.radial_drawn, a[0], a[1], abs(b[0] - a[0]) * r.width() / long_px,
                                    abs(b[1] - a[1]) * r.height() / long_px)
 
     def mouseDoubleClickEvent(self, ev):  # noqa: N802

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
 from maskroom.ui import services
 from maskroom.ui.develop_panel import EditSession
+from maskroom.ui.qtfix import emit
 
 # (menu label, kind, canvas tool or None, extra params)
 CREATE_ITEMS = (
@@ -109,7 +110,7 @@ class PeopleBox(QGroupBox):
     def _create(self):
         chosen = [key for key, cb in self.checks.items() if cb.isChecked()]
         if chosen:
-            self.create.emit(chosen)
+            emit(self.create, chosen)
 
 
 class MasksPanel(QWidget):
@@ -138,8 +139,11 @@ class MasksPanel(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Mask", "Mode", ""])
-        self.tree.setColumnWidth(0, 170)
-        self.tree.setColumnWidth(1, 70)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, header.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, header.ResizeMode.ResizeToContents)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.currentItemChanged.connect(self._current_changed)
         lay.addWidget(self.tree, 1)
@@ -161,7 +165,7 @@ class MasksPanel(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Re-derive AI components whose photo or edit changed")
-        self.refresh_button.clicked.connect(lambda: self.refresh_requested.emit(sorted(self.stale)))
+        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested, sorted(self.stale)))
         self.overlay_check = QCheckBox("Overlay (O)")
         self.overlay_check.toggled.connect(self.overlay_toggled)
         for w in (self.invert_button, self.remove_button, self.refresh_button, self.overlay_check):
@@ -188,6 +192,8 @@ class MasksPanel(QWidget):
         rform.addRow("Luminance from", self.lum_low)
         rform.addRow("Luminance to", self.lum_high)
         lay.addWidget(self.range_box)
+        self.brush_box.setVisible(False)
+        self.range_box.setVisible(False)
 
         self.people_box = PeopleBox()
         self.people_box.create.connect(self.add_people_parts)
@@ -282,7 +288,7 @@ class MasksPanel(QWidget):
             return
         _role, layer_name, _uid = item.data(0, Qt.UserRole)
         self.session.select_layer(layer_name)
-        self.mask_changed.emit(layer_name)
+        emit(self.mask_changed, layer_name)
 
     def _item_changed(self, item, column):
         role, layer_name, _uid = item.data(0, Qt.UserRole)
@@ -307,20 +313,21 @@ class MasksPanel(QWidget):
     def start(self, kind: str, *, tool: str | None = None, mode: str = "add", new_layer: bool = True) -> None:
         """Begin adding a component; kinds with a canvas tool wait for the gesture."""
         if self.session.version_id is None:
-            self.status.emit("Open a photo in Develop first")
+            emit(self.status, "Open a photo in Develop first")
             return
         if not new_layer and self.session.layer.mask is None:
-            self.status.emit("Select a mask first (or use Create new mask)")
+            emit(self.status, "Select a mask first (or use Create new mask)")
             return
         if kind == "people":
             self.people_box.status.setText("Looking for people…")
-            self.people_requested.emit()
+            emit(self.people_requested)
             return
         self.pending = Pending(kind, tool, mode, new_layer)
         self.brush_box.setVisible(kind == "brush")
+        self.range_box.setVisible(kind in ("color-range", "luminance-range"))
         if tool is not None and self.canvas is not None:
             self.canvas.set_tool(tool)
-            self.status.emit({"box": "Drag a box around the object", "lasso": "Draw around the object",
+            emit(self.status, {"box": "Drag a box around the object", "lasso": "Draw around the object",
                               "brush": "Paint the mask (hold Alt to erase)", "linear": "Drag to place the gradient",
                               "radial": "Drag from the centre outwards", "eyedropper": "Click the colour to select"
                               }[tool])
@@ -347,7 +354,7 @@ class MasksPanel(QWidget):
         if self.pending is None and comp is not None and comp.kind == "brush":
             comp.params.setdefault("strokes", []).append(stroke)  # another stroke on the same brush
             self.session.commit(f"{layer.name}: Brush stroke")
-            self.mask_changed.emit(layer.name)
+            emit(self.mask_changed, layer.name)
             return
         if self.pending is not None:
             pending = self.pending
@@ -394,7 +401,7 @@ class MasksPanel(QWidget):
         if self.session.commit(label):
             self.session.select_layer(name)
             self.rebuild()
-            self.mask_changed.emit(name)
+            emit(self.mask_changed, name)
         return name
 
     def add_people_parts(self, chosen: list) -> str | None:
@@ -413,18 +420,18 @@ class MasksPanel(QWidget):
         if self.session.commit(f"Add {name} mask ({', '.join(KIND_LABEL[k] for _, k in chosen)})"):
             self.session.select_layer(name)
             self.rebuild()
-            self.mask_changed.emit(name)
+            emit(self.mask_changed, name)
         return name
 
     # -- editing ----------------------------------------------------------------------
     def invert_selected(self) -> None:
         layer, comp = self.selected_component()
         if comp is None:
-            self.status.emit("Select a mask component to invert")
+            emit(self.status, "Select a mask component to invert")
             return
         comp.inverted = not comp.inverted
         self.session.commit(f"{layer.name}: Invert {KIND_LABEL.get(comp.kind, comp.kind)}")
-        self.mask_changed.emit(layer.name)
+        emit(self.mask_changed, layer.name)
 
     def remove_selected(self) -> None:
         layer, comp = self.selected_component()
@@ -440,4 +447,4 @@ class MasksPanel(QWidget):
             layer.mask.components = [c for c in layer.mask.components if c.uid != comp.uid]
             label = f"{layer.name}: Remove {KIND_LABEL.get(comp.kind, comp.kind)}"
         self.session.commit(label)
-        self.mask_changed.emit(self.session.layer_name)
+        emit(self.mask_changed, self.session.layer_name)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from maskroom.engine.recipe import Recipe
 from maskroom.ui import services
 from maskroom.ui.workers import JobRunner
+from maskroom.ui.qtfix import emit
 
 DRAFT_EDGE = 480
 FULL_EDGE = 1600
@@ -66,14 +67,14 @@ class PreviewRenderer(QObject):
         def done(rgb, gen=gen, full=full):
             self.renders_done += 1
             if gen == self.generation:
-                self.rendered.emit(rgb, full)
+                emit(self.rendered, rgb, full)
 
         self._track(self.runner.submit(work, on_done=done, on_error=self.error.emit))
 
     def request_overlay(self, layer_name: str, recipe: Recipe) -> None:
         """Derive a saved layer's mask on a worker (AI kinds take seconds)."""
         if self.version_id is None or recipe.layer(layer_name) is None or recipe.layer(layer_name).mask is None:
-            self.overlay.emit(None, layer_name)
+            emit(self.overlay, None, layer_name)
             return
         self.overlay_generation += 1
         gen, vid = self.overlay_generation, self.version_id
@@ -83,7 +84,7 @@ class PreviewRenderer(QObject):
 
         def done(alpha, gen=gen):
             if gen == self.overlay_generation:
-                self.overlay.emit(alpha, layer_name)
+                emit(self.overlay, alpha, layer_name)
 
         self._track(self.runner.submit(work, on_done=done, on_error=self.error.emit))
 
@@ -102,12 +103,12 @@ class PreviewRenderer(QObject):
 
     def _track(self, job):
         self._jobs_in_flight += 1
-        self.busy.emit(True)
+        emit(self.busy, True)
 
         def end():
             self._jobs_in_flight -= 1
             if self._jobs_in_flight == 0:
-                self.busy.emit(False)
+                emit(self.busy, False)
 
         job.signals.done.connect(end)
         return job

@@ -25,6 +25,7 @@ class JobProgress(QWidget):
         self.messages = QListWidget()
         self.messages.setVisible(False)
         self.messages.setMaximumHeight(110)
+        self.messages.setWordWrap(True)
         lay.addWidget(self.messages)
         self.job: Job | None = None
         self.done_count = 0
@@ -55,6 +56,7 @@ class JobProgress(QWidget):
     def add_message(self, text: str) -> None:
         self.messages.setVisible(True)
         self.messages.addItem(text)
+        self.messages.item(self.messages.count() - 1).setToolTip(text)
 
     def _done(self):
         self.cancel_button.setEnabled(False)

@@ -1,43 +1,37 @@
 """The one place where the app names the services it calls.
 
-Every function here forwards to the service the CLI uses (importer, queries, library,
-edits, develop render, masks, sync, export).  While a service is not installed yet
-(``ModuleNotFoundError`` for exactly that module) a small fallback that works on the
-catalog tables directly keeps the app usable; the fallbacks are deliberately simple
-and go away as soon as the service exists.
+Every function here forwards to the service the CLI uses: the importer, the library
+queries and edits, the develop render, the mask engine, sync and export.  The app
+adds no editing logic of its own.  Only sync has a stand-in (``_fallbacks.sync``)
+for as long as ``maskroom.engine.sync`` is not installed.
 """
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maskroom.catalog import Catalog
-from maskroom.catalog.schema import (
-    FLAG_NONE,
-    CollectionImage,
-    EditVersion,
-    Image,
-)
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.catalog.schema import FLAG_NONE, FLAG_PICK, FLAG_REJECT, EditVersion, Image
+from maskroom.engine.recipe import Recipe
 from maskroom.progress import Progress
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".heic", ".dng", ".cr2", ".nef", ".arw"}
 
-
-def _service(name: str):
-    """The service module, or None while it is not installed."""
+def _service(name: str, needs: str | None = None):
+    """The service module, or None while it is not installed (or lacks ``needs`` yet)."""
     try:
-        return importlib.import_module(name)
+        mod = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
             return None
         raise
+    if needs is not None and not hasattr(mod, needs):
+        return None
+    return mod
 
 
 # -- library rows -------------------------------------------------------------
@@ -60,37 +54,17 @@ ROW_COLUMNS = (Image.id, Image.filename, Image.rating, Image.flag, Image.color_l
                Image.width, Image.height, Image.content_hash, Image.path)
 
 
-def _filtered_ids_query(filters: dict | None, sort: str | None):
-    queries = _service("maskroom.catalog.queries")
-    if queries is not None and hasattr(queries, "build_query"):
-        return queries.build_query(filters or {}, sort)
-    filters = filters or {}
-    q = select(Image.id)
-    if filters.get("folder_id"):
-        q = q.where(Image.folder_id == int(filters["folder_id"]))
-    if filters.get("collection_id"):
-        q = q.join(CollectionImage, CollectionImage.image_id == Image.id).where(
-            CollectionImage.collection_id == int(filters["collection_id"]))
-    if filters.get("series_id"):
-        q = q.where(Image.series_id == int(filters["series_id"]))
-    if filters.get("rating_min"):
-        q = q.where(Image.rating >= int(filters["rating_min"]))
-    if filters.get("flag") is not None:
-        q = q.where(Image.flag == int(filters["flag"]))
-    if filters.get("label"):
-        q = q.where(Image.color_label == filters["label"])
-    if filters.get("text"):
-        q = q.where(Image.filename.ilike(f"%{filters['text']}%"))
-    order = {"filename": Image.filename, "rating": Image.rating.desc()}.get(sort or "", Image.capture_time)
-    return q.order_by(order, Image.filename, Image.id)
-
-
 def image_ids(catalog: Catalog, filters: dict | None = None, sort: str | None = None) -> list[int]:
-    """Ids only (cheap even for 100k rows); the grid fetches cell data per page."""
-    q = _filtered_ids_query(filters, sort)
+    """Ids only (cheap even for 100k rows); the grid fetches cell data per page.
+
+    ``filters`` and ``sort`` are ``maskroom ls``'s (catalog.queries): the same dict a
+    smart collection stores.
+    """
+    from maskroom.catalog.queries import build_query
+
+    q = build_query(filters or {}, sort).with_only_columns(Image.id)
     with catalog.session() as s:
-        rows = s.execute(q).all()
-    return [r[0] if not isinstance(r[0], Image) else r[0].id for r in rows]
+        return list(s.scalars(q))
 
 
 def image_rows(catalog: Catalog, ids: Sequence[int]) -> dict[int, ImageRow]:
@@ -120,42 +94,38 @@ def image_info(catalog: Catalog, image_id: int) -> dict:
 
 
 # -- import -------------------------------------------------------------------
-def run_import(catalog: Catalog, paths: Sequence[Path], progress: Progress, *, recursive: bool = True):
+def run_import(catalog: Catalog, paths: Sequence[Path], progress: Progress, *, recursive: bool = True,
+               jobs: int | None = None):
     """Import files/folders; returns (imported ids, problems as 'path: reason' lines)."""
-    importer = _service("maskroom.engine.importer")
-    if importer is not None:
-        result = importer.run_import(catalog, [Path(p) for p in paths], recursive=recursive, progress=progress)
-        problems = [f"{p.path}: {p.reason}" if hasattr(p, "path") else str(p)
-                    for p in getattr(result, "problems", [])]
-        return list(result.imported), problems
-    from maskroom.ui import _fallbacks
+    from maskroom.engine.importer import run_import as importer_run
 
-    return _fallbacks.import_files(catalog, paths, progress, recursive=recursive)
+    report = importer_run(catalog, [Path(p) for p in paths], recursive=recursive, jobs=jobs, progress=progress)
+    return list(report.imported), [f"{path}: {reason}" for path, reason in report.skipped]
 
 
-# -- ratings, flags, labels -----------------------------------------------------
+# -- ratings, flags, labels (catalog.library) -------------------------------------------
+FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
+
+
 def set_rating(catalog: Catalog, ids: Iterable[int], rating: int) -> None:
-    _set_field(catalog, ids, "rating", int(rating), "set_rating")
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        library.set_rating(s, ids, int(rating))
 
 
 def set_flag(catalog: Catalog, ids: Iterable[int], flag: int) -> None:
-    _set_field(catalog, ids, "flag", int(flag), "set_flag")
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        library.set_flag(s, ids, FLAG_NAMES[int(flag)])
 
 
 def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> None:
-    _set_field(catalog, ids, "color_label", label, "set_label")
+    from maskroom.catalog import library
 
-
-def _set_field(catalog, ids, column, value, service_fn):
-    library = _service("maskroom.catalog.library")
-    ids = list(ids)
-    if library is not None and hasattr(library, service_fn):
-        with catalog.session() as s:
-            getattr(library, service_fn)(s, ids, value)
-        return
     with catalog.session() as s:
-        for im in s.scalars(select(Image).where(Image.id.in_(ids))):
-            setattr(im, column, value)
+        library.set_label(s, ids, label)
 
 
 # -- edits (maskroom.catalog.edits) ----------------------------------------------
@@ -260,31 +230,13 @@ class AdjustmentSpec:
     group: str = "Basic"
 
 
-FALLBACK_ADJUSTMENTS = (
-    AdjustmentSpec("temperature", "Temp", -100, 100, group="White balance"),
-    AdjustmentSpec("tint", "Tint", -100, 100, group="White balance"),
-    AdjustmentSpec("exposure", "Exposure", -5, 5, step=0.05),
-    AdjustmentSpec("contrast", "Contrast", -100, 100),
-    AdjustmentSpec("highlights", "Highlights", -100, 100),
-    AdjustmentSpec("shadows", "Shadows", -100, 100),
-    AdjustmentSpec("whites", "Whites", -100, 100),
-    AdjustmentSpec("blacks", "Blacks", -100, 100),
-    AdjustmentSpec("texture", "Texture", -100, 100, group="Presence"),
-    AdjustmentSpec("clarity", "Clarity", -100, 100, group="Presence"),
-    AdjustmentSpec("dehaze", "Dehaze", -100, 100, group="Presence"),
-    AdjustmentSpec("vibrance", "Vibrance", -100, 100, group="Presence"),
-    AdjustmentSpec("saturation", "Saturation", -100, 100, group="Presence"),
-)
-
-
 GROUP_ORDER = ("tone", "color", "detail", "effects")
 
 
 def adjustment_specs() -> list[AdjustmentSpec]:
     """Every adjustment the develop engine registers, with its range, in panel order."""
-    adj = _service("maskroom.engine.develop.adjustments")
-    if adj is None:
-        return list(FALLBACK_ADJUSTMENTS)
+    from maskroom.engine.develop import adjustments as adj
+
     specs = []
     for name, a in adj.REGISTRY.items():
         group = a.fn.__module__.rsplit(".", 1)[-1]
@@ -304,11 +256,8 @@ def adjustment_specs() -> list[AdjustmentSpec]:
 def render_preview(catalog: Catalog, version_id: int, long_edge: int | None = None,
                    recipe: Recipe | None = None) -> np.ndarray:
     """The version rendered to sRGB uint8 RGB; ``recipe`` renders an unsaved edit (a slider drag)."""
-    render = _service("maskroom.engine.develop.render")
-    if render is None:
-        from maskroom.ui import _fallbacks
+    from maskroom.engine.develop import render
 
-        return _fallbacks.render(catalog, version_id, long_edge, recipe)
     if recipe is None:
         return render.render_preview_srgb(catalog, version_id, long_edge=long_edge)
     with catalog.session() as s:
@@ -320,48 +269,40 @@ def render_preview(catalog: Catalog, version_id: int, long_edge: int | None = No
     return rgb
 
 
+def _image(catalog: Catalog, image_id: int) -> Image:
+    with catalog.session() as s:
+        image = s.get(Image, image_id)
+        if image is None:
+            raise LookupError(f"no image with id {image_id}")
+        s.expunge(image)
+    return image
+
+
 def original_preview(catalog: Catalog, image_id: int, long_edge: int | None = None) -> np.ndarray:
-    """The unedited image (sRGB uint8), for before/after."""
-    previews = _service("maskroom.engine.imageio.previews")
-    if previews is not None and hasattr(previews, "load_preview"):
-        with catalog.session() as s:
-            im = s.get(Image, image_id)
-            try:
-                arr = previews.load_preview(catalog, im, long_edge=long_edge) if long_edge else \
-                    previews.load_preview(catalog, im)
-            except TypeError:
-                arr = previews.load_preview(catalog, im)
-        return _to_uint8(arr)
-    from maskroom.ui import _fallbacks
+    """The unedited image (the importer's cached preview, sRGB uint8), for before/after."""
+    import cv2
 
-    return _fallbacks.decode(catalog, image_id, long_edge)
+    from maskroom.engine.imageio.previews import load_preview
+
+    rgb = load_preview(catalog, _image(catalog, image_id))
+    h, w = rgb.shape[:2]
+    if long_edge and max(h, w) > long_edge:
+        s = long_edge / max(h, w)
+        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return rgb
 
 
-def _to_uint8(arr: np.ndarray) -> np.ndarray:
-    if arr.dtype == np.uint8:
-        return arr
-    return (np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)
+def thumbnail_path(catalog: Catalog, image_id: int) -> Path:
+    from maskroom.engine.imageio.previews import thumbnail_file
 
-
-def thumbnail_path(catalog: Catalog, image_id: int, size: int = 256) -> Path:
-    previews = _service("maskroom.engine.imageio.previews")
-    if previews is not None and hasattr(previews, "thumbnail_file"):
-        with catalog.session() as s:
-            im = s.get(Image, image_id)
-            return Path(previews.thumbnail_file(catalog, im))
-    from maskroom.ui import _fallbacks
-
-    return _fallbacks.thumbnail(catalog, image_id, size)
+    return Path(thumbnail_file(catalog, _image(catalog, image_id)))
 
 
 def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, long_edge: int | None = None) -> np.ndarray:
     """A saved layer's mask (float32 HxW 0..1) at preview size: derives AI components (slow)."""
-    render = _service("maskroom.engine.develop.render")
-    if render is not None:
-        return render.mask_alpha(catalog, version_id, layer_name, scale="preview", long_edge=long_edge)
-    from maskroom.ui import _fallbacks
+    from maskroom.engine.develop import render
 
-    return _fallbacks.mask_alpha(catalog, version_id, layer_name)
+    return render.mask_alpha(catalog, version_id, layer_name, scale="preview", long_edge=long_edge)
 
 
 def mask_kinds() -> list[str]:
@@ -372,8 +313,8 @@ def mask_kinds() -> list[str]:
 
 def detect_people(catalog: Catalog, version_id: int) -> list[dict]:
     """Persons found in the image: [{index, box (x0,y0,x1,y1 normalised), score}]."""
-    people = _service("maskroom.engine.masks.people")
-    if people is None or not hasattr(people, "detect_people"):
+    people = _service("maskroom.engine.masks.people", "detect_people")
+    if people is None:
         raise RuntimeError("people detection is not installed in this build")
     from maskroom.engine.masks.registry import MaskInput
 
@@ -387,27 +328,23 @@ def detect_people(catalog: Catalog, version_id: int) -> list[dict]:
     return out
 
 
-def new_component(kind: str, **params) -> MaskComponent:
-    return MaskComponent(kind=kind, params=params)
-
-
-def new_mask_layer(recipe: Recipe, first: MaskComponent, name: str | None = None) -> Layer:
-    n = sum(1 for layer in recipe.layers if layer.mask is not None) + 1
-    layer = Layer(name=name or f"Mask {n}", mask=MaskDefinition([first]))
-    recipe.layers.append(layer)
-    return layer
-
-
 def stale_component_uids(catalog: Catalog, version_id: int, recipe: Recipe) -> list[str]:
-    """AI components whose cached raster does not match the photo/edit any more."""
+    """AI components derived before whose raster no longer matches the photo, the edit
+    under them or the model (never-derived ones are not stale: the render derives them)."""
+    from maskroom.catalog.schema import MaskRaster
     from maskroom.engine.masks.cache import CachedResolver, ai_components, mask_input
 
-    comps = list(ai_components(recipe))
+    comps = [c for _layer, c in ai_components(recipe)]
     if not comps:
+        return []
+    with catalog.session() as s:
+        derived_before = set(s.scalars(select(MaskRaster.component_uid).where(
+            MaskRaster.version_id == version_id, MaskRaster.component_uid.in_([c.uid for c in comps]))))
+    if not derived_before:
         return []
     inp = mask_input(catalog, image_of_version(catalog, version_id))
     resolver = CachedResolver(catalog, version_id)
-    return [c.uid for _layer, c in comps if resolver.is_stale(inp, c)]
+    return [c.uid for c in comps if c.uid in derived_before and resolver.is_stale(inp, c)]
 
 
 def refresh_components(catalog: Catalog, version_id: int, recipe: Recipe, uids: Sequence[str],
@@ -449,8 +386,8 @@ def sync(catalog: Catalog, source_version_id: int, target_version_ids: Sequence[
          progress: Progress) -> list[dict]:
     """Copy the chosen parts of the source edit to the targets; AI masks re-derive on
     each target.  Returns review items: [{version_id, layer, reason, confidence}]."""
-    sync_mod = _service("maskroom.engine.sync")
-    if sync_mod is not None and hasattr(sync_mod, "sync_versions"):
+    sync_mod = _service("maskroom.engine.sync", "sync_versions")
+    if sync_mod is not None:
         result = sync_mod.sync_versions(catalog, source_version_id, list(target_version_ids),
                                         options=what, progress=progress)
         items = getattr(result, "review_items", result) or []
@@ -479,22 +416,8 @@ def export(catalog: Catalog, version_ids: Sequence[int], out_dir: Path, settings
     """Export versions with ``engine.export.job`` settings; returns (written paths, 'file: reason' lines)."""
     from maskroom.engine.export import job
 
-    settings.validate()
-    if _service("maskroom.engine.develop.render") is not None:
-        report = job.run_export(catalog, list(version_ids), Path(out_dir), settings, progress=progress)
-        return [Path(p) for p in report.exported], [f"{src}: {why}" for src, why in report.failed]
-    from maskroom.ui import _fallbacks
-
-    return _fallbacks.export(catalog, version_ids, Path(out_dir), settings, progress)
+    report = job.run_export(catalog, list(version_ids), Path(out_dir), settings.validate(), progress=progress)
+    return [Path(p) for p in report.exported], [f"{src}: {why}" for src, why in report.failed]
 
 
-def counts(catalog: Catalog) -> int:
-    with catalog.session() as s:
-        return s.scalar(select(func.count(Image.id))) or 0
-
-
-def cpu_jobs() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-__all__ = [n for n in dir() if not n.startswith("_")] + ["FLAG_NONE"]
+__all__ = [n for n in dir() if not n.startswith("_")]

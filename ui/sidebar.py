@@ -8,10 +8,11 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 from sqlalchemy import func, select
 
 from maskroom.catalog.schema import Collection, CollectionImage, Folder, Image, Series
+from maskroom.ui.qtfix import emit
 
 
 class Sidebar(QTreeWidget):
-    source_changed = Signal(dict)  # filter dict fragment: {} | {folder_id} | {collection_id} | {series_id}
+    source_changed = Signal(dict)  # a catalog.queries filter: {} | {folder} | {collection} | {series}
 
     def __init__(self, catalog, parent=None):
         super().__init__(parent)
@@ -37,15 +38,16 @@ class Sidebar(QTreeWidget):
         all_item = QTreeWidgetItem(["All photographs", str(total)])
         all_item.setData(0, Qt.UserRole, {})
         self.addTopLevelItem(all_item)
-        for title, rows, key in (("Folders", folders, "folder_id"), ("Collections", collections, "collection_id"),
-                                 ("Series", series, "series_id")):
+        for title, rows, key in (("Folders", folders, "folder"), ("Collections", collections, "collection"),
+                                 ("Series", series, "series")):
             top = QTreeWidgetItem([title, ""])
             top.setFlags(top.flags() & ~Qt.ItemIsSelectable)
             for rid, name, count in rows:
-                label = Path(name).name or name if key == "folder_id" else name
+                label = (Path(name).name or name) if key == "folder" else name
                 it = QTreeWidgetItem([label, str(count)])
                 it.setToolTip(0, name)
-                it.setData(0, Qt.UserRole, {key: rid})
+                # Folders filter by path (the folder and its subfolders), the others by id.
+                it.setData(0, Qt.UserRole, {key: name if key == "folder" else str(rid)})
                 top.addChild(it)
             self.addTopLevelItem(top)
             top.setExpanded(True)
@@ -55,4 +57,4 @@ class Sidebar(QTreeWidget):
     def _clicked(self, item, _col):
         data = item.data(0, Qt.UserRole)
         if data is not None:
-            self.source_changed.emit(dict(data))
+            emit(self.source_changed, dict(data))

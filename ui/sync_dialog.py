@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
+from maskroom.ui.qtfix import emit
 
 WHAT = (
     ("global", "Global adjustments", True),
@@ -71,6 +72,7 @@ class SyncDialog(QDialog):
         lay.addWidget(self.review_label)
         self.review_list = QListWidget()
         self.review_list.setVisible(False)
+        self.review_list.setWordWrap(True)
         lay.addWidget(self.review_list, 1)
 
         self.buttons = QDialogButtonBox()
@@ -95,10 +97,11 @@ class SyncDialog(QDialog):
             return
         self.sync_button.setEnabled(False)
         what = self.what()
-        self.job = self.runner.submit(lambda p: services.sync(self.catalog, self.source, targets, what, p),
+        self.job = self.runner.prepare(lambda p: services.sync(self.catalog, self.source, targets, what, p),
                                       on_done=self._done)
         self.progress.bind(self.job)
         self.job.signals.done.connect(lambda: self.sync_button.setEnabled(True))
+        self.runner.start(self.job)
 
     def _done(self, review: list[dict]):
         self.review = list(review or [])
@@ -116,6 +119,7 @@ class SyncDialog(QDialog):
                 f" (confidence {conf:.0%})" if conf is not None else "")
             li = QListWidgetItem(text)
             li.setData(Qt.UserRole, item["version_id"])
+            li.setToolTip(text)
             self.review_list.addItem(li)
         self.review_list.setVisible(bool(self.review))
         n = len(self.targets())
@@ -123,4 +127,4 @@ class SyncDialog(QDialog):
             f"Synced {n} photo{'s' if n != 1 else ''}. " + (
                 f"{len(self.review)} flagged for review (double-click to open):" if self.review
                 else "Nothing flagged for review."))
-        self.synced.emit(self.review)
+        emit(self.synced, self.review)

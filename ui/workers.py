@@ -1,4 +1,4 @@
-"""Background jobs: QRunnables on the global QThreadPool with progress and cancel.
+"""Background jobs on the global QThreadPool with progress and cancel.
 
 Engine jobs take a ``maskroom.progress.Progress``; ``Job`` builds one whose callbacks
 emit Qt signals (queued across threads, so slots run on the GUI thread) and whose
@@ -12,9 +12,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from maskroom.progress import Progress
+from maskroom.ui.qtfix import emit
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +41,16 @@ def readable_error(exc: BaseException) -> str:
     return text
 
 
-class Job(QRunnable):
+class Job:
     """Run ``fn(progress, *args, **kwargs)`` on a worker thread.
 
     ``fn`` receives a Progress wired to this job's signals as its first argument.
+    A plain Python object, not a QRunnable subclass: the pool runs ``job.run`` through
+    a runnable Qt owns, so neither side can delete the other's object while the worker
+    thread is still returning from ``run`` (a crash PySide6 otherwise allows).
     """
 
     def __init__(self, fn: Callable[..., Any], *args, **kwargs):
-        super().__init__()
-        self.setAutoDelete(False)  # the caller keeps the job (and its signals) alive
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
@@ -59,9 +61,9 @@ class Job(QRunnable):
         self.error: str | None = None
         self.finished_flag = threading.Event()
         self.progress = Progress(
-            on_start=lambda total, label: self.signals.started.emit(int(total), str(label)),
-            on_advance=lambda n, item: self.signals.advanced.emit(int(n), str(item)),
-            on_message=lambda text: self.signals.message.emit(str(text)),
+            on_start=lambda total, label: emit(self.signals.started, int(total), str(label)),
+            on_advance=lambda n, item: emit(self.signals.advanced, int(n), str(item)),
+            on_message=lambda text: emit(self.signals.message, str(text)),
             cancelled=self._cancel.is_set,
         )
 
@@ -79,12 +81,12 @@ class Job(QRunnable):
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             log.debug("job failed", exc_info=True)
             self.error = readable_error(exc)
-            self.signals.failed.emit(self.error)
+            emit(self.signals.failed, self.error)
         else:
-            self.signals.finished.emit(self.result)
+            emit(self.signals.finished, self.result)
         finally:
             self.finished_flag.set()
-            self.signals.done.emit()
+            emit(self.signals.done)
 
 
 class JobRunner(QObject):
@@ -98,16 +100,20 @@ class JobRunner(QObject):
     def start(self, job: Job) -> Job:
         self._running.add(job)
         job.signals.done.connect(lambda j=job: self._running.discard(j))
-        self.pool.start(job)
+        self.pool.start(job.run)
         return job
 
-    def submit(self, fn: Callable[..., Any], *args, on_done=None, on_error=None, **kwargs) -> Job:
+    def prepare(self, fn: Callable[..., Any], *args, on_done=None, on_error=None, **kwargs) -> Job:
+        """A job not started yet: connect its progress signals, then ``start`` it."""
         job = Job(fn, *args, **kwargs)
         if on_done is not None:
             job.signals.finished.connect(on_done)
         if on_error is not None:
             job.signals.failed.connect(on_error)
-        return self.start(job)
+        return job
+
+    def submit(self, fn: Callable[..., Any], *args, on_done=None, on_error=None, **kwargs) -> Job:
+        return self.start(self.prepare(fn, *args, on_done=on_done, on_error=on_error, **kwargs))
 
     @property
     def running(self) -> int:

@@ -1,0 +1,149 @@
+"""Screenshots of each view of the desktop app, for looking at (and for docs).
+
+    python scripts/ui_screenshots.py [--out out]
+
+Builds a throw-away catalog from the shipped sample photos, then drives the app like a
+person would: grid, develop with a mask overlay, the masks panel listing a person's
+parts, the sync review, the export dialog.  Writes out/ui_*.png.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QItemSelectionModel, QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from maskroom.catalog import Catalog  # noqa: E402
+from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT  # noqa: E402
+from maskroom.progress import Progress  # noqa: E402
+from maskroom.ui import services  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+
+
+def spin(app, until=None, timeout=60.0, settle=0.3):
+    """Run the event loop until ``until()`` holds (or the timeout), then a little more."""
+    deadline = time.monotonic() + timeout
+    while until is not None and not until() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    end = time.monotonic() + settle
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("out"))
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([])
+    work = Path(tempfile.mkdtemp(prefix="maskroom-shots-"))
+    try:
+        shutil.copytree(SAMPLES, work / "shoot", ignore=shutil.ignore_patterns("*.md"))
+        catalog = Catalog.open(work / "catalog.sqlite")
+        ids, problems = services.run_import(catalog, [work / "shoot"], Progress())
+        for p in problems:
+            print(p, file=sys.stderr)
+        rows = services.image_rows(catalog, ids)
+        by_name = {r.filename: r.id for r in rows.values()}
+        return shoot(app, catalog, by_name, args.out, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def shoot(app, catalog, by_name, out: Path, work: Path) -> int:
+    from maskroom.ui.app import MainWindow
+
+    services.set_rating(catalog, [by_name["immich_denali.webp"], by_name["immich_tanners_ridge.jpg"]], 4)
+    services.set_rating(catalog, [by_name["mpl_grace_hopper.jpg"]], 5)
+    services.set_flag(catalog, [by_name["mpl_grace_hopper.jpg"]], FLAG_PICK)
+    services.set_flag(catalog, [by_name["immich_thompson-springs.jpg"]], FLAG_REJECT)
+    services.set_label(catalog, [by_name["immich_prairie_falcon.jpg"]], "green")
+
+    win = MainWindow(catalog, QSettings(str(work / "ui.ini"), QSettings.IniFormat))
+    win.resize(1400, 900)
+    win.show()
+    win.model.reload()
+    spin(app, lambda: win.model.thumbs.requested and win.model.thumbs.idle())
+    win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_tanners_ridge.jpg"]]))
+    spin(app)
+    paths = [out / "ui_grid.png"]
+    win.grab().save(str(paths[-1]))
+
+    # Develop: a Subject mask with an exposure lift, the red overlay on.
+    win.show_view("develop")
+    spin(app, lambda: win.canvas.after is not None)
+    win.masks_panel.start("sky")
+    win.session.select_layer("Sky")
+    win.develop_panel.set_value("exposure", -0.7)
+    win.masks_panel.start("subject")
+    win.session.select_layer("Subject")
+    win.develop_panel.set_value("exposure", 0.6)
+    win.develop_panel.set_value("shadows", 30)
+    win.tabs.setCurrentWidget(win.masks_panel)
+    win.toggle_overlay()
+    spin(app, lambda: win.canvas.overlay is not None and win.runner.running == 0, settle=0.8)
+    paths.append(out / "ui_develop_mask.png")
+    win.grab().save(str(paths[-1]))
+
+    # Masks panel: People on a portrait, one person's parts listed.
+    win.toggle_overlay()
+    win.show_view("grid")
+    win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["mpl_grace_hopper.jpg"]]))
+    win.show_view("develop")
+    spin(app, lambda: win.canvas.after is not None and win.runner.running == 0)
+    win.tabs.setCurrentWidget(win.masks_panel)
+    win.masks_panel.start("people")
+    spin(app, lambda: win.masks_panel.people_box.status.text() != "Looking for people…", 120)
+    box = win.masks_panel.people_box
+    if box.checks:
+        box.check(0, "face-skin")
+        box.check(0, "iris")
+        box.check(0, "hair")
+    spin(app, lambda: win.runner.running == 0, settle=0.5)
+    paths.append(out / "ui_masks_people.png")
+    win.grab().save(str(paths[-1]))
+
+    # Sync: from the landscape to three others, then the review list.
+    win.show_view("grid")
+    src = by_name["immich_tanners_ridge.jpg"]
+    win.grid.setCurrentIndex(win.model.index(win.model._row_of[src]))
+    win.show_view("develop")
+    spin(app, lambda: win.runner.running == 0)
+    win.show_view("grid")
+    sel = win.grid.selectionModel()
+    for name in ("immich_denali.webp", "immich_el_torcal_rocks.jpg", "immich_notocactus_minimus.jpg"):
+        sel.select(win.model.index(win.model._row_of[by_name[name]]), QItemSelectionModel.Select)
+    dlg = win.open_sync()
+    dlg.start()
+    spin(app, lambda: dlg.job.finished_flag.is_set(), 300, settle=0.5)
+    paths.append(out / "ui_sync_review.png")
+    dlg.grab().save(str(paths[-1]))
+    dlg.close()
+
+    edlg = win.open_export()
+    edlg.destination.setText(str(work / "export"))
+    edlg.long_edge.setValue(1024)
+    edlg.start()
+    spin(app, lambda: edlg.job.finished_flag.is_set(), 300, settle=0.5)
+    paths.append(out / "ui_export.png")
+    edlg.grab().save(str(paths[-1]))
+    edlg.close()
+    win.close()
+    for p in paths:
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
