@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from maskroom.catalog import edits
 from maskroom.catalog.schema import EditVersion, Image, Series
-from maskroom.engine.masks.compose import derive, finish_component
+from maskroom.engine.masks.compose import derive
 from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Alignment, align, warp_alpha
@@ -203,9 +203,9 @@ def _score_ai(src_alpha: np.ndarray, res, al: Alignment, shape) -> tuple[float, 
         return 0.0, a_tgt, "nothing found on this frame (the source had it)"
     ratio = min(a_src, a_tgt) / max(a_src, a_tgt) if max(a_src, a_tgt) > 0 else 1.0
     iou = _overlap(moved, res.alpha)
+    # Model scores differ in meaning between kinds (a probability, an area): they are
+    # reported, not mixed in; confidence is agreement with the source mask moved here.
     conf = 0.5 * iou + 0.5 * ratio
-    if res.score is not None:
-        conf *= float(max(0.0, min(1.0, res.score)))
     conf *= 0.75 + 0.25 * min(1.0, al.quality * 2)
     flag = None
     if ratio < review.MIN_AREA_RATIO or iou < review.MIN_OVERLAP:

@@ -158,14 +158,16 @@ def match_person(src_person: dict, targets: list[dict], al: Alignment) -> tuple[
     """
     if not targets:
         return None, 0.0
-    mapped = _box(src_person["box"], al)
+    use_face = src_person.get("face_box") is not None
+    mapped = _box(src_person["face_box"] if use_face else src_person["box"], al)
     best, best_score = None, -1.0
     for i, t in enumerate(targets):
-        score = box_iou(mapped, [float(v) for v in t["box"]])
+        tbox = t.get("face_box") if use_face and t.get("face_box") is not None else t["box"]
+        score = box_iou(mapped, [float(v) for v in tbox])
         ls, lt = src_person.get("landmarks"), t.get("landmarks")
         if ls and lt and len(ls) == len(lt):
-            q = al.map_points(ls)
-            d = float(np.mean(np.hypot(*(q - np.asarray(lt, float)).T)))
+            q = al.map_points(np.asarray(ls, float)[:, :2])
+            d = float(np.mean(np.hypot(*(q - np.asarray(lt, float)[:, :2]).T)))
             diag = math.hypot(mapped[2] - mapped[0], mapped[3] - mapped[1]) or 1.0
             score = 0.5 * score + 0.5 * max(0.0, 1.0 - d / diag)
         if score > best_score:
