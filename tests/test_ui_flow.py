@@ -102,7 +102,7 @@ def test_develop_masks_sync_export(qtbot, window, catalog, tmp_path):
     sel = window.grid.selectionModel()
     sel.select(window.model.index(window.model._row_of[dst_id]), QItemSelectionModel.Select)
     dlg = window.open_sync()
-    assert dlg.to_selected.isChecked() and dlg.targets() == [services.master_version_id(catalog, dst_id)]
+    assert dlg.to_selected.isChecked() and dlg.targets() == [dst_id]
     qtbot.mouseClick(dlg.sync_button, Qt.LeftButton)
     wait_until(qtbot, lambda: dlg.job is not None and dlg.job.finished_flag.is_set(), 120, "sync")
     qtbot.wait(50)

@@ -387,11 +387,9 @@ class MainWindow(QMainWindow):
         if self.session.version_id is None:
             self.show_error("Open a photo to sync from")
             return None
-        selected = [services.master_version_id(self.catalog, i) for i in self.grid.selected_ids()]
-        dlg = SyncDialog(self.catalog, self.runner, self.session.version_id, selected, parent=self)
+        dlg = SyncDialog(self.catalog, self.runner, self.session.version_id, self.grid.selected_ids(), parent=self)
         dlg.review_list.itemDoubleClicked.connect(
-            lambda item: (self.select_image(services.image_of_version(self.catalog, item.data(Qt.UserRole))),
-                          self.show_view("develop")))
+            lambda item: (self.select_image(item.data(Qt.UserRole)), self.show_view("develop")))
         dlg.show()
         return dlg
 

@@ -2,8 +2,7 @@
 
 Every function here forwards to the service the CLI uses: the importer, the library
 queries and edits, the develop render, the mask engine, sync and export.  The app
-adds no editing logic of its own.  Only sync has a stand-in (``_fallbacks.sync``)
-for as long as ``maskroom.engine.sync`` is not installed.
+adds no editing logic of its own.
 """
 from __future__ import annotations
 
@@ -368,34 +367,41 @@ def refresh_components(catalog: Catalog, version_id: int, recipe: Recipe, uids: 
 
 
 # -- sync and export ------------------------------------------------------------------------
-SYNC_GROUPS = ("global", "masks", "crop", "settings")
+SYNC_PARTS = (
+    ("adjustments", "Global adjustments", True),
+    ("masks", "Masks and their adjustments (AI masks re-derived on each photo)", True),
+    ("crop", "Crop and straighten", False),
+    ("raw", "RAW decoding settings", False),
+)
 
 
-def series_members(catalog: Catalog, version_id: int) -> list[int]:
-    """Master version ids of the other images in the version's series."""
-    with catalog.session() as s:
-        v = s.get(EditVersion, version_id)
-        sid = v.image.series_id
-        if sid is None:
-            return []
-        ids = s.scalars(select(Image.id).where(Image.series_id == sid, Image.id != v.image_id)).all()
-    return [master_version_id(catalog, i) for i in ids]
+def series_members(catalog: Catalog, image_id: int) -> list[int]:
+    """The other images of the image's series (what "sync to series" targets)."""
+    from maskroom.engine.sync.engine import series_targets
+
+    return series_targets(catalog, image_id)[1]
 
 
-def sync(catalog: Catalog, source_version_id: int, target_version_ids: Sequence[int], what: dict,
-         progress: Progress) -> list[dict]:
-    """Copy the chosen parts of the source edit to the targets; AI masks re-derive on
-    each target.  Returns review items: [{version_id, layer, reason, confidence}]."""
-    sync_mod = _service("maskroom.engine.sync", "sync_versions")
-    if sync_mod is not None:
-        result = sync_mod.sync_versions(catalog, source_version_id, list(target_version_ids),
-                                        options=what, progress=progress)
-        items = getattr(result, "review_items", result) or []
-        return [i if isinstance(i, dict) else dict(version_id=i.version_id, layer=i.layer_name,
-                                                   reason=i.reason, confidence=i.confidence) for i in items]
-    from maskroom.ui import _fallbacks
+def sync(catalog: Catalog, source_version_id: int, target_image_ids: Sequence[int], what: Sequence[str],
+         mode: str, progress: Progress) -> list[dict]:
+    """``maskroom sync``'s job: carry the chosen parts of the source edit to each target's
+    master version, AI masks re-derived on the target.  Returns what needs a look:
+    [{image_id, version_id, layer, reason, confidence}] (flags and failed targets)."""
+    from maskroom.engine.sync.engine import SyncOptions, run_sync
 
-    return _fallbacks.sync(catalog, source_version_id, target_version_ids, what, progress)
+    options = SyncOptions(what=tuple(what), mode=mode)
+    report = run_sync(catalog, image_of_version(catalog, source_version_id), list(target_image_ids),
+                      source_version_id=source_version_id, options=options, progress=progress)
+    items = []
+    for t in report.targets:
+        if t.status == "failed":
+            items.append({"image_id": t.image_id, "version_id": t.version_id, "layer": "",
+                          "reason": f"sync failed: {t.error}", "confidence": None})
+        for c in t.components:
+            if c.flag:
+                items.append({"image_id": t.image_id, "version_id": t.version_id, "layer": c.layer,
+                              "reason": c.flag, "confidence": c.confidence})
+    return items
 
 
 def export_presets(catalog: Catalog) -> dict[str, dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QGroupBox,
@@ -24,35 +25,32 @@ from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
 from maskroom.ui.qtfix import emit
 
-WHAT = (
-    ("global", "Global adjustments", True),
-    ("masks", "Masks and their adjustments (AI masks re-derived on each photo)", True),
-    ("crop", "Crop and straighten", False),
-    ("settings", "Other settings (RAW decoding)", False),
-)
-
-
 class SyncDialog(QDialog):
     synced = Signal(list)  # review items
 
-    def __init__(self, catalog, runner: JobRunner, source_version_id: int, selected_version_ids: list[int],
+    def __init__(self, catalog, runner: JobRunner, source_version_id: int, selected_image_ids: list[int],
                  parent=None):
         super().__init__(parent)
         self.setWindowTitle("Sync settings")
         self.catalog, self.runner, self.source = catalog, runner, source_version_id
-        self.selected = [v for v in selected_version_ids if v != source_version_id]
-        self.series = services.series_members(catalog, source_version_id)
+        source_image = services.image_of_version(catalog, source_version_id)
+        self.selected = [i for i in selected_image_ids if i != source_image]
+        self.series = services.series_members(catalog, source_image)
         self.review: list[dict] = []
         lay = QVBoxLayout(self)
 
         box = QGroupBox("Settings to sync")
         bl = QVBoxLayout(box)
         self.checks = {}
-        for key, label, default in WHAT:
+        for key, label, default in services.SYNC_PARTS:
             cb = QCheckBox(label)
             cb.setChecked(default)
             bl.addWidget(cb)
             self.checks[key] = cb
+        self.mode = QComboBox()
+        self.mode.addItem("Replace the targets' masks and settings", "replace")
+        self.mode.addItem("Merge into the targets' own edits", "merge")
+        bl.addWidget(self.mode)
         lay.addWidget(box)
 
         tbox = QGroupBox("Targets")
@@ -87,8 +85,8 @@ class SyncDialog(QDialog):
     def targets(self) -> list[int]:
         return list(self.series if self.to_series.isChecked() else self.selected)
 
-    def what(self) -> dict:
-        return {k: cb.isChecked() for k, cb in self.checks.items()}
+    def what(self) -> list[str]:
+        return [k for k, cb in self.checks.items() if cb.isChecked()]
 
     def start(self):
         targets = self.targets()
@@ -96,8 +94,11 @@ class SyncDialog(QDialog):
             self.review_label.setText("Nothing to sync to: select other photos in the grid, or use a series.")
             return
         self.sync_button.setEnabled(False)
-        what = self.what()
-        self.job = self.runner.prepare(lambda p: services.sync(self.catalog, self.source, targets, what, p),
+        what, mode = self.what(), self.mode.currentData()
+        if not what:
+            self.review_label.setText("Choose at least one part of the edit to sync.")
+            return
+        self.job = self.runner.prepare(lambda p: services.sync(self.catalog, self.source, targets, what, mode, p),
                                       on_done=self._done)
         self.progress.bind(self.job)
         self.job.signals.done.connect(lambda: self.sync_button.setEnabled(True))
@@ -105,20 +106,16 @@ class SyncDialog(QDialog):
 
     def _done(self, review: list[dict]):
         self.review = list(review or [])
-        names = {}
-        for item in self.review:
-            try:
-                image_id = services.image_of_version(self.catalog, item["version_id"])
-                names[item["version_id"]] = services.image_rows(self.catalog, [image_id])[image_id].filename
-            except Exception:  # noqa: BLE001 - a vanished target still gets listed by id
-                names[item["version_id"]] = f"version {item['version_id']}"
+        rows = services.image_rows(self.catalog, [item["image_id"] for item in self.review])
         self.review_list.clear()
         for item in self.review:
+            row = rows.get(item["image_id"])
+            name = row.filename if row else f"image {item['image_id']}"
             conf = item.get("confidence")
-            text = f"{names[item['version_id']]} — {item.get('layer') or 'edit'}: {item['reason']}" + (
+            text = f"{name} — {item.get('layer') or 'edit'}: {item['reason']}" + (
                 f" (confidence {conf:.0%})" if conf is not None else "")
             li = QListWidgetItem(text)
-            li.setData(Qt.UserRole, item["version_id"])
+            li.setData(Qt.UserRole, item["image_id"])
             li.setToolTip(text)
             self.review_list.addItem(li)
         self.review_list.setVisible(bool(self.review))
