@@ -355,6 +355,9 @@ class MainWindow(QMainWindow):
 
         def done(people):
             self.masks_panel.people_box.set_people(people)
+            # Outline each person on the canvas so "Person 2" means something.
+            self.canvas.handles = [("box", tuple(p["box"])) for p in people]
+            self.canvas.update()
 
         def failed(text):
             self.masks_panel.people_box.status.setText(text)

@@ -311,20 +311,16 @@ def mask_kinds() -> list[str]:
 
 
 def detect_people(catalog: Catalog, version_id: int) -> list[dict]:
-    """Persons found in the image: [{index, box (x0,y0,x1,y1 normalised), score}]."""
-    people = _service("maskroom.engine.masks.people", "detect_people")
-    if people is None:
-        raise RuntimeError("people detection is not installed in this build")
-    from maskroom.engine.masks.registry import MaskInput
+    """The people in the photo, left to right: [{index, box, face_box, score}] (normalised boxes).
 
-    image_id = image_of_version(catalog, version_id)
-    rgb = original_preview(catalog, image_id, 1024)
-    found = people.detect_people(MaskInput(image=rgb.astype(np.float32) / 255.0, image_id=image_id))
-    out = []
-    for i, p in enumerate(found):
-        d = p if isinstance(p, dict) else getattr(p, "__dict__", {})
-        out.append({"index": d.get("index", i), "box": d.get("box"), "score": d.get("score")})
-    return out
+    Uses the same pixels the person-part masks derive from, so the indexes match.
+    """
+    from maskroom.engine.masks.cache import mask_input
+    from maskroom.engine.masks.people import detect_people as detect
+
+    found = detect(mask_input(catalog, image_of_version(catalog, version_id)))
+    return [{"index": p.index, "box": list(p.box), "face_box": list(p.face_box) if p.face_box else None,
+             "score": float(p.score)} for p in found]
 
 
 def stale_component_uids(catalog: Catalog, version_id: int, recipe: Recipe) -> list[str]:
