@@ -253,7 +253,9 @@ def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, al: Alignment
             res = resolver(tinp, carried)
             conf, area, jump = _score_ai(src.alphas[comp.uid], res, al, tinp.shape)
             flag = flag or jump
-            carried.derived = dict(carried.derived or {})
+        elif rule == "recompute" and derive_ai and comp.kind != "all":
+            # Cheap: evaluated here only to score it (renders evaluate it again).
+            conf, area, flag = _score_ai(src.alphas[comp.uid], derive(tinp, carried), al, tinp.shape)
         carried.derived = {**(carried.derived or {}),
                            "sync": {"source_uid": comp.uid, "confidence": round(conf, 4), "rule": rule}}
         comps.append(carried)
