@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -305,6 +306,10 @@ def test_cli_export_presets_and_overrides(shoot, tmp_path):
     assert r.exit_code == 0, r.output
     r = _cli(catalog, "export-preset", "list")
     assert r.exit_code == 0 and "web:" in r.output and "long_edge=150" in r.output
+    r = _cli(catalog, "export-preset", "save", "print", "--format", "tif", "--bits", "16")
+    r = _cli(catalog, "export-preset", "list", "--json")
+    stored = {p["name"]: p["settings"] for p in json.loads(r.output)}
+    assert stored["print"] == {"format": "tiff", "bits": 16}
     out = tmp_path / "o"
     r = _cli(catalog, "export", ids[FALCON], ids[UPRIGHT], "--to", out, "--preset", "web", "--long-edge", "100")
     assert r.exit_code == 0, r.output

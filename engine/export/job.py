@@ -107,8 +107,9 @@ def save_preset(session, name: str, values: dict) -> Preset:
     name = name.strip()
     if not name:
         raise ExportError("preset name is empty")
-    ExportSettings().merged(values).validate()
-    body = {k: v for k, v in values.items() if v is not None}
+    merged = ExportSettings().merged(values).validate()
+    # Only the given keys, in their normalised form (bits 16 not "16", jpg -> jpeg).
+    body = {k: getattr(merged, k) for k, v in values.items() if v is not None}
     preset = session.scalar(select(Preset).where(Preset.kind == PRESET_KIND, Preset.name == name))
     if preset is None:
         preset = Preset(kind=PRESET_KIND, name=name, body=body)
