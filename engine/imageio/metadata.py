@@ -1,7 +1,9 @@
 """EXIF metadata through exifread, as the typed fields the catalog stores."""
 from __future__ import annotations
 
+import io
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -127,6 +129,22 @@ def from_tags(tags: dict) -> PhotoMetadata:
     return md
 
 
+def _embedded_exif_block(path: Path) -> bytes | None:
+    """The raw EXIF (TIFF-structured) block of containers exifread cannot walk (WebP, HEIC, PNG)."""
+    try:
+        from PIL import Image
+
+        from maskroom.engine.imageio import decode  # noqa: F401  (registers the HEIF opener)
+
+        with Image.open(path) as im:
+            block = im.info.get("exif")
+    except Exception:
+        return None
+    if not block:
+        return None
+    return block[6:] if block.startswith(b"Exif\x00\x00") else block
+
+
 def read_metadata(path: Path) -> PhotoMetadata:
     """EXIF of any supported file; a file without EXIF gives empty metadata, not an error."""
     try:
@@ -134,4 +152,43 @@ def read_metadata(path: Path) -> PhotoMetadata:
             tags = exifread.process_file(fh, details=False, extract_thumbnail=False)
     except Exception:  # exifread raises on many odd files; metadata is optional
         tags = {}
-    return from_tags(tags)
+    if not tags:
+        block = _embedded_exif_block(path)
+        if block:
+            try:
+                tags = exifread.process_file(io.BytesIO(block), details=False, extract_thumbnail=False)
+            except Exception:
+                tags = {}
+    md = from_tags(tags)
+    if md.capture_time is None:
+        md.capture_time = _xmp_capture_time(path)
+    return md
+
+
+_XMP_DATE = re.compile(
+    rb"(?:exif:DateTimeOriginal|photoshop:DateCreated|xmp:CreateDate)"
+    rb"""(?:=["']|>)(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)"""
+)
+
+
+def _xmp_capture_time(path: Path) -> datetime | None:
+    """Capture time from an XMP packet (phone apps and editors often write only XMP).
+
+    Stored as local wall-clock time, like EXIF's DateTimeOriginal (the offset is dropped).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512 * 1024)
+    except OSError:
+        return None
+    start = head.find(b"<x:xmpmeta")
+    if start < 0:
+        return None
+    m = _XMP_DATE.search(head, start)
+    if not m:
+        return None
+    text = m.group(1).decode()
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S" if text.count(":") == 2 else "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None

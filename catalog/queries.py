@@ -1,0 +1,234 @@
+"""Filtering and sorting images: one builder for `maskroom ls`, export, sync and the app.
+
+A filter is a plain dict (so a smart collection can store it as JSON):
+
+    rating      ">=3" / "3" (at least) / "=3" / "<=2"
+    flag        pick | reject | none | unflagged
+    label       red | yellow | green | blue | purple | none
+    keyword     "Travel|Japan" (hierarchy with |; matches that keyword and its children)
+    camera      text in make or model          lens     text in lens
+    iso         "100-800" / "800-" / "-400"
+    date        "2024-05-01..2024-05-31" / "2024-05-01.." / "..2024-05-31" / "2024-05-01"
+    folder      path prefix                    collection   name or id
+    text        text in the file name          series       id
+    id          "1,2,5-9"                      format       jpeg | raw | raw-cr2 ...
+    missing     yes | no
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, exists, or_, select
+
+from maskroom.catalog.schema import (
+    COLOR_LABELS,
+    FLAG_NONE,
+    FLAG_PICK,
+    FLAG_REJECT,
+    Collection,
+    CollectionImage,
+    Folder,
+    Image,
+    ImageKeyword,
+    Keyword,
+)
+
+FILTER_KEYS = ("rating", "flag", "label", "keyword", "camera", "lens", "iso", "date", "folder", "collection",
+               "text", "series", "id", "format", "missing")
+SORTS = {
+    "capture": (Image.capture_time, Image.filename),
+    "name": (Image.filename,),
+    "rating": (Image.rating, Image.capture_time),
+    "imported": (Image.imported_at, Image.id),
+    "id": (Image.id,),
+    "camera": (Image.camera_model, Image.capture_time),
+    "size": (Image.file_size,),
+}
+
+
+class FilterError(ValueError):
+    """A filter that cannot be understood; the message says which and why."""
+
+
+def parse_filter_args(args: list[str] | tuple[str, ...]) -> dict:
+    """["rating>=3", "camera=X-T4"] -> {"rating": ">=3", "camera": "X-T4"}."""
+    out: dict[str, str] = {}
+    for arg in args:
+        m = re.match(r"^\s*([a-z]+)\s*(>=|<=|=|:)\s*(.*)$", arg)
+        if not m:
+            raise FilterError(f"filter {arg!r}: expected KEY=VALUE (keys: {', '.join(FILTER_KEYS)})")
+        key, op, value = m.groups()
+        if key not in FILTER_KEYS:
+            raise FilterError(f"filter {arg!r}: unknown key {key!r} (keys: {', '.join(FILTER_KEYS)})")
+        out[key] = (op + value) if op in (">=", "<=") else value
+    return out
+
+
+def _rating(value: str):
+    m = re.fullmatch(r"(>=|<=|=)?\s*([0-5])", str(value).strip())
+    if not m:
+        raise FilterError(f"rating {value!r}: expected 0-5, optionally with >=, <= or =")
+    op, n = m.group(1) or ">=", int(m.group(2))
+    return {">=": Image.rating >= n, "<=": Image.rating <= n, "=": Image.rating == n}[op]
+
+
+def _flag(value: str):
+    v = value.strip().lower()
+    flags = {"pick": FLAG_PICK, "picked": FLAG_PICK, "reject": FLAG_REJECT, "rejected": FLAG_REJECT,
+             "none": FLAG_NONE, "unflagged": FLAG_NONE}
+    if v not in flags:
+        raise FilterError(f"flag {value!r}: expected pick, reject or none")
+    return Image.flag == flags[v]
+
+
+def _label(value: str):
+    v = value.strip().lower()
+    if v == "none":
+        return Image.color_label.is_(None)
+    if v not in COLOR_LABELS:
+        raise FilterError(f"label {value!r}: expected one of {', '.join(COLOR_LABELS)} or none")
+    return Image.color_label == v
+
+
+def _range(value: str, kind, col):
+    m = re.fullmatch(r"\s*([^-]*?)\s*-\s*([^-]*?)\s*", value) if "-" in value else None
+    try:
+        if m:
+            lo, hi = (kind(x) if x else None for x in m.groups())
+        else:
+            lo = hi = kind(value)
+    except ValueError:
+        raise FilterError(f"{col.key} {value!r}: expected a number or a range like 100-800") from None
+    conds = []
+    if lo is not None:
+        conds.append(col >= lo)
+    if hi is not None:
+        conds.append(col <= hi)
+    return and_(*conds)
+
+
+def _date(value: str):
+    def parse(s: str, end: bool) -> datetime:
+        for fmt in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m", "%Y"):
+            try:
+                d = datetime.strptime(s, fmt)
+            except ValueError:
+                continue
+            if end and fmt == "%Y-%m-%d":
+                return d + timedelta(days=1)
+            if end and fmt == "%Y-%m":
+                return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+            if end and fmt == "%Y":
+                return d.replace(year=d.year + 1)
+            return d
+        raise FilterError(f"date {s!r}: expected YYYY-MM-DD (ranges: A..B, A.., ..B)")
+
+    v = value.strip()
+    lo, sep, hi = v.partition("..")
+    if not sep:
+        lo = hi = v
+    conds = []
+    if lo:
+        conds.append(Image.capture_time >= parse(lo, end=False))
+    if hi:
+        conds.append(Image.capture_time < parse(hi, end=True))
+    return and_(*conds)
+
+
+def _keyword(value: str):
+    names = [n.strip() for n in value.split("|") if n.strip()]
+    if not names:
+        raise FilterError("keyword filter is empty")
+    # Resolve the hierarchy path, then match the keyword or any descendant (a
+    # recursive CTE keeps it one query on both SQLite and PostgreSQL).
+    anchor = select(Keyword.id).where(Keyword.name == names[0], Keyword.parent_id.is_(None))
+    if len(names) == 1:
+        anchor = select(Keyword.id).where(Keyword.name == names[0])
+    for name in names[1:]:
+        anchor = select(Keyword.id).where(Keyword.name == name, Keyword.parent_id.in_(anchor))
+    tree = anchor.cte("kw_tree", recursive=True)
+    tree = tree.union_all(select(Keyword.id).where(Keyword.parent_id == tree.c.id))
+    return exists().where(ImageKeyword.image_id == Image.id, ImageKeyword.keyword_id.in_(select(tree.c.id)))
+
+
+def _ids(value: str):
+    ids: list[int] = []
+    try:
+        for part in value.split(","):
+            part = part.strip()
+            if "-" in part:
+                a, b = part.split("-", 1)
+                ids.extend(range(int(a), int(b) + 1))
+            elif part:
+                ids.append(int(part))
+    except ValueError:
+        raise FilterError(f"id {value!r}: expected numbers like 1,2,5-9") from None
+    return Image.id.in_(ids)
+
+
+def _collection(value: str):
+    cond = Collection.id == int(value) if value.strip().isdigit() else Collection.name == value.strip()
+    coll_ids = select(Collection.id).where(cond)
+    return exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id.in_(coll_ids))
+
+
+def conditions(filters: dict) -> list:
+    conds = []
+    for key, value in filters.items():
+        if value is None or value == "":
+            continue
+        value = str(value)
+        if key == "rating":
+            conds.append(_rating(value))
+        elif key == "flag":
+            conds.append(_flag(value))
+        elif key == "label":
+            conds.append(_label(value))
+        elif key == "keyword":
+            conds.append(_keyword(value))
+        elif key == "camera":
+            like = f"%{value}%"
+            conds.append(or_(Image.camera_model.ilike(like), Image.camera_make.ilike(like)))
+        elif key == "lens":
+            conds.append(Image.lens.ilike(f"%{value}%"))
+        elif key == "iso":
+            conds.append(_range(value, int, Image.iso))
+        elif key == "date":
+            conds.append(_date(value))
+        elif key == "folder":
+            prefix = value.rstrip("/")
+            folder_ids = select(Folder.id).where(or_(Folder.path == prefix, Folder.path.like(prefix + "/%")))
+            conds.append(Image.folder_id.in_(folder_ids))
+        elif key == "collection":
+            conds.append(_collection(value))
+        elif key == "text":
+            conds.append(Image.filename.ilike(f"%{value}%"))
+        elif key == "series":
+            conds.append(Image.series_id == int(value))
+        elif key == "id":
+            conds.append(_ids(value))
+        elif key == "format":
+            conds.append(Image.format.like("raw-%") if value == "raw" else Image.format == value)
+        elif key == "missing":
+            conds.append(Image.missing.is_(value.lower() in ("yes", "true", "1")))
+        else:
+            raise FilterError(f"unknown filter key {key!r} (keys: {', '.join(FILTER_KEYS)})")
+    return conds
+
+
+def build_query(filters: dict | None = None, sort: str | None = None, descending: bool = False) -> Select:
+    """SELECT Image ... with the filters applied and a stable order."""
+    stmt = select(Image).where(*conditions(filters or {}))
+    key = (sort or "capture").lstrip("-")
+    if sort and sort.startswith("-"):
+        descending = True
+    if key not in SORTS:
+        raise FilterError(f"sort {sort!r}: expected one of {', '.join(SORTS)}")
+    cols = [c.desc() if descending else c.asc() for c in SORTS[key]] + [Image.id]
+    return stmt.order_by(*cols)
+
+
+def build_id_query(filters: dict | None = None) -> Select:
+    """Just the matching ids (for bulk updates and counts)."""
+    return select(Image.id).where(*conditions(filters or {}))

@@ -1,0 +1,313 @@
+"""`maskroom import | ls | show | rate | flag | label | tag | collection`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from maskroom.catalog import library
+from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
+from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
+from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.progress import RichProgress
+
+filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
+                             help="Filter, repeatable: rating>=3 flag=pick label=red keyword=A|B camera=X "
+                                  "lens=Y iso=100-800 date=2024-05-01..2024-05-31 folder=/p collection=N "
+                                  "text=IMG series=ID id=1-9")
+
+
+def parse_filters(filters) -> dict:
+    try:
+        return parse_filter_args(filters)
+    except FilterError as exc:
+        fail(str(exc))
+
+
+def selected_ids(session, ids: tuple[int, ...], filters: tuple[str, ...], every: bool = False) -> list[int]:
+    """Image ids from explicit IDs, a filter, or --all; unknown ids are an error."""
+    if not ids and not filters and not every:
+        fail("name images by ID, --filter KEY=VALUE or --all")
+    chosen: set[int] = set()
+    if ids:
+        found = set(session.scalars(select(Image.id).where(Image.id.in_(ids))))
+        missing = sorted(set(ids) - found)
+        if missing:
+            fail(f"no image with id {', '.join(map(str, missing))}")
+        chosen |= found
+    if filters or every:
+        f = parse_filters(filters)
+        if "collection" in f:
+            try:
+                f = {**f, **library.collection_filter(session, f["collection"])}
+            except library.LibraryError as exc:
+                fail(str(exc))
+        try:
+            chosen |= set(session.scalars(build_id_query(f)))
+        except FilterError as exc:
+            fail(str(exc))
+    return sorted(chosen)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--recursive", "-r", is_flag=True, help="Descend into sub-folders.")
+@click.option("--copy-to", type=click.Path(file_okay=False, path_type=Path),
+              help="Copy originals into this library folder first.")
+@click.option("--template", default="{date:%Y/%Y-%m-%d}/{name}", show_default=True,
+              help="Where copies go under --copy-to (fields: date, name, camera).")
+@click.option("--jobs", "-j", type=int, help="Worker processes (default: all cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
+    """Import photos (JPEG, PNG, TIFF, WebP, HEIC, camera RAW) into the catalog."""
+    from maskroom.engine.importer import run_import
+
+    catalog = ctx.catalog
+    with RichProgress(unit="files", enabled=None if not as_json else False) as progress:
+        try:
+            report = run_import(catalog, paths, recursive=recursive, copy_to=copy_to,
+                                template=template if copy_to else None, jobs=jobs, progress=progress)
+        except KeyboardInterrupt:
+            fail("import interrupted: the catalog is consistent; run the same command again to finish")
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(f"imported {len(report.imported)}, moved {len(report.moved)}, "
+                   f"already in catalog {len(report.duplicates)}, skipped {len(report.skipped)} "
+                   f"(import session {report.session_id})")
+        for path, reason in report.skipped:
+            click.echo(f"  skipped {path}: {reason}", err=True)
+
+
+def image_summary(img: Image) -> dict:
+    flag = {FLAG_PICK: "pick", FLAG_REJECT: "reject"}.get(img.flag, "none")
+    return {
+        "id": img.id, "path": img.path, "filename": img.filename, "format": img.format,
+        "width": img.width, "height": img.height,
+        "capture_time": img.capture_time.isoformat() if img.capture_time else None,
+        "camera": " ".join(x for x in (img.camera_make, img.camera_model) if x) or None,
+        "lens": img.lens, "iso": img.iso, "rating": img.rating, "flag": flag, "label": img.color_label,
+        "series": img.series_id,
+    }
+
+
+@main.command("ls")
+@filter_option
+@click.option("--sort", default="capture", show_default=True,
+              help="capture | name | rating | imported | id | camera | size; '-' prefix for descending.")
+@click.option("--limit", type=int, help="At most this many rows.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def ls_cmd(ctx, filters, sort, limit, as_json):
+    """List images, filtered and sorted."""
+    f = parse_filters(filters)
+    with ctx.catalog.session() as s:
+        if "collection" in f:
+            try:
+                f = {**f, **library.collection_filter(s, f["collection"])}
+            except library.LibraryError as exc:
+                fail(str(exc))
+        try:
+            stmt = build_query(f, sort)
+        except FilterError as exc:
+            fail(str(exc))
+        if limit:
+            stmt = stmt.limit(limit)
+        rows = [image_summary(i) for i in s.scalars(stmt)]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        stars = "*" * r["rating"]
+        when = (r["capture_time"] or "")[:19].replace("T", " ")
+        click.echo(f"{r['id']:>6}  {stars:<5} {r['flag'][:1] if r['flag'] != 'none' else ' '} "
+                   f"{(r['label'] or '')[:6]:<6} {when:<19}  {(r['camera'] or '')[:24]:<24}  {r['filename']}")
+    click.echo(f"{len(rows)} image(s)", err=True)
+
+
+@main.command("show")
+@click.argument("image_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--exif", "with_exif", is_flag=True, help="Also print every EXIF tag.")
+@pass_ctx
+def show_cmd(ctx, image_id, as_json, with_exif):
+    """All metadata of one image."""
+    with ctx.catalog.session() as s:
+        img = s.get(Image, image_id)
+        if img is None:
+            fail(f"no image with id {image_id}")
+        d = image_summary(img)
+        d.update({
+            "file_size": img.file_size, "content_hash": img.content_hash, "orientation": img.orientation,
+            "camera_make": img.camera_make, "camera_model": img.camera_model, "focal_length": img.focal_length,
+            "aperture": img.aperture, "shutter": img.shutter, "exposure_bias": img.exposure_bias,
+            "gps": [img.gps_lat, img.gps_lon, img.gps_alt] if img.gps_lat is not None else None,
+            "keywords": library.image_keywords(s, img.id),
+            "sidecars": [{"path": sc.path, "role": sc.role} for sc in img.sidecars],
+            "versions": [{"id": v.id, "name": v.name, "master": v.is_master} for v in img.versions],
+            "series_name": s.get(Series, img.series_id).name if img.series_id else None,
+            "import_session": img.import_session_id, "imported_at": img.imported_at.isoformat(),
+            "missing": img.missing, **img.extra,
+        })
+        if with_exif or as_json:
+            d["exif"] = img.exif
+    if as_json:
+        echo_json(d)
+        return
+    exif = d.pop("exif", None)
+    for k, v in d.items():
+        if v not in (None, [], ""):
+            click.echo(f"{k:>15}: {v}")
+    if with_exif and exif:
+        for k in sorted(exif):
+            click.echo(f"{k:>40}: {exif[k]}")
+
+
+def _bulk(ctx, ids, filters, every, op, *args):
+    with ctx.catalog.session() as s:
+        chosen = selected_ids(s, ids, filters, every)
+        try:
+            n = op(s, chosen, *args)
+        except library.LibraryError as exc:
+            fail(str(exc))
+    return n, len(chosen)
+
+
+@main.command("rate")
+@click.argument("rating", type=click.IntRange(0, 5))
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@click.option("--all", "every", is_flag=True)
+@pass_ctx
+def rate_cmd(ctx, rating, ids, filters, every):
+    """Set the star rating (0-5) of images."""
+    n, _ = _bulk(ctx, ids, filters, every, library.set_rating, rating)
+    click.echo(f"rated {n} image(s) {rating}")
+
+
+@main.command("flag")
+@click.argument("flag", type=click.Choice(["pick", "reject", "none"]))
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@click.option("--all", "every", is_flag=True)
+@pass_ctx
+def flag_cmd(ctx, flag, ids, filters, every):
+    """Flag images as pick or reject (or clear it)."""
+    n, _ = _bulk(ctx, ids, filters, every, library.set_flag, flag)
+    click.echo(f"flagged {n} image(s) {flag}")
+
+
+@main.command("label")
+@click.argument("label", type=click.Choice(["red", "yellow", "green", "blue", "purple", "none"]))
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@click.option("--all", "every", is_flag=True)
+@pass_ctx
+def label_cmd(ctx, label, ids, filters, every):
+    """Set the colour label of images."""
+    n, _ = _bulk(ctx, ids, filters, every, library.set_label, label)
+    click.echo(f"labelled {n} image(s) {label}")
+
+
+@main.command("tag")
+@click.argument("action", type=click.Choice(["add", "remove"]))
+@click.argument("keyword")
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@click.option("--all", "every", is_flag=True)
+@pass_ctx
+def tag_cmd(ctx, action, keyword, ids, filters, every):
+    """Add or remove a keyword ('Places|Japan|Kyoto' for a hierarchy)."""
+    op = library.add_keyword if action == "add" else library.remove_keyword
+    n, total = _bulk(ctx, ids, filters, every, op, keyword)
+    click.echo(f"{'tagged' if action == 'add' else 'untagged'} {n} of {total} image(s): {keyword}")
+
+
+@main.group("collection")
+def collection_group():
+    """Collections: create, add, remove, list."""
+
+
+@collection_group.command("create")
+@click.argument("name")
+@filter_option
+@click.option("--smart", is_flag=True, help="A smart collection: holds whatever matches --filter.")
+@pass_ctx
+def collection_create(ctx, name, filters, smart):
+    with ctx.catalog.session() as s:
+        try:
+            library.collection(s, name)
+            fail(f"collection {name!r} exists already")
+        except library.LibraryError:
+            pass
+        library.collection(s, name, create=True, smart_filter=parse_filters(filters) if smart else None)
+    click.echo(f"created {'smart ' if smart else ''}collection {name!r}")
+
+
+@collection_group.command("add")
+@click.argument("name")
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@pass_ctx
+def collection_add(ctx, name, ids, filters):
+    with ctx.catalog.session() as s:
+        chosen = selected_ids(s, ids, filters)
+        try:
+            n = library.add_to_collection(s, name, chosen)
+        except library.LibraryError as exc:
+            fail(str(exc))
+    click.echo(f"added {n} image(s) to {name!r}")
+
+
+@collection_group.command("remove")
+@click.argument("name")
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@pass_ctx
+def collection_remove(ctx, name, ids, filters):
+    with ctx.catalog.session() as s:
+        chosen = selected_ids(s, ids, filters)
+        try:
+            n = library.remove_from_collection(s, name, chosen)
+        except library.LibraryError as exc:
+            fail(str(exc))
+    click.echo(f"removed {n} image(s) from {name!r}")
+
+
+@collection_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def collection_list(ctx, as_json):
+    from sqlalchemy import func
+
+    from maskroom.catalog.schema import Collection, CollectionImage
+
+    with ctx.catalog.session() as s:
+        rows = []
+        for c in s.scalars(select(Collection).order_by(Collection.name)):
+            if c.smart_filter is not None:
+                n = len(s.scalars(build_id_query(c.smart_filter)).all())
+            else:
+                n = s.scalar(select(func.count()).where(CollectionImage.collection_id == c.id))
+            rows.append({"id": c.id, "name": c.name, "smart": c.smart_filter is not None, "images": n})
+    if as_json:
+        echo_json(rows)
+    else:
+        for r in rows:
+            click.echo(f"{r['id']:>4}  {r['name']}{' (smart)' if r['smart'] else ''}: {r['images']} image(s)")
+
+
+@main.command("problems")
+@click.option("--session", "session_id", type=int, help="One import session (default: the last).")
+@pass_ctx
+def problems_cmd(ctx, session_id):
+    """Files an import skipped, with the reason."""
+    from maskroom.catalog.schema import ImportSession
+
+    with ctx.catalog.session() as s:
+        if session_id is None:
+            session_id = s.scalar(select(ImportSession.id).order_by(ImportSession.id.desc()).limit(1))
+        for p in s.scalars(select(ImportProblem).where(ImportProblem.session_id == session_id)):
+            click.echo(f"{p.path}: {p.reason}")
