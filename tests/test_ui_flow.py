@@ -47,6 +47,13 @@ def test_library_keys_rate_flag_label(qtbot, window, catalog):
     with catalog.session() as s:
         im = s.get(Image, image_id)
         assert (im.rating, im.flag, im.color_label) == (3, FLAG_PICK, "red")
+    # The filter bar narrows the grid (the query runs on a worker).
+    window.filter_bar.rating.setCurrentIndex(3)
+    wait_until(qtbot, lambda: window.model.rowCount() == 1, what="filtered grid")
+    assert window.model.ids == [image_id] and window.filter_bar.count.text() == "1 photo"
+    window.filter_bar.rating.setCurrentIndex(0)
+    wait_until(qtbot, lambda: window.model.rowCount() == len(window.ids), what="unfiltered grid")
+    window.select_image(image_id)
     qtbot.keyClick(window.grid, Qt.Key_6)  # the same label again removes it
     qtbot.keyClick(window.grid, Qt.Key_0)
     with catalog.session() as s:

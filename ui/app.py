@@ -68,6 +68,8 @@ class MainWindow(QMainWindow):
         self.model = LibraryModel(catalog, self)
         self.grid = LibraryView(self.model)
         self.grid.doubleClicked.connect(lambda _i: self.show_view("loupe"))
+        self.model.reloaded.connect(self._update_count)
+        self.model.error.connect(self.show_error)
         self.filter_bar = FilterBar()
         self.filter_bar.changed.connect(self._filters_changed)
         grid_page = QWidget()
@@ -337,15 +339,15 @@ class MainWindow(QMainWindow):
         return {**self.filter_bar.filters(), **self.source_filter}
 
     def _filters_changed(self, _filters, sort):
-        self.model.reload(self._filters(), sort)
-        self._update_count()
+        self.model.reload(self._filters(), sort, runner=self.runner)
 
     def _source_changed(self, source: dict):
         self.source_filter = source
         self._filters_changed(None, self.filter_bar.sort_key())
 
     def _update_count(self):
-        self.filter_bar.count.setText(f"{self.model.rowCount()} photos")
+        n = self.model.rowCount()
+        self.filter_bar.count.setText(f"{n} photo{'s' if n != 1 else ''}")
 
     def show_error(self, text: str):
         self.statusBar().showMessage(text, 8000)
@@ -380,7 +382,7 @@ class MainWindow(QMainWindow):
                            watching=bool(self.settings.value("import/watch", False, type=bool)))
         dlg.watch_changed.connect(lambda folder, on: (self.settings.setValue("import/watch", on),
                                                       self.settings.setValue("import/watch_folder", folder)))
-        dlg.imported.connect(lambda _ids: (self.model.reload(), self.sidebar.reload(), self._update_count()))
+        dlg.imported.connect(lambda _ids: (self.model.reload(runner=self.runner), self.sidebar.reload()))
         dlg.show()
         return dlg
 
