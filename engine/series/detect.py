@@ -125,14 +125,21 @@ def group_frames(frames: list[_Frame], gap: float = DEFAULT_GAP,
     timed.sort(key=lambda f: (f.body, f.lens, f.time, f.filename, f.id))
     groups: list[list[_Frame]] = []
     current: list[_Frame] = []
-    for f in timed:
+    def near(a: _Frame, b: _Frame) -> bool:
+        return a.body == b.body and a.lens == b.lens and (b.time - a.time).total_seconds() <= gap
+
+    for i, f in enumerate(timed):
         if current:
             prev = current[-1]
-            same_gear = f.body == prev.body and f.lens == prev.lens
-            close = (f.time - prev.time).total_seconds() <= gap
-            if same_gear and close and _same_look(f, current, min_similarity):
-                current.append(f)
-                continue
+            if near(prev, f):
+                if _same_look(f, current, min_similarity):
+                    current.append(f)
+                    continue
+                # One odd frame (flash misfire, a hand in front) between look-alikes stays in.
+                nxt = timed[i + 1] if i + 1 < len(timed) else None
+                if nxt is not None and near(f, nxt) and _same_look(nxt, current, min_similarity):
+                    current.append(f)
+                    continue
             groups.append(current)
         current = [f]
     if current:
