@@ -163,3 +163,35 @@ def test_settings_persist(qtbot, catalog, sample_copy, tmp_path):
     assert again.height() == size[1]  # (the width is clamped to the 800 px offscreen screen)
     again.runner.wait(20000)
     again.close()
+
+
+def test_import_dialog_and_watch_folder(qtbot, catalog, sample_copy, tmp_path):
+    """Import through the dialog (progress, a bad file listed, the batch goes on), then
+    watch a folder: a photo dropped into it appears in the grid by itself."""
+    import shutil
+
+    from maskroom.ui.app import MainWindow
+
+    (sample_copy / "broken.jpg").write_bytes(b"not a jpeg at all")
+    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    dlg = win.open_import()
+    dlg.source.setText(str(sample_copy))
+    qtbot.mouseClick(dlg.import_button, Qt.LeftButton)
+    wait_until(qtbot, lambda: dlg.job is not None and dlg.job.finished_flag.is_set(), 120, "import")
+    qtbot.wait(50)
+    assert len(dlg.imported_ids) == 10
+    assert any("broken.jpg" in p for p in dlg.problems), dlg.problems
+    wait_until(qtbot, lambda: win.model.rowCount() == 10, what="grid after import")
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    dlg.source.setText(str(drop))
+    dlg.watch.setChecked(True)
+    assert win.settings.value("import/watch", type=bool) is True
+    shutil.copy2(sample_copy / "mpl_grace_hopper.jpg", drop / "hopper_copy_renamed.jpg")
+    (drop / "hopper_copy_renamed.jpg").write_bytes((drop / "hopper_copy_renamed.jpg").read_bytes() + b"\0")
+    wait_until(qtbot, lambda: win.model.rowCount() == 11, 60, "the watched photo in the grid")
+    dlg.watch.setChecked(False)
+    assert win._watch_job is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -62,6 +62,13 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("maskroom", "maskroom")
         self.setWindowTitle(f"maskroom — {catalog.location.url}")
         self.runner = JobRunner(self)
+        self._watch_runner = JobRunner(self, pool=QThreadPool(self))
+        self._watch_job = None
+        self._watcher = None
+        self._watch_seen = 0
+        self._watch_timer = QTimer(self, interval=2000)
+        self._watch_timer.timeout.connect(self._poll_watch)
+        self._watch_timer.start()
         self.view = "grid"
 
         # -- central: grid | canvas ---------------------------------------------------
@@ -127,6 +134,8 @@ class MainWindow(QMainWindow):
         if self.model.rowCount():
             self.grid.setCurrentIndex(self.model.index(0))
         self.show_view(self.view)
+        if self.settings.value("import/watch", False, type=bool):
+            self.set_watch(str(self.settings.value("import/watch_folder", "")), True)
 
     # -- construction ---------------------------------------------------------------------
     def _dock(self, title, widget, area, name) -> QDockWidget:
@@ -201,8 +210,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev):  # noqa: N802
         self.save_settings()
-        self.runner.cancel_all()
+        for runner in (self.runner, self._watch_runner):
+            runner.cancel_all()
         self.runner.wait(5000)
+        self._watch_runner.wait(5000)
         super().closeEvent(ev)
 
     # -- selection ----------------------------------------------------------------------------
@@ -377,11 +388,45 @@ class MainWindow(QMainWindow):
         self.renderer.refresh(uids, self.session.recipe, on_done=done)
 
     # -- dialogs ----------------------------------------------------------------------------------------
+    # -- watch folder (engine.watch.FolderWatcher on its own thread) --------------------------------
+    def set_watch(self, folder: str, on: bool) -> None:
+        self.settings.setValue("import/watch", bool(on))
+        self.settings.setValue("import/watch_folder", folder)
+        if self._watch_job is not None:
+            self._watch_job.cancel()
+            self._watch_job = None
+        if not on:
+            self.statusBar().showMessage("Stopped watching", 3000)
+            return
+        if not folder or not Path(folder).is_dir():
+            self.show_error(f"{folder or '(no folder)'}: not a folder, cannot watch it")
+            return
+        from maskroom.engine.watch.folder import FolderWatcher, WatchOptions
+
+        def watch(progress):
+            watcher = FolderWatcher(self.catalog, [folder], WatchOptions(recursive=True, auto_sync=True),
+                                    log=progress.message)
+            self._watcher = watcher
+            return watcher.run(until=progress.cancelled)
+
+        # Its own pool: a watcher holds its thread for hours, renders must not wait for it.
+        job = self._watch_runner.prepare(watch, on_error=self.show_error)
+        job.signals.message.connect(lambda text: self.statusBar().showMessage(f"Watch: {text}", 8000))
+        self._watch_job = self._watch_runner.start(job)
+        self.statusBar().showMessage(f"Watching {folder}", 3000)
+
+    def _poll_watch(self):
+        n = len(self._watcher.imported) if self._watcher is not None else 0
+        if n != self._watch_seen:
+            self._watch_seen = n
+            self.model.reload(runner=self.runner)
+            self.sidebar.reload()
+
     def open_import(self):
         dlg = ImportDialog(self.catalog, self.runner, parent=self,
-                           watching=bool(self.settings.value("import/watch", False, type=bool)))
-        dlg.watch_changed.connect(lambda folder, on: (self.settings.setValue("import/watch", on),
-                                                      self.settings.setValue("import/watch_folder", folder)))
+                           watching=bool(self.settings.value("import/watch", False, type=bool)),
+                           watch_folder=self.settings.value("import/watch_folder") or None)
+        dlg.watch_changed.connect(self.set_watch)
         dlg.imported.connect(lambda _ids: (self.model.reload(runner=self.runner), self.sidebar.reload()))
         dlg.show()
         return dlg

@@ -28,7 +28,8 @@ class ImportDialog(QDialog):
     imported = Signal(list)  # image ids
     watch_changed = Signal(str, bool)  # folder, on
 
-    def __init__(self, catalog, runner: JobRunner, source: Path | None = None, watching: bool = False, parent=None):
+    def __init__(self, catalog, runner: JobRunner, source: Path | None = None, watching: bool = False,
+                 watch_folder: str | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Import photos")
         self.catalog, self.runner = catalog, runner
@@ -37,7 +38,7 @@ class ImportDialog(QDialog):
         lay = QVBoxLayout(self)
         form = QFormLayout()
         row = QHBoxLayout()
-        self.source = QLineEdit(str(source or ""))
+        self.source = QLineEdit(str(source or watch_folder or ""))
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
         row.addWidget(self.source, 1)
