@@ -133,7 +133,26 @@ def test_jpeg_long_edge_icc_metadata_originals_untouched(shoot, tmp_path):
         assert xmp["Xmp.xmp.Rating"] == str(s.get(ImageRow, ids[FALCON]).rating)
     assert exif["Exif.Image.Copyright"] == "© 2024 Test Studio"
     assert exif["Exif.Image.Artist"] == "Ann Example"
+    # the tags EXIF requires once a block exists (validators flag files without them)
+    w, h = Image.open(falcon).size
+    assert (exif["Exif.Photo.PixelXDimension"], exif["Exif.Photo.PixelYDimension"]) == (str(w), str(h))
+    assert exif["Exif.Photo.ExifVersion"] == "48 50 51 50" and exif["Exif.Photo.ComponentsConfiguration"]
     assert tree_digest(folder) == before
+
+
+def test_exported_files_pass_exiftool_validate(shoot, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("exiftool") is None:
+        pytest.skip("exiftool not installed (scripts/test.sh installs libimage-exiftool-perl)")
+    catalog, _folder, ids = shoot
+    vids = _versions(catalog, [ids[FALCON]])
+    for fmt, bits in (("jpeg", 8), ("png", 16), ("tiff", 16)):
+        run_export(catalog, vids, tmp_path / fmt, ExportSettings(format=fmt, bits=bits, long_edge=96))
+        (f,) = (tmp_path / fmt).iterdir()
+        out = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(f)], capture_output=True, text=True).stdout
+        assert "Validate                        : OK" in out, out
 
 
 def test_rotated_original_exports_upright(shoot, tmp_path):

@@ -405,7 +405,10 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
             bits=settings.bits,
             icc=icc,
             quality=settings.quality,
-            before_rename=lambda tmp: write_metadata(tmp, meta, settings.metadata, settings.colorspace),
+            before_rename=lambda tmp: write_metadata(
+                tmp, meta, settings.metadata, settings.colorspace,
+                size=(pixels.shape[1], pixels.shape[0]), fmt=settings.format,
+            ),
         )
         return None
     except Exception as exc:

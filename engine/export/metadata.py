@@ -130,8 +130,42 @@ def _gps_dms(value: float) -> str:
     return f"{d}/1 {m}/1 {round(s * 1000)}/1000"
 
 
-def build_tags(meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> tuple[dict, dict, dict]:
-    """The (exif, iptc, xmp) dictionaries pyexiv2 writes for ``mode``."""
+def _required_exif(size: tuple[int, int] | None, fmt: str | None) -> dict:
+    """The tags the EXIF 2.32 spec requires once an EXIF block exists (exiftool -validate)."""
+    tags = {
+        "Exif.Photo.ExifVersion": "48 50 51 50",  # "0232"
+        "Exif.Photo.FlashpixVersion": "48 49 48 48",  # "0100"
+        "Exif.Image.XResolution": "300/1",
+        "Exif.Image.YResolution": "300/1",
+        "Exif.Image.ResolutionUnit": "2",  # inches
+    }
+    if fmt == "tiff":
+        # In TIFF these live in the image's own IFD (the writer sets them); the
+        # pixel dimensions tags are not allowed there.
+        for k in ("Exif.Image.XResolution", "Exif.Image.YResolution", "Exif.Image.ResolutionUnit"):
+            del tags[k]
+    elif size:
+        tags["Exif.Photo.PixelXDimension"] = str(int(size[0]))
+        tags["Exif.Photo.PixelYDimension"] = str(int(size[1]))
+    if fmt == "jpeg":
+        tags["Exif.Photo.ComponentsConfiguration"] = "1 2 3 0"  # Y Cb Cr
+        tags["Exif.Image.YCbCrPositioning"] = "1"
+    return tags
+
+
+def build_tags(
+    meta: ImageMetadata,
+    mode: str,
+    colorspace: str = "srgb",
+    *,
+    size: tuple[int, int] | None = None,
+    fmt: str | None = None,
+) -> tuple[dict, dict, dict]:
+    """The (exif, iptc, xmp) dictionaries pyexiv2 writes for ``mode``.
+
+    ``size`` (width, height) and ``fmt`` complete the EXIF block with the tags the
+    standard requires, so validators do not flag the file.
+    """
     if mode not in METADATA_MODES:
         raise ValueError(f"metadata mode must be one of {', '.join(METADATA_MODES)}, not {mode!r}")
     exif: dict = {}
@@ -150,6 +184,8 @@ def build_tags(meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> tupl
     if mode == "copyright":
         if iptc:
             iptc["Iptc.Envelope.CharacterSet"] = "\x1b%G"  # UTF-8
+        if exif:
+            exif.update(_required_exif(size, fmt))
         return exif, iptc, xmp
 
     exif["Exif.Image.Orientation"] = "1"
@@ -204,12 +240,21 @@ def build_tags(meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> tupl
         iptc["Iptc.Application2.ObjectName"] = _iptc(meta.title, 64)
     if iptc:
         iptc["Iptc.Envelope.CharacterSet"] = "\x1b%G"
+    exif.update(_required_exif(size, fmt))
     return exif, iptc, xmp
 
 
-def write_metadata(path: Path, meta: ImageMetadata, mode: str, colorspace: str = "srgb") -> None:
+def write_metadata(
+    path: Path,
+    meta: ImageMetadata,
+    mode: str,
+    colorspace: str = "srgb",
+    *,
+    size: tuple[int, int] | None = None,
+    fmt: str | None = None,
+) -> None:
     """Write the tags for ``mode`` into an exported file (JPEG, PNG or TIFF)."""
-    exif, iptc, xmp = build_tags(meta, mode, colorspace)
+    exif, iptc, xmp = build_tags(meta, mode, colorspace, size=size, fmt=fmt)
     if not (exif or iptc or xmp):
         return
     import pyexiv2

@@ -108,7 +108,12 @@ def _write_tiff(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None,
     import cv2
 
     # LZW with horizontal predictor: lossless, what Lightroom writes, read everywhere.
-    _cv2_write(path, pixels, [cv2.IMWRITE_TIFF_COMPRESSION, 5])
+    _cv2_write(
+        path,
+        pixels,
+        [cv2.IMWRITE_TIFF_COMPRESSION, 5, cv2.IMWRITE_TIFF_RESUNIT, 2, cv2.IMWRITE_TIFF_XDPI, 300,
+         cv2.IMWRITE_TIFF_YDPI, 300],
+    )
     if icc:
         import pyexiv2
 
