@@ -31,7 +31,7 @@ setup(
     package_data={
         "maskroom": ["data/samples/*"],
         "maskroom.migrations": ["script.py.mako", "alembic.ini", "versions/*.py"],
-        "maskroom.models": ["*.onnx", "manifest.json", "LICENSES/*", "*.md"],
+        "maskroom.models": ["*.onnx", "manifest.json", "packs.json", "LICENSES/*", "*.md"],
     },
     include_package_data=True,
 )

@@ -1,0 +1,129 @@
+"""Run-time access to the ONNX models: manifest look-up, integrity check, sessions.
+
+Models ship inside the package (``maskroom/models``) or are installed by the user
+as packs into the user model folder (``MASKROOM_MODELS_DIR`` or the platform's
+user data folder + ``/models``).  Each file is checked against the manifest's
+sha256 the first time it is loaded in a process, and one onnxruntime session per
+model is kept for the life of the process: creating sessions is the slow part.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+ENV_MODELS_DIR = "MASKROOM_MODELS_DIR"
+
+
+class ModelError(RuntimeError):
+    """A model that cannot be used; the message names the file and what to do."""
+
+
+def package_dir() -> Path:
+    return Path(str(resources.files("maskroom.models")))
+
+
+def user_dir() -> Path:
+    env = os.environ.get(ENV_MODELS_DIR)
+    return Path(env) if env else Path(platformdirs.user_data_dir("maskroom", appauthor=False)) / "models"
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable model manifest ({exc})") from None
+
+
+def manifest() -> dict:
+    """Models by name: the packaged manifest, plus packs the user installed."""
+    models = dict(_read_manifest(package_dir() / "manifest.json").get("models", {}))
+    for name, entry in _read_manifest(user_dir() / "manifest.json").get("models", {}).items():
+        models.setdefault(name, {**entry, "_user": True})
+    return models
+
+
+def model_info(name: str) -> dict:
+    entry = manifest().get(name)
+    if entry is None:
+        raise ModelError(f"model {name!r} is not in the manifest (known: {', '.join(sorted(manifest())) or 'none'})")
+    return entry
+
+
+def model_path(name: str) -> Path:
+    entry = model_info(name)
+    base = user_dir() if entry.get("_user") else package_dir()
+    return base / entry["file"]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(name: str) -> Path:
+    """The model's file, after checking it exists and matches its sha256."""
+    path = model_path(name)
+    if not path.exists():
+        hint = f"install it with `maskroom models install {name}`" if model_info(name).get("_user") \
+            else "reinstall maskroom"
+        raise ModelError(f"{path}: model file {name!r} is missing; {hint}")
+    expected = model_info(name).get("sha256")
+    actual = sha256_file(path)
+    if expected and actual != expected:
+        raise ModelError(f"{path}: model file {name!r} is corrupt (sha256 {actual[:12]}… expected {expected[:12]}…)")
+    return path
+
+
+_lock = threading.Lock()
+_sessions: dict[tuple[str, str], object] = {}
+
+
+def get_session(name: str):
+    """The one onnxruntime session of a model in this process (created on first use)."""
+    path = model_path(name)
+    key = (name, str(path))
+    sess = _sessions.get(key)
+    if sess is not None:
+        return sess
+    with _lock:
+        sess = _sessions.get(key)
+        if sess is None:
+            import onnxruntime as ort
+
+            verify(name)
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = _threads()
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            try:
+                sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:
+                raise ModelError(f"{path}: onnxruntime cannot load model {name!r} ({exc})") from None
+            _sessions[key] = sess
+    return sess
+
+
+@lru_cache(maxsize=1)
+def _threads() -> int:
+    env = os.environ.get("MASKROOM_ONNX_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def clear_sessions() -> None:
+    """Forget every session (tests; after installing a pack over an old file)."""
+    with _lock:
+        _sessions.clear()

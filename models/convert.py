@@ -1,0 +1,183 @@
+"""Build maskroom's ONNX models from the upstream weights and write manifest.json.
+
+Development tool (needs the `convert` extras: onnx, ncnn for checks, and for the
+MediaPipe models tensorflow-cpu + tf2onnx in their own venv):
+
+    python models/convert.py all --upstream ../shared/models-upstream
+    python models/convert.py sky|smp|mediapipe --upstream ...
+    python models/convert.py manifest            # only re-hash and rewrite manifest.json
+
+Every entry of the manifest says where the file came from (repository or wheel,
+commit or version, the upstream file's sha256), its licence, its input and
+output conventions and a version string: mask caches are keyed by that version,
+so bump it whenever a file's numbers change.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MEDIAPIPE = {"repo": "PyPI mediapipe==0.10.21 (cp311 manylinux x86_64), mediapipe/modules/",
+             "licence": "Apache-2.0", "licence_file": "LICENSES/Apache-2.0-MediaPipe.txt"}
+SKYSEG = {"repo": "github.com/xiongzhu666/Sky-Segmentation-and-Post-processing",
+          "commit": "1f7811b32b64ddc957269defff84bc87a3f0b74f",
+          "licence": "MIT", "licence_file": "LICENSES/MIT-xiongzhu666.txt"}
+SMP = {"repo": "github.com/Kazuhito00/Skin-Clothes-Hair-Segmentation-using-SMP",
+       "commit": "043fc08bf0ed845b36485a115085104c6459cbc4",
+       "licence": "MIT", "licence_file": "LICENSES/MIT-Kazuhito00.txt"}
+
+# name -> what the manifest says besides file/sha256 (which are measured).
+MODELS: dict[str, dict] = {
+    "sky_u2netp": {
+        "file": "sky_u2netp.onnx", "version": "u2netp-sky-1",
+        "source": {**SKYSEG, "path": "skysegsmall_sim-opt-fp16.{param,bin}", "converted_by": "models/convert_ncnn.py"},
+        "input": {"name": "input.1", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
+        "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
+    },
+    "sky_ege": {
+        "file": "sky_ege.onnx", "version": "ege-unet-sky-1",
+        "source": {**SKYSEG, "path": "EGE_165.ncnn.{param,bin}", "converted_by": "models/convert_ncnn.py"},
+        "input": {"name": "in0", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "(x - 117.790845) / 64.18484, then the whole tensor min-max rescaled to 0..255",
+        "outputs": [{"name": "out5", "shape": [1, 1, 384, 384], "meaning": "sky probability 0..1"}],
+    },
+    "skin_clothes_hair": {
+        "file": "skin_clothes_hair.onnx", "version": "pan-mnv3s-452-1",
+        "source": {**SMP, "path": "02.model/_old/PAN(timm-mobilenetv3_small_100)_452_1.02M_0.8028/"
+                                    "best_model_simplifier.onnx", "converted_by": "copied (already ONNX)"},
+        "input": {"name": "x.1", "shape": [1, 3, 512, 512], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
+        "outputs": [{"shape": [1, 3, 512, 512], "meaning": "sigmoid: channel 0 skin, 1 clothes, 2 hair"}],
+    },
+    "selfie_segmentation": {
+        "file": "selfie_segmentation.onnx", "version": "mp-selfie-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "selfie_segmentation/selfie_segmentation.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx + custom-op rewrite)"},
+        "input": {"shape": [1, 256, 256, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/255", "outputs": [{"shape": [1, 256, 256, 1], "meaning": "person probability"}],
+    },
+    "selfie_segmentation_landscape": {
+        "file": "selfie_segmentation_landscape.onnx", "version": "mp-selfie-land-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "selfie_segmentation/selfie_segmentation_landscape.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx + custom-op rewrite)"},
+        "input": {"shape": [1, 144, 256, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/255", "outputs": [{"shape": [1, 144, 256, 1], "meaning": "person probability"}],
+    },
+    "face_detection_short_range": {
+        "file": "face_detection_short_range.onnx", "version": "mp-blazeface-sr-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "face_detection/face_detection_short_range.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+        "input": {"shape": [1, 128, 128, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/127.5 - 1",
+        "outputs": [{"shape": [1, 896, 16], "meaning": "box + 6 keypoint regressors"},
+                    {"shape": [1, 896, 1], "meaning": "score logits"}],
+    },
+    "face_landmark": {
+        "file": "face_landmark.onnx", "version": "mp-facemesh-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "face_landmark/face_landmark.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+        "input": {"shape": [1, 192, 192, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/255",
+        "outputs": [{"shape": [1, 1, 1, 1404], "meaning": "468 landmarks x,y,z in input pixels"},
+                    {"shape": [1, 1, 1, 1], "meaning": "face presence logit"}],
+    },
+    "iris_landmark": {
+        "file": "iris_landmark.onnx", "version": "mp-iris-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "iris_landmark/iris_landmark.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+        "input": {"shape": [1, 64, 64, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/255",
+        "outputs": [{"shape": [1, 213], "meaning": "71 eye contour points x,y,z"},
+                    {"shape": [1, 15], "meaning": "5 iris points x,y,z"}],
+    },
+    "pose_landmark_full": {
+        "file": "pose_landmark_full.onnx", "version": "mp-pose-full-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "pose_landmark/pose_landmark_full.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+        "input": {"shape": [1, 256, 256, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/255",
+        "outputs": [{"meaning": "33 landmarks, pose flag, segmentation 256x256, heatmap, world landmarks"}],
+    },
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def convert_sky(upstream: Path) -> None:
+    import onnx
+
+    sys.path.insert(0, str(HERE))
+    from convert_ncnn import convert, prune_outputs
+
+    sky = upstream / "skyseg"
+    for name, stem, out in [("sky_u2netp", "skysegsmall_sim-opt-fp16", "1959"), ("sky_ege", "EGE_165.ncnn", "out5")]:
+        model = convert(sky / f"{stem}.param", sky / f"{stem}.bin", (3, 384, 384))
+        onnx.save(prune_outputs(model, [out]), HERE / MODELS[name]["file"])
+        print(f"{name}: written")
+
+
+def convert_smp(upstream: Path) -> None:
+    shutil.copyfile(upstream / "skin-clothes-hair" / "best_model_simplifier.onnx", HERE / "skin_clothes_hair.onnx")
+
+
+def convert_mediapipe(upstream: Path) -> None:
+    venv_python = HERE.parent / ".venv-convert" / "bin" / "python"
+    python = str(venv_python) if venv_python.exists() else sys.executable
+    subprocess.run([python, str(HERE / "convert_tflite.py"), str(upstream / "mediapipe"), str(HERE)], check=True)
+
+
+def upstream_hashes(upstream: Path | None) -> dict[str, str]:
+    if upstream is None or not (upstream / "SHA256SUMS").exists():
+        return {}
+    out = {}
+    for line in (upstream / "SHA256SUMS").read_text().splitlines():
+        digest, rel = line.split(maxsplit=1)
+        out[rel.strip()] = digest
+    return out
+
+
+def write_manifest(upstream: Path | None = None) -> dict:
+    previous = {}
+    if (HERE / "manifest.json").exists():
+        previous = json.loads((HERE / "manifest.json").read_text()).get("models", {})
+    sums = upstream_hashes(upstream)
+    models = {}
+    for name, entry in MODELS.items():
+        path = HERE / entry["file"]
+        if not path.exists():
+            continue
+        e = json.loads(json.dumps(entry))
+        e["sha256"] = sha256(path)
+        e["bytes"] = path.stat().st_size
+        up = {k: v for k, v in sums.items() if Path(k).name.split(".")[0] in e["source"]["path"]}
+        e["source"]["upstream_sha256"] = up or previous.get(name, {}).get("source", {}).get("upstream_sha256", {})
+        models[name] = e
+    packs = json.loads((HERE / "packs.json").read_text()) if (HERE / "packs.json").exists() else {}
+    doc = {"schema_version": 1, "models": models, "packs": packs}
+    (HERE / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    return doc
+
+
+def main(argv: list[str]) -> None:
+    what = argv[0] if argv else "manifest"
+    upstream = Path(argv[argv.index("--upstream") + 1]) if "--upstream" in argv else None
+    if what in ("all", "sky"):
+        convert_sky(upstream)
+    if what in ("all", "smp"):
+        convert_smp(upstream)
+    if what in ("all", "mediapipe"):
+        convert_mediapipe(upstream)
+    doc = write_manifest(upstream)
+    print(f"manifest: {', '.join(doc['models'])}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
