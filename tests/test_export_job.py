@@ -148,9 +148,11 @@ def test_exported_files_pass_exiftool_validate(shoot, tmp_path):
         pytest.skip("exiftool not installed (scripts/test.sh installs libimage-exiftool-perl)")
     catalog, _folder, ids = shoot
     vids = _versions(catalog, [ids[FALCON]])
-    for fmt, bits in (("jpeg", 8), ("png", 16), ("tiff", 16)):
-        run_export(catalog, vids, tmp_path / fmt, ExportSettings(format=fmt, bits=bits, long_edge=96))
-        (f,) = (tmp_path / fmt).iterdir()
+    for fmt, bits, mode in (("jpeg", 8, "all"), ("png", 16, "all"), ("tiff", 16, "all"), ("jpeg", 8, "copyright"),
+                            ("tiff", 16, "copyright"), ("jpeg", 8, "none")):
+        out_dir = tmp_path / f"{fmt}-{mode}"
+        run_export(catalog, vids, out_dir, ExportSettings(format=fmt, bits=bits, long_edge=96, metadata=mode))
+        (f,) = out_dir.iterdir()
         out = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(f)], capture_output=True, text=True).stdout
         assert "Validate                        : OK" in out, out
 

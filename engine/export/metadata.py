@@ -130,9 +130,11 @@ def _gps_dms(value: float) -> str:
     return f"{d}/1 {m}/1 {round(s * 1000)}/1000"
 
 
-def _required_exif(size: tuple[int, int] | None, fmt: str | None) -> dict:
+def _required_exif(size: tuple[int, int] | None, fmt: str | None, colorspace: str) -> dict:
     """The tags the EXIF 2.32 spec requires once an EXIF block exists (exiftool -validate)."""
     tags = {
+        # 1 = sRGB; anything else is "uncalibrated" and the embedded ICC profile rules.
+        "Exif.Photo.ColorSpace": "1" if colorspace == "srgb" else "65535",
         "Exif.Photo.ExifVersion": "48 50 51 50",  # "0232"
         "Exif.Photo.FlashpixVersion": "48 49 48 48",  # "0100"
         "Exif.Image.XResolution": "300/1",
@@ -185,13 +187,11 @@ def build_tags(
         if iptc:
             iptc["Iptc.Envelope.CharacterSet"] = "\x1b%G"  # UTF-8
         if exif:
-            exif.update(_required_exif(size, fmt))
+            exif.update(_required_exif(size, fmt, colorspace))
         return exif, iptc, xmp
 
     exif["Exif.Image.Orientation"] = "1"
     exif["Exif.Image.Software"] = SOFTWARE
-    # 1 = sRGB; anything else is "uncalibrated" and the embedded ICC profile rules.
-    exif["Exif.Photo.ColorSpace"] = "1" if colorspace == "srgb" else "65535"
     if meta.camera_make:
         exif["Exif.Image.Make"] = meta.camera_make
     if meta.camera_model:
@@ -240,7 +240,7 @@ def build_tags(
         iptc["Iptc.Application2.ObjectName"] = _iptc(meta.title, 64)
     if iptc:
         iptc["Iptc.Envelope.CharacterSet"] = "\x1b%G"
-    exif.update(_required_exif(size, fmt))
+    exif.update(_required_exif(size, fmt, colorspace))
     return exif, iptc, xmp
 
 
