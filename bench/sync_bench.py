@@ -1,0 +1,132 @@
+"""Sync throughput: a synthetic N-frame series (default 100) with 3 AI masks.
+
+Frames are one sample landscape moved like a handheld camera (shift, small
+rotation, +-0.7 EV).  Frame 0 gets Sky, Subject and Object (box) layers; the job
+syncs it to the other frames.  Peer run, same script: deriving the same three
+masks on every frame on its own (what a "refresh" costs without sync), so the
+ratio shows what sync adds (alignment, scoring, recipe writes) on top of the
+models.  Target: <= 0.5 s per frame on 2 cores (--jobs 2).
+
+Usage: python bench/sync_bench.py [--frames 100] [--jobs 2] [--kinds sky,subject,object]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "maskroom" / "data" / "samples" / "immich_tanners_ridge.jpg"
+
+
+def synth(folder: Path, n: int, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    base = cv2.imread(str(SAMPLE), cv2.IMREAD_COLOR)
+    h, w = base.shape[:2]
+    folder.mkdir(parents=True)
+    for i in range(n):
+        A = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-2, 2)), float(rng.uniform(0.98, 1.03)))
+        A[:, 2] += rng.uniform(-25, 25, 2)
+        f = cv2.warpAffine(base, A, (w, h), borderMode=cv2.BORDER_REFLECT)
+        ev = float(rng.uniform(-0.7, 0.7)) if i else 0.0
+        f = (np.clip(((f / 255.0) ** 2.2) * 2 ** ev, 0, 1) ** (1 / 2.2) * 255).astype(np.uint8)
+        cv2.imwrite(str(folder / f"f{i:04d}.jpg"), f, [cv2.IMWRITE_JPEG_QUALITY, 92])
+
+
+def components(kinds):
+    from maskroom.engine.recipe import MaskComponent
+
+    made = {"sky": lambda: MaskComponent("sky"), "subject": lambda: MaskComponent("subject"),
+            "object": lambda: MaskComponent("object", params={"box": [0.35, 0.45, 0.75, 0.95]})}
+    return [(k, made[k]()) for k in kinds]
+
+
+def peer_worker(args):
+    location, image_id, kinds = args
+    from maskroom.catalog import Catalog
+    from maskroom.engine.masks.cache import mask_input
+    from maskroom.engine.masks.compose import derive
+
+    cv2.setNumThreads(1)
+    cat = Catalog.open(location, upgrade=False)
+    t0 = time.perf_counter()
+    inp = mask_input(cat, image_id)
+    for _k, comp in components(kinds):
+        derive(inp, comp)
+    cat.close()
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frames", type=int, default=100)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--kinds", default="sky,subject,object")
+    args = ap.parse_args()
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    from sqlalchemy import select
+
+    from maskroom.catalog import Catalog, edits
+    from maskroom.catalog.schema import Image
+    from maskroom.engine.importer import run_import
+    from maskroom.engine.recipe import Layer, MaskDefinition, Recipe
+    from maskroom.engine.sync.engine import run_sync
+
+    work = Path(tempfile.mkdtemp(prefix="sync_bench_"))
+    try:
+        synth(work / "frames", args.frames)
+        cat = Catalog.open(work / "catalog.sqlite")
+        run_import(cat, [work / "frames"], jobs=args.jobs)
+        with cat.session() as s:
+            ids = list(s.scalars(select(Image.id).order_by(Image.filename)))
+            vid = edits.get_version(s, ids[0]).id
+            layers = [Layer("Global")] + [Layer(k.title(), adjustments={"exposure": 0.2},
+                                                mask=MaskDefinition([c])) for k, c in components(kinds)]
+            edits.save_recipe(s, vid, Recipe(layers=layers), "bench edit")
+        targets = ids[1:]
+        # Peer: the same masks derived on each frame on its own, same process count.
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
+            per = list(pool.map(peer_worker, [(cat.location, i, kinds) for i in targets]))
+        t_peer = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rep = run_sync(cat, ids[0], targets, jobs=args.jobs)
+        t_sync = time.perf_counter() - t0
+        failed = [t for t in rep.targets if t.status == "failed"]
+        t0 = time.perf_counter()
+        rep2 = run_sync(cat, ids[0], targets, jobs=args.jobs)
+        t_again = time.perf_counter() - t0
+        n = len(targets)
+        print(f"sync bench: {n} target frames {Image and ''}({cv2.imread(str(SAMPLE)).shape[1]} px wide), "
+              f"masks: {', '.join(kinds)}, jobs={args.jobs}, cpus={os.cpu_count()}")
+        print(f"{'run':<34} {'total s':>8} {'s/frame':>8} {'ratio':>6}")
+        print(f"{'peer: derive masks per frame':<34} {t_peer:>8.1f} {t_peer / n:>8.3f} {1.0:>6.2f}")
+        print(f"{'sync (align+derive+score+write)':<34} {t_sync:>8.1f} {t_sync / n:>8.3f} {t_sync / t_peer:>6.2f}")
+        print(f"{'sync again (cached, unchanged)':<34} {t_again:>8.1f} {t_again / n:>8.3f} {t_again / t_peer:>6.2f}")
+        print(f"median single-frame derive (1 core): {statistics.median(per):.3f} s; "
+              f"target 0.5 s/frame on 2 cores: {'met' if t_sync / n <= 0.5 else 'NOT met'}")
+        print(f"statuses: {rep.to_dict()['synced']} synced, {len(failed)} failed, {rep.flagged} flagged; "
+              f"second run: {rep2.to_dict()['unchanged']} unchanged")
+        if failed:
+            print(f"first failure: image {failed[0].image_id}: {failed[0].error}", file=sys.stderr)
+        cat.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
