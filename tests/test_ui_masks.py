@@ -128,3 +128,32 @@ def test_people_lists_a_persons_parts(qtbot, develop, catalog):
     alpha = services.mask_alpha(catalog, develop.session.version_id, "Person 1")
     h = alpha.shape[0]
     assert alpha[: h // 2].mean() > 0.05 and alpha[: h // 2].mean() > 3 * alpha[int(h * 0.8):].mean()
+
+
+def test_presets_history_jump_and_virtual_copy(qtbot, develop, catalog):
+    win, panel = develop, develop.develop_panel
+    vid = win.session.version_id
+    panel.set_value("exposure", 0.5)
+    panel.set_value("contrast", 20)
+    panel.save_preset("Punchy")
+    assert panel.presets.findText("Punchy") >= 0
+    # Jump back to "Import" in the history, then forward again.
+    steps, _ = services.history(catalog, vid)
+    win.history_panel.go_to(steps[0][0])
+    assert services.load_recipe(catalog, vid).global_layer.adjustments == {}
+    assert panel.sliders["exposure"].value() == 0.0
+    win.history_panel.go_to(steps[-1][0])
+    assert services.load_recipe(catalog, vid).global_layer.adjustments == {"exposure": 0.5, "contrast": 20.0}
+    # Apply the preset to another photo.
+    other = next(i for i in win.model.ids if i != win.session.image_id)
+    win.select_image(other)
+    win.open_current()
+    panel.apply_preset("Punchy")
+    other_vid = win.session.version_id
+    assert services.load_recipe(catalog, other_vid).global_layer.adjustments == {"exposure": 0.5, "contrast": 20.0}
+    # A virtual copy is a second version that starts from this edit and changes alone.
+    copy_vid = win.session.virtual_copy()
+    assert copy_vid != other_vid and len(services.versions_of(catalog, other)) == 2
+    panel.set_value("exposure", -1.0)
+    assert services.load_recipe(catalog, copy_vid).global_layer.adjustments["exposure"] == -1.0
+    assert services.load_recipe(catalog, other_vid).global_layer.adjustments["exposure"] == 0.5

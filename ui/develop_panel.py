@@ -250,16 +250,29 @@ class DevelopPanel(QWidget):
         self.session.commit(f"{where}{spec.label} {_fmt(value, spec.step)}")
 
     def _apply_preset(self, i):
-        name = self.presets.itemText(i)
-        body = services.develop_presets(self.session.catalog).get(name) or {}
-        self.session.layer.adjustments.update({k: float(v) for k, v in (body.get("adjustments") or {}).items()})
-        self.session.commit(f"Preset: {name}")
+        self.apply_preset(self.presets.itemText(i))
+
+    def apply_preset(self, name: str) -> None:
+        """Apply a develop preset to the version (catalog.edits: one history step)."""
+        try:
+            services.apply_develop_preset(self.session.catalog, self.session.version_id, name)
+        except Exception as exc:  # noqa: BLE001
+            emit(self.session.error, f"preset {name!r}: {exc}")
+            return
+        self.session.reload()
 
     def _save_preset(self):
-        name, ok = QInputDialog.getText(self, "Save develop preset", "Preset name:")
+        name, ok = QInputDialog.getText(self, "Save develop preset", "Preset name (saves the selected layer):")
         if ok and name.strip():
-            services.save_develop_preset(self.session.catalog, name.strip(), self.session.layer.adjustments)
-            self.refresh_presets()
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> None:
+        try:
+            services.save_develop_preset(self.session.catalog, name, self.session.recipe, self.session.layer.name)
+        except Exception as exc:  # noqa: BLE001
+            emit(self.session.error, f"preset {name!r}: {exc}")
+            return
+        self.refresh_presets()
 
 
 class HistoryPanel(QWidget):
@@ -271,6 +284,8 @@ class HistoryPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.list = QListWidget()
+        self.list.setToolTip("Double-click a step to go back (or forward) to it")
+        self.list.itemDoubleClicked.connect(lambda item: self.go_to(item.data(Qt.UserRole)))
         lay.addWidget(self.list, 1)
         row = QHBoxLayout()
         u = QPushButton("Undo")
@@ -297,6 +312,14 @@ class HistoryPanel(QWidget):
             self.list.addItem(item)
             if seq == pos:
                 item.setSelected(True)
+
+    def go_to(self, seq: int) -> None:
+        """Jump to a history step: undo or redo until the catalog's position is there."""
+        _steps, pos = services.history(self.session.catalog, self.session.version_id)
+        move = self.session.undo if seq < pos else self.session.redo
+        for _ in range(abs(seq - pos)):
+            if not move():
+                break
 
     def labels(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]
