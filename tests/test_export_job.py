@@ -479,3 +479,23 @@ def test_cli_filter_selects_and_sorts(shoot, tmp_path):
     assert r.exit_code == 0 and [p.name for p in (tmp_path / "b").iterdir()] == [FALCON]
     r = _cli(catalog, "export", "--filter", "stars=5", "--to", tmp_path / "c")
     assert r.exit_code == 1 and "unknown key 'stars'" in r.output and len(r.output.splitlines()) == 1
+
+
+def test_symlink_out_of_the_export_folder_fails_that_image_only(shoot, tmp_path):
+    import os
+
+    catalog, _folder, ids = shoot
+    out, elsewhere = tmp_path / "o", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    with catalog.session() as s:
+        falcon_rating = s.get(ImageRow, ids[FALCON]).rating
+        assert s.get(ImageRow, ids[UPRIGHT]).rating != falcon_rating
+    os.symlink(elsewhere, out / f"r{falcon_rating}")  # only the falcon's folder leads out
+    vids = _versions(catalog, [ids[FALCON], ids[UPRIGHT]])
+    rep = run_export(catalog, vids, out, ExportSettings(long_edge=48, template="r{rating}/{name}"))
+    assert len(rep.failed) == 1 and len(rep.exported) == 1
+    path, why = rep.failed[0]
+    assert path.endswith(FALCON) and "outside" in why
+    assert Path(rep.exported[0]).name == UPRIGHT
+    assert not list(elsewhere.iterdir())

@@ -154,7 +154,8 @@ class ExportTask:
     image_id: int
     source: str  # the original's path, for messages
     target: str  # absolute output path
-    action: str = "write"  # write | skip
+    action: str = "write"  # write | skip | fail
+    error: str | None = None  # why, for "fail"
 
 
 @dataclass
@@ -232,7 +233,11 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
             raise ExportError(f"version {version_id}: no such version")
         image = version.image
         rel = relative_name(settings.template, _name_fields(version, seq, settings.extension), settings.extension)
-        target = ensure_inside(out_dir, rel)
+        try:
+            target = ensure_inside(out_dir, rel)
+        except ValueError as exc:  # a symlink under --to pointing elsewhere
+            tasks.append(ExportTask(seq, version_id, image.id, image.path, str(out_dir / rel), "fail", str(exc)))
+            continue
 
         def clashes(p: Path, existing_ok: bool) -> bool:
             if str(p).lower() in taken:
@@ -291,6 +296,8 @@ def run_export(
     for task in tasks:
         if task.action == "skip":
             record(task, None)
+        elif task.action == "fail":
+            record(task, task.error)
         else:
             todo.append(task)
 
