@@ -1,0 +1,442 @@
+"""Faces: BlazeFace detection, 468-point face mesh and iris landmarks (MediaPipe models).
+
+Pipeline (as MediaPipe's face mesh graph does it, for stills):
+
+1. ``detect_faces``: the short-range BlazeFace detector (128x128, 896 SSD anchors)
+   on the whole letterboxed frame and on overlapping tiles, so faces down to ~4 % of
+   the long edge are found (the model alone only sees faces >~15 % of its input).
+   Boxes are decoded against the anchors, scored by sigmoid and merged by NMS.
+   When nothing is found upright the frame is tried turned by 90° both ways (a
+   sideways photo without EXIF orientation, a lying person).
+2. ``face_landmarks``: a 192x192 crop rotated so the eyes are level, 1.5x the face
+   box; the mesh model gives 468 points and a face-presence score (false detections
+   are dropped there).  The crop is then re-centred on the landmarks and the model run
+   once more, as MediaPipe's tracking loop would on the next frame.
+3. ``iris_landmarks``: a 64x64 crop per eye (2.3x the corner distance, the image-
+   right eye mirrored) gives the iris centre and four rim points -> a circle.
+
+Every coordinate returned is in pixels of the image passed in.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from maskroom.engine.masks import face_topology as topo
+
+DETECTOR = "face_detection_short_range"
+LANDMARKER = "face_landmark"
+IRIS = "iris_landmark"
+
+DET_SIZE = 128
+LMK_SIZE = 192
+IRIS_SIZE = 64
+MIN_SCORE = 0.5  # BlazeFace score threshold (MediaPipe's default)
+NMS_IOU = 0.3
+FACE_PRESENCE = 0.5  # mesh model's face flag (after sigmoid)
+ROI_SCALE = 1.5
+IRIS_ROI_SCALE = 2.3
+MIN_FACE_FRACTION = 0.035  # smallest tile level: faces smaller than this (of the long edge) are not searched
+MAX_FACES = 64
+
+
+def _model_store():
+    from maskroom.engine.masks import model_store
+
+    return model_store
+
+
+def _run(name: str, x: np.ndarray) -> list[np.ndarray]:
+    sess = _model_store().get_session(name)
+    out = sess.run(None, {sess.get_inputs()[0].name: x[None].astype(np.float32)})
+    return [np.asarray(o, np.float32) for o in out]
+
+
+# --------------------------------------------------------------------------- anchors
+def blazeface_anchors() -> np.ndarray:
+    """The 896 anchor centres (x, y in 0..1) of the short-range BlazeFace model.
+
+    MediaPipe's SsdAnchorsCalculator with: 4 layers, strides 8,16,16,16, one aspect
+    ratio plus the interpolated one (2 anchors per layer), fixed anchor size, offset
+    0.5.  Consecutive layers with the same stride share a grid, so the 16x16 grid has
+    2 anchors per cell and the 8x8 grid 6.
+    """
+    strides = [8, 16, 16, 16]
+    anchors = []
+    i = 0
+    while i < len(strides):
+        j = i
+        per_cell = 0
+        while j < len(strides) and strides[j] == strides[i]:
+            per_cell += 2
+            j += 1
+        n = math.ceil(DET_SIZE / strides[i])
+        ys, xs = np.mgrid[0:n, 0:n]
+        centres = np.stack([(xs + 0.5) / n, (ys + 0.5) / n], -1).reshape(-1, 1, 2)
+        anchors.append(np.repeat(centres, per_cell, axis=1).reshape(-1, 2))
+        i = j
+    return np.concatenate(anchors).astype(np.float32)
+
+
+_ANCHORS = blazeface_anchors()
+
+
+@dataclass
+class Detection:
+    box: np.ndarray  # x0, y0, x1, y1 (pixels)
+    keypoints: np.ndarray  # 6x2: right eye, left eye, nose, mouth, right ear, left ear
+    score: float
+
+
+def decode_detections(regressors: np.ndarray, scores: np.ndarray, min_score: float = MIN_SCORE):
+    """Boxes (x0,y0,x1,y1), keypoints (Nx6x2) in 0..1 of the model input, and scores."""
+    reg = regressors.reshape(-1, 16)
+    logits = np.clip(scores.reshape(-1).astype(np.float64), -100, 100)
+    prob = 1.0 / (1.0 + np.exp(-logits))
+    keep = prob >= min_score
+    reg, prob, anc = reg[keep], prob[keep], _ANCHORS[keep]
+    cx = reg[:, 0] / DET_SIZE + anc[:, 0]
+    cy = reg[:, 1] / DET_SIZE + anc[:, 1]
+    w = reg[:, 2] / DET_SIZE
+    h = reg[:, 3] / DET_SIZE
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1)
+    kps = reg[:, 4:16].reshape(-1, 6, 2) / DET_SIZE + anc[:, None, :]
+    return boxes, kps, prob
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of one box ``a`` against boxes ``b`` (Nx4)."""
+    x0 = np.maximum(a[0], b[:, 0])
+    y0 = np.maximum(a[1], b[:, 1])
+    x1 = np.minimum(a[2], b[:, 2])
+    y1 = np.minimum(a[3], b[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = lambda r: (r[..., 2] - r[..., 0]) * (r[..., 3] - r[..., 1])  # noqa: E731
+    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
+
+
+def weighted_nms(boxes, kps, scores, iou_thr: float = NMS_IOU):
+    """MediaPipe's "weighted" NMS: overlapping detections are averaged by score."""
+    order = np.argsort(-scores)
+    boxes, kps, scores = boxes[order], kps[order], scores[order]
+    used = np.zeros(len(scores), bool)
+    out = []
+    for i in range(len(scores)):
+        if used[i]:
+            continue
+        ious = box_iou(boxes[i], boxes)
+        group = (~used) & (ious > iou_thr)
+        group[i] = True
+        used |= group
+        wts = scores[group][:, None]
+        box = (boxes[group] * wts).sum(0) / wts.sum()
+        kp = (kps[group] * wts[:, :, None]).sum(0) / wts.sum()
+        out.append(Detection(box, kp, float(scores[i])))
+    return out
+
+
+def _scaled(image: np.ndarray, side: float) -> tuple[np.ndarray, float]:
+    """The image shrunk (area filter) so a ``side``-pixel square becomes ~DET_SIZE."""
+    f = DET_SIZE / side
+    if f >= 0.7:
+        return image, 1.0
+    h, w = image.shape[:2]
+    return cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA), f
+
+
+def _detect_square(src: np.ndarray, f: float, x0: float, y0: float, side: float) -> tuple:
+    """Run BlazeFace on the square (x0, y0, side) (original pixels) of an image that
+    ``src`` holds scaled by ``f``; pixels outside the image are black (letterbox)."""
+    k = DET_SIZE / (side * f)
+    m = np.array([[k, 0, -x0 * f * k], [0, k, -y0 * f * k]], np.float32)
+    crop = cv2.warpAffine(src, m, (DET_SIZE, DET_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
+    reg, sc = _split_detector_outputs(_run(DETECTOR, crop * 2.0 - 1.0))
+    boxes, kps, prob = decode_detections(reg, sc)
+    boxes = boxes * side + np.array([x0, y0, x0, y0], np.float32)
+    kps = kps * side + np.array([x0, y0], np.float32)
+    return boxes, kps, prob
+
+
+def _split_detector_outputs(outs: list[np.ndarray]):
+    reg = next(o for o in outs if o.shape[-1] == 16)
+    sc = next(o for o in outs if o.shape[-1] == 1)
+    return reg, sc
+
+
+def _level_tiles(h: int, w: int, side: float):
+    """Squares of ``side`` covering the image with ~40 % overlap."""
+    step = side * 0.6
+    nx = max(1, math.ceil((w - side) / step) + 1)
+    ny = max(1, math.ceil((h - side) / step) + 1)
+    xs = np.linspace(0, max(0.0, w - side), nx)
+    ys = np.linspace(0, max(0.0, h - side), ny)
+    return [(float(x), float(y), side) for y in ys for x in xs]
+
+
+def _detect_upright(image: np.ndarray, tiled: bool, hint: np.ndarray | None = None) -> list[Detection]:
+    """Coarse to fine: the whole frame, then tiles of half the short side, halving again
+    only while the finest level still finds faces near its lower size limit (a group
+    photo) or nothing at all has been found.  ``hint`` (a low-resolution person
+    probability) skips fine tiles with no person in them."""
+    h, w = image.shape[:2]
+    long_edge = max(h, w)
+    all_b, all_k, all_s = [], [], []
+
+    def run(src, f, x0, y0, side, inner: bool):
+        b, k, s = _detect_square(src, f, x0, y0, side)
+        if len(s) and inner:
+            # A face cut by a tile edge gives a clipped box: drop boxes touching an
+            # inner tile edge (the overlapping neighbour sees the whole face).
+            m = 0.02 * side
+            ok = (((b[:, 0] > x0 + m) | (x0 <= 0)) & ((b[:, 1] > y0 + m) | (y0 <= 0))
+                  & ((b[:, 2] < x0 + side - m) | (x0 + side >= w - 1))
+                  & ((b[:, 3] < y0 + side - m) | (y0 + side >= h - 1)))
+            b, k, s = b[ok], k[ok], s[ok]
+        if len(s):
+            all_b.append(b)
+            all_k.append(k)
+            all_s.append(s)
+        return b
+
+    run(*_scaled(image, long_edge), (w - long_edge) / 2, (h - long_edge) / 2, float(long_edge), False)
+    side = min(h, w) / 2
+    level = 1
+    while tiled and side >= DET_SIZE * 0.75 and side * 0.2 >= long_edge * MIN_FACE_FRACTION * 0.5:
+        small_found = False
+        src, f = _scaled(image, side)
+        for x0, y0, sd in _level_tiles(h, w, side):
+            if level >= 2 and hint is not None and hint.max() >= 0.5:
+                hh, hw = hint.shape
+                sub = hint[int(y0 / h * hh):int(np.ceil((y0 + sd) / h * hh)), int(x0 / w * hw):int(np.ceil((x0 + sd) / w * hw))]
+                if sub.size and sub.max() < 0.3:
+                    continue
+            b = run(src, f, x0, y0, sd, True)
+            if len(b) and (np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < 0.3 * sd).any():
+                small_found = True
+        people_hint = hint is None or hint.max() >= 0.5
+        if not (small_found or (not all_s and people_hint)):
+            break
+        side /= 2
+        level += 1
+    if not all_s:
+        return []
+    dets = weighted_nms(np.concatenate(all_b), np.concatenate(all_k), np.concatenate(all_s))
+    return dets[:MAX_FACES]
+
+
+def _rotate_points(pts: np.ndarray, k: int, h: int, w: int) -> np.ndarray:
+    """Map points from ``np.rot90(image, k)`` back to ``image`` (h, w of the original)."""
+    pts = np.asarray(pts, np.float32).copy()
+    x, y = pts[..., 0].copy(), pts[..., 1].copy()
+    if k == 1:  # rot90 CCW: new (x', y') = (y, w - x)
+        pts[..., 0], pts[..., 1] = w - y, x
+    elif k == 3:  # CW: new (x', y') = (h - y, x)
+        pts[..., 0], pts[..., 1] = y, h - x
+    return pts
+
+
+def detect_faces(image: np.ndarray, *, tiled: bool = True, try_rotations: bool = True,
+                 hint: np.ndarray | None = None) -> list[Detection]:
+    """Faces in ``image`` (sRGB float 0..1), best first."""
+    dets = _detect_upright(image, tiled, hint)
+    if dets or not try_rotations or (hint is not None and hint.max() < 0.5):
+        return dets
+    h, w = image.shape[:2]
+    for k in (1, 3):
+        rot = np.ascontiguousarray(np.rot90(image, k))
+        found = _detect_upright(rot, tiled, None if hint is None else np.ascontiguousarray(np.rot90(hint, k)))
+        if found:
+            out = []
+            for d in found:
+                corners = _rotate_points(d.box.reshape(2, 2), k, h, w)
+                box = np.concatenate([corners.min(0), corners.max(0)])
+                out.append(Detection(box, _rotate_points(d.keypoints, k, h, w), d.score))
+            return out
+    return []
+
+
+# ------------------------------------------------------------------------- crops
+def crop_matrix(centre, side: float, angle: float, size: int) -> np.ndarray:
+    """2x3 affine taking crop pixels (size x size) to image pixels.
+
+    The crop is a square of ``side`` image pixels centred at ``centre``, rotated by
+    ``angle`` (radians, image y-down) so that direction becomes the crop's +x.
+    """
+    s = side / size
+    c, sn = math.cos(angle), math.sin(angle)
+    r = np.array([[c, -sn], [sn, c]], np.float64) * s
+    t = np.asarray(centre, np.float64) - r @ np.array([size / 2, size / 2])
+    return np.hstack([r, t[:, None]])
+
+
+def warp_crop(image: np.ndarray, m_crop2img: np.ndarray, size: int) -> np.ndarray:
+    """The crop described by ``m_crop2img`` (crop pixels -> image pixels)."""
+    side = math.hypot(m_crop2img[0, 0], m_crop2img[1, 0]) * size
+    src, mm = image, m_crop2img.astype(np.float64)
+    if side / size > 2.0:
+        # Cut the (axis-aligned) bounds of the crop out first and shrink only that
+        # with an area filter, so a large face is not aliased into 192 px and the
+        # whole photo is never resized for one face.
+        h, w = image.shape[:2]
+        corners = apply_affine(mm, np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64))
+        x0, y0 = np.floor(corners.min(0)).astype(int) - 1
+        x1, y1 = np.ceil(corners.max(0)).astype(int) + 1
+        x0c, y0c, x1c, y1c = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+        if x1c - x0c < 2 or y1c - y0c < 2:
+            return np.zeros((size, size, 3), np.float32)
+        f = 1.5 * size / side
+        sub = image[y0c:y1c, x0c:x1c]
+        src = cv2.resize(sub, (max(1, round(sub.shape[1] * f)), max(1, round(sub.shape[0] * f))),
+                         interpolation=cv2.INTER_AREA)
+        fx, fy = src.shape[1] / sub.shape[1], src.shape[0] / sub.shape[0]
+        mm = mm.copy()
+        mm[:, 2] -= (x0c, y0c)
+        mm = np.diag([fx, fy]) @ mm
+    return cv2.warpAffine(src, mm.astype(np.float32), (size, size),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+
+
+def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return pts[:, :2] @ m[:, :2].T + m[:, 2]
+
+
+def _eye_angle(p_right, p_left) -> float:
+    """Angle of the line from the subject's right eye (image left) to the left eye."""
+    return math.atan2(p_left[1] - p_right[1], p_left[0] - p_right[0])
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+def _run_mesh(image: np.ndarray, centre, side: float, angle: float):
+    m = crop_matrix(centre, side, angle, LMK_SIZE)
+    crop = warp_crop(image, m, LMK_SIZE)
+    outs = _run(LANDMARKER, crop)
+    pts = next(o for o in outs if o.size == 468 * 3).reshape(468, 3)
+    flag = next(o for o in outs if o.size == 1)
+    xy = apply_affine(m, pts)
+    scale = side / LMK_SIZE
+    return np.hstack([xy, pts[:, 2:3] * scale]).astype(np.float32), _sigmoid(float(flag.reshape(-1)[0]))
+
+
+def _roi_from_landmarks(lm: np.ndarray):
+    angle = _eye_angle(lm[33], lm[263])
+    c, s = math.cos(angle), math.sin(angle)
+    to_level = np.array([[c, s], [-s, c]])  # rotation by -angle: the eye line becomes horizontal
+    rot = lm[:, :2] @ to_level.T
+    lo, hi = rot.min(0), rot.max(0)
+    centre = to_level.T @ ((lo + hi) / 2)
+    return centre, float(max(hi - lo)) * ROI_SCALE, angle
+
+
+def face_landmarks(image: np.ndarray, det: Detection, refine_pass: bool = True):
+    """(468x3 landmarks in image pixels, face-presence score) for one detection."""
+    x0, y0, x1, y1 = det.box
+    centre = ((x0 + x1) / 2, (y0 + y1) / 2)
+    side = max(x1 - x0, y1 - y0) * ROI_SCALE
+    angle = _eye_angle(det.keypoints[0], det.keypoints[1])
+    lm, score = _run_mesh(image, centre, side, angle)
+    if refine_pass and score >= FACE_PRESENCE:
+        lm2, score2 = _run_mesh(image, *_roi_from_landmarks(lm))
+        if score2 >= FACE_PRESENCE:
+            lm, score = lm2, score2
+    return lm, score
+
+
+@dataclass
+class Iris:
+    centre: np.ndarray  # x, y pixels
+    radius: float
+    eye_contour: np.ndarray  # 71x2: eyelids and brow, pixels
+
+
+def iris_landmarks(image: np.ndarray, lm: np.ndarray) -> dict[str, Iris]:
+    """Iris circles for the subject's right and left eye from the face mesh."""
+    out = {}
+    for name, (a, b), flip in (("right", topo.RIGHT_EYE_CORNERS, False), ("left", topo.LEFT_EYE_CORNERS, True)):
+        pa, pb = lm[a, :2], lm[b, :2]
+        dist = float(np.hypot(*(pb - pa)))
+        if dist < 2.0:
+            continue
+        # Both crops are oriented like the subject's right eye (outer corner on the
+        # left); the left eye's crop is mirrored, as the model expects.
+        angle = _eye_angle(lm[33], lm[263])
+        m = crop_matrix((pa + pb) / 2, dist * IRIS_ROI_SCALE, angle, IRIS_SIZE)
+        crop = warp_crop(image, m, IRIS_SIZE)
+        if flip:
+            crop = np.ascontiguousarray(crop[:, ::-1])
+        outs = _run(IRIS, crop)
+        contour = next(o for o in outs if o.size == 71 * 3).reshape(71, 3)[:, :2].copy()
+        iris = next(o for o in outs if o.size == 5 * 3).reshape(5, 3)[:, :2].copy()
+        if flip:
+            contour[:, 0] = IRIS_SIZE - contour[:, 0]
+            iris[:, 0] = IRIS_SIZE - iris[:, 0]
+        iris_img = apply_affine(m, iris)
+        radius = float(np.mean(np.hypot(*(iris_img[1:] - iris_img[0]).T)))
+        out[name] = Iris(iris_img[0].astype(np.float32), radius, apply_affine(m, contour).astype(np.float32))
+    return out
+
+
+@dataclass
+class Face:
+    box: np.ndarray  # x0, y0, x1, y1 pixels (from the landmarks when present)
+    score: float
+    landmarks: np.ndarray | None = None  # 468x3 pixels
+    irises: dict[str, Iris] = field(default_factory=dict)
+
+    @property
+    def centre(self) -> np.ndarray:
+        return np.array([(self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2], np.float32)
+
+    @property
+    def size(self) -> float:
+        return float(max(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+
+    def polygon(self, region: str) -> np.ndarray:
+        return self.landmarks[list(topo.REGIONS[region]), :2]
+
+
+MESHLESS_SCORE = 0.7  # a confident detection the mesh rejects (a profile) still marks a person
+
+
+def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
+               hint: np.ndarray | None = None) -> list[Face]:
+    """Detected faces with mesh (and iris) landmarks, best first.
+
+    The mesh model's face flag drops false detections.  A confident detection on
+    person pixels (``hint``) that the mesh rejects, typically a face in full profile,
+    is kept without landmarks: it still separates that person, but has no face parts.
+    """
+    h, w = image.shape[:2]
+    faces = []
+    for det in detect_faces(image, tiled=tiled, hint=hint):
+        lm, score = face_landmarks(image, det)
+        if score >= FACE_PRESENCE:
+            box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)]).astype(np.float32)
+            face = Face(box, float(min(det.score, 1.0) * score), lm)
+            if with_iris:
+                face.irises = iris_landmarks(image, lm)
+            faces.append(face)
+        elif det.score >= MESHLESS_SCORE and hint is not None:
+            cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
+            hh, hw = hint.shape
+            if hint[int(np.clip(cy / h * hh, 0, hh - 1)), int(np.clip(cx / w * hw, 0, hw - 1))] > 0.5:
+                faces.append(Face(det.box.astype(np.float32), float(det.score) * 0.5, None))
+    # Two detections of one face (tile overlaps) converge to the same mesh; a face
+    # whose centre lies inside a better face's box is the same head.
+    kept: list[Face] = []
+    for f in sorted(faces, key=lambda f: (f.landmarks is None, -f.score)):
+        same = False
+        for k in kept:
+            if box_iou(f.box, k.box[None])[0] > 0.3:
+                same = True
+            c = f.centre
+            if k.box[0] <= c[0] <= k.box[2] and k.box[1] <= c[1] <= k.box[3]:
+                same = True
+        if not same:
+            kept.append(f)
+    return kept

@@ -1,0 +1,579 @@
+"""The people mask kinds: "person" and the per-person parts.
+
+Kinds: ``person`` (one person or all), ``face-skin``, ``body-skin``, ``eyebrows``,
+``sclera``, ``iris``, ``lips``, ``teeth``, ``hair``, ``clothes``.
+
+Component params (engine/recipe.py): ``person`` = 0-based index, people ordered
+left to right by face (or body) centre; or ``ref`` = [x, y] normalised, a point on
+the wanted person (sync uses the last frame's face centre); neither = all people.
+
+One analysis per input (cached by digest in-process, so ten parts of one person run
+the models once): person matte (selfie segmentation), faces (BlazeFace + mesh +
+iris, engine/masks/faces.py), the people split (engine/masks/persons.py) and, when a
+part needs it, the skin/clothes/hair model.  Face parts are anti-aliased polygons of
+the mesh (cv2.fillPoly with 4 bits of subpixel shift, LINE_AA), rasterised only
+inside the face's box, then feathered in proportion to the face size.  Pixel-level
+parts (hair, clothes, body skin, the person) are refined on the photo at full
+resolution by engine/masks/refine.py.
+
+"Not found" (no face for a face part, person index past the last person, a closed
+mouth for teeth) is ``found=False`` with an empty matte, never an exception.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+
+import cv2
+import numpy as np
+
+from maskroom.engine.masks import face_topology as topo
+from maskroom.engine.masks.faces import Face, find_faces
+from maskroom.engine.masks.persons import (
+    SEGMENTER,
+    memberships,
+    person_probability,
+    split_people,
+    work_size,
+)
+from maskroom.engine.masks.refine import refine_alpha
+from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.recipe import MaskComponent
+
+VERSION = "people1"
+SCH_MODEL = "skin_clothes_hair"
+SCH_SIZE = 512
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+_STD = np.array([0.229, 0.224, 0.225], np.float32)
+SHIFT = 4  # fillPoly subpixel bits
+_CACHE_SIZE = 4
+# Mattes are refined on the photo at most at this long edge, then upsampled: at the
+# 2048 px preview a 1024 px refined edge is within a pixel of a full-size one and
+# four times cheaper (docs/people.md has the timings).
+REFINE_LONG_EDGE = 1024
+FACE_RASTER = 320
+
+
+@dataclass
+class PersonInfo:
+    """One person as reported in MaskResult.info (all coordinates normalised 0..1)."""
+
+    index: int
+    box: list[float]  # x0, y0, x1, y1 of the person's region
+    face_box: list[float] | None
+    score: float
+    centre: list[float]  # face centre, or the body box centre without a face
+    landmarks: list[list[float]] | None = None  # 468 x (x, y, z); z as a fraction of the long edge
+    irises: dict[str, list[float]] = field(default_factory=dict)  # eye -> [cx, cy, r]
+
+    def to_dict(self, with_landmarks: bool = True) -> dict:
+        d = asdict(self)
+        if not with_landmarks:
+            d.pop("landmarks")
+        return d
+
+
+@dataclass
+class _Person:
+    info: PersonInfo
+    face: Face | None  # pixel coordinates of the input image
+    label: int  # in the working label map
+
+
+class PeopleAnalysis:
+    """Models run once per input; parts derive from this."""
+
+    def __init__(self, image: np.ndarray):
+        self.image = image
+        h, w = image.shape[:2]
+        self.shape = (h, w)
+        self.work_wh = work_size(h, w)
+        ww, wh = self.work_wh
+        self.sx, self.sy = ww / w, wh / h
+        self.work_image = cv2.resize(image.astype(np.float32, copy=False), (ww, wh), interpolation=cv2.INTER_AREA)
+        self.prob = person_probability(image)
+        self.faces = find_faces(image, hint=self.prob)
+        face_boxes = [f.box * np.array([self.sx, self.sy, self.sx, self.sy], np.float32) for f in self.faces]
+        self.labels, bodies = split_people(self.work_image, self.prob, face_boxes)
+        people: list[_Person] = []
+        long_edge = float(max(h, w))
+        for k, face in enumerate(self.faces):
+            people.append(self._make(k + 1, face, long_edge))
+        for j, b in enumerate(bodies):
+            people.append(self._make(len(self.faces) + j + 1, None, long_edge, body=b))
+        people.sort(key=lambda p: p.info.centre[0])
+        for i, p in enumerate(people):
+            p.info.index = i
+        self.people = people
+        self.member = memberships(self.labels, len(people))
+        self._lock = threading.Lock()
+        self._all_alpha: np.ndarray | None = None
+        self._sch: np.ndarray | None = None
+
+    def _make(self, label: int, face: Face | None, long_edge: float, body=None) -> _Person:
+        h, w = self.shape
+        region = self.labels == label
+        if region.any():
+            ys, xs = np.nonzero(region)
+            box = [xs.min() / self.sx / w, ys.min() / self.sy / h, (xs.max() + 1) / self.sx / w, (ys.max() + 1) / self.sy / h]
+        elif face is not None:
+            box = [face.box[0] / w, face.box[1] / h, face.box[2] / w, face.box[3] / h]
+        else:
+            box = [body[0] / self.sx / w, body[1] / self.sy / h, body[2] / self.sx / w, body[3] / self.sy / h]
+        box = [float(np.clip(v, 0, 1)) for v in box]
+        if face is not None:
+            fb = [float(face.box[0] / w), float(face.box[1] / h), float(face.box[2] / w), float(face.box[3] / h)]
+            centre = [(fb[0] + fb[2]) / 2, (fb[1] + fb[3]) / 2]
+            lm = face.landmarks
+            lms = None if lm is None else np.stack([lm[:, 0] / w, lm[:, 1] / h, lm[:, 2] / long_edge], -1).round(5).tolist()
+            irises = {k: [float(v.centre[0] / w), float(v.centre[1] / h), float(v.radius / long_edge)]
+                      for k, v in face.irises.items()}
+            score = face.score
+        else:
+            fb, lms, irises = None, None, {}
+            centre = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]
+            score = float(self.prob[self.labels == label].mean()) if (self.labels == label).any() else 0.0
+        return _Person(PersonInfo(0, box, fb, float(score), centre, lms, irises), face, label)
+
+    # ------------------------------------------------------------------ mattes
+    def all_alpha(self) -> np.ndarray:
+        """Refined full-resolution matte of all people."""
+        with self._lock:
+            if self._all_alpha is None:
+                if (self.prob > 0.5).any():
+                    self._all_alpha = self.refine(self.prob)
+                else:
+                    self._all_alpha = np.zeros(self.shape, np.float32)
+            return self._all_alpha
+
+    def refine(self, coarse: np.ndarray) -> np.ndarray:
+        """Full-resolution matte from a coarse one, refined at <= REFINE_LONG_EDGE."""
+        h, w = self.shape
+        s = REFINE_LONG_EDGE / max(h, w)
+        if s >= 1:
+            return refine_alpha(self.image, coarse)
+        if getattr(self, "_refine_image", None) is None:
+            self._refine_image = cv2.resize(self.image.astype(np.float32, copy=False),
+                                            (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        small = refine_alpha(self._refine_image, coarse)
+        return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
+
+    def membership(self, person: _Person) -> np.ndarray:
+        """This person's share (0..1) of each pixel, full resolution."""
+        h, w = self.shape
+        m = self.member[person.label - 1]
+        return cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
+
+    def _people_box(self) -> tuple[int, int, int, int]:
+        """Working-pixel box around every person (padded), the whole frame without people."""
+        wh, ww = self.labels.shape
+        m = (self.labels > 0) | (self.prob > 0.3)
+        if not m.any():
+            return 0, 0, ww, wh
+        ys, xs = np.nonzero(m)
+        x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+        pad = 0.08 * max(x1 - x0, y1 - y0)
+        return (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(ww, int(np.ceil(x1 + pad))),
+                min(wh, int(np.ceil(y1 + pad))))
+
+    def skin_clothes_hair(self) -> np.ndarray:
+        """Skin/clothes/hair probabilities (3 x work h x work w).
+
+        The model (512x512) runs on the box around the people rather than the whole
+        frame, so a person filling a third of the photo is seen at three times the
+        resolution (hair strands, collars)."""
+        with self._lock:
+            if self._sch is None:
+                bx0, by0, bx1, by1 = self._people_box()
+                h, w = self.shape
+                fx0, fy0 = int(bx0 / self.sx), int(by0 / self.sy)
+                fx1, fy1 = min(w, int(np.ceil(bx1 / self.sx))), min(h, int(np.ceil(by1 / self.sy)))
+                crop = self.image[fy0:fy1, fx0:fx1].astype(np.float32)
+                small = cv2.resize(crop, (SCH_SIZE, SCH_SIZE), interpolation=cv2.INTER_AREA)
+                x = ((small - _MEAN) / _STD).transpose(2, 0, 1)[None]
+                from maskroom.engine.masks import model_store
+
+                sess = model_store.get_session(SCH_MODEL)
+                out = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x, np.float32)})[0]
+                out = np.clip(np.asarray(out, np.float32).reshape(3, SCH_SIZE, SCH_SIZE), 0, 1)
+                wh, ww = self.labels.shape
+                sch = np.zeros((3, wh, ww), np.float32)
+                for c in range(3):
+                    sch[c, by0:by1, bx0:bx1] = cv2.resize(out[c], (bx1 - bx0, by1 - by0), interpolation=cv2.INTER_LINEAR)
+                self._sch = sch
+            return self._sch
+
+    def sch_channel(self, c: int) -> np.ndarray:
+        """One skin/clothes/hair channel at the working size."""
+        return self.skin_clothes_hair()[c]
+
+
+_cache: OrderedDict[str, PeopleAnalysis] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _key(inp: MaskInput) -> str:
+    if inp.digest:
+        return f"{inp.digest}:{inp.shape[0]}x{inp.shape[1]}"
+    img = inp.image
+    sample = np.ascontiguousarray(img[:: max(1, img.shape[0] // 64), :: max(1, img.shape[1] // 64)])
+    return "px:" + hashlib.sha1(sample.tobytes() + str(img.shape).encode()).hexdigest()
+
+
+def analyse(inp: MaskInput) -> PeopleAnalysis:
+    key = _key(inp)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    a = PeopleAnalysis(inp.image)
+    with _cache_lock:
+        _cache[key] = a
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return a
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def detect_people(inp: MaskInput) -> list[PersonInfo]:
+    """The people in ``inp``, left to right (cached per input)."""
+    return [p.info for p in analyse(inp).people]
+
+
+def _info(a: PeopleAnalysis, chosen: int | None) -> dict:
+    return {"people": [p.info.to_dict() for p in a.people], "person": chosen, "count": len(a.people)}
+
+
+def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult:
+    info = _info(a, chosen)
+    info["reason"] = reason
+    return MaskResult(np.zeros(a.shape, np.float32), found=False, score=0.0, model=_models(kind),
+                      model_version=VERSION, info=info)
+
+
+def _models(kind: str) -> str:
+    if kind == "person":
+        return SEGMENTER
+    if kind in ("hair", "clothes", "body-skin"):
+        return f"{SEGMENTER}+{SCH_MODEL}"
+    return "face_landmark"
+
+
+def all_people_alpha(inp: MaskInput) -> MaskResult:
+    """Matte of every person in the frame (the subject kind uses it)."""
+    a = analyse(inp)
+    alpha = a.all_alpha()
+    frac = float((alpha > 0.5).mean())
+    found = frac > 0 and (bool(a.people) or frac > 0.002)
+    return MaskResult(alpha if found else np.zeros(a.shape, np.float32), found=found, score=frac,
+                      model=SEGMENTER, model_version=VERSION, info=_info(a, None))
+
+
+def choose_person(a: PeopleAnalysis, params: dict) -> tuple[_Person | None, str | None]:
+    """The person a component's params name, or (None, reason).  (None, None) = all."""
+    if params.get("person") is not None:
+        try:
+            idx = int(params["person"])
+        except (TypeError, ValueError):
+            return None, f"person index {params['person']!r} is not a number"
+        if 0 <= idx < len(a.people):
+            return a.people[idx], None
+        return None, f"person {idx} not found ({len(a.people)} people)"
+    ref = params.get("ref")
+    if ref is not None:
+        if not a.people:
+            return None, "no people"
+        x, y = float(ref[0]), float(ref[1])
+        # The person whose region holds the point, else the nearest face/body centre.
+        ww, wh = a.work_wh
+        px, py = int(np.clip(x * ww, 0, ww - 1)), int(np.clip(y * wh, 0, wh - 1))
+        lab = int(a.labels[py, px])
+        for p in a.people:
+            if p.label == lab and lab > 0:
+                return p, None
+        d = [(p.info.centre[0] - x) ** 2 + (p.info.centre[1] - y) ** 2 for p in a.people]
+        return a.people[int(np.argmin(d))], None
+    return None, None
+
+
+# ----------------------------------------------------------------- geometry
+def _roi(face: Face, shape, pad: float = 0.35) -> tuple[int, int, int, int]:
+    h, w = shape
+    x0, y0, x1, y1 = face.box
+    p = pad * face.size
+    return (max(0, int(x0 - p)), max(0, int(y0 - p)), min(w, int(np.ceil(x1 + p))), min(h, int(np.ceil(y1 + p))))
+
+
+def fill_polygon(canvas_shape, pts: np.ndarray, origin=(0, 0), value: float = 1.0) -> np.ndarray:
+    """Anti-aliased filled polygon (float 0..1) with subpixel vertex positions."""
+    canvas = np.zeros(canvas_shape, np.uint8)
+    p = np.round((pts[:, :2] - np.asarray(origin, np.float32)) * (1 << SHIFT)).astype(np.int32)
+    cv2.fillPoly(canvas, [p], 255, lineType=cv2.LINE_AA, shift=SHIFT)
+    return canvas.astype(np.float32) * (value / 255.0)
+
+
+def fill_circle(canvas_shape, centre, radius: float, origin=(0, 0)) -> np.ndarray:
+    canvas = np.zeros(canvas_shape, np.uint8)
+    c = tuple(int(round((centre[i] - origin[i]) * (1 << SHIFT))) for i in range(2))
+    cv2.circle(canvas, c, int(round(radius * (1 << SHIFT))), 255, -1, lineType=cv2.LINE_AA, shift=SHIFT)
+    return canvas.astype(np.float32) / 255.0
+
+
+def _grow(m: np.ndarray, px: float) -> np.ndarray:
+    r = int(round(px))
+    if r <= 0:
+        return m
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    return cv2.dilate(m, k)
+
+
+def _feather(m: np.ndarray, sigma: float) -> np.ndarray:
+    if sigma < 0.3:
+        return m
+    return cv2.GaussianBlur(m, (0, 0), sigma)
+
+
+class FaceParts:
+    """Rasterised regions of one face, inside its ROI.
+
+    Parts are drawn at a scale where the face is at most FACE_RASTER pixels (then
+    upsampled bilinearly): the polygons are anti-aliased and feathered anyway, and a
+    face filling a 6000 px export would otherwise cost seconds of dilations.
+    """
+
+    def __init__(self, a: PeopleAnalysis, face: Face):
+        self.a, self.face = a, face
+        self.x0, self.y0, self.x1, self.y1 = _roi(face, a.shape)
+        self.roi_shape = (self.y1 - self.y0, self.x1 - self.x0)
+        self.k = min(1.0, FACE_RASTER / max(face.size, 1.0))
+        self.shape = (max(1, round(self.roi_shape[0] * self.k)), max(1, round(self.roi_shape[1] * self.k)))
+        self.origin = (self.x0, self.y0)
+        self.fs = face.size * self.k  # face size in raster pixels: feathering scales with it
+        self._px = None
+
+    def to_full(self, m: np.ndarray) -> np.ndarray:
+        if m.shape == self.roi_shape:
+            return m
+        return cv2.resize(m, (self.roi_shape[1], self.roi_shape[0]), interpolation=cv2.INTER_LINEAR)
+
+    def pts(self, pts: np.ndarray) -> np.ndarray:
+        return (pts[:, :2] - np.asarray(self.origin, np.float32)) * self.k
+
+    def poly(self, region: str) -> np.ndarray:
+        return fill_polygon(self.shape, self.pts(self.face.polygon(region)))
+
+    def eyes(self) -> np.ndarray:
+        return np.maximum(self.poly("right_eye"), self.poly("left_eye"))
+
+    def brows(self) -> np.ndarray:
+        return np.maximum(self.poly("right_eyebrow"), self.poly("left_eyebrow"))
+
+    def iris_discs(self) -> np.ndarray:
+        out = np.zeros(self.shape, np.float32)
+        for name, eye in (("right", "right_eye"), ("left", "left_eye")):
+            ir = self.face.irises.get(name)
+            if ir is None:
+                continue
+            disc = fill_circle(self.shape, self.pts(ir.centre[None])[0], ir.radius * self.k)
+            out = np.maximum(out, disc * _grow(self.poly(eye), 0.004 * self.fs))
+        return out
+
+    def roi_pixels(self) -> np.ndarray:
+        if self._px is None:
+            px = self.a.image[self.y0:self.y1, self.x0:self.x1].astype(np.float32)
+            if self.k < 1:
+                px = cv2.resize(px, (self.shape[1], self.shape[0]), interpolation=cv2.INTER_AREA)
+            self._px = px
+        return self._px
+
+    def part(self, kind: str) -> np.ndarray:
+        fs = self.fs
+        if kind == "face-skin":
+            oval = self.poly("face_oval")
+            holes = np.maximum.reduce([
+                _grow(self.eyes(), 0.015 * fs),
+                _grow(self.brows(), 0.01 * fs),
+                _grow(self.poly("lips_outer"), 0.008 * fs),
+            ])
+            m = np.clip(oval - holes, 0, 1)
+            # Hair over the forehead, beards and glasses frames are not skin: keep the
+            # pixels whose colour matches this face's cheeks and nose.
+            return _feather(m * self._skin_colour_gate(m), 0.006 * fs)
+        if kind == "eyebrows":
+            return _feather(_grow(self.brows(), 0.004 * fs), 0.004 * fs)
+        if kind == "iris":
+            return _feather(self.iris_discs(), 0.002 * fs)
+        if kind == "sclera":
+            return _feather(np.clip(self.eyes() - _grow(self.iris_discs(), 0.002 * fs), 0, 1), 0.002 * fs)
+        if kind == "lips":
+            return _feather(np.clip(self.poly("lips_outer") - self.poly("lips_inner"), 0, 1), 0.003 * fs)
+        if kind == "teeth":
+            return self._teeth()
+        raise KeyError(kind)
+
+    def _skin_colour_gate(self, region: np.ndarray) -> np.ndarray:
+        """0..1: how well each ROI pixel's Lab colour fits the cheek/nose skin."""
+        lm = self.face.landmarks
+        px = self.roi_pixels().astype(np.float32)
+        lab = cv2.cvtColor(px, cv2.COLOR_RGB2LAB)
+        # Sample band: from the lower eyelids down to the upper lip, inside the region.
+        top = (float(np.max(lm[[145, 374], 1])) - self.y0) * self.k
+        bottom = (float(lm[0, 1]) - self.y0) * self.k
+        yy = np.arange(self.shape[0], dtype=np.float32)[:, None]
+        band = (region > 0.9) & (yy > top) & (yy < bottom)
+        samples = lab[band]
+        if len(samples) < 30:
+            return np.ones(self.shape, np.float32)
+        mean = np.median(samples, 0)
+        spread = np.percentile(np.abs(samples - mean), 80, axis=0)
+        # Lightness varies with shading far more than chroma: weight it down.
+        scale = np.maximum(spread, [6.0, 3.0, 3.0]) * np.array([2.2, 1.0, 1.0])
+        d = np.sqrt((((lab - mean) / scale) ** 2).sum(-1))
+        return np.clip((4.0 - d) / 1.5, 0, 1).astype(np.float32)
+
+    def _teeth(self) -> np.ndarray:
+        inner = self.poly("lips_inner")
+        if (inner > 0.5).sum() < 4:
+            return np.zeros(self.shape, np.float32)
+        ys, xs = np.nonzero(inner > 0)
+        ya, yb, xa, xb = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        inner = inner[ya:yb, xa:xb]
+        px = self.roi_pixels()[ya:yb, xa:xb].astype(np.float32)
+        hsv = cv2.cvtColor(px, cv2.COLOR_RGB2HSV)
+        s, v = hsv[..., 1], hsv[..., 2]
+        inside = inner > 0.5
+        # Teeth are the bright, low-saturation part of the mouth opening (relative to
+        # this mouth: exposure varies, dark mouth interiors and the tongue are not).
+        v_ref = float(np.percentile(v[inside], 90))
+        bright = np.clip((v - 0.55 * v_ref) / max(0.25 * v_ref, 1e-3), 0, 1)
+        pale = np.clip((0.55 - s) / 0.2, 0, 1)
+        m = inner * bright * pale
+        if v_ref < 0.15:  # a dark, open mouth with nothing bright in it
+            m[:] = 0
+        out = np.zeros(self.shape, np.float32)
+        out[ya:yb, xa:xb] = m
+        return _feather(out, 0.002 * self.fs)
+
+
+def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndarray:
+    """hair / clothes / body-skin at full resolution, for one person or all."""
+    ww, wh = a.work_wh
+    fg = a.prob
+    if person is not None:
+        member = a.member[person.label - 1]
+    else:
+        member = np.ones((wh, ww), np.float32)
+    if kind == "hair":
+        p = a.sch_channel(2)
+        # Hair sticks out of the person matte (flyaways): allow a margin around it.
+        region = cv2.dilate((fg > 0.3).astype(np.float32), np.ones((5, 5), np.uint8))
+        p = p * np.maximum(region, fg)
+    elif kind == "clothes":
+        p = a.sch_channel(1) * np.clip(fg * 1.5, 0, 1)
+    else:  # body-skin
+        p = a.sch_channel(0)
+        p = _with_face_colour(a, p, person) * np.clip(fg * 1.5, 0, 1)
+        # Faces are the face-skin part: cut every face oval out of the body skin.
+        faces = np.zeros((wh, ww), np.float32)
+        for q in a.people:
+            if q.face is not None and q.face.landmarks is not None:
+                pts = q.face.polygon("face_oval") * np.array([a.sx, a.sy], np.float32)
+                faces = np.maximum(faces, fill_polygon((wh, ww), pts))
+        p = p * (1 - faces)
+    p = (p * member).astype(np.float32)
+    if not (p > 0.5).any():
+        return np.zeros(a.shape, np.float32)
+    return a.refine(p)
+
+
+def _with_face_colour(a: PeopleAnalysis, p_model: np.ndarray, person: _Person | None) -> np.ndarray:
+    """Blend the skin model with how close each pixel's colour is to the face skin."""
+    faces = [q.face for q in ([person] if person is not None else a.people)
+             if q.face is not None and q.face.landmarks is not None]
+    if not faces:
+        return p_model
+    ww, wh = a.work_wh
+    lab = cv2.cvtColor(a.work_image, cv2.COLOR_RGB2LAB)
+    samples = []
+    for f in faces:
+        pts = f.landmarks[:, :2] * np.array([a.sx, a.sy], np.float32)
+        oval = fill_polygon((wh, ww), pts[list(topo.FACE_OVAL)]) > 0.5
+        holes = np.zeros((wh, ww), np.float32)
+        for r in ("right_eye", "left_eye", "right_eyebrow", "left_eyebrow", "lips_outer"):
+            holes = np.maximum(holes, fill_polygon((wh, ww), pts[list(topo.REGIONS[r])]))
+        sel = oval & (_grow(holes, 2) < 0.5)
+        samples.append(lab[sel])
+    s = np.concatenate(samples)
+    if len(s) < 20:
+        return p_model
+    mean = s.mean(0)
+    cov = np.cov(s.T) + np.diag([4.0, 2.0, 2.0])
+    inv = np.linalg.inv(cov)
+    d = lab.reshape(-1, 3) - mean
+    m2 = np.einsum("ij,jk,ik->i", d, inv, d).reshape(wh, ww)
+    colour = np.exp(-m2 / (2 * 3.0**2)).astype(np.float32)
+    return 0.65 * p_model + 0.35 * np.maximum(colour, p_model)
+
+
+FACE_PARTS = ("face-skin", "eyebrows", "sclera", "iris", "lips", "teeth")
+PIXEL_PARTS = ("hair", "clothes", "body-skin")
+
+
+def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
+    a = analyse(inp)
+    person, reason = choose_person(a, comp.params or {})
+    if reason:
+        return _empty(a, kind, reason)
+    chosen = person.info.index if person else None
+    if kind == "person":
+        alpha = a.all_alpha()
+        if person is not None:
+            alpha = alpha * a.membership(person)
+        frac = float((alpha > 0.5).mean())
+        if frac == 0:
+            return _empty(a, kind, "no person", chosen)
+        score = person.info.score if person else frac
+        return MaskResult(alpha.astype(np.float32), True, float(score), SEGMENTER, VERSION, _info(a, chosen))
+    if kind in PIXEL_PARTS:
+        try:
+            alpha = _pixel_part(a, kind, person)
+        except Exception as exc:  # model missing: report, do not crash the layer
+            return _empty(a, kind, f"{kind}: {exc}", chosen)
+        if not (alpha > 0.5).any():
+            return _empty(a, kind, f"no {kind}", chosen)
+        return MaskResult(alpha, True, float((alpha > 0.5).mean()), _models(kind), VERSION, _info(a, chosen))
+    # Face parts: one person's face, or every face.
+    targets = [person] if person is not None else a.people
+    faces = [p.face for p in targets if p.face is not None and p.face.landmarks is not None]
+    if not faces:
+        return _empty(a, kind, "no face", chosen)
+    out = np.zeros(a.shape, np.float32)
+    for f in faces:
+        fp = FaceParts(a, f)
+        roi = fp.to_full(fp.part(kind))
+        out[fp.y0:fp.y1, fp.x0:fp.x1] = np.maximum(out[fp.y0:fp.y1, fp.x0:fp.x1], roi)
+    if not (out > 0.5).any():
+        return _empty(a, kind, f"no {kind} visible", chosen)
+    return MaskResult(out, True, float(np.mean([f.score for f in faces])), _models(kind), VERSION, _info(a, chosen))
+
+
+def _register(kind: str, model: str):
+    @register(kind, model=model, model_version=VERSION)
+    def fn(inp: MaskInput, comp: MaskComponent) -> MaskResult:
+        return derive_part(inp, comp, kind)
+
+    fn.__name__ = kind.replace("-", "_")
+    return fn
+
+
+person = _register("person", SEGMENTER)
+for _kind in FACE_PARTS:
+    _register(_kind, "face_landmark")
+for _kind in PIXEL_PARTS:
+    _register(_kind, SCH_MODEL)
