@@ -195,3 +195,28 @@ def test_import_dialog_and_watch_folder(qtbot, catalog, sample_copy, tmp_path):
     wait_until(qtbot, lambda: win.model.rowCount() == 11, 60, "the watched photo in the grid")
     dlg.watch.setChecked(False)
     assert win._watch_job is None
+
+
+def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog_location, tmp_path):
+    """`maskroom --catalog X` (no command) runs the app on X; closing it exits 0."""
+    from click.testing import CliRunner
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from maskroom.cli import main
+
+    QSettings.setPath(QSettings.NativeFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    seen = []
+
+    def close_it():
+        wins = [w for w in QApplication.topLevelWidgets() if w.objectName() == "maskroom_main"]
+        seen.extend(w.windowTitle() for w in wins)
+        for w in wins:
+            w.close()
+        qapp.quit()
+
+    QTimer.singleShot(1500, close_it)
+    result = CliRunner().invoke(main, ["--catalog", str(catalog_location.url)])
+    assert result.exit_code == 0, result.output
+    assert seen and str(catalog_location.url) in seen[0]
+    assert QSettings("maskroom", "maskroom").value("catalog/last") == str(catalog_location.url)

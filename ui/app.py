@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
     def __init__(self, catalog, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.catalog = catalog
+        self.setObjectName("maskroom_main")
         self.settings = settings or QSettings("maskroom", "maskroom")
         self.setWindowTitle(f"maskroom — {catalog.location.url}")
         self.runner = JobRunner(self)
