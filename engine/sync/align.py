@@ -101,13 +101,13 @@ _ORB = None
 def _orb():
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=2000, scaleFactor=1.2, nlevels=8, fastThreshold=10)
+        _ORB = cv2.ORB_create(nfeatures=1200, scaleFactor=1.2, nlevels=8, fastThreshold=10)
     return _ORB
 
 
-def _feature_fit(gs: np.ndarray, gt: np.ndarray):
+def _feature_fit(gs: np.ndarray, gt: np.ndarray, src_features=None):
     orb = _orb()
-    ks, ds = orb.detectAndCompute(gs, None)
+    ks, ds = src_features if src_features is not None else orb.detectAndCompute(gs, None)
     kt, dt = orb.detectAndCompute(gt, None)
     if ds is None or dt is None or len(ks) < MIN_INLIERS or len(kt) < MIN_INLIERS:
         return None
@@ -155,13 +155,28 @@ def _ecc_fit(gs: np.ndarray, gt: np.ndarray):
     return S @ W @ Ssrc, float(max(0.0, cc)) * 0.6
 
 
+class Aligner:
+    """Aligns one source frame to many targets; the source's features are found once."""
+
+    def __init__(self, src_rgb: np.ndarray):
+        self.src_wh = (src_rgb.shape[1], src_rgb.shape[0])
+        self.gs, _ = _prep(src_rgb)
+        self.features = _orb().detectAndCompute(self.gs, None)
+
+    def __call__(self, dst_rgb: np.ndarray) -> Alignment:
+        return _align(self.gs, self.src_wh, dst_rgb, self.features)
+
+
 def align(src_rgb: np.ndarray, dst_rgb: np.ndarray) -> Alignment:
     """Estimate the mapping from ``src_rgb`` to ``dst_rgb`` (any sizes, RGB uint8 or float)."""
-    src_wh = (src_rgb.shape[1], src_rgb.shape[0])
+    gs, _ = _prep(src_rgb)
+    return _align(gs, (src_rgb.shape[1], src_rgb.shape[0]), dst_rgb, None)
+
+
+def _align(gs: np.ndarray, src_wh, dst_rgb: np.ndarray, src_features) -> Alignment:
     dst_wh = (dst_rgb.shape[1], dst_rgb.shape[0])
-    gs, ss = _prep(src_rgb)
-    gt, st = _prep(dst_rgb)
-    fit = _feature_fit(gs, gt)
+    gt, _ = _prep(dst_rgb)
+    fit = _feature_fit(gs, gt, src_features)
     if fit is not None:
         H, n, method, quality = fit
         wh_s, wh_t = (gs.shape[1], gs.shape[0]), (gt.shape[1], gt.shape[0])

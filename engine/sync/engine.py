@@ -27,7 +27,7 @@ from maskroom.catalog.schema import EditVersion, Image, Series
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
-from maskroom.engine.sync.align import Alignment, align, warp_alpha
+from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
 from maskroom.progress import Progress
 
@@ -121,7 +121,7 @@ class _Source:
     recipe: Recipe
     layers: list[Layer]
     inp: object  # MaskInput
-    small: np.ndarray  # RGB float, long edge <= ALIGN_EDGE, for alignment
+    aligner: Aligner  # the source frame's features, found once
     alphas: dict[str, np.ndarray]  # component uid -> finished source alpha (for scoring)
     results: dict[str, object]  # component uid -> MaskResult (AI kinds)
 
@@ -174,7 +174,7 @@ def prepare_source(catalog, image_id: int, version_id: int | None, options: Sync
             alphas[comp.uid] = res.alpha
             if comp.is_ai:
                 results[comp.uid] = res
-    return _Source(image_id, vid, recipe, layers, inp, _small(inp.image), alphas, results)
+    return _Source(image_id, vid, recipe, layers, inp, Aligner(_small(inp.image)), alphas, results)
 
 
 # -- one target ---------------------------------------------------------------
@@ -314,7 +314,7 @@ def sync_target(catalog, src: _Source, image_id: int, options: SyncOptions, *, d
         return out
     try:
         tinp = _mask_input(catalog, image_id)  # an unreadable target fails here, before any write
-        al = align(src.small, _small(tinp.image))
+        al = src.aligner(_small(tinp.image))
         out.alignment = {"method": al.method, "quality": round(al.quality, 4), "inliers": al.inliers,
                          "shift": round(al.shift(), 4)}
         version_id = _master_version(catalog, image_id)
