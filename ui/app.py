@@ -459,6 +459,22 @@ class MainWindow(QMainWindow):
         return dlg
 
 
+def _install_excepthook(win: MainWindow) -> None:
+    """An exception escaping a slot becomes one line in the status bar (and the log),
+    not a traceback on the terminal and not a dead window."""
+    import logging
+
+    from maskroom.ui.workers import readable_error
+
+    log = logging.getLogger("maskroom.ui")
+
+    def hook(exc_type, exc, tb):
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
+        win.show_error(readable_error(exc))
+
+    sys.excepthook = hook
+
+
 def run(catalog_value: str | None = None) -> int:
     """Open the app on a catalog (the last one used when none is given)."""
     from maskroom.catalog import Catalog, CatalogError
@@ -474,6 +490,7 @@ def run(catalog_value: str | None = None) -> int:
         QMessageBox.critical(None, "maskroom", str(exc))
         return 1
     win = MainWindow(catalog, settings)
+    _install_excepthook(win)
     win.show()
     QTimer.singleShot(0, win.grid.setFocus)
     code = app.exec()
