@@ -174,8 +174,12 @@ def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_r
                 if c.flag:
                     click.echo(f"    {c.layer} [{c.kind}] confidence {c.confidence:.2f}: {c.flag}")
         d = report.to_dict()
-        click.echo(f"{d['synced']} synced, {d['unchanged']} unchanged, {d['failed']} failed, "
-                   f"{d['flagged']} flagged for review" + (" (dry run)" if dry_run else ""))
+        if dry_run:
+            click.echo(f"{report.count('would-sync')} would change, {d['unchanged']} unchanged, "
+                       f"{d['failed']} failed (dry run: nothing written, AI masks not derived)")
+        else:
+            click.echo(f"{d['synced']} synced, {d['unchanged']} unchanged, {d['failed']} failed, "
+                       f"{d['flagged']} flagged for review")
     if report.count("failed"):
         raise SystemExit(1)
 
