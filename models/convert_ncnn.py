@@ -229,6 +229,48 @@ def convert(param_path: Path, bin_path: Path, input_shape: tuple[int, int, int])
             half = b.const(f"{L['name']}_h", np.array(0.5, np.float32))
             e = b.node("Erf", [b.node("Mul", [x, k])])
             b.node("Mul", [b.node("Mul", [x, half]), b.node("Add", [e, one])], tops[0])
+        elif t == "MemoryData":
+            wd, ht, ch = int(p.get(0, 0)), int(p.get(1, 0)), int(p.get(2, 0))
+            dims = [d for d in (ch, ht, wd) if d]
+            data = w.raw(int(np.prod(dims))).reshape(dims)
+            # As a 3-D ncnn blob (c,h,w) -> NCHW; lower ranks broadcast from the right.
+            b.const(tops[0], data.reshape([1] * (4 - data.ndim) + list(data.shape)))
+        elif t == "Permute":
+            # ncnn names the output dims (w,h,c) by the input dim each comes from.
+            perm = {0: [0, 1, 2], 1: [0, 2, 1], 2: [1, 0, 2], 3: [1, 2, 0], 4: [2, 0, 1], 5: [2, 1, 0]}
+            order = perm[int(p.get(0, 0))]
+            b.node("Transpose", [bots[0]], tops[0], perm=[0] + [i + 1 for i in order])
+        elif t == "LayerNorm":
+            size = int(p[0])
+            eps = float(p.get(1, 1e-5))
+            if int(p.get(2, 1)):
+                gamma, beta = w.raw(size), w.raw(size)
+            else:
+                gamma, beta = np.ones(size, np.float32), np.zeros(size, np.float32)
+            b.node("LayerNormalization", [bots[0], b.const(f"{L['name']}_g", gamma), b.const(f"{L['name']}_b", beta)],
+                   tops[0], axis=-1, epsilon=eps)
+        elif t == "GroupNorm":
+            groups, channels, eps = int(p[0]), int(p[1]), float(p.get(2, 1e-5))
+            gamma = w.raw(channels) if int(p.get(3, 1)) else np.ones(channels, np.float32)
+            beta = w.raw(channels) if int(p.get(3, 1)) else np.zeros(channels, np.float32)
+            # GroupNorm = InstanceNorm over (groups, rest), then the per-channel affine.
+            shape_in = b.node("Shape", [bots[0]])
+            grouped = b.node("Reshape", [bots[0], b.const(f"{L['name']}_gs", np.array([1, groups, -1], np.int64))])
+            normed = b.node("InstanceNormalization", [grouped, b.const(f"{L['name']}_one", np.ones(groups, np.float32)),
+                                                      b.const(f"{L['name']}_zero", np.zeros(groups, np.float32))],
+                            epsilon=eps)
+            back = b.node("Reshape", [normed, shape_in])
+            scaled = b.node("Mul", [back, b.const(f"{L['name']}_g", gamma.reshape(1, channels, 1, 1))])
+            b.node("Add", [scaled, b.const(f"{L['name']}_b", beta.reshape(1, channels, 1, 1))], tops[0])
+        elif t == "Slice":
+            slices = p.get(0, [])
+            axis = int(p.get(1, 0)) + 1
+            if all(x == -233 for x in slices):  # equal parts: opset-17 Split infers them from the outputs
+                b.nodes.append(helper.make_node("Split", [bots[0]], list(tops), name=f"Split_{L['name']}", axis=axis))
+            else:
+                sizes = b.const(f"{L['name']}_sz", np.array(slices, np.int64))
+                b.nodes.append(helper.make_node("Split", [bots[0], sizes], list(tops), name=f"Split_{L['name']}",
+                                                axis=axis))
         else:
             raise NcnnError(f"layer type {t} ({L['name']}) not supported by this converter")
         for top in tops:
