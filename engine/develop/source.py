@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,8 @@ def decode_raw_linear(path: Path, white_balance: str = "camera", highlight_mode:
 
 
 def _pillow_decode(path: Path) -> np.ndarray:
-    """Display-referred decode to sRGB uint8/uint16 (fallback until imageio lands)."""
-    from PIL import Image, ImageCms, ImageOps
+    """Upright RGB uint8 via Pillow: only used when the importer's decoder is not installed."""
+    from PIL import Image, ImageOps
 
     try:
         try:
@@ -85,34 +86,77 @@ def _pillow_decode(path: Path) -> np.ndarray:
         except ImportError:
             pass
         with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            icc = im.info.get("icc_profile")
-            if im.mode not in ("RGB", "L", "I;16", "RGBA", "CMYK"):
-                im = im.convert("RGB")
-            if icc:
-                try:
-                    src = ImageCms.ImageCmsProfile(ImageCms.io.BytesIO(icc))
-                    im = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
-                except Exception:  # a broken profile: treat as sRGB rather than fail
-                    im = im.convert("RGB")
-            return np.asarray(im.convert("RGB"))
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
     except Exception as exc:
         raise SourceError(f"{path}: cannot decode: {exc}") from None
 
 
-def decode_display(path: Path) -> np.ndarray:
-    """An upright, sRGB-converted decode of a non-RAW file (uint8/uint16 HxWx3)."""
+def embedded_icc(path: Path) -> bytes | None:
+    """The file's embedded ICC profile (header read only), if any."""
+    from PIL import Image
+
     try:
-        from maskroom.engine.imageio import decode as imageio_decode
+        with Image.open(path) as im:
+            return im.info.get("icc_profile") or None
+    except Exception:
+        return None
+
+
+@lru_cache(maxsize=16)
+def _icc_transform(icc: bytes):
+    """A cached ImageCms transform from an embedded RGB profile to sRGB; None for sRGB
+    itself (nothing to do) or for profiles that are not RGB display profiles."""
+    import io
+
+    from PIL import ImageCms
+
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(src).strip().lower().startswith("srgb"):
+            return None
+        if src.profile.xcolor_space.strip() != "RGB":
+            return None
+        return ImageCms.buildTransform(src, ImageCms.createProfile("sRGB"), "RGB", "RGB")
+    except Exception:  # a broken profile: treat the pixels as sRGB rather than fail
+        return None
+
+
+def to_srgb(rgb: np.ndarray, icc: bytes | None) -> np.ndarray:
+    """Honour an embedded ICC profile: convert 8-bit RGB pixels to sRGB (Pillow ImageCms).
+
+    16-bit pixels with a non-sRGB profile are taken as sRGB (Pillow's colour management
+    is 8-bit only); this is noted in docs/develop.md.
+    """
+    if not icc or rgb.dtype != np.uint8:
+        return rgb
+    transform = _icc_transform(icc)
+    if transform is None:
+        return rgb
+    from PIL import Image, ImageCms
+
+    return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(rgb), "RGB"), transform))
+
+
+def decode_display(path: Path) -> np.ndarray:
+    """An upright, sRGB-converted decode of a non-RAW file (uint8/uint16 HxWx3).
+
+    Decoding (formats, EXIF orientation, 16-bit TIFF) is the importer's
+    ``maskroom.engine.imageio.decode.decode_rgb``; colour management is done here.
+    """
+    try:
+        from maskroom.engine.imageio.decode import decode_rgb
     except ImportError:
-        imageio_decode = None
-    if imageio_decode is not None and hasattr(imageio_decode, "decode_rgb"):
+        decode_rgb = None
+    if decode_rgb is not None:
         try:
-            rgb = imageio_decode.decode_rgb(Path(path))
+            rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True))
         except Exception as exc:
             raise SourceError(f"{path}: cannot decode: {exc}") from None
-        return np.asarray(rgb)
-    return _pillow_decode(Path(path))
+    else:
+        rgb = _pillow_decode(Path(path))
+    if rgb.ndim == 2:
+        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    return to_srgb(rgb[..., :3], embedded_icc(Path(path)))
 
 
 def resize_long_edge(img: np.ndarray, long_edge: int | None) -> np.ndarray:
@@ -228,9 +272,14 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     if hit is not None:
         return hit
     if scale == "preview":
-        px = _preview_pixels(catalog, image)
-        if px is not None:
-            lin = srgb8_to_work(px)
+        # RAW previews come from a half-size linear decode, not the camera JPEG the
+        # importer shows in the grid: the look must match a full render.
+        px = None if raw_key else _preview_pixels(catalog, image)
+        if raw_key:
+            lin = decode_raw_linear(Path(image.path), *raw_key, half_size=True)
+        elif px is not None:
+            # The importer's preview keeps the original's pixel values: colour-manage here.
+            lin = srgb8_to_work(to_srgb(px, embedded_icc(Path(image.path))))
         else:
             full = _SOURCES.get((image.content_hash, "full", None, raw_key))
             lin = full[0] if full is not None else decode_full(Path(image.path), settings)
