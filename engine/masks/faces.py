@@ -400,16 +400,17 @@ class Face:
         return self.landmarks[list(topo.REGIONS[region]), :2]
 
 
-MESHLESS_SCORE = 0.7  # a confident detection the mesh rejects (a profile) still marks a person
+MESHLESS_SCORE = 0.55  # a detection the mesh rejects (a profile) may still mark a person
 
 
 def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
                hint: np.ndarray | None = None) -> list[Face]:
     """Detected faces with mesh (and iris) landmarks, best first.
 
-    The mesh model's face flag drops false detections.  A confident detection on
-    person pixels (``hint``) that the mesh rejects, typically a face in full profile,
-    is kept without landmarks: it still separates that person, but has no face parts.
+    The mesh model's face flag drops false detections.  A detection the mesh
+    rejects, typically a face in full profile, is returned without landmarks
+    (``landmarks is None``): the caller checks it against pixel models before it
+    counts as a person; it never has face parts.
     """
     h, w = image.shape[:2]
     faces = []
@@ -421,11 +422,10 @@ def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
             if with_iris:
                 face.irises = iris_landmarks(image, lm)
             faces.append(face)
-        elif det.score >= MESHLESS_SCORE and hint is not None:
-            cx, cy = (det.box[0] + det.box[2]) / 2, (det.box[1] + det.box[3]) / 2
-            hh, hw = hint.shape
-            if hint[int(np.clip(cy / h * hh, 0, hh - 1)), int(np.clip(cx / w * hw, 0, hw - 1))] > 0.5:
-                faces.append(Face(det.box.astype(np.float32), float(det.score) * 0.5, None))
+        elif det.score >= MESHLESS_SCORE:
+            # The caller decides whether such a face is a person (people.py checks
+            # the person and skin/hair models there).
+            faces.append(Face(det.box.astype(np.float32), float(det.score) * 0.5, None))
     # Two detections of one face (tile overlaps) converge to the same mesh; a face
     # whose centre lies inside a better face's box is the same head.
     kept: list[Face] = []
