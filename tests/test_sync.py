@@ -166,3 +166,14 @@ def test_dry_run_writes_nothing(catalog, series):
     rep = run_sync(catalog, ids[0], ids[1:], dry_run=True)
     assert {t.status for t in rep.targets} == {"would-sync"}
     assert [_history_len(catalog, i) for i in ids[1:]] == before
+
+
+def test_parallel_jobs_give_the_same_result(catalog, series):
+    ids, _, _ = series
+    _set_recipe(catalog, ids[0], [radial_layer()])
+    rep = run_sync(catalog, ids[0], ids[1:4], jobs=2)
+    assert [t.status for t in rep.targets] == ["synced"] * 3
+    parallel = {i: _recipe(catalog, i).digest() for i in ids[1:4]}
+    rep = run_sync(catalog, ids[0], ids[1:4], jobs=1)
+    assert [t.status for t in rep.targets] == ["unchanged"] * 3
+    assert {i: _recipe(catalog, i).digest() for i in ids[1:4]} == parallel
