@@ -392,19 +392,54 @@ def _roi(face: Face, shape, pad: float = 0.35) -> tuple[int, int, int, int]:
     return (max(0, int(x0 - p)), max(0, int(y0 - p)), min(w, int(np.ceil(x1 + p))), min(h, int(np.ceil(y1 + p))))
 
 
+SUPERSAMPLE = 4
+
+
+def _supersampled(canvas_shape, lo: np.ndarray, hi: np.ndarray, draw) -> np.ndarray:
+    """Coverage (0..1) of a shape drawn by ``draw(canvas, scale, offset)`` at
+    SUPERSAMPLE x resolution inside its bounding box, area-averaged back down.
+
+    OpenCV's LINE_AA fill grows shapes by about half a pixel on every side (a 20 px
+    square covers 455 px²); supersampling gives the true area, which matters for a
+    3 px iris."""
+    h, w = canvas_shape
+    out = np.zeros((h, w), np.float32)
+    x0, y0 = max(0, int(np.floor(lo[0])) - 1), max(0, int(np.floor(lo[1])) - 1)
+    x1, y1 = min(w, int(np.ceil(hi[0])) + 2), min(h, int(np.ceil(hi[1])) + 2)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    k = SUPERSAMPLE
+    big = np.zeros(((y1 - y0) * k, (x1 - x0) * k), np.uint8)
+    draw(big, k, np.array([x0, y0], np.float64))
+    out[y0:y1, x0:x1] = cv2.resize(big, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    return out
+
+
 def fill_polygon(canvas_shape, pts: np.ndarray, origin=(0, 0), value: float = 1.0) -> np.ndarray:
-    """Anti-aliased filled polygon (float 0..1) with subpixel vertex positions."""
-    canvas = np.zeros(canvas_shape, np.uint8)
-    p = np.round((pts[:, :2] - np.asarray(origin, np.float32)) * (1 << SHIFT)).astype(np.int32)
-    cv2.fillPoly(canvas, [p], 255, lineType=cv2.LINE_AA, shift=SHIFT)
-    return canvas.astype(np.float32) * (value / 255.0)
+    """Anti-aliased filled polygon (float 0..1, exact pixel coverage) at subpixel positions.
+
+    Pixel (i, j) covers [j, j+1) x [i, i+1): a vertex at x = 10.0 lies on a pixel edge."""
+    p = np.asarray(pts, np.float64)[:, :2] - np.asarray(origin, np.float64)
+
+    def draw(big, k, off):
+        q = np.round((p - off) * k * (1 << SHIFT)).astype(np.int32)
+        # fillPoly fills pixel centres: shift by half a (fine) pixel so edges land on borders.
+        q -= (1 << SHIFT) // 2
+        cv2.fillPoly(big, [q], 255, lineType=cv2.LINE_8, shift=SHIFT)
+
+    out = _supersampled(canvas_shape, p.min(0), p.max(0), draw)
+    return out * value if value != 1.0 else out
 
 
 def fill_circle(canvas_shape, centre, radius: float, origin=(0, 0)) -> np.ndarray:
-    canvas = np.zeros(canvas_shape, np.uint8)
-    c = tuple(int(round((centre[i] - origin[i]) * (1 << SHIFT))) for i in range(2))
-    cv2.circle(canvas, c, int(round(radius * (1 << SHIFT))), 255, -1, lineType=cv2.LINE_AA, shift=SHIFT)
-    return canvas.astype(np.float32) / 255.0
+    c = np.asarray(centre, np.float64)[:2] - np.asarray(origin, np.float64)
+
+    def draw(big, k, off):
+        cc = np.round((c - off) * k * (1 << SHIFT) - (1 << SHIFT) // 2).astype(int)
+        cv2.circle(big, (int(cc[0]), int(cc[1])), int(round(radius * k * (1 << SHIFT))), 255, -1,
+                   lineType=cv2.LINE_8, shift=SHIFT)
+
+    return _supersampled(canvas_shape, c - radius, c + radius, draw)
 
 
 def _grow(m: np.ndarray, px: float) -> np.ndarray:
@@ -445,7 +480,8 @@ class FaceParts:
         return cv2.resize(m, (self.roi_shape[1], self.roi_shape[0]), interpolation=cv2.INTER_LINEAR)
 
     def pts(self, pts: np.ndarray) -> np.ndarray:
-        return (pts[:, :2] - np.asarray(self.origin, np.float32)) * self.k
+        # Landmarks are pixel-centre coordinates; the raster's are pixel edges (+0.5).
+        return (pts[:, :2] - np.asarray(self.origin, np.float32) + 0.5) * self.k
 
     def poly(self, region: str) -> np.ndarray:
         return fill_polygon(self.shape, self.pts(self.face.polygon(region)))

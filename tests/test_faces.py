@@ -1,0 +1,154 @@
+"""Face geometry without models: anchors, box decoding, NMS, crops, topology, rasters,
+and the people split on synthetic mattes."""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from maskroom.engine.masks import face_topology as topo
+from maskroom.engine.masks.faces import (
+    DET_SIZE,
+    _rotate_points,
+    apply_affine,
+    blazeface_anchors,
+    box_iou,
+    crop_matrix,
+    decode_detections,
+    warp_crop,
+    weighted_nms,
+)
+from maskroom.engine.masks.people import fill_circle, fill_polygon
+from maskroom.engine.masks.persons import memberships, split_people
+
+
+def test_blazeface_anchors_grid():
+    a = blazeface_anchors()
+    assert a.shape == (896, 2)
+    # 16x16 grid with 2 anchors per cell, then 8x8 with 6.
+    assert np.allclose(a[0], [0.5 / 16, 0.5 / 16]) and np.allclose(a[1], a[0])
+    assert np.allclose(a[2], [1.5 / 16, 0.5 / 16])
+    assert np.allclose(a[512], [0.5 / 8, 0.5 / 8]) and np.allclose(a[517], a[512])
+    assert np.allclose(a[518], [1.5 / 8, 0.5 / 8])
+    assert a.min() > 0 and a.max() < 1
+
+
+def test_decode_detections_places_box_and_keypoints():
+    reg = np.zeros((896, 16), np.float32)
+    scores = np.full((896, 1), -10.0, np.float32)
+    i = 600  # an anchor of the 8x8 grid
+    anchor = blazeface_anchors()[i]
+    reg[i, :4] = [6.4, -12.8, 32.0, 38.4]  # dx, dy, w, h in model pixels
+    reg[i, 4:6] = [-8.0, -4.0]  # right eye relative to the anchor
+    scores[i] = 4.0
+    boxes, kps, prob = decode_detections(reg[None], scores[None])
+    assert len(boxes) == 1 and prob[0] == pytest.approx(1 / (1 + math.exp(-4.0)))
+    cx, cy = anchor + np.array([6.4, -12.8]) / DET_SIZE
+    assert np.allclose(boxes[0], [cx - 0.125, cy - 0.15, cx + 0.125, cy + 0.15], atol=1e-6)
+    assert np.allclose(kps[0, 0], anchor + np.array([-8.0, -4.0]) / DET_SIZE, atol=1e-6)
+
+
+def test_weighted_nms_merges_overlaps_and_keeps_separate_faces():
+    boxes = np.array([[10, 10, 50, 50], [12, 11, 52, 51], [100, 100, 140, 140]], np.float32)
+    kps = np.zeros((3, 6, 2), np.float32)
+    scores = np.array([0.9, 0.6, 0.8], np.float32)
+    dets = weighted_nms(boxes, kps, scores)
+    assert len(dets) == 2
+    assert dets[0].score == pytest.approx(0.9)
+    # The merged box lies between the two overlapping ones, nearer the better one.
+    assert 10 < dets[0].box[0] < 11 and box_iou(dets[1].box, boxes[2:3])[0] == pytest.approx(1.0)
+
+
+def test_crop_matrix_rotates_and_round_trips():
+    img = np.zeros((200, 300, 3), np.float32)
+    cv2.circle(img, (200, 80), 6, (1, 1, 1), -1)
+    # A crop centred on (150, 100), 120 px wide, rotated 90°: image +y becomes crop +x.
+    m = crop_matrix((150, 100), 120, math.pi / 2, 60)
+    crop = warp_crop(img, m, 60)
+    ys, xs = np.nonzero(crop[..., 0] > 0.5)
+    centre_in_crop = np.array([xs.mean(), ys.mean()])
+    back = apply_affine(m, centre_in_crop[None])[0]
+    assert np.allclose(back, [200, 80], atol=1.5)
+    # The point is right of the centre in the image (+x) -> above the centre in the crop.
+    assert centre_in_crop[1] < 30 - 10
+
+
+def test_warp_crop_of_a_large_square_uses_the_area_path():
+    img = np.zeros((1000, 1000, 3), np.float32)
+    img[400:600, 400:600] = 1.0
+    m = crop_matrix((500, 500), 800, 0.0, 64)
+    crop = warp_crop(img, m, 64)
+    # The white square covers a quarter of the crop side (200/800) in the middle.
+    assert crop[32, 32, 0] == pytest.approx(1.0, abs=0.05)
+    assert crop[5, 5, 0] == pytest.approx(0.0, abs=0.05)
+    assert 0.04 < crop[..., 0].mean() < 0.09
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_rotate_points_undoes_rot90(k):
+    h, w = 40, 60
+    img = np.zeros((h, w), np.uint8)
+    img[10, 45] = 1
+    rot = np.rot90(img, k)
+    y, x = np.argwhere(rot)[0]
+    back = _rotate_points(np.array([[x + 0.5, y + 0.5]], np.float32), k, h, w)[0]
+    assert np.allclose(back, [45.5, 10.5])
+
+
+def test_topology_rings_are_valid():
+    for name, ring in topo.REGIONS.items():
+        assert len(set(ring)) == len(ring), name
+        assert all(0 <= i < 468 for i in ring), name
+    assert len(topo.FACE_OVAL) == 36 and len(topo.RIGHT_EYE) == len(topo.LEFT_EYE) == 16
+    assert len(topo.LIPS_OUTER) == len(topo.LIPS_INNER) == 20
+    assert not set(topo.LIPS_OUTER) & set(topo.LIPS_INNER)
+    assert topo.RIGHT_EYE_CORNERS[0] in topo.RIGHT_EYE and topo.LEFT_EYE_CORNERS[0] in topo.LEFT_EYE
+
+
+def test_fill_polygon_is_subpixel_and_antialiased():
+    sq = np.array([[10.25, 10.25], [30.25, 10.25], [30.25, 30.25], [10.25, 30.25]], np.float32)
+    m = fill_polygon((40, 40), sq)
+    assert m.sum() == pytest.approx(400, rel=0.05)
+    edge = m[20, 8:13]
+    assert ((edge > 0.05) & (edge < 0.95)).any(), "anti-aliased edge expected"
+    shifted = fill_polygon((40, 40), sq + [0.5, 0])
+    assert shifted[20, 30] > m[20, 30]  # a half-pixel move shows in the raster
+    disc = fill_circle((40, 40), (20.0, 20.0), 8.0)
+    assert disc.sum() == pytest.approx(math.pi * 64, rel=0.06)
+
+
+def _blob(h, w, cx, top, bw, bh):
+    m = np.zeros((h, w), np.float32)
+    cv2.ellipse(m, (cx, top + 12), (10, 12), 0, 0, 360, 1.0, -1)  # head
+    cv2.rectangle(m, (cx - bw // 2, top + 22), (cx + bw // 2, top + 22 + bh), 1.0, -1)
+    return m
+
+
+def test_split_people_two_touching_people_and_a_faceless_one():
+    h, w = 160, 240
+    img = np.full((h, w, 3), 0.5, np.float32)
+    left = _blob(h, w, 60, 20, 40, 110)
+    right = _blob(h, w, 100, 20, 40, 110)  # bodies overlap: one connected blob
+    back = _blob(h, w, 200, 30, 30, 100)  # nobody's face: a person from behind
+    img[left > 0] = [0.8, 0.2, 0.2]
+    img[right > 0] = [0.2, 0.2, 0.8]
+    prob = np.clip(left + right + back, 0, 1)
+    faces = [np.array([50, 20, 70, 44], np.float32), np.array([90, 20, 110, 44], np.float32)]
+    labels, bodies = split_people(img, prob, faces)
+    assert len(bodies) == 1
+    assert labels[32, 60] == 1 and labels[32, 100] == 2
+    assert labels[120, 55] == 1 and labels[120, 110] == 2  # bodies follow their faces
+    assert labels[100, 200] == 3
+    assert labels[5, 5] == 0 and set(np.unique(labels)) == {0, 1, 2, 3}
+    mem = memberships(labels, 3)
+    assert mem.shape == (3, h, w)
+    assert np.allclose(mem.sum(0), 1.0, atol=1e-4)
+    assert mem[0, 120, 50] > 0.95 and mem[2, 100, 200] > 0.95
+
+
+def test_split_people_without_anyone():
+    labels, bodies = split_people(np.zeros((50, 60, 3), np.float32), np.zeros((50, 60), np.float32), [])
+    assert not labels.any() and bodies == []
+    assert memberships(labels, 0).shape == (0, 50, 60)
