@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
-from maskroom.ui import services
 from maskroom.ui.develop_panel import EditSession
 from maskroom.ui.qtfix import emit
 

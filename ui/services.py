@@ -6,7 +6,6 @@ adds no editing logic of its own.
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,19 +17,6 @@ from maskroom.catalog import Catalog
 from maskroom.catalog.schema import FLAG_NONE, FLAG_PICK, FLAG_REJECT, EditVersion, Image
 from maskroom.engine.recipe import Recipe
 from maskroom.progress import Progress
-
-
-def _service(name: str, needs: str | None = None):
-    """The service module, or None while it is not installed (or lacks ``needs`` yet)."""
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
-    if needs is not None and not hasattr(mod, needs):
-        return None
-    return mod
 
 
 # -- library rows -------------------------------------------------------------
@@ -302,12 +288,6 @@ def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, long_edge: in
     from maskroom.engine.develop import render
 
     return render.mask_alpha(catalog, version_id, layer_name, scale="preview", long_edge=long_edge)
-
-
-def mask_kinds() -> list[str]:
-    from maskroom.engine.masks.registry import available_kinds
-
-    return available_kinds()
 
 
 def detect_people(catalog: Catalog, version_id: int) -> list[dict]:
