@@ -107,18 +107,24 @@ def _segments(ops: list[tuple]) -> list[tuple[bool, list[tuple]]]:
     return segs
 
 
-def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpContext) -> np.ndarray:
+def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpContext,
+                      inplace: bool = False) -> np.ndarray:
     """Run a layer's adjustments in the fixed order (neutral values are skipped).
 
-    Returns a new array (``img`` is never modified) unless nothing is active.
+    ``img`` is not modified unless ``inplace``; intermediates made here are always
+    reused in place by later pointwise runs.
     """
     ctx.params = dict(adjustments)
+    owned = inplace
     for pointwise, run in _segments(_active_ops(adjustments)):
         if pointwise:
-            img = _run_pointwise(img, run, ctx)
+            img = _run_pointwise(img, run, ctx, out=img if owned else None)
         else:
             spec, value = run[0]
+            ctx.owned = owned
             img = spec.fn(img, value, ctx)
+        owned = True
+    ctx.owned = False
     return img
 
 
@@ -206,6 +212,8 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
         key = layer_key(key, layer)
         keys.append(key)
     start, img = 0, source
+    # A source nobody caches (a full-size decode) arrives writable: render in it.
+    consume = cache is None and source.flags.writeable
     if cache is not None:
         for i in range(len(layers) - 1, -1, -1):
             hit = cache.get(keys[i])
@@ -219,11 +227,13 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
         layer = layers[i]
         if i == 0:
             if layer.enabled and layer.opacity > 0:
-                adjusted = apply_adjustments(img, layer.adjustments, OpContext(long_edge=max(h, w)))
-                img = img + np.float32(layer.opacity) * (adjusted - img) if layer.opacity < 1 else adjusted
+                full = layer.opacity >= 1
+                adjusted = apply_adjustments(img, layer.adjustments, OpContext(long_edge=max(h, w)),
+                                             inplace=consume and full)
+                img = adjusted if full else img + np.float32(layer.opacity) * (adjusted - img)
         elif not is_identity(layer):
             # Without a cache nothing else holds intermediate images: blend in place.
-            inplace = cache is None and img is not source
+            inplace = cache is None and (img is not source or consume)
             img = blend_layer(img, layer, mask_for(layer), inplace=inplace)
         if cache is not None:
             if img is source:

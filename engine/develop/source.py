@@ -248,7 +248,7 @@ def seed_preview(image, full: np.ndarray, settings: dict[str, Any] | None = None
     key = (image.content_hash, "preview", None, raw_key)
     if _SOURCES.get(key) is not None:
         return
-    lin = np.ascontiguousarray(resize_long_edge(full, PREVIEW_LONG_EDGE), np.float32)
+    lin = np.array(resize_long_edge(full, PREVIEW_LONG_EDGE), np.float32, order="C")  # never a view of full
     lin.setflags(write=False)
     h, w = lin.shape[:2]
     digest = hashlib.sha256(f"{image.content_hash}|preview|{w}x{h}|{raw_key}".encode()).hexdigest()
@@ -287,8 +287,15 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     else:
         lin = resize_long_edge(decode_full(Path(image.path), settings), long_edge)
     lin = np.ascontiguousarray(lin, np.float32)
-    lin.setflags(write=False)
     h, w = lin.shape[:2]
     digest = hashlib.sha256(f"{image.content_hash}|{scale}|{w}x{h}|{raw_key}".encode()).hexdigest()
-    _SOURCES.put(key, (lin, digest))
+    if cacheable(lin):
+        lin.setflags(write=False)
+        _SOURCES.put(key, (lin, digest))
+    # else: too big to keep; left writable, which tells the pipeline it may render
+    # in place in it (a 24 MP render then holds one image less).
     return lin, digest
+
+
+def cacheable(arr: np.ndarray) -> bool:
+    return arr.nbytes <= _SOURCES.max_bytes // 2

@@ -60,6 +60,10 @@ class OpContext:
     # Analyses shared by the adjustments of one layer run (highlights and shadows
     # judge by the same local-brightness map, computed once).
     memo: dict = field(default_factory=dict)
+    # True when the image handed to the adjustment is an intermediate nobody else
+    # holds: gain-type adjustments then write their result into it (saves a full
+    # image of memory per neighbourhood adjustment at 24 MP).
+    owned: bool = False
 
     def px(self, fraction: float, minimum: float = 0.5) -> float:
         return max(minimum, fraction * self.long_edge)
@@ -73,7 +77,7 @@ def luma(img: np.ndarray) -> np.ndarray:
     return y if y.ndim == 2 else y[..., 0]
 
 
-def apply_gain(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
+def apply_gain(img: np.ndarray, gain: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Scale RGB by a per-pixel gain: keeps hue and saturation (ratio-preserving tone).
 
     Strip by strip with cv2 (SIMD, threaded): about 2x numpy's broadcast multiply at 24 MP.
@@ -81,7 +85,8 @@ def apply_gain(img: np.ndarray, gain: np.ndarray) -> np.ndarray:
     import cv2
 
     h, w = gain.shape
-    out = np.empty_like(img)
+    if out is None:
+        out = np.empty_like(img)
     rows = max(8, (1 << 18) // max(1, w))
     for y in range(0, h, rows):
         g = gain[y:y + rows]

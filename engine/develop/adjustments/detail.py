@@ -49,7 +49,8 @@ def _exp2(x: np.ndarray, lim: float) -> np.ndarray:
 def texture(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     _, l = _log_luma(img)
     detail = cv2.subtract(l, gaussian(l, ctx.px(TEXTURE_SIGMA)))
-    return apply_gain(img, _exp2(cv2.multiply(detail, _midtones(l), scale=amount / 100.0), 2))
+    gain = _exp2(cv2.multiply(detail, _midtones(l), scale=amount / 100.0), 2)
+    return apply_gain(img, gain, out=img if ctx.owned else None)
 
 
 @adjustment("clarity", -100, 100, "", "Mid-frequency local contrast, edge-aware (no halos).")
@@ -64,7 +65,8 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
     base = np.clip(base, cv2.erode(l, kernel), cv2.dilate(l, kernel))
     detail = cv2.subtract(l, base)
-    return apply_gain(img, _exp2(cv2.multiply(detail, _midtones(l), scale=0.8 * amount / 100.0), 2))
+    gain = _exp2(cv2.multiply(detail, _midtones(l), scale=0.8 * amount / 100.0), 2)
+    return apply_gain(img, gain, out=img if ctx.owned else None)
 
 
 @adjustment("sharpness", 0, 150, "", "Unsharp mask on luminance (radius scales with image size).")
@@ -74,7 +76,7 @@ def sharpness(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     if sigma < 0.3:
         return img.copy()
     detail = cv2.subtract(l, gaussian(l, sigma))
-    return apply_gain(img, _exp2(cv2.multiply(detail, amount / 100.0), 1))
+    return apply_gain(img, _exp2(cv2.multiply(detail, amount / 100.0), 1), out=img if ctx.owned else None)
 
 
 @adjustment("noise_reduction", 0, 100, "", "Luminance noise reduction (edge-preserving).")
@@ -82,4 +84,4 @@ def noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarra
     _, l = _log_luma(img)
     k = amount / 100.0
     smooth = guided_filter(l, l, ctx.px(NOISE_RADIUS, 1.0), eps=np.float32((0.35 * k) ** 2 + 1e-6))
-    return apply_gain(img, _exp2(cv2.subtract(smooth, l), 4))
+    return apply_gain(img, _exp2(cv2.subtract(smooth, l), 4), out=img if ctx.owned else None)

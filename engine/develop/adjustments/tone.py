@@ -70,7 +70,7 @@ def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = 1.5 * amount / 100.0
     # smoothstep over Y^(1/2.2) 0.45..1, expressed in the map's sqrt(Y) units
     gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * _smoothstep(0.45, 1.0, b ** (2.0 / GAMMA))))
-    return apply_gain(img, gain)
+    return apply_gain(img, gain, out=img if ctx.owned else None)
 
 
 @adjustment("shadows", -100, 100, "", "Brightens (+) or darkens (-) dark regions by up to 1.5 EV.")
@@ -78,7 +78,7 @@ def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = 1.5 * amount / 100.0
     gain = curve(_local_p(img, ctx), 0.0, 1.0,
                  lambda b: 2.0 ** (k * (1.0 - _smoothstep(0.0, 0.5, b ** (2.0 / GAMMA)))))
-    return apply_gain(img, gain)
+    return apply_gain(img, gain, out=img if ctx.owned else None)
 
 
 @adjustment("whites", -100, 100, "", "Moves the white end: up to 1 EV on the brightest tones, per pixel.", pointwise=True)
