@@ -404,7 +404,7 @@ MESHLESS_SCORE = 0.55  # a detection the mesh rejects (a profile) may still mark
 
 
 def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
-               hint: np.ndarray | None = None) -> list[Face]:
+               hint: np.ndarray | None = None, detect_image: np.ndarray | None = None) -> list[Face]:
     """Detected faces with mesh (and iris) landmarks, best first.
 
     The mesh model's face flag drops false detections.  A detection the mesh
@@ -414,7 +414,14 @@ def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
     """
     h, w = image.shape[:2]
     faces = []
-    for det in detect_faces(image, tiled=tiled, hint=hint):
+    if detect_image is None:
+        dets = detect_faces(image, tiled=tiled, hint=hint)
+    else:
+        # Detection on a smaller copy (BlazeFace sees 128 px anyway); boxes back to ``image``.
+        k = w / detect_image.shape[1]
+        dets = [Detection(d.box * k, d.keypoints * k, d.score)
+                for d in detect_faces(detect_image, tiled=tiled, hint=hint)]
+    for det in dets:
         lm, score = face_landmarks(image, det)
         if score >= FACE_PRESENCE:
             box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)]).astype(np.float32)

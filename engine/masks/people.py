@@ -92,12 +92,18 @@ class PeopleAnalysis:
         self.work_wh = work_size(h, w)
         ww, wh = self.work_wh
         self.sx, self.sy = ww / w, wh / h
-        self.work_image = cv2.resize(image.astype(np.float32, copy=False), (ww, wh), interpolation=cv2.INTER_AREA)
-        self.prob = person_probability(image)
+        # One area-filtered copy at <= REFINE_LONG_EDGE feeds every smaller size
+        # (segmentation, detection, working grid) and the edge refinement: resizing
+        # the 2048 px preview once instead of five times.
+        s = min(1.0, REFINE_LONG_EDGE / max(h, w))
+        self._refine_image = None
+        half = self._small_image(s)
+        self.work_image = cv2.resize(half, (ww, wh), interpolation=cv2.INTER_AREA)
+        self.prob = person_probability(half)
         self._lock = threading.Lock()
         self._sch: np.ndarray | None = None
         self._sch_whole: np.ndarray | None = None
-        self.faces = self._confirmed(find_faces(image, hint=self.prob))
+        self.faces = self._confirmed(find_faces(image, hint=self.prob, detect_image=half))
         face_boxes = [f.box * np.array([self.sx, self.sy, self.sx, self.sy], np.float32) for f in self.faces]
         self.labels, bodies = split_people(self.work_image, self.prob, face_boxes)
         people: list[_Person] = []
@@ -221,7 +227,7 @@ class PeopleAnalysis:
     def _small_image(self, s: float) -> np.ndarray:
         if s >= 1:
             return self.image.astype(np.float32, copy=False)
-        if getattr(self, "_refine_image", None) is None:
+        if self._refine_image is None:
             h, w = self.shape
             self._refine_image = cv2.resize(self.image.astype(np.float32, copy=False),
                                             (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
