@@ -149,7 +149,8 @@ def _keyword(value: str):
         anchor = select(Keyword.id).where(Keyword.name == name, Keyword.parent_id.in_(anchor))
     tree = anchor.cte("kw_tree", recursive=True)
     tree = tree.union_all(select(Keyword.id).where(Keyword.parent_id == tree.c.id))
-    return exists().where(ImageKeyword.image_id == Image.id, ImageKeyword.keyword_id.in_(select(tree.c.id)))
+    tagged = select(ImageKeyword.image_id).where(ImageKeyword.keyword_id.in_(select(tree.c.id)))
+    return Image.id.in_(tagged)
 
 
 def _ids(value: str):
@@ -188,10 +189,15 @@ def conditions(filters: dict) -> list:
         elif key == "keyword":
             conds.append(_keyword(value))
         elif key == "camera":
+            # Substring match, resolved over the few distinct models first so the
+            # camera_model index does the row work (a LIKE per row scans 100k rows).
             like = f"%{value}%"
-            conds.append(or_(Image.camera_model.ilike(like), Image.camera_make.ilike(like)))
+            models = select(Image.camera_model).where(
+                or_(Image.camera_model.ilike(like), Image.camera_make.ilike(like))).distinct()
+            conds.append(Image.camera_model.in_(models))
         elif key == "lens":
-            conds.append(Image.lens.ilike(f"%{value}%"))
+            lenses = select(Image.lens).where(Image.lens.ilike(f"%{value}%")).distinct()
+            conds.append(Image.lens.in_(lenses))
         elif key == "iso":
             conds.append(_range(value, int, Image.iso))
         elif key == "date":
