@@ -129,6 +129,7 @@ class PeopleAnalysis:
         that model's skin+hair agree there is a head."""
         h, w = self.shape
         wh, ww = self.prob.shape
+        meshed = [f.box for f in faces if f.landmarks is not None]
         out = []
         for f in faces:
             x0, y0, x1, y1 = f.box * np.array([self.sx, self.sy, self.sx, self.sy])
@@ -136,8 +137,10 @@ class PeopleAnalysis:
             xb, yb = min(ww, int(np.ceil(x1)) + 1), min(wh, int(np.ceil(y1)) + 1)
             if xb <= xa or yb <= ya:
                 continue
+            if f.landmarks is None and _on_someones_body(f.box, meshed):
+                continue  # a "face" on a chest (a necklace, a print) is not a person
             on_matte = float(self.prob[ya:yb, xa:xb].mean()) > 0.4
-            if on_matte:
+            if on_matte and f.landmarks is not None:
                 out.append(f)
                 continue
             try:
@@ -150,6 +153,8 @@ class PeopleAnalysis:
             if f.landmarks is None and head < 0.3:
                 continue
             out.append(f)
+            if on_matte:
+                continue
             fw, fh = x1 - x0, y1 - y0
             cx = (x0 + x1) / 2
             window = np.zeros((wh, ww), np.float32)
@@ -284,6 +289,16 @@ class PeopleAnalysis:
     def sch_channel(self, c: int) -> np.ndarray:
         """One skin/clothes/hair channel at the working size."""
         return self.skin_clothes_hair()[c]
+
+
+def _on_someones_body(box: np.ndarray, faces: list[np.ndarray]) -> bool:
+    """Whether ``box`` lies under one of ``faces`` (within its shoulders and 5 face heights)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    for b in faces:
+        fw, fh = b[2] - b[0], b[3] - b[1]
+        if b[0] - 0.75 * fw <= cx <= b[2] + 0.75 * fw and b[3] <= cy <= b[3] + 5 * fh:
+            return True
+    return False
 
 
 def _run_sch(image: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
@@ -490,7 +505,12 @@ class FaceParts:
         return (pts[:, :2] - np.asarray(self.origin, np.float32) + 0.5) * self.k
 
     def poly(self, region: str) -> np.ndarray:
-        return fill_polygon(self.shape, self.pts(self.face.polygon(region)))
+        pts = self.pts(self.face.polygon(region))
+        if region == "face_oval":
+            # On a turned face the far side of the outline folds behind the nose and
+            # the ring crosses itself (a crescent when filled): a face is convex.
+            pts = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
+        return fill_polygon(self.shape, pts)
 
     def eyes(self) -> np.ndarray:
         return np.maximum(self.poly("right_eye"), self.poly("left_eye"))

@@ -138,9 +138,13 @@ def split_people(image_work: np.ndarray, prob: np.ndarray, face_boxes: list[np.n
         blob = cc == c
         if (seeded & blob).any():
             continue
+        x, y, bw, bh = stats[c, :4]
+        # A body just under a face is that face's body (the erosion cut the neck).
+        if any(x <= (b[0] + b[2]) / 2 <= x + bw and b[3] - 0.5 * (b[3] - b[1]) <= y <= b[3] + 3 * (b[3] - b[1])
+               for b in boxes):
+            continue
         k = n_faces + len(bodies) + 1
         markers[blob & (markers == 0)] = k
-        x, y, bw, bh = stats[c, :4]
         bodies.append(np.array([x - r, y - r, x + bw + r, y + bh + r], np.float32))
     n_people = n_faces + len(bodies)
     if n_people == 0:
