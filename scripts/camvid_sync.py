@@ -56,6 +56,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "camvid_sync")
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     if not DATA.is_dir():
         print(f"{DATA}: not found (measurement data)", file=sys.stderr)
         return 1
@@ -145,6 +146,12 @@ def main() -> int:
         print(f"{'mean (targets)':<20} {'':<15} {'':>5} {np.nanmean(tgt[:, 0]):>9.3f} {np.nanmean(tgt[:, 1]):>8.3f} "
               f"{np.nanmean(tgt[:, 0]) - np.nanmean(tgt[:, 1]):>+7.3f} {np.nanmean(tgt[:, 2]):>9.3f} "
               f"{np.nanmean(tgt[:, 3]):>8.3f}")
+        in_view = [r for r in rows_out[1:] if not np.isnan(r[5])]
+        gone = [r for r in rows_out[1:] if np.isnan(r[5])]
+        print(f"car: the first frame's car is in view (ground truth) on {len(in_view)} of {len(rows_out) - 1} "
+              f"targets; 'Car' flagged for review on {sum('Car' in r[7] for r in in_view)} of those and on "
+              f"{sum('Car' in r[7] for r in gone)} of the {len(gone)} where it is gone")
+        print(f"sky: flagged for review on {sum('Sky' in r[7] for r in rows_out[1:])} targets")
         worst = sorted(rows_out[1:], key=lambda r: r[3])[:5]
         print("worst sky (synced):", ", ".join(f"{r[0]} {r[3]:.3f}" for r in worst))
         print(f"overlays: {args.out}/camvid_*.png (left: frame, right: synced sky blue, car red)")
