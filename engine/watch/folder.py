@@ -233,8 +233,16 @@ class FolderWatcher:
         paths = [p for p in paths if p in self.handled]
         if not paths:
             return []
-        rep = run_import(self.catalog, paths, recursive=False, copy_to=self.opt.copy_to,
-                         template=self.opt.template, jobs=1)
+        try:
+            rep = run_import(self.catalog, paths, recursive=False, copy_to=self.opt.copy_to,
+                             template=self.opt.template, jobs=1)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # the catalog is busy or broken: say so, keep watching
+            for p in paths:
+                self.handled.pop(p, None)
+                self.log(f"{p}: import failed ({exc}); will retry when it changes")
+            return []
         with self.catalog.session() as s:
             where = dict(s.execute(select(Image.id, Image.path).where(Image.id.in_(rep.imported))).all()) \
                 if rep.imported else {}
