@@ -142,3 +142,33 @@ def test_folder_deleted_and_recreated(catalog, tmp_path):
     wt.join()
     assert _paths(catalog) == ["after.jpg"]
     assert any("gone" in line for line in logs)
+
+
+def test_cli_watch_imports_and_stops_cleanly_on_ctrl_c(catalog, catalog_location, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    data = _photos(tmp_path, 1)
+    watched = tmp_path / "in"
+    watched.mkdir()
+    env = {**os.environ, "MASKROOM_CATALOG": str(catalog_location.sqlite_path or catalog_location.url),
+           "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "maskroom", "watch", str(watched), "--settle", "0.3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = []
+    try:
+        lines.append(proc.stdout.readline())
+        assert lines[0].startswith("watching"), lines
+        (watched / "new.jpg").write_bytes(data[0])
+        lines.append(proc.stdout.readline())
+        assert lines[-1].startswith("imported ") and "new.jpg" in lines[-1], lines
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (lines, out)
+    assert "stopped: 1 imported" in out
+    assert _paths(catalog) == ["new.jpg"]

@@ -243,6 +243,7 @@ class FolderWatcher:
                 self.handled.pop(p, None)
                 self.log(f"{p}: import failed ({exc}); will retry when it changes")
             return []
+        self.imported.extend(rep.imported)  # first: a Ctrl-C while logging must not lose the count
         with self.catalog.session() as s:
             where = dict(s.execute(select(Image.id, Image.path).where(Image.id.in_(rep.imported))).all()) \
                 if rep.imported else {}
@@ -255,7 +256,6 @@ class FolderWatcher:
         new = list(rep.imported)
         if new:
             self._after_import(new)
-        self.imported.extend(new)
         return new
 
     def _after_import(self, ids: list[int]) -> None:
