@@ -41,6 +41,9 @@ ROI_SCALE = 1.5
 IRIS_ROI_SCALE = 2.3
 MIN_FACE_FRACTION = 0.035  # smallest tile level: faces smaller than this (of the long edge) are not searched
 MAX_FACES = 64
+WEAK_PERSON = 0.15
+MIN_IRIS_FACE = 64  # px: below this an iris is a pixel or two; not worth a model run
+MIN_REFINE_FACE = 48  # px: the second mesh pass gains nothing on tiny faces
 
 
 def _model_store():
@@ -216,7 +219,10 @@ def _detect_upright(image: np.ndarray, tiled: bool, hint: np.ndarray | None = No
             b = run(src, f, x0, y0, sd, True)
             if len(b) and (np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < 0.3 * sd).any():
                 small_found = True
-        people_hint = hint is None or hint.max() >= 0.5
+        # Descend when this level found small faces, or found nothing yet while the
+        # person model sees even a weak person (it fades on group photos: Solvay
+        # 1927 peaks at 0.27; landscapes stay near 0).
+        people_hint = hint is None or hint.max() >= WEAK_PERSON
         if not (small_found or (not all_s and people_hint)):
             break
         side /= 2
@@ -242,7 +248,7 @@ def detect_faces(image: np.ndarray, *, tiled: bool = True, try_rotations: bool =
                  hint: np.ndarray | None = None) -> list[Detection]:
     """Faces in ``image`` (sRGB float 0..1), best first."""
     dets = _detect_upright(image, tiled, hint)
-    if dets or not try_rotations or (hint is not None and hint.max() < 0.5):
+    if dets or not try_rotations or (hint is not None and hint.max() < WEAK_PERSON):
         return dets
     h, w = image.shape[:2]
     for k in (1, 3):
@@ -422,11 +428,12 @@ def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
         dets = [Detection(d.box * k, d.keypoints * k, d.score)
                 for d in detect_faces(detect_image, tiled=tiled, hint=hint)]
     for det in dets:
-        lm, score = face_landmarks(image, det)
+        det_size = float(max(det.box[2] - det.box[0], det.box[3] - det.box[1]))
+        lm, score = face_landmarks(image, det, refine_pass=det_size >= MIN_REFINE_FACE)
         if score >= FACE_PRESENCE:
             box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)]).astype(np.float32)
             face = Face(box, float(min(det.score, 1.0) * score), lm)
-            if with_iris:
+            if with_iris and max(box[2] - box[0], box[3] - box[1]) >= MIN_IRIS_FACE:
                 face.irises = iris_landmarks(image, lm)
             faces.append(face)
         elif det.score >= MESHLESS_SCORE:

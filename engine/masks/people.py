@@ -106,6 +106,8 @@ class PeopleAnalysis:
         self.faces = self._confirmed(find_faces(image, hint=self.prob, detect_image=half))
         face_boxes = [f.box * np.array([self.sx, self.sy, self.sx, self.sy], np.float32) for f in self.faces]
         self.labels, bodies = split_people(self.work_image, self.prob, face_boxes)
+        if bodies:
+            self.labels, bodies = self._confirmed_bodies(len(self.faces), bodies)
         people: list[_Person] = []
         long_edge = float(max(h, w))
         for k, face in enumerate(self.faces):
@@ -140,7 +142,7 @@ class PeopleAnalysis:
             if f.landmarks is None and _on_someones_body(f.box, meshed):
                 continue  # a "face" on a chest (a necklace, a print) is not a person
             on_matte = float(self.prob[ya:yb, xa:xb].mean()) > 0.4
-            if on_matte and f.landmarks is not None:
+            if on_matte and f.landmarks is not None:  # a mesh face on the matte: a person
                 out.append(f)
                 continue
             try:
@@ -150,7 +152,12 @@ class PeopleAnalysis:
                     out.append(f)
                 continue
             head = float((sch[0, ya:yb, xa:xb] + sch[2, ya:yb, xa:xb]).mean())
-            if f.landmarks is None and head < 0.3:
+            fh = y1 - y0
+            ta, tb = min(wh, int(y1 + 0.5 * fh)), min(wh, int(y1 + 3 * fh))
+            torso = float(sch[1, ta:tb, xa:xb].mean()) if tb > ta else 0.0
+            # Without a mesh, a detection is a person only with a head (skin/hair) on
+            # top of clothes: BlazeFace's weak detections land on rocks and leaves.
+            if f.landmarks is None and (head < 0.3 or torso < 0.3):
                 continue
             out.append(f)
             if on_matte:
@@ -163,6 +170,26 @@ class PeopleAnalysis:
             union = np.clip(sch.max(0), 0, 1)
             self.prob = np.maximum(self.prob, union * window)
         return out
+
+    def _confirmed_bodies(self, n_faces: int, bodies: list) -> tuple[np.ndarray, list]:
+        """Drop faceless "bodies" that the skin/clothes/hair model does not see as a
+        person: the selfie model also fires on flowers and rocks."""
+        try:
+            sch = self.sch_whole()
+        except Exception:
+            return self.labels, bodies
+        union = sch.max(0)
+        labels = self.labels.copy()
+        kept = []
+        for j, b in enumerate(bodies):
+            lab = n_faces + j + 1
+            region = labels == lab
+            if region.any() and float(union[region].mean()) >= 0.35:
+                kept.append(b)
+                labels[region] = n_faces + len(kept)
+            else:
+                labels[region] = 0
+        return labels, kept
 
     def sch_whole(self) -> np.ndarray:
         """Skin/clothes/hair over the whole frame (working size), for checks."""
