@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from develop_support import add_image
 from PIL import Image as PILImage
 
-from maskroom.catalog import Catalog, edits
+from maskroom.catalog import edits
 from maskroom.cli import main
 
 pytestmark = pytest.mark.catalog
