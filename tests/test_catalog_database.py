@@ -103,3 +103,19 @@ def test_unknown_revision_fails_cleanly_and_keeps_data(tmp_path):
         Catalog.open(loc)
     with sqlite3.connect(loc.sqlite_path) as conn:
         assert conn.execute("select path from folders").fetchall() == [("/kept",)]
+
+
+def test_backup_is_taken_before_an_upgrade_and_a_failed_upgrade_loses_nothing(tmp_path):
+    loc = resolve_catalog(tmp_path / "c.sqlite")
+    with Catalog.open(loc) as cat:
+        with cat.session() as s:
+            s.add(Folder(path="/kept"))
+        with cat.engine.begin() as conn:  # as if written before maskroom tracked its schema
+            conn.exec_driver_sql("DELETE FROM alembic_version")
+    with pytest.raises(Exception):
+        Catalog.open(loc)  # the upgrade tries to create tables that exist, and fails
+    backups = list(tmp_path.glob("c.pre-upgrade-none.*.sqlite"))
+    assert len(backups) == 1
+    for db in (backups[0], loc.sqlite_path):
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("select path from folders").fetchall() == [("/kept",)]
