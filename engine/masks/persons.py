@@ -18,8 +18,6 @@ upsamples and refines.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
@@ -84,12 +82,6 @@ def person_probability(image: np.ndarray) -> np.ndarray:
 def work_size(h: int, w: int) -> tuple[int, int]:
     s = WORK / max(h, w)
     return max(8, round(w * s)), max(8, round(h * s))
-
-
-@dataclass
-class Seed:
-    box: np.ndarray  # face box (x0, y0, x1, y1) in working pixels, or None for a faceless body
-    faceless: bool = False
 
 
 def split_people(image_work: np.ndarray, prob: np.ndarray, face_boxes: list[np.ndarray]):
