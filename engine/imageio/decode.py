@@ -98,17 +98,27 @@ def _tiff16(path: Path) -> np.ndarray | None:
     return arr
 
 
+def _tiff_bits(im: Image.Image) -> int:
+    bits = getattr(im, "tag_v2", {}).get(258, 8)
+    return max(bits) if isinstance(bits, (tuple, list)) else int(bits)
+
+
 def decode_raster(path: Path, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
     im = _pil_open(path)
     with im:
-        if keep_16bit and format_of(path) == "tiff" and im.mode not in ("RGB", "L", "P", "RGBA", "CMYK", "1"):
+        # Pillow opens 16-bit RGB TIFFs as 8-bit "RGB": the header's BitsPerSample tells.
+        if keep_16bit and format_of(path) == "tiff" and _tiff_bits(im) > 8:
             arr = _tiff16(path)
             if arr is not None:
                 orientation = im.getexif().get(0x0112, 1)
                 return apply_orientation(arr, orientation)
         if max_side and im.format == "JPEG":
-            # DCT-domain scaling: decodes at 1/2, 1/4 or 1/8 size directly.
-            im.draft("RGB", (max_side, max_side))
+            # DCT-domain scaling: decodes at 1/2, 1/4 or 1/8 size directly.  draft()
+            # keeps both sides >= the box, so ask for the box of the long edge's target.
+            w, h = im.size
+            long_side = min(max_side, max(w, h))
+            short_side = max(1, min(w, h) * long_side // max(w, h))  # floor: 1/8 stays allowed
+            im.draft("RGB", (long_side, short_side) if w >= h else (short_side, long_side))
         try:
             im.load()
         except Exception as exc:
