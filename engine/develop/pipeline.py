@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
@@ -84,14 +85,39 @@ def _strips(h: int, w: int):
         yield slice(y, min(h, y + rows))
 
 
+def _fold(run: list[tuple], ctx: OpContext) -> list:
+    """The run as strip functions, consecutive linear ones folded into one 3x3 matrix
+    (clipped at 0 once at the end, where the separate ops clipped after each)."""
+    fns: list = []
+    matrix = None
+    for spec, value in run:
+        if spec.matrix is not None:
+            m = np.asarray(spec.matrix(value, ctx), np.float64)
+            matrix = m if matrix is None else m @ matrix
+            continue
+        if matrix is not None:
+            fns.append(_matrix_fn(matrix))
+            matrix = None
+        fns.append(lambda strip, spec=spec, value=value: spec.fn(strip, value, ctx))
+    if matrix is not None:
+        fns.append(_matrix_fn(matrix))
+    return fns
+
+
+def _matrix_fn(matrix: np.ndarray):
+    m = matrix.astype(np.float32)
+    return lambda strip: cv2.max(cv2.transform(strip, m), 0.0)
+
+
 def _run_pointwise(img: np.ndarray, run: list[tuple], ctx: OpContext, out: np.ndarray | None = None) -> np.ndarray:
     """A run of pointwise adjustments, fused strip by strip."""
     if out is None:
         out = np.empty_like(img)
+    fns = _fold(run, ctx)
     for rows in _strips(*img.shape[:2]):
         strip = np.ascontiguousarray(img[rows])
-        for spec, value in run:
-            strip = spec.fn(strip, value, ctx)
+        for fn in fns:
+            strip = fn(strip)
         out[rows] = strip
     return out
 
@@ -163,11 +189,12 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
     ry, rx = roi
     if all_pointwise:
         sub = img[roi]
+        fns = _fold(ops, ctx)
         for rows in _strips(*sub.shape[:2]):
             base = np.ascontiguousarray(sub[rows])
             adj = base
-            for spec, value in ops:
-                adj = spec.fn(adj, value, ctx)
+            for fn in fns:
+                adj = fn(adj)
             out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
@@ -178,10 +205,9 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
 
 
 def _mix(base: np.ndarray, adjusted: np.ndarray, a: np.ndarray) -> np.ndarray:
-    diff = np.subtract(adjusted, base, dtype=np.float32)
-    diff *= a[..., None]
-    diff += base
-    return diff
+    """base + a * (adjusted - base) as one SIMD pass: (a*adjusted + (1-a)*base) / 1."""
+    a = np.ascontiguousarray(a, np.float32)
+    return cv2.blendLinear(np.ascontiguousarray(adjusted), np.ascontiguousarray(base), a, 1.0 - a)
 
 
 def layer_key(upstream: str, layer: Layer) -> str:

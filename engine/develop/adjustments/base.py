@@ -29,6 +29,9 @@ class Adjustment:
     # Pointwise adjustments only look at each pixel: the pipeline runs runs of them
     # fused, strip by strip (cache-sized temporaries instead of 300 MB ones at 24 MP).
     pointwise: bool = False
+    # Linear colour operations also give their 3x3 matrix: a run of them folds into
+    # one matrix (one pass instead of several).
+    matrix: Callable[[float, "OpContext"], np.ndarray] | None = None
 
 
 REGISTRY: dict[str, Adjustment] = {}
@@ -39,6 +42,17 @@ PARAMETERS: dict[str, tuple[float, float, str]] = {}
 def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwise: bool = False):
     def deco(fn: AdjustFn) -> AdjustFn:
         REGISTRY[name] = Adjustment(name, fn, lo, hi, unit, doc, pointwise=pointwise)
+        return fn
+
+    return deco
+
+
+def linear_matrix(name: str):
+    """Register the 3x3 matrix form of a linear pointwise adjustment (see Adjustment.matrix)."""
+    def deco(fn):
+        import dataclasses
+
+        REGISTRY[name] = dataclasses.replace(REGISTRY[name], matrix=fn)
         return fn
 
     return deco

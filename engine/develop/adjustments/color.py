@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.adjustments.base import PARAMETERS, OpContext, adjustment, luma
+from maskroom.engine.develop.adjustments.base import PARAMETERS, OpContext, adjustment, linear_matrix, luma
 from maskroom.engine.develop.color import LUMA, SRGB_TO_WORK, apply_matrix, srgb_decode
 
 
@@ -20,20 +20,26 @@ def _normalised_gains(gains: np.ndarray) -> np.ndarray:
     return (gains / float(LUMA @ gains)).astype(np.float32)
 
 
-def _gain_image(img: np.ndarray, gains: np.ndarray) -> np.ndarray:
-    return apply_matrix(img, np.diag(gains))
-
-
 @adjustment("temperature", -100, 100, "", "White balance blue (-) to yellow (+); 100 = about +-0.7 EV R/B split.", pointwise=True)
 def temperature(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    return apply_matrix(img, _temperature_matrix(amount, ctx))
+
+
+@linear_matrix("temperature")
+def _temperature_matrix(amount: float, ctx: OpContext) -> np.ndarray:
     t = amount / 100.0
-    return _gain_image(img, _normalised_gains(np.array([2 ** (0.35 * t), 1.0, 2 ** (-0.35 * t)])))
+    return np.diag(_normalised_gains(np.array([2 ** (0.35 * t), 1.0, 2 ** (-0.35 * t)])))
 
 
 @adjustment("tint", -100, 100, "", "White balance green (-) to magenta (+).", pointwise=True)
 def tint(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    return apply_matrix(img, _tint_matrix(amount, ctx))
+
+
+@linear_matrix("tint")
+def _tint_matrix(amount: float, ctx: OpContext) -> np.ndarray:
     t = amount / 100.0
-    return _gain_image(img, _normalised_gains(np.array([1.0, 2 ** (-0.3 * t), 1.0])))
+    return np.diag(_normalised_gains(np.array([1.0, 2 ** (-0.3 * t), 1.0])))
 
 
 def _hue_matrix(degrees: float) -> np.ndarray:
@@ -54,6 +60,9 @@ def hue(img: np.ndarray, degrees: float, ctx: OpContext) -> np.ndarray:
     return cv2.max(apply_matrix(img, _hue_matrix(degrees)), 0.0)
 
 
+linear_matrix("hue")(lambda degrees, ctx: _hue_matrix(degrees))
+
+
 def _scale_chroma(img: np.ndarray, factor) -> np.ndarray:
     """y + (img - y) * factor, factor a scalar or an HxW map (cv2 ops: fast on big images)."""
     y = luma(img)
@@ -69,6 +78,12 @@ def _scale_chroma(img: np.ndarray, factor) -> np.ndarray:
 @adjustment("saturation", -100, 100, "", "Scales colourfulness; -100 = black and white, +100 = double.", pointwise=True)
 def saturation(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     return _scale_chroma(img, np.float32(1.0 + amount / 100.0))
+
+
+@linear_matrix("saturation")
+def _saturation_matrix(amount: float, ctx: OpContext) -> np.ndarray:
+    k = 1.0 + amount / 100.0  # y + k (c - y) = k c + (1 - k) y
+    return k * np.eye(3) + (1.0 - k) * np.outer(np.ones(3), LUMA)
 
 
 @adjustment("vibrance", -100, 100, "", "Saturation that spares already-saturated colours.", pointwise=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
+from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, linear_matrix, luma
 from maskroom.engine.develop.filters import curve, guided_filter, smoothstep
 
 GAMMA = 2.2
@@ -36,6 +36,11 @@ def exp2(x: np.ndarray) -> np.ndarray:
 @adjustment("exposure", -5.0, 5.0, "EV", "Multiplies linear light by 2**EV (+1 doubles it).", pointwise=True)
 def exposure(img: np.ndarray, ev: float, ctx: OpContext) -> np.ndarray:
     return img * np.float32(2.0 ** ev)
+
+
+@linear_matrix("exposure")
+def _exposure_matrix(ev: float, ctx: OpContext) -> np.ndarray:
+    return np.eye(3) * 2.0 ** ev
 
 
 @adjustment("contrast", -100, 100, "", "S-curve around middle grey; negative flattens.", pointwise=True)
