@@ -32,6 +32,12 @@ import tempfile
 import time
 from pathlib import Path
 
+# OpenCV's worker threads spin after each parallel call by default; on a shared,
+# overloaded machine that burns CPU the other jobs (and our own numpy code) need and
+# inflates the CPU-time column.  Passive waiting is set before cv2 is imported.
+os.environ.setdefault("OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER", "0")
+os.environ.setdefault("OPENCV_THREAD_POOL_ACTIVE_WAIT_MAIN", "0")
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SAMPLE = REPO / "maskroom" / "data" / "samples" / "immich_el_torcal_rocks.jpg"
 W, H = 6000, 4000
