@@ -212,8 +212,7 @@ def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog_location,
         wins = [w for w in QApplication.topLevelWidgets() if w.objectName() == "maskroom_main"]
         seen.extend(w.windowTitle() for w in wins)
         for w in wins:
-            w.close()
-        qapp.quit()
+            w.close()  # ends `maskroom`'s loop; the test's QApplication keeps running
 
     QTimer.singleShot(1500, close_it)
     result = CliRunner().invoke(main, ["--catalog", str(catalog_location.url)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer
+from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,7 @@ from maskroom.ui.loupe import LoupeCanvas
 from maskroom.ui.masks_panel import MasksPanel
 from maskroom.ui.preview import PreviewRenderer
 from maskroom.ui.sidebar import Sidebar
+from maskroom.ui.qtfix import emit
 from maskroom.ui.sync_dialog import SyncDialog
 from maskroom.ui.workers import JobRunner
 
@@ -56,6 +57,8 @@ VIEWS = ("grid", "loupe", "develop")
 
 
 class MainWindow(QMainWindow):
+    closed = Signal()
+
     def __init__(self, catalog, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.catalog = catalog
@@ -216,6 +219,7 @@ class MainWindow(QMainWindow):
         self.runner.wait(5000)
         self._watch_runner.wait(5000)
         super().closeEvent(ev)
+        emit(self.closed)
 
     # -- selection ----------------------------------------------------------------------------
     def current_image_id(self) -> int | None:
@@ -479,6 +483,7 @@ def run(catalog_value: str | None = None) -> int:
     """Open the app on a catalog (the last one used when none is given)."""
     from maskroom.catalog import Catalog, CatalogError
 
+    own_app = QApplication.instance() is None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("maskroom")
     app.setOrganizationName("maskroom")
@@ -490,9 +495,23 @@ def run(catalog_value: str | None = None) -> int:
         QMessageBox.critical(None, "maskroom", str(exc))
         return 1
     win = MainWindow(catalog, settings)
+    previous_hook = sys.excepthook
     _install_excepthook(win)
     win.show()
     QTimer.singleShot(0, win.grid.setFocus)
-    code = app.exec()
+    if own_app:
+        code = app.exec()
+    else:
+        # Inside a host's QApplication (tests, embedding): run until the window closes
+        # without quitting the host's application.
+        loop = QEventLoop()
+        win.closed.connect(loop.quit)
+        quit_on_close = app.quitOnLastWindowClosed()
+        app.setQuitOnLastWindowClosed(False)
+        try:
+            code = loop.exec()
+        finally:
+            app.setQuitOnLastWindowClosed(quit_on_close)
+    sys.excepthook = previous_hook
     catalog.close()
     return code
