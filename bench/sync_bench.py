@@ -62,10 +62,13 @@ def peer_worker(args):
     cat = Catalog.open(location, upgrade=False)
     t0 = time.process_time()
     inp = mask_input(cat, image_id)
-    for _k, comp in components(kinds):
+    each = {}
+    for k, comp in components(kinds):
+        t = time.process_time()
         derive(inp, comp)
+        each[k] = time.process_time() - t
     cat.close()
-    return time.process_time() - t0
+    return time.process_time() - t0, each
 
 
 def main() -> int:
@@ -125,7 +128,9 @@ def main() -> int:
                             ("sync (align+derive+score+write)", t_sync, c_sync),
                             ("sync again (cached, unchanged)", t_again, c_again)):
             print(f"{label:<34} {t:>7.1f} {t / n:>8.3f} {c / n:>7.3f} {c / n / args.jobs:>9.3f} {c / c_peer:>6.2f}")
-        print(f"median peer frame CPU: {statistics.median(per):.3f} s; target 0.5 s/frame on {args.jobs} cores: "
+        print("median CPU per frame by kind: " + ", ".join(
+            f"{k} {statistics.median(e[k] for _, e in per):.3f} s" for k in kinds))
+        print(f"median peer frame CPU: {statistics.median(t for t, _ in per):.3f} s; target 0.5 s/frame on {args.jobs} cores: "
               f"{'met' if c_sync / n / args.jobs <= 0.5 else 'NOT met'} (by CPU time), "
               f"{'met' if t_sync / n <= 0.5 else 'NOT met'} (by wall time on this machine)")
         print(f"statuses: {rep.to_dict()['synced']} synced, {len(failed)} failed, {rep.flagged} flagged; "
