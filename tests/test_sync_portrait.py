@@ -15,7 +15,7 @@ from maskroom.engine.masks.compose import compose
 from maskroom.engine.masks.registry import available_kinds
 from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
-from maskroom.engine.sync.engine import run_sync
+from maskroom.engine.sync.engine import SyncOptions, run_sync
 from sync_frames import portrait_series
 
 pytestmark = pytest.mark.catalog
@@ -93,6 +93,13 @@ def test_nothing_found_is_flagged_for_review_not_accepted(catalog, tmp_path, sam
     assert [(i["image_id"], i["layer"]) for i in items] == [(ids[1], "Sky")]
     # Re-syncing does not duplicate the flag; resolving removes it from the list.
     run_sync(catalog, ids[0], [ids[1]])
+    assert len(review.list_items(catalog)) == 1
+    # Syncing another layer only keeps this layer's flag.
+    with catalog.session() as s:
+        recipe = edits.load_recipe(s, vid)
+        recipe.layers.append(Layer("Vignette", mask=MaskDefinition([MaskComponent("radial", params={})])))
+        edits.save_recipe(s, vid, recipe, "vignette")
+    run_sync(catalog, ids[0], [ids[1]], options=SyncOptions(layers=("Vignette",), mode="merge"))
     assert len(review.list_items(catalog)) == 1
     review.resolve(catalog, items[0]["id"])
     assert review.list_items(catalog) == []

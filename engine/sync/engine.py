@@ -342,7 +342,7 @@ def sync_target(catalog, src: _Source, image_id: int, options: SyncOptions, *, d
                 edits.save_recipe(s, version_id, new, f"Sync from image {src.image_id}")
             if fail_hook is not None:
                 fail_hook(image_id)
-            review.replace_flags(s, version_id, src.version_id, flags)
+            review.replace_flags(s, version_id, src.version_id, flags, {c.uid for c in out.components})
         out.status = "synced" if changed else "unchanged"
     except Exception as exc:  # one bad target must not stop the batch
         out.status = "failed"

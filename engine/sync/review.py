@@ -28,12 +28,18 @@ class Flag:
     confidence: float
 
 
-def replace_flags(session, version_id: int, source_version_id: int | None, flags: list[Flag]) -> int:
-    """Make the unresolved flags of (version, source) exactly ``flags``; returns rows added."""
+def replace_flags(session, version_id: int, source_version_id: int | None, flags: list[Flag],
+                  component_uids: set[str]) -> int:
+    """Make the unresolved flags of the synced components exactly ``flags``; returns rows added.
+
+    Only components synced this time (``component_uids``) are touched: a sync of one
+    layer keeps the flags of the others.
+    """
     rows = list(session.scalars(select(ReviewItem).where(ReviewItem.version_id == version_id)))
     wanted = {(f.component_uid, f.reason) for f in flags}
     for r in rows:
-        if not r.resolved and r.source_version_id == source_version_id and (r.component_uid, r.reason) not in wanted:
+        if (not r.resolved and r.source_version_id == source_version_id and r.component_uid in component_uids
+                and (r.component_uid, r.reason) not in wanted):
             session.delete(r)
     have = {(r.component_uid, r.reason) for r in rows}
     added = 0
