@@ -106,11 +106,12 @@ def shoot(app, catalog, by_name, out: Path, work: Path) -> int:
     win.masks_panel.start("people")
     spin(app, lambda: win.masks_panel.people_box.status.text() != "Looking for people…", 120)
     box = win.masks_panel.people_box
-    if box.checks:
-        box.check(0, "face-skin")
-        box.check(0, "iris")
-        box.check(0, "hair")
-    spin(app, lambda: win.runner.running == 0, settle=0.5)
+    if box.checks:  # (without people models the panel shows why, and so does the shot)
+        for part in ("face-skin", "iris", "hair"):
+            box.check(0, part)
+        box.button.click()
+        win.toggle_overlay()
+        spin(app, lambda: win.canvas.overlay is not None and win.runner.running == 0, 120, settle=0.8)
     paths.append(out / "ui_masks_people.png")
     win.grab().save(str(paths[-1]))
 

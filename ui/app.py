@@ -44,6 +44,7 @@ QWidget { background: #2f2f2f; color: #dcdcdc; }
 QLineEdit, QComboBox, QSpinBox, QTreeWidget, QListWidget { background: #242424; border: 1px solid #444; }
 QPushButton, QToolButton { background: #3d3d3d; border: 1px solid #555; padding: 3px 8px; }
 QPushButton:hover, QToolButton:hover { background: #4a4a4a; }
+QPushButton:disabled, QToolButton:disabled, QCheckBox:disabled, QRadioButton:disabled { color: #777; }
 QGroupBox { border: 1px solid #444; margin-top: 14px; padding-top: 4px; }
 QGroupBox::title { subcontrol-origin: margin; left: 6px; color: #aaaaaa; }
 QTabBar::tab { background: #333; padding: 5px 12px; } QTabBar::tab:selected { background: #4a4a4a; }

@@ -285,6 +285,8 @@ class HistoryPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         self.list = QListWidget()
         self.list.setToolTip("Double-click a step to go back (or forward) to it")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.ElideRight)
         self.list.itemDoubleClicked.connect(lambda item: self.go_to(item.data(Qt.UserRole)))
         lay.addWidget(self.list, 1)
         row = QHBoxLayout()
@@ -306,6 +308,7 @@ class HistoryPanel(QWidget):
         steps, pos = services.history(self.session.catalog, self.session.version_id)
         for seq, label in reversed(steps):
             item = QListWidgetItem(label)
+            item.setToolTip(label)
             item.setData(Qt.UserRole, seq)
             if seq > pos:
                 item.setForeground(Qt.gray)

@@ -103,6 +103,7 @@ class ExportDialog(QDialog):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
+        lay.addStretch(1)
         self.buttons = QDialogButtonBox()
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.AcceptRole)
         close = self.buttons.addButton(QDialogButtonBox.Close)

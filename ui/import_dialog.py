@@ -59,6 +59,7 @@ class ImportDialog(QDialog):
         lay.addWidget(self.progress)
         self.summary = QLabel("")
         lay.addWidget(self.summary)
+        lay.addStretch(1)
         buttons = QDialogButtonBox()
         self.import_button = buttons.addButton("Import", QDialogButtonBox.AcceptRole)
         close = buttons.addButton(QDialogButtonBox.Close)

@@ -51,7 +51,8 @@ class JobProgress(QWidget):
     def _advanced(self, n, item):
         self.done_count += n
         self.bar.setValue(min(self.bar.maximum(), self.done_count))
-        self.label.setText(f"{self.done_count}/{self.bar.maximum()}  {item}")
+        what = f"image {item}" if item.isdigit() else item  # sync reports image ids
+        self.label.setText(f"{self.done_count}/{self.bar.maximum()}  {what}")
 
     def add_message(self, text: str) -> None:
         self.messages.setVisible(True)
