@@ -157,3 +157,28 @@ def test_presets_history_jump_and_virtual_copy(qtbot, develop, catalog):
     panel.set_value("exposure", -1.0)
     assert services.load_recipe(catalog, copy_vid).global_layer.adjustments["exposure"] == -1.0
     assert services.load_recipe(catalog, other_vid).global_layer.adjustments["exposure"] == 0.5
+
+
+def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
+    """An AI component derived before the photo changed shows the stale badge; Refresh
+    derives it again and the badge goes."""
+    from maskroom.catalog.schema import Image
+
+    win, panel = develop, develop.masks_panel
+    vid = win.session.version_id
+    panel.start("subject")
+    services.mask_alpha(catalog, vid, "Subject")  # derived once: the raster is cached
+    assert services.stale_component_uids(catalog, vid, win.session.recipe) == []
+    # The photo was edited outside maskroom and re-read: its content hash changed.
+    with catalog.session() as s:
+        im = s.get(Image, win.session.image_id)
+        im.content_hash = "f" * 32
+    uid = win.session.recipe.layer("Subject").mask.components[0].uid
+    win.renderer.check_stale(win.session.recipe)
+    wait_until(qtbot, lambda: panel.stale == {uid}, what="stale check")
+    item = panel._find_item(uid)
+    assert item.text(2) == "⚠ stale" and panel.refresh_button.isEnabled()
+    panel.refresh_button.click()
+    wait_until(qtbot, lambda: not panel.stale, 120, "refresh")
+    assert services.stale_component_uids(catalog, vid, win.session.recipe) == []
+    assert panel._find_item(uid).text(2) == ""
