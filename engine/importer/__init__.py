@@ -103,8 +103,9 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport)
         s.flush()
         for kind in ("thumb", "preview"):
             dp = derivative_path(catalog.cache_dir, kind, info["hash"])
+            w, h = info["derivatives"][kind]
             s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
-                                    path=str(dp.relative_to(catalog.cache_dir)), width=0, height=0))
+                                    path=str(dp.relative_to(catalog.cache_dir)), width=int(w), height=int(h)))
         report.imported.append(img.id)
 
 

@@ -73,7 +73,7 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
     md = read_metadata(src)
     # Size from the header first: it rejects bombs and non-images before decoding.
     width, height = displayed_size(src)
-    thumb, _preview = make_derivatives(src, Path(cache_dir), digest)
+    thumb, preview = make_derivatives(src, Path(cache_dir), digest)
     phash, features = _features(thumb)
     final = src
     sidecar_info = []
@@ -102,4 +102,6 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
         "phash": phash,
         "features": features,
         "sidecars": sidecar_info,
+        # (width, height) of the cached derivatives, for their preview_cache rows
+        "derivatives": {"thumb": thumb.shape[1::-1], "preview": preview.shape[1::-1]},
     }
