@@ -69,6 +69,18 @@ MODELS: dict[str, dict] = {
         "input": {"shape": [1, 144, 256, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255", "outputs": [{"shape": [1, 144, 256, 1], "meaning": "person probability"}],
     },
+    "hair_segmentation": {
+        "file": "hair_segmentation.onnx", "version": "mp-hair-63e679d-1",
+        "source": {**MEDIAPIPE, "repo": "github.com/google-ai-edge/mediapipe",
+                   "commit": "63e679d99ca45b30514a9d84c9351a2d77bb9ba0",
+                   "path": "mediapipe/models/hair_segmentation.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx + custom-op rewrites: MaxPool/MaxUnpool, "
+                                   "ConvTranspose)"},
+        "input": {"name": "input_1", "shape": [1, 512, 512, 4], "layout": "NHWC", "colour": "RGB + previous mask"},
+        "normalisation": "RGB x/255; channel 4 = previous frame's hair mask 0..1 (zeros for a still photo)",
+        "outputs": [{"name": "conv2d_transpose_4", "shape": [1, 512, 512, 2],
+                     "meaning": "logits; softmax over the 2 channels, channel 1 = hair"}],
+    },
     "face_detection_short_range": {
         "file": "face_detection_short_range.onnx", "version": "mp-blazeface-sr-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "face_detection/face_detection_short_range.tflite",
@@ -157,7 +169,8 @@ def write_manifest(upstream: Path | None = None) -> dict:
         e = json.loads(json.dumps(entry))
         e["sha256"] = sha256(path)
         e["bytes"] = path.stat().st_size
-        up = {k: v for k, v in sums.items() if Path(k).name.split(".")[0] in e["source"]["path"]}
+        stem = Path(e["source"]["path"]).name.split(".")[0]
+        up = {k: v for k, v in sums.items() if Path(k).name.split(".")[0] == stem}
         e["source"]["upstream_sha256"] = up or previous.get(name, {}).get("source", {}).get("upstream_sha256", {})
         models[name] = e
     packs = json.loads((HERE / "packs.json").read_text()) if (HERE / "packs.json").exists() else {}

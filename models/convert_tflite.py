@@ -2,11 +2,11 @@
 
     .venv-convert/bin/python models/convert_tflite.py UPSTREAM/mediapipe OUTDIR
 
-tf2onnx converts the standard ops.  The selfie segmentation models end in
-MediaPipe's custom ``Convolution2DTransposeBias`` op (a 2x2, stride-2 transposed
-convolution with bias); tf2onnx leaves it as an unknown node, which is rewritten
-here as Transpose(NHWC->NCHW) -> ConvTranspose -> Transpose(NCHW->NHWC) with the
-weights moved from OHWI to IOHW.
+tf2onnx converts the standard ops.  MediaPipe's custom ops (the selfie
+models' final ``Convolution2DTransposeBias``; hair segmentation's transposed
+convolutions and ``MaxPoolingWithArgmax2D``/``MaxUnpooling2D`` pairs) are left by
+tf2onnx as unknown nodes and rewritten here as standard ONNX ops
+(see ``rewrite_custom_ops``).
 """
 from __future__ import annotations
 
@@ -24,56 +24,106 @@ MODELS = {
     "pose_landmark_full": "pose_landmark_full.tflite",
     "selfie_segmentation": "selfie_segmentation.tflite",
     "selfie_segmentation_landscape": "selfie_segmentation_landscape.tflite",
+    "hair_segmentation": "hair_segmentation.tflite",
 }
 
 
-def rewrite_transpose_conv_bias(model: onnx.ModelProto) -> int:
+def _replace(g: onnx.GraphProto, node: onnx.NodeProto, nodes: list[onnx.NodeProto]) -> None:
+    pos = list(g.node).index(node)
+    g.node.remove(node)
+    for k, n in enumerate(nodes):
+        g.node.insert(pos + k, n)
+
+
+def _to_nchw(x: str, name: str) -> onnx.NodeProto:
+    return helper.make_node("Transpose", [x], [name], perm=[0, 3, 1, 2], name=name)
+
+
+def _to_nhwc(x: str, out: str, name: str) -> onnx.NodeProto:
+    return helper.make_node("Transpose", [x], [out], perm=[0, 2, 3, 1], name=name)
+
+
+def rewrite_custom_ops(model: onnx.ModelProto) -> dict[str, int]:
+    """Replace MediaPipe's custom TFLite ops (left by tf2onnx as unknown nodes) by standard ONNX.
+
+    - Convolution2DTransposeBias: stride-2 transposed convolution with bias and TF "SAME"
+      padding (output = 2 x input): ConvTranspose with the weights moved OHWI -> IOHW and
+      the (kernel - 2) surplus cropped TF-style (the odd pixel at the end).
+    - MaxPoolingWithArgmax2D (2x2, stride 2) -> MaxPool with its Indices output, and
+      MaxUnpooling2D -> MaxUnpool fed by those indices.  MediaPipe's index encoding is
+      never materialised: the pair is rewritten together, in NCHW, so ONNX's own
+      (flattened NCHW) indices travel from the pool to its unpool.
+    The graph is NHWC (tf2onnx keeps TFLite's layout), hence the Transposes around each.
+    """
     g = model.graph
     inits = {i.name: i for i in g.initializer}
-    count = 0
-    for idx, node in enumerate(list(g.node)):
-        if "Convolution2DTransposeBias" not in node.op_type:
+    counts: dict[str, int] = {}
+    nchw_indices: dict[str, str] = {}  # TFLite indices tensor -> ONNX NCHW indices tensor
+    for node in list(g.node):
+        op = node.op_type.removeprefix("TFL_")
+        n = node.name or node.output[0]
+        if op == "Convolution2DTransposeBias":
+            x, w_name, b_name = node.input[:3]
+            w = numpy_helper.to_array(inits[w_name]).astype(np.float32)  # OHWI
+            b = numpy_helper.to_array(inits[b_name]).astype(np.float32)
+            kh, kw = w.shape[1], w.shape[2]
+            new_w = numpy_helper.from_array(np.ascontiguousarray(w.transpose(3, 0, 1, 2)), w_name + "_iohw")
+            new_b = numpy_helper.from_array(b, b_name + "_f")
+            g.initializer.extend([new_w, new_b])
+            ph, pw = kh - 2, kw - 2  # surplus over 2x the input size; TF SAME crops floor(p/2) first
+            pads = [ph // 2, pw // 2, ph - ph // 2, pw - pw // 2]
+            _replace(g, node, [
+                _to_nchw(x, n + "_nchw"),
+                helper.make_node("ConvTranspose", [n + "_nchw", new_w.name, new_b.name], [n + "_ct"],
+                                 name=n + "_convT", kernel_shape=[kh, kw], strides=[2, 2], pads=pads),
+                _to_nhwc(n + "_ct", node.output[0], n + "_nhwc"),
+            ])
+        elif op == "MaxPoolingWithArgmax2D":
+            nchw_indices[node.output[1]] = n + "_idx"
+            _replace(g, node, [
+                _to_nchw(node.input[0], n + "_nchw"),
+                helper.make_node("MaxPool", [n + "_nchw"], [n + "_pool", n + "_idx"], name=n + "_maxpool",
+                                 kernel_shape=[2, 2], strides=[2, 2]),
+                _to_nhwc(n + "_pool", node.output[0], n + "_nhwc"),
+            ])
+        elif op == "MaxUnpooling2D":
+            idx = nchw_indices[node.input[1]]  # pools come before their unpools in graph order
+            _replace(g, node, [
+                _to_nchw(node.input[0], n + "_nchw"),
+                helper.make_node("MaxUnpool", [n + "_nchw", idx], [n + "_unpool"], name=n + "_maxunpool",
+                                 kernel_shape=[2, 2], strides=[2, 2]),
+                _to_nhwc(n + "_unpool", node.output[0], n + "_nhwc"),
+            ])
+        else:
             continue
-        x, w_name, b_name = node.input[:3]
-        w = numpy_helper.to_array(inits[w_name])  # OHWI
-        b = numpy_helper.to_array(inits[b_name])
-        w_iohw = np.ascontiguousarray(w.transpose(3, 0, 1, 2)).astype(np.float32)
-        kh, kw = w.shape[1], w.shape[2]
-        new_w = numpy_helper.from_array(w_iohw, w_name + "_iohw")
-        new_b = numpy_helper.from_array(b.astype(np.float32), b_name + "_f")
-        g.initializer.extend([new_w, new_b])
-        t_in, ct = node.name + "_nchw", node.name + "_ct"
-        nodes = [
-            helper.make_node("Transpose", [x], [t_in], perm=[0, 3, 1, 2], name=node.name + "_t0"),
-            helper.make_node("ConvTranspose", [t_in, new_w.name, new_b.name], [ct], name=node.name + "_convT",
-                             kernel_shape=[kh, kw], strides=[2, 2]),
-            helper.make_node("Transpose", [ct], [node.output[0]], perm=[0, 2, 3, 1], name=node.name + "_t1"),
-        ]
-        pos = list(g.node).index(node)
-        g.node.remove(node)
-        for k, n in enumerate(nodes):
-            g.node.insert(pos + k, n)
-        count += 1
-    # drop custom-domain opset imports that no node uses any more
-    used = {n.domain for n in g.node}
+        counts[op] = counts.get(op, 0) + 1
+    left = sorted({nd.op_type for nd in g.node if nd.op_type.startswith("TFL_")})
+    if left:
+        raise SystemExit(f"custom ops left that have no rewrite: {', '.join(left)}")
+    # drop the replaced OHWI weights and custom-domain opset imports that nothing uses any more
+    needed = {i for nd in g.node for i in nd.input}
+    for init in [i for i in g.initializer if i.name not in needed]:
+        g.initializer.remove(init)
+    used = {nd.domain for nd in g.node}
     keep = [o for o in model.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
     del model.opset_import[:]
     model.opset_import.extend(keep)
-    return count
+    return counts
 
 
 def convert_one(src: Path, dest: Path) -> None:
     import tf2onnx
 
     model, _ = tf2onnx.convert.from_tflite(str(src), opset=13)
-    n = rewrite_transpose_conv_bias(model)
+    counts = rewrite_custom_ops(model)
     if any(node.op_type == "HardSwish" for node in model.graph.node):
         # tf2onnx emits ONNX's own HardSwish but declares opset 13; the op exists from 14.
         for o in model.opset_import:
             if o.domain in ("", "ai.onnx"):
                 o.version = max(o.version, 14)
     onnx.save(model, str(dest))
-    print(f"{dest.name}: converted ({n} custom transposed convolutions rewritten)")
+    done = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no custom ops"
+    print(f"{dest.name}: converted ({done} rewritten)")
 
 
 def main(argv: list[str]) -> None:
