@@ -79,18 +79,21 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray) -> np.ndarray:
 
 def model_version() -> str:
     """Fusion version + both models' versions: the cache key of a sky raster."""
-    try:
-        ms = _model_store()
-        parts = [str(ms.model_info(m).get("version", "?")) if isinstance(ms.model_info(m), dict)
-                 else str(getattr(ms.model_info(m), "version", "?")) for m in (MODEL_U2, MODEL_EGE)]
-    except Exception:
-        parts = ["?", "?"]
-    return f"{FUSION_VERSION}+{parts[0]}+{parts[1]}"
+    parts = []
+    for name in (MODEL_U2, MODEL_EGE):
+        try:
+            parts.append(str(_model_store().model_info(name).get("version", "?")))
+        except Exception:  # no model store / manifest: derivation will say why
+            parts.append("?")
+    return "+".join([FUSION_VERSION, *parts])
 
 
-def sky_alpha(image: np.ndarray, *, refine: bool = True) -> tuple[np.ndarray, float]:
-    """Full-resolution sky matte of an sRGB float image, and the sky fraction."""
-    p = fuse(*sky_probabilities(image))
+def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None) -> tuple[np.ndarray, float]:
+    """Full-resolution sky matte of an sRGB float image, and the sky fraction.
+
+    ``probs`` = (U²-Netp, EGE) probabilities when the caller already has them.
+    """
+    p = fuse(*(probs if probs is not None else sky_probabilities(image)))
     if (p > THRESHOLD).mean() < MIN_FOUND:
         return np.zeros(image.shape[:2], np.float32), 0.0
     if refine:
