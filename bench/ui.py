@@ -108,12 +108,18 @@ def main() -> int:
             r = recipe.copy()
             r.layer("Subject").mask.components[0].params = {"run": next(counter)}
             services.save_recipe(cat, vid, r, "bench")
+            from maskroom.engine.develop.render import clear_memory_caches
+            from maskroom.engine.masks.people import clear_cache
+
+            clear_memory_caches()
+            clear_cache()  # the people analysis the subject kind consults
             services.mask_alpha(cat, vid, "Subject")
 
         def drag_render():
             r = recipe.copy()
+            base = next(counter) * 0.01  # new values each run: nothing comes from a cache
             for ev in (0.2, 0.4, 0.6):
-                r.global_layer.adjustments["exposure"] = ev
+                r.global_layer.adjustments["exposure"] = ev + base
                 services.render_preview(cat, vid, 480, recipe=r)
 
         print(f"{'task':34s} {'where':12s} {'wall ms':>9s} {'max gap ms':>11s}")
