@@ -213,8 +213,7 @@ def _mix(base: np.ndarray, adjusted: np.ndarray, a: np.ndarray) -> np.ndarray:
 def layer_key(upstream: str, layer: Layer) -> str:
     d = layer.to_dict()
     for comp in (d["mask"] or {}).get("components", []):
-        comp.pop("derived", None)
-        comp.pop("uid", None)
+        comp.pop("uid", None)  # derived state stays in: a refreshed AI raster must re-render
     return hashlib.sha256((upstream + json.dumps(d, sort_keys=True)).encode()).hexdigest()
 
 

@@ -147,8 +147,7 @@ def _shape_only(h: int, w: int) -> np.ndarray:
 def _mask_key(layer: Layer) -> str:
     d = layer.mask.to_dict() if layer.mask else {}
     for comp in d.get("components", []):
-        comp.pop("derived", None)
-        comp.pop("uid", None)
+        comp.pop("uid", None)  # derived state stays in: a refreshed AI raster must re-render
     import json
 
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
