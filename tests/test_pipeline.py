@@ -234,3 +234,30 @@ def test_to_output_spaces_and_profiles():
         assert np.abs(np.asarray(back).astype(int) - out8).max() <= 3  # every profile describes its pixels
     with pytest.raises(ValueError):
         R.to_output(work, "cmyk")
+
+
+def test_in_place_full_render_path_equals_the_cached_preview_path():
+    """A full render works in place in an uncached source; a preview copies. Same result."""
+    from maskroom.engine.develop.pipeline import ImageCache, render_recipe
+    from maskroom.engine.masks.compose import compose
+    from maskroom.engine.masks.registry import MaskInput
+
+    rng = np.random.default_rng(5)
+    src = cv2.resize(rng.uniform(0.0, 0.6, (24, 36, 3)).astype(np.float32), (360, 240))
+    r = Recipe()
+    r.global_layer.adjustments.update({**LOOK, "dehaze": 10, "hue": 5})
+    r.layers.append(Layer("a", adjustments={"exposure": -0.5, "temperature": 20, "saturation": 10},
+                          mask=MaskDefinition([MaskComponent("radial", params={"rx": 0.3, "ry": 0.2})])))
+    r.layers.append(Layer("b", opacity=0.7, adjustments={"clarity": 50, "blur": 30}, mask=MaskDefinition(
+        [MaskComponent("linear", params={"x0": 0, "y0": 0, "x1": 1, "y1": 1})])))
+
+    def mask_for(layer):
+        return compose(layer.mask, MaskInput(image=np.zeros((240, 360, 3), np.float32)))
+
+    frozen = src.copy()
+    frozen.setflags(write=False)
+    cached = render_recipe(frozen, "d", r, mask_for, cache=ImageCache(1 << 28))
+    writable = src.copy()
+    in_place = render_recipe(writable, "d", r, mask_for, cache=None)
+    assert np.allclose(cached, in_place, atol=1e-6)
+    assert np.array_equal(frozen, src)  # the cached path never wrote into its source
