@@ -37,13 +37,19 @@ class PreviewRenderer(QObject):
         self._full_timer = QTimer(self, singleShot=True, interval=250)
         self._full_timer.timeout.connect(lambda: self._start(FULL_EDGE, True))
         self._jobs_in_flight = 0
+        self._draft_running = False
+        self._draft_waiting = False
+        self._full_shown = -1
         self.renders_done = 0
 
     def set_version(self, version_id: int) -> None:
         self.version_id = version_id
         image_id = services.image_of_version(self.catalog, version_id)
         self.runner.submit(lambda _p: services.original_preview(self.catalog, image_id, FULL_EDGE),
-                           on_done=self.original.emit, on_error=self.error.emit)
+                           on_done=lambda rgb: emit(self.original, rgb), on_error=self._error)
+
+    def _error(self, text: str) -> None:
+        emit(self.error, text)
 
     def request(self, recipe: Recipe, *, draft: bool = True) -> None:
         """Render ``recipe`` (the in-memory edit): draft now, full once it settles."""
@@ -59,17 +65,36 @@ class PreviewRenderer(QObject):
             self._start(FULL_EDGE, True)
 
     def _start(self, edge: int, full: bool) -> None:
+        # At most one draft render in flight: a fast drag asks on every tick, and
+        # queueing each would only delay the newest.  The newest waits and runs next.
+        if not full and self._draft_running:
+            self._draft_waiting = True
+            return
         gen, vid, recipe = self.generation, self.version_id, self._recipe
+        if not full:
+            self._draft_running = True
 
         def work(_progress):
             return services.render_preview(self.catalog, vid, edge, recipe=recipe)
 
         def done(rgb, gen=gen, full=full):
             self.renders_done += 1
-            if gen == self.generation:
+            # Only the newest edit, and never a draft over the full render of the same edit.
+            if gen == self.generation and (full or self._full_shown != gen):
+                if full:
+                    self._full_shown = gen
                 emit(self.rendered, rgb, full)
 
-        self._track(self.runner.submit(work, on_done=done, on_error=self.error.emit))
+        def finished(full=full):
+            if not full:
+                self._draft_running = False
+                if self._draft_waiting:
+                    self._draft_waiting = False
+                    self._start(DRAFT_EDGE, False)
+
+        job = self.runner.prepare(work, on_done=done, on_error=self._error)
+        job.signals.done.connect(finished)
+        self._track(self.runner.start(job))
 
     def request_overlay(self, layer_name: str, recipe: Recipe) -> None:
         """Derive a saved layer's mask on a worker (AI kinds take seconds)."""
@@ -86,19 +111,19 @@ class PreviewRenderer(QObject):
             if gen == self.overlay_generation:
                 emit(self.overlay, alpha, layer_name)
 
-        self._track(self.runner.submit(work, on_done=done, on_error=self.error.emit))
+        self._track(self.runner.submit(work, on_done=done, on_error=self._error))
 
     def check_stale(self, recipe: Recipe) -> None:
         if self.version_id is None:
             return
         vid, snapshot = self.version_id, recipe.copy()
         self.runner.submit(lambda _p: services.stale_component_uids(self.catalog, vid, snapshot),
-                           on_done=self.stale.emit, on_error=lambda _e: None)
+                           on_done=lambda uids: emit(self.stale, uids), on_error=lambda _e: None)
 
     def refresh(self, uids: list[str], recipe: Recipe, on_done=None) -> None:
         vid, snapshot = self.version_id, recipe.copy()
         job = self.runner.submit(lambda p: services.refresh_components(self.catalog, vid, snapshot, uids, p),
-                                 on_done=on_done, on_error=self.error.emit)
+                                 on_done=on_done, on_error=self._error)
         self._track(job)
 
     def _track(self, job):
