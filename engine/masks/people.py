@@ -645,6 +645,22 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
         # Hair sticks out of the person matte (flyaways): allow a margin around it.
         region = cv2.dilate((fg > 0.3).astype(np.float32), np.ones((5, 5), np.uint8))
         p = p * np.maximum(region, fg)
+        heads = np.zeros_like(p)
+        faceless = False
+        for q in ([person] if person is not None else a.people):
+            mp = _face_hair(a, q)
+            if mp is not None:
+                p = np.maximum(p, mp)
+            if q.face is None:
+                faceless = True
+                continue
+            # Hair grows around the head: a window from above the crown to the
+            # shoulders stops both models from taking dark collars, a flask or a
+            # helmet for hair.
+            c, fs = q.face.centre * np.array([a.sx, a.sy]), q.face.size * a.sx
+            cv2.ellipse(heads, (int(c[0]), int(c[1] + 0.2 * fs)), (int(1.3 * fs), int(1.6 * fs)), 0, 0, 360, 1.0, -1)
+        if heads.any() and not faceless:
+            p = p * cv2.GaussianBlur(heads, (0, 0), 2.0)
     elif kind == "clothes":
         p = a.sch_channel(1) * np.clip(fg * 1.5, 0, 1)
     else:  # body-skin
@@ -661,6 +677,37 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
     if not (p > 0.5).any():
         return np.zeros(a.shape, np.float32)
     return a.refine(p)
+
+
+HAIR_MODEL = "hair_segmentation"
+
+
+def _face_hair(a: PeopleAnalysis, person: _Person) -> np.ndarray | None:
+    """MediaPipe's hair model on a square around this person's face (what it was
+    trained on: a selfie crop), mapped to the working grid; None without a face or
+    without the model.  It follows strands far better than the whole-body model."""
+    face = person.face
+    if face is None:
+        return None
+    from maskroom.engine.masks import model_store
+    from maskroom.engine.masks.faces import crop_matrix, warp_crop
+
+    try:
+        sess = model_store.get_session(HAIR_MODEL)
+    except Exception:
+        return None
+    size = 512
+    c = face.centre
+    m = crop_matrix((float(c[0]), float(c[1] - 0.25 * face.size)), 3.2 * face.size, 0.0, size)
+    crop = warp_crop(a.image.astype(np.float32, copy=False), m, size)
+    x = np.concatenate([crop, np.zeros((size, size, 1), np.float32)], -1)[None]
+    out = np.asarray(sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x)})[0], np.float32)
+    logits = out.reshape(size, size, 2)
+    prob = 1.0 / (1.0 + np.exp(-np.clip(logits[..., 1] - logits[..., 0], -50, 50)))
+    to_work = np.diag([a.sx, a.sy]) @ m  # crop pixels -> working pixels
+    ww, wh = a.work_wh
+    return cv2.warpAffine(prob.astype(np.float32), to_work.astype(np.float32), (ww, wh),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0)
 
 
 def _with_face_colour(a: PeopleAnalysis, p_model: np.ndarray, person: _Person | None) -> np.ndarray:
