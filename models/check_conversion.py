@@ -1,0 +1,269 @@
+"""Compare maskroom's ONNX models with their upstream runtimes on real photos (dev tool).
+
+    python models/check_conversion.py sky --samples ../shared/samples          # .venv + ncnn
+    .venv-convert/bin/python models/check_conversion.py mediapipe \\
+        --upstream ../shared/models-upstream --samples ../shared/samples          # tf.lite
+
+Prints one markdown row per model (max abs diff over all outputs and photos, mean
+IoU of the 0.5-thresholded maps where the output is a mask); CONVERSION.md
+records the result.  Models with MediaPipe custom ops cannot run in tf.lite, so
+for those the script checks (a) the TFLite graph cut just before the first
+custom op against the same tensor in ONNX, and (b) every rewritten custom node
+against TensorFlow's reference op applied to the ONNX node's own input.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+HERE = Path(__file__).resolve().parent
+IMAGE_EXT = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def photos(folder: Path, n: int) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXT)[:n]
+
+
+def load_rgb(path: Path, w: int, h: int) -> np.ndarray:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a > 0.5, b > 0.5
+    union = np.logical_or(a, b).sum()
+    return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
+
+
+def session(path: Path, extra_outputs: list[str] = ()) -> ort.InferenceSession:
+    model = onnx.load(str(path))
+    have = {o.name for o in model.graph.output}
+    for name in extra_outputs:
+        if name not in have:
+            model.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 2
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def row(name: str, against: str, n: int, diff: float, ious: list[float] | None, note: str = "") -> None:
+    iou_s = f"{np.mean(ious):.4f} (min {np.min(ious):.4f})" if ious else "—"
+    print(f"| {name} | {against} | {n} | {diff:.2g} | {iou_s} | {note} |", flush=True)
+
+
+# ---------------------------------------------------------------- sky (ncnn)
+def check_sky(upstream: Path, samples: Path, n: int) -> None:
+    import ncnn
+
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+
+    def u2_in(rgb):
+        return ((rgb / 255 - mean) / std).transpose(2, 0, 1)
+
+    def ege_in(rgb):
+        x = (rgb - 117.790845) / 64.18484
+        x = (x - x.min()) / (x.max() - x.min()) * 255  # as upstream EGE_test.cpp
+        return x.transpose(2, 0, 1)
+
+    for name, stem, inp, out, prep in [("sky_u2netp", "skysegsmall_sim-opt-fp16", "input.1", "1959", u2_in),
+                                       ("sky_ege", "EGE_165.ncnn", "in0", "out5", ege_in)]:
+        net = ncnn.Net()
+        net.opt.use_fp16_storage = net.opt.use_fp16_packed = net.opt.use_fp16_arithmetic = False
+        net.opt.num_threads = 2
+        net.load_param(str(upstream / "skyseg" / f"{stem}.param"))
+        net.load_model(str(upstream / "skyseg" / f"{stem}.bin"))
+        sess = session(HERE / f"{name}.onnx")
+        diffs, ious, files = [], [], photos(samples / "sky", n)
+        for p in files:
+            x = np.ascontiguousarray(prep(load_rgb(p, 384, 384)).astype(np.float32))
+            ex = net.create_extractor()
+            ex.input(inp, ncnn.Mat(x))
+            _, m = ex.extract(out)
+            ref = np.array(m).reshape(384, 384)
+            got = sess.run(None, {inp: x[None]})[0].reshape(384, 384)
+            diffs.append(float(np.abs(ref - got).max()))
+            ious.append(iou(ref, got))
+        row(name, f"ncnn {ncnn.__version__} (fp32 path)", len(files), max(diffs), ious)
+
+
+# ---------------------------------------------------------------- MediaPipe (tf.lite)
+MEDIAPIPE = {  # name -> (input normalisation, {mask output: "prob" or "logit"})
+    "face_detection_short_range": (lambda x: x / 127.5 - 1, {}),
+    "face_landmark": (lambda x: x / 255, {}),
+    "iris_landmark": (lambda x: x / 255, {}),
+    "pose_landmark_full": (lambda x: x / 255, {"Identity_2": "logit"}),
+    "selfie_segmentation": (lambda x: x / 255, {"activation_10": "prob"}),
+    "selfie_segmentation_landscape": (lambda x: x / 255, {"segment_back": "prob"}),
+    "hair_segmentation": (lambda x: x / 255, {}),
+}
+
+
+def _prob(x: np.ndarray, kind: str) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x, -50, 50))) if kind == "logit" else x
+
+
+def _clean(name) -> str:
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def check_mediapipe(upstream: Path, samples: Path, n: int) -> None:
+    import tensorflow as tf
+
+    files = photos(samples / "portraits", n)
+    for name, (norm, mask_outputs) in MEDIAPIPE.items():
+        path = upstream / "mediapipe" / f"{name}.tflite"
+        sess = session(HERE / f"{name}.onnx")
+        shape = sess.get_inputs()[0].shape
+        h, w = shape[1], shape[2]
+
+        def feed(p):
+            x = norm(load_rgb(p, w, h))
+            if shape[3] == 4:  # hair: RGB + previous mask (none for a still)
+                x = np.concatenate([x, np.zeros((h, w, 1), np.float32)], axis=2)
+            return x[None].astype(np.float32)
+
+        custom = _custom_ops(path)
+        if not custom:
+            interp = tf.lite.Interpreter(model_path=str(path), num_threads=2)
+            interp.allocate_tensors()
+            diffs, ious, per_out = [], [], {}
+            for p in files:
+                x = feed(p)
+                interp.set_tensor(interp.get_input_details()[0]["index"], x)
+                interp.invoke()
+                ref = {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
+                got = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {sess.get_inputs()[0].name: x})))
+                assert set(ref) == set(got), (sorted(ref), sorted(got))
+                for k in ref:
+                    r = ref[k].reshape(got[k].shape)
+                    d = float(np.abs(r - got[k]).max())
+                    diffs.append(d)
+                    per_out[k] = max(per_out.get(k, 0.0), d / max(float(np.abs(r).max()), 1e-6))
+                    if k in mask_outputs:
+                        ious.append(iou(_prob(r, mask_outputs[k]), _prob(got[k], mask_outputs[k])))
+            worst = max(per_out, key=per_out.get)
+            row(name, f"tf.lite.Interpreter (TF {tf.__version__})", len(files), max(diffs), ious,
+                f"{len(per_out)} outputs matched by name; largest diff relative to the output's range: "
+                f"{per_out[worst]:.1g} ({worst})")
+        else:
+            _check_custom(name, path, sess, files, feed, custom)
+
+
+def _custom_ops(path: Path) -> list[tuple[int, str, list[int], list[int]]]:
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+
+    model = fu.read_model(str(path))
+    sg = model.subgraphs[0]
+    out = []
+    for i, op in enumerate(sg.operators):
+        code = model.operatorCodes[op.opcodeIndex].customCode
+        if code:
+            out.append((i, code.decode(), list(op.inputs), list(op.outputs)))
+    return out
+
+
+def _check_custom(name, path, sess, files, feed, custom) -> None:
+    """Models with MediaPipe custom ops, which tf.lite cannot run.
+
+    (a) Every standard op against tf.lite: the TFLite graph with its custom ops cut out,
+        their outputs made graph inputs (fed with ONNX's values of those tensors) and
+        their inputs made graph outputs, next to the model's own outputs.
+    (b) Every rewritten custom node against TensorFlow's reference op applied to the
+        ONNX node's own input.
+    """
+    import tensorflow as tf
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+
+    onnx_model = onnx.load(str(HERE / f"{name}.onnx"))
+    nodes = {nd.name: nd for nd in onnx_model.graph.node}
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in onnx_model.graph.initializer}
+    kinds = {"ConvTranspose": ("_convT", "tconv"), "MaxPool": ("_maxpool", "pool"), "MaxUnpool": ("_maxunpool", "unpool")}
+    probe = {}  # base -> (NHWC input tensor, NHWC output tensor = TFLite name, kind, node)
+    for nd in onnx_model.graph.node:
+        if nd.op_type in kinds and nd.name.endswith(kinds[nd.op_type][0]):
+            base = nd.name.removesuffix(kinds[nd.op_type][0])
+            probe[base] = (nodes[base + "_nchw"].input[0], nodes[base + "_nhwc"].output[0], kinds[nd.op_type][1], nd)
+    by_output = {v[1]: v for v in probe.values()}
+    pool_input = {nd.output[1]: probe[nd.name.removesuffix("_maxpool")][0] for _, _, k, nd in probe.values() if k == "pool"}
+
+    model = fu.read_model(str(path))
+    sg = model.subgraphs[0]
+    tname = lambda i: _clean(sg.tensors[i].name)  # noqa: E731
+    feeds, fetches = {}, {}  # TFLite tensor index -> ONNX tensor name
+    custom_ids = {i for i, *_ in custom}
+    consumed = {t for k, op in enumerate(sg.operators) if k not in custom_ids for t in op.inputs}
+    for _, _, ins, outs in custom:
+        v = by_output[tname(outs[0])]
+        fetches[ins[0]] = v[0]
+        for t in outs:
+            if t in consumed:
+                feeds[t] = tname(t)
+    sg.operators = [op for k, op in enumerate(sg.operators) if k not in custom_ids]
+    made_by_custom = {t for *_, outs in custom for t in outs}
+    orig_in, orig_out = list(sg.inputs), [t for t in sg.outputs if t not in made_by_custom]
+    sg.inputs = np.array(orig_in + sorted(feeds), np.int32)
+    sg.outputs = np.array(orig_out + sorted(fetches), np.int32)
+    interp = tf.lite.Interpreter(model_content=bytes(fu.convert_object_to_bytearray(model)), num_threads=2)
+    interp.allocate_tensors()
+    by_index = {d["index"]: d for d in interp.get_input_details() + interp.get_output_details()}
+
+    extra = sorted({t for v in probe.values() for t in v[:2]})
+    full = session(HERE / f"{name}.onnx", extra)
+    out_names = [o.name for o in full.get_outputs()]
+    std_diff, op_diff = [], {"tconv": [], "pool": [], "unpool": []}
+    for p in files:
+        x = feed(p)
+        got = dict(zip(out_names, full.run(None, {full.get_inputs()[0].name: x})))
+        interp.set_tensor(by_index[orig_in[0]]["index"], x)
+        for t, onnx_name in feeds.items():
+            interp.set_tensor(by_index[t]["index"], got[onnx_name].astype(np.float32))
+        interp.invoke()
+        for t in orig_out:
+            std_diff.append(float(np.abs(interp.get_tensor(t) - got[tname(t)]).max()))
+        for t, onnx_name in fetches.items():
+            std_diff.append(float(np.abs(interp.get_tensor(t) - got[onnx_name]).max()))
+        for tin, tout, kind, nd in probe.values():
+            xin = got[tin]
+            if kind == "tconv":
+                w, b = inits[nd.input[1]], inits[nd.input[2]]  # IOHW
+                out_shape = [1, xin.shape[1] * 2, xin.shape[2] * 2, w.shape[1]]
+                r = tf.nn.conv2d_transpose(xin, w.transpose(2, 3, 1, 0), out_shape, strides=2, padding="SAME").numpy() + b
+            elif kind == "pool":
+                r = tf.nn.max_pool2d(xin, 2, 2, "SAME").numpy()
+            else:  # unpool: scatter into the positions TF's argmax picks in the matching pool's input
+                src = got[pool_input[nd.input[1]]]
+                _, arg = tf.nn.max_pool_with_argmax(src, 2, 2, "SAME")
+                r = np.zeros(src.size, np.float32)
+                r[arg.numpy().ravel()] = xin.ravel()
+                r = r.reshape(src.shape)
+            op_diff[kind].append(float(np.abs(r - got[tout]).max()))
+    counts = {k: len(v) // len(files) for k, v in op_diff.items() if v}
+    note = ("tf.lite runs every standard op (custom ops cut out, fed ONNX's values); each rewritten node vs "
+            f"TF's op: {', '.join(f'{k} x{c} max diff {max(op_diff[k]):.2g}' for k, c in counts.items())}")
+    row(name, f"tf.lite (TF {tf.__version__}) minus custom ops + tf.nn reference ops", len(files), max(std_diff), None,
+        note)
+
+
+def main(argv: list[str]) -> None:
+    what = argv[0]
+    upstream = Path(argv[argv.index("--upstream") + 1]) if "--upstream" in argv else HERE.parent.parent / "shared" / "models-upstream"
+    samples = Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else HERE.parent.parent / "shared" / "samples"
+    n = int(argv[argv.index("-n") + 1]) if "-n" in argv else 10
+    print("| model | checked against | photos | max abs diff | IoU@0.5 mean (min) | note |")
+    print("|---|---|---|---|---|---|")
+    if what == "sky":
+        check_sky(upstream, samples, n)
+    elif what == "mediapipe":
+        check_mediapipe(upstream, samples, n)
+    else:
+        raise SystemExit("usage: check_conversion.py sky|mediapipe [--upstream DIR] [--samples DIR] [-n N]")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
