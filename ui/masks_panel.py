@@ -200,7 +200,7 @@ class MasksPanel(QWidget):
 
         if canvas is not None:
             self.attach_canvas(canvas)
-        session.changed.connect(lambda _c: self.rebuild())
+        session.changed.connect(lambda committed: committed and self.rebuild())  # not on every slider tick
         session.layer_selected.connect(lambda _n: self._select_layer_item())
 
     # -- widgets -------------------------------------------------------------------
