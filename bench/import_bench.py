@@ -26,10 +26,12 @@ from maskroom.catalog import Catalog
 from maskroom.engine.importer import run_import
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SHIPPED = Path(__file__).resolve().parents[1] / "maskroom" / "data" / "samples"
 
 
 def make_24mp(dest: Path, n: int) -> list[Path]:
-    sources = sorted(p for p in (SHARED / "sky").glob("*.jpg"))[:8] or sorted(SHARED.rglob("*.jpg"))[:8]
+    sources = (sorted((SHARED / "sky").glob("*.jpg"))[:8] or sorted(SHARED.rglob("*.jpg"))[:8]
+               or sorted(SHIPPED.glob("*.jpg"))[:8])  # a clone without ../shared
     rng = np.random.default_rng(0)
     dest.mkdir(parents=True, exist_ok=True)
     out = []

@@ -13,6 +13,7 @@ from maskroom.engine.imageio.decode import (
     apply_orientation,
     decode_rgb,
     displayed_size,
+    fast_jpeg_bgr,
 )
 from maskroom.engine.imageio.metadata import read_metadata
 from synth_files import make_dng, make_heic, make_png_bomb, make_tiff16, truncate
@@ -146,3 +147,20 @@ def test_symlinked_photo_decodes_like_its_target(tmp_path, samples_dir):
     link = tmp_path / "link.jpg"
     link.symlink_to(real)
     assert np.array_equal(decode_rgb(link), decode_rgb(real))
+
+
+def test_fast_jpeg_path_agrees_with_decode_rgb_and_leaves_truncated_files_to_it(tmp_path, samples_dir):
+    import cv2
+
+    src = samples_dir / "immich_portrait-orientation-6.jpg"
+    bgr = fast_jpeg_bgr(src, max_side=200)  # 840 px long edge: decoded at 1/4
+    ref = decode_rgb(src, max_side=200)
+    assert bgr.shape == ref.shape == (175, 210, 3)  # upright (orientation 6 applied)
+    assert np.abs(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(int) - ref.astype(int)).mean() < 3
+    # libjpeg would pad a truncated file silently: the fast path declines it ...
+    cut = truncate(samples_dir / "immich_prairie_falcon.jpg", tmp_path / "cut.jpg", 0.6)
+    assert fast_jpeg_bgr(cut, max_side=200) is None
+    # ... and decode_rgb reports it.
+    with pytest.raises(DecodeError, match="truncated"):
+        decode_rgb(cut, max_side=200)
+    assert fast_jpeg_bgr(samples_dir / "immich_denali.webp", max_side=200) is None

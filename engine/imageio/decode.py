@@ -72,7 +72,8 @@ def _pil_open(path: Path) -> Image.Image:
 
 def _to_array(path: Path, im: Image.Image, keep_16bit: bool) -> np.ndarray:
     try:
-        im = ImageOps.exif_transpose(im)
+        if im.getexif().get(0x0112, 1) != 1:  # exif_transpose copies even upright images
+            im = ImageOps.exif_transpose(im)
         if keep_16bit and im.mode in ("I;16", "I;16B", "I;16L", "I"):
             arr = np.asarray(im, dtype=np.uint16)
             return np.repeat(arr[..., None], 3, axis=2)
@@ -216,6 +217,44 @@ def decode_rgb(path: os.PathLike | str, *, max_side: int | None = None, keep_16b
     if is_raw(path):
         return decode_raw(path, max_side, keep_16bit)
     return decode_raster(path, max_side, keep_16bit)
+
+
+def _ends_with_eoi(path: Path, size: int) -> bool:
+    """A complete JPEG ends with an EOI marker (FFD9 cannot occur inside scan data).
+    Files with long trailers (motion photos) fail this and take the careful path."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 4096))
+        return b"\xff\xd9" in fh.read()
+
+
+def fast_jpeg_bgr(path: os.PathLike | str, max_side: int) -> np.ndarray | None:
+    """Upright BGR uint8 of a JPEG, decoded at 1/2, 1/4 or 1/8 straight into numpy by
+    libjpeg-turbo (no Pillow->numpy copy), long edge still >= ``max_side``.
+
+    None when the file is not a JPEG or might be truncated: libjpeg would pad a
+    truncated file silently, so those go through ``decode_rgb``, which reports them.
+    """
+    import cv2
+
+    path = Path(path)
+    check_readable(path)
+    if format_of(path) != "jpeg":
+        return None
+    im = _pil_open(path)  # header only: size, bomb check, orientation
+    with im:
+        if im.format != "JPEG":
+            return None
+        w, h = im.size
+        orientation = im.getexif().get(0x0112, 1)
+    if not _ends_with_eoi(path, path.stat().st_size):
+        return None
+    factor = next((f for f in (8, 4, 2) if max(w, h) // f >= max_side), 1)
+    flag = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+            8: cv2.IMREAD_REDUCED_COLOR_8}[factor]
+    bgr = cv2.imread(str(path), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None:
+        return None
+    return apply_orientation(bgr, orientation)
 
 
 def displayed_size(path: os.PathLike | str) -> tuple[int, int]:

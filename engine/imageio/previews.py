@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from maskroom.engine.imageio.decode import DecodeError, decode_rgb
+from maskroom.engine.imageio.decode import DecodeError, decode_rgb, fast_jpeg_bgr
 
 THUMB_SIZE = 256
 PREVIEW_SIZE = 2048
@@ -30,12 +30,15 @@ def fit(rgb: np.ndarray, long_edge: int) -> np.ndarray:
     if scale >= 1:
         return rgb
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    # Area averaging where it matters (strong reductions); above 1/2 bilinear samples
+    # every source pixel anyway and is ~6x faster than INTER_AREA's fractional path.
+    interp = cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA
+    return cv2.resize(rgb, size, interpolation=interp)
 
 
-def _write_jpeg(path: Path, rgb: np.ndarray) -> None:
+def _write_jpeg(path: Path, bgr: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise OSError(f"{path}: could not encode JPEG")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
@@ -49,14 +52,18 @@ def make_derivatives(source: Path, cache_dir: Path, content_hash: str) -> tuple[
     ppath = derivative_path(cache_dir, "preview", content_hash)
     if tpath.exists() and ppath.exists():
         return _read(tpath), _read(ppath)
-    rgb = decode_rgb(source, max_side=PREVIEW_SIZE)
-    if rgb.dtype != np.uint8:
-        rgb = (rgb >> 8).astype(np.uint8)
-    preview = np.ascontiguousarray(fit(rgb, PREVIEW_SIZE))
+    # Work in BGR (OpenCV's order) so nothing is converted until the small results.
+    bgr = fast_jpeg_bgr(source, PREVIEW_SIZE)
+    if bgr is None:
+        rgb = decode_rgb(source, max_side=PREVIEW_SIZE)
+        if rgb.dtype != np.uint8:
+            rgb = (rgb >> 8).astype(np.uint8)
+        bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+    preview = np.ascontiguousarray(fit(bgr, PREVIEW_SIZE))
     thumb = np.ascontiguousarray(fit(preview, THUMB_SIZE))
     _write_jpeg(ppath, preview)
     _write_jpeg(tpath, thumb)
-    return thumb, preview
+    return cv2.cvtColor(thumb, cv2.COLOR_BGR2RGB), cv2.cvtColor(preview, cv2.COLOR_BGR2RGB)
 
 
 def _read(path: Path) -> np.ndarray:
