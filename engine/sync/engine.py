@@ -20,7 +20,6 @@ import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from sqlalchemy import select
 
 from maskroom.catalog import edits
 from maskroom.catalog.schema import EditVersion, Image, Series
