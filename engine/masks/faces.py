@@ -42,7 +42,7 @@ IRIS_ROI_SCALE = 2.3
 MIN_FACE_FRACTION = 0.035  # smallest tile level: faces smaller than this (of the long edge) are not searched
 MAX_FACES = 64
 WEAK_PERSON = 0.15
-MIN_IRIS_FACE = 64  # px: below this an iris is a pixel or two; not worth a model run
+MIN_IRIS_FACE = 40  # px: below this an iris is a pixel or two; not worth a model run
 MIN_REFINE_FACE = 48  # px: the second mesh pass gains nothing on tiny faces
 
 
