@@ -1,6 +1,6 @@
 """Optional model packs: larger public models a user installs later.
 
-``models/packs.json`` names each pack, its adapter, file(s), official address
+The manifest's ``packs`` section names each pack, its adapter, file(s), official address
 and sha256 where known.  ``install`` copies a file the user downloaded into the
 user model folder (atomically) and records it in the user manifest, so the
 model store finds it, verifies it on every first load and gives it a version for
@@ -34,7 +34,9 @@ FACE_PARSING_CLASSES = ("background", "skin", "l_brow", "r_brow", "l_eye", "r_ey
 
 
 def catalogue() -> dict:
-    return json.loads((model_store.package_dir() / "packs.json").read_text())
+    """The installable packs: the ``packs`` section of the packaged manifest.json
+    (models/convert.py copies it there from models/packs.json)."""
+    return json.loads((model_store.package_dir() / "manifest.json").read_text()).get("packs", {})
 
 
 def _user_manifest_path() -> Path:

@@ -1,0 +1,136 @@
+"""Model packs: install --from FILE (sha256 and load checks, atomic copy) and the adapters.
+
+Packs are tested with tiny random-weight ONNX models that the tests build, of the
+same input/output signature as the real packs: nothing is downloaded.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from click.testing import CliRunner
+from onnx import TensorProto, helper, numpy_helper
+
+from maskroom.cli import main
+from maskroom.engine.masks import model_store, packs
+from maskroom.engine.masks.model_store import ModelError
+from model_helpers import conv_model
+
+
+@pytest.fixture
+def user_models(tmp_path, monkeypatch):
+    d = tmp_path / "models"
+    monkeypatch.setenv(model_store.ENV_MODELS_DIR, str(d))
+    model_store.clear_sessions()
+    yield d
+    model_store.clear_sessions()
+
+
+def test_salient_pack_install_and_adapter(user_models, tmp_path):
+    src = conv_model(tmp_path / "u2net.onnx", [1, 3, 32, 32], 1, name="input.1")
+    runner = CliRunner()
+    result = runner.invoke(main, ["models", "install", "salient_object", "--from", str(src)])
+    assert result.exit_code == 0, result.output
+    assert packs.is_installed("salient_object")
+    rgb = np.random.default_rng(1).random((48, 64, 3)).astype(np.float32)
+    sal = packs.SalientObjectPack().predict(rgb)
+    assert sal.shape == (48, 64) and 0 <= sal.min() and sal.max() <= 1 and sal.std() > 0
+    listed = json.loads(runner.invoke(main, ["models", "list", "--json"]).stdout)
+    assert any(r["name"] == "salient_object" and r["where"] == "user pack" for r in listed)
+    assert runner.invoke(main, ["models", "verify"]).exit_code == 0
+
+
+def test_pack_install_rejects_a_non_model(user_models, tmp_path):
+    junk = tmp_path / "u2net.onnx"
+    junk.write_bytes(b"not onnx")
+    result = CliRunner().invoke(main, ["models", "install", "salient_object", "--from", str(junk)])
+    assert result.exit_code != 0 and "not a loadable ONNX model" in result.output
+    assert not packs.is_installed("salient_object")
+
+
+def sam_like(tmp_path):
+    """Encoder 1x3x64x64 -> embeddings 1x4x16x16; decoder takes SAM's named inputs and returns
+    masks (1,1,H,W) at orig_im_size by upsampling a conv of the embedding plus the prompt."""
+    enc = tmp_path / "enc.onnx"
+    rng = np.random.default_rng(3)
+    w = rng.normal(0, 0.3, (4, 3, 4, 4)).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["image", "w"], ["emb"], strides=[4, 4])], "enc",
+                          [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 64, 64])],
+                          [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, 4, 16, 16])],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, enc)
+    dec = tmp_path / "dec.onnx"
+    wd = rng.normal(0, 0.3, (1, 4, 1, 1)).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["image_embeddings", "wd"], ["low"]),
+        helper.make_node("ReduceMean", ["point_coords"], ["pc"], keepdims=0),
+        helper.make_node("ReduceMean", ["point_labels"], ["pl"], keepdims=0),
+        helper.make_node("Add", ["pc", "pl"], ["p"]),
+        helper.make_node("Mul", ["p", "small"], ["ps"]),
+        helper.make_node("Add", ["low", "ps"], ["low2"]),
+        helper.make_node("Cast", ["orig_im_size"], ["hw"], to=TensorProto.INT64),
+        helper.make_node("Concat", ["nc", "hw"], ["sizes"], axis=0),
+        helper.make_node("Resize", ["low2", "", "", "sizes"], ["masks"], mode="linear"),
+    ]
+    g = helper.make_graph(nodes, "dec", [
+        helper.make_tensor_value_info("image_embeddings", TensorProto.FLOAT, [1, 4, 16, 16]),
+        helper.make_tensor_value_info("point_coords", TensorProto.FLOAT, [1, None, 2]),
+        helper.make_tensor_value_info("point_labels", TensorProto.FLOAT, [1, None]),
+        helper.make_tensor_value_info("orig_im_size", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("masks", TensorProto.FLOAT, [1, 1, None, None])],
+        [numpy_helper.from_array(wd, "wd"), numpy_helper.from_array(np.array(0.001, np.float32), "small"),
+         numpy_helper.from_array(np.array([1, 1], np.int64), "nc")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, dec)
+    return enc, dec
+
+
+def test_promptable_pack_box_prompt(user_models, tmp_path):
+    enc, dec = sam_like(tmp_path)
+    assert packs.install("promptable", [enc, dec]) == ["promptable.encoder", "promptable.decoder"]
+    rgb = np.random.default_rng(2).random((30, 50, 3)).astype(np.float32)
+    pack = packs.PromptablePack()
+    a = pack.predict(rgb, box=[0.1, 0.1, 0.6, 0.8])
+    b = pack.predict(rgb, points=[(0.5, 0.5, 1)])
+    assert a.shape == (30, 50) and b.shape == (30, 50)
+    assert not np.allclose(a, b)  # the prompt reaches the decoder
+    with pytest.raises(ValueError):
+        pack.predict(rgb)
+
+
+def test_face_parsing_pack_labels(user_models, tmp_path):
+    src = conv_model(tmp_path / "face_parsing_bisenet.onnx", [1, 3, 32, 32], 19, seed=5)
+    packs.install("face_parsing", [src])
+    face = np.random.default_rng(4).random((40, 36, 3)).astype(np.float32)
+    labels = packs.FaceParsingPack().predict(face)
+    assert labels.shape == (40, 36) and labels.max() < 19 and len(np.unique(labels)) > 1
+    lips = packs.FaceParsingPack().part(face, "u_lip", "l_lip")
+    assert set(np.unique(lips)) <= {0.0, 1.0}
+
+
+def test_pack_install_checks_a_known_sha256(user_models, tmp_path, monkeypatch):
+    src = conv_model(tmp_path / "u2net.onnx", [1, 3, 32, 32], 1, name="input.1")
+    spec = json.loads(json.dumps(packs.catalogue()))
+    spec["salient_object"]["sha256"] = "0" * 64
+    monkeypatch.setattr(packs, "catalogue", lambda: spec)
+    with pytest.raises(ModelError, match=r"u2net\.onnx: sha256 .* does not match pack 'salient_object'"):
+        packs.install("salient_object", [src])
+    assert not (user_models / "u2net.onnx").exists() and not packs.is_installed("salient_object")
+    spec["salient_object"]["sha256"] = model_store.sha256_file(src)
+    assert packs.install("salient_object", [src]) == ["salient_object"]
+    assert model_store.verify("salient_object") == user_models / "u2net.onnx"
+
+
+def test_installed_pack_file_changed_later_is_reported(user_models, tmp_path):
+    src = conv_model(tmp_path / "face_parsing_bisenet.onnx", [1, 3, 32, 32], 19)
+    packs.install("face_parsing", [src])
+    (user_models / "face_parsing_bisenet.onnx").write_bytes(b"truncated")
+    result = CliRunner().invoke(main, ["models", "verify"])
+    assert result.exit_code == 1 and "face_parsing_bisenet.onnx: model file 'face_parsing' is corrupt" in result.output
+    with pytest.raises(ModelError, match="corrupt"):
+        packs.FaceParsingPack().predict(np.zeros((8, 8, 3), np.float32))
