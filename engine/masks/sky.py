@@ -23,7 +23,7 @@ MODEL_U2 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse1"
+FUSION_VERSION = "fuse2"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
@@ -64,17 +64,41 @@ def sky_probabilities(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(_run(MODEL_U2, u2_in), 0, 1), np.clip(_run(MODEL_EGE, ege_in), 0, 1)
 
 
-def fuse(p_u2: np.ndarray, p_ege: np.ndarray) -> np.ndarray:
-    """One sky probability from the two models' (same-size) outputs."""
+def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -> np.ndarray:
+    """One sky probability from the two models' (same-size) outputs.
+
+    ``small`` (the photo at the models' size) enables the colour veto: both models
+    take plain out-of-focus backgrounds of close-ups for sky.  A region whose mean
+    colour is nearly black (a dark backdrop; night skies are given up) or strongly
+    magenta/green (flower and foliage bokeh) is dropped.
+    """
     p = U2_WEIGHT * p_u2 + (1.0 - U2_WEIGHT) * p_ege
     hard = (p > THRESHOLD).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(hard, connectivity=8)
     if n > 1:
-        small = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
-        small[0] = False
-        if small.any():
-            p = np.where(small[labels], np.minimum(p, THRESHOLD - 0.01), p)
+        drop = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
+        if small is not None:
+            drop |= _colour_veto(small, labels, n)
+        drop[0] = False
+        if drop.any():
+            p = np.where(drop[labels], np.minimum(p, THRESHOLD - 0.01), p)
     return p.astype(np.float32)
+
+
+DARK_SKY = 0.12  # mean sRGB of a region below this is not a (day) sky
+TINT = 0.06  # green above both red and blue, or both red and blue above green, by this much
+
+
+def _colour_veto(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    flat = labels.ravel()
+    counts = np.maximum(np.bincount(flat, minlength=n), 1)
+    mean = np.stack([np.bincount(flat, weights=small[..., c].ravel(), minlength=n) for c in range(3)], 1)
+    mean /= counts[:, None]
+    r, g, b = mean[:, 0], mean[:, 1], mean[:, 2]
+    dark = mean.mean(1) < DARK_SKY
+    green = g > np.maximum(r, b) + TINT
+    magenta = np.minimum(r, b) > g + TINT
+    return dark | green | magenta
 
 
 def model_version() -> str:
@@ -93,7 +117,8 @@ def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None) -> tuple[np
 
     ``probs`` = (U²-Netp, EGE) probabilities when the caller already has them.
     """
-    p = fuse(*(probs if probs is not None else sky_probabilities(image)))
+    small = cv2.resize(image.astype(np.float32, copy=False), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    p = fuse(*(probs if probs is not None else sky_probabilities(image)), small=small)
     if (p > THRESHOLD).mean() < MIN_FOUND:
         return np.zeros(image.shape[:2], np.float32), 0.0
     if refine:

@@ -1,0 +1,89 @@
+"""The sky kind on the shipped samples (real ONNX models) and its fusion rules."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from maskroom.engine.masks import sky as SK
+from maskroom.engine.masks.compose import compose, derive
+from maskroom.engine.masks.evaluate import load_rgb
+from maskroom.engine.masks.registry import MaskInput
+from maskroom.engine.recipe import MaskComponent, MaskDefinition
+
+SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def torcal():
+    img = load_rgb(SAMPLES / "immich_el_torcal_rocks.jpg")
+    return img, derive(MaskInput(image=img, digest="torcal"), MaskComponent(kind="sky"))
+
+
+def _region(a, x0, y0, x1, y1):
+    h, w = a.shape
+    return a[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
+
+
+def test_el_torcal_sky_covers_top_not_rocks(torcal):
+    img, res = torcal
+    assert res.found and res.alpha.shape == img.shape[:2]
+    sky = res.alpha > 0.5
+    # Hand-drawn regions (looked up on a 10x10 grid over the photo).
+    assert _region(sky, 0.0, 0.0, 0.3, 0.5).mean() > 0.97  # open blue sky, left
+    assert _region(sky, 0.3, 0.0, 0.8, 0.2).mean() > 0.97  # open sky above the pinnacles
+    assert _region(sky, 0.0, 0.85, 1.0, 1.0).mean() < 0.03  # rocks and shrubs at the bottom
+    assert _region(sky, 0.9, 0.2, 1.0, 0.8).mean() < 0.03  # the rock wall on the right
+    assert _region(sky, 0.08, 0.75, 0.25, 0.85).mean() < 0.1  # the tree crown, lower left
+
+
+def test_sky_edges_are_soft_only_at_the_boundary(torcal):
+    _, res = torcal
+    a = res.alpha
+    partial = (a > 0.05) & (a < 0.95)
+    assert 0 < partial.mean() < 0.08
+
+
+def test_sky_less_sample_is_nothing_found():
+    img = load_rgb(SAMPLES / "immich_portrait_curies.jpg")
+    res = derive(MaskInput(image=img, digest="curies"), MaskComponent(kind="sky"))
+    assert not res.found
+    assert res.alpha.max() == 0.0
+
+
+def test_dark_backdrop_close_up_is_not_sky():
+    # Both models take this cactus's black backdrop for sky; the colour veto must not.
+    img = load_rgb(SAMPLES / "immich_notocactus_minimus.jpg")
+    res = derive(MaskInput(image=img, digest="cactus"), MaskComponent(kind="sky"))
+    assert not res.found
+
+
+def test_sky_composes_with_invert_and_linear_subtract(torcal):
+    img, res = torcal
+    inp = MaskInput(image=img, digest="torcal")
+    inverted = compose(MaskDefinition([MaskComponent(kind="sky", inverted=True)]), inp)
+    assert np.allclose(inverted, 1.0 - res.alpha, atol=1e-5)
+    grown = compose(MaskDefinition([MaskComponent(kind="sky", grow=0.02)]), inp)
+    assert (grown > 0.5).sum() > (res.alpha > 0.5).sum()
+
+
+def test_fuse_drops_specks_and_vetoes_dark_regions():
+    u2 = np.zeros((100, 100), np.float32)
+    ege = np.zeros((100, 100), np.float32)
+    u2[:40], ege[:40] = 0.95, 0.9  # a sky band
+    u2[80, 80], ege[80, 80] = 1.0, 1.0  # a one-pixel speck
+    p = SK.fuse(u2, ege)
+    assert (p[:40] > 0.5).all() and p[80, 80] < 0.5
+    small = np.full((100, 100, 3), 0.03, np.float32)  # black backdrop
+    assert (SK.fuse(u2, ege, small) > 0.5).sum() == 0
+    small[:] = [0.55, 0.7, 0.95]  # blue sky
+    assert (SK.fuse(u2, ege, small)[:40] > 0.5).all()
+
+
+def test_model_inputs_follow_upstream_normalisation():
+    img = np.random.default_rng(0).random((50, 70, 3)).astype(np.float32)
+    u2, ege = SK.model_inputs(img)
+    assert u2.shape == ege.shape == (3, 384, 384)
+    assert abs(float(ege.min())) < 1e-4 and abs(float(ege.max()) - 255.0) < 1e-3
+    assert -2.2 < float(u2.min()) and float(u2.max()) < 2.7
