@@ -5,6 +5,7 @@ same input/output signature as the real packs: nothing is downloaded.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -28,7 +29,29 @@ def user_models(tmp_path, monkeypatch):
     model_store.clear_sessions()
 
 
-def test_salient_pack_install_and_adapter(user_models, tmp_path):
+@pytest.fixture
+def stand_in_specs(monkeypatch):
+    """The pack catalogue with the real files' checksums and sizes removed, so the tiny
+    test models can stand in for the real downloads."""
+    real = packs.catalogue()
+    spec = json.loads(json.dumps(real))
+    for entry in spec.values():
+        for key in ("sha256", "md5", "bytes"):
+            entry.pop(key, None)
+    monkeypatch.setattr(packs, "catalogue", lambda: spec)
+    return spec
+
+
+def test_real_catalogue_rejects_a_file_that_is_not_the_published_model(user_models, tmp_path):
+    """salient_object carries rembg's pinned size/md5: a stand-in file is refused, nothing is copied."""
+    assert packs.catalogue()["salient_object"]["md5"]
+    src = conv_model(tmp_path / "u2net.onnx", [1, 3, 32, 32], 1, name="input.1")
+    result = CliRunner().invoke(main, ["models", "install", "salient_object", "--from", str(src)])
+    assert result.exit_code != 0 and "u2net.onnx" in result.output and "wrong or partial download" in result.output
+    assert not (user_models / "u2net.onnx").exists() and not packs.is_installed("salient_object")
+
+
+def test_salient_pack_install_and_adapter(user_models, tmp_path, stand_in_specs):
     src = conv_model(tmp_path / "u2net.onnx", [1, 3, 32, 32], 1, name="input.1")
     runner = CliRunner()
     result = runner.invoke(main, ["models", "install", "salient_object", "--from", str(src)])
@@ -42,7 +65,7 @@ def test_salient_pack_install_and_adapter(user_models, tmp_path):
     assert runner.invoke(main, ["models", "verify"]).exit_code == 0
 
 
-def test_pack_install_rejects_a_non_model(user_models, tmp_path):
+def test_pack_install_rejects_a_non_model(user_models, tmp_path, stand_in_specs):
     junk = tmp_path / "u2net.onnx"
     junk.write_bytes(b"not onnx")
     result = CliRunner().invoke(main, ["models", "install", "salient_object", "--from", str(junk)])
@@ -90,7 +113,7 @@ def sam_like(tmp_path):
     return enc, dec
 
 
-def test_promptable_pack_box_prompt(user_models, tmp_path):
+def test_promptable_pack_box_prompt(user_models, tmp_path, stand_in_specs):
     enc, dec = sam_like(tmp_path)
     assert packs.install("promptable", [enc, dec]) == ["promptable.encoder", "promptable.decoder"]
     rgb = np.random.default_rng(2).random((30, 50, 3)).astype(np.float32)
@@ -103,7 +126,7 @@ def test_promptable_pack_box_prompt(user_models, tmp_path):
         pack.predict(rgb)
 
 
-def test_face_parsing_pack_labels(user_models, tmp_path):
+def test_face_parsing_pack_labels(user_models, tmp_path, stand_in_specs):
     src = conv_model(tmp_path / "face_parsing_bisenet.onnx", [1, 3, 32, 32], 19, seed=5)
     packs.install("face_parsing", [src])
     face = np.random.default_rng(4).random((40, 36, 3)).astype(np.float32)
@@ -113,11 +136,10 @@ def test_face_parsing_pack_labels(user_models, tmp_path):
     assert set(np.unique(lips)) <= {0.0, 1.0}
 
 
-def test_pack_install_checks_a_known_sha256(user_models, tmp_path, monkeypatch):
+def test_pack_install_checks_a_known_sha256(user_models, tmp_path, stand_in_specs):
     src = conv_model(tmp_path / "u2net.onnx", [1, 3, 32, 32], 1, name="input.1")
-    spec = json.loads(json.dumps(packs.catalogue()))
+    spec = stand_in_specs
     spec["salient_object"]["sha256"] = "0" * 64
-    monkeypatch.setattr(packs, "catalogue", lambda: spec)
     with pytest.raises(ModelError, match=r"u2net\.onnx: sha256 .* does not match pack 'salient_object'"):
         packs.install("salient_object", [src])
     assert not (user_models / "u2net.onnx").exists() and not packs.is_installed("salient_object")
@@ -126,7 +148,7 @@ def test_pack_install_checks_a_known_sha256(user_models, tmp_path, monkeypatch):
     assert model_store.verify("salient_object") == user_models / "u2net.onnx"
 
 
-def test_installed_pack_file_changed_later_is_reported(user_models, tmp_path):
+def test_installed_pack_file_changed_later_is_reported(user_models, tmp_path, stand_in_specs):
     src = conv_model(tmp_path / "face_parsing_bisenet.onnx", [1, 3, 32, 32], 19)
     packs.install("face_parsing", [src])
     (user_models / "face_parsing_bisenet.onnx").write_bytes(b"truncated")
@@ -134,3 +156,12 @@ def test_installed_pack_file_changed_later_is_reported(user_models, tmp_path):
     assert result.exit_code == 1 and "face_parsing_bisenet.onnx: model file 'face_parsing' is corrupt" in result.output
     with pytest.raises(ModelError, match="corrupt"):
         packs.FaceParsingPack().predict(np.zeros((8, 8, 3), np.float32))
+
+
+def test_pack_install_checks_a_published_md5(user_models, tmp_path, stand_in_specs):
+    src = conv_model(tmp_path / "u2net.onnx", [1, 3, 32, 32], 1, name="input.1")
+    stand_in_specs["salient_object"].update(md5="0" * 32, bytes=src.stat().st_size)
+    with pytest.raises(ModelError, match=r"u2net\.onnx: md5 does not match pack 'salient_object'"):
+        packs.install("salient_object", [src])
+    stand_in_specs["salient_object"]["md5"] = hashlib.md5(src.read_bytes()).hexdigest()
+    assert packs.install("salient_object", [src]) == ["salient_object"]

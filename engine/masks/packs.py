@@ -12,6 +12,7 @@ point prompts) and ``FaceParsingPack`` (19-class label map).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -74,9 +75,16 @@ def install(pack: str, sources: list[Path]) -> list[str]:
         if not src.is_file():
             raise ModelError(f"{src}: no such file")
         digest = model_store.sha256_file(src)
-        expected = spec.get("sha256") if isinstance(spec.get("sha256"), str) else (spec.get("sha256") or {}).get(part)
+        expected = _for_part(spec.get("sha256"), part)
         if expected and digest != expected:
             raise ModelError(f"{src}: sha256 {digest[:12]}… does not match pack {pack!r} ({expected[:12]}…)")
+        # Where only the publisher's md5 and size are known (rembg pins those), check them instead.
+        size = _for_part(spec.get("bytes"), part)
+        if size and src.stat().st_size != size:
+            raise ModelError(f"{src}: {src.stat().st_size} bytes, pack {pack!r} is {size} bytes; wrong or partial download")
+        md5 = _for_part(spec.get("md5"), part)
+        if md5 and _md5_file(src) != md5:
+            raise ModelError(f"{src}: md5 does not match pack {pack!r} ({md5}); wrong or corrupt download")
         _check_loads(src)
         tmp = dest_dir / f".{filename}.part"
         shutil.copyfile(src, tmp)
@@ -90,6 +98,19 @@ def install(pack: str, sources: list[Path]) -> list[str]:
     os.replace(tmp, _user_manifest_path())
     model_store.clear_sessions()
     return done
+
+
+def _for_part(value, part: str):
+    """A pack field that is one value, or one value per file of a multi-file pack."""
+    return value.get(part) if isinstance(value, dict) else value
+
+
+def _md5_file(path: Path) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _check_loads(path: Path) -> None:
