@@ -219,3 +219,17 @@ def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog_location,
     assert result.exit_code == 0, result.output
     assert seen and str(catalog_location.url) in seen[0]
     assert QSettings("maskroom", "maskroom").value("catalog/last") == str(catalog_location.url)
+
+
+def test_ui_with_a_bad_catalog_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from maskroom.cli import main
+
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("this is not a catalog")
+    result = CliRunner().invoke(main, ["ui", "--catalog", str(bad)])
+    assert result.exit_code == 1
+    # (the catalog's own message may add SQLAlchemy's "Background on this error" line)
+    assert "notes.sqlite: cannot open catalog" in result.output.splitlines()[0]
+    assert "Traceback" not in result.output

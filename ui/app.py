@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -480,21 +479,18 @@ def _install_excepthook(win: MainWindow) -> None:
     sys.excepthook = hook
 
 
-def run(catalog_value: str | None = None) -> int:
-    """Open the app on a catalog (the last one used when none is given)."""
-    from maskroom.catalog import Catalog, CatalogError
+def last_catalog() -> str | None:
+    """The catalog the app had open last (QSettings), if any."""
+    return QSettings("maskroom", "maskroom").value("catalog/last") or None
 
+
+def run(catalog) -> int:
+    """Open the app on an open catalog; returns when the window closes."""
     own_app = QApplication.instance() is None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("maskroom")
     app.setOrganizationName("maskroom")
     settings = QSettings("maskroom", "maskroom")
-    value = catalog_value or settings.value("catalog/last") or None
-    try:
-        catalog = Catalog.open(value)
-    except CatalogError as exc:
-        QMessageBox.critical(None, "maskroom", str(exc))
-        return 1
     win = MainWindow(catalog, settings)
     previous_hook = sys.excepthook
     _install_excepthook(win)
@@ -514,5 +510,4 @@ def run(catalog_value: str | None = None) -> int:
         finally:
             app.setQuitOnLastWindowClosed(quit_on_close)
     sys.excepthook = previous_hook
-    catalog.close()
     return code

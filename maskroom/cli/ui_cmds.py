@@ -13,8 +13,10 @@ from maskroom.cli.base import fail, main, pass_ctx
 def ui(ctx, catalog_value):
     """Open the desktop app."""
     try:
-        from maskroom.ui.app import run
+        from maskroom.ui.app import last_catalog, run
     except ImportError as exc:  # Qt's system libraries missing: say which
         fail(f"cannot start the desktop app: {exc} (on Linux: apt-get install libegl1 libgl1 libxkbcommon0 "
              "libfontconfig1 libdbus-1-3 libxcb-cursor0)")
-    raise SystemExit(run(catalog_value or ctx.catalog_value))
+    # Open the catalog before any window: a bad catalog is one line here, not a dialog.
+    ctx.catalog_value = catalog_value or ctx.catalog_value or last_catalog()
+    raise SystemExit(run(ctx.catalog))
