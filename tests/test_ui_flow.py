@@ -221,7 +221,7 @@ def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog_location,
     assert QSettings("maskroom", "maskroom").value("catalog/last") == str(catalog_location.url)
 
 
-def test_ui_with_a_bad_catalog_is_one_line(tmp_path):
+def test_ui_with_a_bad_catalog_fails_cleanly(tmp_path):
     from click.testing import CliRunner
 
     from maskroom.cli import main
