@@ -82,12 +82,14 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
 
 
 def image_summary(img: Image) -> dict:
+    from maskroom.engine.export.job import camera_name  # "Canon EOS R5", not "Canon Canon EOS R5"
+
     flag = {FLAG_PICK: "pick", FLAG_REJECT: "reject"}.get(img.flag, "none")
     return {
         "id": img.id, "path": img.path, "filename": img.filename, "format": img.format,
         "width": img.width, "height": img.height,
         "capture_time": img.capture_time.isoformat() if img.capture_time else None,
-        "camera": " ".join(x for x in (img.camera_make, img.camera_model) if x) or None,
+        "camera": camera_name(img.camera_make, img.camera_model) or None,
         "lens": img.lens, "iso": img.iso, "rating": img.rating, "flag": flag, "label": img.color_label,
         "series": img.series_id,
     }
