@@ -609,8 +609,12 @@ class FaceParts:
         return np.clip((5.5 - d) / 2.0, 0, 1).astype(np.float32)
 
     def _teeth(self) -> np.ndarray:
+        lm = self.face.landmarks
+        # A closed mouth (inner lip centres 13 and 14 together) shows no teeth; its
+        # thin inner ring would otherwise pick up lip highlights.
+        opening = float(np.hypot(*(lm[14, :2] - lm[13, :2])))
         inner = self.poly("lips_inner")
-        if (inner > 0.5).sum() < 4:
+        if opening < 0.04 * self.face.size or (inner > 0.5).sum() < 4:
             return np.zeros(self.shape, np.float32)
         ys, xs = np.nonzero(inner > 0)
         ya, yb, xa, xb = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
