@@ -118,7 +118,25 @@ class _ScaleAwareResolver:
         return self.base(self._inp, comp)
 
 
-def _mask_fn(catalog, image, recipe: Recipe, source: np.ndarray, digest: str, resolver):
+def cache_context(catalog, version_id, digest: str, recipe: Recipe, resolver) -> str:
+    """What, besides the recipe, decides a cached mask or layer image: the pixels, the
+    catalog and version (AI rasters live there), the resolver and the code of every
+    mask kind used (so a re-registered or patched kind is never served stale)."""
+    from maskroom.engine.masks.registry import get_kind
+
+    kinds = sorted({c.kind for layer in recipe.layers if layer.mask for c in layer.mask.components})
+    fns = []
+    for kind in kinds:
+        try:
+            fns.append(f"{kind}:{id(get_kind(kind).fn)}")
+        except KeyError:
+            fns.append(f"{kind}:missing")
+    parts = [digest, str(catalog.cache_dir) if catalog is not None else "-", str(version_id),
+             type(resolver).__name__, str(id(resolver)) if not hasattr(resolver, "catalog") else "", *fns]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _mask_fn(catalog, image, recipe: Recipe, source: np.ndarray, digest: str, resolver, context: str = ""):
     pixel_input = lambda: source_mask_input(catalog, image, "preview", settings=recipe.settings)  # noqa: E731
     scale_resolver = _ScaleAwareResolver(resolver, pixel_input)
     h, w = source.shape[:2]
@@ -126,7 +144,7 @@ def _mask_fn(catalog, image, recipe: Recipe, source: np.ndarray, digest: str, re
     inp = MaskInput(image=_shape_only(h, w), digest=digest, image_id=image.id)
 
     def mask_for(layer: Layer) -> np.ndarray:
-        key = ("mask", digest, f"{w}x{h}", _mask_key(layer))
+        key = ("mask", context or digest, f"{w}x{h}", _mask_key(layer))
         hit = _IMAGES.get(key)
         if hit is not None:
             return hit
@@ -179,9 +197,10 @@ def _render(catalog, image, recipe, version_id, scale, long_edge, mask_resolver,
     if scale == "full" and long_edge is None and _needs_pixel_masks(recipe):
         seed_preview(image, source, recipe.settings)
     resolver = mask_resolver or (_default_resolver(catalog, version_id) if version_id is not None else derive)
-    mask_for = _mask_fn(catalog, image, recipe, source, digest, resolver)
+    context = cache_context(catalog, version_id, digest, recipe, resolver)
+    mask_for = _mask_fn(catalog, image, recipe, source, digest, resolver, context)
     cache = _IMAGES if source.shape[0] * source.shape[1] <= ImageCache.MAX_PIXELS else None
-    linear = render_recipe(source, digest, recipe, mask_for, cache=cache, progress=progress)
+    linear = render_recipe(source, context, recipe, mask_for, cache=cache, progress=progress)
     h, w = linear.shape[:2]
     return RenderResult(linear=linear, width=w, height=h, recipe_hash=recipe_hash or recipe.digest())
 
@@ -201,7 +220,9 @@ def mask_alpha(catalog, version_id: int, layer_name: str, scale: str = "preview"
     source, digest = load_source(catalog, image, scale, long_edge, recipe.settings)
     if layer.mask is None:
         return np.ones(source.shape[:2], np.float32)
-    mask_for = _mask_fn(catalog, image, recipe, source, digest, _default_resolver(catalog, version_id))
+    resolver = _default_resolver(catalog, version_id)
+    context = cache_context(catalog, version_id, digest, recipe, resolver)
+    mask_for = _mask_fn(catalog, image, recipe, source, digest, resolver, context)
     return mask_for(layer)
 
 
