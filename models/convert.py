@@ -114,7 +114,12 @@ MODELS: dict[str, dict] = {
                    "converted_by": "models/convert_tflite.py (tf2onnx)"},
         "input": {"shape": [1, 256, 256, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255",
-        "outputs": [{"meaning": "33 landmarks, pose flag, segmentation 256x256, heatmap, world landmarks"}],
+        "outputs": [{"name": "Identity", "shape": [1, 195], "meaning": "39 landmarks x,y,z,visibility,presence "
+                                                                       "(33 body + 6 auxiliary), input pixels"},
+                    {"name": "Identity_1", "shape": [1, 1], "meaning": "pose presence 0..1"},
+                    {"name": "Identity_2", "shape": [1, 256, 256, 1], "meaning": "person segmentation logits"},
+                    {"name": "Identity_3", "shape": [1, 64, 64, 39], "meaning": "landmark heatmaps"},
+                    {"name": "Identity_4", "shape": [1, 117], "meaning": "39 world landmarks x,y,z (metres)"}],
     },
 }
 
@@ -175,7 +180,9 @@ def write_manifest(upstream: Path | None = None) -> dict:
         models[name] = e
     packs = json.loads((HERE / "packs.json").read_text()) if (HERE / "packs.json").exists() else {}
     doc = {"schema_version": 1, "models": models, "packs": packs}
-    (HERE / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    tmp = HERE / "manifest.json.part"  # replaced atomically: running processes may be reading it
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    tmp.replace(HERE / "manifest.json")
     return doc
 
 

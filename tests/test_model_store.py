@@ -36,6 +36,20 @@ def test_every_shipped_model_verifies_and_loads():
     assert sorted(o.shape for o in out) == [(1, 896, 1), (1, 896, 16)]
 
 
+def test_every_shipped_model_runs_with_its_manifest_shapes():
+    """Each shipped file loads in onnxruntime and maps the manifest's input shape to the
+    manifest's output shapes (where the manifest gives them), with finite numbers."""
+    for name, info in sorted(model_store.manifest().items()):
+        sess = get_session(name)
+        inp = sess.get_inputs()[0]
+        assert list(inp.shape) == info["input"]["shape"], name
+        x = np.full(info["input"]["shape"], 0.5, np.float32)
+        outs = sess.run(None, {inp.name: x})
+        assert all(np.isfinite(o).all() for o in outs), name
+        declared = [tuple(o["shape"]) for o in info["outputs"] if "shape" in o]
+        assert declared and set(declared) <= {o.shape for o in outs}, (name, declared, [o.shape for o in outs])
+
+
 def _install_fake(user_models, name, src, sha=None):
     user_models.mkdir(parents=True, exist_ok=True)
     target = user_models / src.name
