@@ -23,7 +23,7 @@ MODEL_U2 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse2"
+FUSION_VERSION = "fuse3"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
@@ -79,12 +79,21 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
         drop = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
         if small is not None:
             drop |= _colour_veto(small, labels, n)
+        # A region one model all but rules out is not sky: U²-Netp alone fires on
+        # plain ceilings, EGE alone on bright walls (measured on ADE20K negatives).  Small
+        # regions are spared: through a window the models often disagree on real sky.
+        counts = np.maximum(np.bincount(labels.ravel(), minlength=n), 1)
+        for prob in (p_u2, p_ege):
+            mean = np.bincount(labels.ravel(), weights=prob.ravel(), minlength=n) / counts
+            drop |= (mean < DISAGREE) & (counts > DISAGREE_MIN_AREA * labels.size)
         drop[0] = False
         if drop.any():
             p = np.where(drop[labels], np.minimum(p, THRESHOLD - 0.01), p)
     return p.astype(np.float32)
 
 
+DISAGREE = 0.1  # a region's mean probability under the other model below this: dropped
+DISAGREE_MIN_AREA = 0.01
 DARK_SKY = 0.12  # mean sRGB of a region below this is not a (day) sky
 TINT = 0.06  # green above both red and blue, or both red and blue above green, by this much
 
