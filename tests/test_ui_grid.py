@@ -37,7 +37,7 @@ def test_only_visible_cells_load(qtbot, catalog):
     view.show()
     qtbot.waitExposed(view)
     assert model.rowCount() == N
-    wait_until(qtbot, lambda: model.thumbs.requested and model.thumbs.idle(), what="visible cells to load")
+    wait_until(qtbot, lambda: model.thumbs.requested and model.thumbs.idle(), 120, "visible cells to load")
     qtbot.wait(100)
     first = set(model.thumbs.requested)
     cols, rows = 1000 // 180, 700 // 200 + 2

@@ -172,14 +172,19 @@ def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
     vid = win.session.version_id
     panel.start("subject")
     services.mask_alpha(catalog, vid, "Subject")  # derived once: the raster is cached
+    # Let the render the new mask started finish first: it would derive (and cache) again.
+    wait_until(qtbot, lambda: win.runner.running == 0, 120, "renders")
     assert services.stale_component_uids(catalog, vid, win.session.recipe) == []
     # The photo was edited outside maskroom and re-read: its content hash changed.
     with catalog.session() as s:
         im = s.get(Image, win.session.image_id)
         im.content_hash = "f" * 32
     uid = win.session.recipe.layer("Subject").mask.components[0].uid
+    errors = []
+    win.renderer.error.connect(errors.append)
     win.renderer.check_stale(win.session.recipe)
-    wait_until(qtbot, lambda: panel.stale == {uid}, what="stale check")
+    wait_until(qtbot, lambda: panel.stale == {uid} or errors, what="stale check")
+    assert not errors, errors
     item = panel._find_item(uid)
     assert item.text(2) == "⚠ stale" and panel.refresh_button.isEnabled()
     panel.refresh_button.click()

@@ -118,7 +118,7 @@ class PreviewRenderer(QObject):
             return
         vid, snapshot = self.version_id, recipe.copy()
         self.runner.submit(lambda _p: services.stale_component_uids(self.catalog, vid, snapshot),
-                           on_done=lambda uids: emit(self.stale, uids), on_error=lambda _e: None)
+                           on_done=lambda uids: emit(self.stale, uids), on_error=self._error)
 
     def refresh(self, uids: list[str], recipe: Recipe, on_done=None) -> None:
         vid, snapshot = self.version_id, recipe.copy()
