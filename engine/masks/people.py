@@ -32,9 +32,11 @@ import numpy as np
 from maskroom.engine.masks import face_topology as topo
 from maskroom.engine.masks.faces import Face, find_faces
 from maskroom.engine.masks.persons import (
+    POSE_PRESENCE,
     SEGMENTER,
     memberships,
     person_probability,
+    pose_presence,
     split_people,
     work_size,
 )
@@ -106,8 +108,12 @@ class PeopleAnalysis:
         self.faces = self._confirmed(find_faces(image, hint=self.prob, detect_image=half))
         face_boxes = [f.box * np.array([self.sx, self.sy, self.sx, self.sy], np.float32) for f in self.faces]
         self.labels, bodies = split_people(self.work_image, self.prob, face_boxes)
+        # Matte pixels that belong to nobody (a rejected faceless blob, or every
+        # pixel when there are no people) are not a person, whatever the selfie
+        # model said: the all-people matte is cut to the people.
+        self.rejected = np.zeros(self.prob.shape, bool)
         if bodies:
-            self.labels, bodies = self._confirmed_bodies(len(self.faces), bodies)
+            self.labels, bodies = self._confirmed_bodies(len(self.faces), bodies, half)
         people: list[_Person] = []
         long_edge = float(max(h, w))
         for k, face in enumerate(self.faces):
@@ -171,24 +177,36 @@ class PeopleAnalysis:
             self.prob = np.maximum(self.prob, union * window)
         return out
 
-    def _confirmed_bodies(self, n_faces: int, bodies: list) -> tuple[np.ndarray, list]:
-        """Drop faceless "bodies" that the skin/clothes/hair model does not see as a
-        person: the selfie model also fires on flowers and rocks."""
+    def _confirmed_bodies(self, n_faces: int, bodies: list, half: np.ndarray) -> tuple[np.ndarray, list]:
+        """Faceless "bodies" that are people: the pose model finds a body on the
+        blob's crop (persons.pose_presence) and the skin/clothes/hair model sees
+        skin, clothes or hair there.  The selfie and skin/clothes/hair models both
+        fire on flowers, cacti and mountains (they label pixels); only the pose
+        model asks for a skeleton.  Without the pose model the skin/clothes/hair
+        check alone decides (as before it existed); the rejected blobs are
+        remembered in ``self.rejected``."""
         try:
-            sch = self.sch_whole()
+            union = self.sch_whole().max(0)
         except Exception:
-            return self.labels, bodies
-        union = sch.max(0)
+            union = None
+        hs = half.shape[1] / self.prob.shape[1]  # working px -> ``half`` px
         labels = self.labels.copy()
         kept = []
         for j, b in enumerate(bodies):
             lab = n_faces + j + 1
             region = labels == lab
-            if region.any() and float(union[region].mean()) >= 0.35:
+            ok = region.any() and (union is None or float(union[region].mean()) >= 0.35)
+            if ok:
+                try:
+                    ok = pose_presence(half, np.asarray(b, np.float32) * hs) >= POSE_PRESENCE
+                except Exception:  # pose model not installed: the pixel check decides
+                    pass
+            if ok:
                 kept.append(b)
                 labels[region] = n_faces + len(kept)
             else:
                 labels[region] = 0
+                self.rejected |= region
         return labels, kept
 
     def sch_whole(self) -> np.ndarray:
@@ -230,8 +248,13 @@ class PeopleAnalysis:
         """Refined full-resolution matte of all people."""
         with self._lock:
             if self._all_alpha is None:
-                if (self.prob > 0.5).any():
-                    self._all_alpha = self.snap(self.prob)
+                coarse = self.prob
+                if self.rejected.any():
+                    # A rejected blob's soft edge goes too (the flood stopped at 0.5).
+                    cut = cv2.dilate(self.rejected.astype(np.uint8), np.ones((5, 5), np.uint8))
+                    coarse = coarse * (1 - cut)
+                if self.people and (coarse > 0.5).any():
+                    self._all_alpha = self.snap(coarse)
                 else:
                     self._all_alpha = np.zeros(self.shape, np.float32)
             return self._all_alpha
@@ -400,7 +423,7 @@ def all_people_alpha(inp: MaskInput) -> MaskResult:
     a = analyse(inp)
     alpha = a.all_alpha()
     frac = float((alpha > 0.5).mean())
-    found = frac > 0 and (bool(a.people) or frac > 0.002)
+    found = frac > 0 and bool(a.people)  # a matte with nobody in it is a false alarm
     return MaskResult(alpha if found else np.zeros(a.shape, np.float32), found=found, score=frac,
                       model=SEGMENTER, model_version=VERSION, info=_info(a, None))
 

@@ -26,6 +26,14 @@ SEG_SIZE = 256
 WORK = 384
 THRESHOLD = 0.5
 MIN_BODY = 0.01  # faceless person blobs smaller than this fraction of the frame are noise
+POSE = "pose_landmark_full"
+POSE_SIZE = 256
+# A faceless blob is a person only if MediaPipe's pose model, run on a square around
+# it, says a body is there.  Square sides as multiples of the blob's long side: 1.25
+# is MediaPipe's own ROI scale; the answer swings with the crop (a flower scored
+# 0.95 at 1.0 and 0.13 at 1.5), so two crops are averaged.
+POSE_SCALES = (1.25, 1.5)
+POSE_PRESENCE = 0.5
 
 
 def _model_store():
@@ -77,6 +85,38 @@ def person_probability(image: np.ndarray) -> np.ndarray:
         prob = np.where(whole > 0.8, np.maximum(prob, whole), prob)
     ww, wh = work_size(h, w)
     return cv2.resize(prob, (ww, wh), interpolation=cv2.INTER_LINEAR)
+
+
+def _square_crop(src: np.ndarray, cx: float, cy: float, side: int) -> np.ndarray:
+    """side x side pixels centred on (cx, cy); outside the image is black (as MediaPipe pads)."""
+    h, w = src.shape[:2]
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    out = np.zeros((side, side, 3), np.float32)
+    xa, ya, xb, yb = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
+    if xb > xa and yb > ya:
+        out[ya - y0:yb - y0, xa - x0:xb - x0] = src[ya:yb, xa:xb, :3]
+    return out
+
+
+def pose_presence(image: np.ndarray, box) -> float:
+    """MediaPipe pose presence (0..1) for a body in ``box`` (x0, y0, x1, y1, image
+    pixels): the mean over square crops centred on the box (``POSE_SCALES``).
+
+    The selfie and skin/clothes/hair models fire on flowers, cacti and mountains
+    (they label pixels, not bodies); the pose model must find a skeleton, which
+    those do not have (docs/people.md has the scores)."""
+    sess = _model_store().get_session(POSE)
+    x0, y0, x1, y1 = (float(v) for v in box)
+    cx, cy, long_side = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0, 1.0)
+    src = image.astype(np.float32, copy=False)
+    scores = []
+    for k in POSE_SCALES:
+        side = max(2, int(round(k * long_side)))
+        crop = _square_crop(src, cx, cy, side)
+        crop = cv2.resize(crop, (POSE_SIZE, POSE_SIZE), interpolation=cv2.INTER_AREA if side > POSE_SIZE else cv2.INTER_LINEAR)
+        outs = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(crop[None], np.float32)})
+        scores.append(float(np.asarray(outs[1]).reshape(-1)[0]))
+    return float(np.mean(scores))
 
 
 def work_size(h: int, w: int) -> tuple[int, int]:
