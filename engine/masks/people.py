@@ -56,6 +56,7 @@ _CACHE_SIZE = 4
 # four times cheaper (docs/people.md has the timings).
 REFINE_LONG_EDGE = 1024
 FACE_RASTER = 320
+LARGE_FACE = 0.08  # of the long edge: a meshed face this big off the person matte needs skin/hair
 
 
 @dataclass
@@ -164,6 +165,14 @@ class PeopleAnalysis:
             # Without a mesh, a detection is a person only with a head (skin/hair) on
             # top of clothes: BlazeFace's weak detections land on rocks and leaves.
             if f.landmarks is None and (head < 0.3 or torso < 0.3):
+                continue
+            # The selfie model mattes anyone whose face is a sizeable part of the
+            # frame; a big meshed "face" it does not see, with no skin or hair in it,
+            # is a pattern the mesh was fooled by (a 150 px landscape upscaled: a
+            # 16 % face on bare rock).  Small faces off the matte stay (crowds,
+            # black-and-white group photos: 3-4 %, no skin colour).
+            rel = max(x1 - x0, y1 - y0) / max(ww, wh)
+            if f.landmarks is not None and rel >= LARGE_FACE and head < 0.3:
                 continue
             out.append(f)
             if on_matte:
