@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.library_cmds import filter_option, selected_ids
 
 
 def _edits():
@@ -301,13 +302,18 @@ def preset_save(ctx, name, image_id, version_id, layers):
 
 @preset.command("apply")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--mode", type=click.Choice(["merge", "replace"]), default="merge", show_default=True)
 @pass_ctx
-def preset_apply(ctx, name, ids, mode):
+def preset_apply(ctx, name, ids, filters, every, mode):
+    """Apply preset NAME to images: IDs, --filter KEY=VALUE or --all (one history step each)."""
     edits = _edits()
+    with ctx.catalog.session() as s:
+        chosen = selected_ids(s, ids, filters, every)
     failed = 0
-    for image_id in ids:
+    for image_id in chosen:
         try:
             with ctx.catalog.session() as s:
                 vid = _version_id(s, image_id, None)
