@@ -56,6 +56,8 @@ _CACHE_SIZE = 4
 # four times cheaper (docs/people.md has the timings).
 REFINE_LONG_EDGE = 1024
 FACE_RASTER = 320
+SMALL_BODY = 0.002  # of the frame: smallest matte blob the pose model is asked about
+MAX_SMALL_BODIES = 4
 LARGE_FACE = 0.08  # of the long edge: a meshed face this big off the person matte needs skin/hair
 
 
@@ -109,12 +111,12 @@ class PeopleAnalysis:
         self.faces = self._confirmed(find_faces(image, hint=self.prob, detect_image=half))
         face_boxes = [f.box * np.array([self.sx, self.sy, self.sx, self.sy], np.float32) for f in self.faces]
         self.labels, bodies = split_people(self.work_image, self.prob, face_boxes)
-        # Matte pixels that belong to nobody (a rejected faceless blob, or every
-        # pixel when there are no people) are not a person, whatever the selfie
-        # model said: the all-people matte is cut to the people.
-        self.rejected = np.zeros(self.prob.shape, bool)
         if bodies:
             self.labels, bodies = self._confirmed_bodies(len(self.faces), bodies, half)
+        if not self.faces and not bodies:
+            # Nobody yet: a lone small person (a pedestrian) is thinner than the
+            # eroded blobs split_people keeps; any matte blob the pose model confirms.
+            self.labels, bodies = self._small_bodies(half)
         people: list[_Person] = []
         long_edge = float(max(h, w))
         for k, face in enumerate(self.faces):
@@ -192,8 +194,12 @@ class PeopleAnalysis:
         skin, clothes or hair there.  The selfie and skin/clothes/hair models both
         fire on flowers, cacti and mountains (they label pixels); only the pose
         model asks for a skeleton.  Without the pose model the skin/clothes/hair
-        check alone decides (as before it existed); the rejected blobs are
-        remembered in ``self.rejected``."""
+        check alone decides (as before it existed).
+
+        The pose model sees one person: a blob of several people side by side (a
+        group on the grass) often fails it.  Such a blob is not a separate person
+        then, but in a frame with someone confirmed its pixels stay in the
+        all-people matte (all_alpha); only a frame with nobody confirmed is empty."""
         try:
             union = self.sch_whole().max(0)
         except Exception:
@@ -215,8 +221,30 @@ class PeopleAnalysis:
                 labels[region] = n_faces + len(kept)
             else:
                 labels[region] = 0
-                self.rejected |= region
         return labels, kept
+
+    def _small_bodies(self, half: np.ndarray) -> tuple[np.ndarray, list]:
+        """Matte blobs of at least SMALL_BODY of the frame that the pose model
+        confirms (used only when no face and no big body was found)."""
+        labels = np.zeros(self.prob.shape, np.int32)
+        bodies = []
+        fg = (self.prob > 0.5).astype(np.uint8)
+        n, cc, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+        hs = half.shape[1] / self.prob.shape[1]
+        order = sorted(range(1, n), key=lambda c: -stats[c, cv2.CC_STAT_AREA])[:MAX_SMALL_BODIES]
+        for c in order:
+            if stats[c, cv2.CC_STAT_AREA] < SMALL_BODY * fg.size:
+                break
+            x, y, bw, bh = stats[c, :4]
+            box = np.array([x, y, x + bw, y + bh], np.float32)
+            try:
+                ok = pose_presence(half, box * hs) >= POSE_PRESENCE
+            except Exception:
+                ok = False
+            if ok:
+                bodies.append(box)
+                labels[cc == c] = len(bodies)
+        return labels, bodies
 
     def sch_whole(self) -> np.ndarray:
         """Skin/clothes/hair over the whole frame (working size), for checks."""
@@ -257,13 +285,9 @@ class PeopleAnalysis:
         """Refined full-resolution matte of all people."""
         with self._lock:
             if self._all_alpha is None:
-                coarse = self.prob
-                if self.rejected.any():
-                    # A rejected blob's soft edge goes too (the flood stopped at 0.5).
-                    cut = cv2.dilate(self.rejected.astype(np.uint8), np.ones((5, 5), np.uint8))
-                    coarse = coarse * (1 - cut)
-                if self.people and (coarse > 0.5).any():
-                    self._all_alpha = self.snap(coarse)
+                # A matte with nobody confirmed in it (a mountain, a flower) is not a person.
+                if self.people and (self.prob > 0.5).any():
+                    self._all_alpha = self.snap(self.prob)
                 else:
                     self._all_alpha = np.zeros(self.shape, np.float32)
             return self._all_alpha
