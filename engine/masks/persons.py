@@ -103,8 +103,10 @@ def pose_presence(image: np.ndarray, box) -> float:
     pixels): the mean over square crops centred on the box (``POSE_SCALES``).
 
     The selfie and skin/clothes/hair models fire on flowers, cacti and mountains
-    (they label pixels, not bodies); the pose model must find a skeleton, which
-    those do not have (docs/people.md has the scores)."""
+    (they label pixels, not bodies); the pose model must find a skeleton.  Measured
+    on the blobs the selfie model finds with no face: cyclamen 0.16, notocactus 0.00,
+    Denali 0.04; both Curies in one crop 0.94, kodim12's couple 0.91.  A blob of
+    several people (a group on the grass) can score low: it sees one person."""
     sess = _model_store().get_session(POSE)
     x0, y0, x1, y1 = (float(v) for v in box)
     cx, cy, long_side = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0, 1.0)
