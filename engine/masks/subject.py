@@ -25,9 +25,10 @@ from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
-VERSION = "classic2"
+VERSION = "classic3"
 WORK = 320
-PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
+PEOPLE_MIN_FRACTION = 0.06
+MAX_FRACTION = 0.6  # a "subject" larger than this is usually GrabCut flooding the frame  # person matte covering this much of the frame = people dominate
 
 
 def _to_work(image: np.ndarray, long_edge: int = WORK) -> np.ndarray:
@@ -88,10 +89,11 @@ def saliency(image: np.ndarray) -> np.ndarray:
     return _normalise(cv2.GaussianBlur(sal, (0, 0), 1.0))
 
 
-def grabcut_from_saliency(image: np.ndarray, sal: np.ndarray, iterations: int = 3) -> np.ndarray:
+def grabcut_from_saliency(image: np.ndarray, sal: np.ndarray, iterations: int = 3,
+                          thr: float | None = None) -> np.ndarray:
     """Binary subject mask from a saliency map, snapped to colour edges by GrabCut."""
     h, w = sal.shape
-    thr = max(0.25, min(0.7, _otsu(sal)))
+    thr = max(0.25, min(0.7, _otsu(sal))) if thr is None else thr
     mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
     mask[sal > thr] = cv2.GC_PR_FGD
     mask[sal > min(0.95, thr + 0.3)] = cv2.GC_FGD
@@ -159,6 +161,12 @@ def subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
     work = _to_work(image)
     sal = saliency(work)
     mask = keep_main_regions(grabcut_from_saliency(work, sal))
+    if mask.mean() > MAX_FRACTION:
+        # GrabCut flooded the frame (subject and background alike in colour): ask
+        # again with only the most salient pixels as probable subject.
+        retry = keep_main_regions(grabcut_from_saliency(work, sal, thr=float(np.percentile(sal, 80))))
+        if retry.any() and retry.mean() < mask.mean():
+            mask = retry
     coarse = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7)
     h, w = image.shape[:2]
     if not refine:
