@@ -27,8 +27,8 @@ from maskroom.engine.recipe import MaskComponent
 
 VERSION = "classic3"
 WORK = 320
-PEOPLE_MIN_FRACTION = 0.06
-MAX_FRACTION = 0.6  # a "subject" larger than this is usually GrabCut flooding the frame  # person matte covering this much of the frame = people dominate
+PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
+MAX_FRACTION = 0.6  # a "subject" larger than this is usually GrabCut flooding the frame
 
 
 def _to_work(image: np.ndarray, long_edge: int = WORK) -> np.ndarray:
