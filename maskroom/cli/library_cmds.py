@@ -71,14 +71,23 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
                                 template=template if copy_to else None, jobs=jobs, progress=progress)
         except KeyboardInterrupt:
             fail("import interrupted: the catalog is consistent; run the same command again to finish")
+        # New frames join their series; a series marked auto-sync gives them its edit.
+        synced = []
+        if report.imported:
+            from maskroom.engine.sync.engine import auto_sync_new_images
+
+            synced = [t for t in auto_sync_new_images(catalog, report.imported, progress=progress)
+                      if t.status == "synced"]
     if as_json:
-        echo_json(report.to_dict())
+        echo_json({**report.to_dict(), "auto_synced": [t.image_id for t in synced]})
     else:
         click.echo(f"imported {len(report.imported)}, moved {len(report.moved)}, "
                    f"already in catalog {len(report.duplicates)}, skipped {len(report.skipped)} "
                    f"(import session {report.session_id})")
         for path, reason in report.skipped:
             click.echo(f"  skipped {path}: {reason}", err=True)
+        if synced:
+            click.echo(f"auto-synced {len(synced)} new frame(s) from their series' edit")
 
 
 def image_summary(img: Image) -> dict:
