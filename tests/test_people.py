@@ -191,8 +191,9 @@ def test_no_person_on_nature_photos(samples_dir_module, name):
     inp = _load(samples_dir_module, name)
     assert (P.analyse(inp).prob > 0.5).mean() > 0.01  # the selfie model does fire here
     assert P.detect_people(inp) == []
-    res = _derive(inp, "person")
-    assert not res.found and not res.alpha.any()
+    for kind in ("person", "hair", "clothes", "body-skin", "face-skin"):
+        res = _derive(inp, kind)
+        assert not res.found and not res.alpha.any(), kind
     assert not P.all_people_alpha(inp).found
 
 

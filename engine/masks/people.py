@@ -34,6 +34,7 @@ from maskroom.engine.masks.faces import Face, find_faces
 from maskroom.engine.masks.persons import (
     POSE_PRESENCE,
     SEGMENTER,
+    SMALL_POSE_PRESENCE,
     memberships,
     person_probability,
     pose_presence,
@@ -111,12 +112,14 @@ class PeopleAnalysis:
         self.faces = self._confirmed(find_faces(image, hint=self.prob, detect_image=half))
         face_boxes = [f.box * np.array([self.sx, self.sy, self.sx, self.sy], np.float32) for f in self.faces]
         self.labels, bodies = split_people(self.work_image, self.prob, face_boxes)
+        examined = list(bodies)
         if bodies:
             self.labels, bodies = self._confirmed_bodies(len(self.faces), bodies, half)
         if not self.faces and not bodies:
             # Nobody yet: a lone small person (a pedestrian) is thinner than the
-            # eroded blobs split_people keeps; any matte blob the pose model confirms.
-            self.labels, bodies = self._small_bodies(half)
+            # eroded blobs split_people keeps; any other matte blob the pose model
+            # is sure of.
+            self.labels, bodies = self._small_bodies(half, examined)
         people: list[_Person] = []
         long_edge = float(max(h, w))
         for k, face in enumerate(self.faces):
@@ -223,9 +226,11 @@ class PeopleAnalysis:
                 labels[region] = 0
         return labels, kept
 
-    def _small_bodies(self, half: np.ndarray) -> tuple[np.ndarray, list]:
-        """Matte blobs of at least SMALL_BODY of the frame that the pose model
-        confirms (used only when no face and no big body was found)."""
+    def _small_bodies(self, half: np.ndarray, examined: list) -> tuple[np.ndarray, list]:
+        """Matte blobs of at least SMALL_BODY of the frame that the pose model is
+        sure of (SMALL_POSE_PRESENCE), used only when no face and no big body was
+        found.  A blob whose centre lies in an ``examined`` (already rejected) body
+        box gets no second try."""
         labels = np.zeros(self.prob.shape, np.int32)
         bodies = []
         fg = (self.prob > 0.5).astype(np.uint8)
@@ -237,8 +242,11 @@ class PeopleAnalysis:
                 break
             x, y, bw, bh = stats[c, :4]
             box = np.array([x, y, x + bw, y + bh], np.float32)
+            cx, cy = x + bw / 2, y + bh / 2
+            if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in examined):
+                continue
             try:
-                ok = pose_presence(half, box * hs) >= POSE_PRESENCE
+                ok = pose_presence(half, box * hs) >= SMALL_POSE_PRESENCE
             except Exception:
                 ok = False
             if ok:
@@ -819,6 +827,10 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
         score = person.info.score if person else frac
         return MaskResult(alpha.astype(np.float32), True, float(score), SEGMENTER, VERSION, _info(a, chosen))
     if kind in PIXEL_PARTS:
+        if not a.people:
+            # The skin/clothes/hair model labels colours: on a photo with nobody it
+            # finds "hair" in rock and "clothes" in petals.
+            return _empty(a, kind, "no person", chosen)
         try:
             alpha = _pixel_part(a, kind, person)
         except Exception as exc:  # model missing: report, do not crash the layer

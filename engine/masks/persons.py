@@ -33,7 +33,14 @@ POSE_SIZE = 256
 # is MediaPipe's own ROI scale; the answer swings with the crop (a flower scored
 # 0.95 at 1.0 and 0.13 at 1.5), so two crops are averaged.
 POSE_SCALES = (1.25, 1.5)
+# MediaPipe's own threshold.  Measured on faceless blobs of the eroded matte
+# (split_people's bodies): non-people 0.00-0.16, people 0.54-1.0 (a man laughing
+# with his head thrown back: 0.54).
 POSE_PRESENCE = 0.5
+# Smaller matte blobs, asked about only when nobody else was found, come as whole
+# connected components and non-people scored up to 0.49 there (a rock, 0.2 % of the
+# frame), a lone pedestrian 1.0: these need a surer answer.
+SMALL_POSE_PRESENCE = 0.8
 
 
 def _model_store():
