@@ -65,3 +65,16 @@ def sha256(path: Path) -> str:
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file under a folder: compare before/after to prove originals untouched."""
     return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_cli(catalog, *args, ok: bool = True):
+    """Run `maskroom --catalog <this catalog> ARGS` in-process; with ok, insist on exit 0."""
+    from click.testing import CliRunner
+
+    from maskroom.cli import main
+
+    result = CliRunner().invoke(main, ["--catalog", catalog.location.url, *map(str, args)],
+                                env={"MASKROOM_CACHE": str(catalog.cache_dir)})
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result

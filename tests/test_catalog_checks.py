@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from maskroom.catalog import checks
 from maskroom.catalog.schema import EditVersion, Folder, Image, Layer, PreviewCacheEntry
-from maskroom.cli import main
+
+from conftest import run_cli
 
 pytestmark = pytest.mark.catalog
 
@@ -23,8 +23,7 @@ def _add_image(catalog, path, n=1):
 
 
 def _run(catalog, *args):
-    env = {"MASKROOM_CACHE": str(catalog.cache_dir)}
-    return CliRunner().invoke(main, ["--catalog", catalog.location.url, *args], env=env)
+    return run_cli(catalog, *args, ok=False)
 
 
 def test_check_clean_catalog_passes(catalog, tmp_path):

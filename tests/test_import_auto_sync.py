@@ -4,20 +4,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from maskroom.catalog import edits
-from maskroom.cli import main
 from maskroom.demo import make_series
+
+from conftest import run_cli
 
 pytestmark = pytest.mark.catalog
 
 
-def run(catalog, *args):
-    result = CliRunner().invoke(main, ["--catalog", catalog.location.url, *args],
-                                env={"MASKROOM_CACHE": str(catalog.cache_dir)})
-    assert result.exit_code == 0, result.output
-    return result
+run = run_cli
 
 
 def test_new_frame_of_auto_sync_series_receives_the_edit(catalog, samples_dir, tmp_path):

@@ -6,14 +6,14 @@ import shutil
 import subprocess
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from maskroom.catalog import library
 from maskroom.catalog.queries import FilterError, build_query, parse_filter_args
 from maskroom.catalog.schema import Image
-from maskroom.cli import main
 from maskroom.engine.importer import run_import
+
+from conftest import run_cli
 
 pytestmark = pytest.mark.catalog
 
@@ -76,9 +76,7 @@ def test_collections_regular_and_smart(catalog, imported):
 
 
 def run(catalog, *args):
-    env = {"MASKROOM_CACHE": str(catalog.cache_dir)}
-    result = CliRunner().invoke(main, ["--catalog", catalog.location.url, *args], env=env)
-    return result
+    return run_cli(catalog, *args, ok=False)
 
 
 def test_cli_bulk_rate_on_filter_and_ls_json(catalog, imported):

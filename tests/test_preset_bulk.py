@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image as PILImage
 
-from conftest import tree_digest
+from conftest import tree_digest, run_cli
 from maskroom.catalog import edits
-from maskroom.cli import main
 
 pytestmark = pytest.mark.catalog
 
 
-def run(catalog, *args):
-    result = CliRunner().invoke(main, ["--catalog", catalog.location.url, *args],
-                                env={"MASKROOM_CACHE": str(catalog.cache_dir)})
-    assert result.exit_code == 0, result.output
-    return result
+run = run_cli
 
 
 def test_preset_with_masked_layers_applied_by_filter_then_export_all(catalog, sample_copy, tmp_path):
