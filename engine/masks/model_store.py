@@ -34,18 +34,33 @@ def user_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir("maskroom", appauthor=False)) / "models"
 
 
+_manifest_cache: dict[str, tuple[tuple[int, int], dict]] = {}
+
+
 def _read_manifest(path: Path) -> dict:
+    """The parsed manifest, re-read only when the file changed (mask code asks often)."""
     try:
-        return json.loads(path.read_text())
+        st = path.stat()
+    except FileNotFoundError:
+        return {}
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _manifest_cache.get(str(path))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    try:
+        doc = json.loads(path.read_text())
     except FileNotFoundError:
         return {}
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: unreadable model manifest ({exc})") from None
+    _manifest_cache[str(path)] = (key, doc)
+    return doc
 
 
 def manifest() -> dict:
     """Models by name: the packaged manifest, plus packs the user installed."""
-    models = dict(_read_manifest(package_dir() / "manifest.json").get("models", {}))
+    # Copies: the parsed documents are cached and must not be changed by callers.
+    models = {k: dict(v) for k, v in _read_manifest(package_dir() / "manifest.json").get("models", {}).items()}
     for name, entry in _read_manifest(user_dir() / "manifest.json").get("models", {}).items():
         models.setdefault(name, {**entry, "_user": True})
     return models
