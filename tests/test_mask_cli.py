@@ -81,7 +81,7 @@ def test_remove_and_refresh(catalog, shot, tmp_path):
     lasso.write_text(json.dumps([[0.25, 0.2], [0.78, 0.2], [0.78, 0.92], [0.25, 0.92]]))
     r = run(catalog, "mask", "add", image_id, "--kind", "object", "--lasso", lasso, "--json")
     uid = json.loads(r.output)["uid"]
-    r = run(catalog, "mask", "refresh", "--filter", "*.png", "--json")
+    r = run(catalog, "mask", "refresh", "--filter", "text=.png", "--json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["images"] == 1 and data["derived"] == 1

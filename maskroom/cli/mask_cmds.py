@@ -1,7 +1,6 @@
 """`maskroom mask add|list|render|refresh|remove` and `maskroom eval-masks`."""
 from __future__ import annotations
 
-import fnmatch
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import cv2
 import numpy as np
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.library_cmds import filter_option, selected_ids
 from maskroom.engine.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
 
 KIND_CHOICES = sorted(ALL_KINDS - {"all"})
@@ -195,31 +195,21 @@ def mask_render(ctx, image_id, layer_name, out_path, overlay):
 
 
 @mask.command("refresh")
-@click.argument("image_id", type=int, required=False)
-@click.option("--filter", "pattern", help="Refresh every image whose file name matches this glob (e.g. '*.jpg').")
+@click.argument("ids", nargs=-1, type=int)
+@filter_option
+@click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
 @click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def mask_refresh(ctx, image_id, pattern, jobs, force, as_json):
-    """Re-derive stale AI masks of one image or of every image matching --filter."""
-    from sqlalchemy import select
-
-    from maskroom.catalog.schema import Image
+def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
+    """Re-derive stale AI masks of images: IDs, --filter KEY=VALUE (as in `ls`) or --all."""
     from maskroom.engine.masks.cache import refresh_images
     from maskroom.progress import RichProgress
 
-    if (image_id is None) == (pattern is None):
-        fail("give an IMAGE_ID or --filter PATTERN")
     cat = ctx.catalog
     with cat.session() as s:
-        if image_id is not None:
-            if s.get(Image, image_id) is None:
-                fail(f"no image with id {image_id}")
-            ids = [image_id]
-        else:
-            ids = [i for i, name in s.execute(select(Image.id, Image.filename).order_by(Image.id))
-                   if fnmatch.fnmatch(name.lower(), pattern.lower())]
+        ids = selected_ids(s, ids, filters, every)
     results = []
     bar = RichProgress(unit="images")
     with bar as progress:
