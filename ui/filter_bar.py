@@ -1,9 +1,10 @@
-"""Filter bar above the grid: text, minimum rating, flag, colour label, sort."""
+"""Filter bar above the grid: text, rating, flag, colour label, keyword, camera, lens, date, sort."""
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from maskroom.catalog.queries import FilterError, conditions
 from maskroom.catalog.schema import COLOR_LABELS
 from maskroom.ui.qtfix import emit
 
@@ -24,16 +25,27 @@ class FilterBar(QWidget):
         self.flag.addItems(["Any flag", "Picked", "Unflagged", "Rejected"])
         self.label = QComboBox()
         self.label.addItems(["Any label"] + [c.title() for c in COLOR_LABELS])
+        # Free-text fields in the syntax of `maskroom ls --filter` (checked as typed).
+        self.fields: dict[str, QLineEdit] = {}
+        for key, hint, width in (("keyword", "Keyword (A|B)", 120), ("camera", "Camera", 100),
+                                 ("lens", "Lens", 100), ("date", "Date 2024-05..2024-06", 160)):
+            edit = QLineEdit()
+            edit.setPlaceholderText(hint)
+            edit.setClearButtonEnabled(True)
+            edit.setMaximumWidth(width)
+            self.fields[key] = edit
         self.sort = QComboBox()
         self.sort.addItems(["Capture time", "File name", "Rating"])
         self.count = QLabel("")
-        for w in (QLabel("Filter:"), self.text, self.rating, self.flag, self.label, QLabel("Sort:"), self.sort):
+        for w in (QLabel("Filter:"), self.text, self.rating, self.flag, self.label, *self.fields.values(),
+                  QLabel("Sort:"), self.sort):
             lay.addWidget(w)
         lay.addStretch(1)
         lay.addWidget(self.count)
         self._debounce = QTimer(self, singleShot=True, interval=200)
         self._debounce.timeout.connect(self.emit_changed)
-        self.text.textChanged.connect(lambda _t: self._debounce.start())
+        for edit in (self.text, *self.fields.values()):
+            edit.textChanged.connect(lambda _t: self._debounce.start())
         for c in (self.rating, self.flag, self.label, self.sort):
             c.currentIndexChanged.connect(lambda _i: self.emit_changed())
 
@@ -49,6 +61,21 @@ class FilterBar(QWidget):
             f["flag"] = flag
         if self.label.currentIndex() > 0:
             f["label"] = COLOR_LABELS[self.label.currentIndex() - 1]
+        for key, edit in self.fields.items():
+            value = edit.text().strip()
+            if not value:
+                edit.setStyleSheet("")
+                edit.setToolTip("")
+                continue
+            try:
+                conditions({key: value})  # a value the catalog cannot read is shown, not applied
+            except FilterError as exc:
+                edit.setStyleSheet("QLineEdit { border: 1px solid #d04040; }")
+                edit.setToolTip(str(exc))
+                continue
+            edit.setStyleSheet("")
+            edit.setToolTip("")
+            f[key] = value
         return f
 
     def sort_key(self) -> str:
