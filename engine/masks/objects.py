@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.refine import refine_alpha
+from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
@@ -78,7 +79,7 @@ def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.
         # GrabCut gave the whole prompt to the background (object and surroundings
         # alike in colour): seed it with saliency inside the prompt instead.
         fg = _saliency_seeded(img8, small, inside)
-    fg = _largest_regions(fg)
+    fg = largest_regions(fg, 0.2)
     coarse = np.zeros((h, w), np.float32)
     up = cv2.resize(fg.astype(np.float32), (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
     coarse[cy0:cy1, cx0:cx1] = up
@@ -110,16 +111,6 @@ def _saliency_seeded(img8: np.ndarray, small: np.ndarray, inside: np.ndarray) ->
         return (inside > 0) & (sal > thr)
     fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
     return fg if fg.any() else (inside > 0) & (sal > thr)
-
-
-def _largest_regions(mask: np.ndarray, ratio: float = 0.2) -> np.ndarray:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    if n <= 2:
-        return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.zeros(n, bool)
-    keep[1:] = areas >= ratio * areas.max()
-    return keep[labels]
 
 
 @register("object", model_version=VERSION)

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.refine import refine_alpha
+from maskroom.engine.masks.regions import fill_holes, largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
@@ -121,19 +122,11 @@ def _otsu(x: np.ndarray) -> float:
 
 
 def keep_main_regions(mask: np.ndarray, ratio: float = 0.33) -> np.ndarray:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    n = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0]
     if n <= 2:
         return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.zeros(n, bool)
-    keep[1:] = areas >= ratio * areas.max()
-    out = keep[labels]
     # Fill holes: a subject is a solid thing (holes through it come back via refinement).
-    filled = out.astype(np.uint8).copy()
-    ff = np.zeros((filled.shape[0] + 2, filled.shape[1] + 2), np.uint8)
-    inv = (1 - filled).astype(np.uint8)
-    cv2.floodFill(inv, ff, (0, 0), 0)
-    return out | inv.astype(bool)
+    return fill_holes(largest_regions(mask, ratio))
 
 
 def people_alpha(inp: MaskInput) -> np.ndarray | None:
