@@ -78,3 +78,15 @@ def run_cli(catalog, *args, ok: bool = True):
     if ok:
         assert result.exit_code == 0, result.output
     return result
+
+
+@pytest.fixture
+def user_models(tmp_path, monkeypatch):
+    """An empty user model folder (MASKROOM_MODELS_DIR), with the session cache cleared around it."""
+    from maskroom.engine.masks import model_store
+
+    d = tmp_path / "models"
+    monkeypatch.setenv(model_store.ENV_MODELS_DIR, str(d))
+    model_store.clear_sessions()
+    yield d
+    model_store.clear_sessions()

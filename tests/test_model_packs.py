@@ -21,15 +21,6 @@ from model_helpers import conv_model
 
 
 @pytest.fixture
-def user_models(tmp_path, monkeypatch):
-    d = tmp_path / "models"
-    monkeypatch.setenv(model_store.ENV_MODELS_DIR, str(d))
-    model_store.clear_sessions()
-    yield d
-    model_store.clear_sessions()
-
-
-@pytest.fixture
 def stand_in_specs(monkeypatch):
     """The pack catalogue with the real files' checksums and sizes removed, so the tiny
     test models can stand in for the real downloads."""

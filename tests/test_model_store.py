@@ -12,15 +12,6 @@ from maskroom.engine.masks.model_store import ModelError, get_session, model_inf
 from model_helpers import conv_model
 
 
-@pytest.fixture
-def user_models(tmp_path, monkeypatch):
-    d = tmp_path / "models"
-    monkeypatch.setenv(model_store.ENV_MODELS_DIR, str(d))
-    model_store.clear_sessions()
-    yield d
-    model_store.clear_sessions()
-
-
 def test_every_shipped_model_verifies_and_loads():
     names = sorted(model_store.manifest())
     for expected in ("sky_u2netp", "sky_ege", "skin_clothes_hair", "selfie_segmentation", "face_detection_short_range",
