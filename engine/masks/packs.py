@@ -12,7 +12,6 @@ point prompts) and ``FaceParsingPack`` (19-class label map).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -83,7 +82,7 @@ def install(pack: str, sources: list[Path]) -> list[str]:
         if size and src.stat().st_size != size:
             raise ModelError(f"{src}: {src.stat().st_size} bytes, pack {pack!r} is {size} bytes; wrong or partial download")
         md5 = _for_part(spec.get("md5"), part)
-        if md5 and _md5_file(src) != md5:
+        if md5 and model_store.file_digest(src, "md5") != md5:
             raise ModelError(f"{src}: md5 does not match pack {pack!r} ({md5}); wrong or corrupt download")
         _check_loads(src)
         tmp = dest_dir / f".{filename}.part"
@@ -103,14 +102,6 @@ def install(pack: str, sources: list[Path]) -> list[str]:
 def _for_part(value, part: str):
     """A pack field that is one value, or one value per file of a multi-file pack."""
     return value.get(part) if isinstance(value, dict) else value
-
-
-def _md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_loads(path: Path) -> None:
