@@ -90,3 +90,12 @@ def user_models(tmp_path, monkeypatch):
     model_store.clear_sessions()
     yield d
     model_store.clear_sessions()
+
+
+@pytest.fixture
+def exiftool() -> str:
+    """exiftool's path: the reference for EXIF tests (scripts/test.sh installs it)."""
+    path = shutil.which("exiftool")
+    if path is None:
+        pytest.fail("exiftool is required: apt-get install libimage-exiftool-perl (scripts/test.sh does)")
+    return path

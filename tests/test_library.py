@@ -100,12 +100,8 @@ def test_cli_import_reports_skipped_file(catalog, tmp_path, samples_dir):
     assert report["skipped"] == [{"path": str(tmp_path / "b.jpg"), "reason": "empty file (0 bytes)"}]
 
 
-EXIFTOOL = shutil.which("exiftool")
-
-
-@pytest.mark.skipif(EXIFTOOL is None, reason="exiftool not installed (scripts/test.sh installs it)")
-def test_exif_fields_agree_with_exiftool(catalog, imported, sample_copy):
-    raw = subprocess.run([EXIFTOOL, "-j", "-n", "-DateTimeOriginal", "-Make", "-Model", "-ISO", "-FNumber",
+def test_exif_fields_agree_with_exiftool(catalog, imported, sample_copy, exiftool):
+    raw = subprocess.run([exiftool, "-j", "-n", "-DateTimeOriginal", "-Make", "-Model", "-ISO", "-FNumber",
                           "-ExposureTime", "-FocalLength", "-Orientation", "-GPSLatitude", "-GPSLongitude",
                           "-ExposureCompensation", *map(str, sorted(sample_copy.iterdir()))],
                          capture_output=True, text=True, check=True)
