@@ -43,6 +43,24 @@ def copy_samples(dest: Path) -> list[Path]:
     return out
 
 
+def camera_move(rgb: np.ndarray, dx: float = 0.0, dy: float = 0.0, angle: float = 0.0, zoom: float = 1.0,
+                ev: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The frame after a camera move; dx, dy in pixels, angle in degrees (counter-clockwise).
+
+    Returns (frame, M) where M is the 3x3 pixel mapping original -> frame.  The
+    border is filled by reflection so the frame has no black wedge (a real camera
+    sees more scene, not black).
+    """
+    h, w = rgb.shape[:2]
+    A = cv2.getRotationMatrix2D((w / 2, h / 2), angle, zoom)
+    A[:, 2] += (dx, dy)
+    out = cv2.warpAffine(rgb, A, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    if ev:
+        lin = (out.astype(np.float32) / 255.0) ** 2.2 * (2.0 ** ev)
+        out = (np.clip(lin, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
+    return out, np.vstack([A, [0, 0, 1]])
+
+
 def make_series(src: Path, dest: Path, frames: int = 5, seed: int = 7) -> list[Path]:
     """Frames that look like a handheld burst of one scene: small shifts, a slight
     rotation, exposure steps (bracketing), each saved as its own JPEG with its own
@@ -60,9 +78,7 @@ def make_series(src: Path, dest: Path, frames: int = 5, seed: int = 7) -> list[P
         dx, dy = (rng.uniform(-0.03, 0.03, 2) * (w, h)) if i else (0.0, 0.0)
         angle = float(rng.uniform(-2.0, 2.0)) if i else 0.0
         gain = 2.0 ** (0.3 * ((i % 3) - 1)) if i else 1.0
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-        m[:, 2] += (dx, dy)
-        frame = cv2.warpAffine(base, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        frame, _ = camera_move(base, dx=dx, dy=dy, angle=angle)
         frame = np.clip(frame.astype(np.float32) * gain, 0, 255).astype(np.uint8)
         out = dest / f"{src.stem}_burst_{i + 1:02d}.jpg"
         exif[0x9003] = f"2024:05:01 10:00:{i * 2:02d}"  # DateTimeOriginal, 2 s apart

@@ -9,30 +9,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from maskroom.demo import camera_move  # also imported from here by the sync tests
+
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 
 
 def load_sample(name: str = "mpl_grace_hopper.jpg") -> np.ndarray:
     bgr = cv2.imread(str(SAMPLES / name), cv2.IMREAD_COLOR)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def camera_move(rgb: np.ndarray, dx: float = 0.0, dy: float = 0.0, angle: float = 0.0, zoom: float = 1.0,
-                ev: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """The frame after a camera move; dx, dy in pixels, angle in degrees (counter-clockwise).
-
-    Returns (frame, M) where M is the 3x3 pixel mapping original -> frame.  The
-    border is filled by reflection so the frame has no black wedge (a real camera
-    sees more scene, not black).
-    """
-    h, w = rgb.shape[:2]
-    A = cv2.getRotationMatrix2D((w / 2, h / 2), angle, zoom)
-    A[:, 2] += (dx, dy)
-    out = cv2.warpAffine(rgb, A, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    if ev:
-        lin = (out.astype(np.float32) / 255.0) ** 2.2 * (2.0 ** ev)
-        out = (np.clip(lin, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
-    return out, np.vstack([A, [0, 0, 1]])
 
 
 def write_jpeg(path: Path, rgb: np.ndarray) -> Path:
