@@ -143,3 +143,25 @@ def test_refresh_image_derives_only_stale_components(catalog, tmp_path, monkeypa
     second = refresh_image(catalog, image_id)
     assert first["derived"] == 1 and second["derived"] == 0 and fn.calls == 1
     assert refresh_image(catalog, image_id, force=True)["derived"] == 1
+
+
+def test_refresh_image_covers_virtual_copies(catalog, tmp_path, monkeypatch):
+    """A virtual copy keeps its own rasters: refresh derives them too, and a second
+    refresh finds both versions current."""
+    fn = CountingKind()
+    _install(monkeypatch, "sky", fn)
+    disc_picture(tmp_path / "d.png")
+    image_id = add_image(catalog, tmp_path / "d.png")
+    with catalog.session() as s:
+        master = edits.get_version(s, image_id).id
+        recipe = edits.load_recipe(s, master)
+        recipe.layers.append(Layer("Sky", mask=MaskDefinition([MaskComponent(kind="sky")])))
+        edits.save_recipe(s, master, recipe, "add sky")
+        copy = edits.create_virtual_copy(s, image_id).id
+    first = refresh_image(catalog, image_id)
+    assert first["version_ids"] == [master, copy]
+    assert first["derived"] == 2 and fn.calls == 2
+    with catalog.session() as s:
+        stored = {r.version_id for r in s.query(MaskRaster).all()}
+    assert stored == {master, copy}
+    assert refresh_image(catalog, image_id)["derived"] == 0

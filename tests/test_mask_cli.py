@@ -109,3 +109,21 @@ def test_eval_masks_reports_iou_and_panels(tmp_path):
     assert s["pairs"] == 3 and s["errors"] == 1
     assert s["mean_iou"] > 0.85
     assert len(list((tmp_path / "panels").glob("*.png"))) == 2
+
+
+def test_version_option_edits_the_virtual_copy_only(catalog, shot, tmp_path):
+    from maskroom.catalog import edits
+
+    image_id, _ = shot
+    with catalog.session() as s:
+        edits.get_version(s, image_id)
+        copy = edits.create_virtual_copy(s, image_id).id
+    r = run(catalog, "mask", "add", image_id, "--version", copy, "--kind", "object",
+            "--box", "0.2,0.15,0.8,0.95", "--layer", "Disc", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["version_id"] == copy
+    master = json.loads(run(catalog, "mask", "list", image_id, "--json").output)["components"]
+    on_copy = json.loads(run(catalog, "mask", "list", image_id, "--version", copy, "--json").output)["components"]
+    assert master == [] and [c["kind"] for c in on_copy] == ["object"]
+    r = run(catalog, "mask", "list", image_id, "--version", 999999)
+    assert r.exit_code != 0 and f"image {image_id}" in r.output

@@ -182,8 +182,13 @@ class CachedResolver:
 PREVIEW_LONG_EDGE = 2048
 
 
-def mask_input(catalog, image_id: int, long_edge: int = PREVIEW_LONG_EDGE) -> MaskInput:
+def mask_input(catalog, image_id: int, long_edge: int = PREVIEW_LONG_EDGE,
+               settings: dict | None = None) -> MaskInput:
     """The pixels masks are derived from for an image, at the preview size.
+
+    ``settings`` are the version's RAW settings: the render derives masks from the
+    source decoded with them, so a raster derived here must be too (else its digest
+    differs and the render derives it again).
 
     Uses the develop pipeline's ``source_mask_input`` when installed (it applies the
     upstream edit and knows RAW); otherwise decodes the file upright with Pillow.
@@ -201,7 +206,7 @@ def mask_input(catalog, image_id: int, long_edge: int = PREVIEW_LONG_EDGE) -> Ma
         source_mask_input = None
     if source_mask_input is not None:
         scale = min(1.0, long_edge / max(img.width or long_edge, img.height or long_edge, 1))
-        return source_mask_input(catalog, img, scale)
+        return source_mask_input(catalog, img, scale, settings=settings)
     from maskroom.engine.masks.evaluate import load_rgb
 
     rgb = load_rgb(Path(img.path))
@@ -222,24 +227,33 @@ def ai_components(recipe):
 
 
 def refresh_image(catalog, image_id: int, *, force: bool = False) -> dict:
-    """Re-derive the stale AI components of an image's master version."""
+    """Re-derive the stale AI components of every version of an image (master and
+    virtual copies): each version keeps its own rasters and may decode a RAW with its
+    own settings."""
     from maskroom.catalog import edits
 
     with catalog.session() as s:
-        version_id = edits.get_version(s, image_id).id
-        recipe = edits.load_recipe(s, version_id)
-    comps = list(ai_components(recipe))
-    out = {"image_id": image_id, "version_id": version_id, "components": len(comps), "derived": 0, "empty": 0}
-    if not comps:
-        return out
-    inp = mask_input(catalog, image_id)
-    resolver = CachedResolver(catalog, version_id)
-    for _layer, comp in comps:
-        if force or resolver.is_stale(inp, comp):
-            result = derive(inp, comp)
-            resolver.store(inp, comp, result)
-            out["derived"] += 1
-            out["empty"] += int(not result.found)
+        edits.get_version(s, image_id)  # a never-edited image gets its master here
+        versions = [(v.id, edits.load_recipe(s, v.id)) for v in edits.versions_of(s, image_id)]
+    out = {"image_id": image_id, "version_ids": [vid for vid, _ in versions], "components": 0,
+           "derived": 0, "empty": 0}
+    inputs: dict[str, MaskInput] = {}  # versions with the same settings share one decode
+    for version_id, recipe in versions:
+        comps = list(ai_components(recipe))
+        out["components"] += len(comps)
+        if not comps:
+            continue
+        key = json.dumps(recipe.settings or {}, sort_keys=True, default=str)
+        if key not in inputs:
+            inputs[key] = mask_input(catalog, image_id, settings=recipe.settings)
+        inp = inputs[key]
+        resolver = CachedResolver(catalog, version_id)
+        for _layer, comp in comps:
+            if force or resolver.is_stale(inp, comp):
+                result = derive(inp, comp)
+                resolver.store(inp, comp, result)
+                out["derived"] += 1
+                out["empty"] += int(not result.found)
     return out
 
 

@@ -20,12 +20,16 @@ def mask() -> None:
     """Add, list, render and refresh masks of an image's edit."""
 
 
-def _version_and_recipe(catalog, image_id: int):
+version_option = click.option("--version", "version_id", type=int,
+                              help="This version (virtual copy) instead of the master.")
+
+
+def _version_and_recipe(catalog, image_id: int, version_id: int | None = None):
     from maskroom.catalog import edits
 
     with catalog.session() as s:
         try:
-            version = edits.get_version(s, image_id)
+            version = edits.get_version(s, image_id, version_id)
         except Exception as exc:
             fail(f"image {image_id}: {exc}")
         return version.id, edits.load_recipe(s, version.id)
@@ -54,6 +58,7 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 
 @mask.command("add")
 @click.argument("image_id", type=int)
+@version_option
 @click.option("--kind", required=True, type=click.Choice(KIND_CHOICES))
 @click.option("--person", type=int, help="Person index (person and face-part kinds).")
 @click.option("--box", help="Object box x0,y0,x1,y1 (normalised 0..1).")
@@ -66,7 +71,7 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 @click.option("--grow", type=float, default=0.0, help="Grow (>0) or shrink (<0), fraction of the long edge.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def mask_add(ctx, image_id, kind, person, box, lasso, params_json, mode, layer_name, invert, feather, grow, as_json):
+def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, mode, layer_name, invert, feather, grow, as_json):
     """Add a mask component to a layer of IMAGE_ID's edit."""
     from maskroom.catalog import edits
 
@@ -92,7 +97,7 @@ def mask_add(ctx, image_id, kind, person, box, lasso, params_json, mode, layer_n
     except RecipeError as exc:
         fail(str(exc))
     cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id)
+    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
     name = layer_name or kind.replace("-", " ").title()
     layer = recipe.layer(name)
     if layer is None:
@@ -116,14 +121,15 @@ def mask_add(ctx, image_id, kind, person, box, lasso, params_json, mode, layer_n
 
 @mask.command("list")
 @click.argument("image_id", type=int)
+@version_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def mask_list(ctx, image_id, as_json):
+def mask_list(ctx, image_id, version_id, as_json):
     """The masked layers of IMAGE_ID's edit and their components."""
     from maskroom.engine.masks.cache import CachedResolver  # noqa: F401  (kinds load lazily)
 
     cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id)
+    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
     status = _raster_status(cat, version_id)
     rows = []
     for layer in recipe.layers:
@@ -158,23 +164,24 @@ def _raster_status(cat, version_id: int) -> dict[str, str]:
 
 @mask.command("render")
 @click.argument("image_id", type=int)
+@version_option
 @click.argument("layer_name")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
 @click.option("--overlay", is_flag=True, help="Draw the mask in red over the photo instead of a grey matte.")
 @pass_ctx
-def mask_render(ctx, image_id, layer_name, out_path, overlay):
+def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
     """Write LAYER_NAME's mask of IMAGE_ID as a PNG (cached AI rasters are reused)."""
     from maskroom.engine.masks.cache import CachedResolver, mask_input
     from maskroom.engine.masks.compose import compose
     from maskroom.engine.masks.evaluate import overlay as draw_overlay
 
     cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id)
+    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
     layer = recipe.layer(layer_name)
     if layer is None:
         fail(f"image {image_id}: no layer named {layer_name!r} (layers: {', '.join(x.name for x in recipe.layers)})")
     try:
-        inp = mask_input(cat, image_id)
+        inp = mask_input(cat, image_id, settings=recipe.settings)
     except Exception as exc:
         fail(f"image {image_id}: cannot read pixels: {exc}")
     resolver = CachedResolver(cat, version_id)
@@ -229,14 +236,15 @@ def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
 
 @mask.command("remove")
 @click.argument("image_id", type=int)
+@version_option
 @click.argument("target")
 @pass_ctx
-def mask_remove(ctx, image_id, target):
+def mask_remove(ctx, image_id, version_id, target):
     """Remove a component (by uid) or a whole masked layer (by name) from IMAGE_ID's edit."""
     from maskroom.catalog import edits
 
     cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id)
+    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
     layer = recipe.layer(target)
     if layer is not None and layer is not recipe.global_layer:
         recipe.layers.remove(layer)
