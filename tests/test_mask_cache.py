@@ -165,3 +165,34 @@ def test_refresh_image_covers_virtual_copies(catalog, tmp_path, monkeypatch):
         stored = {r.version_id for r in s.query(MaskRaster).all()}
     assert stored == {master, copy}
     assert refresh_image(catalog, image_id)["derived"] == 0
+
+
+def test_refreshed_raster_of_a_raw_with_settings_is_the_one_the_render_uses(catalog, tmp_path, monkeypatch):
+    """refresh decodes a RAW with the version's RAW settings, as the render does: the
+    render then finds the refreshed raster instead of deriving the mask again."""
+    from synth_files import make_dng
+
+    from maskroom.catalog.schema import Folder, Image
+    from maskroom.engine.develop import render as R
+
+    fn = CountingKind()
+    _install(monkeypatch, "sky", fn)
+    dng = make_dng(tmp_path / "ramp.dng", w=256, h=192)
+    with catalog.session() as s:
+        folder = Folder(path=str(tmp_path))
+        s.add(folder)
+        s.flush()
+        row = Image(folder_id=folder.id, filename=dng.name, path=str(dng), file_size=dng.stat().st_size,
+                    mtime=0, content_hash="dng-ramp", format="dng", width=256, height=192)
+        s.add(row)
+        s.flush()
+        image_id = row.id
+        vid = edits.get_version(s, image_id).id
+        recipe = edits.load_recipe(s, vid)
+        recipe.settings["raw"] = {"highlight_mode": "blend"}
+        recipe.layers.append(Layer("Sky", adjustments={"exposure": 1.0}, mask=MaskDefinition([MaskComponent(kind="sky")])))
+        edits.save_recipe(s, vid, recipe, "sky on a RAW")
+    assert refresh_image(catalog, image_id)["derived"] == 1
+    R.clear_memory_caches()
+    R.render_version(catalog, vid, scale="preview")
+    assert fn.calls == 1

@@ -125,10 +125,13 @@ class _Source:
     results: dict[str, object]  # component uid -> MaskResult (AI kinds)
 
 
-def _mask_input(catalog, image_id: int):
+def _mask_input(catalog, image_id: int, settings: dict):
+    """The pixels an image's masks derive from, decoded with the RAW settings its recipe
+    will have: the render derives from the same pixels, so it finds the rasters stored
+    here instead of deriving them again."""
     from maskroom.engine.masks.cache import mask_input
 
-    return mask_input(catalog, image_id)
+    return mask_input(catalog, image_id, settings=settings)
 
 
 def _small(img: np.ndarray) -> np.ndarray:
@@ -164,7 +167,7 @@ def prepare_source(catalog, image_id: int, version_id: int | None, options: Sync
         recipe = edits.load_recipe(s, version.id)
         vid = version.id
     layers = _selected_layers(recipe, options)
-    inp = _mask_input(catalog, image_id)
+    inp = _mask_input(catalog, image_id, recipe.settings)
     alphas, results = {}, {}
     resolver = CachedResolver(catalog, vid)
     for layer in layers:
@@ -264,6 +267,19 @@ def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, al: Alignment
     return new, results
 
 
+def _synced_settings(current: Recipe, src: _Source, options: SyncOptions) -> dict:
+    """The target's settings (crop, RAW) after the sync."""
+    settings = copy.deepcopy(current.settings)
+    for part, keys in (("crop", CROP_KEYS), ("raw", ("raw",))):
+        if part in options.what:
+            for k in keys:
+                if k in src.recipe.settings:
+                    settings[k] = copy.deepcopy(src.recipe.settings[k])
+                elif options.mode == "replace":
+                    settings.pop(k, None)
+    return settings
+
+
 def _build_recipe(current: Recipe, src: _Source, carried: list[Layer], options: SyncOptions) -> Recipe:
     new = current.copy()
     srcr = src.recipe
@@ -272,13 +288,7 @@ def _build_recipe(current: Recipe, src: _Source, carried: list[Layer], options: 
             new.layers[0].adjustments = dict(srcr.global_layer.adjustments)
         else:
             new.layers[0].adjustments.update(srcr.global_layer.adjustments)
-    for part, keys in (("crop", CROP_KEYS), ("raw", ("raw",))):
-        if part in options.what:
-            for k in keys:
-                if k in srcr.settings:
-                    new.settings[k] = copy.deepcopy(srcr.settings[k])
-                elif options.mode == "replace":
-                    new.settings.pop(k, None)
+    new.settings = _synced_settings(current, src, options)
     if "masks" in options.what:
         names = {layer.name for layer in carried}
         if options.mode == "replace" and not options.layers:
@@ -315,14 +325,15 @@ def sync_target(catalog, src: _Source, image_id: int, options: SyncOptions, *, d
         out.error = "the source itself"
         return out
     try:
-        tinp = _mask_input(catalog, image_id)  # an unreadable target fails here, before any write
-        al = src.aligner(_small(tinp.image))
-        out.alignment = {"method": al.method, "quality": round(al.quality, 4), "inliers": al.inliers,
-                         "shift": round(al.shift(), 4)}
         version_id = _master_version(catalog, image_id)
         out.version_id = version_id
         with catalog.session() as s:
             current = edits.load_recipe(s, version_id)
+        # An unreadable target fails here, before its recipe is written.
+        tinp = _mask_input(catalog, image_id, _synced_settings(current, src, options))
+        al = src.aligner(_small(tinp.image))
+        out.alignment = {"method": al.method, "quality": round(al.quality, 4), "inliers": al.inliers,
+                         "shift": round(al.shift(), 4)}
         resolver = CachedResolver(catalog, version_id)
         carried = []
         for layer in src.layers:
