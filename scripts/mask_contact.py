@@ -1,0 +1,94 @@
+"""Contact sheet of the subject, sky and people masks on every sample photo (for looking).
+
+    python scripts/mask_contact.py [--out out/contact_masks.png] [--edge 1024] [photos or folders...]
+
+One row per photo: the photo, then the subject (red), sky (blue) and all people
+(green) drawn over it, each labelled with the time it took and "none" when the
+kind found nothing.  Default photos: every portrait, sky, animal and object photo
+in /work/shared/samples.  Masks are derived through the registry exactly as the
+app derives them, at ``--edge`` pixels on the long side.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from maskroom.engine.masks.compose import derive
+from maskroom.engine.masks.evaluate import load_rgb, overlay
+from maskroom.engine.masks.registry import MaskInput
+from maskroom.engine.recipe import MaskComponent
+
+SAMPLES = Path("/work/shared/samples")
+FOLDERS = ("portraits", "sky", "animals", "objects")
+KINDS = (("subject", (1.0, 0.1, 0.1)), ("sky", (0.1, 0.35, 1.0)), ("person", (0.1, 0.9, 0.2)))
+CELL_H = 220
+SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
+
+
+def photos(args: list[str]) -> list[Path]:
+    roots = [Path(a) for a in args] or [SAMPLES / f for f in FOLDERS]
+    out: list[Path] = []
+    for root in roots:
+        out += sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES) if root.is_dir() else [root]
+    return out
+
+
+def cell(rgb: np.ndarray, label: str) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    tile = cv2.resize(rgb, (max(1, round(w * CELL_H / h)), CELL_H), interpolation=cv2.INTER_AREA)
+    tile = (np.clip(tile, 0, 1) * 255).astype(np.uint8)[..., ::-1].copy()
+    cv2.rectangle(tile, (0, 0), (tile.shape[1], 18), (0, 0, 0), -1)
+    cv2.putText(tile, label, (3, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
+    return tile
+
+
+def row_for(path: Path, edge: int) -> tuple[np.ndarray, dict]:
+    rgb = load_rgb(path)
+    h, w = rgb.shape[:2]
+    s = edge / max(h, w)
+    if s < 1:
+        rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    inp = MaskInput(image=rgb, digest=f"contact:{path}")
+    tiles = [cell(rgb, path.name[:34])]
+    stats = {}
+    for kind, colour in KINDS:
+        t0 = time.perf_counter()
+        res = derive(inp, MaskComponent(kind=kind))
+        dt = time.perf_counter() - t0
+        cover = float((res.alpha > 0.5).mean()) if res.found else 0.0
+        stats[kind] = (res.found, cover, dt)
+        text = f"{kind} {cover:.0%} {dt:.1f}s" if res.found else f"{kind}: none {dt:.1f}s"
+        tiles.append(cell(overlay(rgb, res.alpha if res.found else np.zeros(rgb.shape[:2], np.float32), colour),
+                          text))
+    return np.hstack(tiles), stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("photos", nargs="*")
+    ap.add_argument("--out", type=Path, default=Path("out/contact_masks.png"))
+    ap.add_argument("--edge", type=int, default=1024)
+    args = ap.parse_args()
+    rows = []
+    for path in photos(args.photos):
+        try:
+            row, stats = row_for(path, args.edge)
+        except Exception as exc:  # one unreadable photo must not cost the sheet
+            print(f"{path}: {exc}")
+            continue
+        rows.append(row)
+        print(path.name, "  ".join(f"{k}={'%.0f%%' % (c * 100) if f else 'none'} ({t:.2f}s)"
+                                   for k, (f, c, t) in stats.items()), flush=True)
+    width = max(r.shape[1] for r in rows)
+    sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), sheet)
+    print(f"{args.out}: {len(rows)} photos, {sheet.shape[1]}x{sheet.shape[0]}")
+
+
+if __name__ == "__main__":
+    main()
