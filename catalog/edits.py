@@ -168,6 +168,30 @@ def create_virtual_copy(session: Session, image_id: int, name: str | None = None
                         label=f"Virtual copy of {source.name}")
 
 
+def update_component(session: Session, version_id: int, uid: str, params: dict[str, Any], *,
+                     label: str | None = None, replace: bool = False) -> Recipe:
+    """Change one mask component's params (a gradient moved, an object box resized) as
+    one history step; returns the new recipe.
+
+    ``params`` merge into the component's (``replace``: become them).  Its derived
+    state is dropped: an AI kind derives again from the new prompt (the raster cache
+    is keyed by the params, so the old raster is not reused).
+    """
+    recipe = load_recipe(session, version_id)
+    for layer in recipe.layers:
+        comp = next((c for c in (layer.mask.components if layer.mask else []) if c.uid == uid), None)
+        if comp is not None:
+            break
+    else:
+        raise EditError(f"edit version {version_id} has no mask component {uid!r}")
+    if not isinstance(params, dict):
+        raise EditError("mask component params must be a JSON object")
+    comp.params = dict(params) if replace else {**comp.params, **params}
+    comp.derived = {}
+    save_recipe(session, version_id, recipe, label or f"{layer.name}: Edit {comp.kind} mask")
+    return recipe
+
+
 # -- snapshots --------------------------------------------------------------
 
 def save_snapshot(session: Session, version_id: int, name: str) -> Snapshot:

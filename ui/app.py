@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         self.left_dock.setVisible(view != "develop")
         self.history_dock.setVisible(view == "develop")
         self.right_dock.setVisible(view == "develop")
+        self.canvas.set_handles_visible(view == "develop")  # mask handles: develop only
         for v in VIEWS:
             self.actions[v].setEnabled(v != view)
         if view != "grid":
@@ -297,18 +298,8 @@ class MainWindow(QMainWindow):
             self.renderer.request_overlay(self.session.layer_name, self.session.recipe)
 
     def _update_handles(self):
-        handles = []
-        layer = self.session.layer
-        for c in (layer.mask.components if layer.mask else []):
-            p = c.params
-            if c.kind == "linear" and "x0" in p:
-                handles.append(("linear", (p["x0"], p["y0"], p["x1"], p["y1"])))
-            elif c.kind == "radial" and "cx" in p:
-                handles.append(("radial", (p["cx"], p["cy"], p["rx"], p["ry"])))
-            elif c.kind == "object" and "box" in p:
-                handles.append(("box", tuple(p["box"])))
-        self.canvas.handles = handles
-        self.canvas.update()
+        self.canvas.handles = []  # people outlines go; the selected mask's handles come
+        self.masks_panel.update_canvas_shapes()
 
     # -- actions ------------------------------------------------------------------------------------
     def toggle_overlay(self):

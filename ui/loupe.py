@@ -4,13 +4,20 @@ and the on-canvas tools the masks panel uses (box, lasso, brush, gradients, eyed
 It only shows pixels it is given (rendering happens on workers) and reports what the
 pointer did in normalised image coordinates (0..1, origin top-left), the recipe's
 coordinate system.
+
+In develop, the selected mask's gradients and object box (``shapes``) carry handles
+like Lightroom Classic's: the geometry and drag maths are ui/mask_handles.py; the
+canvas reports each tick of a drag (``shape_dragged``) and its end
+(``shape_released``), and the masks panel turns them into the edit.
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QCursor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
+
+from maskroom.ui import mask_handles as mh
 from maskroom.ui.qtfix import emit
 
 TOOLS = ("view", "box", "lasso", "brush", "linear", "radial", "eyedropper")
@@ -32,6 +39,36 @@ def overlay_qimage(alpha: np.ndarray, colour=(230, 40, 40), strength: float = 0.
     return QImage(rgba.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
 
 
+_rotate_cursor: QCursor | None = None
+
+
+def rotate_cursor() -> QCursor:
+    """A curved two-headed arrow (Qt has no rotation cursor)."""
+    global _rotate_cursor
+    if _rotate_cursor is None:
+        pm = QPixmap(24, 24)
+        pm.fill(Qt.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.Antialiasing)
+        for colour, width in ((QColor("#000000"), 4.0), (QColor("#ffffff"), 2.0)):
+            p.setPen(QPen(colour, width, Qt.SolidLine, Qt.RoundCap))
+            p.drawArc(QRectF(4, 4, 16, 16), 30 * 16, 240 * 16)
+            p.drawPolyline(QPolygonF([QPointF(15, 1), QPointF(19, 5), QPointF(14, 8)]))
+            p.drawPolyline(QPolygonF([QPointF(3, 15), QPointF(5, 20), QPointF(10, 19)]))
+        p.end()
+        _rotate_cursor = QCursor(pm, 12, 12)
+    return _rotate_cursor
+
+
+def handle_cursor(name: str, pressed: bool = False):
+    if name == "rotate":
+        return rotate_cursor()
+    if name == "move":
+        return Qt.ClosedHandCursor if pressed else Qt.OpenHandCursor
+    return {"size_hor": Qt.SizeHorCursor, "size_ver": Qt.SizeVerCursor, "size_fdiag": Qt.SizeFDiagCursor,
+            "size_bdiag": Qt.SizeBDiagCursor}.get(name, Qt.SizeAllCursor)
+
+
 class LoupeCanvas(QWidget):
     # Tool results, normalised coordinates.
     box_drawn = Signal(float, float, float, float)
@@ -40,6 +77,9 @@ class LoupeCanvas(QWidget):
     linear_drawn = Signal(float, float, float, float)
     radial_drawn = Signal(float, float, float, float)  # cx, cy, rx, ry (radii: fractions of the long edge)
     colour_picked = Signal(float, float)
+    # Handle drags of ``shapes``: uid, params now (every tick); uid, final params, handle name (release).
+    shape_dragged = Signal(str, object)
+    shape_released = Signal(str, object, str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -58,7 +98,11 @@ class LoupeCanvas(QWidget):
         self.pan = QPointF(0, 0)
         self.tool = "view"
         self.brush_size = 0.05  # fraction of the long edge
-        self.handles: list[tuple[str, tuple]] = []  # gradient handles of the selected component
+        self.handles: list[tuple[str, tuple]] = []  # outlines only (the people found)
+        self.shapes: list[mh.Shape] = []  # the selected mask's editable components, with handles
+        self.handles_visible = False  # only in develop
+        self._handle_drag: tuple[mh.Shape, mh.Handle, tuple, dict] | None = None
+        self._hover: tuple[str, str] | None = None  # (uid, handle name) under the pointer
         self.message = ""
         self._drag_start: QPointF | None = None
         self._drag_now: QPointF | None = None
@@ -102,7 +146,40 @@ class LoupeCanvas(QWidget):
         if tool not in TOOLS:
             raise ValueError(f"unknown canvas tool {tool!r}")
         self.tool = tool
+        self._hover = None
         self.setCursor(Qt.ArrowCursor if tool == "view" else Qt.CrossCursor)
+
+    def set_shapes(self, shapes: list[mh.Shape]) -> None:
+        """The components whose handles show (the selected mask's); a drag in progress
+        keeps its own shape."""
+        if self._handle_drag is not None:
+            uid = self._handle_drag[0].uid
+            shapes = [self._handle_drag[0] if s.uid == uid else s for s in shapes]
+        self.shapes = list(shapes)
+        self.update()
+
+    def set_handles_visible(self, on: bool) -> None:
+        self.handles_visible = bool(on)
+        if not on:
+            self._handle_drag = None
+            self._hover = None
+        self.update()
+
+    def view_geometry(self) -> mh.View:
+        r = self.image_rect()
+        return mh.View(r.x(), r.y(), r.width(), r.height())
+
+    def handle_at(self, pos: QPointF) -> tuple[mh.Shape, mh.Handle] | None:
+        """The handle under a canvas position, when handles are shown and editable."""
+        if not (self.handles_visible and self.tool == "view" and self.shapes) or self.image_rect().isEmpty():
+            return None
+        return mh.hit_test(self.shapes, self.view_geometry(), (pos.x(), pos.y()))
+
+    def handle_point(self, uid: str, name: str) -> QPointF:
+        """Where a point handle of a shape is on the canvas (tests and tools aim at it)."""
+        shape = next(s for s in self.shapes if s.uid == uid)
+        h = next(h for h in mh.handles(shape, self.view_geometry()) if h.name == name and h.style != "line")
+        return QPointF(*h.a)
 
     # -- geometry ----------------------------------------------------------------
     def image_rect(self) -> QRectF:
@@ -145,6 +222,8 @@ class LoupeCanvas(QWidget):
             p.setPen(QColor("#888888"))
             p.drawText(self.rect(), Qt.AlignCenter, self.message or "No photo")
         self._paint_handles(p)
+        if self.handles_visible and img is not None and not self.show_before:
+            self._paint_shapes(p)
         self._paint_drag(p)
         if self.show_before:
             self._badge(p, "Before", 10)
@@ -174,26 +253,71 @@ class LoupeCanvas(QWidget):
         p.drawText(QRectF(x, y, w, 22), Qt.AlignCenter, text)
 
     def _paint_handles(self, p):
-        pen = QPen(QColor("#ffffff"), 1.5)
-        p.setPen(pen)
+        """Outlines that are not edited here (the people found); mask handles are shapes."""
+        p.setPen(QPen(QColor("#ffffff"), 1.5))
         p.setBrush(Qt.NoBrush)
         for kind, params in self.handles:
-            if kind == "linear":
-                x0, y0, x1, y1 = params
-                a, b = self.from_norm(x0, y0), self.from_norm(x1, y1)
-                p.drawLine(a, b)
-                for pt in (a, b):
-                    p.drawEllipse(pt, 5, 5)
-            elif kind == "radial":
-                cx, cy, rx, ry = params
-                r = self.image_rect()
-                c = self.from_norm(cx, cy)
-                long_px = max(r.width(), r.height())
-                p.drawEllipse(c, rx * long_px, ry * long_px)
-                p.drawEllipse(c, 5, 5)
-            elif kind == "box":
+            if kind == "box":
                 x0, y0, x1, y1 = params
                 p.drawRect(QRectF(self.from_norm(x0, y0), self.from_norm(x1, y1)))
+
+    def _paint_shapes(self, p):
+        view = self.view_geometry()
+        p.save()
+        p.setRenderHint(QPainter.Antialiasing)
+        active = (self._handle_drag[0].uid, self._handle_drag[1].name) if self._handle_drag else self._hover
+        for shape in self.shapes:
+            hs = mh.handles(shape, view)
+            if not hs:
+                continue
+            # Outlines: a dark halo under a white line reads on any photo.
+            for colour, width in ((QColor(0, 0, 0, 150), 3.0), (QColor("#ffffff"), 1.2)):
+                p.setBrush(Qt.NoBrush)
+                if shape.kind == "radial":
+                    c, _ux, _uy, rx, ry = mh._radial_frame(shape.params, view)
+                    k = 1.0 - min(1.0, max(0.0, float(shape.params.get("feather", 0.5))))
+                    p.save()
+                    p.translate(*c)
+                    p.rotate(-float(shape.params.get("angle", 0.0)))  # the engine's angle is counter-clockwise
+                    p.setPen(QPen(colour, width))
+                    p.drawEllipse(QPointF(0, 0), rx, ry)
+                    if k > 0:
+                        p.setPen(QPen(colour, width, Qt.DashLine))
+                        p.drawEllipse(QPointF(0, 0), rx * k, ry * k)
+                    p.restore()
+                for h in hs:
+                    if h.style == "line":
+                        centre = shape.kind == "linear" and h.name == "move"
+                        p.setPen(QPen(colour, width, Qt.SolidLine if centre or shape.kind == "object" else Qt.DashLine))
+                        p.drawLine(QPointF(*h.a), QPointF(*h.b))
+                    elif h.style == "rotate":
+                        anchor = next(x for x in hs if x.style == "pin").a
+                        if shape.kind == "radial":
+                            top = mh._add(anchor, mh._sub(h.a, anchor), 1 - mh.ROTATE_GAP / max(1.0, mh._len(mh._sub(h.a, anchor))))
+                            p.setPen(QPen(colour, width, Qt.DotLine))
+                            p.drawLine(QPointF(*top), QPointF(*h.a))
+            for h in hs:
+                hot = active == (shape.uid, h.name)
+                fill = QColor("#ffd24a") if hot else QColor("#ffffff")
+                pt = QPointF(*h.a)
+                if h.style == "pin":
+                    p.setPen(QPen(QColor("#000000"), 1.5))
+                    p.setBrush(fill)
+                    p.drawEllipse(pt, 7, 7)
+                    p.setBrush(QColor("#222222"))
+                    p.drawEllipse(pt, 3, 3)
+                elif h.style == "knob":
+                    p.setPen(QPen(QColor("#000000"), 1.2))
+                    p.setBrush(fill if h.name != "feather" else (QColor("#ffd24a") if hot else QColor("#9ad0ff")))
+                    p.drawRect(QRectF(pt.x() - 4, pt.y() - 4, 8, 8))
+                elif h.style == "rotate":
+                    p.setPen(QPen(QColor("#000000"), 1.2))
+                    p.setBrush(fill)
+                    p.drawEllipse(pt, 5, 5)
+                    p.setBrush(Qt.NoBrush)
+                    p.setPen(QPen(QColor("#000000"), 1.2))
+                    p.drawArc(QRectF(pt.x() - 3, pt.y() - 3, 6, 6), 30 * 16, 240 * 16)
+        p.restore()
 
     def _paint_drag(self, p):
         if self._drag_start is None or self._drag_now is None:
@@ -220,6 +344,12 @@ class LoupeCanvas(QWidget):
     # -- pointer --------------------------------------------------------------------
     def mousePressEvent(self, ev):  # noqa: N802
         pos = ev.position()
+        if ev.button() == Qt.LeftButton and (hit := self.handle_at(pos)) is not None:
+            shape, handle = hit
+            self._handle_drag = (shape, handle, (pos.x(), pos.y()), dict(shape.params))
+            self.setCursor(handle_cursor(handle.cursor, pressed=True))
+            self.update()
+            return
         if self.tool == "view" or ev.button() == Qt.MiddleButton:
             self._pan_origin = (pos, QPointF(self.pan))
             return
@@ -232,6 +362,16 @@ class LoupeCanvas(QWidget):
 
     def mouseMoveEvent(self, ev):  # noqa: N802
         pos = ev.position()
+        if self._handle_drag is not None:
+            shape, handle, start, params0 = self._handle_drag
+            params = mh.drag(shape.kind, params0, handle.name, self.view_geometry(), start, (pos.x(), pos.y()))
+            if params != shape.params:
+                shape.params = params
+                self.update()
+                emit(self.shape_dragged, shape.uid, dict(params))
+            return
+        if self._pan_origin is None and self._drag_start is None and self.tool == "view":
+            self._update_hover(pos)
         if self._pan_origin is not None:
             if not self.zoom_fit:
                 start, pan0 = self._pan_origin
@@ -243,7 +383,24 @@ class LoupeCanvas(QWidget):
             self._points.append(pos)
             self.update()
 
+    def _update_hover(self, pos: QPointF) -> None:
+        hit = self.handle_at(pos)
+        hover = (hit[0].uid, hit[1].name) if hit else None
+        if hover != self._hover:
+            self._hover = hover
+            self.setCursor(handle_cursor(hit[1].cursor) if hit else Qt.ArrowCursor)
+            self.update()
+
     def mouseReleaseEvent(self, ev):  # noqa: N802
+        if self._handle_drag is not None:
+            shape, handle, _start, params0 = self._handle_drag
+            self._handle_drag = None
+            self._hover = None
+            self._update_hover(ev.position())
+            self.update()
+            if shape.params != params0:
+                emit(self.shape_released, shape.uid, dict(shape.params), handle.name)
+            return
         if self._pan_origin is not None:
             self._pan_origin = None
             return
@@ -269,7 +426,7 @@ class LoupeCanvas(QWidget):
                                    abs(b[1] - a[1]) * r.height() / long_px)
 
     def mouseDoubleClickEvent(self, ev):  # noqa: N802
-        if self.tool == "view":
+        if self.tool == "view" and self.handle_at(ev.position()) is None:
             self.toggle_zoom()
 
     def wheelEvent(self, ev):  # noqa: N802

@@ -4,6 +4,12 @@ intersect more components; invert, show/hide, overlay (O), refresh stale AI part
 Kinds that need a prompt (object box/lasso, brush, gradients, colour range) switch the
 loupe canvas to a tool and finish when the canvas reports the gesture.  Every change
 is one history step through ``EditSession.commit``.
+
+The selected mask's gradients and object boxes show handles on the canvas; dragging
+one changes the in-memory edit on every tick (gradients re-render progressively, an
+object box only moves its outline: deriving it takes a while) and its release is one
+history step through ``services.update_mask_component`` (``maskroom mask set``); an
+object box is then derived again on a worker.
 """
 from __future__ import annotations
 
@@ -27,7 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
+from maskroom.engine.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
+from maskroom.ui import mask_handles, services
 from maskroom.ui.develop_panel import EditSession
 from maskroom.ui.qtfix import emit
 
@@ -234,6 +241,8 @@ class MasksPanel(QWidget):
              "feather": 0.5}))
         canvas.colour_picked.connect(lambda x, y: self._finish(
             {"points": [[round(x, 5), round(y, 5)]], "tolerance": float(self.range_amount.value())}))
+        canvas.shape_dragged.connect(self._shape_dragged)
+        canvas.shape_released.connect(self._shape_released)
 
     def _brush_size_changed(self, v):
         if self.canvas is not None:
@@ -241,6 +250,7 @@ class MasksPanel(QWidget):
 
     # -- the mask list -------------------------------------------------------------
     def rebuild(self) -> None:
+        _layer, keep = self.selected_component()  # the selected component stays selected
         self.tree.blockSignals(True)
         self.tree.clear()
         for layer in self.session.recipe.layers:
@@ -268,7 +278,13 @@ class MasksPanel(QWidget):
             top.setExpanded(True)
         self.tree.blockSignals(False)
         self._select_layer_item()
+        if keep is not None and (it := self._find_item(keep.uid)) is not None \
+                and it.parent().text(0) == self.session.layer_name:
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(it)
+            self.tree.blockSignals(False)
         self.refresh_button.setEnabled(bool(self.stale))
+        self.update_canvas_shapes()
 
     def set_stale(self, uids) -> None:
         self.stale = set(uids)
@@ -287,6 +303,7 @@ class MasksPanel(QWidget):
             return
         _role, layer_name, _uid = item.data(0, Qt.UserRole)
         self.session.select_layer(layer_name)
+        self.update_canvas_shapes()
         emit(self.mask_changed, layer_name)
 
     def _item_changed(self, item, column):
@@ -307,6 +324,55 @@ class MasksPanel(QWidget):
         if layer is None or role != "component":
             return layer, None
         return layer, next((c for c in layer.mask.components if c.uid == uid), None)
+
+    # -- handles on the canvas ------------------------------------------------------
+    def canvas_shapes(self) -> list[mask_handles.Shape]:
+        """The selected mask's components that have handles: the selected component
+        alone, or every one of the selected mask's when the mask itself is selected."""
+        layer, comp = self.selected_component()
+        if layer is None:
+            layer = self.session.layer
+        if layer is None or layer.mask is None:
+            return []
+        comps = [comp] if comp is not None else layer.mask.components
+        return [mask_handles.Shape(c.uid, c.kind, dict(c.params)) for c in comps
+                if c.kind in mask_handles.EDITABLE_KINDS and mask_handles.editable(c.kind, c.params)]
+
+    def update_canvas_shapes(self) -> None:
+        if self.canvas is not None:
+            self.canvas.set_shapes(self.canvas_shapes())
+
+    def _component(self, uid: str) -> tuple[Layer | None, MaskComponent | None]:
+        for layer in self.session.recipe.layers:
+            for c in (layer.mask.components if layer.mask else []):
+                if c.uid == uid:
+                    return layer, c
+        return None, None
+
+    def _shape_dragged(self, uid: str, params: dict) -> None:
+        """A handle moved: the in-memory edit follows; gradients re-render (small first)."""
+        _layer, comp = self._component(uid)
+        if comp is None:
+            return
+        comp.params = dict(params)
+        if comp.kind in GEOMETRIC_KINDS:
+            emit(self.session.changed, False)  # a draft render now, the full one when the drag rests
+
+    def _shape_released(self, uid: str, params: dict, handle: str) -> None:
+        """The drag ended: one history step, as `maskroom mask set` records it."""
+        layer, comp = self._component(uid)
+        if comp is None or self.session.version_id is None:
+            return
+        label = f"{layer.name}: {mask_handles.action_label(handle)} {KIND_LABEL.get(comp.kind, comp.kind)}"
+        try:
+            services.update_mask_component(self.session.catalog, self.session.version_id, uid, params, label)
+        except Exception as exc:  # noqa: BLE001 - shown, and the edit goes back to the catalog's
+            emit(self.session.error, f"cannot change the mask: {exc}")
+        self.session.reload()  # the saved edit: history panel, full render, stale check
+        emit(self.mask_changed, layer.name)
+        if comp.is_ai:
+            emit(self.status, f"Finding the {KIND_LABEL.get(comp.kind, comp.kind).lower()} in the new box…")
+            emit(self.refresh_requested, [uid])  # derived again on a worker
 
     # -- creating components --------------------------------------------------------
     def start(self, kind: str, *, tool: str | None = None, mode: str = "add", new_layer: bool = True) -> None:

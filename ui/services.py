@@ -150,6 +150,15 @@ def save_recipe(catalog: Catalog, version_id: int, recipe: Recipe, label: str) -
         edits.save_recipe(s, version_id, recipe, label)
 
 
+def update_mask_component(catalog: Catalog, version_id: int, uid: str, params: dict, label: str) -> None:
+    """A mask component's params changed (a handle dragged on the canvas): one history
+    step, as ``maskroom mask set``."""
+    from maskroom.catalog import edits
+
+    with catalog.session() as s:
+        edits.update_component(s, version_id, uid, params, label=label)
+
+
 def undo(catalog: Catalog, version_id: int) -> bool:
     from maskroom.catalog import edits
 

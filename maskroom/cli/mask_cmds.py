@@ -1,4 +1,4 @@
-"""`maskroom mask add|list|render|refresh|remove` and `maskroom eval-masks`."""
+"""`maskroom mask add|set|list|render|refresh|remove` and `maskroom eval-masks`."""
 from __future__ import annotations
 
 import json
@@ -117,6 +117,38 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
         echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind})
     else:
         click.echo(f"{comp.uid}  {kind} -> layer {name!r} (image {image_id})")
+
+
+@mask.command("set")
+@click.argument("image_id", type=int)
+@click.argument("uid")
+@click.option("--params", "params_json", required=True,
+              help='Params to change as a JSON object, e.g. \'{"cx": 0.4, "rx": 0.2}\' or \'{"box": [0.1, 0.2, 0.5, 0.9]}\'.')
+@click.option("--replace", is_flag=True, help="The params become exactly these (default: merge into the old ones).")
+@pass_ctx
+def mask_set(ctx, image_id, uid, params_json, replace):
+    """Change the params of mask component UID of IMAGE_ID's edit (move a gradient,
+    resize an object box); one history step (`maskroom undo` takes it back)."""
+    from maskroom.catalog import edits
+
+    try:
+        params = json.loads(params_json)
+    except ValueError as exc:
+        fail(f"--params: not JSON ({exc})")
+    if not isinstance(params, dict):
+        fail("--params: expected a JSON object")
+    if "box" in params:
+        params["box"] = _parse_box(",".join(str(v) for v in params["box"]))
+    cat = ctx.catalog
+    version_id, _recipe = _version_and_recipe(cat, image_id)
+    with cat.session() as s:
+        try:
+            recipe = edits.update_component(s, version_id, uid, params, replace=replace,
+                                            label=f"Edit mask component {uid}")
+        except (RecipeError, ValueError) as exc:
+            fail(f"image {image_id}: {exc}")
+    comp = next(c for lay in recipe.layers for c in (lay.mask.components if lay.mask else []) if c.uid == uid)
+    click.echo(f"{uid}  {comp.kind} {json.dumps(comp.params, sort_keys=True)}")
 
 
 @mask.command("list")
