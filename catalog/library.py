@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from maskroom.catalog.schema import (
@@ -146,3 +146,116 @@ def collection_filter(session: Session, name: str) -> dict:
     """The filter that lists a collection's images (its own for a smart collection)."""
     c = collection(session, name)
     return dict(c.smart_filter) if c.smart_filter is not None else {"collection": str(c.id)}
+
+
+# -- for the app's keyword list and collection tree (the CLI's `collection list` too) --------
+QUICK_COLLECTION = "Quick Collection"  # Lightroom's B key: a collection made on first use
+_CHUNK = 5000  # ids per IN (...) list: SQLite caps bound parameters per statement
+
+
+def _chunks(ids: list[int]):
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i:i + _CHUNK]
+
+
+def _keyword_paths(session: Session) -> dict[int, str]:
+    """Every keyword's hierarchy path, from one read of the (small) keywords table."""
+    rows = {kid: (name, parent) for kid, name, parent in session.execute(
+        select(Keyword.id, Keyword.name, Keyword.parent_id))}
+    paths: dict[int, str] = {}
+
+    def path(kid: int) -> str:
+        if kid not in paths:
+            name, parent = rows[kid]
+            paths[kid] = f"{path(parent)}|{name}" if parent in rows else name
+        return paths[kid]
+
+    for kid in rows:
+        path(kid)
+    return paths
+
+
+def keyword_counts(session: Session) -> list[tuple[str, int]]:
+    """(path, number of photos tagged with exactly that keyword) for every keyword, by path."""
+    paths = _keyword_paths(session)
+    counts = dict(session.execute(select(ImageKeyword.keyword_id, func.count())
+                                  .group_by(ImageKeyword.keyword_id)).all())
+    return sorted(((p, counts.get(kid, 0)) for kid, p in paths.items()), key=lambda t: t[0].lower())
+
+
+def keywords_of_images(session: Session, ids: Iterable[int]) -> dict[str, int]:
+    """{path: how many of these photos have it}: the app ticks a keyword the whole selection has."""
+    paths = _keyword_paths(session)
+    out: dict[str, int] = {}
+    for chunk in _chunks(_ids(ids)):
+        for kid, n in session.execute(select(ImageKeyword.keyword_id, func.count())
+                                      .where(ImageKeyword.image_id.in_(chunk)).group_by(ImageKeyword.keyword_id)):
+            out[paths[kid]] = out.get(paths[kid], 0) + n
+    return out
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise LibraryError("a collection needs a name")
+    return name
+
+
+def create_collection(session: Session, name: str, smart_filter: dict | None = None) -> Collection:
+    name = _check_name(name)
+    if session.scalar(select(Collection.id).where(Collection.name == name, Collection.parent_id.is_(None))):
+        raise LibraryError(f"collection {name!r} exists already")
+    return collection(session, name, create=True, smart_filter=smart_filter)
+
+
+def rename_collection(session: Session, name: str, new_name: str) -> Collection:
+    c = collection(session, name)
+    new_name = _check_name(new_name)
+    if new_name != c.name and session.scalar(
+            select(Collection.id).where(Collection.name == new_name, Collection.parent_id.is_(None))):
+        raise LibraryError(f"collection {new_name!r} exists already")
+    c.name = new_name
+    session.flush()
+    return c
+
+
+def delete_collection(session: Session, name: str) -> int:
+    """Delete a collection (never its photos); returns how many photos it held."""
+    c = collection(session, name)
+    n = session.execute(delete(CollectionImage).where(CollectionImage.collection_id == c.id)).rowcount or 0
+    session.delete(c)
+    session.flush()
+    return n
+
+
+def toggle_in_collection(session: Session, name: str, ids: Iterable[int]) -> tuple[int, int]:
+    """Lightroom's quick-collection key: when every photo is in it already they leave,
+    otherwise the missing ones join (the collection is made on first use).  (added, removed)."""
+    ids = _ids(ids)
+    c = session.scalar(select(Collection).where(Collection.name == name, Collection.parent_id.is_(None)))
+    if c is None:
+        c = create_collection(session, name)
+    have = set()
+    for chunk in _chunks(ids):
+        have |= set(session.scalars(select(CollectionImage.image_id).where(
+            CollectionImage.collection_id == c.id, CollectionImage.image_id.in_(chunk))))
+    if ids and have == set(ids):
+        return 0, remove_from_collection(session, name, ids)
+    return add_to_collection(session, name, ids), 0
+
+
+def collection_counts(session: Session) -> list[dict]:
+    """[{id, name, smart, images, filter}] by name; a smart collection counts what its filter matches."""
+    from maskroom.catalog.queries import build_id_query
+
+    plain = dict(session.execute(select(CollectionImage.collection_id, func.count())
+                                 .group_by(CollectionImage.collection_id)).all())
+    rows = []
+    for c in session.scalars(select(Collection).order_by(Collection.name)):
+        if c.smart_filter is not None:
+            n = session.scalar(select(func.count()).select_from(build_id_query(c.smart_filter).subquery()))
+        else:
+            n = plain.get(c.id, 0)
+        rows.append({"id": c.id, "name": c.name, "smart": c.smart_filter is not None, "images": int(n or 0),
+                     "filter": dict(c.smart_filter) if c.smart_filter is not None else {"collection": str(c.id)}})
+    return rows

@@ -14,8 +14,10 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -29,6 +31,7 @@ from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
 from maskroom.ui.filter_bar import FilterBar
 from maskroom.ui.import_dialog import ImportDialog
+from maskroom.ui.keywords_panel import SELECTION_CAP, KeywordsPanel
 from maskroom.ui.library_view import LibraryModel, LibraryView
 from maskroom.ui.loupe import LoupeCanvas
 from maskroom.ui.masks_panel import MasksPanel
@@ -79,7 +82,9 @@ class MainWindow(QMainWindow):
         self.model = LibraryModel(catalog, self)
         self.grid = LibraryView(self.model)
         self.grid.doubleClicked.connect(lambda _i: self.show_view("loupe"))
+        self.grid.context_menu.connect(self._grid_menu)
         self.model.reloaded.connect(self._update_count)
+        self.model.loading_changed.connect(lambda _on: self._update_count())
         self.model.error.connect(self.show_error)
         self.filter_bar = FilterBar()
         self.filter_bar.changed.connect(self._filters_changed)
@@ -105,12 +110,30 @@ class MainWindow(QMainWindow):
         self.renderer.busy.connect(lambda b: self.busy_label.setText("Working…" if b else ""))
         self.session.changed.connect(self._recipe_changed)
         self.session.error.connect(self.show_error)
+        self.session.version_loaded.connect(self._version_loaded)
 
         # -- docks ---------------------------------------------------------------------------
-        self.sidebar = Sidebar(catalog)
+        self.sidebar = Sidebar(catalog, runner=self.runner)  # counts read on a worker
         self.sidebar.source_changed.connect(self._source_changed)
+        self.sidebar.dropped.connect(self.add_to_collection)
+        self.sidebar.new_collection_requested.connect(lambda: self.new_collection())
+        self.sidebar.rename_requested.connect(lambda name: self.rename_collection(name))
+        self.sidebar.delete_requested.connect(self.delete_collection)
+        self.sidebar.remove_selection_requested.connect(self.remove_from_collection)
         self.source_filter: dict = {}
         self.left_dock = self._dock("Library", self.sidebar, Qt.LeftDockWidgetArea, "library_dock")
+        self.keywords_panel = KeywordsPanel()
+        self.keywords_panel.add_requested.connect(self.add_keywords)
+        self.keywords_panel.remove_requested.connect(self.remove_keyword)
+        self.keywords_panel.filter_requested.connect(lambda path: self.filter_bar.fields["keyword"].setText(path))
+        self.keywords_dock = self._dock("Keywords", self.keywords_panel, Qt.LeftDockWidgetArea, "keywords_dock")
+        # The ticks follow the selection; worked out after it settles (a drag-select
+        # changes it at every row), on a worker like the other library reads.
+        self._keywords_gen = 0
+        self._keywords_timer = QTimer(self, singleShot=True, interval=120)
+        self._keywords_timer.timeout.connect(self.refresh_keywords)
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._keywords_timer.start())
+        self.model.modelReset.connect(lambda: self._keywords_timer.start())
         self.history_panel = HistoryPanel(self.session)
         self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea, "history_dock")
         self.develop_panel = DevelopPanel(self.session)
@@ -133,13 +156,17 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(DARK)
         self.resize(1400, 900)
         self._restore()
-        self.model.reload(self._filters(), self.filter_bar.sort_key())
-        self._update_count()
-        if self.model.rowCount():
-            self.grid.setCurrentIndex(self.model.index(0))
-        self.show_view(self.view)
+        # The cell list is queried on a worker (~0.4 s at 100k photos): the window shows
+        # at once with the grid "Loading…", then selects the first cell and opens the
+        # remembered view (self.view keeps it meanwhile).
+        start_view = self.view
+        self.model.reloaded.connect(self._first_load)
+        self.model.reload(self._filters(), self.filter_bar.sort_key(), runner=self.runner)
+        self.show_view("grid")
+        self.view = start_view
         if self.settings.value("import/watch", False, type=bool):
-            self.set_watch(str(self.settings.value("import/watch_folder", "")), True)
+            self.set_watch(str(self.settings.value("import/watch_folder", "")), True, self._watch_mode(),
+                           bool(self.settings.value("import/watch_recursive", True, type=bool)))
 
     # -- construction ---------------------------------------------------------------------
     def _dock(self, title, widget, area, name) -> QDockWidget:
@@ -193,6 +220,10 @@ class MainWindow(QMainWindow):
         sc("Ctrl+Shift+Z", self.redo)
         sc("Ctrl+Shift+E", self.open_export)
         sc("Ctrl+Shift+I", self.open_import)
+        # Lightroom's quick collection: B adds the selection (again: takes it out).
+        sc("B", self.toggle_quick_collection)
+        sc("Ctrl+B", self.toggle_quick_collection)
+        sc("Ctrl+K", self.focus_keywords)
 
     # -- persistence ------------------------------------------------------------------------
     def _restore(self):
@@ -235,18 +266,46 @@ class MainWindow(QMainWindow):
         return [cur] if cur is not None else []
 
     def select_image(self, image_id: int) -> None:
+        self.model.wait_loaded()  # a caller naming a photo right after start or a filter change
         r = self.model._row_of.get(image_id)
         if r is not None:
             self.grid.setCurrentIndex(self.model.index(r))
 
+    def select_version(self, version_id: int) -> None:
+        """Make a virtual copy's cell current (a master's version: its photo's cell)."""
+        self.model.wait_loaded()
+        r = self.model.row_of_version(version_id)
+        if r is None:
+            r = self.model._row_of.get(services.image_of_version(self.catalog, version_id))
+        if r is not None:
+            self.grid.setCurrentIndex(self.model.index(r))
+
+    def current_version_id(self) -> int | None:
+        """The version the current cell shows: a copy's own, else the photo's master."""
+        vid = self.grid.current_version()
+        if vid is not None:
+            return vid
+        image_id = self.current_image_id()
+        return services.master_version_id(self.catalog, image_id) if image_id is not None else None
+
+    def _first_load(self):
+        self.model.reloaded.disconnect(self._first_load)
+        if self.model.rowCount() and not self.grid.currentIndex().isValid():
+            self.grid.setCurrentIndex(self.model.index(0))
+        if self.view != "grid":
+            self.show_view(self.view)
+
     # -- views ----------------------------------------------------------------------------------
     def show_view(self, view: str) -> None:
+        if view != "grid" and self.model.loading:
+            self.model.wait_loaded()  # a photo view needs the current cell
         if view != "grid" and self.current_image_id() is None:
             self.statusBar().showMessage("No photo selected", 3000)
             view = "grid"
         self.view = view
         self.stack.setCurrentIndex(0 if view == "grid" else 1)
         self.left_dock.setVisible(view != "develop")
+        self.keywords_dock.setVisible(view != "develop")
         self.history_dock.setVisible(view == "develop")
         self.right_dock.setVisible(view == "develop")
         self.canvas.set_handles_visible(view == "develop")  # mask handles: develop only
@@ -262,8 +321,8 @@ class MainWindow(QMainWindow):
         image_id = self.current_image_id()
         if image_id is None:
             return
-        if self.session.image_id != image_id:
-            vid = services.master_version_id(self.catalog, image_id)
+        vid = self.current_version_id()  # a virtual copy's cell opens that copy
+        if self.session.version_id != vid:
             self.canvas.set_image(None)
             self.canvas.before = None
             self.canvas.overlay = None
@@ -342,6 +401,154 @@ class MainWindow(QMainWindow):
         self.model.refresh_rows(ids)
         self.statusBar().showMessage(f"{text} ({len(ids)} photo{'s' if len(ids) != 1 else ''})", 2000)
 
+    def _version_loaded(self, version_id: int):
+        """Develop made a virtual copy (or opened a version): show it as its own cell."""
+        if self.model.loading:
+            return
+        vid_known = self.model.row_of_version(version_id) is not None
+        if vid_known or version_id == services.master_version_id(self.catalog, self.session.image_id):
+            return
+        self.model.reload(runner=self.runner)
+        self.model.reloaded.connect(self._select_new_copy)
+        self._new_copy = version_id
+
+    def _select_new_copy(self):
+        self.model.reloaded.disconnect(self._select_new_copy)
+        r = self.model.row_of_version(self._new_copy)
+        if r is not None:
+            self.grid.setCurrentIndex(self.model.index(r))
+
+    # -- keywords and collections (catalog.library, as `maskroom tag` / `collection`) -------------
+    def _library_op(self, fn, *args, text: str | None = None, sidebar: bool = True, keywords: bool = True):
+        """Run a keyword/collection service; a refusal (name taken…) is one status line."""
+        try:
+            result = fn(self.catalog, *args)
+        except Exception as exc:  # noqa: BLE001
+            from maskroom.ui.workers import readable_error
+
+            self.show_error(readable_error(exc))
+            return None
+        if sidebar:
+            self.sidebar.reload(self.runner)
+        if keywords:
+            self.refresh_keywords()
+        if text:
+            self.statusBar().showMessage(text, 3000)
+        return result
+
+    def add_keywords(self, paths: list[str]):
+        ids = self.target_ids()
+        if not ids or not paths:
+            return
+        self._library_op(services.add_keywords, ids, paths, sidebar=False,
+                         text=f"Keyword {', '.join(paths)} ({len(ids)} photo{'s' if len(ids) != 1 else ''})")
+
+    def remove_keyword(self, path: str):
+        ids = self.target_ids()
+        if ids:
+            self._library_op(services.remove_keyword, ids, path, sidebar=False,
+                             text=f"Removed keyword {path} ({len(ids)} photo{'s' if len(ids) != 1 else ''})")
+
+    def refresh_keywords(self):
+        """The keyword list with counts, ticked for the selection (read on a worker)."""
+        ids = self.target_ids() if self.view != "develop" else []
+        self._keywords_gen += 1
+        gen = self._keywords_gen
+
+        def read(_p):
+            mine = services.keywords_of(self.catalog, ids) if 0 < len(ids) <= SELECTION_CAP else None
+            return services.keyword_counts(self.catalog), mine
+
+        self.runner.submit(read, on_done=lambda r: gen == self._keywords_gen and
+                           self.keywords_panel.set_keywords(r[0], r[1], len(ids)), on_error=self.show_error)
+
+    def focus_keywords(self):
+        self.keywords_dock.show()
+        self.keywords_panel.field.setFocus()
+
+    def add_to_collection(self, name: str, ids: list[int] | None = None):
+        ids = self.target_ids() if ids is None else ids
+        if ids:
+            n = self._library_op(services.add_to_collection, name, ids, keywords=False)
+            if n is not None:
+                self.statusBar().showMessage(f"Added {n} photo{'s' if n != 1 else ''} to {name}", 3000)
+
+    def remove_from_collection(self, name: str):
+        ids = self.target_ids()
+        if not ids:
+            return
+        n = self._library_op(services.remove_from_collection, name, ids, keywords=False)
+        if n is not None:
+            self.statusBar().showMessage(f"Removed {n} photo{'s' if n != 1 else ''} from {name}", 3000)
+            if self.sidebar.current_collection() == name:
+                self.model.reload(runner=self.runner)
+
+    def toggle_quick_collection(self):
+        from maskroom.catalog.library import QUICK_COLLECTION
+
+        ids = self.target_ids()
+        if not ids:
+            return
+        r = self._library_op(services.toggle_collection, QUICK_COLLECTION, ids, keywords=False)
+        if r is not None:
+            added, removed = r
+            self.statusBar().showMessage(f"Quick Collection: {'added ' + str(added) if added or not removed else ''}"
+                                         f"{'removed ' + str(removed) if removed else ''}", 3000)
+            if self.sidebar.current_collection() == QUICK_COLLECTION:
+                self.model.reload(runner=self.runner)
+
+    def new_collection(self, name: str | None = None, with_selection: bool = False):
+        if name is None:
+            name, ok = QInputDialog.getText(self, "New collection", "Name:")
+            if not ok:
+                return
+        ids = self.target_ids() if with_selection else []
+        self._library_op(services.create_collection, name, ids, keywords=False, text=f"Created collection {name}")
+
+    def rename_collection(self, name: str, new_name: str | None = None):
+        if new_name is None:
+            new_name, ok = QInputDialog.getText(self, "Rename collection", "New name:", text=name)
+            if not ok:
+                return
+        self._library_op(services.rename_collection, name, new_name, keywords=False,
+                         text=f"Renamed {name} to {new_name}")
+
+    def delete_collection(self, name: str):
+        showing = self.sidebar.current_collection() == name
+        if self._library_op(services.delete_collection, name, keywords=False, text=f"Deleted collection {name}") \
+                is not None and showing:
+            self.sidebar.current_source = {}
+            self._source_changed({})
+
+    def _grid_menu(self, pos):
+        ids = self.target_ids()
+        menu = QMenu(self)
+        if ids:
+            add = menu.addMenu("Add to collection")
+            for name in self.sidebar.plain_collections():
+                add.addAction(name, lambda name=name: self.add_to_collection(name))
+            add.addSeparator()
+            add.addAction("New collection…", lambda: self.new_collection(with_selection=True))
+            current = self.sidebar.current_collection()
+            if current:
+                menu.addAction(f"Remove from “{current}”", lambda: self.remove_from_collection(current))
+            menu.addAction("Add to / remove from Quick Collection\tB", self.toggle_quick_collection)
+            menu.addAction("Add keywords…\tCtrl+K", self.focus_keywords)
+            menu.addSeparator()
+            menu.addAction("Create virtual copy", self.create_virtual_copy)
+        menu.exec(pos)
+
+    def create_virtual_copy(self) -> int | None:
+        """A new version of the current cell's edit, shown as its own cell next to its master."""
+        vid = self.current_version_id()
+        if vid is None:
+            return None
+        new = services.create_virtual_copy(self.catalog, vid)
+        self._new_copy = new
+        self.model.reloaded.connect(self._select_new_copy)
+        self.model.reload(runner=self.runner)
+        return new
+
     def _filters(self) -> dict:
         return {**self.filter_bar.filters(), **self.source_filter}
 
@@ -353,8 +560,13 @@ class MainWindow(QMainWindow):
         self._filters_changed(None, self.filter_bar.sort_key())
 
     def _update_count(self):
-        n = self.model.rowCount()
-        self.filter_bar.count.setText(f"{n} photo{'s' if n != 1 else ''}")
+        if self.model.loading:
+            self.filter_bar.count.setText("Loading…")
+            return
+        n = len(self.model._row_of)
+        copies = self.model.rowCount() - n
+        self.filter_bar.count.setText(f"{n} photo{'s' if n != 1 else ''}"
+                                      + (f" + {copies} cop{'y' if copies == 1 else 'ies'}" if copies else ""))
 
     def show_error(self, text: str):
         self.statusBar().showMessage(text, 8000)
@@ -385,9 +597,20 @@ class MainWindow(QMainWindow):
 
     # -- dialogs ----------------------------------------------------------------------------------------
     # -- watch folder (engine.watch.FolderWatcher on its own thread) --------------------------------
-    def set_watch(self, folder: str, on: bool) -> None:
+    def _watch_mode(self) -> str:
+        # A watch saved before the choice existed auto-synced: it keeps doing so.
+        return str(self.settings.value("import/watch_mode", "sync"))
+
+    def set_watch(self, folder: str, on: bool, mode: str = "import", recursive: bool = True) -> None:
+        """Watch a folder (engine.watch.FolderWatcher); ``mode`` is a key of WATCH_MODES:
+        "import" (`maskroom watch -r`) or "sync" (`maskroom watch -r --auto-sync`)."""
+        from maskroom.engine.watch.folder import watch_options
+
+        options = watch_options(mode, recursive=recursive)  # refuses an unknown mode
         self.settings.setValue("import/watch", bool(on))
         self.settings.setValue("import/watch_folder", folder)
+        self.settings.setValue("import/watch_mode", mode)
+        self.settings.setValue("import/watch_recursive", bool(recursive))
         if self._watch_job is not None:
             self._watch_job.cancel()
             self._watch_job = None
@@ -397,11 +620,10 @@ class MainWindow(QMainWindow):
         if not folder or not Path(folder).is_dir():
             self.show_error(f"{folder or '(no folder)'}: not a folder, cannot watch it")
             return
-        from maskroom.engine.watch.folder import FolderWatcher, WatchOptions
+        from maskroom.engine.watch.folder import FolderWatcher
 
         def watch(progress):
-            watcher = FolderWatcher(self.catalog, [folder], WatchOptions(recursive=True, auto_sync=True),
-                                    log=progress.message)
+            watcher = FolderWatcher(self.catalog, [folder], options, log=progress.message)
             self._watcher = watcher
             return watcher.run(until=progress.cancelled)
 
@@ -409,21 +631,25 @@ class MainWindow(QMainWindow):
         job = self._watch_runner.prepare(watch, on_error=self.show_error)
         job.signals.message.connect(lambda text: self.statusBar().showMessage(f"Watch: {text}", 8000))
         self._watch_job = self._watch_runner.start(job)
-        self.statusBar().showMessage(f"Watching {folder}", 3000)
+        self.statusBar().showMessage(f"Watching {folder} ({'import + series sync' if options.auto_sync else 'import only'})",
+                                     3000)
 
     def _poll_watch(self):
         n = len(self._watcher.imported) if self._watcher is not None else 0
         if n != self._watch_seen:
             self._watch_seen = n
             self.model.reload(runner=self.runner)
-            self.sidebar.reload()
+            self.sidebar.reload(self.runner)
 
     def open_import(self):
         dlg = ImportDialog(self.catalog, self.runner, parent=self,
                            watching=bool(self.settings.value("import/watch", False, type=bool)),
-                           watch_folder=self.settings.value("import/watch_folder") or None)
-        dlg.watch_changed.connect(self.set_watch)
-        dlg.imported.connect(lambda _ids: (self.model.reload(runner=self.runner), self.sidebar.reload()))
+                           watch_folder=self.settings.value("import/watch_folder") or None,
+                           watch_mode=self._watch_mode() if self.settings.value("import/watch", False, type=bool)
+                           else "import")
+        dlg.watch_changed.connect(lambda folder, on, mode: self.set_watch(folder, on, mode,
+                                                                          dlg.recursive.isChecked()))
+        dlg.imported.connect(lambda _ids: (self.model.reload(runner=self.runner), self.sidebar.reload(self.runner)))
         dlg.show()
         return dlg
 
@@ -440,11 +666,14 @@ class MainWindow(QMainWindow):
         return dlg
 
     def open_export(self):
-        ids = self.grid.selected_ids() or ([self.current_image_id()] if self.current_image_id() else [])
-        if not ids:
+        entries = self.grid.selected_entries()
+        if not entries and self.current_image_id() is not None:
+            entries = [(self.current_image_id(), self.grid.current_version())]
+        if not entries:
             self.show_error("Select photos to export")
             return None
-        vids = [services.master_version_id(self.catalog, i) for i in ids]
+        # A virtual copy's cell exports that copy; a photo's cell its master.
+        vids = [v if v is not None else services.master_version_id(self.catalog, i) for i, v in entries]
         if self.view != "grid" and self.session.version_id is not None:
             vids = [self.session.version_id]
         dest = self.settings.value("export/last_dir")

@@ -1,11 +1,17 @@
-"""Import photos from a folder: progress with cancel, problems listed, watch-folder toggle."""
+"""Import photos from a folder: progress with cancel, problems listed, watch-folder toggle.
+
+The watch toggle comes with its mode (engine.watch.WATCH_MODES): import new photos
+only, or also apply their series' sync, as `maskroom watch [--auto-sync]`; the
+dialog shows that command line.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -18,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from maskroom.engine.watch.folder import WATCH_MODES, watch_command, watch_options
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
@@ -26,10 +33,10 @@ from maskroom.ui.qtfix import emit
 
 class ImportDialog(QDialog):
     imported = Signal(list)  # image ids
-    watch_changed = Signal(str, bool)  # folder, on
+    watch_changed = Signal(str, bool, str)  # folder, on, mode (a key of WATCH_MODES)
 
     def __init__(self, catalog, runner: JobRunner, source: Path | None = None, watching: bool = False,
-                 watch_folder: str | None = None, parent=None):
+                 watch_folder: str | None = None, watch_mode: str = "import", parent=None):
         super().__init__(parent)
         self.setWindowTitle("Import photos")
         self.catalog, self.runner = catalog, runner
@@ -52,8 +59,23 @@ class ImportDialog(QDialog):
         form.addRow("", self.recursive)
         self.watch = QCheckBox("Watch this folder and import new photos automatically")
         self.watch.setChecked(watching)
-        self.watch.toggled.connect(lambda on: emit(self.watch_changed, self.source.text(), on))
+        self.watch_mode = QComboBox()
+        for key, text in WATCH_MODES.items():
+            self.watch_mode.addItem(text, key)
+        self.watch_mode.setCurrentIndex(max(0, self.watch_mode.findData(watch_mode)))
+        self.watch_cli = QLabel("")
+        self.watch_cli.setStyleSheet("color: #999; font-family: monospace;")
+        self.watch_cli.setTextInteractionFlags(self.watch_cli.textInteractionFlags() | Qt.TextSelectableByMouse)
+        self.watch.toggled.connect(lambda _on: self._watch_changed())
+        # A new mode while watching restarts the watch with it.
+        self.watch_mode.currentIndexChanged.connect(lambda _i: self.watch.isChecked() and self._watch_changed())
+        self.watch_mode.currentIndexChanged.connect(lambda _i: self._show_cli())
+        self.source.textChanged.connect(lambda _t: self._show_cli())
+        self.recursive.toggled.connect(lambda _on: self._show_cli())
         form.addRow("", self.watch)
+        form.addRow("New photos", self.watch_mode)
+        form.addRow("Same as", self.watch_cli)
+        self._show_cli()
         lay.addLayout(form)
         self.progress = JobProgress()
         lay.addWidget(self.progress)
@@ -68,6 +90,16 @@ class ImportDialog(QDialog):
         lay.addWidget(buttons)
         self.resize(520, 300)
         self.job = None
+
+    def mode(self) -> str:
+        return self.watch_mode.currentData()
+
+    def _watch_changed(self):
+        emit(self.watch_changed, self.source.text(), self.watch.isChecked(), self.mode())
+
+    def _show_cli(self):
+        opts = watch_options(self.mode(), recursive=self.recursive.isChecked())
+        self.watch_cli.setText(watch_command([self.source.text() or "FOLDER"], opts))
 
     def _browse(self):
         d = QFileDialog.getExistingDirectory(self, "Import from", self.source.text())

@@ -8,20 +8,24 @@ cells it paints, so nothing is loaded for rows never shown.
 """
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
+    QMimeData,
     QModelIndex,
     QObject,
+    QPoint,
     QRect,
     QSize,
     Qt,
     QThreadPool,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolygon
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT
@@ -29,10 +33,26 @@ from maskroom.ui import services
 from maskroom.ui.qtfix import emit
 
 PAGE = 200
+IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids
 CELL = QSize(180, 200)
 IdRole = Qt.UserRole + 1
 RowRole = Qt.UserRole + 2
 LABEL_COLOURS = {"red": "#d9453c", "yellow": "#e3c342", "green": "#4fa34f", "blue": "#4a7fd6", "purple": "#9b59c6"}
+
+
+def ids_mime(ids: list[int]) -> QMimeData:
+    md = QMimeData()
+    md.setData(IDS_MIME, QByteArray(json.dumps([int(i) for i in ids]).encode()))
+    return md
+
+
+def ids_from_mime(md: QMimeData) -> list[int]:
+    if not md.hasFormat(IDS_MIME):
+        return []
+    try:
+        return [int(i) for i in json.loads(bytes(md.data(IDS_MIME)).decode())]
+    except (ValueError, TypeError):
+        return []
 
 
 class _LoaderSignals(QObject):
@@ -125,49 +145,106 @@ class ThumbnailCache(QObject):
 
 
 class LibraryModel(QAbstractListModel):
-    """Ordered image ids; row data paged in on demand."""
+    """The grid's cells in order: one per photo, then one per virtual copy of it
+    (``ids[r]`` is the cell's image, ``versions[r]`` the copy's version id or None for
+    the photo's master); row data paged in on demand."""
 
     error = Signal(str)
     reloaded = Signal()
+    loading_changed = Signal(bool)
 
     def __init__(self, catalog, parent=None):
         super().__init__(parent)
         self.catalog = catalog
         self.ids: list[int] = []
+        self.versions: list[int | None] = []
         self._rows: dict[int, services.ImageRow] = {}
-        self._row_of: dict[int, int] = {}
+        self._row_of: dict[int, int] = {}  # image id -> its master's cell
+        self._copy_rows: dict[int, list[int]] = {}  # image id -> its copies' cells
+        self._row_of_version: dict[int, int] = {}  # copy version id -> cell
+        self.copy_names: dict[int, str] = {}  # copy version id -> "Copy 1"
         self.pages_loaded: set[int] = set()
         self.thumbs = ThumbnailCache(catalog, parent=self)
         self.thumbs.ready.connect(self._thumb_ready)
         self.filters: dict = {}
         self.sort: str | None = None
+        self.loading = False
         self._generation = 0
 
     # -- loading ---------------------------------------------------------------
     def reload(self, filters: dict | None = None, sort: str | None = None, runner=None) -> None:
-        """Query the ordered ids again; with a JobRunner the query runs on a worker
-        (100k ids take a few hundred ms) and the grid updates when it lands."""
+        """Query the ordered cells again; with a JobRunner the query runs on a worker
+        (100k ids take a few hundred ms), the grid shows "Loading…" and fills when it lands."""
         if filters is not None:
             self.filters = filters
         if sort is not None:
             self.sort = sort
         if runner is None:
-            self._set_ids(services.image_ids(self.catalog, self.filters, self.sort))
+            self._generation += 1
+            self._set_entries(services.image_entries(self.catalog, self.filters, self.sort))
             return
         self._generation += 1
         gen, filters, sort = self._generation, dict(self.filters), self.sort
-        runner.submit(lambda _p: services.image_ids(self.catalog, filters, sort),
-                      on_done=lambda ids: gen == self._generation and self._set_ids(ids),
-                      on_error=lambda text: emit(self.error, text))
+        self._set_loading(True)
 
-    def _set_ids(self, ids: list[int]) -> None:
+        def failed(text):
+            if gen == self._generation:
+                self._set_loading(False)
+            emit(self.error, text)
+
+        runner.submit(lambda _p: services.image_entries(self.catalog, filters, sort),
+                      on_done=lambda entries: gen == self._generation and self._set_entries(entries),
+                      on_error=failed)
+
+    def _set_loading(self, on: bool) -> None:
+        if on != self.loading:
+            self.loading = on
+            emit(self.loading_changed, on)
+
+    def wait_loaded(self, timeout_ms: int = 60000) -> bool:
+        """Run the event loop (the window stays live) until a pending load lands; for code
+        that must address a cell by image id right after opening the window."""
+        if not self.loading:
+            return True
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        self.loading_changed.connect(loop.quit)
+        QTimer.singleShot(timeout_ms, loop.quit)
+        loop.exec()
+        self.loading_changed.disconnect(loop.quit)
+        return not self.loading
+
+    def _set_entries(self, entries: list[tuple[int, int | None]]) -> None:
         self.beginResetModel()
-        self.ids = ids
-        self._row_of = {image_id: i for i, image_id in enumerate(self.ids)}
+        self.ids = [e[0] for e in entries]
+        self.versions = [e[1] for e in entries]
+        self._row_of = {}
+        self._copy_rows = {}
+        self._row_of_version = {}
+        for r, (image_id, vid) in enumerate(entries):
+            if vid is None:
+                self._row_of[image_id] = r
+            else:
+                self._copy_rows.setdefault(image_id, []).append(r)
+                self._row_of_version[vid] = r
         self._rows.clear()
+        self.copy_names.clear()
         self.pages_loaded.clear()
         self.endResetModel()
+        self._set_loading(False)
         emit(self.reloaded)
+
+    def rows_of(self, image_id: int) -> list[int]:
+        """Every cell showing the photo: its master and its virtual copies."""
+        r = self._row_of.get(image_id)
+        return ([r] if r is not None else []) + self._copy_rows.get(image_id, [])
+
+    def row_of_version(self, version_id: int) -> int | None:
+        return self._row_of_version.get(version_id)
+
+    def entry(self, r: int) -> tuple[int, int | None]:
+        return self.ids[r], self.versions[r]
 
     def row(self, r: int) -> services.ImageRow | None:
         if not 0 <= r < len(self.ids):
@@ -178,25 +255,46 @@ class LibraryModel(QAbstractListModel):
             page = r // PAGE
             if page not in self.pages_loaded:
                 self.pages_loaded.add(page)
-                self._rows.update(services.image_rows(self.catalog, self.ids[page * PAGE:(page + 1) * PAGE]))
+                lo, hi = page * PAGE, (page + 1) * PAGE
+                self._rows.update(services.image_rows(self.catalog, self.ids[lo:hi]))
+                copies = [v for v in self.versions[lo:hi] if v is not None]
+                self.copy_names.update(services.version_names(self.catalog, copies))
             row = self._rows.get(image_id)
         return row
 
+    def copy_label(self, r: int) -> str | None:
+        """"Copy 1" for a virtual copy's cell, None for a master's."""
+        vid = self.versions[r] if 0 <= r < len(self.versions) else None
+        if vid is None:
+            return None
+        self.row(r)  # pages in the name with the row
+        return self.copy_names.get(vid) or f"Copy {self._copy_rows.get(self.ids[r], []).index(r) + 1}"
+
     def refresh_rows(self, ids) -> None:
-        """Re-read some rows after a rating/flag/label change."""
+        """Re-read some rows after a rating/flag/label change (a copy's cell shows its photo's)."""
         fresh = services.image_rows(self.catalog, list(ids))
         self._rows.update(fresh)
         for image_id in fresh:
-            r = self._row_of.get(image_id)
-            if r is not None:
+            for r in self.rows_of(image_id):
                 idx = self.index(r)
                 emit(self.dataChanged, idx, idx)
 
     def _thumb_ready(self, image_id: int):
-        r = self._row_of.get(image_id)
-        if r is not None:
+        for r in self.rows_of(image_id):
             idx = self.index(r)
             emit(self.dataChanged, idx, idx, [Qt.DecorationRole])
+
+    # -- drag and drop: cells onto a collection in the sidebar ---------------------
+    def flags(self, index):
+        f = super().flags(index)
+        return f | Qt.ItemIsDragEnabled if index.isValid() else f
+
+    def mimeTypes(self):  # noqa: N802
+        return [IDS_MIME]
+
+    def mimeData(self, indexes):  # noqa: N802
+        ids = list(dict.fromkeys(self.ids[i.row()] for i in indexes if i.isValid()))
+        return ids_mime(ids)
 
     # -- Qt model API -----------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
@@ -253,13 +351,29 @@ class CellDelegate(QStyledItemDelegate):
             if row is not None and row.id in model.thumbs.failed:
                 p.setPen(QColor("#c06060"))
                 p.drawText(img_area, Qt.AlignCenter, "cannot read")
+        copy = model.copy_label(index.row()) if row is not None else None
+        if copy is not None:
+            # Lightroom's mark of a virtual copy: a turned-down page corner, bottom left.
+            target = img_area if pm is None else QRect(x, y, scaled.width(), scaled.height())
+            c = 18
+            corner = QPolygon([QPoint(target.left(), target.bottom() - c), QPoint(target.left() + c, target.bottom()),
+                               QPoint(target.left(), target.bottom())])
+            fold = QPolygon([QPoint(target.left(), target.bottom() - c), QPoint(target.left() + c, target.bottom() - c),
+                             QPoint(target.left() + c, target.bottom())])
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor("#3a3a3a" if not selected else "#5a5a5a"))
+            p.drawPolygon(corner)
+            p.setBrush(QColor("#e8e8e8"))
+            p.drawPolygon(fold)
+            p.setBrush(Qt.NoBrush)
         if row is not None:
             p.setPen(QColor("#dddddd"))
             f = QFont(p.font())
             f.setPointSizeF(8)
             p.setFont(f)
+            title = row.filename if copy is None else f"{row.filename} · {copy}"
             p.drawText(QRect(rect.left() + 6, rect.bottom() - 34, rect.width() - 12, 16),
-                       Qt.AlignLeft | Qt.AlignVCenter, p.fontMetrics().elidedText(row.filename, Qt.ElideMiddle,
+                       Qt.AlignLeft | Qt.AlignVCenter, p.fontMetrics().elidedText(title, Qt.ElideMiddle,
                                                                                   rect.width() - 12))
             stars = "★" * row.rating + "·" * (5 - row.rating)
             p.setPen(QColor("#f0c040" if row.rating else "#777777"))
@@ -274,7 +388,10 @@ class CellDelegate(QStyledItemDelegate):
 
 
 class LibraryView(QListView):
-    """The grid widget."""
+    """The grid widget: cells drag onto a collection in the sidebar; "Loading…" while
+    the cell list is being queried on a worker."""
+
+    context_menu = Signal(QPoint)  # global position; the window builds the menu
 
     def __init__(self, model: LibraryModel, parent=None):
         super().__init__(parent)
@@ -292,10 +409,40 @@ class LibraryView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(40)
         self.setStyleSheet("QListView { background: #262626; border: none; }")
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragOnly)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(lambda pos: emit(self.context_menu, self.viewport().mapToGlobal(pos)))
+        model.loading_changed.connect(lambda _on: self.viewport().update())
+
+    def paintEvent(self, ev):  # noqa: N802
+        super().paintEvent(ev)
+        model = self.model()
+        if model.loading or not model.rowCount():
+            p = QPainter(self.viewport())
+            p.setPen(QColor("#9a9a9a"))
+            text = "Loading…" if model.loading else "No photos"
+            if model.loading and model.rowCount():  # a filter change: the old cells stay, dimmed
+                p.fillRect(self.viewport().rect(), QColor(38, 38, 38, 140))
+            p.drawText(self.viewport().rect(), Qt.AlignCenter, text)
+            p.end()
 
     def selected_ids(self) -> list[int]:
-        return [self.model().ids[i.row()] for i in self.selectionModel().selectedIndexes()]
+        """The selected photos (a photo selected as master and copy counts once)."""
+        ids = self.model().ids
+        return list(dict.fromkeys(ids[i.row()] for i in sorted(self.selectionModel().selectedIndexes(),
+                                                                key=lambda i: i.row())))
+
+    def selected_entries(self) -> list[tuple[int, int | None]]:
+        """(image id, copy version id or None) of each selected cell, in grid order."""
+        model = self.model()
+        return [model.entry(i.row()) for i in sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row())]
 
     def current_id(self) -> int | None:
         idx = self.currentIndex()
         return self.model().ids[idx.row()] if idx.isValid() else None
+
+    def current_version(self) -> int | None:
+        """The current cell's virtual-copy version id; None on a master's cell."""
+        idx = self.currentIndex()
+        return self.model().versions[idx.row()] if idx.isValid() else None

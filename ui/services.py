@@ -52,6 +52,24 @@ def image_ids(catalog: Catalog, filters: dict | None = None, sort: str | None = 
         return list(s.scalars(q))
 
 
+def image_entries(catalog: Catalog, filters: dict | None = None,
+                  sort: str | None = None) -> list[tuple[int, int | None]]:
+    """The grid's cells: (image id, None) per photo, then (image id, version id) per virtual
+    copy; the same list as ``maskroom ls`` (catalog.queries.list_entries)."""
+    from maskroom.catalog.queries import list_entries
+
+    with catalog.session() as s:
+        return list_entries(s, filters or {}, sort)
+
+
+def version_names(catalog: Catalog, version_ids: Sequence[int]) -> dict[int, str]:
+    if not version_ids:
+        return {}
+    with catalog.session() as s:
+        return dict(s.execute(select(EditVersion.id, EditVersion.name)
+                              .where(EditVersion.id.in_(list(version_ids)))).all())
+
+
 def image_rows(catalog: Catalog, ids: Sequence[int]) -> dict[int, ImageRow]:
     if not ids:
         return {}
@@ -111,6 +129,86 @@ def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> None:
 
     with catalog.session() as s:
         library.set_label(s, ids, label)
+
+
+# -- keywords and collections (catalog.library, as `maskroom tag` / `collection`) ----------
+def add_keywords(catalog: Catalog, ids: Iterable[int], paths: Sequence[str]) -> int:
+    """Tag the photos with each keyword path ('Places|Japan'); returns new taggings."""
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return sum(library.add_keyword(s, ids, p) for p in paths)
+
+
+def remove_keyword(catalog: Catalog, ids: Iterable[int], path: str) -> int:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.remove_keyword(s, ids, path)
+
+
+def keyword_counts(catalog: Catalog) -> list[tuple[str, int]]:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.keyword_counts(s)
+
+
+def keywords_of(catalog: Catalog, ids: Sequence[int]) -> dict[str, int]:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.keywords_of_images(s, ids)
+
+
+def collections(catalog: Catalog) -> list[dict]:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.collection_counts(s)
+
+
+def create_collection(catalog: Catalog, name: str, ids: Iterable[int] = ()) -> int:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        library.create_collection(s, name)
+        return library.add_to_collection(s, name, ids) if ids else 0
+
+
+def add_to_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> int:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.add_to_collection(s, name, ids)
+
+
+def remove_from_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> int:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.remove_from_collection(s, name, ids)
+
+
+def toggle_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> tuple[int, int]:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.toggle_in_collection(s, name, ids)
+
+
+def rename_collection(catalog: Catalog, name: str, new_name: str) -> None:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        library.rename_collection(s, name, new_name)
+
+
+def delete_collection(catalog: Catalog, name: str) -> None:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        library.delete_collection(s, name)
 
 
 # -- edits (maskroom.catalog.edits) ----------------------------------------------

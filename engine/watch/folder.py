@@ -51,6 +51,37 @@ class WatchOptions:
     ignore: list[Path] = field(default_factory=list)
 
 
+# What a watch does with each new photo, as the app offers it (persisted with the app's
+# watch entry) and as `maskroom watch` spells it: "sync" is `--auto-sync`.
+WATCH_MODES = {
+    "import": "Import new photos only",
+    "sync": "Import, then apply their series' sync (auto-sync series give new frames their edit)",
+}
+
+
+def watch_options(mode: str, recursive: bool = True, **kwargs) -> WatchOptions:
+    """WatchOptions for a mode of WATCH_MODES (the app's choice)."""
+    if mode not in WATCH_MODES:
+        raise ValueError(f"watch mode {mode!r}: expected one of {', '.join(WATCH_MODES)}")
+    return WatchOptions(recursive=recursive, auto_sync=mode == "sync", **kwargs)
+
+
+def watch_command(folders, options: WatchOptions) -> str:
+    """The `maskroom watch` command line that watches the same way (shown by the app)."""
+    import shlex
+
+    parts = ["maskroom", "watch", *(shlex.quote(str(f)) for f in folders)]
+    if options.recursive:
+        parts.append("--recursive")
+    if options.auto_sync:
+        parts.append("--auto-sync")
+    if options.preset:
+        parts += ["--preset", shlex.quote(options.preset)]
+    if options.copy_to:
+        parts += ["--copy-to", shlex.quote(str(options.copy_to))]
+    return " ".join(parts)
+
+
 @dataclass
 class _Pending:
     size: int

@@ -109,10 +109,15 @@ def image_summary(img: Image) -> dict:
 @click.option("--sort", default="capture", show_default=True,
               help="capture | name | rating | imported | id | camera | size; '-' prefix for descending.")
 @click.option("--limit", type=int, help="At most this many rows.")
+@click.option("--versions", is_flag=True,
+              help="Also list each photo's virtual copies after it, as the app's grid shows them.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def ls_cmd(ctx, filters, sort, limit, as_json):
+def ls_cmd(ctx, filters, sort, limit, versions, as_json):
     """List images, filtered and sorted."""
+    from maskroom.catalog.queries import list_entries
+    from maskroom.catalog.schema import EditVersion
+
     f = parse_filters(filters)
     with ctx.catalog.session() as s:
         if "collection" in f:
@@ -121,21 +126,38 @@ def ls_cmd(ctx, filters, sort, limit, as_json):
             except library.LibraryError as exc:
                 fail(str(exc))
         try:
-            stmt = build_query(f, sort)
+            if versions:  # the grid's list (catalog.queries.list_entries): photos, each then its copies
+                entries = list_entries(s, f, sort)[:limit] if limit else list_entries(s, f, sort)
+            else:
+                stmt = build_query(f, sort)
+                entries = [(i.id, None) for i in s.scalars(stmt.limit(limit) if limit else stmt)]
         except FilterError as exc:
             fail(str(exc))
-        if limit:
-            stmt = stmt.limit(limit)
-        rows = [image_summary(i) for i in s.scalars(stmt)]
+        ids = sorted({i for i, _ in entries})
+        images = {}
+        for n in range(0, len(ids), 5000):
+            images.update((i.id, i) for i in s.scalars(select(Image).where(Image.id.in_(ids[n:n + 5000]))))
+        copy_ids = [v for _, v in entries if v is not None]
+        names = dict(s.execute(select(EditVersion.id, EditVersion.name)
+                               .where(EditVersion.id.in_(copy_ids))).all()) if copy_ids else {}
+        rows = []
+        for image_id, vid in entries:
+            r = image_summary(images[image_id])
+            if versions:
+                r.update({"version": vid, "copy": names.get(vid)} if vid else {"version": None, "copy": None})
+            rows.append(r)
     if as_json:
         echo_json(rows)
         return
     for r in rows:
         stars = "*" * r["rating"]
         when = (r["capture_time"] or "")[:19].replace("T", " ")
+        name = f"{r['filename']}  [{r['copy']}, version {r['version']}]" if r.get("copy") else r["filename"]
         click.echo(f"{r['id']:>6}  {stars:<5} {r['flag'][:1] if r['flag'] != 'none' else ' '} "
-                   f"{(r['label'] or '')[:6]:<6} {when:<19}  {(r['camera'] or '')[:24]:<24}  {r['filename']}")
-    click.echo(f"{len(rows)} image(s)", err=True)
+                   f"{(r['label'] or '')[:6]:<6} {when:<19}  {(r['camera'] or '')[:24]:<24}  {name}")
+    copies = sum(1 for r in rows if r.get("copy"))
+    click.echo(f"{len(rows) - copies} image(s)" + (f", {copies} virtual cop{'y' if copies == 1 else 'ies'}"
+                                                  if copies else ""), err=True)
 
 
 @main.command("show")
@@ -236,6 +258,20 @@ def tag_cmd(ctx, action, keyword, ids, filters, every):
     click.echo(f"{'tagged' if action == 'add' else 'untagged'} {n} of {total} image(s): {keyword}")
 
 
+@main.command("keywords")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def keywords_cmd(ctx, as_json):
+    """Every keyword with the number of photos tagged with it."""
+    with ctx.catalog.session() as s:
+        rows = [{"keyword": k, "images": n} for k, n in library.keyword_counts(s)]
+    if as_json:
+        echo_json(rows)
+    else:
+        for r in rows:
+            click.echo(f"{r['images']:>6}  {r['keyword']}")
+
+
 @main.group("collection")
 def collection_group():
     """Collections: create, add, remove, list."""
@@ -249,12 +285,36 @@ def collection_group():
 def collection_create(ctx, name, filters, smart):
     with ctx.catalog.session() as s:
         try:
-            library.collection(s, name)
-            fail(f"collection {name!r} exists already")
-        except library.LibraryError:
-            pass
-        library.collection(s, name, create=True, smart_filter=parse_filters(filters) if smart else None)
+            library.create_collection(s, name, smart_filter=parse_filters(filters) if smart else None)
+        except library.LibraryError as exc:
+            fail(str(exc))
     click.echo(f"created {'smart ' if smart else ''}collection {name!r}")
+
+
+@collection_group.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@pass_ctx
+def collection_rename(ctx, name, new_name):
+    with ctx.catalog.session() as s:
+        try:
+            library.rename_collection(s, name, new_name)
+        except library.LibraryError as exc:
+            fail(str(exc))
+    click.echo(f"renamed collection {name!r} to {new_name!r}")
+
+
+@collection_group.command("delete")
+@click.argument("name")
+@pass_ctx
+def collection_delete(ctx, name):
+    """Delete a collection (its photos stay in the catalog)."""
+    with ctx.catalog.session() as s:
+        try:
+            n = library.delete_collection(s, name)
+        except library.LibraryError as exc:
+            fail(str(exc))
+    click.echo(f"deleted collection {name!r} ({n} photo(s) stay in the catalog)")
 
 
 @collection_group.command("add")
@@ -291,18 +351,8 @@ def collection_remove(ctx, name, ids, filters):
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def collection_list(ctx, as_json):
-    from sqlalchemy import func
-
-    from maskroom.catalog.schema import Collection, CollectionImage
-
     with ctx.catalog.session() as s:
-        rows = []
-        for c in s.scalars(select(Collection).order_by(Collection.name)):
-            if c.smart_filter is not None:
-                n = len(s.scalars(build_id_query(c.smart_filter)).all())
-            else:
-                n = s.scalar(select(func.count()).where(CollectionImage.collection_id == c.id))
-            rows.append({"id": c.id, "name": c.name, "smart": c.smart_filter is not None, "images": n})
+        rows = [{k: r[k] for k in ("id", "name", "smart", "images")} for r in library.collection_counts(s)]
     if as_json:
         echo_json(rows)
     else:
