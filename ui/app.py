@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from maskroom.catalog.schema import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
 from maskroom.ui import services
@@ -57,6 +58,7 @@ QTreeWidget::item:selected, QListWidget::item:selected { background: #4d5b70; }
 """
 
 VIEWS = ("grid", "loupe", "develop")
+FAILED = object()  # what MainWindow._library_op returns when the service refused
 
 
 class MainWindow(QMainWindow):
@@ -224,6 +226,7 @@ class MainWindow(QMainWindow):
         sc("B", self.toggle_quick_collection)
         sc("Ctrl+B", self.toggle_quick_collection)
         sc("Ctrl+K", self.focus_keywords)
+        sc("Ctrl+'", self.create_virtual_copy)  # Lightroom's key for a virtual copy
 
     # -- persistence ------------------------------------------------------------------------
     def _restore(self):
@@ -417,17 +420,20 @@ class MainWindow(QMainWindow):
         r = self.model.row_of_version(self._new_copy)
         if r is not None:
             self.grid.setCurrentIndex(self.model.index(r))
+            if self.view != "grid":
+                self.open_current()  # the loupe/develop shows the new copy, as in Lightroom
 
     # -- keywords and collections (catalog.library, as `maskroom tag` / `collection`) -------------
     def _library_op(self, fn, *args, text: str | None = None, sidebar: bool = True, keywords: bool = True):
-        """Run a keyword/collection service; a refusal (name taken…) is one status line."""
+        """Run a keyword/collection service; a refusal (name taken…) is one status line
+        and FAILED is returned."""
         try:
             result = fn(self.catalog, *args)
         except Exception as exc:  # noqa: BLE001
             from maskroom.ui.workers import readable_error
 
             self.show_error(readable_error(exc))
-            return None
+            return FAILED
         if sidebar:
             self.sidebar.reload(self.runner)
         if keywords:
@@ -459,8 +465,10 @@ class MainWindow(QMainWindow):
             mine = services.keywords_of(self.catalog, ids) if 0 < len(ids) <= SELECTION_CAP else None
             return services.keyword_counts(self.catalog), mine
 
-        self.runner.submit(read, on_done=lambda r: gen == self._keywords_gen and
-                           self.keywords_panel.set_keywords(r[0], r[1], len(ids)), on_error=self.show_error)
+        panel = self.keywords_panel
+        # (isValid: a read may land after the window is gone)
+        self.runner.submit(read, on_done=lambda r: isValid(panel) and gen == self._keywords_gen and
+                           panel.set_keywords(r[0], r[1], len(ids)), on_error=self.show_error)
 
     def focus_keywords(self):
         self.keywords_dock.show()
@@ -470,7 +478,7 @@ class MainWindow(QMainWindow):
         ids = self.target_ids() if ids is None else ids
         if ids:
             n = self._library_op(services.add_to_collection, name, ids, keywords=False)
-            if n is not None:
+            if n is not FAILED:
                 self.statusBar().showMessage(f"Added {n} photo{'s' if n != 1 else ''} to {name}", 3000)
 
     def remove_from_collection(self, name: str):
@@ -478,7 +486,7 @@ class MainWindow(QMainWindow):
         if not ids:
             return
         n = self._library_op(services.remove_from_collection, name, ids, keywords=False)
-        if n is not None:
+        if n is not FAILED:
             self.statusBar().showMessage(f"Removed {n} photo{'s' if n != 1 else ''} from {name}", 3000)
             if self.sidebar.current_collection() == name:
                 self.model.reload(runner=self.runner)
@@ -490,7 +498,7 @@ class MainWindow(QMainWindow):
         if not ids:
             return
         r = self._library_op(services.toggle_collection, QUICK_COLLECTION, ids, keywords=False)
-        if r is not None:
+        if r is not FAILED:
             added, removed = r
             self.statusBar().showMessage(f"Quick Collection: {'added ' + str(added) if added or not removed else ''}"
                                          f"{'removed ' + str(removed) if removed else ''}", 3000)
@@ -516,7 +524,7 @@ class MainWindow(QMainWindow):
     def delete_collection(self, name: str):
         showing = self.sidebar.current_collection() == name
         if self._library_op(services.delete_collection, name, keywords=False, text=f"Deleted collection {name}") \
-                is not None and showing:
+                is not FAILED and showing:
             self.sidebar.current_source = {}
             self._source_changed({})
 
@@ -535,7 +543,7 @@ class MainWindow(QMainWindow):
             menu.addAction("Add to / remove from Quick Collection\tB", self.toggle_quick_collection)
             menu.addAction("Add keywords…\tCtrl+K", self.focus_keywords)
             menu.addSeparator()
-            menu.addAction("Create virtual copy", self.create_virtual_copy)
+            menu.addAction("Create virtual copy\tCtrl+'", self.create_virtual_copy)
         menu.exec(pos)
 
     def create_virtual_copy(self) -> int | None:

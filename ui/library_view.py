@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolygon
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
+from shiboken6 import isValid
 
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT
 from maskroom.ui import services
@@ -193,7 +194,7 @@ class LibraryModel(QAbstractListModel):
             emit(self.error, text)
 
         runner.submit(lambda _p: services.image_entries(self.catalog, filters, sort),
-                      on_done=lambda entries: gen == self._generation and self._set_entries(entries),
+                      on_done=lambda entries: isValid(self) and gen == self._generation and self._set_entries(entries),
                       on_error=failed)
 
     def _set_loading(self, on: bool) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeWidget, QTreeWidgetItem
+from shiboken6 import isValid
 from sqlalchemy import func, select
 
-from maskroom.catalog.schema import Folder, Image, Series
+from maskroom.catalog.schema import Collection, Folder, Image, Series
 from maskroom.ui.library_view import IDS_MIME, ids_from_mime
 from maskroom.ui.qtfix import emit
 
@@ -67,7 +68,8 @@ class Sidebar(QTreeWidget):
             self._fill(sidebar_data(self.catalog))
             return
         gen = self._generation
-        runner.submit(lambda _p: sidebar_data(self.catalog), on_done=lambda d: gen == self._generation and self._fill(d))
+        runner.submit(lambda _p: sidebar_data(self.catalog),
+                      on_done=lambda d: isValid(self) and gen == self._generation and self._fill(d))
 
     def _fill(self, d: dict) -> None:
         self.clear()
@@ -117,7 +119,11 @@ class Sidebar(QTreeWidget):
     def current_collection(self) -> str | None:
         """The (plain) collection the grid is showing, if any."""
         cid = self.current_source.get("collection")
-        return next((c["name"] for c in self.collections if str(c["id"]) == cid and not c["smart"]), None)
+        if not cid:
+            return None
+        with self.catalog.session() as s:  # by id: the name may have changed since the tree was read
+            c = s.get(Collection, int(cid))
+            return c.name if c is not None and c.smart_filter is None else None
 
     def _clicked(self, item, _col):
         data = item.data(0, Qt.UserRole)
