@@ -155,32 +155,76 @@ def refine_alpha(
     uncertain over ~5 photo pixels per matte pixel, so the band must cover that).
     ``eps`` trades edge sharpness (small) for smoothness (large).  Returns float32
     HxW in 0..1.
+
+    Speed: every decision (band, local colours, projection, guided-filter
+    coefficients) is made at a working size of at most ``_WORK_LONG_EDGE``; only
+    the final linear colour model q = a.I + b is applied at full resolution, and
+    only in the rows that hold the band.  The detail of a thin branch therefore
+    still comes from the full-resolution photo (the fast guided filter's idea).
     """
     h, w = image.shape[:2]
     long_edge = max(h, w)
-    prior = upsample(coarse, (h, w))
     factor = long_edge / max(coarse.shape[:2])  # photo pixels per matte pixel
     band = band or max(3, int(round(max(long_edge / 150, 2.5 * factor))))
     radius = radius or max(2, int(round(long_edge / 400)))
-    hard = prior > 0.5
-    if not hard.any() or hard.all():
-        return hard.astype(np.float32)
-    scale = min(1.0, _COEF_LONG_EDGE / long_edge)
     guide = image.astype(np.float32, copy=False)
-    in_band = boundary_band(hard, band)
-    sure_fg = hard & ~in_band
-    sure_bg = ~hard & ~in_band
-    est, conf = colour_projection(guide, sure_fg, sure_bg, 3 * band, scale)
+    s = min(1.0, _WORK_LONG_EDGE / long_edge)
+    if s < 1.0:
+        sw, sh = max(2, int(round(w * s))), max(2, int(round(h * s)))
+        img_s = cv2.resize(guide, (sw, sh), interpolation=cv2.INTER_AREA)
+    else:
+        img_s = guide
+    prior_s = upsample(coarse, img_s.shape[:2])
+    hard_s = prior_s > 0.5
+    if not hard_s.any() or hard_s.all():
+        return np.full((h, w), float(hard_s.flat[0]), np.float32)
+    band_s = max(2, int(round(band * s)))
+    radius_s = max(1, int(round(radius * s)))
+    in_band_s = boundary_band(hard_s, band_s)
+    sure_fg = hard_s & ~in_band_s
+    sure_bg = ~hard_s & ~in_band_s
+    est, conf = colour_projection(img_s, sure_fg, sure_bg, 3 * band_s, min(1.0, _COEF_LONG_EDGE / max(img_s.shape[:2])))
     # Where colours separate, trust the photo; elsewhere keep the model's prior.
-    mixed = conf * est + (1.0 - conf) * prior
+    mixed = conf * est + (1.0 - conf) * prior_s
     if matting:
-        mixed = _matting_prior(guide, mixed, hard, band)
+        mixed = _matting_prior(img_s, mixed, hard_s, band_s)
     # A small guided filter removes pixel noise from the projection while keeping
-    # the edge where the photo has it.
-    soft = fast_guided_filter(guide, mixed, radius, eps, min(1.0, 2 * scale))
-    out = hard.astype(np.float32)
-    out[in_band] = soft[in_band]
-    return np.clip(out, 0.0, 1.0)
+    # the edge where the photo has it; its coefficients live at the working size.
+    a, b = guided_filter_coefficients(img_s, mixed.astype(np.float32, copy=False), radius_s, eps)
+    if s >= 1.0:
+        out = hard_s.astype(np.float32)
+        soft = _apply_linear(a[..., 0], a[..., 1], a[..., 2], b, guide)
+        out[in_band_s] = soft[in_band_s]
+        return np.clip(out, 0.0, 1.0)
+    # Outside the band the working-size decision is the decision (the band is at
+    # least two working pixels wide on each side of every edge), so one nearest
+    # upsample of a label map (0 out, 1 in, 2 band) gives the full-size layout.
+    label = np.where(in_band_s, np.uint8(2), hard_s.astype(np.uint8))
+    label = cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    out = (label == 1).astype(np.float32)
+    # q = a.I + b at full resolution, only in the rows that hold band pixels (a
+    # sky line or a subject outline spans a fraction of the frame's height).
+    rows = np.flatnonzero(in_band_s.any(axis=1))
+    y0 = max(0, int(np.floor(rows[0] / s)) - 1)
+    y1 = min(h, int(np.ceil((rows[-1] + 1) / s)) + 1)
+    coef = cv2.resize(np.dstack([a, b]), (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1]
+    soft = _apply_linear(coef[..., 0], coef[..., 1], coef[..., 2], coef[..., 3], guide[y0:y1])
+    np.clip(soft, 0.0, 1.0, out=soft)
+    np.copyto(out[y0:y1], soft, where=label[y0:y1] == 2)
+    return out
+
+
+def _apply_linear(a0, a1, a2, b, guide: np.ndarray) -> np.ndarray:
+    """q = a.I + b per pixel (a = three HxW planes), without einsum's overhead."""
+    q = a0 * guide[..., 0]
+    q += a1 * guide[..., 1]
+    q += a2 * guide[..., 2]
+    q += b
+    return q
+
+
+# All of refinement's decisions are made at this long edge (see refine_alpha).
+_WORK_LONG_EDGE = 768
 
 
 # Closed-form matting is O(pixels in band) with a sparse solve: run it at this size.
