@@ -185,6 +185,13 @@ def only(catalog, vid, layer):
     return comp
 
 
+def band_mean(qimage, y0: float, y1: float) -> float:
+    """Mean brightness of the rows between fractions y0..y1 of a canvas image (draft or full)."""
+    w, h = qimage.width(), qimage.height()
+    rgb = np.frombuffer(qimage.constBits(), np.uint8).reshape(h, qimage.bytesPerLine())[:, : 3 * w]
+    return float(rgb[int(y0 * h): int(y1 * h)].mean())
+
+
 def undo(win):
     QTest.keyClick(win, Qt.Key_Z, Qt.ControlModifier)
 
@@ -249,11 +256,30 @@ def test_drag_linear_lines_then_undo(qtbot, develop, catalog):
     vid = win.session.version_id
     panel.start("linear", tool="linear")
     draw(canvas, (0.5, 0.2), (0.5, 0.6))
+    win.develop_panel.set_value("exposure", -2.0)  # darkens the top: where the gradient is
     before = only(catalog, vid, "Linear gradient")
     r = canvas.image_rect()
-    # The centre line, grabbed well away from its pin, dragged down 50 px: the gradient moves.
+    steps0 = len(services.history(catalog, vid)[0])
+    wait_until(qtbot, lambda: win.runner.running == 0 and canvas.message == "", what="full render")
+    band0 = band_mean(canvas.after, 0.6, 0.75)
+
+    # Mid-drag (not released): the preview already shows the gradient lower, the catalog
+    # does not have it yet.
     y_mid = canvas.from_norm(0.5, (before.params["y0"] + before.params["y1"]) / 2).y()
     grab = QPointF(r.x() + r.width() * 0.2, y_mid)
+    QTest.mouseMove(canvas, grab.toPoint())
+    QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, grab.toPoint())
+    for dy in (40, 80, 0.3 * r.height()):
+        QTest.mouseMove(canvas, (grab + QPointF(0, dy)).toPoint())
+    wait_until(qtbot, lambda: band_mean(canvas.after, 0.6, 0.75) < band0 - 15, what="preview of the drag")
+    assert len(services.history(catalog, vid)[0]) == steps0
+    assert only(catalog, vid, "Linear gradient").params == before.params
+    QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, grab.toPoint())  # back where it started
+    assert only(catalog, vid, "Linear gradient").params == before.params  # no change, no step
+    assert len(services.history(catalog, vid)[0]) == steps0
+    wait_until(qtbot, lambda: abs(band_mean(canvas.after, 0.6, 0.75) - band0) < 3, what="preview back")
+
+    # The centre line, grabbed well away from its pin, dragged down 50 px: the gradient moves.
     mouse_drag(canvas, grab, grab + QPointF(0, 50))
     moved = only(catalog, vid, "Linear gradient")
     dy = 50 / r.height()

@@ -393,13 +393,18 @@ class LoupeCanvas(QWidget):
 
     def mouseReleaseEvent(self, ev):  # noqa: N802
         if self._handle_drag is not None:
-            shape, handle, _start, params0 = self._handle_drag
+            shape, handle, start, params0 = self._handle_drag
+            moved = shape.params != params0
+            pos = ev.position()  # where the button came up is where the shape ends
+            shape.params = mh.drag(shape.kind, params0, handle.name, self.view_geometry(), start, (pos.x(), pos.y()))
             self._handle_drag = None
             self._hover = None
             self._update_hover(ev.position())
             self.update()
             if shape.params != params0:
                 emit(self.shape_released, shape.uid, dict(shape.params), handle.name)
+            elif moved:  # back where it started: undo the live change, record nothing
+                emit(self.shape_dragged, shape.uid, dict(params0))
             return
         if self._pan_origin is not None:
             self._pan_origin = None
