@@ -45,6 +45,10 @@ class KeywordsPanel(QWidget):
         self.completer.setCaseSensitivity(Qt.CaseInsensitive)
         self.completer.setFilterMode(Qt.MatchContains)
         self.field.setCompleter(self.completer)
+        # The popup is a window of its own: the main window's dark style does not reach it.
+        self.completer.popup().setStyleSheet(
+            "QListView { background: #242424; color: #dcdcdc; border: 1px solid #555; }"
+            "QListView::item:selected { background: #4d5b70; }")
         self.field.returnPressed.connect(self._submit)
         self.target = QLabel("")
         self.target.setStyleSheet("color: #999;")
@@ -53,6 +57,12 @@ class KeywordsPanel(QWidget):
         self.list.setColumnCount(2)
         self.list.setRootIsDecorated(False)
         self.list.itemChanged.connect(self._item_changed)
+        # Ticks readable on the dark theme: filled = all selected photos, half = some.
+        self.list.setStyleSheet(
+            "QTreeWidget::indicator { width: 10px; height: 10px; border: 1px solid #888; background: #242424; }"
+            "QTreeWidget::indicator:checked { background: #9cc0f0; }"
+            "QTreeWidget::indicator:indeterminate { background: qlineargradient(x1:0, y1:1, x2:1, y2:0,"
+            " stop:0 #9cc0f0, stop:0.5 #9cc0f0, stop:0.51 #242424, stop:1 #242424); }")
         self.list.itemDoubleClicked.connect(lambda it, _c: emit(self.filter_requested, it.data(0, Qt.UserRole)))
         self.list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
