@@ -5,6 +5,14 @@
    way (on a worker) and, as the peer, on the GUI thread.
 2. The grid with 20k / 100k catalog rows: loading the ordered ids, and the first
    paint (only the visible cells ask for data).
+3. Window start on a 100k catalog: time spent on the GUI thread (median), the app's
+   way (the grid's cell list and the sidebar counts read on a worker; the GUI thread
+   builds the window and later swaps the finished list in) against the previous
+   synchronous path as the peer (the same window plus the two reads on the GUI
+   thread, which is what __init__ ran before), with the largest event-loop pause
+   and when the grid is filled.
+
+`--part responsive|grid|start` runs one part (default: all).
 
 Prints medians of a few runs; the machine is shared, so expect noise.
 """
@@ -87,7 +95,50 @@ def watched(app, work, on_worker: bool) -> tuple[float, float]:
     return wall, dog.stop() * 1000
 
 
+def window_start(app, catalog, n: int, on_worker: bool, ini: Path) -> tuple[float, float, float, float]:
+    """(GUI-thread ms, window-built ms, largest event-loop pause ms, grid-filled ms) of one start."""
+    from PySide6.QtCore import QSettings
+
+    from maskroom.ui.app import MainWindow
+
+    gui = [0.0]
+    real_set = None
+    t0 = time.perf_counter()
+    win = MainWindow(catalog, QSettings(str(ini), QSettings.IniFormat))
+    if on_worker:
+        real_set = win.model._set_entries  # the one GUI-thread step of the worker path
+
+        def timed(entries):
+            t = time.perf_counter()
+            real_set(entries)
+            gui[0] += time.perf_counter() - t
+
+        win.model._set_entries = timed
+    else:
+        # The previous start: the same reads, on the GUI thread, before the window shows.
+        win.model.reload(win._filters(), win.filter_bar.sort_key())
+        win.sidebar.reload()
+        win.model._generation += 1  # (the worker's copy of the list is then dropped when it lands)
+    built = time.perf_counter() - t0
+    gui[0] += built
+    dog = Watchdog()
+    win.show()
+    dog.start()
+    spin(app, lambda: not win.model.loading and win.model.rowCount() == n and win.runner.running == 0)
+    filled = time.perf_counter() - t0
+    gap = dog.stop()
+    win.close()
+    win.deleteLater()
+    app.processEvents()
+    return gui[0] * 1000, built * 1000, gap * 1000, filled * 1000
+
+
 def main() -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="desktop app responsiveness")
+    ap.add_argument("--part", choices=("all", "responsive", "grid", "start"), default="all")
+    part = ap.parse_args().part
     app = QApplication.instance() or QApplication([])
     work = Path(tempfile.mkdtemp(prefix="maskroom-bench-ui-"))
     try:
@@ -122,9 +173,12 @@ def main() -> int:
                 r.global_layer.adjustments["exposure"] = ev + base
                 services.render_preview(cat, vid, 480, recipe=r)
 
-        print(f"{'task':34s} {'where':12s} {'wall ms':>9s} {'max gap ms':>11s}")
+        if part in ("all", "responsive"):
+            print(f"{'task':34s} {'where':12s} {'wall ms':>9s} {'max gap ms':>11s}")
         rows = {}
         for name, fn in (("derive Subject mask", derive_mask), ("3 draft renders (slider drag)", drag_render)):
+            if part not in ("all", "responsive"):
+                break
             for on_worker in (True, False):
                 res = [watched(app, fn, on_worker) for _ in range(RUNS)]
                 wall = statistics.median(r[0] for r in res) * 1000
@@ -135,8 +189,10 @@ def main() -> int:
 
         from maskroom.ui.library_view import LibraryModel, LibraryView
 
-        print(f"\n{'grid rows':>10s} {'load ids ms':>12s} {'first paint ms':>15s} {'cells asked':>12s} {'pages':>6s}")
-        for n in (20_000, 100_000):
+        if part in ("all", "grid"):
+            print(f"\n{'grid rows':>10s} {'load ids ms':>12s} {'first paint ms':>15s} {'cells asked':>12s} "
+                  f"{'pages':>6s}")
+        for n in ((20_000, 100_000) if part in ("all", "grid") else ()):
             big = Catalog.open(work / f"grid{n}.sqlite")
             with big.session() as s:
                 folder = Folder(path="/nonexistent")
@@ -165,6 +221,30 @@ def main() -> int:
                 app.processEvents()
             print(f"{n:10d} {statistics.median(loads) * 1000:12.1f} {statistics.median(paints) * 1000:15.1f} "
                   f"{asked:12d} {pages:6d}")
+            big.close()
+        if part in ("all", "start"):
+            n = 100_000
+            big = Catalog.open(work / "start.sqlite")
+            with big.session() as s:
+                folder = Folder(path="/nonexistent")
+                s.add(folder)
+                s.flush()
+                s.execute(insert(Image), [dict(folder_id=folder.id, filename=f"IMG_{i:06d}.jpg",
+                                               path=f"/nonexistent/IMG_{i:06d}.jpg", file_size=1, mtime=0.0,
+                                               content_hash=f"{i:032x}", format="jpeg", width=6000, height=4000)
+                                          for i in range(n)])
+            print(f"\nwindow start, {n} photos")
+            print(f"{'path':28s} {'GUI thread ms':>14s} {'window built ms':>16s} {'max pause ms':>13s} "
+                  f"{'grid filled ms':>15s}")
+            res = {}
+            for on_worker in (True, False):
+                runs = [window_start(app, big, n, on_worker, work / "start.ini") for _ in range(RUNS)]
+                res[on_worker] = [statistics.median(r[k] for r in runs) for k in range(4)]
+                label = "worker (the app)" if on_worker else "GUI thread (before)"
+                print(f"{label:28s} {res[on_worker][0]:14.0f} {res[on_worker][1]:16.0f} {res[on_worker][2]:13.0f} "
+                      f"{res[on_worker][3]:15.0f}")
+            print(f"{'ratio GUI thread / worker':28s} {res[False][0] / max(res[True][0], 1e-3):13.1f}x "
+                  f"{res[False][1] / max(res[True][1], 1e-3):15.1f}x {res[False][2] / max(res[True][2], 1e-3):12.1f}x")
             big.close()
         cat.close()
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -145,6 +146,32 @@ class ThumbnailCache(QObject):
         self.failed.pop(image_id, None)
 
 
+@dataclass
+class CellIndex:
+    """The grid's cell list and its lookups, built off the GUI thread."""
+
+    ids: list[int]
+    versions: list[int | None]
+    row_of: dict[int, int]  # image id -> its master's cell
+    copy_rows: dict[int, list[int]]  # image id -> its copies' cells
+    row_of_version: dict[int, int]  # copy version id -> cell
+
+
+def index_entries(entries: list[tuple[int, int | None]]) -> CellIndex:
+    ids = [e[0] for e in entries]
+    versions = [e[1] for e in entries]
+    if not any(versions):
+        return CellIndex(ids, versions, dict(zip(ids, range(len(ids)))), {}, {})
+    row_of, copy_rows, row_of_version = {}, {}, {}
+    for r, (image_id, vid) in enumerate(entries):
+        if vid is None:
+            row_of[image_id] = r
+        else:
+            copy_rows.setdefault(image_id, []).append(r)
+            row_of_version[vid] = r
+    return CellIndex(ids, versions, row_of, copy_rows, row_of_version)
+
+
 class LibraryModel(QAbstractListModel):
     """The grid's cells in order: one per photo, then one per virtual copy of it
     (``ids[r]`` is the cell's image, ``versions[r]`` the copy's version id or None for
@@ -182,7 +209,7 @@ class LibraryModel(QAbstractListModel):
             self.sort = sort
         if runner is None:
             self._generation += 1
-            self._set_entries(services.image_entries(self.catalog, self.filters, self.sort))
+            self._set_entries(index_entries(services.image_entries(self.catalog, self.filters, self.sort)))
             return
         self._generation += 1
         gen, filters, sort = self._generation, dict(self.filters), self.sort
@@ -193,7 +220,8 @@ class LibraryModel(QAbstractListModel):
                 self._set_loading(False)
             emit(self.error, text)
 
-        runner.submit(lambda _p: services.image_entries(self.catalog, filters, sort),
+        # The worker also builds the lookups: the GUI thread only swaps them in.
+        runner.submit(lambda _p: index_entries(services.image_entries(self.catalog, filters, sort)),
                       on_done=lambda entries: isValid(self) and gen == self._generation and self._set_entries(entries),
                       on_error=failed)
 
@@ -216,19 +244,10 @@ class LibraryModel(QAbstractListModel):
         self.loading_changed.disconnect(loop.quit)
         return not self.loading
 
-    def _set_entries(self, entries: list[tuple[int, int | None]]) -> None:
+    def _set_entries(self, index: CellIndex) -> None:
         self.beginResetModel()
-        self.ids = [e[0] for e in entries]
-        self.versions = [e[1] for e in entries]
-        self._row_of = {}
-        self._copy_rows = {}
-        self._row_of_version = {}
-        for r, (image_id, vid) in enumerate(entries):
-            if vid is None:
-                self._row_of[image_id] = r
-            else:
-                self._copy_rows.setdefault(image_id, []).append(r)
-                self._row_of_version[vid] = r
+        self.ids, self.versions = index.ids, index.versions
+        self._row_of, self._copy_rows, self._row_of_version = index.row_of, index.copy_rows, index.row_of_version
         self._rows.clear()
         self.copy_names.clear()
         self.pages_loaded.clear()
