@@ -64,12 +64,13 @@ def test_pack_install_rejects_a_non_model(user_models, tmp_path, stand_in_specs)
     assert not packs.is_installed("salient_object")
 
 
-def sam_like(tmp_path):
+def sam_like(tmp_path, w=None, wd=None):
     """Encoder 1x3x64x64 -> embeddings 1x4x16x16; decoder takes SAM's named inputs and returns
-    masks (1,1,H,W) at orig_im_size by upsampling a conv of the embedding plus the prompt."""
+    masks (1,1,H,W) at orig_im_size by upsampling a conv of the embedding plus the prompt.
+    ``w``/``wd`` replace the random encoder/decoder weights."""
     enc = tmp_path / "enc.onnx"
     rng = np.random.default_rng(3)
-    w = rng.normal(0, 0.3, (4, 3, 4, 4)).astype(np.float32)
+    w = rng.normal(0, 0.3, (4, 3, 4, 4)).astype(np.float32) if w is None else w
     g = helper.make_graph([helper.make_node("Conv", ["image", "w"], ["emb"], strides=[4, 4])], "enc",
                           [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 64, 64])],
                           [helper.make_tensor_value_info("emb", TensorProto.FLOAT, [1, 4, 16, 16])],
@@ -78,7 +79,7 @@ def sam_like(tmp_path):
     m.ir_version = 8
     onnx.save(m, enc)
     dec = tmp_path / "dec.onnx"
-    wd = rng.normal(0, 0.3, (1, 4, 1, 1)).astype(np.float32)
+    wd = rng.normal(0, 0.3, (1, 4, 1, 1)).astype(np.float32) if wd is None else wd
     nodes = [
         helper.make_node("Conv", ["image_embeddings", "wd"], ["low"]),
         helper.make_node("ReduceMean", ["point_coords"], ["pc"], keepdims=0),
@@ -156,3 +157,100 @@ def test_pack_install_checks_a_published_md5(user_models, tmp_path, stand_in_spe
         packs.install("salient_object", [src])
     stand_in_specs["salient_object"]["md5"] = hashlib.md5(src.read_bytes()).hexdigest()
     assert packs.install("salient_object", [src]) == ["salient_object"]
+
+
+# --- the mask kinds use an installed pack, and fall back to the classical path without it
+
+
+def red_detector(path):
+    """A 'salient-object model' that answers the red channel: 1x3x32x32 -> 1x1x32x32."""
+    w = np.zeros((1, 3, 1, 1), np.float32)
+    w[0, 0] = 1.0
+    g = helper.make_graph([helper.make_node("Conv", ["input.1", "w"], ["y"])], "red",
+                          [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, 32, 32])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 32, 32])],
+                          [numpy_helper.from_array(w, "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, path)
+    return path
+
+
+def red_corner_scene(size=(120, 160)):
+    """A red block in the top-left corner (touching the border: the classical subject
+    never takes it) and a distinct blue disc in the centre (what the classical path takes)."""
+    h, w = size
+    rng = np.random.default_rng(7)
+    img = np.clip(np.array([0.3, 0.45, 0.3], np.float32) + rng.normal(0, 0.03, (h, w, 3)), 0, 1).astype(np.float32)
+    red = np.zeros((h, w), bool)
+    red[:45, :60] = True
+    img[red] = [0.9, 0.1, 0.1]
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = (yy - h * 0.6) ** 2 + (xx - w * 0.6) ** 2 < (0.18 * h) ** 2
+    img[disc] = [0.1, 0.2, 0.95]
+    return img, red, disc
+
+
+def test_subject_uses_the_installed_salient_pack(user_models, tmp_path, stand_in_specs):
+    from maskroom.engine.masks.cache import kind_version
+    from maskroom.engine.masks.compose import derive
+    from maskroom.engine.masks.evaluate import iou
+    from maskroom.engine.masks.registry import MaskInput
+    from maskroom.engine.recipe import MaskComponent
+
+    img, red, disc = red_corner_scene()
+    inp = MaskInput(image=img, digest="scene")
+    before = derive(inp, MaskComponent(kind="subject", params={"people": False}))
+    assert before.info["method"] == "classic" and iou(before.alpha > 0.5, red) < 0.3
+    version_before = kind_version("subject")
+
+    packs.install("salient_object", [red_detector(tmp_path / "u2net.onnx")])
+    res = derive(inp, MaskComponent(kind="subject", params={"people": False}))
+    assert res.info["method"] == "pack" and res.model == "subject-pack"
+    assert iou(res.alpha > 0.5, red) > 0.9
+    assert kind_version("subject") != version_before  # cached rasters go stale on install
+    back = derive(inp, MaskComponent(kind="background", params={"people": False}))
+    assert np.allclose(back.alpha, 1 - res.alpha, atol=1e-5)
+    # The classical path stays reachable (and is what the pack-less install runs).
+    forced = derive(inp, MaskComponent(kind="subject", params={"people": False, "pack": False}))
+    assert forced.info["method"] == "classic" and np.array_equal(forced.alpha, before.alpha)
+
+
+def test_object_uses_the_installed_promptable_pack(user_models, tmp_path, stand_in_specs):
+    """A SAM-like pair whose mask is 'red': the box's red object is the answer; a red thing
+    outside the box is not, though the pack's raw matte has it."""
+    from maskroom.engine.masks.cache import kind_version
+    from maskroom.engine.masks.compose import derive
+    from maskroom.engine.masks.evaluate import iou
+    from maskroom.engine.masks.registry import MaskInput
+    from maskroom.engine.recipe import MaskComponent
+
+    n = 160  # square: the tiny decoder resizes its whole grid (a real SAM decoder crops the padding)
+    rng = np.random.default_rng(9)
+    img = np.clip(np.array([0.35, 0.4, 0.35], np.float32) + rng.normal(0, 0.03, (n, n, 3)), 0, 1).astype(np.float32)
+    yy, xx = np.mgrid[0:n, 0:n]
+    obj = (yy - 60) ** 2 + (xx - 55) ** 2 < 28 ** 2
+    other = (yy - 125) ** 2 + (xx - 125) ** 2 < 20 ** 2
+    img[obj | other] = [0.9, 0.15, 0.1]
+    w = np.zeros((4, 3, 4, 4), np.float32)
+    w[0, 0] = 1 / 16  # embedding channel 0 = mean red of the 4x4 patch
+    wd = np.zeros((1, 4, 1, 1), np.float32)
+    wd[0, 0] = 4.0
+    enc, dec = sam_like(tmp_path, w=w, wd=wd)
+    inp = MaskInput(image=img, digest="two-red")
+    comp = MaskComponent(kind="object", params={"box": [0.1, 0.1, 0.62, 0.62]})
+    version_before = kind_version("object")
+    assert derive(inp, comp).info["method"] == "grabcut"
+
+    packs.install("promptable", [enc, dec])
+    raw = packs.PromptablePack().predict(img, box=[0.1, 0.1, 0.62, 0.62]) > 0.5
+    assert raw[obj].mean() > 0.8 and raw[other].mean() > 0.8  # the pack alone takes both red things
+    res = derive(inp, comp)
+    assert res.info["method"] == "promptable" and res.model == "object-promptable"
+    assert iou(res.alpha > 0.5, obj) > 0.85
+    assert res.alpha[other].max() == 0.0
+    assert kind_version("object") != version_before
+    lasso = derive(inp, MaskComponent(kind="object", params={"lasso": [[0.1, 0.1], [0.62, 0.1], [0.1, 0.62]]}))
+    assert lasso.info["method"] == "promptable"
+    assert (lasso.alpha > 0.5).sum() < (res.alpha > 0.5).sum()  # the lasso limits the matte
+    assert derive(inp, MaskComponent(kind="object", params={**comp.params, "pack": False})).info["method"] == "grabcut"

@@ -1,23 +1,31 @@
 """The "object" mask kind: a loose box or lasso refined to the object's edges.
 
 params: ``box`` = [x0, y0, x1, y1] or ``lasso`` = [[x, y], ...], normalised 0..1 of the
-displayed image.  Without a promptable model pack, the prompt seeds GrabCut on a
-crop around it at a ~512 px working size (outside the prompt = sure background,
-inside = probable foreground, the lasso's/box's centre region = probable foreground
-with more weight), and the result is refined at full resolution with
-``refine_alpha``.
+displayed image.
+
+* With the ``promptable`` model pack installed (a SAM-family encoder + decoder,
+  ``maskroom models install promptable``), the prompt's bounding box goes to the
+  pack; its matte is kept inside the prompt (a lasso is a hard limit, grown by a
+  small margin so an edge drawn on the object does not cut it) and refined at the
+  crop's full resolution.  ``params["pack"] = False`` forces the classical path.
+* Otherwise the prompt seeds GrabCut on a crop around it at a ~512 px working size
+  (outside the prompt = sure background, inside = probable foreground) and the
+  result is refined at full resolution with ``refine_alpha``.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from maskroom.engine.masks import packs
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
 VERSION = "grabcut1"
+PACK = "promptable"
+PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
 WORK = 512
 
 
@@ -48,14 +56,46 @@ def prompt_polygon(params: dict, w: int, h: int) -> np.ndarray:
     return poly
 
 
-def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.ndarray:
+def _crop_box(poly: np.ndarray, w: int, h: int) -> tuple[int, int, int, int]:
+    """The prompt's bounding box with a margin (so GrabCut sees background on every side)."""
+    x, y, bw, bh = cv2.boundingRect(poly)
+    m = int(0.15 * max(bw, bh)) + 4
+    return max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
+
+
+def pack_object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.ndarray:
+    """The promptable pack's matte for the prompt, limited to the prompt and refined."""
     h, w = image.shape[:2]
     poly = prompt_polygon(params, w, h)
     x, y, bw, bh = cv2.boundingRect(poly)
-    # Crop with a margin so GrabCut sees background on every side of the prompt.
-    m = int(0.15 * max(bw, bh)) + 4
-    cx0, cy0 = max(0, x - m), max(0, y - m)
-    cx1, cy1 = min(w, x + bw + m), min(h, y + bh + m)
+    box = [x / w, y / h, (x + bw) / w, (y + bh) / h]
+    prob = packs.PromptablePack().predict(image, box=box)
+    # The object lies inside the prompt: a lasso is drawn around it, a box too.
+    # The limit is grown a little so a prompt edge drawn across the object does not
+    # cut it with a hard line, then feathered by the refinement.
+    limit = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(limit, [poly], 1)
+    grow = max(1, int(round(0.02 * max(bw, bh))))
+    limit = cv2.dilate(limit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    prob = prob * limit
+    fg = largest_regions(prob > 0.5, 0.2)
+    cx0, cy0, cx1, cy1 = _crop_box(poly, w, h)
+    out = np.zeros((h, w), np.float32)
+    if not fg.any():
+        return out
+    coarse = np.where(fg, prob, np.minimum(prob, 0.49)).astype(np.float32)
+    if not refine:
+        return coarse
+    out[cy0:cy1, cx0:cx1] = refine_alpha(image[cy0:cy1, cx0:cx1].astype(np.float32, copy=False),
+                                         coarse[cy0:cy1, cx0:cx1])
+    return out
+
+
+def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.ndarray:
+    """The classical path: GrabCut seeded by the prompt on a crop around it."""
+    h, w = image.shape[:2]
+    poly = prompt_polygon(params, w, h)
+    cx0, cy0, cx1, cy1 = _crop_box(poly, w, h)
     crop = image[cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
     s = min(1.0, WORK / max(crop.shape[:2]))
     cw, ch = max(8, round(crop.shape[1] * s)), max(8, round(crop.shape[0] * s))
@@ -113,9 +153,13 @@ def _saliency_seeded(img8: np.ndarray, small: np.ndarray, inside: np.ndarray) ->
     return fg if fg.any() else (inside > 0) & (sal > thr)
 
 
-@register("object", model_version=VERSION)
+@register("object", model=PACK_MODEL, model_version=VERSION)
 def object_kind(inp: MaskInput, comp: MaskComponent) -> MaskResult:
-    alpha = object_alpha(inp.image, comp.params, refine=bool(comp.params.get("refine", True)))
+    refine = bool(comp.params.get("refine", True))
+    if comp.params.get("pack", True) and packs.usable(PACK):
+        alpha, method = pack_object_alpha(inp.image, comp.params, refine=refine), "promptable"
+    else:
+        alpha, method = object_alpha(inp.image, comp.params, refine=refine), "grabcut"
     fraction = float((alpha > 0.5).mean())
-    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model="object-grabcut",
-                      model_version=VERSION)
+    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=f"object-{method}",
+                      model_version=VERSION, info={"method": method})

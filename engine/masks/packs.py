@@ -121,6 +121,16 @@ def is_installed(pack: str) -> bool:
     return all(n in have for n in _model_names(pack, spec).values())
 
 
+def usable(pack: str) -> bool:
+    """Whether ``pack`` is installed, so a mask kind should use it instead of its
+    classical path.  A broken user manifest counts as not installed (the classical
+    path still answers; ``maskroom models verify`` names the problem)."""
+    try:
+        return is_installed(pack)
+    except Exception:
+        return False
+
+
 def _to_nchw(rgb01: np.ndarray, size: tuple[int, int], mean, std) -> np.ndarray:
     x = cv2.resize(rgb01.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(((x - mean) / std).transpose(2, 0, 1)[None])

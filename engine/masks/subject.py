@@ -21,12 +21,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from maskroom.engine.masks import packs
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import fill_holes, largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
 VERSION = "classic3"
+PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 WORK = 320
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
 MAX_FRACTION = 0.6  # a "subject" larger than this is usually GrabCut flooding the frame
@@ -167,6 +169,23 @@ def subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
     return refine_alpha(image, coarse)
 
 
+def pack_subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
+    """The installed salient-object pack's matte (U²-Net family), cleaned and refined.
+
+    The pack answers at its input size (320 px); its probability is the coarse matte:
+    specks are dropped like the classical path's and the edge is refined on the photo.
+    """
+    prob = packs.SalientObjectPack().predict(_to_work(image))
+    fg = largest_regions(prob > 0.5, 0.1)
+    coarse = np.where(fg, prob, np.minimum(prob, 0.49)).astype(np.float32)
+    h, w = image.shape[:2]
+    if not fg.any():
+        return np.zeros((h, w), np.float32)
+    if not refine:
+        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    return refine_alpha(image, coarse)
+
+
 def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     refine = bool(comp.params.get("refine", True))
     method = "classic"
@@ -175,6 +194,8 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
         alpha = people_alpha(inp)
         if alpha is not None:
             method = "people"
+    if alpha is None and comp.params.get("pack", True) and packs.usable(PACK):
+        alpha, method = pack_subject_alpha(inp.image, refine=refine), "pack"
     if alpha is None:
         alpha = subject_alpha(inp.image, refine=refine)
     fraction = float((alpha > 0.5).mean())
@@ -182,12 +203,12 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
                       model_version=VERSION, info={"method": method})
 
 
-@register("subject", model_version=VERSION)
+@register("subject", model=PACK, model_version=VERSION)
 def subject(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     return _subject_result(inp, comp)
 
 
-@register("background", model_version=VERSION)
+@register("background", model=PACK, model_version=VERSION)
 def background(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     res = _subject_result(inp, comp)
     res.alpha = 1.0 - res.alpha
