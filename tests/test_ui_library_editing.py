@@ -100,6 +100,7 @@ def test_keywords_typed_and_ticked(qtbot, window, catalog):
                and panel.item("Travel|Utah").checkState(0) == Qt.Checked, what="keyword list")
     assert panel.item("Travel|Utah").text(1) == "2" and panel.item("Travel").text(1) == "0"
     assert "sunset" in panel.completer.model().stringList()  # completes from the catalog's keywords
+    assert "Travel|Utah" in win.filter_bar.fields["keyword"].completer().model().stringList()
     # Only one photo selected: a keyword the other has too shows ticked; unticking removes it.
     select_rows(win, [win.model._row_of[a]])
     wait_until(qtbot, lambda: panel.target.text() == "1 photo selected", what="selection")

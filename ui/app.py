@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.keywords_panel.remove_requested.connect(self.remove_keyword)
         self.keywords_panel.filter_requested.connect(lambda path: self.filter_bar.fields["keyword"].setText(path))
         self.keywords_dock = self._dock("Keywords", self.keywords_panel, Qt.LeftDockWidgetArea, "keywords_dock")
+        self.filter_bar.set_keyword_completion(self.keywords_panel.names)
         # The ticks follow the selection; worked out after it settles (a drag-select
         # changes it at every row), on a worker like the other library reads.
         self._keywords_gen = 0

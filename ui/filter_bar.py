@@ -49,6 +49,12 @@ class FilterBar(QWidget):
         for c in (self.rating, self.flag, self.label, self.sort):
             c.currentIndexChanged.connect(lambda _i: self.emit_changed())
 
+    def set_keyword_completion(self, names) -> None:
+        """Complete the keyword field from the catalog's keyword paths (a QStringListModel)."""
+        from maskroom.ui.keywords_panel import keyword_completer
+
+        self.fields["keyword"].setCompleter(keyword_completer(names, self))
+
     def filters(self) -> dict:
         """The filter dict of catalog.queries (what `maskroom ls` and smart collections use)."""
         f: dict = {}

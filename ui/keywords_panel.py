@@ -28,6 +28,17 @@ def split_keywords(text: str) -> list[str]:
     return ["|".join(x.strip() for x in k.split("|")) for k in text.split(",") if k.strip()]
 
 
+def keyword_completer(names: QStringListModel, parent) -> QCompleter:
+    """Completion from the catalog's keyword paths, matching anywhere in the path."""
+    c = QCompleter(names, parent)
+    c.setCaseSensitivity(Qt.CaseInsensitive)
+    c.setFilterMode(Qt.MatchContains)
+    # The popup is a window of its own: the main window's dark style does not reach it.
+    c.popup().setStyleSheet("QListView { background: #242424; color: #dcdcdc; border: 1px solid #555; }"
+                            "QListView::item:selected { background: #4d5b70; }")
+    return c
+
+
 class KeywordsPanel(QWidget):
     add_requested = Signal(list)  # keyword paths to add to the selection
     remove_requested = Signal(str)  # keyword path to take off the selection
@@ -40,15 +51,9 @@ class KeywordsPanel(QWidget):
         self.field = QLineEdit()
         self.field.setPlaceholderText("Add keywords to the selection (A|B, C)…")
         self.field.setClearButtonEnabled(True)
-        self._names = QStringListModel(self)
-        self.completer = QCompleter(self._names, self)
-        self.completer.setCaseSensitivity(Qt.CaseInsensitive)
-        self.completer.setFilterMode(Qt.MatchContains)
+        self.names = QStringListModel(self)  # every keyword path (the filter bar completes from it too)
+        self.completer = keyword_completer(self.names, self)
         self.field.setCompleter(self.completer)
-        # The popup is a window of its own: the main window's dark style does not reach it.
-        self.completer.popup().setStyleSheet(
-            "QListView { background: #242424; color: #dcdcdc; border: 1px solid #555; }"
-            "QListView::item:selected { background: #4d5b70; }")
         self.field.returnPressed.connect(self._submit)
         self.target = QLabel("")
         self.target.setStyleSheet("color: #999;")
@@ -79,7 +84,7 @@ class KeywordsPanel(QWidget):
         self._updating = True
         self._selected = selected
         try:
-            self._names.setStringList([k for k, _ in counts])
+            self.names.setStringList([k for k, _ in counts])
             self.list.clear()
             for path, n in counts:
                 depth = path.count("|")
