@@ -274,8 +274,8 @@ class LoupeCanvas(QWidget):
             for colour, width in ((QColor(0, 0, 0, 150), 3.0), (QColor("#ffffff"), 1.2)):
                 p.setBrush(Qt.NoBrush)
                 if shape.kind == "radial":
-                    c, _ux, _uy, rx, ry = mh._radial_frame(shape.params, view)
-                    k = 1.0 - min(1.0, max(0.0, float(shape.params.get("feather", 0.5))))
+                    c, _ux, _uy, rx, ry = mh.radial_frame(shape.params, view)
+                    k = mh.radial_inner(shape.params)
                     p.save()
                     p.translate(*c)
                     p.rotate(-float(shape.params.get("angle", 0.0)))  # the engine's angle is counter-clockwise
@@ -290,12 +290,9 @@ class LoupeCanvas(QWidget):
                         centre = shape.kind == "linear" and h.name == "move"
                         p.setPen(QPen(colour, width, Qt.SolidLine if centre or shape.kind == "object" else Qt.DashLine))
                         p.drawLine(QPointF(*h.a), QPointF(*h.b))
-                    elif h.style == "rotate":
-                        anchor = next(x for x in hs if x.style == "pin").a
-                        if shape.kind == "radial":
-                            top = mh._add(anchor, mh._sub(h.a, anchor), 1 - mh.ROTATE_GAP / max(1.0, mh._len(mh._sub(h.a, anchor))))
-                            p.setPen(QPen(colour, width, Qt.DotLine))
-                            p.drawLine(QPointF(*top), QPointF(*h.a))
+                    elif h.style == "rotate" and h.b is not None:  # the knob's stalk
+                        p.setPen(QPen(colour, width, Qt.DotLine))
+                        p.drawLine(QPointF(*h.b), QPointF(*h.a))
             for h in hs:
                 hot = active == (shape.uid, h.name)
                 fill = QColor("#ffd24a") if hot else QColor("#ffffff")

@@ -56,9 +56,9 @@ class Shape:
 
 @dataclass(frozen=True)
 class Handle:
-    """``style``: pin (move), knob (a point), rotate, line (a segment a..b), area (inside
-    the polygon ``points``).  ``cursor``: move, rotate, size_hor, size_ver,
-    size_fdiag (\\), size_bdiag (/)."""
+    """``style``: pin (move), knob (a point), rotate (a knob; ``b``: where its stalk
+    meets the shape), line (a segment a..b), area (inside the polygon ``points``).
+    ``cursor``: move, rotate, size_hor, size_ver, size_fdiag (\\), size_bdiag (/)."""
 
     name: str
     style: str
@@ -159,7 +159,8 @@ def _linear_frame(p: dict, view: View):
     return p0, p1, _add(p0, d, 0.5), dhat, along
 
 
-def _radial_frame(p: dict, view: View):
+def radial_frame(p: dict, view: View) -> tuple[Point, Point, Point, float, float]:
+    """A radial's centre, its u and v axes (unit vectors) and radii, on screen."""
     c = view.to_screen(float(p["cx"]), float(p["cy"]))
     a = math.radians(float(p.get("angle", 0.0)))
     ux = (math.cos(a), -math.sin(a))  # the engine's u axis on screen (y down)
@@ -171,15 +172,19 @@ def _radial_frame(p: dict, view: View):
 
 def radial_feather_point(p: dict, view: View) -> Point:
     """Where the feather knob sits: on the inner (fully-on) ellipse at 45 degrees."""
-    c, ux, uy, rx, ry = _radial_frame(p, view)
-    k = 1.0 - min(1.0, max(0.0, float(p.get("feather", 0.5))))
-    d = _add((0.0, 0.0), _add((ux[0] * rx, ux[1] * rx), (uy[0] * ry, uy[1] * ry)), math.sqrt(0.5) * k)
-    dist = _len(d)
-    if dist < MIN_FEATHER_PX:
-        dir45 = _add((ux[0] * rx, ux[1] * rx), (uy[0] * ry, uy[1] * ry))
-        n = _len(dir45) or 1.0
-        d = (dir45[0] / n * MIN_FEATHER_PX, dir45[1] / n * MIN_FEATHER_PX)
+    c, ux, uy, rx, ry = radial_frame(p, view)
+    k = radial_inner(p)
+    edge45 = _add((ux[0] * rx, ux[1] * rx), (uy[0] * ry, uy[1] * ry), 1.0)  # u*rx + v*ry
+    d = (edge45[0] * math.sqrt(0.5) * k, edge45[1] * math.sqrt(0.5) * k)
+    if _len(d) < MIN_FEATHER_PX:
+        n = _len(edge45) or 1.0
+        d = (edge45[0] / n * MIN_FEATHER_PX, edge45[1] / n * MIN_FEATHER_PX)
     return _add(c, d)
+
+
+def radial_inner(p: dict) -> float:
+    """The inner ellipse (where the effect is full) as a fraction of the outer one."""
+    return 1.0 - min(1.0, max(0.0, float(p.get("feather", 0.5))))
 
 
 def handles(shape: Shape, view: View) -> list[Handle]:
@@ -194,13 +199,13 @@ def handles(shape: Shape, view: View) -> list[Handle]:
         rot = _add(c, along, ROTATE_GAP * 2)
         return lines + [Handle("move", "pin", "move", c), Handle("rotate", "rotate", "rotate", rot)]
     if shape.kind == "radial":
-        c, ux, uy, rx, ry = _radial_frame(p, view)
+        c, ux, uy, rx, ry = radial_frame(p, view)
         out = [Handle("rx+", "knob", _size_cursor(ux), _add(c, ux, rx)),
                Handle("rx-", "knob", _size_cursor(ux), _add(c, ux, -rx)),
                Handle("ry+", "knob", _size_cursor(uy), _add(c, uy, ry)),
                Handle("ry-", "knob", _size_cursor(uy), _add(c, uy, -ry)),
                Handle("feather", "knob", "size_all", radial_feather_point(p, view)),
-               Handle("rotate", "rotate", "rotate", _add(c, uy, -(ry + ROTATE_GAP))),
+               Handle("rotate", "rotate", "rotate", _add(c, uy, -(ry + ROTATE_GAP)), _add(c, uy, -ry)),
                Handle("move", "pin", "move", c)]
         return out
     x0, y0, x1, y1 = (float(v) for v in p["box"])
@@ -279,7 +284,7 @@ def drag(kind: str, params: dict, handle: str, view: View, start: Point, now: Po
             out[k] = _r(out[k])
         return out
     if kind == "radial":
-        c, ux, uy, rx, ry = _radial_frame(params, view)
+        c, ux, uy, rx, ry = radial_frame(params, view)
         rel = _sub(now, c)
         if handle == "move":
             cx, cy = view.to_norm(*_add(c, delta))
