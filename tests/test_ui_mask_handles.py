@@ -241,6 +241,18 @@ def test_drag_radial_handles_then_undo(qtbot, develop, catalog):
     ys, xs = np.nonzero(alpha > 0.01)
     assert (ys.max() - ys.min()) > (xs.max() - xs.min())
 
+    # Esc during a drag puts the gradient back; nothing is recorded.
+    steps = len(services.history(catalog, vid)[0])
+    c = canvas.handle_point(rotated.uid, "move")
+    QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, c.toPoint())
+    QTest.mouseMove(canvas, (c + QPointF(60, 60)).toPoint())
+    assert win.session.recipe.layer("Radial gradient").mask.components[0].params != rotated.params
+    QTest.keyClick(canvas, Qt.Key_Escape)
+    QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, (c + QPointF(60, 60)).toPoint())
+    assert win.session.recipe.layer("Radial gradient").mask.components[0].params == rotated.params
+    assert only(catalog, vid, "Radial gradient").params == rotated.params
+    assert len(services.history(catalog, vid)[0]) == steps
+
     # Ctrl+Z three times: back to the gradient as it was drawn.
     undo(win)
     assert only(catalog, vid, "Radial gradient").params == moved.params

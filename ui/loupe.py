@@ -427,6 +427,19 @@ class LoupeCanvas(QWidget):
             emit(self.radial_drawn, a[0], a[1], abs(b[0] - a[0]) * r.width() / long_px,
                                    abs(b[1] - a[1]) * r.height() / long_px)
 
+    def keyPressEvent(self, ev):  # noqa: N802
+        if ev.key() == Qt.Key_Escape and self._handle_drag is not None:
+            shape, _handle, _start, params0 = self._handle_drag  # Esc mid-drag: put it back
+            self._handle_drag = None
+            if shape.params != params0:
+                shape.params = dict(params0)
+                emit(self.shape_dragged, shape.uid, dict(params0))
+            self.setCursor(Qt.ArrowCursor)
+            self._hover = None
+            self.update()
+            return
+        super().keyPressEvent(ev)
+
     def mouseDoubleClickEvent(self, ev):  # noqa: N802
         if self.tool == "view" and self.handle_at(ev.position()) is None:
             self.toggle_zoom()
