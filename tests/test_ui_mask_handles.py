@@ -371,6 +371,10 @@ def test_only_the_selected_masks_handles_show_and_only_in_develop(qtbot, develop
     assert len(services.history(catalog, vid)[0]) == steps
     win.show_view("develop")
     assert canvas.handle_at(pin) is not None
+    canvas.toggle_before()  # the unedited photo (\\) has no handles either
+    assert canvas.handle_at(pin) is None
+    canvas.toggle_before()
+    assert canvas.handle_at(pin) is not None
     # The global layer has no handles.
     win.session.select_layer("Global")
     panel.tree.clearSelection()

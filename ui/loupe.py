@@ -171,7 +171,8 @@ class LoupeCanvas(QWidget):
 
     def handle_at(self, pos: QPointF) -> tuple[mh.Shape, mh.Handle] | None:
         """The handle under a canvas position, when handles are shown and editable."""
-        if not (self.handles_visible and self.tool == "view" and self.shapes) or self.image_rect().isEmpty():
+        if not (self.handles_visible and self.tool == "view" and self.shapes) or self.show_before \
+                or self.image_rect().isEmpty():
             return None
         return mh.hit_test(self.shapes, self.view_geometry(), (pos.x(), pos.y()))
 
