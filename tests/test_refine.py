@@ -66,3 +66,17 @@ def test_matting_prior_runs_and_stays_close():
     band = boundary_band(truth > 0.5, 10)
     bilinear = upsample(coarse, truth.shape)
     assert np.abs(refined - truth)[band].mean() < np.abs(bilinear - truth)[band].mean()
+
+
+def test_refine_at_preview_size_uses_working_size_and_keeps_quality():
+    # 1600 px: decisions at the 768 px working size, q = a.I + b at full size in the
+    # band rows only.  The edge must still follow the photo much better than bilinear,
+    # and rows far from the band must be exactly the hard decision.
+    img, truth = _wavy_scene(1600)
+    coarse = cv2.resize(truth, (200, 200), interpolation=cv2.INTER_AREA)
+    refined = refine_alpha(img, coarse)
+    bilinear = upsample(coarse, truth.shape)
+    band = boundary_band(truth > 0.5, 40)
+    assert np.abs(refined - truth)[band].mean() < 0.5 * np.abs(bilinear - truth)[band].mean()
+    assert refined[:400].max() == 0.0 and refined[-400:].min() == 1.0
+    assert refined.dtype == np.float32 and refined.shape == truth.shape

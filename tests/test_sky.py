@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -87,3 +88,42 @@ def test_model_inputs_follow_upstream_normalisation():
     assert u2.shape == ege.shape == (3, 384, 384)
     assert abs(float(ege.min())) < 1e-4 and abs(float(ege.max()) - 255.0) < 1e-3
     assert -2.2 < float(u2.min()) and float(u2.max()) < 2.7
+
+
+def test_portrait_backdrop_is_not_sky():
+    # Both models take Grace Hopper's plain blue studio backdrop for sky (0.99 each);
+    # a close-up portrait with less "sky" than person is called a backdrop.
+    img = load_rgb(SAMPLES / "mpl_grace_hopper.jpg")
+    u2, ege = SK.sky_probabilities(img)
+    assert (SK.fuse(u2, ege, SK.model_size(img)) > 0.5).mean() > 0.1  # the models alone say sky
+    res = derive(MaskInput(image=img, digest="hopper"), MaskComponent(kind="sky"))
+    assert not res.found and res.alpha.max() == 0.0
+    assert res.info["reason"] == "backdrop behind a portrait"
+
+
+def test_landscape_keeps_its_sky_through_the_portrait_rule(torcal):
+    img, res = torcal
+    assert res.found and "reason" not in res.info
+    assert not SK.portrait_backdrop(MaskInput(image=img, digest="torcal"), res.score)
+
+
+def test_sky_less_image_skips_the_expensive_model():
+    img = load_rgb(SAMPLES / "immich_portrait_curies.jpg")
+    u2, ege = SK.sky_probabilities(img, lazy=True)
+    assert u2 is None and SK.no_sky_at_all(ege)
+    u2_full, _ = SK.sky_probabilities(img)  # not lazy: both models
+    assert u2_full is not None and u2_full.shape == (SK.SIZE, SK.SIZE)
+
+
+def test_sky_at_preview_size_matches_native(torcal):
+    # The 2048 px preview goes through refinement's working-size path; the matte must
+    # agree with the one derived on the native 512 px photo.
+    img, res = torcal
+    h, w = img.shape[:2]
+    big = cv2.resize(img, (2048, round(h * 2048 / w)), interpolation=cv2.INTER_CUBIC)
+    alpha, fraction = SK.sky_alpha(big)
+    assert alpha.shape == big.shape[:2] and alpha.dtype == np.float32
+    small = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA) > 0.5
+    native = res.alpha > 0.5
+    assert (small & native).sum() / (small | native).sum() > 0.97
+    assert abs(fraction - res.score) < 0.02
