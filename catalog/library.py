@@ -259,3 +259,22 @@ def collection_counts(session: Session) -> list[dict]:
         rows.append({"id": c.id, "name": c.name, "smart": c.smart_filter is not None, "images": int(n or 0),
                      "filter": dict(c.smart_filter) if c.smart_filter is not None else {"collection": str(c.id)}})
     return rows
+
+
+def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[int]:
+    """Remove virtual copies (their edits, history and snapshots go with them; the photo
+    and its master stay).  A master is refused: it *is* the photo's edit."""
+    from maskroom.catalog.schema import EditVersion
+
+    vids = _ids(version_ids)
+    found = {v.id: v for v in session.scalars(select(EditVersion).where(EditVersion.id.in_(vids)))}
+    missing = [v for v in vids if v not in found]
+    if missing:
+        raise LibraryError(f"no edit version with id {', '.join(map(str, missing))}")
+    masters = [v for v in vids if found[v].is_master]
+    if masters:
+        raise LibraryError(f"version {', '.join(map(str, masters))} is a master, not a virtual copy")
+    for v in found.values():
+        session.delete(v)
+    session.flush()
+    return vids

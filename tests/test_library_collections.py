@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from conftest import run_cli
 from maskroom.catalog import edits, library
 from maskroom.catalog.queries import list_entries
-from maskroom.catalog.schema import CollectionImage, Folder, Image
+from maskroom.catalog.schema import CollectionImage, EditVersion, Folder, HistoryStep, Image
 
 pytestmark = pytest.mark.catalog
 
@@ -116,3 +116,27 @@ def test_quick_collection_toggles(catalog):
         assert library.toggle_in_collection(s, q, ids[1:]) == (0, 2)  # all in: they leave
     with catalog.session() as s:
         assert list(s.scalars(select(CollectionImage.image_id))) == [ids[0]]
+
+
+def test_remove_virtual_copies(catalog):
+    ids = add_images(catalog, 2)
+    with catalog.session() as s:
+        master = edits.get_version(s, ids[0]).id
+        keep = edits.create_virtual_copy(s, ids[0]).id
+        gone = edits.create_virtual_copy(s, ids[0]).id
+    with catalog.session() as s:
+        with pytest.raises(library.LibraryError, match="is a master"):
+            library.remove_virtual_copies(s, [gone, master])
+    with catalog.session() as s:
+        with pytest.raises(library.LibraryError, match="no edit version with id 999"):
+            library.remove_virtual_copies(s, [999])
+    with catalog.session() as s:
+        assert library.remove_virtual_copies(s, [gone]) == [gone]
+    with catalog.session() as s:
+        assert list(s.scalars(select(EditVersion.id).order_by(EditVersion.id))) == [master, keep]
+        assert s.scalar(select(func.count()).select_from(HistoryStep).where(HistoryStep.version_id == gone)) == 0
+        assert [v for _i, v in list_entries(s, {}, "name") if v] == [keep]
+    assert "removed 1 virtual copy" in run_cli(catalog, "copy-remove", keep).output
+    assert "is a master" in run_cli(catalog, "copy-remove", master, ok=False).output
+    with catalog.session() as s:
+        assert list(s.scalars(select(EditVersion.id))) == [master]

@@ -81,6 +81,15 @@ def test_virtual_copy_is_its_own_cell(qtbot, window, catalog):
     dlg = win.open_export()
     assert list(dlg.version_ids) == [copy_vid]
     dlg.close()
+    # Delete on a master's cell removes nothing; on the copy's cell it removes the copy.
+    select_rows(win, [r - 1])
+    qtbot.keyClick(win.grid, Qt.Key_Delete)
+    assert len(services.versions_of(catalog, image_id)) == 2
+    select_rows(win, [r])
+    qtbot.keyClick(win.grid, Qt.Key_Delete)
+    assert services.versions_of(catalog, image_id) == [(master_vid, "Master")]
+    wait_until(qtbot, lambda: not win.model.loading and win.model.rowCount() == len(win.ids), what="copy cell gone")
+    assert copy_vid not in win.model.versions
 
 
 def test_keywords_typed_and_ticked(qtbot, window, catalog):

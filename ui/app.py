@@ -228,6 +228,10 @@ class MainWindow(QMainWindow):
         sc("Ctrl+B", self.toggle_quick_collection)
         sc("Ctrl+K", self.focus_keywords)
         sc("Ctrl+'", self.create_virtual_copy)  # Lightroom's key for a virtual copy
+        for key in (QKeySequence.Delete, QKeySequence(Qt.Key_Backspace)):
+            d = QShortcut(key, self.grid)  # the grid's own: Delete in a text field edits text
+            d.setContext(Qt.WidgetShortcut)
+            d.activated.connect(self.remove_virtual_copies)
 
     # -- persistence ------------------------------------------------------------------------
     def _restore(self):
@@ -545,6 +549,8 @@ class MainWindow(QMainWindow):
             menu.addAction("Add keywords…\tCtrl+K", self.focus_keywords)
             menu.addSeparator()
             menu.addAction("Create virtual copy\tCtrl+'", self.create_virtual_copy)
+            if any(v is not None for _i, v in self.grid.selected_entries()):
+                menu.addAction("Remove virtual copy\tDelete", self.remove_virtual_copies)
         menu.exec(pos)
 
     def create_virtual_copy(self) -> int | None:
@@ -557,6 +563,18 @@ class MainWindow(QMainWindow):
         self.model.reloaded.connect(self._select_new_copy)
         self.model.reload(runner=self.runner)
         return new
+
+    def remove_virtual_copies(self) -> list[int]:
+        """Remove the virtual copies among the selected cells (photos and masters stay)."""
+        vids = [v for _i, v in self.grid.selected_entries() if v is not None]
+        if not vids:
+            self.statusBar().showMessage("Select virtual copies to remove them (photos are not removed here)", 4000)
+            return []
+        if self._library_op(services.remove_virtual_copies, vids, sidebar=False, keywords=False,
+                            text=f"Removed {len(vids)} virtual cop{'y' if len(vids) == 1 else 'ies'}") is FAILED:
+            return []
+        self.model.reload(runner=self.runner)
+        return vids
 
     def _filters(self) -> dict:
         return {**self.filter_bar.filters(), **self.source_filter}

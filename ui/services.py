@@ -211,6 +211,13 @@ def delete_collection(catalog: Catalog, name: str) -> None:
         library.delete_collection(s, name)
 
 
+def remove_virtual_copies(catalog: Catalog, version_ids: Sequence[int]) -> list[int]:
+    from maskroom.catalog import library
+
+    with catalog.session() as s:
+        return library.remove_virtual_copies(s, version_ids)
+
+
 # -- edits (maskroom.catalog.edits) ----------------------------------------------
 def master_version_id(catalog: Catalog, image_id: int) -> int:
     from maskroom.catalog import edits

@@ -258,6 +258,19 @@ def tag_cmd(ctx, action, keyword, ids, filters, every):
     click.echo(f"{'tagged' if action == 'add' else 'untagged'} {n} of {total} image(s): {keyword}")
 
 
+@main.command("copy-remove")
+@click.argument("version_ids", nargs=-1, required=True, type=int)
+@pass_ctx
+def copy_remove_cmd(ctx, version_ids):
+    """Remove virtual copies by version id (`ls --versions` lists them); photos stay."""
+    with ctx.catalog.session() as s:
+        try:
+            gone = library.remove_virtual_copies(s, version_ids)
+        except library.LibraryError as exc:
+            fail(str(exc))
+    click.echo(f"removed {len(gone)} virtual cop{'y' if len(gone) == 1 else 'ies'}")
+
+
 @main.command("keywords")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
