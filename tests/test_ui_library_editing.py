@@ -4,6 +4,7 @@ the grid's cell list loading on a worker, the watch folder's mode.  Asserts on t
 catalog the keys and clicks changed."""
 from __future__ import annotations
 
+import shlex
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtCore import QItemSelectionModel, QPointF, QSettings, Qt
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
 
+from conftest import run_cli
 from maskroom.catalog import library
 from maskroom.catalog.schema import CollectionImage, EditVersion, Image
 from maskroom.ui import services
@@ -212,6 +214,8 @@ def test_watch_mode_persists_and_maps_to_the_cli(qtbot, catalog, tmp_path):
     # Switching the mode while watching restarts the watch with it.
     dlg.watch_mode.setCurrentIndex(dlg.watch_mode.findData("sync"))
     assert dlg.watch_cli.text() == f"maskroom watch {drop} --recursive --auto-sync"
+    # The command line shown is one the CLI takes (the two stay in step).
+    assert "0 imported" in run_cli(catalog, *shlex.split(dlg.watch_cli.text())[1:], "--once").output
     wait_until(qtbot, lambda: win._watcher.opt.auto_sync is True, what="watcher in sync mode")
     dlg.close()
     win.close()
