@@ -125,18 +125,19 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
                 f = {**f, **library.collection_filter(s, f["collection"])}
             except library.LibraryError as exc:
                 fail(str(exc))
+        images: dict[int, Image] = {}
         try:
             if versions:  # the grid's list (catalog.queries.list_entries): photos, each then its copies
                 entries = list_entries(s, f, sort)[:limit] if limit else list_entries(s, f, sort)
+                ids = sorted({i for i, _ in entries})
+                for n in range(0, len(ids), 5000):
+                    images.update((i.id, i) for i in s.scalars(select(Image).where(Image.id.in_(ids[n:n + 5000]))))
             else:
                 stmt = build_query(f, sort)
-                entries = [(i.id, None) for i in s.scalars(stmt.limit(limit) if limit else stmt)]
+                images = {i.id: i for i in s.scalars(stmt.limit(limit) if limit else stmt)}
+                entries = [(i, None) for i in images]  # (dicts keep the query's order)
         except FilterError as exc:
             fail(str(exc))
-        ids = sorted({i for i, _ in entries})
-        images = {}
-        for n in range(0, len(ids), 5000):
-            images.update((i.id, i) for i in s.scalars(select(Image).where(Image.id.in_(ids[n:n + 5000]))))
         copy_ids = [v for _, v in entries if v is not None]
         names = dict(s.execute(select(EditVersion.id, EditVersion.name)
                                .where(EditVersion.id.in_(copy_ids))).all()) if copy_ids else {}
