@@ -128,6 +128,34 @@ def test_hit_test_prefers_points_and_respects_the_pick_radius():
     assert mh.handles(mh.Shape("b", "brush", {"strokes": []}), VIEW) == []
 
 
+def test_one_raster_written_by_two_threads_at_once(tmp_path):
+    """Releasing an object box derives it on a worker while the render may derive it
+    too: both write the same raster file, neither may fail."""
+    import threading
+
+    from maskroom.engine.masks.cache import read_alpha, write_alpha
+
+    path = tmp_path / "masks" / "1" / "uid-digest.png"
+    alpha = np.linspace(0, 1, 256 * 256, dtype=np.float32).reshape(256, 256)
+    errors = []
+
+    def writer():
+        try:
+            for _ in range(25):
+                write_alpha(path, alpha)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert np.abs(read_alpha(path) - alpha).max() < 1e-4
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left
+
+
 # -- the command line --------------------------------------------------------------------
 @pytest.mark.catalog
 def test_mask_set_changes_params_and_undo_restores(catalog, sample_copy):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from pathlib import Path
 
 import cv2
@@ -65,7 +67,7 @@ def _raster_dir(catalog, version_id: int) -> Path:
 def write_alpha(path: Path, alpha: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (np.clip(alpha, 0, 1) * 65535.0 + 0.5).astype(np.uint16)
-    tmp = path.with_suffix(".tmp.png")
+    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.png")  # two may derive one raster at once
     if not cv2.imwrite(str(tmp), data):
         raise OSError(f"{path}: cannot write mask raster")
     tmp.replace(path)
