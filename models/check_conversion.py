@@ -101,6 +101,7 @@ MEDIAPIPE = {  # name -> (input normalisation, {mask output: "prob" or "logit"})
     "selfie_segmentation": (lambda x: x / 255, {"activation_10": "prob"}),
     "selfie_segmentation_landscape": (lambda x: x / 255, {"segment_back": "prob"}),
     "hair_segmentation": (lambda x: x / 255, {}),
+    "pose_detection": (lambda x: x / 127.5 - 1, {}),  # upstream has DENSIFY: tf.lite runs it as is
 }
 
 
@@ -112,11 +113,13 @@ def _clean(name) -> str:
     return name.decode() if isinstance(name, bytes) else name
 
 
-def check_mediapipe(upstream: Path, samples: Path, n: int) -> None:
+def check_mediapipe(upstream: Path, samples: Path, n: int, only: str | None = None) -> None:
     import tensorflow as tf
 
     files = photos(samples / "portraits", n)
     for name, (norm, mask_outputs) in MEDIAPIPE.items():
+        if only and name != only:
+            continue
         path = upstream / "mediapipe" / f"{name}.tflite"
         sess = session(HERE / f"{name}.onnx")
         shape = sess.get_inputs()[0].shape
@@ -260,9 +263,9 @@ def main(argv: list[str]) -> None:
     if what == "sky":
         check_sky(upstream, samples, n)
     elif what == "mediapipe":
-        check_mediapipe(upstream, samples, n)
+        check_mediapipe(upstream, samples, n, argv[argv.index("--only") + 1] if "--only" in argv else None)
     else:
-        raise SystemExit("usage: check_conversion.py sky|mediapipe [--upstream DIR] [--samples DIR] [-n N]")
+        raise SystemExit("usage: check_conversion.py sky|mediapipe [--upstream DIR] [--samples DIR] [-n N] [--only NAME]")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,17 @@ MODELS: dict[str, dict] = {
                     {"name": "Identity_3", "shape": [1, 64, 64, 39], "meaning": "landmark heatmaps"},
                     {"name": "Identity_4", "shape": [1, 117], "meaning": "39 world landmarks x,y,z (metres)"}],
     },
+    "pose_detection": {
+        "file": "pose_detection.onnx", "version": "mp-pose-detection-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "pose_detection/pose_detection.tflite",
+                   "converted_by": "models/convert_tflite.py (38 sparse DENSIFY weights stored dense, then tf2onnx)"},
+        "input": {"shape": [1, 224, 224, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/127.5 - 1, the frame letterboxed (keep aspect, zero border)",
+        "outputs": [{"name": "Identity", "shape": [1, 2254, 12],
+                     "meaning": "per SSD anchor (strides 8,16,32,32,32): face box cx,cy,w,h + 4 keypoints "
+                                "(hip centre, body-size point, shoulder centre, upper-body point), input pixels"},
+                    {"name": "Identity_1", "shape": [1, 2254, 1], "meaning": "person score logits"}],
+    },
 }
 
 

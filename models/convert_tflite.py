@@ -25,6 +25,7 @@ MODELS = {
     "selfie_segmentation": "selfie_segmentation.tflite",
     "selfie_segmentation_landscape": "selfie_segmentation_landscape.tflite",
     "hair_segmentation": "hair_segmentation.tflite",
+    "pose_detection": "pose_detection.tflite",
 }
 
 
@@ -111,10 +112,95 @@ def rewrite_custom_ops(model: onnx.ModelProto) -> dict[str, int]:
     return counts
 
 
+def _densify_values(shape, sparsity, values: np.ndarray) -> np.ndarray:
+    """The dense array of a TFLite sparse tensor (TFLite's FormatConverter, in numpy).
+
+    ``dimMetadata`` lists the dimensions in ``traversalOrder`` (the original
+    dimensions, then one per ``blockMap`` entry); a DENSE dimension runs over
+    ``denseSize``, a SPARSE_CSR one over ``arrayIndices[arraySegments[p]:arraySegments[p+1]]``
+    where p is the position reached in the dimensions before it.  The stored values
+    come in exactly that visiting order."""
+    rank = len(shape)
+    order = list(sparsity.traversalOrder)
+    block_map = list(sparsity.blockMap) if sparsity.blockMap is not None else []
+    dims = sparsity.dimMetadata
+    block_size = {block_map[k]: dims[order.index(rank + k)].denseSize for k in range(len(block_map))}
+    out = np.zeros(shape, values.dtype)
+    coords = [0] * len(order)
+    pos = 0
+
+    def visit(level: int, parent: int) -> None:
+        nonlocal pos
+        if level == len(order):
+            idx = []
+            for d in range(rank):
+                c = coords[order.index(d)]
+                if d in block_size:  # outer block index x block size + position in the block
+                    c = c * block_size[d] + coords[order.index(rank + block_map.index(d))]
+                idx.append(c)
+            out[tuple(idx)] = values[pos]
+            pos += 1
+            return
+        dm = dims[level]
+        if dm.format == 0:  # DENSE
+            for i in range(dm.denseSize):
+                coords[level] = i
+                visit(level + 1, parent * dm.denseSize + i)
+        else:  # SPARSE_CSR
+            segs, inds = np.asarray(dm.arraySegments.values), np.asarray(dm.arrayIndices.values)
+            for j in range(int(segs[parent]), int(segs[parent + 1])):
+                coords[level] = int(inds[j])
+                visit(level + 1, j)
+
+    visit(0, 0)
+    if pos != len(values):
+        raise ValueError(f"sparse tensor: {len(values)} values stored, {pos} visited")
+    return out
+
+
+def densify(src: Path, dest: Path) -> int:
+    """Copy of a .tflite with every DENSIFY op removed: its sparse constant input is
+    stored dense and the op's consumers read it directly.  tf2onnx has no DENSIFY
+    (pose_detection stores 38 of its fp16 weights sparse).  Returns the ops removed."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(src))
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
+    dtypes = {schema.TensorType.FLOAT16: np.float16, schema.TensorType.FLOAT32: np.float32,
+              schema.TensorType.INT8: np.int8}
+    removed = 0
+    for g in model.subgraphs:
+        keep = []
+        for op in g.operators:
+            if codes[op.opcodeIndex] != schema.BuiltinOperator.DENSIFY:
+                keep.append(op)
+                continue
+            src_t, out_t = op.inputs[0], op.outputs[0]
+            t = g.tensors[src_t]
+            buf = model.buffers[t.buffer]
+            values = np.frombuffer(bytes(bytearray(buf.data)), dtypes[t.type])
+            dense = _densify_values([int(v) for v in t.shape], t.sparsity, values)
+            buf.data = np.frombuffer(dense.tobytes(), np.uint8)
+            t.sparsity = None
+            for other in g.operators:
+                if other is not op and other.inputs is not None:
+                    other.inputs = [src_t if i == out_t else i for i in other.inputs]
+            removed += 1
+        g.operators = keep
+    flatbuffer_utils.write_model(model, str(dest))
+    return removed
+
+
 def convert_one(src: Path, dest: Path) -> None:
+    import tempfile
+
     import tf2onnx
 
-    model, _ = tf2onnx.convert.from_tflite(str(src), opset=13)
+    with tempfile.TemporaryDirectory() as tmp:
+        dense = Path(tmp) / src.name
+        n_dense = densify(src, dense)
+        model, _ = tf2onnx.convert.from_tflite(str(dense if n_dense else src), opset=13)
     counts = rewrite_custom_ops(model)
     if any(node.op_type == "HardSwish" for node in model.graph.node):
         # tf2onnx emits ONNX's own HardSwish but declares opset 13; the op exists from 14.
@@ -122,6 +208,8 @@ def convert_one(src: Path, dest: Path) -> None:
             if o.domain in ("", "ai.onnx"):
                 o.version = max(o.version, 14)
     onnx.save(model, str(dest))
+    if n_dense:
+        counts["DENSIFY (stored dense)"] = n_dense
     done = ", ".join(f"{v} {k}" for k, v in counts.items()) or "no custom ops"
     print(f"{dest.name}: converted ({done} rewritten)")
 

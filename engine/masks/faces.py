@@ -59,15 +59,10 @@ def _run(name: str, x: np.ndarray) -> list[np.ndarray]:
 
 
 # --------------------------------------------------------------------------- anchors
-def blazeface_anchors() -> np.ndarray:
-    """The 896 anchor centres (x, y in 0..1) of the short-range BlazeFace model.
-
-    MediaPipe's SsdAnchorsCalculator with: 4 layers, strides 8,16,16,16, one aspect
-    ratio plus the interpolated one (2 anchors per layer), fixed anchor size, offset
-    0.5.  Consecutive layers with the same stride share a grid, so the 16x16 grid has
-    2 anchors per cell and the 8x8 grid 6.
-    """
-    strides = [8, 16, 16, 16]
+def ssd_anchors(size: int, strides: list[int]) -> np.ndarray:
+    """Anchor centres (x, y in 0..1) of MediaPipe's SsdAnchorsCalculator with one
+    aspect ratio plus the interpolated one (2 anchors per layer), fixed anchor size
+    and offset 0.5.  Consecutive layers with the same stride share a grid."""
     anchors = []
     i = 0
     while i < len(strides):
@@ -76,12 +71,18 @@ def blazeface_anchors() -> np.ndarray:
         while j < len(strides) and strides[j] == strides[i]:
             per_cell += 2
             j += 1
-        n = math.ceil(DET_SIZE / strides[i])
+        n = math.ceil(size / strides[i])
         ys, xs = np.mgrid[0:n, 0:n]
         centres = np.stack([(xs + 0.5) / n, (ys + 0.5) / n], -1).reshape(-1, 1, 2)
         anchors.append(np.repeat(centres, per_cell, axis=1).reshape(-1, 2))
         i = j
     return np.concatenate(anchors).astype(np.float32)
+
+
+def blazeface_anchors() -> np.ndarray:
+    """The 896 anchor centres of the short-range BlazeFace model: 4 layers, strides
+    8,16,16,16 (the 16x16 grid has 2 anchors per cell and the 8x8 grid 6)."""
+    return ssd_anchors(DET_SIZE, [8, 16, 16, 16])
 
 
 _ANCHORS = blazeface_anchors()

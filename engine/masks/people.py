@@ -32,15 +32,20 @@ import numpy as np
 from maskroom.engine.masks import face_topology as topo
 from maskroom.engine.masks.faces import Face, find_faces
 from maskroom.engine.masks.persons import (
-    POSE_PRESENCE,
     SEGMENTER,
     SMALL_POSE_PRESENCE,
     memberships,
     person_probability,
+    SURE_DETECTOR,
+    body_score,
+    detect_bodies,
+    is_body,
     pose_presence,
+    refine_on_crops,
     split_people,
     work_size,
 )
+from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.refine import fast_guided_filter, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
@@ -120,6 +125,8 @@ class PeopleAnalysis:
             # eroded blobs split_people keeps; any other matte blob the pose model
             # is sure of.
             self.labels, bodies = self._small_bodies(half, examined)
+        if (self.labels > 0).any():
+            self.prob = refine_on_crops(half, self.prob, self.labels > 0)
         people: list[_Person] = []
         long_edge = float(max(h, w))
         for k, face in enumerate(self.faces):
@@ -209,15 +216,20 @@ class PeopleAnalysis:
             union = None
         hs = half.shape[1] / self.prob.shape[1]  # working px -> ``half`` px
         labels = self.labels.copy()
+        try:
+            whole = detect_bodies(half)
+        except ModelError:
+            whole = []
         kept = []
         for j, b in enumerate(bodies):
             lab = n_faces + j + 1
             region = labels == lab
-            ok = region.any() and (union is None or float(union[region].mean()) >= 0.35)
-            if ok:
+            pixels_agree = region.any() and (union is None or float(union[region].mean()) >= 0.35)
+            ok = pixels_agree
+            if region.any():
                 try:
-                    ok = pose_presence(half, np.asarray(b, np.float32) * hs) >= POSE_PRESENCE
-                except Exception:  # pose model not installed: the pixel check decides
+                    ok = is_body(half, np.asarray(b, np.float32) * hs, pixels_agree, whole)
+                except ModelError:  # pose models not installed: the pixel check decides
                     pass
             if ok:
                 kept.append(b)
@@ -246,8 +258,9 @@ class PeopleAnalysis:
             if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in examined):
                 continue
             try:
-                ok = pose_presence(half, box * hs) >= SMALL_POSE_PRESENCE
-            except Exception:
+                ok = (pose_presence(half, box * hs) >= SMALL_POSE_PRESENCE
+                      and body_score(half, box * hs) >= SURE_DETECTOR)
+            except ModelError:
                 ok = False
             if ok:
                 bodies.append(box)
