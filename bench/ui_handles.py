@@ -49,14 +49,22 @@ def drag(app, canvas, a: QPointF, b: QPointF, on_move=None) -> None:
     QTest.mouseMove(canvas, a.toPoint())
     QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, a.toPoint())
     for i in range(1, MOVES + 1):
+        c0 = time.thread_time()
         QTest.mouseMove(canvas, (a + (b - a) * (i / MOVES)).toPoint())
+        MOVE_CPU_MS.append((time.thread_time() - c0) * 1000)
         if on_move is not None:
             on_move()
         end = time.perf_counter() + 0.016
         while time.perf_counter() < end:
             app.processEvents()
             time.sleep(0.002)  # not a busy loop: PySide6 6.12.0 loses a reference to None per call
+    t0 = time.perf_counter()
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, b.toPoint())
+    RELEASE_MS.append((time.perf_counter() - t0) * 1000)
+
+
+RELEASE_MS: list[float] = []  # the release handler itself (the history step), on the GUI thread
+MOVE_CPU_MS: list[float] = []  # GUI-thread CPU of one move's handler (drag maths, live edit, render request)
 
 
 def main() -> int:
@@ -124,6 +132,11 @@ def main() -> int:
                 renders = statistics.median(r[2] for r in res)
                 print(f"{name:34s} {'GUI thread' if peer else 'app':11s} {wall:8.0f} {gaps[peer]:11.1f} {renders:8.0f}")
             print(f"{'':34s} {'ratio':11s} {'':8s} {gaps[True] / max(gaps[False], 1e-3):10.1f}x")
+        print(f"\nrelease handler (one history step + reload), GUI thread: median {statistics.median(RELEASE_MS):.1f} ms, "
+              f"max {max(RELEASE_MS):.1f} ms over {len(RELEASE_MS)} drags")
+        print(f"one move's handler, GUI-thread CPU: median {statistics.median(MOVE_CPU_MS):.2f} ms, "
+              f"max {max(MOVE_CPU_MS):.2f} ms over {len(MOVE_CPU_MS)} moves")
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         win.close()
         cat.close()
     finally:
