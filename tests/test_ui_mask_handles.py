@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtTest import QTest
 
-from maskroom.engine.masks.geometric import radial_gradient, linear_gradient
+from maskroom.engine.masks.geometric import linear_gradient, radial_gradient
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.engine.recipe import MaskComponent
 from maskroom.ui import mask_handles as mh
