@@ -44,6 +44,7 @@ def spin(app, until=None, timeout=60.0, settle=0.3):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("out"))
+    ap.add_argument("--library-only", action="store_true", help="Only the grid, versions and keyword shots.")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
@@ -56,12 +57,12 @@ def main(argv=None) -> int:
             print(p, file=sys.stderr)
         rows = services.image_rows(catalog, ids)
         by_name = {r.filename: r.id for r in rows.values()}
-        return shoot(app, catalog, by_name, args.out, work)
+        return shoot(app, catalog, by_name, args.out, work, library_only=args.library_only)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def shoot(app, catalog, by_name, out: Path, work: Path) -> int:
+def shoot(app, catalog, by_name, out: Path, work: Path, library_only: bool = False) -> int:
     from maskroom.ui.app import MainWindow
 
     services.set_rating(catalog, [by_name["immich_denali.webp"], by_name["immich_tanners_ridge.jpg"]], 4)
@@ -79,6 +80,50 @@ def shoot(app, catalog, by_name, out: Path, work: Path) -> int:
     spin(app)
     paths = [out / "ui_grid.png"]
     win.grab().save(str(paths[-1]))
+
+    # A virtual copy is its own cell (page-corner mark, "Copy 1") next to its master;
+    # keywords typed for a selection, the keyword list ticked for it.
+    win.create_virtual_copy()
+    spin(app, lambda: not win.model.loading and win.runner.running == 0)
+    sel = win.grid.selectionModel()
+    win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_denali.webp"]]))
+    sel.select(win.model.index(win.model._row_of[by_name["immich_tanners_ridge.jpg"]]), QItemSelectionModel.Select)
+    win.add_keywords(["Places|USA|Utah", "landscape"])
+    win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_prairie_falcon.jpg"]]))
+    win.add_keywords(["animals|birds", "Places|USA"])
+    win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_tanners_ridge.jpg"]]))
+    sel.select(win.model.index(win.model._row_of[by_name["immich_denali.webp"]]), QItemSelectionModel.Select)
+    win.toggle_quick_collection()
+    win.new_collection("Best of 2023", with_selection=True)
+    spin(app, lambda: win.runner.running == 0 and win.model.thumbs.idle(), settle=0.6)
+    paths.append(out / "ui_grid_versions.png")
+    win.grab().save(str(paths[-1]))
+    # Three photos selected: keywords only some of them have show part-ticked; the field
+    # completes from the catalog's keywords (the popup is its own window: drawn in).
+    sel.select(win.model.index(win.model._row_of[by_name["immich_prairie_falcon.jpg"]]), QItemSelectionModel.Select)
+    win.focus_keywords()
+    win.keywords_panel.field.setText("Pla")
+    win.keywords_panel.completer.setCompletionPrefix("Pla")
+    win.keywords_panel.completer.complete()
+    spin(app, lambda: win.runner.running == 0, settle=0.5)
+    shot = win.grab()
+    popup = win.keywords_panel.completer.popup()
+    if popup.isVisible():
+        from PySide6.QtGui import QPainter
+
+        painter = QPainter(shot)
+        painter.drawPixmap(popup.mapToGlobal(popup.rect().topLeft()) - win.mapToGlobal(win.rect().topLeft()),
+                           popup.grab())
+        painter.end()
+    paths.append(out / "ui_keywords.png")
+    shot.save(str(paths[-1]))
+    win.keywords_panel.completer.popup().hide()
+    win.keywords_panel.field.clear()
+    if library_only:
+        win.close()
+        for p in paths:
+            print(p)
+        return 0
 
     # Develop: a Subject mask with an exposure lift, the red overlay on.
     win.show_view("develop")
