@@ -35,6 +35,16 @@ def _version_and_recipe(catalog, image_id: int, version_id: int | None = None):
         return version.id, edits.load_recipe(s, version.id)
 
 
+def _parse_params(text: str) -> dict:
+    try:
+        params = json.loads(text)
+    except ValueError as exc:
+        fail(f"--params: not JSON ({exc})")
+    if not isinstance(params, dict):
+        fail("--params: expected a JSON object")
+    return params
+
+
 def _parse_box(text: str) -> list[float]:
     try:
         vals = [float(v) for v in text.split(",")]
@@ -75,14 +85,7 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
     """Add a mask component to a layer of IMAGE_ID's edit."""
     from maskroom.catalog import edits
 
-    params: dict = {}
-    if params_json:
-        try:
-            params = json.loads(params_json)
-        except ValueError as exc:
-            fail(f"--params: not JSON ({exc})")
-        if not isinstance(params, dict):
-            fail("--params: expected a JSON object")
+    params = _parse_params(params_json) if params_json else {}
     if person is not None:
         params["person"] = person
     if box:
@@ -122,25 +125,22 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
 @mask.command("set")
 @click.argument("image_id", type=int)
 @click.argument("uid")
+@version_option
 @click.option("--params", "params_json", required=True,
               help='Params to change as a JSON object, e.g. \'{"cx": 0.4, "rx": 0.2}\' or \'{"box": [0.1, 0.2, 0.5, 0.9]}\'.')
 @click.option("--replace", is_flag=True, help="The params become exactly these (default: merge into the old ones).")
 @pass_ctx
-def mask_set(ctx, image_id, uid, params_json, replace):
+def mask_set(ctx, image_id, uid, version_id, params_json, replace):
     """Change the params of mask component UID of IMAGE_ID's edit (move a gradient,
     resize an object box); one history step (`maskroom undo` takes it back)."""
     from maskroom.catalog import edits
 
-    try:
-        params = json.loads(params_json)
-    except ValueError as exc:
-        fail(f"--params: not JSON ({exc})")
-    if not isinstance(params, dict):
-        fail("--params: expected a JSON object")
+    params = _parse_params(params_json)
     if "box" in params:
-        params["box"] = _parse_box(",".join(str(v) for v in params["box"]))
+        box = params["box"]
+        params["box"] = _parse_box(",".join(map(str, box)) if isinstance(box, list) else str(box))
     cat = ctx.catalog
-    version_id, _recipe = _version_and_recipe(cat, image_id)
+    version_id, _recipe = _version_and_recipe(cat, image_id, version_id)
     with cat.session() as s:
         try:
             recipe = edits.update_component(s, version_id, uid, params, replace=replace,
