@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
+    QEvent,
     QMimeData,
     QModelIndex,
     QObject,
@@ -39,6 +40,7 @@ IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list
 CELL = QSize(180, 200)
 IdRole = Qt.UserRole + 1
 RowRole = Qt.UserRole + 2
+ProvisionalRole = Qt.UserRole + 3  # the cell's edited thumbnail still lacks some AI mask rasters
 LABEL_COLOURS = {"red": "#d9453c", "yellow": "#e3c342", "green": "#4fa34f", "blue": "#4a7fd6", "purple": "#9b59c6"}
 
 
@@ -60,12 +62,27 @@ def ids_from_mime(md: QMimeData) -> list[int]:
 class _LoaderSignals(QObject):
     loaded = Signal(int, QImage)  # image id, thumbnail (QImage is safe to make off the GUI thread)
     failed = Signal(int, str)
+    edited = Signal(object, object, str, bool)  # cell, QImage or None (unedited), key, provisional
+    edit_failed = Signal(object, str)
+    stale = Signal(object)  # a cell whose pixels changed since they were shown
 
 
 class ThumbnailCache(QObject):
-    """LRU of pixmaps by image id plus the request queue for the loader."""
+    """LRU of pixmaps plus the request queues for the loader.
+
+    Two layers: the imported thumbnail of each photo (keyed by image id, shared by its
+    cells) and, per cell ``(image id, copy version id or None)``, the *edited*
+    thumbnail (engine.develop.thumbnails) when that version's edit is not the default.
+    A cell shows the imported one at once and the edited one when the worker has it.
+    The worker drains imported thumbnails first (cheap), then edited ones (a cached
+    file, or a render of ~30 ms) newest first, so the cells on screen win after a scroll.
+    ``revalidate`` (the grid calls it when shown again, e.g. back from Develop) asks on
+    the worker for the current key of every cell shown so far: one batched query, and
+    only cells whose recipe digest or mask rasters changed render again.
+    """
 
     ready = Signal(int)
+    edited_ready = Signal(object)  # cell
 
     def __init__(self, catalog, capacity: int = 2000, max_pending: int = 400, parent=None):
         super().__init__(parent)
@@ -73,16 +90,28 @@ class ThumbnailCache(QObject):
         self.capacity, self.max_pending = capacity, max_pending
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._queue: OrderedDict[int, None] = OrderedDict()
+        self._edited: OrderedDict[tuple, QPixmap] = OrderedDict()  # cell -> edited thumbnail
+        self._keys: OrderedDict[tuple, str] = OrderedDict()  # cell -> key of what it shows (checked)
+        self._edit_queue: OrderedDict[tuple, None] = OrderedDict()
+        self._asked: set[tuple] = set()  # cells queued or in flight
         self._lock = threading.Lock()
         self._signals = _LoaderSignals()
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
+        self._signals.edited.connect(self._on_edited)
+        self._signals.edit_failed.connect(self._on_edit_failed)
+        self._signals.stale.connect(self._on_stale)
         self._running = False
+        self._revalidating = False
         self.failed: dict[int, str] = {}
+        self.edit_failed: dict[tuple, str] = {}
+        self.provisional: set[tuple] = set()  # cells whose edited thumbnail lacks AI mask rasters
         self.requested: set[int] = set()  # every id ever requested (tests read it)
+        self.rendered: list[tuple] = []  # cells whose edited thumbnail was rendered (not read from disk)
         self.pool = QThreadPool.globalInstance()
 
     def get(self, image_id: int) -> QPixmap | None:
+        """The imported thumbnail of a photo (requested when missing)."""
         pm = self._pixmaps.get(image_id)
         if pm is not None:
             self._pixmaps.move_to_end(image_id)
@@ -91,6 +120,22 @@ class ThumbnailCache(QObject):
             self.request(image_id)
         return None
 
+    def cell_pixmap(self, image_id: int, version_id: int | None = None) -> QPixmap | None:
+        """What a cell shows: its edited thumbnail when there is one, else the imported one."""
+        cell = (image_id, version_id)
+        pm = self._edited.get(cell)
+        if pm is not None:
+            self._edited.move_to_end(cell)
+            self._keys.move_to_end(cell)
+            return pm
+        imported = self.get(image_id)
+        if cell not in self._keys and cell not in self._asked and cell not in self.edit_failed:
+            self.request_edited(cell)
+        return imported
+
+    def edited_pixmap(self, image_id: int, version_id: int | None = None) -> QPixmap | None:
+        return self._edited.get((image_id, version_id))
+
     def request(self, image_id: int) -> None:
         self.requested.add(image_id)
         with self._lock:
@@ -98,34 +143,100 @@ class ThumbnailCache(QObject):
             self._queue.move_to_end(image_id)
             while len(self._queue) > self.max_pending:  # scrolled far past: forget the oldest asks
                 self._queue.popitem(last=False)
+        self._start()
+
+    def request_edited(self, cell: tuple) -> None:
+        self._asked.add(cell)
+        with self._lock:
+            self._edit_queue[cell] = None
+            self._edit_queue.move_to_end(cell)
+            while len(self._edit_queue) > self.max_pending:
+                dropped, _ = self._edit_queue.popitem(last=False)
+                self._asked.discard(dropped)  # asked again if it is painted again
+        self._start()
+
+    def _start(self) -> None:
+        with self._lock:
             start = not self._running
             self._running = True
         if start:
             # A callable, not a QRunnable subclass: Qt owns the runnable, see workers.Job.
             self.pool.start(self._drain)
 
-    def _drain(self) -> None:  # worker thread: newest request first, what is on screen now
+    def _drain(self) -> None:  # worker thread
         signals = self._signals  # held here: the cache may be deleted while this runs
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._running = False  # under the lock: request() starts a new drain
-                    return
-                image_id, _ = self._queue.popitem(last=True)
-            try:
-                try:
-                    path = services.thumbnail_path(self.catalog, image_id)
-                    img = QImage(str(path))
-                    if img.isNull():
-                        raise OSError(f"{path}: cannot read thumbnail")
-                    emit(signals.loaded, image_id, img)
-                except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
-                    emit(signals.failed, image_id, str(exc))
-            except RuntimeError:  # the grid was closed (its signal object is gone): stop quietly
+        try:
+            while True:
                 with self._lock:
-                    self._queue.clear()
-                    self._running = False
-                return
+                    if self._queue:
+                        image_id, _ = self._queue.popitem(last=True)
+                        cells = None
+                    elif self._edit_queue:
+                        cells = [self._edit_queue.popitem(last=True)[0] for _ in range(min(32, len(self._edit_queue)))]
+                    else:
+                        self._running = False  # under the lock: request() starts a new drain
+                        return
+                if cells is None:
+                    self._load_imported(signals, image_id)
+                else:
+                    self._load_edited(signals, cells)
+        except RuntimeError:  # the grid was closed (its signal object is gone): stop quietly
+            with self._lock:
+                self._queue.clear()
+                self._edit_queue.clear()
+                self._running = False
+
+    def _load_imported(self, signals, image_id: int) -> None:
+        # Work errors are caught; only a RuntimeError from emit (the grid is gone) leaves.
+        try:
+            path = services.thumbnail_path(self.catalog, image_id)
+            img = QImage(str(path))
+            error = f"{path}: cannot read thumbnail" if img.isNull() else None
+        except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
+            error = str(exc)
+        if error is None:
+            emit(signals.loaded, image_id, img)
+        else:
+            emit(signals.failed, image_id, error)
+
+    def _load_edited(self, signals, cells: list[tuple]) -> None:
+        """Plan a batch of cells in one query; unedited ones answer at once, the others
+        read their cached file or render.  Imported thumbnails waiting go first: after
+        each render the rest of the batch is put back."""
+        try:
+            plans = services.thumbnail_plans(self.catalog, cells)
+        except Exception as exc:  # noqa: BLE001 - the catalog went away: cells keep the imported thumbnail
+            for cell in cells:
+                emit(signals.edit_failed, cell, str(exc))
+            return
+        for n, cell in enumerate(cells):
+            plan = plans.get(cell)
+            if plan is None:
+                emit(signals.edit_failed, cell, "no such photo or version")
+                continue
+            if not plan.edited:
+                emit(signals.edited, cell, None, plan.key, False)
+                continue
+            thumb = None
+            try:
+                thumb = services.edited_thumbnail(self.catalog, cell[0], cell[1], plan=plan, load=False)
+                img = QImage(str(thumb.path))
+                error = f"{thumb.path}: cannot read edited thumbnail" if img.isNull() else None
+            except Exception as exc:  # noqa: BLE001 - the cell keeps its imported thumbnail
+                error = str(exc)
+            if error is not None:
+                emit(signals.edit_failed, cell, error)
+                continue
+            if thumb.rendered:
+                self.rendered.append(cell)
+            emit(signals.edited, cell, img, plan.key, thumb.provisional)
+            if thumb.rendered and n + 1 < len(cells):
+                with self._lock:
+                    if self._queue:  # new cells scrolled in: serve them, then the rest of this batch
+                        for rest in reversed(cells[n + 1:]):
+                            if rest not in self._edit_queue:
+                                self._edit_queue[rest] = None
+                        return
 
     def _on_loaded(self, image_id: int, img: QImage):
         self._pixmaps[image_id] = QPixmap.fromImage(img)
@@ -137,13 +248,71 @@ class ThumbnailCache(QObject):
         self.failed[image_id] = reason
         emit(self.ready, image_id)
 
+    def _on_edited(self, cell: tuple, img, key: str, provisional: bool):
+        self._asked.discard(cell)
+        self._keys[cell] = key
+        self._keys.move_to_end(cell)
+        while len(self._keys) > 2 * self.capacity:
+            old, _ = self._keys.popitem(last=False)
+            self._edited.pop(old, None)
+            self.provisional.discard(old)
+        had = self._edited.pop(cell, None) is not None
+        if img is None:
+            self.provisional.discard(cell)
+            if not had:
+                return  # unedited, as shown: nothing to repaint
+        else:
+            self._edited[cell] = QPixmap.fromImage(img)
+            (self.provisional.add if provisional else self.provisional.discard)(cell)
+            while len(self._edited) > self.capacity:
+                old, _ = self._edited.popitem(last=False)
+                self._keys.pop(old, None)  # asked again (from the disk cache) when painted
+        emit(self.edited_ready, cell)
+
+    def _on_edit_failed(self, cell: tuple, reason: str):
+        self._asked.discard(cell)
+        self.edit_failed[cell] = reason
+
+    def _on_stale(self, cell: tuple):
+        if self._keys.pop(cell, None) is not None and cell not in self._asked:
+            self.request_edited(cell)  # the old pixmap stays until the new one lands
+
+    def revalidate(self) -> None:
+        """Check on a worker whether cells shown so far changed (an edit in Develop, a sync,
+        a mask refresh, undo...); changed cells load again.  One batched query, no polling."""
+        known = dict(self._keys)
+        self.edit_failed.clear()
+        if not known or self._revalidating:
+            return
+        self._revalidating = True
+        signals = self._signals
+
+        def check():
+            try:
+                plans = services.thumbnail_plans(self.catalog, list(known))
+                for cell, key in known.items():
+                    plan = plans.get(cell)
+                    if plan is None or plan.key != key:
+                        emit(signals.stale, cell)
+            except RuntimeError:  # the grid was closed
+                pass
+            except Exception:  # noqa: BLE001 - the catalog is busy or gone: keep what is shown
+                pass
+            finally:
+                self._revalidating = False
+
+        self.pool.start(check)
+
     def idle(self) -> bool:
         with self._lock:
-            return not self._queue and not self._running
+            return not self._queue and not self._edit_queue and not self._running and not self._revalidating
 
     def invalidate(self, image_id: int) -> None:
         self._pixmaps.pop(image_id, None)
         self.failed.pop(image_id, None)
+        for cell in [c for c in self._keys if c[0] == image_id]:
+            self._keys.pop(cell, None)
+            self._edited.pop(cell, None)
 
 
 @dataclass
@@ -194,6 +363,7 @@ class LibraryModel(QAbstractListModel):
         self.pages_loaded: set[int] = set()
         self.thumbs = ThumbnailCache(catalog, parent=self)
         self.thumbs.ready.connect(self._thumb_ready)
+        self.thumbs.edited_ready.connect(self._edited_ready)
         self.filters: dict = {}
         self.sort: str | None = None
         self.loading = False
@@ -304,6 +474,13 @@ class LibraryModel(QAbstractListModel):
             idx = self.index(r)
             emit(self.dataChanged, idx, idx, [Qt.DecorationRole])
 
+    def _edited_ready(self, cell: tuple):
+        image_id, vid = cell
+        r = self._row_of.get(image_id) if vid is None else self._row_of_version.get(vid)
+        if r is not None and r < len(self.ids) and self.ids[r] == image_id:
+            idx = self.index(r)
+            emit(self.dataChanged, idx, idx, [Qt.DecorationRole])
+
     # -- drag and drop: cells onto a collection in the sidebar ---------------------
     def flags(self, index):
         f = super().flags(index)
@@ -333,10 +510,14 @@ class LibraryModel(QAbstractListModel):
         if role == RowRole:
             return row
         if role == Qt.DecorationRole:
-            return self.thumbs.get(row.id)
+            return self.thumbs.cell_pixmap(row.id, self.versions[index.row()])
+        if role == ProvisionalRole:
+            return (row.id, self.versions[index.row()]) in self.thumbs.provisional
         if role == Qt.ToolTipRole:
+            provisional = (row.id, self.versions[index.row()]) in self.thumbs.provisional
             return f"{row.filename}\n{row.width}×{row.height}" + (
-                f"\n{self.thumbs.failed[row.id]}" if row.id in self.thumbs.failed else "")
+                f"\n{self.thumbs.failed[row.id]}" if row.id in self.thumbs.failed else "") + (
+                "\nAI masks not derived yet: the thumbnail shows the edit without them" if provisional else "")
         return None
 
 
@@ -366,6 +547,12 @@ class CellDelegate(QStyledItemDelegate):
                 p.setOpacity(0.35)
             p.drawPixmap(x, y, scaled)
             p.setOpacity(1.0)
+            if model.data(index, ProvisionalRole):
+                # Edited thumbnail without some AI masks yet (see engine/develop/thumbnails.py):
+                # a hollow amber ring, top right, until the rasters exist.
+                p.setPen(QPen(QColor("#e0a030"), 2))
+                p.setBrush(Qt.NoBrush)
+                p.drawEllipse(QRect(x + scaled.width() - 15, y + 5, 10, 10))
         else:
             p.fillRect(img_area, QColor("#2b2b2b"))
             if row is not None and row.id in model.thumbs.failed:
@@ -434,6 +621,23 @@ class LibraryView(QListView):
         self.setContextMenuPolicy(Qt.CustomContextMenu)
         self.customContextMenuRequested.connect(lambda pos: emit(self.context_menu, self.viewport().mapToGlobal(pos)))
         model.loading_changed.connect(lambda _on: self.viewport().update())
+        self._watched_window = None
+
+    # -- edited thumbnails follow edits made elsewhere ---------------------------------
+    def showEvent(self, ev):  # noqa: N802
+        """Back to the grid (from Loupe/Develop): cells whose edit changed load again."""
+        super().showEvent(ev)
+        win = self.window()
+        if win is not self and win is not self._watched_window:
+            win.installEventFilter(self)  # a dialog (sync, mask refresh) closing re-activates it
+            self._watched_window = win
+        self.model().thumbs.revalidate()
+
+    def eventFilter(self, obj, ev):  # noqa: N802
+        # Also called for the view's own viewport, from inside __init__: no attribute yet.
+        if obj is getattr(self, "_watched_window", None) and ev.type() == QEvent.WindowActivate and self.isVisible():
+            self.model().thumbs.revalidate()
+        return super().eventFilter(obj, ev)
 
     def paintEvent(self, ev):  # noqa: N802
         super().paintEvent(ev)

@@ -397,6 +397,22 @@ def thumbnail_path(catalog: Catalog, image_id: int) -> Path:
     return Path(thumbnail_file(catalog, _image(catalog, image_id)))
 
 
+def thumbnail_plans(catalog: Catalog, entries: Sequence[tuple[int, int | None]]) -> dict:
+    """For grid cells (image id, copy version id or None): edited or not, and the key
+    that changes with the cell's pixels (engine.develop.thumbnails.plan_thumbnails)."""
+    from maskroom.engine.develop.thumbnails import plan_thumbnails
+
+    return plan_thumbnails(catalog, entries)
+
+
+def edited_thumbnail(catalog: Catalog, image_id: int, version_id: int | None = None, plan=None, load: bool = True):
+    """A cell's edited thumbnail (rendered and cached on first use), None when unedited;
+    the same function as ``maskroom thumbs --edited``."""
+    from maskroom.engine.develop.thumbnails import edited_thumbnail as make
+
+    return make(catalog, image_id, version_id, plan=plan, load=load)
+
+
 def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, long_edge: int | None = None) -> np.ndarray:
     """A saved layer's mask (float32 HxW 0..1) at preview size: derives AI components (slow)."""
     from maskroom.engine.develop import render
