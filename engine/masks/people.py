@@ -71,7 +71,13 @@ WEAK_MESH = 0.5
 DOUBTFUL_MESH = 0.7
 FACE_BODY = 0.5
 FACE_BODY_OFF_MATTE = 0.3
-LARGE_FACE = 0.08  # of the long edge: a meshed face this big off the person matte needs skin/hair
+LARGE_FACE = 0.08
+# Glasses frames in face skin (FaceParts._frames): zone = eye hull grown by
+# FRAME_REACH of the face; lines up to FRAME_WIDTH of the face wide and
+# FRAME_CONTRAST L-units (0..100) darker than around them.
+FRAME_REACH = 0.2
+FRAME_WIDTH = 0.05
+FRAME_CONTRAST = 8.0  # of the long edge: a meshed face this big off the person matte needs skin/hair
 
 
 @dataclass
@@ -713,8 +719,10 @@ class FaceParts:
             ])
             m = np.clip(oval - holes, 0, 1)
             # Hair over the forehead, beards and glasses frames are not skin: keep the
-            # pixels whose colour matches this face's cheeks and nose.
-            return _feather(m * self._skin_colour_gate(m), 0.006 * fs)
+            # pixels whose colour matches this face's cheeks and nose, and drop thin
+            # dark lines round the eyes (frames in skin-like amber pass the colour test).
+            m = m * self._skin_colour_gate(m) * (1 - self._frames())
+            return _feather(m, 0.006 * fs)
         if kind == "eyebrows":
             return _feather(_grow(self.brows(), 0.004 * fs), 0.004 * fs)
         if kind == "iris":
@@ -726,6 +734,28 @@ class FaceParts:
         if kind == "teeth":
             return self._teeth()
         raise KeyError(kind)
+
+    def _frames(self) -> np.ndarray:
+        """0..1: thin dark lines (glasses frames) in a band round the eyes.
+
+        A morphological black-hat on lightness (closing minus the image, kernel
+        FRAME_WIDTH of the face) answers to dark lines narrower than the kernel;
+        inside the glasses zone (both eyes and the bridge, grown to the frames'
+        reach) a line FRAME_CONTRAST L-units darker than its surroundings is a
+        frame.  Wrinkles are shallower; outside the zone nothing is touched."""
+        fs = self.fs
+        lm = self.face.landmarks
+        eyes = np.concatenate([self.pts(lm[list(topo.REGIONS[r])]) for r in ("right_eye", "left_eye")])
+        hull = cv2.convexHull(eyes.astype(np.float32)).reshape(-1, 2)
+        zone = _grow(fill_polygon(self.shape, hull), FRAME_REACH * fs)
+        if not (zone > 0.5).any():
+            return np.zeros(self.shape, np.float32)
+        light = cv2.cvtColor(self.roi_pixels().astype(np.float32), cv2.COLOR_RGB2LAB)[..., 0]
+        k = max(3, int(round(FRAME_WIDTH * fs)) | 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        blackhat = cv2.morphologyEx(light, cv2.MORPH_BLACKHAT, kernel)
+        line = np.clip((blackhat - FRAME_CONTRAST) / FRAME_CONTRAST, 0, 1)
+        return (line * np.clip(zone, 0, 1)).astype(np.float32)
 
     def _skin_colour_gate(self, region: np.ndarray) -> np.ndarray:
         """0..1: how well each ROI pixel's Lab colour fits the cheek/nose skin."""
