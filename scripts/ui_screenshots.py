@@ -98,6 +98,21 @@ def shoot(app, catalog, by_name, out: Path, work: Path, library_only: bool = Fal
     spin(app, lambda: win.runner.running == 0 and win.model.thumbs.idle(), settle=0.6)
     paths.append(out / "ui_grid_versions.png")
     win.grab().save(str(paths[-1]))
+    # Edited thumbnails: the master warmed and brightened, its copy black and white; back
+    # in the grid each cell shows its own edit (rendered on the grid's worker).
+    ridge = by_name["immich_tanners_ridge.jpg"]
+    looks = {services.master_version_id(catalog, ridge): ({"exposure": 0.6, "temperature": 45, "vibrance": 40}, "Warm"),
+             services.versions_of(catalog, ridge)[-1][0]: ({"saturation": -100, "contrast": 35}, "B&W")}
+    for vid, (adjustments, label) in looks.items():
+        recipe = services.load_recipe(catalog, vid)
+        recipe.global_layer.adjustments.update(adjustments)
+        services.save_recipe(catalog, vid, recipe, label)
+    win.show_view("loupe")
+    win.show_view("grid")
+    spin(app, lambda: win.runner.running == 0 and win.model.thumbs.idle()
+         and win.model.thumbs.edited_pixmap(ridge, None) is not None, settle=0.6)
+    paths.append(out / "ui_grid_edited.png")
+    win.grab().save(str(paths[-1]))
     # Three photos selected: keywords only some of them have show part-ticked; the field
     # completes from the catalog's keywords (the popup is its own window: drawn in).
     sel.select(win.model.index(win.model._row_of[by_name["immich_prairie_falcon.jpg"]]), QItemSelectionModel.Select)
