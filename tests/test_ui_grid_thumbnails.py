@@ -94,3 +94,38 @@ def test_grid_cell_shows_the_edit_and_follows_edits(qtbot, catalog, sample_copy)
                what="the imported thumbnail again")
     qtbot.wait(50)
     assert abs(cell_pixels(view, model, master_row).mean() - before.mean()) < 1.0
+
+
+def test_edit_in_develop_shows_in_the_grid(qtbot, catalog, sample_copy, tmp_path):
+    """The app's path: a slider in Develop, then G: the cell shows the edit."""
+    from PySide6.QtCore import QSettings
+
+    from maskroom.ui.app import MainWindow
+
+    ids = import_samples(catalog, sample_copy)
+    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    try:
+        image_id = ids[PHOTO]
+        win.select_image(image_id)
+        model = win.model
+        wait_until(qtbot, settled(model), what="thumbnails")
+        row = model.rows_of(image_id)[0]
+        before = cell_pixels(win.grid, model, row)
+        assert model.thumbs.rendered == []  # nothing edited: nothing rendered
+        win.show_view("develop")
+        wait_until(qtbot, lambda: win.canvas.after is not None and win.runner.running == 0, what="develop")
+        win.develop_panel.set_value("exposure", 1.5)
+        wait_until(qtbot, lambda: win.runner.running == 0, what="render")
+        qtbot.keyClick(win.canvas, Qt.Key_G)
+        assert win.view == "grid"
+        wait_until(qtbot, lambda: model.thumbs.idle() and model.thumbs.edited_pixmap(image_id, None) is not None,
+                   what="the edited thumbnail")
+        qtbot.wait(50)
+        assert model.thumbs.rendered == [(image_id, None)]
+        assert cell_pixels(win.grid, model, row).mean() > 1.15 * before.mean()
+    finally:
+        win.runner.cancel_all()
+        win.runner.wait(20000)
