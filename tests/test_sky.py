@@ -127,3 +127,20 @@ def test_sky_at_preview_size_matches_native(torcal):
     native = res.alpha > 0.5
     assert (small & native).sum() / (small | native).sum() > 0.97
     assert abs(fraction - res.score) < 0.02
+
+
+def test_blue_sky_the_fusion_lost_is_kept_only_at_the_top_and_blue():
+    # EGE sees a clear blue sky at the top that U²-Netp doubts (sky through leaves):
+    # the weighted mean alone (0.6*0.1 + 0.4*0.95 = 0.44) would lose it.
+    u2 = np.zeros((100, 100), np.float32)
+    ege = np.zeros((100, 100), np.float32)
+    u2[:30], ege[:30] = 0.1, 0.95
+    small = np.full((100, 100, 3), 0.3, np.float32)
+    small[:30] = [0.25, 0.45, 0.85]  # clear blue
+    assert (SK.fuse(u2, ege) > 0.5).sum() == 0  # no colours given: the mean decides
+    assert (SK.fuse(u2, ege, small)[:30] > 0.5).all()
+    grey = small.copy()
+    grey[:30] = [0.8, 0.8, 0.82]  # a bright wall EGE takes for sky: not kept
+    assert (SK.fuse(u2, ege, grey) > 0.5).sum() == 0
+    low = np.roll(small, 50, axis=0)  # blue water in the lower half: not kept
+    assert (SK.fuse(np.roll(u2, 50, 0), np.roll(ege, 50, 0), low) > 0.5).sum() == 0
