@@ -303,6 +303,12 @@ class ThumbnailCache(QObject):
 
         self.pool.start(check)
 
+    def drop_pending_edits(self) -> None:
+        with self._lock:
+            dropped = list(self._edit_queue)
+            self._edit_queue.clear()
+        self._asked.difference_update(dropped)
+
     def idle(self) -> bool:
         with self._lock:
             return not self._queue and not self._edit_queue and not self._running and not self._revalidating
@@ -632,6 +638,12 @@ class LibraryView(QListView):
             win.installEventFilter(self)  # a dialog (sync, mask refresh) closing re-activates it
             self._watched_window = win
         self.model().thumbs.revalidate()
+
+    def hideEvent(self, ev):  # noqa: N802
+        """Off to Loupe/Develop: renders queued for cells no longer on screen would only
+        compete with the photo being edited; they are asked again when painted."""
+        super().hideEvent(ev)
+        self.model().thumbs.drop_pending_edits()
 
     def eventFilter(self, obj, ev):  # noqa: N802
         # Also called for the view's own viewport, from inside __init__: no attribute yet.
