@@ -169,3 +169,19 @@ def test_cli_prerenders_edited_thumbnails(catalog, shoot):
     assert again["counts"] == {"cached": 2}
     bad = run_cli(catalog, "thumbs", "--derive-masks", "--all", ok=False)
     assert bad.exit_code != 0 and "--derive-masks goes with --edited" in bad.output
+
+
+def test_a_broken_edit_is_reported_and_the_batch_goes_on(catalog, shoot):
+    from sqlalchemy import update
+
+    from maskroom.catalog.schema import Layer as LayerRow
+
+    good, bad = shoot[PHOTO], shoot["mpl_grace_hopper.jpg"]
+    for image_id in (good, bad):
+        edit(catalog, services.master_version_id(catalog, image_id), exposure=0.5)
+    with catalog.session() as s:  # a catalog row no recipe can be made of
+        s.execute(update(LayerRow).where(LayerRow.version_id == services.master_version_id(catalog, bad))
+                  .values(opacity=5.0))
+    results = {r["image_id"]: r for r in T.render_edited_thumbnails(catalog, [(bad, None), (good, None)])}
+    assert results[bad]["status"] == "error" and "opacity" in results[bad]["error"]
+    assert results[good]["status"] == "rendered" and Path(results[good]["path"]).exists()

@@ -142,8 +142,13 @@ def _recipes(session, version_ids: list[int], settings: dict[int, dict]) -> dict
                                  .order_by(LayerRow.version_id, LayerRow.position)):
             layers[r.version_id].append({"name": r.name, "enabled": r.enabled, "opacity": r.opacity,
                                          "adjustments": r.adjustments or {}, "mask": r.mask})
-    return {v: Recipe.from_dict({"layers": [Layer.from_dict(x).to_dict() for x in ls],
-                                 "settings": settings.get(v) or {}}) for v, ls in layers.items()}
+    out = {}
+    for v, ls in layers.items():
+        try:
+            out[v] = Recipe.from_dict({"layers": ls, "settings": settings.get(v) or {}})
+        except Exception:  # noqa: BLE001 - left out: counted as edited, its render reports the error
+            pass
+    return out
 
 
 def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]:
@@ -176,7 +181,8 @@ def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]
         # Only versions whose digest is not the fresh default can be edited: read their layers.
         maybe = [v for v, (_, rh, _) in versions.items() if rh and rh != DEFAULT_DIGEST]
         recipes = _recipes(s, maybe, {v: versions[v][2] for v in maybe})
-        edited = [v for v in maybe if not is_unedited(recipes[v])]
+        edited = [v for v in maybe if v not in recipes or not is_unedited(recipes[v])]
+        recipes.update({v: Recipe() for v in edited if v not in recipes})  # unreadable: no AI parts to key
         rasters: dict[int, dict[str, tuple]] = {v: {} for v in edited}
         ai_versions = [v for v in edited if any(c.is_ai for _l, c in _ai_components(recipes[v]))]
         for chunk in _chunks(ai_versions):
