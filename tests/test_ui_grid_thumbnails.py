@@ -129,3 +129,47 @@ def test_edit_in_develop_shows_in_the_grid(qtbot, catalog, sample_copy, tmp_path
     finally:
         win.runner.cancel_all()
         win.runner.wait(20000)
+
+
+def test_sync_from_the_grid_updates_the_targets_cells(qtbot, catalog, sample_copy, tmp_path):
+    """Sync... with the grid on screen: closing the dialog re-activates the window and the
+    synced cells show the edit (no polling while the dialog works)."""
+    from PySide6.QtCore import QItemSelectionModel, QSettings
+
+    from maskroom.ui import services
+    from maskroom.ui.app import MainWindow
+
+    ids = import_samples(catalog, sample_copy)
+    source, target = ids["immich_tanners_ridge.jpg"], ids[PHOTO]
+    vid = services.master_version_id(catalog, source)
+    recipe = services.load_recipe(catalog, vid)
+    recipe.global_layer.adjustments["exposure"] = 1.5
+    services.save_recipe(catalog, vid, recipe, "Exposure")
+    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    try:
+        model = win.model
+        win.select_image(source)
+        win.activateWindow()
+        wait_until(qtbot, lambda: settled(model)() and model.thumbs.edited_pixmap(source, None) is not None,
+                   what="thumbnails")
+        row = model.rows_of(target)[0]
+        before = cell_pixels(win.grid, model, row)
+        win.grid.selectionModel().select(model.index(row), QItemSelectionModel.Select)
+        dlg = win.open_sync()
+        dlg.start()
+        wait_until(qtbot, lambda: dlg.job is not None and dlg.job.finished_flag.is_set() and win.runner.running == 0,
+                   what="sync")
+        assert services.load_recipe(catalog, services.master_version_id(catalog, target)) \
+            .global_layer.adjustments.get("exposure") == 1.5
+        dlg.close()
+        win.activateWindow()
+        wait_until(qtbot, lambda: model.thumbs.idle() and model.thumbs.edited_pixmap(target, None) is not None,
+                   what="the synced cell")
+        qtbot.wait(50)
+        assert cell_pixels(win.grid, model, row).mean() > 1.15 * before.mean()
+    finally:
+        win.runner.cancel_all()
+        win.runner.wait(20000)
