@@ -18,9 +18,8 @@ its matte is the subject.  Otherwise the subject is found the classical way, at 
   saliency into a region that follows colour edges; a result that floods the frame
   (most of the border or most of the frame) is asked again with a tighter seed;
 * the largest region (plus any other region at least a third its size) is kept;
-* when people dominate the frame (the people module is installed, finds a person
-  with a face, and its person matte covers enough of the frame) the subject is the
-  people;
+* when people dominate the frame (the people module is installed, finds people and
+  its person matte covers enough of the frame) the subject is the people;
 * the matte is refined at full resolution with ``refine_alpha``.
 
 Weights and thresholds were chosen by mean IoU on the SOD pairs (docs/masks.md).
