@@ -124,13 +124,15 @@ class ThumbnailCache(QObject):
         """What a cell shows: its edited thumbnail when there is one, else the imported one."""
         cell = (image_id, version_id)
         pm = self._edited.get(cell)
+        imported = self.get(image_id) if pm is None else None
+        if cell in self._keys:
+            self._keys.move_to_end(cell)
+        elif cell not in self._asked and cell not in self.edit_failed:
+            # Never checked, or stale (its old edited pixmap shows until the new one lands).
+            self.request_edited(cell)
         if pm is not None:
             self._edited.move_to_end(cell)
-            self._keys.move_to_end(cell)
             return pm
-        imported = self.get(image_id)
-        if cell not in self._keys and cell not in self._asked and cell not in self.edit_failed:
-            self.request_edited(cell)
         return imported
 
     def edited_pixmap(self, image_id: int, version_id: int | None = None) -> QPixmap | None:
