@@ -862,6 +862,19 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
             cv2.ellipse(heads, (int(c[0]), int(c[1] + 0.2 * fs)), (int(1.3 * fs), int(1.6 * fs)), 0, 0, 360, 1.0, -1)
         if heads.any() and not faceless:
             p = p * cv2.GaussianBlur(heads, (0, 0), 2.0)
+        # Below the chin and between the jaw corners is neck and collar, not hair
+        # (the astronaut's dark suit collar; hair falls beside the neck, not in front).
+        necks = np.zeros_like(p)
+        for q in ([person] if person is not None else a.people):
+            if q.face is None or q.face.landmarks is None:
+                continue
+            lm = q.face.landmarks[:, :2] * np.array([a.sx, a.sy], np.float32)
+            chin, jaw_r, jaw_l = lm[topo.CHIN], lm[172], lm[397]
+            half_w = 0.5 * float(np.hypot(*(jaw_l - jaw_r)))
+            x0, x1 = int(chin[0] - 0.9 * half_w), int(np.ceil(chin[0] + 0.9 * half_w))
+            cv2.rectangle(necks, (x0, int(chin[1])), (x1, necks.shape[0]), 1.0, -1)
+        if necks.any():
+            p = p * (1 - cv2.GaussianBlur(necks, (0, 0), 1.5))
     elif kind == "clothes":
         p = a.sch_channel(1) * np.clip(fg * 1.5, 0, 1)
     else:  # body-skin
