@@ -9,7 +9,7 @@ Each row is the median of ``--reps`` runs of wall-clock seconds and of this
 process's CPU seconds (all threads); the load average when measured is printed,
 since the machine the numbers come from may be shared.  Peers in the same run:
 plain bilinear upsampling of the sky matte (what refinement replaces) and the
-subject without refinement.
+subject without refinement and without its focus and sky cues.
 """
 from __future__ import annotations
 
@@ -67,6 +67,27 @@ def sky_rows(name, img, reps):
     ]
 
 
+def subject_rows(name, img, reps):
+    """The classical subject path's steps (engine/masks/subject.py), then its total."""
+    from maskroom.engine.masks import subject as SU
+
+    mid = SU._to_work(img, SU.FOCUS_WORK)
+    work = SU._to_work(mid)
+    shape = work.shape[:2]
+    in_focus, sky = SU.focus(mid, shape), SU.sky_probability(mid, shape)
+    sal = SU.saliency(work, in_focus=in_focus, sky=sky)
+    return [
+        (name, "subject resize to 640/320 px", timeit(lambda: SU._to_work(SU._to_work(img, SU.FOCUS_WORK)), reps)),
+        (name, "subject focus cue (640 px)", timeit(lambda: SU.focus(mid, shape), reps)),
+        (name, "subject sky cue (EGE, 384 px)", timeit(lambda: SU.sky_probability(mid, shape), reps)),
+        (name, "subject saliency (barrier, colour, SR)", timeit(lambda: SU.saliency(work, in_focus=in_focus, sky=sky), reps)),
+        (name, "subject GrabCut (320 px, converged)", timeit(lambda: SU.grabcut_from_saliency(work, sal), reps)),
+        (name, "subject total", timeit(lambda: SU.subject_alpha(img), reps)),
+        (name, "peer: subject w/o refine", timeit(lambda: SU.subject_alpha(img, refine=False), reps)),
+        (name, "peer: subject w/o focus+sky cues", timeit(lambda: SU.subject_alpha(img, cues=False), reps)),
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=5)
@@ -82,10 +103,7 @@ def main() -> None:
         if "sky" in kinds:
             rows += sky_rows(name, img, args.reps)
         if "subject" in kinds:
-            from maskroom.engine.masks.subject import subject_alpha
-
-            rows.append((name, "subject total", timeit(lambda: subject_alpha(img), args.reps)))
-            rows.append((name, "peer: subject w/o refine", timeit(lambda: subject_alpha(img, refine=False), args.reps)))
+            rows += subject_rows(name, img, args.reps)
         if "object" in kinds:
             from maskroom.engine.masks.objects import object_alpha
 
