@@ -114,6 +114,9 @@ def test_promptable_pack_box_prompt(user_models, tmp_path, stand_in_specs):
     b = pack.predict(rgb, points=[(0.5, 0.5, 1)])
     assert a.shape == (30, 50) and b.shape == (30, 50)
     assert not np.allclose(a, b)  # the prompt reaches the decoder
+    # One encoding per image: the second prompt reused the first's embedding.
+    assert pack._encode(rgb)[0] is pack._encode(rgb.copy())[0]
+    assert pack._encode(rgb[::-1].copy())[0] is not pack._encode(rgb)[0]
     with pytest.raises(ValueError):
         pack.predict(rgb)
 

@@ -12,9 +12,12 @@ point prompts) and ``FaceParsingPack`` (19-class label map).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import cv2
@@ -168,9 +171,28 @@ class PromptablePack:
     """
 
     name = "promptable"
+    # The encoder is the expensive half (seconds); several object prompts on one image
+    # (or a prompt edited) reuse its embedding.  Keyed by the session and a digest of
+    # every pixel, so another image, or a re-installed pack, encodes again.
+    _embeddings: OrderedDict = OrderedDict()
+    _cache_size = 2
+    _lock = threading.Lock()
 
     def _encode(self, rgb01: np.ndarray):
         enc = model_store.get_session(f"{self.name}.encoder")
+        key = (id(enc), model_store.model_info(f"{self.name}.encoder").get("sha256"), rgb01.shape, hashlib.blake2b(np.ascontiguousarray(rgb01).tobytes(), digest_size=16).digest())
+        with self._lock:
+            if key in self._embeddings:
+                self._embeddings.move_to_end(key)
+                return self._embeddings[key]
+        out = self._run_encoder(enc, rgb01)
+        with self._lock:
+            self._embeddings[key] = out
+            while len(self._embeddings) > self._cache_size:
+                self._embeddings.popitem(last=False)
+        return out
+
+    def _run_encoder(self, enc, rgb01: np.ndarray):
         size = _input_hw(enc)[0]
         h, w = rgb01.shape[:2]
         scale = size / max(h, w)
