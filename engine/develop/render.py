@@ -136,22 +136,31 @@ def cache_context(catalog, version_id, digest: str, recipe: Recipe, resolver) ->
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _mask_fn(catalog, image, recipe: Recipe, source: np.ndarray, digest: str, resolver, context: str = ""):
+def layer_mask_fn(catalog, image, recipe: Recipe, source: np.ndarray, digest: str, resolver,
+                  context: str = "", *, memo: bool = True):
+    """``mask_for(layer) -> alpha`` at the size of ``source`` for a recipe on an image.
+
+    Geometric kinds are drawn at that size; pixel kinds (AI rasters, ranges) are
+    derived on the 2048 px preview source, as in Develop, and resized.  ``memo``
+    keeps finished alphas in the in-memory image cache (the grid's thumbnails pass
+    False so they never evict the open photo's layers).
+    """
     pixel_input = lambda: source_mask_input(catalog, image, "preview", settings=recipe.settings)  # noqa: E731
     scale_resolver = _ScaleAwareResolver(resolver, pixel_input)
     h, w = source.shape[:2]
-    # Geometric kinds read only the shape; pixel kinds are routed to the preview source.
     inp = MaskInput(image=_shape_only(h, w), digest=digest, image_id=image.id)
 
     def mask_for(layer: Layer) -> np.ndarray:
         key = ("mask", context or digest, f"{w}x{h}", _mask_key(layer))
-        hit = _IMAGES.get(key)
+        hit = _IMAGES.get(key) if memo else None
         if hit is not None:
             return hit
         alpha = compose(layer.mask, inp, scale_resolver)
         if alpha.shape != (h, w):
-            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-        _IMAGES.put(key, alpha)
+            shrink = alpha.shape[0] > h
+            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        if memo:
+            _IMAGES.put(key, alpha)
         return alpha
 
     return mask_for
@@ -198,7 +207,7 @@ def _render(catalog, image, recipe, version_id, scale, long_edge, mask_resolver,
         seed_preview(image, source, recipe.settings)
     resolver = mask_resolver or (_default_resolver(catalog, version_id) if version_id is not None else derive)
     context = cache_context(catalog, version_id, digest, recipe, resolver)
-    mask_for = _mask_fn(catalog, image, recipe, source, digest, resolver, context)
+    mask_for = layer_mask_fn(catalog, image, recipe, source, digest, resolver, context)
     cache = _IMAGES if source.shape[0] * source.shape[1] <= ImageCache.MAX_PIXELS else None
     linear = render_recipe(source, context, recipe, mask_for, cache=cache, progress=progress)
     h, w = linear.shape[:2]
@@ -222,7 +231,7 @@ def mask_alpha(catalog, version_id: int, layer_name: str, scale: str = "preview"
         return np.ones(source.shape[:2], np.float32)
     resolver = _default_resolver(catalog, version_id)
     context = cache_context(catalog, version_id, digest, recipe, resolver)
-    mask_for = _mask_fn(catalog, image, recipe, source, digest, resolver, context)
+    mask_for = layer_mask_fn(catalog, image, recipe, source, digest, resolver, context)
     return mask_for(layer)
 
 

@@ -55,7 +55,7 @@ from maskroom.engine.develop.pipeline import is_identity, render_recipe
 from maskroom.engine.develop.source import is_raw, load_source, raw_options
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
 from maskroom.engine.masks.registry import MaskInput, MaskResult
-from maskroom.engine.recipe import Layer, Recipe
+from maskroom.engine.recipe import Recipe
 from maskroom.progress import Progress
 
 # Bump when the thumbnail's pipeline changes in a way the recipe digest does not show.
@@ -269,23 +269,11 @@ def render_thumbnail(catalog, image, recipe: Recipe, version_id: int) -> tuple[n
     """(sRGB uint8 HxWx3 at 256 px, provisional) for a recipe on an image: the develop
     pipeline with masks from the raster cache.  Layer images are not cached in memory
     (a grid of thumbnails would evict the open photo's layers)."""
-    from maskroom.engine.develop.render import _ScaleAwareResolver, _shape_only, source_mask_input, to_output
-    from maskroom.engine.masks.compose import compose
+    from maskroom.engine.develop.render import layer_mask_fn, to_output
 
     source, digest = _thumb_source(catalog, image, recipe.settings)
-    h, w = source.shape[:2]
     resolver = _RastersOnly(catalog, version_id)
-    # Pixel kinds (AI rasters, range masks) live on the 2048 px preview, as in Develop.
-    scaled = _ScaleAwareResolver(resolver, lambda: source_mask_input(catalog, image, "preview",
-                                                                     settings=recipe.settings))
-    inp = MaskInput(image=_shape_only(h, w), digest=digest, image_id=image.id)
-
-    def mask_for(layer: Layer) -> np.ndarray:
-        alpha = compose(layer.mask, inp, scaled)
-        if alpha.shape != (h, w):
-            alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA)
-        return alpha
-
+    mask_for = layer_mask_fn(catalog, image, recipe, source, digest, resolver, memo=False)
     linear = render_recipe(source, digest, recipe, mask_for, cache=None)
     rgb, _icc = to_output(linear, "srgb", 8)
     return np.ascontiguousarray(rgb), bool(resolver.missing)
