@@ -72,6 +72,8 @@ DOUBTFUL_MESH = 0.7
 FACE_BODY = 0.5
 FACE_BODY_OFF_MATTE = 0.3
 FACE_FULL_BODY = 0.7
+GREY_CHROMA = 2.0  # mean |a|,|b| (Lab) under which a photo is black-and-white
+GREY_SKIN_GAIN = 4.0  # skin model answer x this gates the lightness match on grey photos
 LARGE_FACE = 0.08
 # Glasses frames in face skin (FaceParts._frames): zone = eye hull grown by
 # FRAME_REACH of the face; lines up to FRAME_WIDTH of the face wide and
@@ -885,7 +887,14 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
         for q in a.people:
             if q.face is not None and q.face.landmarks is not None:
                 pts = q.face.polygon("face_oval") * np.array([a.sx, a.sy], np.float32)
+                # Convex, as in FaceParts: a turned face's ring folds behind the nose.
+                pts = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
                 faces = np.maximum(faces, fill_polygon((wh, ww), pts))
+            elif q.face is not None:
+                # A profile without mesh: its detection box, as an ellipse.
+                x0, y0, x1, y1 = q.face.box * np.array([a.sx, a.sy, a.sx, a.sy])
+                cv2.ellipse(faces, (int((x0 + x1) / 2), int((y0 + y1) / 2)),
+                            (int(0.6 * (x1 - x0)), int(0.65 * (y1 - y0))), 0, 0, 360, 1.0, -1)
         p = p * (1 - faces)
     p = (p * member).astype(np.float32)
     if not (p > 0.5).any():
@@ -950,6 +959,24 @@ def _with_face_colour(a: PeopleAnalysis, p_model: np.ndarray, person: _Person | 
     d = lab.reshape(-1, 3) - mean
     m2 = np.einsum("ij,jk,ik->i", d, inv, d).reshape(wh, ww)
     colour = np.exp(-m2 / (2 * 3.0**2)).astype(np.float32)
+    chroma = float(np.abs(lab[..., 1:]).mean())
+    if chroma < GREY_CHROMA:
+        # A black-and-white photo: the skin model, trained on colour, sees little
+        # skin (Marie Curie's hands: nothing).  Lightness like the face's, inside the
+        # person and off what the model calls clothes, is skin there.
+        sch = a.skin_clothes_hair()
+        light = np.abs(lab[..., 0] - mean[0]) / max(float(np.sqrt(cov[0, 0])), 2.0)
+        grey = np.exp(-0.5 * light**2).astype(np.float32)
+        # Not the hair round the face (as light as skin in grey), not clothes.
+        heads = np.zeros((wh, ww), np.float32)
+        for f in faces:
+            c, fs = f.centre * np.array([a.sx, a.sy]), f.size * a.sx
+            cv2.ellipse(heads, (int(c[0]), int(c[1] - 0.1 * fs)), (int(0.95 * fs), int(0.9 * fs)), 0, 0, 360, 1.0, -1)
+        off = np.clip(1.0 - 1.5 * np.maximum(sch[1], sch[2]), 0, 1) * (1 - heads)
+        # The model's weak skin answer still says where (hands 0.1-0.3, a lit dress
+        # edge or a tripod ~0): it gates the lightness match.
+        hint = np.clip(GREY_SKIN_GAIN * sch[0], 0, 1)
+        return np.maximum(p_model, grey * off * hint)
     return 0.65 * p_model + 0.35 * np.maximum(colour, p_model)
 
 
