@@ -114,3 +114,26 @@ def test_face_skin_leaves_out_glasses_frames():
     for idx in (50, 280):  # cheek landmarks
         x, y = int(lm[idx, 0]), int(lm[idx, 1])
         assert skin[y, x] > 0.7
+
+
+def test_body_skin_on_a_black_and_white_photo():
+    # The skin model, trained on colour, sees almost no skin on the Curies photo;
+    # the grey-photo path must still find Marie's hands/neck below her face, and no
+    # person's body skin may cover a face (Pierre's profile has no mesh to cut).
+    img = _rgb("immich_portrait_curies.jpg", 1024)
+    inp = MaskInput(img, digest="bodies:curies-bw")
+    people = P.detect_people(inp)
+    h, w = img.shape[:2]
+    marie = next(p for p in people if p.landmarks is not None)
+    res = derive(inp, MaskComponent("body-skin", params={"person": marie.index}))
+    assert res.found
+    ys, _ = np.nonzero(res.alpha > 0.5)
+    assert np.median(ys) > marie.face_box[3] * h  # below her chin
+    for p in people:
+        if p.face_box is None:
+            continue
+        x0, y0, x1, y1 = (np.array(p.face_box) * [w, h, w, h]).astype(int)
+        cx0, cx1 = x0 + (x1 - x0) // 4, x1 - (x1 - x0) // 4
+        cy0, cy1 = y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4
+        whole = derive(inp, MaskComponent("body-skin", params={})).alpha
+        assert float(whole[cy0:cy1, cx0:cx1].mean()) < 0.1, p.index
