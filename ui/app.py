@@ -38,7 +38,6 @@ from maskroom.ui.loupe import LoupeCanvas
 from maskroom.ui.masks_panel import MasksPanel
 from maskroom.ui.preview import PreviewRenderer
 from maskroom.ui.sidebar import Sidebar
-from maskroom.ui.qtfix import emit
 from maskroom.ui.sync_dialog import SyncDialog
 from maskroom.ui.workers import JobRunner
 
@@ -258,7 +257,7 @@ class MainWindow(QMainWindow):
         self.runner.wait(5000)
         self._watch_runner.wait(5000)
         super().closeEvent(ev)
-        emit(self.closed)
+        self.closed.emit()
 
     # -- selection ----------------------------------------------------------------------------
     def current_image_id(self) -> int | None:

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from maskroom.engine.recipe import Recipe
 from maskroom.ui import services
-from maskroom.ui.qtfix import emit
 
 
 class EditSession(QObject):
@@ -51,17 +50,17 @@ class EditSession(QObject):
         self.recipe = services.load_recipe(self.catalog, version_id)
         if self.recipe.layer(self.layer_name) is None:
             self.layer_name = self.recipe.global_layer.name
-        emit(self.version_loaded, version_id)
-        emit(self.layer_selected, self.layer_name)
-        emit(self.changed, True)
+        self.version_loaded.emit(version_id)
+        self.layer_selected.emit(self.layer_name)
+        self.changed.emit(True)
 
     def reload(self) -> None:
         if self.version_id is not None:
             self.recipe = services.load_recipe(self.catalog, self.version_id)
             if self.recipe.layer(self.layer_name) is None:
                 self.layer_name = self.recipe.global_layer.name
-                emit(self.layer_selected, self.layer_name)
-            emit(self.changed, True)
+                self.layer_selected.emit(self.layer_name)
+            self.changed.emit(True)
 
     @property
     def layer(self):
@@ -70,7 +69,7 @@ class EditSession(QObject):
     def select_layer(self, name: str) -> None:
         if self.recipe.layer(name) is not None and name != self.layer_name:
             self.layer_name = name
-            emit(self.layer_selected, name)
+            self.layer_selected.emit(name)
 
     def set_adjustment(self, name: str, value: float) -> None:
         """Live change (no history step yet)."""
@@ -78,7 +77,7 @@ class EditSession(QObject):
             self.layer.adjustments.pop(name, None)
         else:
             self.layer.adjustments[name] = float(value)
-        emit(self.changed, False)
+        self.changed.emit(False)
 
     def commit(self, label: str) -> bool:
         """Save the in-memory recipe as one history step."""
@@ -87,10 +86,10 @@ class EditSession(QObject):
         try:
             services.save_recipe(self.catalog, self.version_id, self.recipe, label)
         except Exception as exc:  # noqa: BLE001
-            emit(self.error, f"cannot save the edit: {exc}")
+            self.error.emit(f"cannot save the edit: {exc}")
             self.reload()
             return False
-        emit(self.changed, True)
+        self.changed.emit(True)
         return True
 
     def undo(self) -> bool:
@@ -141,10 +140,10 @@ class AdjustmentSlider(QWidget):
         lay.addWidget(self.slider, 1)
         lay.addWidget(self.value_label)
         self.slider.valueChanged.connect(self._changed)
-        self.slider.sliderReleased.connect(lambda: emit(self.released, self.spec.name, self.value()))
+        self.slider.sliderReleased.connect(lambda: self.released.emit(self.spec.name, self.value()))
         # Keyboard / wheel changes have no release: commit once they settle.
         self._settle = QTimer(self, singleShot=True, interval=400)
-        self._settle.timeout.connect(lambda: emit(self.released, self.spec.name, self.value()))
+        self._settle.timeout.connect(lambda: self.released.emit(self.spec.name, self.value()))
         self._quiet = False
 
     def value(self) -> float:
@@ -161,7 +160,7 @@ class AdjustmentSlider(QWidget):
         self.value_label.setText(_fmt(v, self.spec.step, self.signed))
         if self._quiet:
             return
-        emit(self.moved, self.spec.name, v)
+        self.moved.emit(self.spec.name, v)
         if not self.slider.isSliderDown():
             self._settle.start()
 
@@ -257,7 +256,7 @@ class DevelopPanel(QWidget):
         try:
             services.apply_develop_preset(self.session.catalog, self.session.version_id, name)
         except Exception as exc:  # noqa: BLE001
-            emit(self.session.error, f"preset {name!r}: {exc}")
+            self.session.error.emit(f"preset {name!r}: {exc}")
             return
         self.session.reload()
 
@@ -270,7 +269,7 @@ class DevelopPanel(QWidget):
         try:
             services.save_develop_preset(self.session.catalog, name, self.session.recipe, self.session.layer.name)
         except Exception as exc:  # noqa: BLE001
-            emit(self.session.error, f"preset {name!r}: {exc}")
+            self.session.error.emit(f"preset {name!r}: {exc}")
             return
         self.refresh_presets()
 

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
-from maskroom.ui.qtfix import emit
 
 
 def _export_module():
@@ -191,4 +190,4 @@ class ExportDialog(QDialog):
         if self.problems:
             text += f"; {len(self.problems)} failed (listed above)"
         self.summary.setText(text)
-        emit(self.exported, self.written, self.problems)
+        self.exported.emit(self.written, self.problems)

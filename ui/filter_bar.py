@@ -6,7 +6,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from maskroom.catalog.queries import FilterError, conditions
 from maskroom.catalog.schema import COLOR_LABELS
-from maskroom.ui.qtfix import emit
 
 
 class FilterBar(QWidget):
@@ -88,4 +87,4 @@ class FilterBar(QWidget):
         return ("capture", "name", "-rating")[self.sort.currentIndex()]
 
     def emit_changed(self):
-        emit(self.changed, self.filters(), self.sort_key())
+        self.changed.emit(self.filters(), self.sort_key())

@@ -28,7 +28,6 @@ from maskroom.engine.watch.folder import WATCH_MODES, watch_command, watch_optio
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
-from maskroom.ui.qtfix import emit
 
 
 class ImportDialog(QDialog):
@@ -95,7 +94,7 @@ class ImportDialog(QDialog):
         return self.watch_mode.currentData()
 
     def _watch_changed(self):
-        emit(self.watch_changed, self.source.text(), self.watch.isChecked(), self.mode())
+        self.watch_changed.emit(self.source.text(), self.watch.isChecked(), self.mode())
 
     def _show_cli(self):
         opts = watch_options(self.mode(), recursive=self.recursive.isChecked())
@@ -127,4 +126,4 @@ class ImportDialog(QDialog):
                 self.progress.add_message(p)
         self.summary.setText(f"Imported {len(self.imported_ids)} photo(s)"
                              + (f", {len(self.problems)} problem(s)" if self.problems else ""))
-        emit(self.imported, self.imported_ids)
+        self.imported.emit(self.imported_ids)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from maskroom.ui.qtfix import emit
 
 SELECTION_CAP = 20_000  # beyond this many selected photos the ticks are not worked out
 
@@ -68,7 +67,7 @@ class KeywordsPanel(QWidget):
             "QTreeWidget::indicator:checked { background: #9cc0f0; }"
             "QTreeWidget::indicator:indeterminate { background: qlineargradient(x1:0, y1:1, x2:1, y2:0,"
             " stop:0 #9cc0f0, stop:0.5 #9cc0f0, stop:0.51 #242424, stop:1 #242424); }")
-        self.list.itemDoubleClicked.connect(lambda it, _c: emit(self.filter_requested, it.data(0, Qt.UserRole)))
+        self.list.itemDoubleClicked.connect(lambda it, _c: self.filter_requested.emit(it.data(0, Qt.UserRole)))
         self.list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         for w in (self.field, self.target, self.list):
@@ -118,16 +117,16 @@ class KeywordsPanel(QWidget):
         paths = split_keywords(self.field.text())
         if paths:
             self.field.clear()
-            emit(self.add_requested, paths)
+            self.add_requested.emit(paths)
 
     def _item_changed(self, it: QTreeWidgetItem, col: int):
         if self._updating or col != 0:
             return
         path = it.data(0, Qt.UserRole)
         if it.checkState(0) == Qt.Checked:
-            emit(self.add_requested, [path])
+            self.add_requested.emit([path])
         elif it.checkState(0) == Qt.Unchecked:
-            emit(self.remove_requested, path)
+            self.remove_requested.emit(path)
 
     def _menu(self, pos):
         it = self.list.itemAt(pos)
@@ -136,7 +135,7 @@ class KeywordsPanel(QWidget):
         path = it.data(0, Qt.UserRole)
         menu = QMenu(self)
         if self._selected:
-            menu.addAction(f"Add “{path}” to the selection", lambda: emit(self.add_requested, [path]))
-            menu.addAction(f"Remove “{path}” from the selection", lambda: emit(self.remove_requested, path))
-        menu.addAction("Show photos with this keyword", lambda: emit(self.filter_requested, path))
+            menu.addAction(f"Add “{path}” to the selection", lambda: self.add_requested.emit([path]))
+            menu.addAction(f"Remove “{path}” from the selection", lambda: self.remove_requested.emit(path))
+        menu.addAction("Show photos with this keyword", lambda: self.filter_requested.emit(path))
         menu.exec(self.list.viewport().mapToGlobal(pos))

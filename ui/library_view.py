@@ -33,7 +33,6 @@ from shiboken6 import isValid
 
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT
 from maskroom.ui import services
-from maskroom.ui.qtfix import emit
 
 PAGE = 200
 IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids
@@ -197,9 +196,9 @@ class ThumbnailCache(QObject):
         except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
             error = str(exc)
         if error is None:
-            emit(signals.loaded, image_id, img)
+            signals.loaded.emit(image_id, img)
         else:
-            emit(signals.failed, image_id, error)
+            signals.failed.emit(image_id, error)
 
     def _load_edited(self, signals, cells: list[tuple]) -> None:
         """Plan a batch of cells in one query; unedited ones answer at once, the others
@@ -209,15 +208,15 @@ class ThumbnailCache(QObject):
             plans = services.thumbnail_plans(self.catalog, cells)
         except Exception as exc:  # noqa: BLE001 - the catalog went away: cells keep the imported thumbnail
             for cell in cells:
-                emit(signals.edit_failed, cell, str(exc))
+                signals.edit_failed.emit(cell, str(exc))
             return
         for n, cell in enumerate(cells):
             plan = plans.get(cell)
             if plan is None:
-                emit(signals.edit_failed, cell, "no such photo or version")
+                signals.edit_failed.emit(cell, "no such photo or version")
                 continue
             if not plan.edited:
-                emit(signals.edited, cell, None, plan.key, False)
+                signals.edited.emit(cell, None, plan.key, False)
                 continue
             thumb = None
             try:
@@ -227,11 +226,11 @@ class ThumbnailCache(QObject):
             except Exception as exc:  # noqa: BLE001 - the cell keeps its imported thumbnail
                 error = str(exc)
             if error is not None:
-                emit(signals.edit_failed, cell, error)
+                signals.edit_failed.emit(cell, error)
                 continue
             if thumb.rendered:
                 self.rendered.append(cell)
-            emit(signals.edited, cell, img, plan.key, thumb.provisional)
+            signals.edited.emit(cell, img, plan.key, thumb.provisional)
             if thumb.rendered and n + 1 < len(cells):
                 with self._lock:
                     if self._queue:  # new cells scrolled in: serve them, then the rest of this batch
@@ -244,11 +243,11 @@ class ThumbnailCache(QObject):
         self._pixmaps[image_id] = QPixmap.fromImage(img)
         while len(self._pixmaps) > self.capacity:
             self._pixmaps.popitem(last=False)
-        emit(self.ready, image_id)
+        self.ready.emit(image_id)
 
     def _on_failed(self, image_id: int, reason: str):
         self.failed[image_id] = reason
-        emit(self.ready, image_id)
+        self.ready.emit(image_id)
 
     def _on_edited(self, cell: tuple, img, key: str, provisional: bool):
         self._asked.discard(cell)
@@ -269,7 +268,7 @@ class ThumbnailCache(QObject):
             while len(self._edited) > self.capacity:
                 old, _ = self._edited.popitem(last=False)
                 self._keys.pop(old, None)  # asked again (from the disk cache) when painted
-        emit(self.edited_ready, cell)
+        self.edited_ready.emit(cell)
 
     def _on_edit_failed(self, cell: tuple, reason: str):
         self._asked.discard(cell)
@@ -295,7 +294,7 @@ class ThumbnailCache(QObject):
                 for cell, key in known.items():
                     plan = plans.get(cell)
                     if plan is None or plan.key != key:
-                        emit(signals.stale, cell)
+                        signals.stale.emit(cell)
             except RuntimeError:  # the grid was closed
                 pass
             except Exception:  # noqa: BLE001 - the catalog is busy or gone: keep what is shown
@@ -396,7 +395,7 @@ class LibraryModel(QAbstractListModel):
         def failed(text):
             if gen == self._generation:
                 self._set_loading(False)
-            emit(self.error, text)
+            self.error.emit(text)
 
         # The worker also builds the lookups: the GUI thread only swaps them in.
         runner.submit(lambda _p: index_entries(services.image_entries(self.catalog, filters, sort)),
@@ -406,7 +405,7 @@ class LibraryModel(QAbstractListModel):
     def _set_loading(self, on: bool) -> None:
         if on != self.loading:
             self.loading = on
-            emit(self.loading_changed, on)
+            self.loading_changed.emit(on)
 
     def wait_loaded(self, timeout_ms: int = 60000) -> bool:
         """Run the event loop (the window stays live) until a pending load lands; for code
@@ -431,7 +430,7 @@ class LibraryModel(QAbstractListModel):
         self.pages_loaded.clear()
         self.endResetModel()
         self._set_loading(False)
-        emit(self.reloaded)
+        self.reloaded.emit()
 
     def rows_of(self, image_id: int) -> list[int]:
         """Every cell showing the photo: its master and its virtual copies."""
@@ -475,19 +474,19 @@ class LibraryModel(QAbstractListModel):
         for image_id in fresh:
             for r in self.rows_of(image_id):
                 idx = self.index(r)
-                emit(self.dataChanged, idx, idx)
+                self.dataChanged.emit(idx, idx)
 
     def _thumb_ready(self, image_id: int):
         for r in self.rows_of(image_id):
             idx = self.index(r)
-            emit(self.dataChanged, idx, idx, [Qt.DecorationRole])
+            self.dataChanged.emit(idx, idx, [Qt.DecorationRole])
 
     def _edited_ready(self, cell: tuple):
         image_id, vid = cell
         r = self._row_of.get(image_id) if vid is None else self._row_of_version.get(vid)
         if r is not None and r < len(self.ids) and self.ids[r] == image_id:
             idx = self.index(r)
-            emit(self.dataChanged, idx, idx, [Qt.DecorationRole])
+            self.dataChanged.emit(idx, idx, [Qt.DecorationRole])
 
     # -- drag and drop: cells onto a collection in the sidebar ---------------------
     def flags(self, index):
@@ -627,7 +626,7 @@ class LibraryView(QListView):
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragOnly)
         self.setContextMenuPolicy(Qt.CustomContextMenu)
-        self.customContextMenuRequested.connect(lambda pos: emit(self.context_menu, self.viewport().mapToGlobal(pos)))
+        self.customContextMenuRequested.connect(lambda pos: self.context_menu.emit(self.viewport().mapToGlobal(pos)))
         model.loading_changed.connect(lambda _on: self.viewport().update())
         self._watched_window = None
 

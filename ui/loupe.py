@@ -18,7 +18,6 @@ from PySide6.QtGui import QColor, QCursor, QFont, QImage, QPainter, QPainterPath
 from PySide6.QtWidgets import QWidget
 
 from maskroom.ui import mask_handles as mh
-from maskroom.ui.qtfix import emit
 
 TOOLS = ("view", "box", "lasso", "brush", "linear", "radial", "eyedropper")
 
@@ -352,7 +351,7 @@ class LoupeCanvas(QWidget):
             self._pan_origin = (pos, QPointF(self.pan))
             return
         if self.tool == "eyedropper":
-            emit(self.colour_picked, *self.to_norm(pos))
+            self.colour_picked.emit(*self.to_norm(pos))
             return
         self._drag_start = self._drag_now = pos
         self._points = [pos]
@@ -366,7 +365,7 @@ class LoupeCanvas(QWidget):
             if params != shape.params:
                 shape.params = params
                 self.update()
-                emit(self.shape_dragged, shape.uid, dict(params))
+                self.shape_dragged.emit(shape.uid, dict(params))
             return
         if self._pan_origin is None and self._drag_start is None and self.tool == "view":
             self._update_hover(pos)
@@ -400,9 +399,9 @@ class LoupeCanvas(QWidget):
             self._update_hover(ev.position())
             self.update()
             if shape.params != params0:
-                emit(self.shape_released, shape.uid, dict(shape.params), handle.name)
+                self.shape_released.emit(shape.uid, dict(shape.params), handle.name)
             elif moved:  # back where it started: undo the live change, record nothing
-                emit(self.shape_dragged, shape.uid, dict(params0))
+                self.shape_dragged.emit(shape.uid, dict(params0))
             return
         if self._pan_origin is not None:
             self._pan_origin = None
@@ -415,17 +414,17 @@ class LoupeCanvas(QWidget):
         self._points = []
         self.update()
         if self.tool == "box":
-            emit(self.box_drawn, min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
+            self.box_drawn.emit(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
         elif self.tool == "lasso" and len(pts) >= 3:
-            emit(self.lasso_drawn, pts)
+            self.lasso_drawn.emit(pts)
         elif self.tool == "brush":
-            emit(self.brush_stroke, pts, self._erase)
+            self.brush_stroke.emit(pts, self._erase)
         elif self.tool == "linear":
-            emit(self.linear_drawn, a[0], a[1], b[0], b[1])
+            self.linear_drawn.emit(a[0], a[1], b[0], b[1])
         elif self.tool == "radial":
             r = self.image_rect()
             long_px = max(r.width(), r.height()) or 1.0
-            emit(self.radial_drawn, a[0], a[1], abs(b[0] - a[0]) * r.width() / long_px,
+            self.radial_drawn.emit(a[0], a[1], abs(b[0] - a[0]) * r.width() / long_px,
                                    abs(b[1] - a[1]) * r.height() / long_px)
 
     def keyPressEvent(self, ev):  # noqa: N802
@@ -434,7 +433,7 @@ class LoupeCanvas(QWidget):
             self._handle_drag = None
             if shape.params != params0:
                 shape.params = dict(params0)
-                emit(self.shape_dragged, shape.uid, dict(params0))
+                self.shape_dragged.emit(shape.uid, dict(params0))
             self.setCursor(Qt.ArrowCursor)
             self._hover = None
             self.update()

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from maskroom.engine.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
 from maskroom.ui import mask_handles, services
 from maskroom.ui.develop_panel import EditSession
-from maskroom.ui.qtfix import emit
 
 # (menu label, kind, canvas tool or None, extra params)
 CREATE_ITEMS = (
@@ -116,7 +115,7 @@ class PeopleBox(QGroupBox):
     def _create(self):
         chosen = [key for key, cb in self.checks.items() if cb.isChecked()]
         if chosen:
-            emit(self.create, chosen)
+            self.create.emit(chosen)
 
 
 class MasksPanel(QWidget):
@@ -171,7 +170,7 @@ class MasksPanel(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Re-derive AI components whose photo or edit changed")
-        self.refresh_button.clicked.connect(lambda: emit(self.refresh_requested, sorted(self.stale)))
+        self.refresh_button.clicked.connect(lambda: self.refresh_requested.emit(sorted(self.stale)))
         self.overlay_check = QCheckBox("Overlay (O)")
         self.overlay_check.toggled.connect(self.overlay_toggled)
         for w in (self.invert_button, self.remove_button, self.refresh_button, self.overlay_check):
@@ -304,7 +303,7 @@ class MasksPanel(QWidget):
         _role, layer_name, _uid = item.data(0, Qt.UserRole)
         self.session.select_layer(layer_name)
         self.update_canvas_shapes()
-        emit(self.mask_changed, layer_name)
+        self.mask_changed.emit(layer_name)
 
     def _item_changed(self, item, column):
         role, layer_name, _uid = item.data(0, Qt.UserRole)
@@ -356,7 +355,7 @@ class MasksPanel(QWidget):
             return
         comp.params = dict(params)
         if comp.kind in GEOMETRIC_KINDS:
-            emit(self.session.changed, False)  # a draft render now, the full one when the drag rests
+            self.session.changed.emit(False)  # a draft render now, the full one when the drag rests
 
     def _shape_released(self, uid: str, params: dict, handle: str) -> None:
         """The drag ended: one history step, as `maskroom mask set` records it."""
@@ -367,32 +366,32 @@ class MasksPanel(QWidget):
         try:
             services.update_mask_component(self.session.catalog, self.session.version_id, uid, params, label)
         except Exception as exc:  # noqa: BLE001 - shown, and the edit goes back to the catalog's
-            emit(self.session.error, f"cannot change the mask: {exc}")
+            self.session.error.emit(f"cannot change the mask: {exc}")
         self.session.reload()  # the saved edit: history panel, full render, stale check
-        emit(self.mask_changed, layer.name)
+        self.mask_changed.emit(layer.name)
         if comp.is_ai:
-            emit(self.status, f"Finding the {KIND_LABEL.get(comp.kind, comp.kind).lower()} in the new box…")
-            emit(self.refresh_requested, [uid])  # derived again on a worker
+            self.status.emit(f"Finding the {KIND_LABEL.get(comp.kind, comp.kind).lower()} in the new box…")
+            self.refresh_requested.emit([uid])  # derived again on a worker
 
     # -- creating components --------------------------------------------------------
     def start(self, kind: str, *, tool: str | None = None, mode: str = "add", new_layer: bool = True) -> None:
         """Begin adding a component; kinds with a canvas tool wait for the gesture."""
         if self.session.version_id is None:
-            emit(self.status, "Open a photo in Develop first")
+            self.status.emit("Open a photo in Develop first")
             return
         if not new_layer and self.session.layer.mask is None:
-            emit(self.status, "Select a mask first (or use Create new mask)")
+            self.status.emit("Select a mask first (or use Create new mask)")
             return
         if kind == "people":
             self.people_box.status.setText("Looking for people…")
-            emit(self.people_requested)
+            self.people_requested.emit()
             return
         self.pending = Pending(kind, tool, mode, new_layer)
         self.brush_box.setVisible(kind == "brush")
         self.range_box.setVisible(kind in ("color-range", "luminance-range"))
         if tool is not None and self.canvas is not None:
             self.canvas.set_tool(tool)
-            emit(self.status, {"box": "Drag a box around the object", "lasso": "Draw around the object",
+            self.status.emit({"box": "Drag a box around the object", "lasso": "Draw around the object",
                               "brush": "Paint the mask (hold Alt to erase)", "linear": "Drag to place the gradient",
                               "radial": "Drag from the centre outwards", "eyedropper": "Click the colour to select"
                               }[tool])
@@ -419,7 +418,7 @@ class MasksPanel(QWidget):
         if self.pending is None and comp is not None and comp.kind == "brush":
             comp.params.setdefault("strokes", []).append(stroke)  # another stroke on the same brush
             self.session.commit(f"{layer.name}: Brush stroke")
-            emit(self.mask_changed, layer.name)
+            self.mask_changed.emit(layer.name)
             return
         if self.pending is not None:
             pending = self.pending
@@ -466,7 +465,7 @@ class MasksPanel(QWidget):
         if self.session.commit(label):
             self.session.select_layer(name)
             self.rebuild()
-            emit(self.mask_changed, name)
+            self.mask_changed.emit(name)
         return name
 
     def add_people_parts(self, chosen: list) -> str | None:
@@ -485,18 +484,18 @@ class MasksPanel(QWidget):
         if self.session.commit(f"Add {name} mask ({', '.join(KIND_LABEL[k] for _, k in chosen)})"):
             self.session.select_layer(name)
             self.rebuild()
-            emit(self.mask_changed, name)
+            self.mask_changed.emit(name)
         return name
 
     # -- editing ----------------------------------------------------------------------
     def invert_selected(self) -> None:
         layer, comp = self.selected_component()
         if comp is None:
-            emit(self.status, "Select a mask component to invert")
+            self.status.emit("Select a mask component to invert")
             return
         comp.inverted = not comp.inverted
         self.session.commit(f"{layer.name}: Invert {KIND_LABEL.get(comp.kind, comp.kind)}")
-        emit(self.mask_changed, layer.name)
+        self.mask_changed.emit(layer.name)
 
     def remove_selected(self) -> None:
         layer, comp = self.selected_component()
@@ -512,4 +511,4 @@ class MasksPanel(QWidget):
             layer.mask.components = [c for c in layer.mask.components if c.uid != comp.uid]
             label = f"{layer.name}: Remove {KIND_LABEL.get(comp.kind, comp.kind)}"
         self.session.commit(label)
-        emit(self.mask_changed, self.session.layer_name)
+        self.mask_changed.emit(self.session.layer_name)

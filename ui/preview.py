@@ -12,7 +12,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from maskroom.engine.recipe import Recipe
 from maskroom.ui import services
 from maskroom.ui.workers import JobRunner
-from maskroom.ui.qtfix import emit
 
 DRAFT_EDGE = 480
 FULL_EDGE = 1600
@@ -46,10 +45,10 @@ class PreviewRenderer(QObject):
         self.version_id = version_id
         image_id = services.image_of_version(self.catalog, version_id)
         self.runner.submit(lambda _p: services.original_preview(self.catalog, image_id, FULL_EDGE),
-                           on_done=lambda rgb: emit(self.original, rgb), on_error=self._error)
+                           on_done=lambda rgb: self.original.emit(rgb), on_error=self._error)
 
     def _error(self, text: str) -> None:
-        emit(self.error, text)
+        self.error.emit(text)
 
     def request(self, recipe: Recipe, *, draft: bool = True) -> None:
         """Render ``recipe`` (the in-memory edit): draft now, full once it settles."""
@@ -83,7 +82,7 @@ class PreviewRenderer(QObject):
             if gen == self.generation and (full or self._full_shown != gen):
                 if full:
                     self._full_shown = gen
-                emit(self.rendered, rgb, full)
+                self.rendered.emit(rgb, full)
 
         def finished(full=full):
             if not full:
@@ -99,7 +98,7 @@ class PreviewRenderer(QObject):
     def request_overlay(self, layer_name: str, recipe: Recipe) -> None:
         """Derive a saved layer's mask on a worker (AI kinds take seconds)."""
         if self.version_id is None or recipe.layer(layer_name) is None or recipe.layer(layer_name).mask is None:
-            emit(self.overlay, None, layer_name)
+            self.overlay.emit(None, layer_name)
             return
         self.overlay_generation += 1
         gen, vid = self.overlay_generation, self.version_id
@@ -109,7 +108,7 @@ class PreviewRenderer(QObject):
 
         def done(alpha, gen=gen):
             if gen == self.overlay_generation:
-                emit(self.overlay, alpha, layer_name)
+                self.overlay.emit(alpha, layer_name)
 
         self._track(self.runner.submit(work, on_done=done, on_error=self._error))
 
@@ -118,7 +117,7 @@ class PreviewRenderer(QObject):
             return
         vid, snapshot = self.version_id, recipe.copy()
         self.runner.submit(lambda _p: services.stale_component_uids(self.catalog, vid, snapshot),
-                           on_done=lambda uids: emit(self.stale, uids), on_error=self._error)
+                           on_done=lambda uids: self.stale.emit(uids), on_error=self._error)
 
     def refresh(self, uids: list[str], recipe: Recipe, on_done=None) -> None:
         vid, snapshot = self.version_id, recipe.copy()
@@ -128,12 +127,12 @@ class PreviewRenderer(QObject):
 
     def _track(self, job):
         self._jobs_in_flight += 1
-        emit(self.busy, True)
+        self.busy.emit(True)
 
         def end():
             self._jobs_in_flight -= 1
             if self._jobs_in_flight == 0:
-                emit(self.busy, False)
+                self.busy.emit(False)
 
         job.signals.done.connect(end)
         return job

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from maskroom.catalog.schema import Collection, Folder, Image, Series
 from maskroom.ui.library_view import IDS_MIME, ids_from_mime
-from maskroom.ui.qtfix import emit
 
 NameRole = Qt.UserRole + 1  # a collection item's name
 SmartRole = Qt.UserRole + 2
@@ -129,21 +128,21 @@ class Sidebar(QTreeWidget):
         data = item.data(0, Qt.UserRole)
         if data is not None:
             self.current_source = dict(data)
-            emit(self.source_changed, dict(data))
+            self.source_changed.emit(dict(data))
 
     # -- collections: menu and drops -------------------------------------------------
     def _menu(self, pos):
         it = self.itemAt(pos)
         name = it.data(0, NameRole) if it is not None else None
         menu = QMenu(self)
-        menu.addAction("New collection…", lambda: emit(self.new_collection_requested))
+        menu.addAction("New collection…", lambda: self.new_collection_requested.emit())
         if name and not name.startswith("__"):
             menu.addSeparator()
             if not it.data(0, SmartRole):
                 menu.addAction(f"Remove selected photos from “{name}”",
-                               lambda: emit(self.remove_selection_requested, name))
-            menu.addAction(f"Rename “{name}”…", lambda: emit(self.rename_requested, name))
-            menu.addAction(f"Delete “{name}”", lambda: emit(self.delete_requested, name))
+                               lambda: self.remove_selection_requested.emit(name))
+            menu.addAction(f"Rename “{name}”…", lambda: self.rename_requested.emit(name))
+            menu.addAction(f"Delete “{name}”", lambda: self.delete_requested.emit(name))
         menu.exec(self.viewport().mapToGlobal(pos))
 
     def _drop_target(self, pos) -> str | None:
@@ -170,6 +169,6 @@ class Sidebar(QTreeWidget):
         ids = ids_from_mime(ev.mimeData())
         if name and ids:
             ev.acceptProposedAction()
-            emit(self.dropped, name, ids)
+            self.dropped.emit(name, ids)
         else:
             ev.ignore()

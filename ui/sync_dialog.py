@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 from maskroom.ui import services
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
-from maskroom.ui.qtfix import emit
 
 class SyncDialog(QDialog):
     synced = Signal(list)  # review items
@@ -124,4 +123,4 @@ class SyncDialog(QDialog):
             f"Synced {n} photo{'s' if n != 1 else ''}. " + (
                 f"{len(self.review)} flagged for review (double-click to open):" if self.review
                 else "Nothing flagged for review."))
-        emit(self.synced, self.review)
+        self.synced.emit(self.review)

@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from maskroom.progress import Progress
-from maskroom.ui.qtfix import emit
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +60,9 @@ class Job:
         self.error: str | None = None
         self.finished_flag = threading.Event()
         self.progress = Progress(
-            on_start=lambda total, label: emit(self.signals.started, int(total), str(label)),
-            on_advance=lambda n, item: emit(self.signals.advanced, int(n), str(item)),
-            on_message=lambda text: emit(self.signals.message, str(text)),
+            on_start=lambda total, label: self.signals.started.emit(int(total), str(label)),
+            on_advance=lambda n, item: self.signals.advanced.emit(int(n), str(item)),
+            on_message=lambda text: self.signals.message.emit(str(text)),
             cancelled=self._cancel.is_set,
         )
 
@@ -81,12 +80,12 @@ class Job:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message
             log.debug("job failed", exc_info=True)
             self.error = readable_error(exc)
-            emit(self.signals.failed, self.error)
+            self.signals.failed.emit(self.error)
         else:
-            emit(self.signals.finished, self.result)
+            self.signals.finished.emit(self.result)
         finally:
             self.finished_flag.set()
-            emit(self.signals.done)
+            self.signals.done.emit()
 
 
 class JobRunner(QObject):

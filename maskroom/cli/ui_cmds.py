@@ -17,6 +17,10 @@ def ui(ctx, catalog_value):
     except ImportError as exc:  # Qt's system libraries missing: say which
         fail(f"cannot start the desktop app: {exc} (on Linux: apt-get install libegl1 libgl1 libxkbcommon0 "
              "libfontconfig1 libdbus-1-3 libxcb-cursor0)")
+    from maskroom.ui import qt_problem
+
+    if (problem := qt_problem()) is not None:
+        fail(f"cannot start the desktop app: {problem}")
     # Open the catalog before any window: a bad catalog is one line here, not a dialog.
     ctx.catalog_value = catalog_value or ctx.catalog_value or last_catalog()
     raise SystemExit(run(ctx.catalog))
