@@ -44,6 +44,8 @@ FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
 MAX_FRACTION = 0.6  # a "subject" larger than this is usually GrabCut flooding the frame
 MAX_BORDER = 0.4  # ... and so is one that covers this much of the frame's border
+# Saliency blend: barrier distance, border colour distinctness, centre prior, spectral residual.
+SALIENCY_WEIGHTS = (0.4, 0.2, 0.3, 0.1)
 # Focus separation (log of the sharpest energy over the border's median) from which
 # the focus cue starts to count, over which it reaches its full weight, and that weight.
 FOCUS_FROM, FOCUS_SPAN, FOCUS_WEIGHT = 1.0, 1.5, 0.6
@@ -185,7 +187,8 @@ def saliency(image: np.ndarray, *, in_focus: tuple[np.ndarray, float] | None = N
     # Weights from a sweep on SOD pairs (docs/masks.md): the barrier distance is the
     # strongest single cue; the centre prior still matters; spectral residual adds
     # small, textured subjects.
-    sal = 0.4 * barrier + 0.2 * border_contrast(lab) + 0.3 * centre + 0.1 * spectral_residual(image)
+    wb, wc, wp, ws = SALIENCY_WEIGHTS
+    sal = wb * barrier + wc * border_contrast(lab) + wp * centre + ws * spectral_residual(image)
     sal = _normalise(cv2.GaussianBlur(sal, (0, 0), 1.0))
     if in_focus is not None:
         sharp, separation = in_focus
