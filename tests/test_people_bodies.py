@@ -137,3 +137,20 @@ def test_body_skin_on_a_black_and_white_photo():
         cy0, cy1 = y0 + (y1 - y0) // 4, y1 - (y1 - y0) // 4
         whole = derive(inp, MaskComponent("body-skin", params={})).alpha
         assert float(whole[cy0:cy1, cx0:cx1].mean()) < 0.1, p.index
+
+
+def test_hair_on_a_black_and_white_photo_sits_on_the_head():
+    # The skin/clothes/hair model sees no hair on Marie Curie (grey); MediaPipe's
+    # hair model on her head crop does, once its answer is mapped back the right way.
+    img = _rgb("immich_portrait_curies.jpg", 1024)
+    inp = MaskInput(img, digest="bodies:curies-hair")
+    h, w = img.shape[:2]
+    marie = next(p for p in P.detect_people(inp) if p.landmarks is not None)
+    res = derive(inp, MaskComponent("hair", params={"person": marie.index}))
+    assert res.found
+    ys, xs = np.nonzero(res.alpha > 0.5)
+    fx0, fy0, fx1, fy1 = np.array(marie.face_box) * [w, h, w, h]
+    fs = max(fx1 - fx0, fy1 - fy0)
+    assert ys.mean() < (fy0 + fy1) / 2  # above the middle of her face
+    assert abs(xs.mean() - (fx0 + fx1) / 2) < 0.6 * fs  # over it, not beside
+    assert len(ys) > 0.2 * fs * fs  # a head of hair, not a speck

@@ -929,8 +929,12 @@ def _face_hair(a: PeopleAnalysis, person: _Person) -> np.ndarray | None:
     prob = 1.0 / (1.0 + np.exp(-np.clip(logits[..., 1] - logits[..., 0], -50, 50)))
     to_work = np.diag([a.sx, a.sy]) @ m  # crop pixels -> working pixels
     ww, wh = a.work_wh
+    # to_work maps the source (crop) to the destination (working grid): a forward
+    # warp.  (It was applied as an inverse map, which put the crop's hair, shrunk,
+    # near the top-left: on black-and-white photos, where the other model sees no
+    # hair, no hair was found at all.)
     return cv2.warpAffine(prob.astype(np.float32), to_work.astype(np.float32), (ww, wh),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=0)
+                          flags=cv2.INTER_LINEAR, borderValue=0)
 
 
 def _with_face_colour(a: PeopleAnalysis, p_model: np.ndarray, person: _Person | None) -> np.ndarray:
