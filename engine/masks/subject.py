@@ -51,9 +51,9 @@ SALIENCY_WEIGHTS = (0.4, 0.2, 0.3, 0.1)
 FOCUS_FROM, FOCUS_SPAN, FOCUS_WEIGHT = 1.0, 1.5, 0.6
 
 
-def _to_work(image: np.ndarray, long_edge: int = WORK) -> np.ndarray:
+def _to_work(image: np.ndarray, long_edge: int | None = None) -> np.ndarray:
     h, w = image.shape[:2]
-    s = long_edge / max(h, w)
+    s = (long_edge or WORK) / max(h, w)
     if s >= 1:
         return image.astype(np.float32, copy=False)
     return cv2.resize(image.astype(np.float32, copy=False), (max(8, round(w * s)), max(8, round(h * s))),
