@@ -5,6 +5,7 @@ MediaPipe models tensorflow-cpu + tf2onnx in their own venv):
 
     python models/convert.py all --upstream ../shared/models-upstream
     python models/convert.py sky|smp|mediapipe --upstream ...
+    python models/convert.py sky-int8 --samples ../shared/samples   # int8 U²-Netp (models/quantize.py)
     python models/convert.py manifest            # only re-hash and rewrite manifest.json
 
 Every entry of the manifest says where the file came from (repository or wheel,
@@ -36,6 +37,17 @@ MODELS: dict[str, dict] = {
     "sky_u2netp": {
         "file": "sky_u2netp.onnx", "version": "u2netp-sky-1",
         "source": {**SKYSEG, "path": "skysegsmall_sim-opt-fp16.{param,bin}", "converted_by": "models/convert_ncnn.py"},
+        "input": {"name": "input.1", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
+        "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
+    },
+    "sky_u2netp_int8": {
+        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-1",
+        "source": {**SKYSEG, "path": "sky_u2netp.onnx",
+                   "converted_by": "models/quantize.py (onnxruntime static int8, QDQ, per-channel weights, MinMax "
+                                   "calibration on every other photo of ../shared/samples/{sky,animals,objects,"
+                                   "portraits}; side-output head kept float)",
+                   "derived_from": "sky_u2netp"},
         "input": {"name": "input.1", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
         "normalisation": "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
         "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
@@ -188,6 +200,8 @@ def write_manifest(upstream: Path | None = None) -> dict:
         stem = Path(e["source"]["path"]).name.split(".")[0]
         up = {k: v for k, v in sums.items() if Path(k).name.split(".")[0] == stem}
         e["source"]["upstream_sha256"] = up or previous.get(name, {}).get("source", {}).get("upstream_sha256", {})
+        if "derived_from" in e["source"]:  # a file made from another shipped file: pin that file
+            e["source"]["derived_from_sha256"] = sha256(HERE / MODELS[e["source"]["derived_from"]]["file"])
         models[name] = e
     packs = json.loads((HERE / "packs.json").read_text()) if (HERE / "packs.json").exists() else {}
     doc = {"schema_version": 1, "models": models, "packs": packs}
@@ -202,6 +216,13 @@ def main(argv: list[str]) -> None:
     upstream = Path(argv[argv.index("--upstream") + 1]) if "--upstream" in argv else None
     if what in ("all", "sky"):
         convert_sky(upstream)
+    if what in ("all", "sky", "sky-int8"):
+        # Derived from the fp32 file just written (or shipped), calibrated on the sample photos.
+        sys.path.insert(0, str(HERE))
+        from quantize import quantize
+
+        samples = Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else HERE.parent.parent / "shared" / "samples"
+        quantize(samples)
     if what in ("all", "smp"):
         convert_smp(upstream)
     if what in ("all", "mediapipe"):

@@ -123,6 +123,10 @@ def get_session(name: str):
             opts.intra_op_num_threads = _threads()
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
+            # onnxruntime's default, stated so it is not lost: all graph rewrites, incl. the
+            # QDQ -> integer-kernel fusions the int8 sky model relies on.  Not saved offline:
+            # an ENABLE_ALL optimised file is tied to the machine it was made on.
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             try:
                 sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             except Exception as exc:

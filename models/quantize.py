@@ -1,0 +1,129 @@
+"""Derive the int8 sky model from the shipped fp32 U²-Netp (development tool).
+
+    python models/quantize.py [--samples ../shared/samples] [--check]
+    python models/convert.py sky-int8 --samples ../shared/samples   # same, then rewrites the manifest
+
+U²-Netp at its fixed 384x384 input costs 0.7-0.8 CPU s in fp32, most of the sky
+mask's time.  Static int8 quantisation (onnxruntime.quantization, QDQ format,
+per-channel int8 weights, uint8 activations, MinMax calibration) halves that
+(measured table in models/CONVERSION.md and docs/masks.md).  Dynamic
+quantisation was measured too and is 6x *slower* (ConvInteger has no fast CPU
+kernel); QOperator format is about as fast as QDQ and agrees slightly less.
+
+Kept in float: the side-output head (the six 1-channel convs, their resizes, the
+concat, the fusing 1x1 conv and the sigmoid).  Quantised, the sigmoid's output
+lands on 36 levels and a sure sky came out as 0.686 instead of 1.0, which moves
+the fusion's 0.5 threshold; the head is a few percent of the cost.
+
+Calibration: the photos in ``--samples`` (the project's sample photos; never the
+pairs-dev measurement data), per folder sorted by name, every other one
+(0, 2, 4, ...), each prepared exactly as engine/masks/sky.py prepares it.  The
+rest are held out for ``--check`` (IoU@0.5 and max abs diff against fp32).
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "sky_u2netp.onnx"
+TARGET = HERE / "sky_u2netp_int8.onnx"
+FOLDERS = ("sky", "animals", "objects", "portraits")
+PHOTO_EXT = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
+HEAD_CONCAT = "1957"  # the concat of the six side outputs, input of the fusing conv
+
+
+def photos(samples: Path) -> tuple[list[Path], list[Path]]:
+    """(calibration, held-out) photos: per folder, even and odd positions by name."""
+    calib, held = [], []
+    for folder in FOLDERS:
+        files = sorted(p for p in (samples / folder).iterdir() if p.suffix.lower() in PHOTO_EXT)
+        calib += files[0::2]
+        held += files[1::2]
+    return calib, held
+
+
+def model_input(path: Path) -> np.ndarray:
+    from maskroom.engine.masks import sky
+    from maskroom.engine.masks.evaluate import load_rgb
+
+    return sky.model_inputs(load_rgb(path))[0][None].astype(np.float32)
+
+
+def head_nodes(model) -> list[str]:
+    """Names of the side-output head's nodes (kept in float)."""
+    weights = {t.name: t.dims for t in model.graph.initializer}
+    side = {n.output[0] for n in model.graph.node if n.op_type == "Conv" and weights[n.input[1]][0] == 1}
+    names = []
+    for n in model.graph.node:
+        if (n.output[0] in side or (n.op_type == "Resize" and n.input[0] in side) or n.op_type == "Sigmoid"
+                or (n.op_type == "Concat" and n.output[0] == HEAD_CONCAT)):
+            names.append(n.name)
+            side.add(n.output[0])
+    return names
+
+
+def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> Path:
+    import onnx
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    calib, _ = photos(samples)
+    if not calib:
+        raise SystemExit(f"{samples}: no sample photos in {', '.join(FOLDERS)}")
+
+    class Photos(CalibrationDataReader):
+        def __init__(self):
+            self._it = iter(calib)
+
+        def get_next(self):
+            path = next(self._it, None)
+            return None if path is None else {"input.1": model_input(path)}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = Path(tmp) / "pre.onnx"
+        quant_pre_process(str(source), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(target), Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax,
+                        nodes_to_exclude=head_nodes(onnx.load(str(source))))
+    print(f"{target.name}: written from {source.name}, calibrated on {len(calib)} photos")
+    return target
+
+
+def check(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> None:
+    """IoU@0.5 and max abs diff of the int8 model against fp32 on the held-out photos."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    fp32 = ort.InferenceSession(str(source), opts, providers=["CPUExecutionProvider"])
+    int8 = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
+    _, held = photos(samples)
+    ious, diffs = [], []
+    for path in held:
+        x = {"input.1": model_input(path)}
+        a, b = fp32.run(None, x)[0].squeeze(), int8.run(None, x)[0].squeeze()
+        union = ((a > 0.5) | (b > 0.5)).sum()
+        # Photos where neither says sky anywhere agree fully; tiny skies make IoU jumpy,
+        # so they are counted only where either model has >= 0.5 % sky.
+        if union >= 0.005 * a.size:
+            ious.append(((a > 0.5) & (b > 0.5)).sum() / union)
+        diffs.append(float(np.abs(a - b).max()))
+    print(f"held-out photos {len(held)}: IoU@0.5 vs fp32 mean {np.mean(ious):.4f} min {np.min(ious):.4f} "
+          f"(over {len(ious)} with sky); max abs diff median {np.median(diffs):.3f} max {np.max(diffs):.3f}")
+
+
+def main(argv: list[str]) -> None:
+    samples = Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else HERE.parent.parent / "shared" / "samples"
+    quantize(samples)
+    if "--check" in argv:
+        check(samples)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
