@@ -8,7 +8,9 @@ cores) and OpenCV with as many threads; sessions are created once, before timing
 Each row is the median of ``--reps`` runs of wall-clock seconds and of this
 process's CPU seconds (all threads); the load average when measured is printed,
 since the machine the numbers come from may be shared.  Peers in the same run:
-plain bilinear upsampling of the sky matte (what refinement replaces) and the
+plain bilinear upsampling of the sky matte (what refinement replaces), the fp32
+U²-Netp the shipped int8 one is made from (alone, and the whole sky mask with it,
+interleaved run by run with the shipped one), and the
 subject without refinement and without its focus and sky cues.
 """
 from __future__ import annotations
@@ -51,6 +53,27 @@ def timeit(fn, reps) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+def timeit_interleaved(fns: dict, reps) -> dict:
+    """Like timeit for several functions, run in turn each rep (same machine load for all)."""
+    times = {k: ([], []) for k in fns}
+    for _ in range(reps):
+        for k, fn in fns.items():
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            times[k][0].append(time.perf_counter() - t)
+            times[k][1].append(time.process_time() - c)
+    return {k: (statistics.median(w), statistics.median(c)) for k, (w, c) in times.items()}
+
+
+def sky_alpha_with(model_u2: str, img):
+    """sky_alpha with another U²-Netp file (the fp32 peer of the shipped int8 one)."""
+    shipped, SK.MODEL_U2 = SK.MODEL_U2, model_u2
+    try:
+        return SK.sky_alpha(img)
+    finally:
+        SK.MODEL_U2 = shipped
+
+
 def sky_rows(name, img, reps):
     small = SK.model_size(img)
     u2_in, ege_in = SK.model_inputs(img, small)
@@ -59,12 +82,15 @@ def sky_rows(name, img, reps):
     return [
         (name, "sky input prep (resize, normalise)", timeit(lambda: SK.model_inputs(img, SK.model_size(img)), reps)),
         (name, "sky model EGE-UNet (384 px)", timeit(lambda: SK._run(SK.MODEL_EGE, ege_in), reps)),
-        (name, "sky model U2-Netp (384 px)", timeit(lambda: SK._run(SK.MODEL_U2, u2_in), reps)),
+        (name, "sky model U2-Netp int8 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2, u2_in), reps)),
+        (name, "peer: U2-Netp fp32 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2_FP32, u2_in), reps)),
         (name, "sky fusion + region rules", timeit(lambda: SK.fuse(*probs, small=small), reps)),
         (name, "sky refine (full res)", timeit(lambda: refine_alpha(img, p), reps)),
         (name, "peer: bilinear upsample", timeit(lambda: upsample(p, img.shape[:2]), reps)),
-        (name, "sky total (sky_alpha)", timeit(lambda: SK.sky_alpha(img), reps)),
-    ]
+    ] + [(name, step, secs) for step, secs in timeit_interleaved({
+        "sky total (sky_alpha)": lambda: SK.sky_alpha(img),
+        "peer: sky total with fp32 U2-Netp": lambda: sky_alpha_with(SK.MODEL_U2_FP32, img),
+    }, reps).items()]
 
 
 def subject_rows(name, img, reps):
@@ -97,6 +123,8 @@ def main() -> None:
     cv2.setNumThreads(int(os.environ["MASKROOM_ONNX_THREADS"]))
     imgs = [at_2048(load_rgb(SAMPLES / n)) for n in IMAGES]
     SK.sky_probabilities(imgs[0])  # sessions created once, outside the timing
+    if "sky" in kinds:
+        sky_alpha_with(SK.MODEL_U2_FP32, imgs[0])  # the fp32 peer's session too
     load_before = os.getloadavg()
     rows = []
     for name, img in zip(IMAGES, imgs):

@@ -144,3 +144,24 @@ def test_blue_sky_the_fusion_lost_is_kept_only_at_the_top_and_blue():
     assert (SK.fuse(u2, ege, grey) > 0.5).sum() == 0
     low = np.roll(small, 50, axis=0)  # blue water in the lower half: not kept
     assert (SK.fuse(np.roll(u2, 50, 0), np.roll(ege, 50, 0), low) > 0.5).sum() == 0
+
+
+def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from():
+    """The shipped int8 U²-Netp (models/quantize.py) is pinned to the fp32 file by
+    sha256 and marks the same sky on real photos; its version keys the sky rasters."""
+    from maskroom.engine.masks import model_store
+
+    info = model_store.model_info(SK.MODEL_U2)
+    assert SK.MODEL_U2 != SK.MODEL_U2_FP32 and info["source"]["derived_from"] == SK.MODEL_U2_FP32
+    assert info["source"]["derived_from_sha256"] == model_store.sha256_file(model_store.verify(SK.MODEL_U2_FP32))
+    assert info["version"] in SK.model_version()
+    for name in ("immich_el_torcal_rocks.jpg", "immich_tanners_ridge.jpg", "immich_denali.webp"):
+        u2_in, _ = SK.model_inputs(load_rgb(SAMPLES / name))
+        p32, p8 = SK._run(SK.MODEL_U2_FP32, u2_in), SK._run(SK.MODEL_U2, u2_in)
+        # Probabilities, not only the 0.5 cut: the fusion weighs them (a quantised sigmoid
+        # once capped sure sky at 0.686 with the same IoU).
+        assert float(np.abs(p32 - p8).mean()) < 0.01, name
+        fp32, int8 = p32 > 0.5, p8 > 0.5
+        assert fp32.mean() > 0.05, name  # these photos have sky
+        iou = (fp32 & int8).sum() / (fp32 | int8).sum()
+        assert iou > 0.98, (name, iou)
