@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import select
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from maskroom.catalog.queries import build_query  # noqa: E402
-from maskroom.catalog.schema import Image  # noqa: E402
 from maskroom.engine.importer import run_import  # noqa: E402
 
 pytestmark = pytest.mark.ui

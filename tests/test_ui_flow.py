@@ -10,7 +10,7 @@ from sqlalchemy import select
 from maskroom.catalog.schema import FLAG_PICK, HistoryStep, Image
 from maskroom.catalog.schema import Layer as LayerRow
 from maskroom.ui import services
-from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
 
@@ -20,16 +20,10 @@ TARGET = "immich_denali.webp"
 
 @pytest.fixture
 def window(qtbot, catalog, sample_copy, tmp_path):
-    from maskroom.ui.app import MainWindow
-
     ids = import_samples(catalog, sample_copy)
-    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.show()
-    win.ids = ids
-    yield win
-    win.runner.cancel_all()
-    win.runner.wait(20000)
+    with app_window(qtbot, catalog, tmp_path) as win:
+        win.ids = ids
+        yield win
 
 
 def layers_of(catalog, version_id):

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = [pytest.mark.ui, pytest.mark.catalog]
 PHOTO = "immich_denali.webp"
@@ -98,16 +98,8 @@ def test_grid_cell_shows_the_edit_and_follows_edits(qtbot, catalog, sample_copy)
 
 def test_edit_in_develop_shows_in_the_grid(qtbot, catalog, sample_copy, tmp_path):
     """The app's path: a slider in Develop, then G: the cell shows the edit."""
-    from PySide6.QtCore import QSettings
-
-    from maskroom.ui.app import MainWindow
-
     ids = import_samples(catalog, sample_copy)
-    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    try:
+    with app_window(qtbot, catalog, tmp_path, size=(1400, 900)) as win:
         image_id = ids[PHOTO]
         win.select_image(image_id)
         model = win.model
@@ -126,18 +118,14 @@ def test_edit_in_develop_shows_in_the_grid(qtbot, catalog, sample_copy, tmp_path
         qtbot.wait(50)
         assert model.thumbs.rendered == [(image_id, None)]
         assert cell_pixels(win.grid, model, row).mean() > 1.15 * before.mean()
-    finally:
-        win.runner.cancel_all()
-        win.runner.wait(20000)
 
 
 def test_sync_from_the_grid_updates_the_targets_cells(qtbot, catalog, sample_copy, tmp_path):
     """Sync... with the grid on screen: closing the dialog re-activates the window and the
     synced cells show the edit (no polling while the dialog works)."""
-    from PySide6.QtCore import QItemSelectionModel, QSettings
+    from PySide6.QtCore import QItemSelectionModel
 
     from maskroom.ui import services
-    from maskroom.ui.app import MainWindow
 
     ids = import_samples(catalog, sample_copy)
     source, target = ids["immich_tanners_ridge.jpg"], ids[PHOTO]
@@ -145,11 +133,7 @@ def test_sync_from_the_grid_updates_the_targets_cells(qtbot, catalog, sample_cop
     recipe = services.load_recipe(catalog, vid)
     recipe.global_layer.adjustments["exposure"] = 1.5
     services.save_recipe(catalog, vid, recipe, "Exposure")
-    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    try:
+    with app_window(qtbot, catalog, tmp_path, size=(1400, 900)) as win:
         model = win.model
         win.select_image(source)
         win.activateWindow()
@@ -170,6 +154,3 @@ def test_sync_from_the_grid_updates_the_targets_cells(qtbot, catalog, sample_cop
                    what="the synced cell")
         qtbot.wait(50)
         assert cell_pixels(win.grid, model, row).mean() > 1.15 * before.mean()
-    finally:
-        win.runner.cancel_all()
-        win.runner.wait(20000)

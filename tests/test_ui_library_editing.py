@@ -16,7 +16,7 @@ from conftest import run_cli
 from maskroom.catalog import library
 from maskroom.catalog.schema import CollectionImage, EditVersion, Image
 from maskroom.ui import services
-from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
 
@@ -26,17 +26,11 @@ OTHER = "immich_denali.webp"
 
 @pytest.fixture
 def window(qtbot, catalog, sample_copy, tmp_path):
-    from maskroom.ui.app import MainWindow
-
     ids = import_samples(catalog, sample_copy)
-    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.show()
-    win.ids = ids
-    wait_until(qtbot, lambda: not win.model.loading and win.model.rowCount() == len(ids), what="grid")
-    yield win
-    win.runner.cancel_all()
-    win.runner.wait(20000)
+    with app_window(qtbot, catalog, tmp_path) as win:
+        win.ids = ids
+        wait_until(qtbot, lambda: not win.model.loading and win.model.rowCount() == len(ids), what="grid")
+        yield win
 
 
 def select_rows(win, rows):

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from maskroom.engine.masks.geometric import linear_gradient, radial_gradient
@@ -16,7 +16,7 @@ from maskroom.engine.masks.registry import MaskInput
 from maskroom.engine.recipe import MaskComponent
 from maskroom.ui import mask_handles as mh
 from maskroom.ui import services
-from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 from conftest import run_cli
 
@@ -179,19 +179,9 @@ def test_mask_set_changes_params_and_undo_restores(catalog, sample_copy):
 # -- the app -------------------------------------------------------------------------------
 @pytest.fixture
 def develop(qtbot, catalog, sample_copy, tmp_path):
-    from maskroom.ui.app import MainWindow
-
     ids = import_samples(catalog, sample_copy)
-    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    win.select_image(ids["immich_tanners_ridge.jpg"])
-    win.show_view("develop")
-    wait_until(qtbot, lambda: win.canvas.after is not None, what="render")
-    yield win
-    win.runner.cancel_all()
-    win.runner.wait(20000)
+    with app_window(qtbot, catalog, tmp_path, size=(1200, 800), develop=ids["immich_tanners_ridge.jpg"]) as win:
+        yield win
 
 
 def mouse_drag(canvas, a: QPointF, b: QPointF, steps=8):

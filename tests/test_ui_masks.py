@@ -4,29 +4,20 @@ derived masks are the shapes that were drawn."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from maskroom.ui import services
-from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
 
 
 @pytest.fixture
 def develop(qtbot, catalog, sample_copy, tmp_path):
-    from maskroom.ui.app import MainWindow
-
     ids = import_samples(catalog, sample_copy)
-    win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.show()
-    win.select_image(ids["immich_tanners_ridge.jpg"])
-    win.show_view("develop")
-    wait_until(qtbot, lambda: win.canvas.after is not None, what="render")
-    yield win
-    win.runner.cancel_all()
-    win.runner.wait(20000)
+    with app_window(qtbot, catalog, tmp_path, develop=ids["immich_tanners_ridge.jpg"]) as win:
+        yield win
 
 
 def drag(canvas, a, b, modifier=Qt.NoModifier, steps=6):

@@ -1,6 +1,7 @@
 """Shared set-up for the Qt tests: offscreen platform, a catalog of the sample photos."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import time
@@ -19,6 +20,31 @@ def import_samples(catalog, folder) -> dict[str, int]:
     assert not problems, problems
     rows = services.image_rows(catalog, ids)
     return {r.filename: r.id for r in rows.values()}
+
+
+@contextlib.contextmanager
+def app_window(qtbot, catalog, tmp_path, *, size=None, ini=None, develop=None):
+    """The app's main window on the catalog with its own settings file, shown; with
+    ``develop`` (an image id) opened on that photo in Develop once it has rendered.
+    Afterwards its workers are cancelled and waited for."""
+    from PySide6.QtCore import QSettings
+
+    from maskroom.ui.app import MainWindow
+
+    win = MainWindow(catalog, QSettings(str(ini or tmp_path / "ui.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    if size:
+        win.resize(*size)
+    win.show()
+    try:
+        if develop is not None:
+            win.select_image(develop)
+            win.show_view("develop")
+            wait_until(qtbot, lambda: win.canvas.after is not None, what="render")
+        yield win
+    finally:
+        win.runner.cancel_all()
+        win.runner.wait(20000)
 
 
 def wait_until(qtbot, predicate, timeout=60.0, what="condition"):
