@@ -26,6 +26,7 @@ SAMPLES = Path("/work/shared/samples")
 FOLDERS = ("portraits", "sky", "animals", "objects")
 KINDS = (("subject", (1.0, 0.1, 0.1)), ("sky", (0.1, 0.35, 1.0)), ("person", (0.1, 0.9, 0.2)))
 CELL_H = 220
+ROWS_PER_PAGE = 8
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 
 
@@ -84,10 +85,14 @@ def main() -> None:
         print(path.name, "  ".join(f"{k}={'%.0f%%' % (c * 100) if f else 'none'} ({t:.2f}s)"
                                    for k, (f, c, t) in stats.items()), flush=True)
     width = max(r.shape[1] for r in rows)
-    sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), sheet)
-    print(f"{args.out}: {len(rows)} photos, {sheet.shape[1]}x{sheet.shape[0]}")
+    # Pages of ROWS_PER_PAGE photos: one sheet of 75 photos is too tall to look at.
+    for page, start in enumerate(range(0, len(rows), ROWS_PER_PAGE), 1):
+        chunk = rows[start:start + ROWS_PER_PAGE]
+        sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in chunk])
+        out = args.out if len(rows) <= ROWS_PER_PAGE else args.out.with_name(f"{args.out.stem}-{page}{args.out.suffix}")
+        cv2.imwrite(str(out), sheet)
+        print(f"{out}: {len(chunk)} photos, {sheet.shape[1]}x{sheet.shape[0]}")
 
 
 if __name__ == "__main__":
