@@ -158,6 +158,8 @@ def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from():
     from maskroom.engine.masks.cache import kind_version
 
     assert info["version"] in kind_version("sky")  # rasters made with the fp32 file go stale
+    # Both models of the fusion key the rasters: a new EGE file makes them stale too.
+    assert model_store.model_info(SK.MODEL_EGE)["version"] in kind_version("sky")
     for name in ("immich_el_torcal_rocks.jpg", "immich_tanners_ridge.jpg", "immich_denali.webp"):
         u2_in, _ = SK.model_inputs(load_rgb(SAMPLES / name))
         p32, p8 = SK._run(SK.MODEL_U2_FP32, u2_in), SK._run(SK.MODEL_U2, u2_in)

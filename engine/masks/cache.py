@@ -38,14 +38,12 @@ def kind_version(kind: str) -> str:
     """The version string a kind's rasters are keyed by (code + model file versions)."""
     spec = get_kind(kind)
     parts = [spec.model_version or "1"]
-    if spec.model:
+    for name in spec.models:
         try:
             from maskroom.engine.masks.model_store import model_info
 
-            info = model_info(spec.model)
-            version = info.get("version") if isinstance(info, dict) else getattr(info, "version", None)
-            sha = info.get("sha256") if isinstance(info, dict) else getattr(info, "sha256", None)
-            parts.append(str(version or (sha or "")[:12] or "?"))
+            info = model_info(name)
+            parts.append(str(info.get("version") or (info.get("sha256") or "")[:12] or "?"))
         except Exception:  # model store missing: the kind will say so when derived
             parts.append("?")
     return "+".join(parts)[:64]

@@ -54,8 +54,15 @@ MaskFn = Callable[[MaskInput, MaskComponent], MaskResult]
 class KindSpec:
     name: str
     fn: MaskFn
-    model: str | None = None  # manifest name of the model it needs, if any
+    # Manifest name(s) of the model(s) it runs: their versions key its cached rasters.
+    model: str | tuple[str, ...] | None = None
     model_version: str | None = None
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        if not self.model:
+            return ()
+        return (self.model,) if isinstance(self.model, str) else tuple(self.model)
 
 
 _KINDS: dict[str, KindSpec] = {}
@@ -73,7 +80,7 @@ KIND_MODULES = (
 _loaded = False
 
 
-def register(name: str, *, model: str | None = None, model_version: str | None = None):
+def register(name: str, *, model: str | tuple[str, ...] | None = None, model_version: str | None = None):
     def deco(fn: MaskFn) -> MaskFn:
         _KINDS[name] = KindSpec(name, fn, model, model_version)
         return fn

@@ -242,7 +242,7 @@ def portrait_backdrop(inp: MaskInput, sky_fraction: float) -> bool:
     return sky_fraction < all_people_alpha(inp).score
 
 
-@register("sky", model=MODEL_U2, model_version=FUSION_VERSION)
+@register("sky", model=(MODEL_U2, MODEL_EGE), model_version=FUSION_VERSION)
 def sky(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     alpha, fraction, reason = _sky(inp.image, refine=bool(comp.params.get("refine", True)), inp=inp)
     info = {"sky_fraction": fraction}
