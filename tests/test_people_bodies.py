@@ -96,6 +96,19 @@ def test_is_body_needs_votes():
     assert not PS.is_body(sky, (0.05 * sw, 0.02 * sh, 0.35 * sw, 0.3 * sh), pixels_agree=True)
 
 
+def test_region_presence_passes_a_figure_and_not_a_field():
+    # The last check on a faceless blob (the kodim03 hats passed is_body with the
+    # pose model's answer on squares of their height): the pose model on the square
+    # of the blob's whole region.  Marie's figure passes; a wide band of grass and
+    # trees, which the selfie model can take for people, does not.
+    img = _rgb("immich_portrait_curies.jpg", 1024)
+    h, w = img.shape[:2]
+    assert PS.region_presence(img, (0.15 * w, 0.17 * h, 0.5 * w, h)) >= PS.REGION_PRESENCE
+    field = _rgb("immich_tanners_ridge.jpg", 1024)
+    fh, fw = field.shape[:2]
+    assert PS.region_presence(field, (0.05 * fw, 0.35 * fh, 0.95 * fw, 0.95 * fh)) < PS.REGION_PRESENCE
+
+
 def test_face_skin_leaves_out_glasses_frames():
     img = _rgb("mpl_grace_hopper.jpg", 2048)
     inp = MaskInput(img, digest="bodies:hopper")
