@@ -103,21 +103,22 @@ def verify(name: str) -> Path:
 
 
 _lock = threading.Lock()
-_sessions: dict[tuple[str, str], object] = {}
+# Sessions by model name: a cold mask asks 20 times, and the hit path must not read
+# the manifests each time.  Installing a pack clears them (packs.install).
+_sessions: dict[str, object] = {}
 
 
 def get_session(name: str):
     """The one onnxruntime session of a model in this process (created on first use)."""
-    path = model_path(name)
-    key = (name, str(path))
-    sess = _sessions.get(key)
+    sess = _sessions.get(name)
     if sess is not None:
         return sess
     with _lock:
-        sess = _sessions.get(key)
+        sess = _sessions.get(name)
         if sess is None:
             import onnxruntime as ort
 
+            path = model_path(name)
             verify(name)
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = _threads()
@@ -131,7 +132,7 @@ def get_session(name: str):
                 sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             except Exception as exc:
                 raise ModelError(f"{path}: onnxruntime cannot load model {name!r} ({exc})") from None
-            _sessions[key] = sess
+            _sessions[name] = sess
     return sess
 
 
