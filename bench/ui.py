@@ -133,6 +133,20 @@ def window_start(app, catalog, n: int, on_worker: bool, ini: Path) -> tuple[floa
     return gui[0] * 1000, built * 1000, gap * 1000, filled * 1000
 
 
+def synthetic_catalog(path, n: int):
+    """A catalog of n image rows whose files do not exist (grid cells show as broken)."""
+    big = Catalog.open(path)
+    with big.session() as s:
+        folder = Folder(path="/nonexistent")
+        s.add(folder)
+        s.flush()
+        s.execute(insert(Image), [dict(folder_id=folder.id, filename=f"IMG_{i:06d}.jpg",
+                                       path=f"/nonexistent/IMG_{i:06d}.jpg", file_size=1, mtime=0.0,
+                                       content_hash=f"{i:032x}", format="jpeg", width=6000, height=4000)
+                                  for i in range(n)])
+    return big
+
+
 def main() -> int:
     import argparse
 
@@ -193,15 +207,7 @@ def main() -> int:
             print(f"\n{'grid rows':>10s} {'load ids ms':>12s} {'first paint ms':>15s} {'cells asked':>12s} "
                   f"{'pages':>6s}")
         for n in ((20_000, 100_000) if part in ("all", "grid") else ()):
-            big = Catalog.open(work / f"grid{n}.sqlite")
-            with big.session() as s:
-                folder = Folder(path="/nonexistent")
-                s.add(folder)
-                s.flush()
-                s.execute(insert(Image), [dict(folder_id=folder.id, filename=f"IMG_{i:06d}.jpg",
-                                               path=f"/nonexistent/IMG_{i:06d}.jpg", file_size=1, mtime=0.0,
-                                               content_hash=f"{i:032x}", format="jpeg", width=6000, height=4000)
-                                          for i in range(n)])
+            big = synthetic_catalog(work / f"grid{n}.sqlite", n)
             loads, paints = [], []
             for _ in range(RUNS):
                 model = LibraryModel(big)
@@ -224,15 +230,7 @@ def main() -> int:
             big.close()
         if part in ("all", "start"):
             n = 100_000
-            big = Catalog.open(work / "start.sqlite")
-            with big.session() as s:
-                folder = Folder(path="/nonexistent")
-                s.add(folder)
-                s.flush()
-                s.execute(insert(Image), [dict(folder_id=folder.id, filename=f"IMG_{i:06d}.jpg",
-                                               path=f"/nonexistent/IMG_{i:06d}.jpg", file_size=1, mtime=0.0,
-                                               content_hash=f"{i:032x}", format="jpeg", width=6000, height=4000)
-                                          for i in range(n)])
+            big = synthetic_catalog(work / "start.sqlite", n)
             print(f"\nwindow start, {n} photos")
             print(f"{'path':28s} {'GUI thread ms':>14s} {'window built ms':>16s} {'max pause ms':>13s} "
                   f"{'grid filled ms':>15s}")
