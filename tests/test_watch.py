@@ -165,7 +165,12 @@ def test_cli_watch_imports_and_stops_cleanly_on_ctrl_c(catalog, catalog_location
         lines.append(proc.stdout.readline())
         assert lines[-1].startswith("imported ") and "new.jpg" in lines[-1], lines
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+            raise AssertionError(f"watch did not stop on Ctrl-C; it printed: {lines} {out!r}") from None
     finally:
         if proc.poll() is None:
             proc.kill()

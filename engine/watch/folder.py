@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -334,7 +335,23 @@ class FolderWatcher:
         return out
 
     def run(self, until: Callable[[], bool] | None = None) -> list[int]:
-        """Watch until stop() (or ``until()`` is true, or Ctrl-C); returns imported ids."""
+        """Watch until stop() (or ``until()`` is true, or Ctrl-C); returns imported ids.
+
+        Ctrl-C only asks the loop to stop, so an import under way finishes and the
+        watcher shuts down from one known place (a KeyboardInterrupt raised anywhere
+        in an import or a catalog write could leave the process hanging at exit).  A
+        second Ctrl-C interrupts at once.
+        """
+        interrupted = threading.Event()
+        previous = None
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            def on_sigint(signum, frame):
+                interrupted.set()
+                self._stop.set()
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+
+            previous = signal.signal(signal.SIGINT, on_sigint)
         self._start_observer()
         self.scan()
         last_roots = 0.0
@@ -346,8 +363,12 @@ class FolderWatcher:
                 self.step()
                 self._stop.wait(self.opt.poll)
         except KeyboardInterrupt:
-            self.log("stopping (Ctrl-C)")
+            interrupted.set()
         finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+            if interrupted.is_set():
+                self.log("stopping (Ctrl-C)")
             if self._observer is not None:
                 self._observer.stop()
                 self._observer.join(timeout=5)
