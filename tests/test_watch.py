@@ -155,8 +155,11 @@ def test_cli_watch_imports_and_stops_cleanly_on_ctrl_c(catalog, catalog_location
     watched.mkdir()
     env = {**os.environ, "MASKROOM_CATALOG": str(catalog_location.sqlite_path or catalog_location.url),
            "PYTHONUNBUFFERED": "1"}
+    # As from a terminal: Ctrl-C's default disposition.  A test run started in the
+    # background (`cmd &` in a script) has SIGINT ignored, and a child inherits that.
     proc = subprocess.Popen([sys.executable, "-m", "maskroom", "watch", str(watched), "--settle", "0.3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     try:
         lines.append(proc.stdout.readline())
