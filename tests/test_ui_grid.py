@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QAbstractItemView
 from sqlalchemy import insert
 
 from maskroom.catalog.schema import Folder, Image
-from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import import_samples, open_grid, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
 N = 20_000
@@ -26,16 +26,10 @@ def add_synthetic_rows(catalog, n: int) -> None:
 
 
 def test_only_visible_cells_load(qtbot, catalog):
-    from maskroom.ui.library_view import PAGE, LibraryModel, LibraryView
+    from maskroom.ui.library_view import PAGE
 
     add_synthetic_rows(catalog, N)
-    model = LibraryModel(catalog)
-    model.reload({}, "name")
-    view = LibraryView(model)
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    qtbot.waitExposed(view)
+    model, view = open_grid(qtbot, catalog, size=(1000, 700))
     assert model.rowCount() == N
     wait_until(qtbot, lambda: model.thumbs.requested and model.thumbs.idle(), 120, "visible cells to load")
     qtbot.wait(100)
@@ -59,16 +53,8 @@ def test_only_visible_cells_load(qtbot, catalog):
 
 
 def test_thumbnails_of_real_photos(qtbot, catalog, sample_copy):
-    from maskroom.ui.library_view import LibraryModel, LibraryView
-
     ids = import_samples(catalog, sample_copy)
-    model = LibraryModel(catalog)
-    model.reload({}, "name")
-    view = LibraryView(model)
-    qtbot.addWidget(view)
-    view.resize(1200, 900)
-    view.show()
-    qtbot.waitExposed(view)
+    model, view = open_grid(qtbot, catalog)
     wait_until(qtbot, lambda: model.thumbs.idle() and len(model.thumbs._pixmaps) == len(ids), what="thumbnails")
     assert not model.thumbs.failed
     pm = model.thumbs.get(ids["immich_portrait_curies.jpg"])

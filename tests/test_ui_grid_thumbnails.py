@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import app_window, import_samples, open_grid, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = [pytest.mark.ui, pytest.mark.catalog]
 PHOTO = "immich_denali.webp"
@@ -27,17 +27,6 @@ def cell_pixels(view, model, row: int) -> np.ndarray:
     return area.astype(np.float64)
 
 
-def open_grid(qtbot, catalog):
-    from maskroom.ui.library_view import LibraryModel, LibraryView
-
-    model = LibraryModel(catalog)
-    model.reload({}, "name")
-    view = LibraryView(model)
-    qtbot.addWidget(view)
-    view.resize(1200, 900)
-    view.show()
-    qtbot.waitExposed(view)
-    return model, view
 
 
 def settled(model):

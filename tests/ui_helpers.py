@@ -22,6 +22,20 @@ def import_samples(catalog, folder) -> dict[str, int]:
     return {r.filename: r.id for r in rows.values()}
 
 
+def open_grid(qtbot, catalog, size=(1200, 900)):
+    """The library grid alone (model + view) on the whole catalog sorted by name, shown."""
+    from maskroom.ui.library_view import LibraryModel, LibraryView
+
+    model = LibraryModel(catalog)
+    model.reload({}, "name")
+    view = LibraryView(model)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    return model, view
+
+
 @contextlib.contextmanager
 def app_window(qtbot, catalog, tmp_path, *, size=None, ini=None, develop=None):
     """The app's main window on the catalog with its own settings file, shown; with
