@@ -1,6 +1,7 @@
 """The root command group and what every command shares: the catalog, errors, output."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -63,6 +64,16 @@ def echo_json(data: Any) -> None:
 def fail(message: str) -> None:
     """Stop with one clear line on stderr and exit status 1."""
     raise click.ClickException(message)
+
+
+@contextlib.contextmanager
+def failing_on(*errors: type[Exception]):
+    """Inside, the given exceptions become one clear line (``fail``): for service
+    errors whose message already names what is wrong."""
+    try:
+        yield
+    except errors as exc:
+        fail(str(exc))
 
 
 def warn(message: str) -> None:

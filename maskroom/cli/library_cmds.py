@@ -9,7 +9,7 @@ from sqlalchemy import select
 from maskroom.catalog import library
 from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
 from maskroom.progress import RichProgress
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
@@ -25,6 +25,16 @@ def parse_filters(filters) -> dict:
         fail(str(exc))
 
 
+def resolved_filters(session, filters: tuple[str, ...]) -> dict:
+    """--filter values parsed, with collection=NAME resolved to its members (or its
+    smart filter); an unknown collection is one clear line."""
+    f = parse_filters(filters)
+    if "collection" in f:
+        with failing_on(library.LibraryError):
+            f = {**f, **library.collection_filter(session, f["collection"])}
+    return f
+
+
 def selected_ids(session, ids: tuple[int, ...], filters: tuple[str, ...], every: bool = False) -> list[int]:
     """Image ids from explicit IDs, a filter, or --all; unknown ids are an error."""
     if not ids and not filters and not every:
@@ -37,12 +47,7 @@ def selected_ids(session, ids: tuple[int, ...], filters: tuple[str, ...], every:
             fail(f"no image with id {', '.join(map(str, missing))}")
         chosen |= found
     if filters or every:
-        f = parse_filters(filters)
-        if "collection" in f:
-            try:
-                f = {**f, **library.collection_filter(session, f["collection"])}
-            except library.LibraryError as exc:
-                fail(str(exc))
+        f = resolved_filters(session, filters)
         try:
             chosen |= set(session.scalars(build_id_query(f)))
         except FilterError as exc:
@@ -118,13 +123,8 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
     from maskroom.catalog.queries import list_entries
     from maskroom.catalog.schema import EditVersion
 
-    f = parse_filters(filters)
     with ctx.catalog.session() as s:
-        if "collection" in f:
-            try:
-                f = {**f, **library.collection_filter(s, f["collection"])}
-            except library.LibraryError as exc:
-                fail(str(exc))
+        f = resolved_filters(s, filters)
         images: dict[int, Image] = {}
         try:
             if versions:  # the grid's list (catalog.queries.list_entries): photos, each then its copies
@@ -202,10 +202,8 @@ def show_cmd(ctx, image_id, as_json, with_exif):
 def _bulk(ctx, ids, filters, every, op, *args):
     with ctx.catalog.session() as s:
         chosen = selected_ids(s, ids, filters, every)
-        try:
+        with failing_on(library.LibraryError):
             n = op(s, chosen, *args)
-        except library.LibraryError as exc:
-            fail(str(exc))
     return n, len(chosen)
 
 
@@ -265,10 +263,8 @@ def tag_cmd(ctx, action, keyword, ids, filters, every):
 def copy_remove_cmd(ctx, version_ids):
     """Remove virtual copies by version id (`ls --versions` lists them); photos stay."""
     with ctx.catalog.session() as s:
-        try:
+        with failing_on(library.LibraryError):
             gone = library.remove_virtual_copies(s, version_ids)
-        except library.LibraryError as exc:
-            fail(str(exc))
     click.echo(f"removed {len(gone)} virtual cop{'y' if len(gone) == 1 else 'ies'}")
 
 
@@ -298,10 +294,8 @@ def collection_group():
 @pass_ctx
 def collection_create(ctx, name, filters, smart):
     with ctx.catalog.session() as s:
-        try:
+        with failing_on(library.LibraryError):
             library.create_collection(s, name, smart_filter=parse_filters(filters) if smart else None)
-        except library.LibraryError as exc:
-            fail(str(exc))
     click.echo(f"created {'smart ' if smart else ''}collection {name!r}")
 
 
@@ -311,10 +305,8 @@ def collection_create(ctx, name, filters, smart):
 @pass_ctx
 def collection_rename(ctx, name, new_name):
     with ctx.catalog.session() as s:
-        try:
+        with failing_on(library.LibraryError):
             library.rename_collection(s, name, new_name)
-        except library.LibraryError as exc:
-            fail(str(exc))
     click.echo(f"renamed collection {name!r} to {new_name!r}")
 
 
@@ -324,10 +316,8 @@ def collection_rename(ctx, name, new_name):
 def collection_delete(ctx, name):
     """Delete a collection (its photos stay in the catalog)."""
     with ctx.catalog.session() as s:
-        try:
+        with failing_on(library.LibraryError):
             n = library.delete_collection(s, name)
-        except library.LibraryError as exc:
-            fail(str(exc))
     click.echo(f"deleted collection {name!r} ({n} photo(s) stay in the catalog)")
 
 
@@ -339,10 +329,8 @@ def collection_delete(ctx, name):
 def collection_add(ctx, name, ids, filters):
     with ctx.catalog.session() as s:
         chosen = selected_ids(s, ids, filters)
-        try:
+        with failing_on(library.LibraryError):
             n = library.add_to_collection(s, name, chosen)
-        except library.LibraryError as exc:
-            fail(str(exc))
     click.echo(f"added {n} image(s) to {name!r}")
 
 
@@ -354,10 +342,8 @@ def collection_add(ctx, name, ids, filters):
 def collection_remove(ctx, name, ids, filters):
     with ctx.catalog.session() as s:
         chosen = selected_ids(s, ids, filters)
-        try:
+        with failing_on(library.LibraryError):
             n = library.remove_from_collection(s, name, chosen)
-        except library.LibraryError as exc:
-            fail(str(exc))
     click.echo(f"removed {n} image(s) from {name!r}")
 
 
