@@ -104,6 +104,15 @@ def test_develop_masks_sync_export(qtbot, window, catalog, tmp_path):
     sel.select(window.model.index(window.model._row_of[dst_id]), QItemSelectionModel.Select)
     dlg = window.open_sync()
     assert dlg.to_selected.isChecked() and dlg.targets() == [dst_id]
+    # Nothing ticked: the dialog says so and its button still works afterwards.
+    ticked = {k: cb.isChecked() for k, cb in dlg.checks.items()}
+    for cb in dlg.checks.values():
+        cb.setChecked(False)
+    qtbot.mouseClick(dlg.sync_button, Qt.LeftButton)
+    assert dlg.job is None and "at least one part" in dlg.review_label.text()
+    assert dlg.sync_button.isEnabled()
+    for k, cb in dlg.checks.items():
+        cb.setChecked(ticked[k])
     qtbot.mouseClick(dlg.sync_button, Qt.LeftButton)
     wait_until(qtbot, lambda: dlg.job is not None and dlg.job.finished_flag.is_set(), 120, "sync")
     qtbot.wait(50)

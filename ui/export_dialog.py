@@ -176,13 +176,10 @@ class ExportDialog(QDialog):
             self.summary.setText(str(exc))
             return
         dest = Path(self.destination.text()).expanduser()
-        self.export_button.setEnabled(False)
         self.summary.setText("")
-        self.job = self.runner.prepare(lambda p: services.export(self.catalog, self.version_ids, dest, settings, p),
-                                      on_done=self._done, on_error=self.summary.setText)
-        self.progress.bind(self.job)
-        self.job.signals.done.connect(lambda: self.export_button.setEnabled(True))
-        self.runner.start(self.job)
+        self.job = self.progress.run(self.runner,
+                                     lambda p: services.export(self.catalog, self.version_ids, dest, settings, p),
+                                     button=self.export_button, on_done=self._done, on_error=self.summary.setText)
 
     def _done(self, result):
         self.written, self.problems = result

@@ -110,13 +110,10 @@ class ImportDialog(QDialog):
         if not src.exists():
             self.summary.setText(f"{src}: no such folder")
             return
-        self.import_button.setEnabled(False)
         recursive = self.recursive.isChecked()
-        self.job = self.runner.prepare(lambda p: services.run_import(self.catalog, [src], p, recursive=recursive),
-                                      on_done=self._done, on_error=self.summary.setText)
-        self.progress.bind(self.job)
-        self.job.signals.done.connect(lambda: self.import_button.setEnabled(True))
-        self.runner.start(self.job)
+        self.job = self.progress.run(self.runner,
+                                     lambda p: services.run_import(self.catalog, [src], p, recursive=recursive),
+                                     button=self.import_button, on_done=self._done, on_error=self.summary.setText)
 
     def _done(self, result):
         self.imported_ids, self.problems = result

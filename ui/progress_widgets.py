@@ -30,6 +30,16 @@ class JobProgress(QWidget):
         self.job: Job | None = None
         self.done_count = 0
 
+    def run(self, runner, work, *, button, on_done, on_error=None) -> Job:
+        """Start ``work(progress)`` on ``runner``, shown here; the dialog's start
+        ``button`` is disabled until the job is done."""
+        button.setEnabled(False)
+        job = runner.prepare(work, on_done=on_done, on_error=on_error)
+        self.bind(job)
+        job.signals.done.connect(lambda: button.setEnabled(True))
+        runner.start(job)
+        return job
+
     def bind(self, job: Job) -> None:
         self.job = job
         self.done_count = 0

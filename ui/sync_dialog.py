@@ -92,16 +92,13 @@ class SyncDialog(QDialog):
         if not targets:
             self.review_label.setText("Nothing to sync to: select other photos in the grid, or use a series.")
             return
-        self.sync_button.setEnabled(False)
         what, mode = self.what(), self.mode.currentData()
         if not what:
             self.review_label.setText("Choose at least one part of the edit to sync.")
             return
-        self.job = self.runner.prepare(lambda p: services.sync(self.catalog, self.source, targets, what, mode, p),
-                                      on_done=self._done)
-        self.progress.bind(self.job)
-        self.job.signals.done.connect(lambda: self.sync_button.setEnabled(True))
-        self.runner.start(self.job)
+        self.job = self.progress.run(self.runner,
+                                     lambda p: services.sync(self.catalog, self.source, targets, what, mode, p),
+                                     button=self.sync_button, on_done=self._done)
 
     def _done(self, review: list[dict]):
         self.review = list(review or [])
