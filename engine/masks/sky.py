@@ -166,14 +166,11 @@ def _colour_veto(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def model_version() -> str:
-    """Fusion version + both models' versions: the cache key of a sky raster."""
-    parts = []
-    for name in (MODEL_U2, MODEL_EGE):
-        try:
-            parts.append(str(_model_store().model_info(name).get("version", "?")))
-        except Exception:  # no model store / manifest: derivation will say why
-            parts.append("?")
-    return "+".join([FUSION_VERSION, *parts])
+    """Fusion version + both models' versions (the kind's registered models): the
+    version a sky raster is cached under."""
+    from maskroom.engine.masks.cache import kind_version
+
+    return kind_version("sky")
 
 
 def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None, inp: MaskInput | None = None) -> tuple[np.ndarray, float]:
