@@ -20,7 +20,7 @@ from maskroom.engine.masks.faces import (
     warp_crop,
     weighted_nms,
 )
-from maskroom.engine.masks.people import fill_circle, fill_polygon
+from maskroom.engine.masks.face_parts import fill_circle, fill_polygon
 from maskroom.engine.masks.persons import memberships, split_people
 
 
