@@ -102,6 +102,7 @@ MEDIAPIPE = {  # name -> (input normalisation, {mask output: "prob" or "logit"})
     "selfie_segmentation_landscape": (lambda x: x / 255, {"segment_back": "prob"}),
     "hair_segmentation": (lambda x: x / 255, {}),
     "pose_detection": (lambda x: x / 127.5 - 1, {}),  # upstream has DENSIFY: tf.lite runs it as is
+    "face_landmark_with_attention": (lambda x: x / 255, {}),  # 3 kinds of MediaPipe custom op
 }
 
 
@@ -132,7 +133,9 @@ def check_mediapipe(upstream: Path, samples: Path, n: int, only: str | None = No
             return x[None].astype(np.float32)
 
         custom = _custom_ops(path)
-        if not custom:
+        if name == "face_landmark_with_attention":
+            _check_attention(name, path, files, feed)
+        elif not custom:
             interp = tf.lite.Interpreter(model_path=str(path), num_threads=2)
             interp.allocate_tensors()
             diffs, ious, per_out = [], [], {}
@@ -251,6 +254,147 @@ def _check_custom(name, path, sess, files, feed, custom) -> None:
             f"TF's op: {', '.join(f'{k} x{c} max diff {max(op_diff[k]):.2g}' for k, c in counts.items())}")
     row(name, f"tf.lite (TF {tf.__version__}) minus custom ops + tf.nn reference ops", len(files), max(std_diff), None,
         note)
+
+
+# ------------------------------------------- the attention mesh's custom ops, in numpy
+# References written from MediaPipe's definitions (mediapipe/util/tflite/operations/
+# landmarks_to_transform_matrix.cc, transform_tensor_bilinear.cc, transform_landmarks.cc,
+# all v2), point by point and pixel by pixel, with trigonometry where the ONNX rewrite
+# uses vector identities and explicit loops where it uses GridSample.
+def ref_landmarks_to_transform_matrix(lm: np.ndarray, attrs: dict) -> np.ndarray:
+    lm = lm.reshape(-1, 3).astype(np.float64)
+    left, right = lm[attrs["left_rotation_idx"]], lm[attrs["right_rotation_idx"]]
+    r = attrs.get("target_rotation_radians", 0.0) - np.arctan2(right[1] - left[1], right[0] - left[0])
+    pts = lm[list(attrs["subset_idxs"]), :2]
+    xr = pts[:, 0] * np.cos(r) - pts[:, 1] * np.sin(r)
+    yr = pts[:, 0] * np.sin(r) + pts[:, 1] * np.cos(r)
+    w, h = xr.max() - xr.min(), yr.max() - yr.min()
+    mx, my = (xr.max() + xr.min()) / 2, (yr.max() + yr.min()) / 2
+    cx, cy = mx * np.cos(-r) - my * np.sin(-r), mx * np.sin(-r) + my * np.cos(-r)
+
+    def m4(a, b, tx, c, d, ty):
+        return np.array([[a, b, 0, tx], [c, d, 0, ty], [0, 0, 1, 0], [0, 0, 0, 1]], np.float64)
+
+    ow, oh = attrs["output_width"], attrs["output_height"]
+    t = m4(1, 0, cx, 0, 1, cy)
+    t = t @ m4(np.cos(-r), -np.sin(-r), 0, np.sin(-r), np.cos(-r), 0)
+    t = t @ m4(attrs["scale_x"] * w / ow, 0, 0, 0, attrs["scale_y"] * h / oh, 0)
+    t = t @ m4(1, 0, -ow / 2, 0, 1, -oh / 2)
+    return t[None].astype(np.float32)
+
+
+def ref_transform_tensor_bilinear(x: np.ndarray, m: np.ndarray, oh: int, ow: int) -> np.ndarray:
+    x, m = x[0].astype(np.float64), m.reshape(4, 4).astype(np.float64)
+    ih, iw, ch = x.shape
+    rx, ry = m[0].copy(), m[1].copy()
+    rx[3] += rx[0] * 0.5 + rx[1] * 0.5 - 0.5  # MediaPipe's pixel-centre correction
+    ry[3] += ry[0] * 0.5 + ry[1] * 0.5 - 0.5
+    out = np.zeros((oh, ow, ch))
+
+    def read(yy, xx):
+        return x[yy, xx] if 0 <= yy < ih and 0 <= xx < iw else np.zeros(ch)
+
+    for v in range(oh):
+        for u in range(ow):
+            tx, ty = rx[0] * u + rx[1] * v + rx[3], ry[0] * u + ry[1] * v + ry[3]
+            if tx < 0 or tx > iw - 1 or ty < 0 or ty > ih - 1:
+                continue
+            fx, fy = int(np.floor(tx)), int(np.floor(ty))
+            ax, ay = tx - fx, ty - fy
+            upper = (1 - ax) * read(fy, fx) + ax * read(fy, fx + 1)
+            lower = (1 - ax) * read(fy + 1, fx) + ax * read(fy + 1, fx + 1)
+            out[v, u] = ay * lower + (1 - ay) * upper
+    return out[None].astype(np.float32)
+
+
+def ref_transform_landmarks(pts: np.ndarray, m: np.ndarray) -> np.ndarray:
+    p, m = pts.reshape(-1, 2).astype(np.float64), m.reshape(4, 4).astype(np.float64)
+    out = np.stack([m[0, 0] * p[:, 0] + m[0, 1] * p[:, 1] + m[0, 3], m[1, 0] * p[:, 0] + m[1, 1] * p[:, 1] + m[1, 3]], 1)
+    return out.reshape(pts.shape).astype(np.float32)
+
+
+def _check_attention(name, path, files, feed) -> None:
+    """face_landmark_with_attention: (a) tf.lite with the 11 custom ops cut out runs
+    every standard op, fed ONNX's values of the custom ops' outputs; each tensor it
+    fetches (the custom ops' inputs, the model outputs) is compared with ONNX's tensor of
+    the same name.  (b) every rewritten node against the numpy reference above applied
+    to the ONNX node's own inputs.  The end-to-end comparison with the MediaPipe runtime
+    is scripts-free: see CONVERSION.md."""
+    import tensorflow as tf
+    from flatbuffers import flexbuffers
+    from tensorflow.lite.tools import flatbuffer_utils as fu
+
+    model = fu.read_model(str(path))
+    sg = model.subgraphs[0]
+    tname = lambda i: _clean(sg.tensors[i].name)  # noqa: E731
+    custom = []  # (kind, input tensor indices, output tensor index, options)
+    for k, op in enumerate(sg.operators):
+        code = model.operatorCodes[op.opcodeIndex].customCode
+        if code:
+            opts = flexbuffers.Loads(bytes(bytearray(op.customOptions))) if op.customOptions is not None else {}
+            custom.append((k, code.decode(), list(op.inputs), int(op.outputs[0]), opts))
+    ids = {c[0] for c in custom}
+    outs_made = {c[3] for c in custom}
+    consumed = {t for k, op in enumerate(sg.operators) if k not in ids for t in op.inputs}
+    feeds = sorted(t for t in outs_made if t in consumed)
+    fetches = sorted({t for c in custom for t in c[2]} - outs_made)
+    orig_in, orig_out = list(sg.inputs), list(sg.outputs)
+    sg.operators = [op for k, op in enumerate(sg.operators) if k not in ids]
+    sg.inputs = np.array(orig_in + feeds, np.int32)
+    sg.outputs = np.array(orig_out + fetches, np.int32)
+    interp = tf.lite.Interpreter(model_content=bytes(fu.convert_object_to_bytearray(model)), num_threads=2)
+    interp.allocate_tensors()
+    det = {d["index"]: d for d in interp.get_input_details() + interp.get_output_details()}
+
+    onnx_model = onnx.load(str(HERE / f"{name}.onnx"))
+    have = {t for nd in onnx_model.graph.node for t in nd.output}
+    # tf2onnx merges the three identical landmark scalings (one per custom crop) into one tensor
+    scalings = ("multiply_by_constant", "multiply_by_constant_2", "multiply_by_constant_4")
+    kept = next(n for n in scalings if n in have)
+    alias = {n: kept for n in scalings if n != kept}
+    wanted = [tname(t) for t in fetches + feeds] + [tname(c[3]) for c in custom]
+    wanted = sorted({alias.get(n, n) for n in wanted} & have)
+    # tf2onnx keeps convolutions NCHW: the bilinear crop's NHWC input is a Transpose of p_re_lu_3,
+    # which the rewrite's own first node (a Transpose back to NCHW) reads
+    nhwc_in = next(nd.input[0] for nd in onnx_model.graph.node
+                   if nd.name.startswith("transform_tensor_bilinear_v2_n") and nd.op_type == "Transpose"
+                   and list(nd.attribute[0].ints) == [0, 3, 1, 2])
+    missing = {tname(t) for t in orig_out + fetches + feeds} - have - set(alias) - {"p_re_lu_3"}
+    assert not missing, f"TFLite tensors with no ONNX namesake: {sorted(missing)}"
+    sess = session(HERE / f"{name}.onnx", wanted + [nhwc_in])
+    out_names = [o.name for o in sess.get_outputs()]
+    std_diff, std_rel, op_diff = [], [], {"Landmarks2TransformMatrix": [], "TransformTensorBilinear": [],
+                                          "TransformLandmarks": []}
+    for p in files:
+        x = feed(p)
+        got = dict(zip(out_names, sess.run(None, {sess.get_inputs()[0].name: x})))
+        interp.set_tensor(det[orig_in[0]]["index"], x)
+        for t in feeds:
+            interp.set_tensor(det[t]["index"], got[tname(t)].reshape(det[t]["shape"]).astype(np.float32))
+        interp.invoke()
+        for t in orig_out + fetches:
+            n = tname(t)
+            ref = interp.get_tensor(t)
+            mine = got[nhwc_in] if n == "p_re_lu_3" else got[alias.get(n, n)]
+            d = float(np.abs(ref - mine.reshape(ref.shape)).max())
+            std_diff.append(d)
+            std_rel.append(d / max(float(np.abs(ref).max()), 1e-6))
+        for _, kind, ins, out, opts in custom:
+            n_in = [alias.get(tname(t), tname(t)) for t in ins]
+            if kind == "Landmarks2TransformMatrix":
+                ref = ref_landmarks_to_transform_matrix(got[n_in[0]], opts)
+            elif kind == "TransformTensorBilinear":
+                ref = ref_transform_tensor_bilinear(got[nhwc_in], got[n_in[1]], opts["output_height"],
+                                                    opts["output_width"])
+            else:
+                ref = ref_transform_landmarks(got[n_in[0]], got[n_in[1]])
+            mine = got[tname(out)]
+            op_diff[kind].append(float(np.abs(ref - mine.reshape(ref.shape)).max()))
+    note = ("tf.lite runs every standard op (11 custom ops cut out, fed ONNX's values; largest diff relative to "
+            f"the tensor's range {max(std_rel):.1g}); each rewritten node vs a numpy reference of MediaPipe's op: "
+            + ", ".join(f"{k} x{len(v) // len(files)} max diff {max(v):.2g}" for k, v in op_diff.items()))
+    row(name, f"tf.lite (TF {tf.__version__}) minus custom ops + numpy reference ops", len(files), max(std_diff),
+        None, note)
 
 
 def main(argv: list[str]) -> None:

@@ -26,7 +26,10 @@ MODELS = {
     "selfie_segmentation_landscape": "selfie_segmentation_landscape.tflite",
     "hair_segmentation": "hair_segmentation.tflite",
     "pose_detection": "pose_detection.tflite",
+    "face_landmark_with_attention": "face_landmark_with_attention.tflite",
 }
+# ONNX opset per model (default 13): the attention mesh's bilinear crop is a GridSample (opset 16).
+OPSET = {"face_landmark_with_attention": 16}
 
 
 def _replace(g: onnx.GraphProto, node: onnx.NodeProto, nodes: list[onnx.NodeProto]) -> None:
@@ -44,12 +47,114 @@ def _to_nhwc(x: str, out: str, name: str) -> onnx.NodeProto:
     return helper.make_node("Transpose", [x], [out], perm=[0, 2, 3, 1], name=name)
 
 
+class _Builder:
+    """Collects the standard nodes (and constants) that replace one custom node."""
+
+    def __init__(self, g: onnx.GraphProto, prefix: str):
+        self.g, self.p, self.nodes, self.k = g, prefix, [], 0
+
+    def const(self, value, dtype=np.float32) -> str:
+        self.k += 1
+        name = f"{self.p}_c{self.k}"
+        self.g.initializer.append(numpy_helper.from_array(np.asarray(value, dtype), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], out: str | None = None, **attrs) -> str:
+        self.k += 1
+        out = out or f"{self.p}_{op_type.lower()}{self.k}"
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=f"{self.p}_n{self.k}", **attrs))
+        return out
+
+    def affine_parts(self, m: str) -> tuple[str, str]:
+        """(A [1,2,2], t [1,1,2]) of a MediaPipe 4x4 matrix: x' = A @ (x, y) + t (z ignored: it is 0)."""
+        a = self.op("Slice", [m, self.const([0, 0], np.int64), self.const([2, 2], np.int64),
+                              self.const([1, 2], np.int64)])
+        t = self.op("Slice", [m, self.const([0, 3], np.int64), self.const([2, 4], np.int64),
+                              self.const([1, 2], np.int64)])  # [1,2,1]
+        return a, self.op("Transpose", [t], perm=[0, 2, 1])
+
+    def apply_affine(self, pts: str, a: str, t: str, out: str | None = None) -> str:
+        """Row points [1,N,2] -> pts @ A^T + t."""
+        return self.op("Add", [self.op("MatMul", [pts, self.op("Transpose", [a], perm=[0, 2, 1])]), t], out)
+
+
+def _landmarks_to_transform_matrix(b: _Builder, lm: str, out: str, attrs: dict) -> None:
+    """MediaPipe ``Landmarks2TransformMatrix`` v2 from its definition: the crop matrix
+    (output pixel -> input pixel) of a box around a landmark subset.
+
+    r = target - atan2(right - left); the subset, rotated by r, gives the box (min/max)
+    whose centre, rotated back, is the crop centre c; then
+    T = shift(c) . rot(-r) . scale(scale_x * box_w / out_w, scale_y * box_h / out_h) . shift(-out/2).
+    No atan2 in ONNX: cos r, sin r come from the unit eye-line vector (angle-difference identities)."""
+    xy = b.op("Slice", [lm, b.const([0], np.int64), b.const([2], np.int64), b.const([2], np.int64)])  # [1,468,2]
+    sub = b.op("Gather", [xy, b.const(attrs["subset_idxs"], np.int64)], axis=1)  # [1,S,2]
+    left = b.op("Gather", [xy, b.const(attrs["left_rotation_idx"], np.int64)], axis=1)  # [1,2]
+    right = b.op("Gather", [xy, b.const(attrs["right_rotation_idx"], np.int64)], axis=1)
+    d = b.op("Sub", [right, left])
+    length = b.op("Sqrt", [b.op("ReduceSum", [b.op("Mul", [d, d]), b.const([1], np.int64)], keepdims=1)])
+    unit = b.op("Div", [d, b.op("Max", [length, b.const([1e-30])])])  # (cos a, sin a), a = eye-line angle
+    cos_a = b.op("Slice", [unit, b.const([0], np.int64), b.const([1], np.int64), b.const([1], np.int64)])
+    sin_a = b.op("Slice", [unit, b.const([1], np.int64), b.const([2], np.int64), b.const([1], np.int64)])
+    t0 = float(attrs.get("target_rotation_radians", 0.0))
+    ct, st = np.float32(np.cos(t0)), np.float32(np.sin(t0))
+    # r = t0 - a: cos r = cos t0 cos a + sin t0 sin a, sin r = sin t0 cos a - cos t0 sin a
+    cos_r = b.op("Add", [b.op("Mul", [cos_a, b.const([ct])]), b.op("Mul", [sin_a, b.const([st])])])
+    sin_r = b.op("Sub", [b.op("Mul", [cos_a, b.const([st])]), b.op("Mul", [sin_a, b.const([ct])])])
+    neg_sin = b.op("Neg", [sin_r])
+    # M = rot(-r) = [[cos r, sin r], [-sin r, cos r]]; rotating row points by +r is pts @ M.
+    m = b.op("Reshape", [b.op("Concat", [cos_r, sin_r, neg_sin, cos_r], axis=1), b.const([1, 2, 2], np.int64)])
+    rot = b.op("MatMul", [sub, m])
+    hi = b.op("ReduceMax", [rot], axes=[1], keepdims=1)  # [1,1,2]
+    lo = b.op("ReduceMin", [rot], axes=[1], keepdims=1)
+    size = b.op("Sub", [hi, lo])
+    mid = b.op("Mul", [b.op("Add", [hi, lo]), b.const([0.5])])
+    centre = b.op("MatMul", [mid, b.op("Transpose", [m], perm=[0, 2, 1])])  # rot(-r) @ mid, as a row
+    ow, oh = float(attrs["output_width"]), float(attrs["output_height"])
+    k = b.op("Mul", [size, b.const([[[attrs["scale_x"] / ow, attrs["scale_y"] / oh]]])])  # [1,1,2]
+    a = b.op("Mul", [m, k])  # rot(-r) . diag(k): column j scaled by k_j
+    t = b.op("Sub", [centre, b.op("Transpose", [b.op("ReduceSum", [b.op("Mul", [a, b.const([[[ow / 2, oh / 2]]])]),
+                                                                  b.const([2], np.int64)], keepdims=1)], perm=[0, 2, 1])])  # [1,1,2]
+    top = b.op("Concat", [a, b.const(np.zeros((1, 2, 1))), b.op("Transpose", [t], perm=[0, 2, 1])], axis=2)
+    b.op("Concat", [top, b.const([[[0, 0, 1, 0], [0, 0, 0, 1]]])], out, axis=1)
+
+
+def _transform_tensor_bilinear(b: _Builder, x: str, m: str, out: str, attrs: dict) -> None:
+    """MediaPipe ``TransformTensorBilinear`` v2: out[v, u] = bilinear sample of the NHWC
+    input at A @ (u + 0.5, v + 0.5) + t - 0.5 (the pixel-centre correction), zero when
+    that point lies outside [0, W-1] x [0, H-1].  GridSample(align_corners=1, zeros)
+    samples the same way inside; the outside points are zeroed by a mask (GridSample
+    would blend in border pixels there)."""
+    ow, oh = int(attrs["output_width"]), int(attrs["output_height"])
+    vs, us = np.mgrid[0:oh, 0:ow].astype(np.float32)
+    pts = b.const(np.stack([us + 0.5, vs + 0.5], -1).reshape(1, -1, 2))
+    a, t = b.affine_parts(m)
+    tc = b.op("Sub", [b.apply_affine(pts, a, t), b.const([0.5])])  # [1,N,2] input pixel coordinates
+    wh = b.op("Cast", [b.op("Gather", [b.op("Shape", [x]), b.const([2, 1], np.int64)])], to=onnx.TensorProto.FLOAT)
+    last = b.op("Sub", [wh, b.const([1.0])])  # (W-1, H-1)
+    inside = b.op("Cast", [b.op("And", [b.op("GreaterOrEqual", [tc, b.const([0.0])]),
+                                        b.op("LessOrEqual", [tc, last])])], to=onnx.TensorProto.FLOAT)
+    mask = b.op("Reshape", [b.op("ReduceMin", [inside], axes=[2], keepdims=1), b.const([1, oh, ow, 1], np.int64)])
+    grid = b.op("Sub", [b.op("Mul", [tc, b.op("Div", [b.const([2.0]), last])]), b.const([1.0])])
+    grid = b.op("Reshape", [grid, b.const([1, oh, ow, 2], np.int64)])
+    xn = b.op("Transpose", [x], perm=[0, 3, 1, 2])
+    y = b.op("GridSample", [xn, grid], mode="bilinear", padding_mode="zeros", align_corners=1)
+    b.op("Mul", [b.op("Transpose", [y], perm=[0, 2, 3, 1]), mask], out)
+
+
+def _transform_landmarks(b: _Builder, pts: str, m: str, out: str) -> None:
+    """MediaPipe ``TransformLandmarks`` v2 (2-D points [1,N,2]): A @ p + t."""
+    a, t = b.affine_parts(m)
+    b.apply_affine(pts, a, t, out)
+
+
 def rewrite_custom_ops(model: onnx.ModelProto) -> dict[str, int]:
     """Replace MediaPipe's custom TFLite ops (left by tf2onnx as unknown nodes) by standard ONNX.
 
     - Convolution2DTransposeBias: stride-2 transposed convolution with bias and TF "SAME"
       padding (output = 2 x input): ConvTranspose with the weights moved OHWI -> IOHW and
       the (kernel - 2) surplus cropped TF-style (the odd pixel at the end).
+    - The attention face mesh's Landmarks2TransformMatrix, TransformTensorBilinear and
+      TransformLandmarks (v2): arithmetic + MatMul, GridSample, MatMul (see their builders).
     - MaxPoolingWithArgmax2D (2x2, stride 2) -> MaxPool with its Indices output, and
       MaxUnpooling2D -> MaxUnpool fed by those indices.  MediaPipe's index encoding is
       never materialised: the pair is rewritten together, in NCHW, so ONNX's own
@@ -95,6 +200,16 @@ def rewrite_custom_ops(model: onnx.ModelProto) -> dict[str, int]:
                                  kernel_shape=[2, 2], strides=[2, 2]),
                 _to_nhwc(n + "_unpool", node.output[0], n + "_nhwc"),
             ])
+        elif op in ("Landmarks2TransformMatrix", "TransformTensorBilinear", "TransformLandmarks"):
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            b = _Builder(g, n)
+            if op == "Landmarks2TransformMatrix":
+                _landmarks_to_transform_matrix(b, node.input[0], node.output[0], attrs)
+            elif op == "TransformTensorBilinear":
+                _transform_tensor_bilinear(b, node.input[0], node.input[1], node.output[0], attrs)
+            else:
+                _transform_landmarks(b, node.input[0], node.input[1], node.output[0])
+            _replace(g, node, b.nodes)
         else:
             continue
         counts[op] = counts.get(op, 0) + 1
@@ -200,7 +315,7 @@ def convert_one(src: Path, dest: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         dense = Path(tmp) / src.name
         n_dense = densify(src, dense)
-        model, _ = tf2onnx.convert.from_tflite(str(dense if n_dense else src), opset=13)
+        model, _ = tf2onnx.convert.from_tflite(str(dense if n_dense else src), opset=OPSET.get(src.stem, 13))
     counts = rewrite_custom_ops(model)
     if any(node.op_type == "HardSwish" for node in model.graph.node):
         # tf2onnx emits ONNX's own HardSwish but declares opset 13; the op exists from 14.
