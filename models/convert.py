@@ -111,6 +111,28 @@ MODELS: dict[str, dict] = {
         "outputs": [{"shape": [1, 1, 1, 1404], "meaning": "468 landmarks x,y,z in input pixels"},
                     {"shape": [1, 1, 1, 1], "meaning": "face presence logit"}],
     },
+    "face_landmark_with_attention": {
+        "file": "face_landmark_with_attention.onnx", "version": "mp-facemesh-attention-0.10.21-1",
+        "source": {**MEDIAPIPE, "path": "face_landmark/face_landmark_with_attention.tflite",
+                   "converted_by": "models/convert_tflite.py (tf2onnx opset 16 + custom-op rewrites: "
+                                   "Landmarks2TransformMatrix -> arithmetic, TransformTensorBilinear -> GridSample, "
+                                   "TransformLandmarks -> MatMul)"},
+        "input": {"name": "input_1", "shape": [1, 192, 192, 3], "layout": "NHWC", "colour": "RGB"},
+        "normalisation": "x/255",
+        "outputs": [{"name": "output_mesh_identity", "shape": [1, 1, 1, 1404],
+                     "meaning": "468 landmarks x,y,z in input pixels"},
+                    {"name": "output_lips", "shape": [1, 1, 1, 160],
+                     "meaning": "80 refined lip points x,y (mesh indices: the lips' subset_idxs)"},
+                    {"name": "output_left_eye", "shape": [1, 1, 1, 142],
+                     "meaning": "71 refined points x,y of the image-left eye and brow (subject's right; mesh 33...)"},
+                    {"name": "output_right_eye", "shape": [1, 1, 1, 142],
+                     "meaning": "71 refined points x,y of the image-right eye and brow (subject's left; mesh 263...)"},
+                    {"name": "output_left_iris", "shape": [1, 1, 1, 10],
+                     "meaning": "5 iris points x,y (centre, then 4 rim) of the image-left eye (mesh 468-472)"},
+                    {"name": "output_right_iris", "shape": [1, 1, 1, 10],
+                     "meaning": "5 iris points x,y of the image-right eye (mesh 473-477)"},
+                    {"name": "conv_faceflag", "shape": [1, 1, 1, 1], "meaning": "face presence logit"}],
+    },
     "iris_landmark": {
         "file": "iris_landmark.onnx", "version": "mp-iris-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "iris_landmark/iris_landmark.tflite",
