@@ -170,3 +170,25 @@ def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from():
         assert fp32.mean() > 0.05, name  # these photos have sky
         iou = (fp32 & int8).sum() / (fp32 | int8).sum()
         assert iou > 0.98, (name, iou)
+
+
+def test_backdrop_running_to_the_bottom_edge_is_not_sky():
+    # Both models call a pale defocused backdrop sky; it fills the frame down to the
+    # bottom edge, where a sky would have a horizon below it.
+    u2 = np.zeros((96, 96), np.float32)
+    ege = np.zeros((96, 96), np.float32)
+    u2[:, 40:], ege[:, 40:] = 0.99, 0.8  # the right 58 % of the frame, top to bottom
+    small = np.full((96, 96, 3), 0.35, np.float32)
+    small[:, 40:] = [0.8, 0.82, 0.8]  # pale neutral backdrop
+    assert (SK.fuse(u2, ege, small) > 0.5).sum() == 0
+    blue = small.copy()
+    blue[:, 40:] = [0.4, 0.6, 0.9]  # clear blue sky filling the frame (a bird in flight): kept
+    assert (SK.fuse(u2, ege, blue)[:, 40:] > 0.5).all()
+    ends = u2.copy(), ege.copy()
+    for a in ends:
+        a[60:] = 0.0  # the same pale region ending at a horizon above the bottom edge: sky
+    assert (SK.fuse(*ends, small)[:60, 40:] > 0.5).all()
+    narrow = u2.copy(), ege.copy()
+    for a in narrow:
+        a[60:, :80] = 0.0  # touches the bottom edge on 17 % of its width only: sky
+    assert (SK.fuse(*narrow, small)[:60, 40:] > 0.5).all()
