@@ -3,6 +3,9 @@
     python models/check_conversion.py sky --samples ../shared/samples          # .venv + ncnn
     .venv-convert/bin/python models/check_conversion.py mediapipe \\
         --upstream ../shared/models-upstream --samples ../shared/samples          # tf.lite
+    python models/check_conversion.py mediapipe-crops --out CROPS                 # .venv: face crops
+    MPVENV/bin/python models/check_conversion.py mediapipe-dump --images CROPS --out mp.npz  # mediapipe==0.10.21
+    python models/check_conversion.py mediapipe-e2e --images CROPS --against mp.npz          # .venv: our pipeline
 
 Prints one markdown row per model (max abs diff over all outputs and photos, mean
 IoU of the 0.5-thresholded maps where the output is a mask); CONVERSION.md
@@ -397,6 +400,141 @@ def _check_attention(name, path, files, feed) -> None:
         None, note)
 
 
+# ------------------------------------------ end to end against the MediaPipe runtime
+E2E_LONG_EDGE = 1024
+
+
+def _e2e_rgb(path: Path) -> np.ndarray:
+    """A portrait as uint8 RGB, long edge at most E2E_LONG_EDGE (both sides get these pixels)."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    f = E2E_LONG_EDGE / max(bgr.shape[:2])
+    if f < 1:
+        bgr = cv2.resize(bgr, (round(bgr.shape[1] * f), round(bgr.shape[0] * f)), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def write_face_crops(samples: Path, n: int, out: Path) -> None:
+    """Square crops (3x each face box our detector finds, black outside the photo) of the
+    first n portraits as 384 px PNGs: MediaPipe's graph runs the short-range detector on
+    the whole frame, which finds only close-up faces; on these crops both sides see the
+    same face large."""
+    from maskroom.engine.masks import faces as F
+
+    out.mkdir(parents=True, exist_ok=True)
+    for p in photos(samples / "portraits", n):
+        rgb = _e2e_rgb(p)
+        for k, d in enumerate(F.detect_faces(rgb.astype(np.float32) / 255)):
+            side = 3 * float(max(d.box[2] - d.box[0], d.box[3] - d.box[1]))
+            if side < 3 * 24:
+                continue
+            m = F.crop_matrix(((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2), side, 0.0, 384)
+            crop = cv2.warpAffine(rgb, m.astype(np.float32), (384, 384), flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP)
+            cv2.imwrite(str(out / f"{p.stem}_{k:02d}.png"), crop[:, :, ::-1])
+
+
+def dump_mediapipe_mesh(samples: Path, n: int, out: Path) -> None:
+    """MediaPipe's own FaceMesh(refine_landmarks=True) landmarks (478 x,y pixels per face)
+    of the first n portraits, saved to ``out`` (.npz).  Run in a throw-away venv with
+    ``mediapipe==0.10.21`` (+ onnx, onnxruntime for this module's imports)."""
+    import mediapipe as mp
+
+    res = {}
+    for p in photos(samples, n):
+        rgb = _e2e_rgb(p)
+        h, w = rgb.shape[:2]
+        # A fresh graph per photo, static mode: detection on every image, no tracking.
+        with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=30, refine_landmarks=True,
+                                             min_detection_confidence=0.5) as fm:
+            r = fm.process(rgb)
+        # x * w is already our pixel-centre coordinate: MediaPipe's CPU crops map the ROI's
+        # corners onto the crop's first/last pixel centres (cv::warpAffine), and the half
+        # pixel that loses cancels in its projection back (measured: subtracting 0.5 left
+        # every landmark 0.50 px off ours on MediaPipe's own crop).
+        faces = [[(lm.x * w, lm.y * h) for lm in f.landmark] for f in (r.multi_face_landmarks or [])]
+        res[p.name] = np.array(faces, np.float32).reshape(-1, 478, 2)
+        # The same graph's detector (short range) alone: its boxes and 6 keypoints, so our
+        # mesh can be run on exactly MediaPipe's crop.
+        with mp.solutions.face_detection.FaceDetection(model_selection=0, min_detection_confidence=0.5) as fd:
+            dr = fd.process(rgb)
+        dets = []
+        for d in dr.detections or []:
+            bb = d.location_data.relative_bounding_box
+            box = [bb.xmin * w, bb.ymin * h, (bb.xmin + bb.width) * w, (bb.ymin + bb.height) * h]
+            kps = [c for k in d.location_data.relative_keypoints for c in (k.x * w, k.y * h)]
+            dets.append(box + kps + [d.score[0]])
+        res[p.name + ":det"] = np.array(dets, np.float32).reshape(-1, 17)
+        print(f"{p.name}: {len(faces)} faces", flush=True)
+    np.savez(out, **res)
+
+
+def compare_mediapipe_mesh(samples: Path, n: int, dump: Path) -> None:
+    """Our face pipeline (engine/masks/faces.py: detection, crops, two mesh passes) with
+    the attention mesh, and with the plain mesh + iris model, against the MediaPipe dump.
+    Errors are normalised by the inter-ocular distance (MediaPipe's iris centres)."""
+    from maskroom.engine.masks import face_topology as topo
+    from maskroom.engine.masks import faces as F
+
+    ref = np.load(dump)
+    groups = {"mesh 468": list(range(468)), "lips 80": list(topo.REFINED_LIPS),
+              "eyes+brows 142": list(topo.REFINED_RIGHT_EYE) + list(topo.REFINED_LEFT_EYE)}
+    print("| photo | MediaPipe faces | pipeline | matched | " + " | ".join(f"{g} NME" for g in groups)
+          + " | iris centre / IOD | iris radius rel. diff |")
+    print("|---|---|---|---|" + "---|" * (len(groups) + 2))
+    totals: dict[str, dict[str, list[float]]] = {}
+    for p in photos(samples, n):
+        mp_faces = ref[p.name]
+        img = _e2e_rgb(p).astype(np.float32) / 255
+        dets = F.detect_faces(img)
+        # "1 pass": MediaPipe's static-image crop rule (detection box x1.5, eyes level) on our
+        # detection; "MediaPipe's crop": on MediaPipe's own detection, so what differs is
+        # the converted model and the resampling; the others are our pipeline as it runs.
+        mp_dets = [F.Detection(r[:4], r[4:16].reshape(6, 2), float(r[16])) for r in ref.get(p.name + ":det", [])]
+        for label, attention, one_pass in (("attention, MediaPipe's crop", True, True),
+                                           ("attention, 1 pass", True, True), ("attention", True, False),
+                                           ("plain + iris model", False, False)):
+            ours = []
+            for d in (mp_dets if "MediaPipe's" in label else dets):
+                size = float(max(d.box[2] - d.box[0], d.box[3] - d.box[1]))
+                refine = size >= F.MIN_REFINE_FACE and not one_pass
+                lm, score, iris = F.face_landmarks(img, d, refine_pass=refine, attention=attention)
+                if score < F.FACE_PRESENCE:
+                    continue
+                if iris is None:
+                    irs = F.iris_landmarks(img, lm)
+                    centres = np.array([irs[k].centre for k in ("right", "left")]) if len(irs) == 2 else None
+                    radii = np.array([irs[k].radius for k in ("right", "left")]) if len(irs) == 2 else None
+                else:
+                    centres = iris[:, 0]
+                    radii = np.mean(np.linalg.norm(iris[:, 1:] - iris[:, :1], axis=-1), axis=1)
+                ours.append((lm[:, :2], centres, radii))
+            errs = {g: [] for g in list(groups) + ["iris centre", "iris radius"]}
+            matched = 0
+            for mf in mp_faces:
+                iod = float(np.linalg.norm(mf[468] - mf[473]))
+                if not ours or iod < 1:
+                    continue
+                best = min(ours, key=lambda o: float(np.linalg.norm(o[0].mean(0) - mf[:468].mean(0))))
+                if np.linalg.norm(best[0].mean(0) - mf[:468].mean(0)) > iod:
+                    continue  # a face only one side found
+                matched += 1
+                for g, idx in groups.items():
+                    errs[g].append(float(np.linalg.norm(best[0][idx] - mf[idx], axis=1).mean() / iod))
+                if best[1] is not None:
+                    mp_c = np.stack([mf[468], mf[473]])
+                    mp_r = np.array([np.linalg.norm(mf[469:473] - mf[468], axis=1).mean(),
+                                     np.linalg.norm(mf[474:478] - mf[473], axis=1).mean()])
+                    errs["iris centre"].append(float(np.linalg.norm(best[1] - mp_c, axis=1).mean() / iod))
+                    errs["iris radius"].append(float(np.mean(np.abs(best[2] - mp_r) / mp_r)))
+            t = totals.setdefault(label, {k: [] for k in errs})
+            for k, v in errs.items():
+                t[k].extend(v)
+            cells = [f"{np.mean(v):.4f}" if v else "—" for v in errs.values()]
+            print(f"| {p.name} | {len(mp_faces)} | {label} | {matched} | " + " | ".join(cells) + " |", flush=True)
+    for label, t in totals.items():
+        cells = [f"{np.mean(v):.4f} (max {np.max(v):.4f})" if v else "—" for v in t.values()]
+        print(f"| **all** | | {label} | {len(t['mesh 468'])} | " + " | ".join(cells) + " |")
+
+
 def main(argv: list[str]) -> None:
     what = argv[0]
     upstream = Path(argv[argv.index("--upstream") + 1]) if "--upstream" in argv else HERE.parent.parent / "shared" / "models-upstream"
@@ -406,10 +544,19 @@ def main(argv: list[str]) -> None:
     print("|---|---|---|---|---|---|")
     if what == "sky":
         check_sky(upstream, samples, n)
+    elif what == "mediapipe-crops":  # .venv: face crops of the portraits (both sides then run on them)
+        write_face_crops(samples, n, Path(argv[argv.index("--out") + 1]))
+    elif what == "mediapipe-dump":  # in a venv with mediapipe==0.10.21
+        images = Path(argv[argv.index("--images") + 1]) if "--images" in argv else samples / "portraits"
+        dump_mediapipe_mesh(images, 10_000 if "--images" in argv else n, Path(argv[argv.index("--out") + 1]))
+    elif what == "mediapipe-e2e":  # .venv: our pipeline against that dump
+        images = Path(argv[argv.index("--images") + 1]) if "--images" in argv else samples / "portraits"
+        compare_mediapipe_mesh(images, 10_000 if "--images" in argv else n, Path(argv[argv.index("--against") + 1]))
     elif what == "mediapipe":
         check_mediapipe(upstream, samples, n, argv[argv.index("--only") + 1] if "--only" in argv else None)
     else:
-        raise SystemExit("usage: check_conversion.py sky|mediapipe [--upstream DIR] [--samples DIR] [-n N] [--only NAME]")
+        raise SystemExit("usage: check_conversion.py sky|mediapipe [--upstream DIR] [--samples DIR] [-n N] [--only NAME]"
+                         " | mediapipe-dump --out F.npz | mediapipe-e2e --against F.npz")
 
 
 if __name__ == "__main__":

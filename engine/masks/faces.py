@@ -12,8 +12,11 @@ Pipeline (as MediaPipe's face mesh graph does it, for stills):
    box; the mesh model gives 468 points and a face-presence score (false detections
    are dropped there).  The crop is then re-centred on the landmarks and the model run
    once more, as MediaPipe's tracking loop would on the next frame.
-3. ``iris_landmarks``: a 64x64 crop per eye (2.3x the corner distance, the image-
-   right eye mirrored) gives the iris centre and four rim points -> a circle.
+3. The last mesh pass runs the attention mesh (``face_landmark_with_attention``, 478
+   points) where it is installed: its refined lips, eyelids, brows and the two irises
+   (centre + four rim points -> a circle) replace the plain mesh's and the iris model's.
+   Without it (or when its pass rejects the face), ``iris_landmarks``: a 64x64 crop per
+   eye (2.3x the corner distance, the image-right eye mirrored) gives the iris circle.
 
 Every coordinate returned is in pixels of the image passed in.
 """
@@ -29,7 +32,11 @@ from maskroom.engine.masks import face_topology as topo
 
 DETECTOR = "face_detection_short_range"
 LANDMARKER = "face_landmark"
+MESH_ATTENTION = "face_landmark_with_attention"
 IRIS = "iris_landmark"
+# Use the attention mesh when its file is installed (False: the plain mesh + iris model,
+# for comparisons and benchmarks).
+USE_ATTENTION = True
 
 DET_SIZE = 128
 LMK_SIZE = 192
@@ -331,15 +338,45 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
 
 
-def _run_mesh(image: np.ndarray, centre, side: float, angle: float, small=None):
+def attention_available() -> bool:
+    """Whether the attention mesh is in the manifest and its file is present."""
+    if not USE_ATTENTION:
+        return False
+    store = _model_store()
+    try:
+        return store.model_path(MESH_ATTENTION).exists()
+    except store.ModelError:
+        return False
+
+
+def _run_mesh(image: np.ndarray, centre, side: float, angle: float, small=None, attention: bool = False):
+    """(468x3 landmarks, face presence, iris points 2x5x2 or None) in image pixels.
+
+    ``attention``: run the attention mesh: its refined lips and eye/brow points
+    overwrite the mesh's (as MediaPipe's refine_landmarks does) and it gives the irises,
+    subject's right eye first, each centre then four rim points."""
     m = crop_matrix(centre, side, angle, LMK_SIZE)
     crop = warp_crop(image, m, LMK_SIZE, small)
-    outs = _run(LANDMARKER, crop)
-    pts = next(o for o in outs if o.size == 468 * 3).reshape(468, 3)
-    flag = next(o for o in outs if o.size == 1)
-    xy = apply_affine(m, pts)
     scale = side / LMK_SIZE
-    return np.hstack([xy, pts[:, 2:3] * scale]).astype(np.float32), _sigmoid(float(flag.reshape(-1)[0]))
+    iris = None
+    if attention:
+        sess = _model_store().get_session(MESH_ATTENTION)
+        outs = dict(zip([o.name for o in sess.get_outputs()],
+                        sess.run(None, {sess.get_inputs()[0].name: crop[None].astype(np.float32)})))
+        pts = np.asarray(outs["output_mesh_identity"], np.float32).reshape(468, 3).copy()
+        for key, idx in (("output_lips", topo.REFINED_LIPS), ("output_left_eye", topo.REFINED_RIGHT_EYE),
+                         ("output_right_eye", topo.REFINED_LEFT_EYE)):
+            pts[list(idx), :2] = np.asarray(outs[key], np.float32).reshape(-1, 2)
+        flag = outs["conv_faceflag"]
+        iris = np.stack([apply_affine(m, np.asarray(outs[k], np.float32).reshape(5, 2))
+                         for k in ("output_left_iris", "output_right_iris")]).astype(np.float32)
+    else:
+        outs = _run(LANDMARKER, crop)
+        pts = next(o for o in outs if o.size == 468 * 3).reshape(468, 3)
+        flag = next(o for o in outs if o.size == 1)
+    xy = apply_affine(m, pts)
+    lm = np.hstack([xy, pts[:, 2:3] * scale]).astype(np.float32)
+    return lm, _sigmoid(float(np.asarray(flag).reshape(-1)[0])), iris
 
 
 def _roi_from_landmarks(lm: np.ndarray):
@@ -352,19 +389,26 @@ def _roi_from_landmarks(lm: np.ndarray):
     return centre, float(max(hi - lo)) * ROI_SCALE, angle
 
 
-def face_landmarks(image: np.ndarray, det: Detection, refine_pass: bool = True, small=None):
-    """(468x3 landmarks in image pixels, face-presence score) for one detection.
-    ``small``: see warp_crop."""
+def face_landmarks(image: np.ndarray, det: Detection, refine_pass: bool = True, small=None,
+                   attention: bool | None = None):
+    """(468x3 landmarks in image pixels, face-presence score, iris points 2x5x2 or None)
+    for one detection.  ``small``: see warp_crop.
+
+    With the attention mesh (``attention`` None = when installed) only the last pass
+    runs it: the first pass of two only places the second crop, and the plain mesh does
+    that 1.5x faster."""
+    if attention is None:
+        attention = attention_available()
     x0, y0, x1, y1 = det.box
     centre = ((x0 + x1) / 2, (y0 + y1) / 2)
     side = max(x1 - x0, y1 - y0) * ROI_SCALE
     angle = _eye_angle(det.keypoints[0], det.keypoints[1])
-    lm, score = _run_mesh(image, centre, side, angle, small)
+    lm, score, iris = _run_mesh(image, centre, side, angle, small, attention and not refine_pass)
     if refine_pass and score >= FACE_PRESENCE:
-        lm2, score2 = _run_mesh(image, *_roi_from_landmarks(lm), small=small)
+        lm2, score2, iris2 = _run_mesh(image, *_roi_from_landmarks(lm), small=small, attention=attention)
         if score2 >= FACE_PRESENCE:
-            lm, score = lm2, score2
-    return lm, score
+            lm, score, iris = lm2, score2, iris2
+    return lm, score, iris
 
 
 @dataclass
@@ -372,6 +416,17 @@ class Iris:
     centre: np.ndarray  # x, y pixels
     radius: float
     eye_contour: np.ndarray  # 71x2: eyelids and brow, pixels
+
+
+def irises_from_points(iris: np.ndarray, lm: np.ndarray) -> dict[str, Iris]:
+    """Iris circles from the attention mesh's 2x5 iris points (subject's right eye
+    first; centre, then four rim points); the eye contour is the refined eye/brow."""
+    out = {}
+    for k, (name, idx) in enumerate((("right", topo.REFINED_RIGHT_EYE), ("left", topo.REFINED_LEFT_EYE))):
+        p = iris[k]
+        radius = float(np.mean(np.hypot(*(p[1:] - p[0]).T)))
+        out[name] = Iris(p[0].astype(np.float32), radius, lm[list(idx), :2].astype(np.float32))
+    return out
 
 
 def iris_landmarks(image: np.ndarray, lm: np.ndarray, small=None) -> dict[str, Iris]:
@@ -444,12 +499,12 @@ def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
                 for d in detect_faces(detect_image, tiled=tiled, hint=hint)]
     for det in dets:
         det_size = float(max(det.box[2] - det.box[0], det.box[3] - det.box[1]))
-        lm, score = face_landmarks(image, det, refine_pass=det_size >= MIN_REFINE_FACE, small=small)
+        lm, score, iris = face_landmarks(image, det, refine_pass=det_size >= MIN_REFINE_FACE, small=small)
         if score >= FACE_PRESENCE:
             box = np.concatenate([lm[:, :2].min(0), lm[:, :2].max(0)]).astype(np.float32)
             face = Face(box, float(min(det.score, 1.0) * score), lm)
             if with_iris and max(box[2] - box[0], box[3] - box[1]) >= MIN_IRIS_FACE:
-                face.irises = iris_landmarks(image, lm, small)
+                face.irises = irises_from_points(iris, lm) if iris is not None else iris_landmarks(image, lm, small)
             faces.append(face)
         elif det.score >= MESHLESS_SCORE:
             # The caller decides whether such a face is a person (people.py checks
