@@ -192,3 +192,34 @@ def test_backdrop_running_to_the_bottom_edge_is_not_sky():
     for a in narrow:
         a[60:, :80] = 0.0  # touches the bottom edge on 17 % of its width only: sky
     assert (SK.fuse(*narrow, small)[:60, 40:] > 0.5).all()
+
+
+def _sea_scene(wavy: bool = False):
+    """A 384 px scene both models call sky down to the shore: pale sky, then darker
+    blue sea below a level horizon (or below a wavy cloud-bank edge), then land."""
+    h = w = SK.SIZE
+    small = np.zeros((h, w, 3), np.float32)
+    small[:] = [0.3, 0.35, 0.2]  # land
+    cols = np.arange(w)
+    edge = 150 + (25 * np.sin(cols / 20.0)).astype(int) if wavy else np.full(w, 150)
+    rows = np.arange(h)[:, None]
+    sky = rows < edge[None, :]
+    sea = (rows >= edge[None, :]) & (rows < 230)
+    small[sky] = [0.62, 0.72, 0.88]
+    small[sea] = [0.25, 0.45, 0.65]
+    u2 = np.where(sky | sea, 0.97, 0.02).astype(np.float32)
+    return u2, u2.copy(), small, sky, sea
+
+
+def test_sea_below_a_level_horizon_is_not_sky():
+    u2, ege, small, sky, sea = _sea_scene()
+    p = SK.fuse(u2, ege, small) > 0.5
+    assert p[sky].mean() > 0.97  # the cut may take a row or two of sky at 384 px (refinement follows the edge)
+    assert p[sea].mean() < 0.02
+    # The same colours below a wavy edge (a cloud bank, not a horizon) are left alone.
+    u2, ege, small, sky, sea = _sea_scene(wavy=True)
+    assert (SK.fuse(u2, ege, small) > 0.5)[sky | sea].mean() > 0.99
+    # A brighter band below a level line is not water under a horizon either.
+    u2, ege, small, sky, sea = _sea_scene()
+    small[sea] = [0.85, 0.9, 0.97]
+    assert (SK.fuse(u2, ege, small) > 0.5)[sky | sea].mean() > 0.99

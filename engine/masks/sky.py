@@ -17,6 +17,7 @@ import numpy as np
 
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks.sky_horizon import water_below_horizon
 from maskroom.engine.recipe import MaskComponent
 
 # U²-Netp runs as its int8 derivative (models/quantize.py): 2.4x faster on CPU, and on the
@@ -95,7 +96,9 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
     ``small`` (the photo at the models' size) enables the colour veto: both models
     take plain out-of-focus backgrounds of close-ups for sky.  A region whose mean
     colour is nearly black (a dark backdrop; night skies are given up) or strongly
-    magenta/green (flower and foliage bokeh) is dropped.
+    magenta/green (flower and foliage bokeh) is dropped, and so is a pale region that
+    runs down to the frame's bottom edge (a defocused backdrop) and water below a
+    straight horizon (sky_horizon.py).
     """
     p = U2_WEIGHT * p_u2 + (1.0 - U2_WEIGHT) * p_ege
     hard = (p > THRESHOLD).astype(np.uint8)
@@ -117,6 +120,7 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
             p = np.where(drop[labels], np.minimum(p, THRESHOLD - 0.01), p)
     if small is not None:
         p = _blue_sky_through_foliage(p, p_ege, small)
+        p = water_below_horizon(p, small, THRESHOLD)
     return p.astype(np.float32)
 
 
