@@ -152,3 +152,131 @@ def test_split_people_without_anyone():
     labels, bodies = split_people(np.zeros((50, 60, 3), np.float32), np.zeros((50, 60), np.float32), [])
     assert not labels.any() and bodies == []
     assert memberships(labels, 0).shape == (0, 50, 60)
+
+
+# ------------------------------------------------ the attention mesh (478 points)
+ATTENTION = "face_landmark_with_attention"
+
+
+def test_attention_mesh_custom_op_rewrites_match_mediapipe_definitions():
+    """The ONNX rewrites of MediaPipe's three custom ops (models/convert_tflite.py), run in
+    onnxruntime on random inputs, against the numpy references written from MediaPipe's
+    definitions (models/check_conversion.py): the crop matrix, the bilinear crop with its
+    pixel-centre correction and zeroed outside, and the landmark transform."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    from maskroom.models.check_conversion import (
+        ref_landmarks_to_transform_matrix,
+        ref_transform_landmarks,
+        ref_transform_tensor_bilinear,
+    )
+    from maskroom.models.convert_tflite import (
+        _Builder,
+        _landmarks_to_transform_matrix,
+        _transform_landmarks,
+        _transform_tensor_bilinear,
+    )
+
+    rng = np.random.default_rng(3)
+    attrs = {"left_rotation_idx": 3, "right_rotation_idx": 11, "output_width": 16, "output_height": 12,
+             "scale_x": 1.5, "scale_y": 1.3, "subset_idxs": [3, 11, 5, 7, 20, 21, 2, 9],
+             "target_rotation_radians": 0.2}
+    g = helper.make_graph([], "t", [helper.make_tensor_value_info("lm", TensorProto.FLOAT, [1, 30, 3]),
+                                    helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 24, 20, 5]),
+                                    helper.make_tensor_value_info("pts", TensorProto.FLOAT, [1, 7, 2])], [])
+    b = _Builder(g, "op")
+    _landmarks_to_transform_matrix(b, "lm", "m", attrs)
+    _transform_tensor_bilinear(b, "x", "m", "crop", {"output_width": 16, "output_height": 12})
+    _transform_landmarks(b, "pts", "m", "moved")
+    g.node.extend(b.nodes)
+    g.output.extend([helper.make_tensor_value_info("m", TensorProto.FLOAT, [1, 4, 4]),
+                     helper.make_tensor_value_info("crop", TensorProto.FLOAT, [1, 12, 16, 5]),
+                     helper.make_tensor_value_info("moved", TensorProto.FLOAT, [1, 7, 2])])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 16)])
+    onnx.checker.check_model(model)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        lm = np.zeros((1, 30, 3), np.float32)
+        lm[0, :, :2] = rng.uniform(0, 20, (30, 2))  # over the 20x24 feature map: the 1.5x crop leaves it
+        lm[0, :, 2] = rng.normal(size=30)
+        x = rng.normal(size=(1, 24, 20, 5)).astype(np.float32)
+        pts = rng.uniform(0, 16, (1, 7, 2)).astype(np.float32)
+        m, crop, moved = sess.run(None, {"lm": lm, "x": x, "pts": pts})
+        ref_m = ref_landmarks_to_transform_matrix(lm, attrs)
+        assert np.abs(m - ref_m).max() < 1e-4
+        ref_crop = ref_transform_tensor_bilinear(x, m, 12, 16)
+        assert np.abs(crop - ref_crop).max() < 1e-4
+        assert (ref_crop == 0).all(axis=-1).any() and (ref_crop != 0).any()  # both inside and outside points
+        assert np.abs(moved - ref_transform_landmarks(pts, m)).max() < 1e-4
+
+
+@pytest.fixture(scope="module")
+def hopper_rgb():
+    from pathlib import Path
+
+    import maskroom
+    from maskroom.engine.imageio.decode import decode_rgb
+
+    img = decode_rgb(Path(maskroom.__file__).parent / "data" / "samples" / "mpl_grace_hopper.jpg")
+    return img.astype(np.float32) / (65535.0 if img.dtype == np.uint16 else 255.0)
+
+
+def test_attention_mesh_is_shipped_verified_and_named():
+    from maskroom.engine.masks import model_store
+
+    assert model_store.verify(ATTENTION).exists()  # sha256 against the manifest
+    info = model_store.model_info(ATTENTION)
+    assert info["source"]["licence"] == "Apache-2.0" and info["version"]
+    sess = model_store.get_session(ATTENTION)
+    names = [o.name for o in sess.get_outputs()]
+    assert {"output_mesh_identity", "output_lips", "output_left_eye", "output_right_eye", "output_left_iris",
+            "output_right_iris", "conv_faceflag"} == set(names)
+    # no custom op survived the conversion: onnxruntime loads it with standard kernels only
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(model_store.model_path(ATTENTION))).graph.node}
+    assert "GridSample" in ops and not any(o.startswith("TFL_") for o in ops)
+
+
+def test_attention_mesh_lands_on_grace_hopper(hopper_rgb):
+    from maskroom.engine.masks import faces as F
+
+    dets = F.detect_faces(hopper_rgb)
+    det = max(dets, key=lambda d: d.score)
+    lm, score, iris = F.face_landmarks(hopper_rgb, det, attention=True)
+    plain, plain_score, none = F.face_landmarks(hopper_rgb, det, attention=False)
+    assert score > 0.9 and plain_score > 0.9 and iris is not None and none is None
+    x0, y0, x1, y1 = det.box
+    pad = 0.25 * (x1 - x0)
+    inside = ((lm[:, 0] > x0 - pad) & (lm[:, 0] < x1 + pad) & (lm[:, 1] > y0 - pad) & (lm[:, 1] < y1 + pad))
+    assert inside.mean() > 0.98
+    # image-left iris = subject's right eye (mesh 33/133), left of the other one
+    assert iris[0, 0, 0] < iris[1, 0, 0]
+    iod = float(np.linalg.norm(iris[0, 0] - iris[1, 0]))
+    assert 0.2 < iod / (x1 - x0) < 0.7
+    # the refined lips and eyes sit where the plain mesh puts the same points: a
+    # wrong index mapping (eyes swapped, lips shuffled) would be off by a face's width
+    for idx in (topo.REFINED_LIPS, topo.REFINED_RIGHT_EYE, topo.REFINED_LEFT_EYE):
+        err = np.linalg.norm(lm[list(idx), :2] - plain[list(idx), :2], axis=1)
+        assert np.median(err) / iod < 0.05
+    # lips below the eyes, the mouth centre between the eyes horizontally
+    assert lm[list(topo.LIPS_OUTER), 1].mean() > iris[:, 0, 1].max() + 0.3 * iod
+    assert iris[0, 0, 0] < lm[13, 0] < iris[1, 0, 0]
+
+
+def test_attention_iris_is_a_disc_inside_the_eye(hopper_rgb):
+    from maskroom.engine.masks import faces as F
+
+    faces = [f for f in F.find_faces(hopper_rgb) if f.landmarks is not None]
+    assert len(faces) == 1
+    face = faces[0]
+    assert set(face.irises) == {"right", "left"}
+    for name, eye in (("right", topo.RIGHT_EYE), ("left", topo.LEFT_EYE)):
+        ir = face.irises[name]
+        ring = face.landmarks[list(eye), :2].astype(np.float32)
+        assert cv2.pointPolygonTest(ring, (float(ir.centre[0]), float(ir.centre[1])), False) > 0, name
+        eye_width = float(np.ptp(ring[:, 0]))
+        assert 0.15 < ir.radius / eye_width < 0.45, name  # an iris, not a dot or the whole eye
+        assert ir.eye_contour.shape == (71, 2)
