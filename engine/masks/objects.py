@@ -21,12 +21,15 @@ from maskroom.engine.masks import packs
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks.subject import run_grabcut
 from maskroom.engine.recipe import MaskComponent
 
 VERSION = "grabcut1"
 PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
 WORK = 512
+ITERATIONS = 4  # fixed GrabCut iterations; 0 = until converged (at most MAX_ITERATIONS)
+MAX_ITERATIONS, CONVERGED = 6, 0.005
 
 
 class PromptError(ValueError):
@@ -105,14 +108,11 @@ def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.
     cv2.fillPoly(inside, [spoly], 1)
     mask = np.where(inside > 0, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
     img8 = (np.clip(small, 0, 1) * 255).astype(np.uint8)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     if (mask == cv2.GC_BGD).sum() < 16:  # prompt covers the whole image: nothing to learn from
         fg = inside.astype(bool)
     else:
         try:
-            cv2.setRNGSeed(0)  # GrabCut seeds k-means from the global RNG: keep masks repeatable
-            cv2.grabCut(img8, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
-            fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+            fg = run_grabcut(img8, mask, ITERATIONS or MAX_ITERATIONS, 0.0 if ITERATIONS else CONVERGED)
         except cv2.error:
             fg = inside.astype(bool)
     if fg.sum() < 0.03 * inside.sum():
@@ -143,13 +143,10 @@ def _saliency_seeded(img8: np.ndarray, small: np.ndarray, inside: np.ndarray) ->
     mask[(inside > 0) & (sal > thr)] = cv2.GC_PR_FGD
     if not (mask == cv2.GC_PR_FGD).any():
         return inside.astype(bool)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.setRNGSeed(0)  # GrabCut seeds k-means from the global RNG: keep masks repeatable
-        cv2.grabCut(img8, mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        fg = run_grabcut(img8, mask, 3, 0.0)
     except cv2.error:
         return (inside > 0) & (sal > thr)
-    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
     return fg if fg.any() else (inside > 0) & (sal > thr)
 
 

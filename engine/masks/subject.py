@@ -220,20 +220,29 @@ def grabcut_from_saliency(image: np.ndarray, sal: np.ndarray, iterations: int = 
     if not (mask == cv2.GC_FGD).any() and not (mask == cv2.GC_PR_FGD).any():
         return np.zeros((h, w), bool)
     img8 = (np.clip(image, 0, 1) * 255).astype(np.uint8)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.setRNGSeed(0)  # GrabCut seeds k-means from the global RNG: keep masks repeatable
-        cv2.grabCut(img8, mask, None, bgd, fgd, 1, cv2.GC_INIT_WITH_MASK)
-        fg = (mask & 1).astype(bool)  # GC_FGD = 1, GC_PR_FGD = 3
-        for _ in range(iterations - 1):
-            cv2.grabCut(img8, mask, None, bgd, fgd, 1, cv2.GC_EVAL)
-            now = (mask & 1).astype(bool)
-            changed = float((now != fg).mean())
-            fg = now
-            if changed < converged:
-                break
+        return run_grabcut(img8, mask, iterations, converged)
     except cv2.error:
         return sal > thr
+
+
+def run_grabcut(img8: np.ndarray, mask: np.ndarray, iterations: int, converged: float = 0.005) -> np.ndarray:
+    """GrabCut from a seed mask (updated in place), one iteration at a time until fewer than
+    ``converged`` of the pixels change side (at most ``iterations``); the foreground as bool.
+
+    Raises cv2.error like cv2.grabCut (e.g. no background or no foreground seed).
+    """
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)  # GrabCut seeds k-means from the global RNG: keep masks repeatable
+    cv2.grabCut(img8, mask, None, bgd, fgd, 1, cv2.GC_INIT_WITH_MASK)
+    fg = (mask & 1).astype(bool)  # GC_FGD = 1, GC_PR_FGD = 3
+    for _ in range(iterations - 1):
+        cv2.grabCut(img8, mask, None, bgd, fgd, 1, cv2.GC_EVAL)
+        now = (mask & 1).astype(bool)
+        changed = float((now != fg).mean())
+        fg = now
+        if changed < converged:
+            break
     return fg
 
 
