@@ -107,10 +107,10 @@ CROP_MIN = 0.001  # of the frame: smaller blobs are not re-segmented
 MAX_CROPS = 4
 
 
-def refine_on_crops(image: np.ndarray, prob: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """``prob`` (working size) with each blob that holds a person (``people``, a
-    working-size boolean map) re-segmented on its own crop of ``image`` (any size,
-    same aspect) and averaged in.
+def crop_segments(image: np.ndarray, prob: np.ndarray, people: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The selfie model on a square crop of ``image`` round each blob of ``prob``
+    (working size) that holds a person (``people``, a working-size boolean map):
+    a list of (256x256 answer, 2x3 matrix from crop pixels to ``image`` pixels).
 
     Only confirmed people: a crop makes the model surer of whatever it looks at, so
     a false blob (a cat, a flower) re-segmented on its own fills its crop."""
@@ -120,10 +120,9 @@ def refine_on_crops(image: np.ndarray, prob: np.ndarray, people: np.ndarray) -> 
     n, cc, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     held = set(np.unique(cc[people & (fg > 0)]).tolist()) - {0}
     order = sorted(held, key=lambda c: -stats[c, cv2.CC_STAT_AREA])[:MAX_CROPS]
-    acc = np.zeros((wh, ww), np.float32)
-    cnt = np.zeros((wh, ww), np.float32)
     sx, sy = w / ww, h / wh
     src = image.astype(np.float32, copy=False)
+    out = []
     for c in order:
         if stats[c, cv2.CC_STAT_AREA] < CROP_MIN * fg.size:
             break
@@ -131,15 +130,26 @@ def refine_on_crops(image: np.ndarray, prob: np.ndarray, people: np.ndarray) -> 
         cx, cy = (x + bw / 2) * sx, (y + bh / 2) * sy
         side = max(8, int(round(CROP_SCALE * max(bw * sx, bh * sy))))
         p = _segment(_square_crop(src, cx, cy, side))
-        # crop pixels -> working pixels
         k = side / SEG_SIZE
-        m = np.array([[k / sx, 0, (round(cx - side / 2)) / sx], [0, k / sy, (round(cy - side / 2)) / sy]], np.float32)
-        acc += cv2.warpAffine(p, m, (ww, wh), flags=cv2.INTER_LINEAR, borderValue=0)
-        cnt += cv2.warpAffine(np.ones_like(p), m, (ww, wh), flags=cv2.INTER_NEAREST, borderValue=0)
+        out.append((p, np.array([[k, 0, round(cx - side / 2)], [0, k, round(cy - side / 2)]], np.float32)))
+    return out
+
+
+def blend_crops(prob: np.ndarray, crops, image_shape: tuple[int, int]) -> np.ndarray:
+    """``prob`` (any grid over the image crop_segments saw, ``image_shape`` = its
+    h, w) averaged with the crop answers where they see it."""
+    gh, gw = prob.shape
+    scale = np.array([[gw / image_shape[1]], [gh / image_shape[0]]], np.float32)
+    acc = np.zeros((gh, gw), np.float32)
+    cnt = np.zeros((gh, gw), np.float32)
+    for p, m in crops:
+        g = (m * scale).astype(np.float32)
+        acc += cv2.warpAffine(p, g, (gw, gh), flags=cv2.INTER_LINEAR, borderValue=0)
+        cnt += cv2.warpAffine(np.ones_like(p), g, (gw, gh), flags=cv2.INTER_NEAREST, borderValue=0)
     seen = cnt > 0
     if not seen.any():
         return prob
-    out = prob.copy()
+    out = prob.astype(np.float32, copy=True)
     out[seen] = 0.5 * (prob[seen] + acc[seen] / cnt[seen])
     return out
 
