@@ -67,23 +67,6 @@ def guided_filter_coefficients(guide: np.ndarray, src: np.ndarray, r: int, eps: 
     return _box(a, r), _box(b.astype(np.float32), r)
 
 
-def fast_guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float, scale: float) -> np.ndarray:
-    """Guided filter with coefficients at ``scale`` (<= 1) and output at full size."""
-    h, w = src.shape
-    if scale < 1.0:
-        sw, sh = max(2, int(round(w * scale))), max(2, int(round(h * scale)))
-        g_small = cv2.resize(guide, (sw, sh), interpolation=cv2.INTER_AREA)
-        p_small = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_AREA)
-        r_small = max(1, int(round(radius * scale)))
-    else:
-        g_small, p_small, r_small = guide, src, radius
-    a, b = guided_filter_coefficients(g_small, p_small, r_small, eps)
-    if scale < 1.0:
-        a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
-        b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.einsum("hwc,hwc->hw", a, guide.astype(np.float32, copy=False)) + b
-
-
 def upsample(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     h, w = shape
     alpha = alpha.astype(np.float32, copy=False)
