@@ -124,6 +124,14 @@ def get_session(name: str):
             opts.intra_op_num_threads = _threads()
             opts.inter_op_num_threads = 1
             opts.log_severity_level = 3
+            # No busy-waiting between runs: a mask alternates model runs with numpy and
+            # OpenCV work, and onnxruntime's spinning workers took the cores from it.
+            # bench/people_bench.py and bench/masks_bench.py, 2 threads on 2 cores,
+            # spinning on -> off: cold person mask 0.24 -> 0.15 s wall (CPU 0.46 -> 0.21),
+            # 6 cold face parts 0.33 -> 0.23 s, sky 0.32 -> 0.29 s (CPU 0.57 -> 0.45).
+            # A model timed alone, run after run, is ~15 % faster with spinning
+            # (models/CONVERSION.md); a mask is not that.
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             # onnxruntime's default, stated so it is not lost: all graph rewrites, incl. the
             # QDQ -> integer-kernel fusions the int8 sky model relies on.  Not saved offline:
             # an ENABLE_ALL optimised file is tied to the machine it was made on.
