@@ -224,3 +224,15 @@ def test_all_people_alpha_and_hair_clothes(hopper):
     # Clothes are below the face.
     face_bottom = P.detect_people(hopper)[0].face_box[3] * hopper.shape[0]
     assert _centroid(clothes.alpha)[1] > face_bottom
+
+
+def test_person_and_clothes_reach_the_frame_bottom_of_a_near_square_portrait(hopper):
+    # Hopper is 512x600 (ratio 1.17): her jacket fills the bottom rows.  The person
+    # model once saw only the top 512x512 square there, so both masks stopped ~15 %
+    # above the frame's bottom edge.
+    h, w = hopper.shape
+    person = P.all_people_alpha(hopper).alpha
+    clothes = _derive(hopper, "clothes", person=0).alpha
+    for alpha in (person, clothes):
+        bottom = alpha[int(0.95 * h):, int(0.3 * w):int(0.7 * w)]
+        assert (bottom > 0.5).mean() > 0.9
