@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import cv2
 
-from maskroom.engine.masks.refine import boundary_band, guided_filter_coefficients, refine_alpha, upsample
+from maskroom.engine.masks.refine import boundary_band, guided_filter_coefficients, guided_upsample, refine_alpha, upsample
 
 
 def _wavy_scene(size=512, seed=0):
@@ -81,3 +81,25 @@ def test_refine_at_preview_size_uses_working_size_and_keeps_quality():
     assert np.abs(refined - truth)[band].mean() < 0.5 * np.abs(bilinear - truth)[band].mean()
     assert refined[:400].max() == 0.0 and refined[-400:].min() == 1.0
     assert refined.dtype == np.float32 and refined.shape == truth.shape
+
+
+def test_guided_upsample_smooths_model_grid_artefacts_onto_the_photo_edge_and_leaves_sure_areas_alone():
+    # A straight edge at y = 100 in a 400x200 photo, bright "letters" in the background
+    # far from it; the coarse matte (1/4 size) has "fingers" one coarse pixel above
+    # the edge in every other pair of columns, like the person model's transposed-
+    # convolution comb seen above a head.
+    img = np.full((200, 400, 3), 0.3, np.float32)
+    img[100:] = 0.8
+    img[20:40, 20:120] = 0.9
+    img += np.random.default_rng(0).normal(0, 0.01, img.shape).astype(np.float32)
+    coarse = np.zeros((50, 100), np.float32)
+    coarse[25:] = 1.0
+    coarse[24, ::4] = coarse[24, 1::4] = 1.0
+    bilinear = upsample(coarse, (200, 400))
+    snapped = guided_upsample(img, coarse, radius=2, eps=1e-2, coef_edge=100)
+    above = slice(88, 97)  # background rows just above the edge
+    assert snapped[above].max() < 0.6 * bilinear[above].max()
+    assert snapped[94].std() < 0.5 * bilinear[94].std()  # the comb along the edge is gone
+    assert snapped[110:].min() > 0.95  # the person side stays the person
+    # Far from the edge the matte is the bilinear one: no texture leaks in.
+    assert np.array_equal(snapped[:60], bilinear[:60])

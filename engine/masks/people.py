@@ -50,11 +50,12 @@ from maskroom.engine.masks.persons import (
     work_size,
 )
 from maskroom.engine.masks.model_store import ModelError
-from maskroom.engine.masks.refine import refine_alpha
+from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
-VERSION = "people1"
+# Bump when any people mask changes: cached rasters are keyed by it.
+VERSION = "people2"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -64,6 +65,9 @@ _CACHE_SIZE = 4
 # 2048 px preview a 1024 px refined edge is within a pixel of a full-size one and
 # four times cheaper (docs/people.md has the timings).
 REFINE_LONG_EDGE = 1024
+# The person edge is snapped to the photo by a guided filter whose coefficients live
+# on a grid of this long edge, with this radius (grid pixels) and eps (fine_matte).
+SNAP_COEF_EDGE, SNAP_RADIUS, SNAP_EPS = 512, 2, 1e-2
 SMALL_BODY = 0.002  # of the frame: smallest matte blob the pose model is asked about
 MAX_SMALL_BODIES = 4
 # Doubtful faces need the body detector (PeopleAnalysis._face_has_body): a mesh
@@ -376,25 +380,28 @@ class PeopleAnalysis:
 
     def fine_matte(self) -> np.ndarray:
         """The person matte at full resolution: the whole-frame answer upsampled to
-        the <= REFINE_LONG_EDGE grid and the person crops blended in there at their
-        own resolution (not on the 384 px working grid), then upsampled.
+        the <= REFINE_LONG_EDGE grid, the person crops blended in there at their own
+        resolution (not on the 384 px working grid), then its soft edge snapped to the
+        photo (refine.guided_upsample).
 
-        No edge snap: on HumanSeg (145 pairs) the guided-filter snap to the photo
-        (radius 1/200 of the long edge, eps 1e-2, coefficients at 512 px) scored
-        0.8981, plain bilinear 0.9009 (even ids 0.9007 -> 0.9036, odd 0.8955 ->
-        0.8981; radius 1/100 0.8960, 1/400 0.8988, eps 1e-3 .. 1e-1 0.8981-0.8983):
-        the model's edge is closer to the true one than the photo's nearest colour
-        edge, and the filter cost 0.08-0.12 s.  Blending the crops on the fine grid
-        instead of the working grid: 0.9009 -> 0.9010 (sharper edges on small
-        people, where a crop is seen at several times the working resolution)."""
+        Why the snap: bilinear upsampling keeps the model grid's artefacts, which show
+        as streaks once the background is darkened at the 2048 px preview: a comb of
+        fingers above the astronaut's hair (the selfie model's 2x2 transposed
+        convolution, seen through a crop), blocks on Marie Curie's (out/halo_zoom.png);
+        the snap smooths them onto the hair's edge.  It costs HumanSeg (binary masks
+        from a background remover, at ~500 px) 0.9012 -> 0.8986: the
+        model's 0.5 contour sits a little nearer that tool's than the photo's colour
+        edge does.  Radius 1 instead of 2: 0.8997, artefacts left; eps 1e-1: 0.8990;
+        coefficients at 1024 px: 0.8992 for 4x the filter's cost.  ``refine_alpha``
+        is not used here: its colour projection eats dark clothes on dark
+        backgrounds (0.878).  Crops on the fine grid instead of the working grid:
+        0.9009 -> 0.9010 (sharper edges on small people)."""
         h, w = self.shape
         s = min(1.0, REFINE_LONG_EDGE / max(h, w))
         sh, sw = self._small_image(s).shape[:2]
         up = cv2.resize(self._whole_prob.astype(np.float32), (sw, sh), interpolation=cv2.INTER_LINEAR)
         out = np.clip(blend_crops(up, self._crops, (sh, sw)), 0, 1)
-        if (sh, sw) != (h, w):
-            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
-        return out.astype(np.float32)
+        return guided_upsample(self.image, out, radius=SNAP_RADIUS, eps=SNAP_EPS, coef_edge=SNAP_COEF_EDGE)
 
     def _small_image(self, s: float) -> np.ndarray:
         if s >= 1:

@@ -67,6 +67,37 @@ def guided_filter_coefficients(guide: np.ndarray, src: np.ndarray, r: int, eps: 
     return _box(a, r), _box(b.astype(np.float32), r)
 
 
+def guided_upsample(image: np.ndarray, matte: np.ndarray, *, radius: int, eps: float, coef_edge: int) -> np.ndarray:
+    """``matte`` (any size) at ``image``'s size with its soft edge snapped to the photo.
+
+    A colour guided filter whose coefficients are computed at <= ``coef_edge`` px
+    (``radius`` in pixels of that grid) and applied at full resolution, q = a.I + b
+    (the fast guided filter's idea): the edge follows the photo's detail instead of
+    the model grid's blur.  Only where the bilinearly upsampled matte is soft (and a
+    radius around it) is q used; elsewhere the matte stays as it was, so background
+    texture (lettering behind a head) cannot leak into a sure area.
+    """
+    h, w = image.shape[:2]
+    guide = image.astype(np.float32, copy=False)
+    up = upsample(matte, (h, w))
+    s = min(1.0, coef_edge / max(h, w))
+    sw, sh = max(2, int(round(w * s))), max(2, int(round(h * s)))
+    g = cv2.resize(guide, (sw, sh), interpolation=cv2.INTER_AREA) if s < 1 else guide
+    m = cv2.resize(up, (sw, sh), interpolation=cv2.INTER_AREA) if s < 1 else up
+    a, b = guided_filter_coefficients(g, m, radius, eps)
+    # Where q counts: the soft part of the matte, grown by the radius and faded out
+    # over it (a hard switch would draw the coefficient grid's stairs into the matte).
+    soft = cv2.dilate(((m > 0.02) & (m < 0.98)).astype(np.float32), np.ones((2 * radius + 1,) * 2, np.uint8))
+    soft = _box(soft, radius)
+    if s < 1:
+        a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
+        b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+        soft = cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR)
+    q = _apply_linear(a[..., 0], a[..., 1], a[..., 2], b, guide)
+    np.clip(q, 0.0, 1.0, out=q)
+    return up + soft * (q - up)
+
+
 def upsample(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     h, w = shape
     alpha = alpha.astype(np.float32, copy=False)
