@@ -1,6 +1,6 @@
 """Measure the mask kinds on /work/shared/pairs-dev (not shipped; measurement only).
 
-    python scripts/eval_pairs.py [--sets sky,subject] [--limit N] [--panels out/panels]
+    python scripts/eval_pairs.py [--sets sky,subject,person,object] [--limit N] [--panels out/panels]
 
 Prints per set: mean IoU, false-positive rate on empty ground truths, worst five,
 median seconds.  For the subject it also runs a plain saliency baseline (spectral
@@ -25,7 +25,10 @@ SETS = {
     "sky": [("ADE20K_sky", "masks"), ("CamVid_test", "masks"), ("xiongzhu_sky_predmasks", "masks")],
     "subject": [("SOD_BSDS300", "masks")],
     "person": [("HumanSeg_removebg", "masks"), ("CamVid_test", "masks_person")],
+    # A loose box round each truth (OBJECT_BOX_MARGIN of its size per side) as the prompt.
+    "object": [("SOD_BSDS300", "masks"), ("HumanSeg_removebg", "masks")],
 }
+OBJECT_BOX_MARGIN = 0.05
 
 
 def spectral_residual_baseline(images: Path, masks: Path, limit=None) -> dict:
@@ -57,7 +60,8 @@ def main(argv=None) -> int:
     for kind in args.sets.split(","):
         for name, mask_dir in SETS[kind]:
             keep = {} if args.panels else None
-            rep = evaluate_kind(kind, PAIRS / name / "images", PAIRS / name / mask_dir, limit=args.limit, keep=keep)
+            rep = evaluate_kind(kind, PAIRS / name / "images", PAIRS / name / mask_dir, limit=args.limit, keep=keep,
+                                box_margin=OBJECT_BOX_MARGIN if kind == "object" else None)
             s = rep.summary()
             results[f"{kind}/{name}"] = rep.to_dict()
             fp = "-" if s["false_positive_rate"] is None else f"{s['false_positive_rate']:.2%} ({s['negatives_over_1pct']}/{s['negatives']} over 1%)"

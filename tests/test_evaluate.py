@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.masks.evaluate import EvalReport, PairResult, evaluate_kind, iou, overlay, write_panel
+from maskroom.engine.masks.evaluate import EvalReport, PairResult, evaluate_kind, iou, overlay, truth_box, write_panel
 
 from mask_helpers import disc_picture
 
@@ -42,6 +42,26 @@ def test_evaluate_kind_on_synthetic_pairs(tmp_path):
     write_panel(tmp_path / "panel.png", cv2.imread(str(img_path))[..., ::-1] / 255.0, alpha, t, "a")
     panel = cv2.imread(str(tmp_path / "panel.png"))
     assert panel.shape[0] == 360 and panel.shape[1] > 3 * 360
+
+
+def test_truth_box_is_the_truths_box_grown_and_clipped():
+    t = np.zeros((100, 200), bool)
+    t[20:60, 50:150] = True  # 100 wide, 40 high
+    assert truth_box(t, 0.1) == [40 / 200, 16 / 100, 160 / 200, 64 / 100]
+    assert truth_box(t, 1.0) == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_box_margin_prompts_each_pair_with_a_box_round_its_own_truth(tmp_path):
+    (tmp_path / "i").mkdir(), (tmp_path / "m").mkdir()
+    for name, centre in (("left", (0.3, 0.5)), ("right", (0.7, 0.5))):
+        truth = disc_picture(tmp_path / "i" / f"{name}.png", centre=centre)
+        cv2.imwrite(str(tmp_path / "m" / f"{name}.png"), truth.astype(np.uint8) * 255)
+    cv2.imwrite(str(tmp_path / "i" / "empty.png"), np.full((64, 64, 3), 128, np.uint8))
+    cv2.imwrite(str(tmp_path / "m" / "empty.png"), np.zeros((64, 64), np.uint8))
+    rep = evaluate_kind("object", tmp_path / "i", tmp_path / "m", box_margin=0.1)
+    # One fixed box could not fit discs on both sides; the empty truth has no box to draw.
+    assert sorted(p.id for p in rep.pairs) == ["left", "right"]
+    assert all(p.iou > 0.85 for p in rep.pairs), [p.iou for p in rep.pairs]
 
 
 def test_overlay_reddens_only_the_mask():

@@ -111,8 +111,14 @@ def evaluate_kind(
     progress: Progress | None = None,
     limit: int | None = None,
     keep: dict | None = None,
+    box_margin: float | None = None,
 ) -> EvalReport:
-    """Derive ``kind`` on every pair; ``keep`` (if given) receives id -> matte for panels."""
+    """Derive ``kind`` on every pair; ``keep`` (if given) receives id -> matte for panels.
+
+    ``box_margin``: prompt each pair with a box (param ``box``) round its truth, grown
+    by this share of the truth's width and height on every side: the loose box a
+    user draws round an object (the ``object`` kind).  Pairs with an empty truth
+    are skipped then (there is nothing to draw a box round)."""
     progress = progress or Progress()
     pairs = find_pairs(images, masks)[:limit]
     report = EvalReport(kind)
@@ -121,7 +127,13 @@ def evaluate_kind(
         try:
             image = load_rgb(img_path)
             truth = load_mask(mask_path)
-            comp = MaskComponent(kind=kind, params=dict(params or {}))
+            comp_params = dict(params or {})
+            if box_margin is not None:
+                if not truth.any():
+                    progress.advance(1, pid)
+                    continue
+                comp_params["box"] = truth_box(truth, box_margin)
+            comp = MaskComponent(kind=kind, params=comp_params)
             t0 = time.perf_counter()
             result = derive(MaskInput(image=image, digest=pid), comp)
             secs = time.perf_counter() - t0
@@ -139,6 +151,16 @@ def evaluate_kind(
             report.pairs.append(PairResult(pid, None, None, 0.0, False, f"{img_path.name}: {exc}"))
         progress.advance(1, pid)
     return report
+
+
+def truth_box(truth: np.ndarray, margin: float) -> list[float]:
+    """The truth's bounding box grown by ``margin`` of its size per side, normalised
+    to 0..1 like an object prompt (clipped to the frame)."""
+    h, w = truth.shape
+    ys, xs = np.nonzero(truth)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    return [max(0.0, (x0 - mx) / w), max(0.0, (y0 - my) / h), min(1.0, (x1 + mx) / w), min(1.0, (y1 + my) / h)]
 
 
 def overlay(image: np.ndarray, alpha: np.ndarray, colour=(1.0, 0.1, 0.1), strength: float = 0.55) -> np.ndarray:

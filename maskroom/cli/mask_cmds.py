@@ -302,8 +302,10 @@ def mask_remove(ctx, image_id, version_id, target):
 @click.option("--limit", type=int, help="Only the first N pairs.")
 @click.option("--panels", "panels_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write overlay panels (photo | mask | truth) of the five worst pairs here.")
+@click.option("--box-margin", type=float,
+              help="Prompt each pair with a box round its truth, grown by this share per side (object kind).")
 @click.option("--json", "as_json", is_flag=True)
-def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, as_json):
+def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, box_margin, as_json):
     """Measure a mask kind on image/mask pairs: mean IoU, false positives, worst five, timing."""
     from maskroom.engine.masks.evaluate import evaluate_kind, load_rgb, write_panel
     from maskroom.engine.masks.registry import available_kinds
@@ -314,7 +316,8 @@ def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, as_j
     params = json.loads(params_json) if params_json else None
     keep: dict | None = {} if panels_dir else None
     with RichProgress(unit="pairs") as progress:
-        report = evaluate_kind(kind, images_dir, masks_dir, params=params, progress=progress, limit=limit, keep=keep)
+        report = evaluate_kind(kind, images_dir, masks_dir, params=params, progress=progress, limit=limit, keep=keep,
+                               box_margin=box_margin)
     if not report.pairs:
         fail(f"{images_dir}: no image with a matching mask in {masks_dir}")
     summary = report.summary()
