@@ -76,3 +76,31 @@ def test_object_composes_with_invert_and_intersect():
     half = compose(MaskDefinition([obj, MaskComponent(kind="object", params={"box": [0.0, 0.0, 1.0, 0.5]},
                                                         mode="intersect")]), inp)
     assert (half[200:] > 0.5).sum() == 0 or (half[200:] > 0.5).mean() < 0.01
+
+
+def _hopper() -> MaskInput:
+    path = __import__("pathlib").Path(__file__).parent.parent / "maskroom/data/samples/mpl_grace_hopper.jpg"
+    return MaskInput(load_rgb(path), digest="test-object:hopper")
+
+
+def test_box_round_a_person_takes_the_person_matte():
+    inp = _hopper()
+    person = derive(inp, MaskComponent("person")).alpha > 0.5
+    ys, xs = np.nonzero(person)
+    h, w = person.shape
+    box = [max(0, xs.min() / w - 0.03), max(0, ys.min() / h - 0.03), 1.0, 1.0]
+    res = derive(inp, MaskComponent("object", params={"box": box}))
+    assert res.info["method"] == "people"
+    assert iou(res.alpha > 0.5, person) > 0.97
+    # The classical path on the same box floods into the flag and the backdrop.
+    grabcut = derive(inp, MaskComponent("object", params={"box": box, "people": False}))
+    assert grabcut.info["method"] == "grabcut"
+    assert iou(grabcut.alpha > 0.5, person) < iou(res.alpha > 0.5, person)
+
+
+def test_box_round_part_of_a_person_is_not_the_person():
+    inp = _hopper()
+    # Her cap only: most of her matte lies outside the box.
+    res = derive(inp, MaskComponent("object", params={"box": [0.2, 0.0, 0.8, 0.22]}))
+    assert res.info["method"] == "grabcut"
+    assert (res.alpha[int(0.3 * inp.shape[0]):] > 0.5).mean() == 0.0  # nothing below the box

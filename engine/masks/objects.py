@@ -8,6 +8,9 @@ displayed image.
   pack; its matte is kept inside the prompt (a lasso is a hard limit, grown by a
   small margin so an edge drawn on the object does not cut it) and refined at the
   crop's full resolution.  ``params["pack"] = False`` forces the classical path.
+* Otherwise, when the prompt is drawn round people (their person matte lies inside
+  it and fills a good part of it), the people module's matte of them
+  (``people_in_prompt``); ``params["people"] = False`` skips this.
 * Otherwise the prompt seeds GrabCut on a crop around it at a ~320 px working size
   (outside the prompt = sure background, inside = probable foreground) and the
   result is refined at full resolution with ``refine_alpha``.
@@ -18,15 +21,19 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks import packs
+from maskroom.engine.masks.model_store import ModelError
+from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as PEOPLE_VERSION, analyse
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.subject import run_grabcut
 from maskroom.engine.recipe import MaskComponent
 
-VERSION = "grabcut2"
 PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
+# A prompt round people takes the people module's matte (people_in_prompt): its code
+# version and its person model key the raster cache too.
+VERSION = f"grabcut3+{PEOPLE_VERSION}"
 # GrabCut's working size (long edge of the crop round the prompt) and its stop: at
 # most MAX_ITERATIONS, until fewer than CONVERGED of the pixels change side.  The
 # edge itself comes from refine_alpha at full resolution.  Measured with a loose
@@ -156,11 +163,54 @@ def _saliency_seeded(img8: np.ndarray, small: np.ndarray, inside: np.ndarray) ->
     return fg if fg.any() else (inside > 0) & (sal > thr)
 
 
-@register("object", model=PACK_MODEL, model_version=VERSION)
+# A box or lasso drawn round a person: the people module's matte of everyone whose
+# matte lies at least PEOPLE_INSIDE inside the (grown) prompt, if they fill at least
+# PEOPLE_MIN_SHARE of it.  A box round a hat or a bag on someone leaves most of that
+# person outside, so GrabCut still answers there.  Measured with the loose truth
+# boxes (scripts/eval_pairs.py --sets object): GrabCut alone SOD 0.6455, HumanSeg
+# 0.7761; people first SOD 0.6562, HumanSeg 0.9107 (share 0.3: 0.6549 / 0.9006,
+# 0.4: 0.6520 / 0.8603).  What it loses: what the person rides, wears or carries
+# when that is part of the object (SOD: a rider's horse 0.87 -> 0.63, a hat 0.88 ->
+# 0.36); GrabCut seeded with the people as sure foreground to get those back floods
+# the box instead (SOD 0.6470, HumanSeg 0.7922).
+PEOPLE_INSIDE = 0.8
+PEOPLE_MIN_SHARE = 0.15
+
+
+def people_in_prompt(inp: MaskInput, params: dict) -> np.ndarray | None:
+    """The matte of the people the prompt is drawn round, or None."""
+    h, w = inp.shape
+    poly = prompt_polygon(params, w, h)
+    try:
+        a = analyse(inp)
+    except ModelError:
+        return None
+    if not a.people:
+        return None
+    _, _, bw, bh = cv2.boundingRect(poly)
+    limit = np.zeros((h, w), np.float32)
+    cv2.fillPoly(limit, [poly], 1.0)
+    grow = max(1, int(round(0.02 * max(bw, bh))))
+    limit = cv2.GaussianBlur(cv2.dilate(limit, np.ones((2 * grow + 1,) * 2, np.uint8)), (0, 0), grow / 2)
+    everyone = a.all_alpha()
+    out = np.zeros((h, w), np.float32)
+    for person in a.people:
+        matte = everyone * a.membership(person)
+        total = float(matte.sum())
+        if total > 0 and float((matte * limit).sum()) >= PEOPLE_INSIDE * total:
+            out = np.maximum(out, matte * limit)
+    if (out > 0.5).sum() < PEOPLE_MIN_SHARE * float((limit > 0.5).sum()):
+        return None
+    return out
+
+
+@register("object", model=(PACK_MODEL, PEOPLE_MODEL), model_version=VERSION)
 def object_kind(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     refine = bool(comp.params.get("refine", True))
     if comp.params.get("pack", True) and packs.usable(PACK):
         alpha, method = pack_object_alpha(inp.image, comp.params, refine=refine), "promptable"
+    elif comp.params.get("people", True) and (people := people_in_prompt(inp, comp.params)) is not None:
+        alpha, method = people, "people"
     else:
         alpha, method = object_alpha(inp.image, comp.params, refine=refine), "grabcut"
     fraction = float((alpha > 0.5).mean())
