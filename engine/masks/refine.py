@@ -161,6 +161,7 @@ def refine_alpha(
     eps: float = 1e-3,
     band: int | None = None,
     matting: bool = False,
+    work_edge: int | None = None,
 ) -> np.ndarray:
     """A full-resolution matte for ``image`` from a coarse (any-size) ``coarse`` matte.
 
@@ -171,7 +172,8 @@ def refine_alpha(
     HxW in 0..1.
 
     Speed: every decision (band, local colours, projection, guided-filter
-    coefficients) is made at a working size of at most ``_WORK_LONG_EDGE``; only
+    coefficients) is made at a working size of at most ``work_edge`` (default
+    ``_WORK_LONG_EDGE``); only
     the final linear colour model q = a.I + b is applied at full resolution, and
     only in the rows that hold the band.  The detail of a thin branch therefore
     still comes from the full-resolution photo (the fast guided filter's idea).
@@ -182,7 +184,7 @@ def refine_alpha(
     band = band or max(3, int(round(max(long_edge / 150, 2.5 * factor))))
     radius = radius or max(2, int(round(long_edge / 400)))
     guide = image.astype(np.float32, copy=False)
-    s = min(1.0, _WORK_LONG_EDGE / long_edge)
+    s = min(1.0, (work_edge or _WORK_LONG_EDGE) / long_edge)
     if s < 1.0:
         sw, sh = max(2, int(round(w * s))), max(2, int(round(h * s)))
         img_s = cv2.resize(guide, (sw, sh), interpolation=cv2.INTER_AREA)

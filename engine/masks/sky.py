@@ -28,11 +28,16 @@ MODEL_U2_FP32 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse6"
+FUSION_VERSION = "fuse7"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
 MIN_FOUND = 0.001  # less sky than this in total: "no sky"
+# Refinement decides at this long edge (refine_alpha's default is 768): at the 2048 px
+# preview 640 saves ~11 % of the sky mask's time (0.509 -> 0.453 s at load 3.7, four
+# photos, interleaved) for ADE20K 0.8621 -> 0.8616, hard cases 0.9375 -> 0.9372,
+# CamVid unchanged; the matte agrees with the 768 px one at IoU 0.994-0.9996.
+REFINE_EDGE = 640
 
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -234,7 +239,7 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     if inp is not None and portrait_backdrop(inp, found):
         return none, 0.0, "backdrop behind a portrait"
     if refine:
-        alpha = refine_alpha(image, p)
+        alpha = refine_alpha(image, p, work_edge=REFINE_EDGE)
     else:
         alpha = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
     return alpha, float((alpha > 0.5).mean()), None
