@@ -32,13 +32,16 @@ import numpy as np
 
 from maskroom.engine.masks import packs
 from maskroom.engine.masks.model_store import ModelError
+from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as PEOPLE_VERSION, all_people_alpha
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import fill_holes, largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
-VERSION = "classic4"
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
+# The subject is the people when they dominate (people_alpha): the people module's
+# code version and its person model key the raster cache too.
+VERSION = f"classic4+{PEOPLE_VERSION}"
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
@@ -263,10 +266,6 @@ def keep_main_regions(mask: np.ndarray, ratio: float = 0.33) -> np.ndarray:
 def people_alpha(inp: MaskInput) -> np.ndarray | None:
     """The people helper's all-people matte when installed and people dominate."""
     try:
-        from maskroom.engine.masks.people import all_people_alpha
-    except Exception:
-        return None
-    try:
         res = all_people_alpha(inp)
     except Exception:
         return None
@@ -351,12 +350,12 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
                       model_version=VERSION, info={"method": method})
 
 
-@register("subject", model=PACK, model_version=VERSION)
+@register("subject", model=(PACK, PEOPLE_MODEL), model_version=VERSION)
 def subject(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     return _subject_result(inp, comp)
 
 
-@register("background", model=PACK, model_version=VERSION)
+@register("background", model=(PACK, PEOPLE_MODEL), model_version=VERSION)
 def background(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     res = _subject_result(inp, comp)
     res.alpha = 1.0 - res.alpha
