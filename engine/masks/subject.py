@@ -264,10 +264,10 @@ def keep_main_regions(mask: np.ndarray, ratio: float = 0.33) -> np.ndarray:
 
 
 def people_alpha(inp: MaskInput) -> np.ndarray | None:
-    """The people helper's all-people matte when installed and people dominate."""
+    """The all-people matte when people dominate the frame (None without the people models)."""
     try:
         res = all_people_alpha(inp)
-    except Exception:
+    except ModelError:
         return None
     if res is None or not res.found:
         return None
