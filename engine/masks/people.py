@@ -55,7 +55,7 @@ from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.recipe import MaskComponent
 
 # Bump when any people mask changes: cached rasters are keyed by it.
-VERSION = "people2"
+VERSION = "people3"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)

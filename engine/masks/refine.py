@@ -20,6 +20,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# A change to what refine_alpha returns changes every AI kind's rasters: bump the
+# versions of sky (FUSION_VERSION), subject, objects and people with it.
+
 # Guided-filter coefficients are computed at about this long edge; the cost then
 # barely grows with the output size (a few full-size multiply-adds).
 _COEF_LONG_EDGE = 640
@@ -207,26 +210,29 @@ def refine_alpha(
     # A small guided filter removes pixel noise from the projection while keeping
     # the edge where the photo has it; its coefficients live at the working size.
     a, b = guided_filter_coefficients(img_s, mixed.astype(np.float32, copy=False), radius_s, eps)
+    # The photo's answer q = a.I + b counts in the band, fading out over its outer
+    # rim (~one working pixel) into the hard decision outside: where q is not quite 0
+    # or 1 at the band's edge, a hard switch drew the working grid's stairs into the
+    # matte (hair against lettered boards, a sleeve against rock).
+    fade = cv2.GaussianBlur(in_band_s.astype(np.float32), (0, 0), 1.0)
     if s >= 1.0:
         out = hard_s.astype(np.float32)
-        soft = _apply_linear(a[..., 0], a[..., 1], a[..., 2], b, guide)
-        out[in_band_s] = soft[in_band_s]
-        return np.clip(out, 0.0, 1.0)
-    # Outside the band the working-size decision is the decision (the band is at
-    # least two working pixels wide on each side of every edge), so one nearest
-    # upsample of a label map (0 out, 1 in, 2 band) gives the full-size layout.
-    label = np.where(in_band_s, np.uint8(2), hard_s.astype(np.uint8))
-    label = cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
-    out = (label == 1).astype(np.float32)
-    # q = a.I + b at full resolution, only in the rows that hold band pixels (a
-    # sky line or a subject outline spans a fraction of the frame's height).
-    rows = np.flatnonzero(in_band_s.any(axis=1))
+        soft = np.clip(_apply_linear(a[..., 0], a[..., 1], a[..., 2], b, guide), 0.0, 1.0)
+        return out + fade * (soft - out)
+    # Away from the band the working-size decision is the decision (the band is at
+    # least two working pixels wide on each side of every edge): one nearest upsample
+    # of it gives the full-size layout there.
+    out = cv2.resize(hard_s.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    # q at full resolution, only in the rows the band (and its fade) reaches: a sky
+    # line or a subject outline spans a fraction of the frame's height.
+    rows = np.flatnonzero((fade > 1e-3).any(axis=1))
     y0 = max(0, int(np.floor(rows[0] / s)) - 1)
     y1 = min(h, int(np.ceil((rows[-1] + 1) / s)) + 1)
-    coef = cv2.resize(np.dstack([a, b]), (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1]
+    coef = cv2.resize(np.dstack([a, b, fade]), (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1]
     soft = _apply_linear(coef[..., 0], coef[..., 1], coef[..., 2], coef[..., 3], guide[y0:y1])
     np.clip(soft, 0.0, 1.0, out=soft)
-    np.copyto(out[y0:y1], soft, where=label[y0:y1] == 2)
+    band = out[y0:y1]
+    band += coef[..., 4] * (soft - band)
     return out
 
 

@@ -28,7 +28,7 @@ MODEL_U2_FP32 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse7"
+FUSION_VERSION = "fuse8"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise

@@ -41,7 +41,7 @@ from maskroom.engine.recipe import MaskComponent
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"classic4+{PEOPLE_VERSION}"
+VERSION = f"classic5+{PEOPLE_VERSION}"
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
