@@ -85,7 +85,7 @@ def sky_rows(name, img, reps):
         (name, "sky model U2-Netp int8 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2, u2_in), reps)),
         (name, "peer: U2-Netp fp32 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2_FP32, u2_in), reps)),
         (name, "sky fusion + region rules", timeit(lambda: SK.fuse(*probs, small=small), reps)),
-        (name, "sky refine (full res)", timeit(lambda: refine_alpha(img, p), reps)),
+        (name, "sky refine (full res)", timeit(lambda: refine_alpha(img, p, work_edge=SK.REFINE_EDGE), reps)),
         (name, "peer: bilinear upsample", timeit(lambda: upsample(p, img.shape[:2]), reps)),
     ] + [(name, step, secs) for step, secs in timeit_interleaved({
         "sky total (sky_alpha)": lambda: SK.sky_alpha(img),
