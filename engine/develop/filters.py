@@ -44,18 +44,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: float, eps: float,
         r = max(1, int(round(radius / s)))
     else:
         g, p, r = guide, src, max(1, int(round(radius)))
-    mean_g = box(g, r)
-    mean_p = box(p, r)
-    cov = box(g * p, r) - mean_g * mean_p
-    var = box(g * g, r) - mean_g * mean_g
-    a = cov / (var + eps)
-    b = mean_p - a * mean_g
-    mean_a = box(a, r)
-    mean_b = box(b, r)
-    if (g.shape[1], g.shape[0]) != (w, h):
-        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
-        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(cv2.multiply(mean_a, guide), mean_b)
+    return guided_upsample(guide, g, p, r, eps)
 
 
 def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
