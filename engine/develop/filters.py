@@ -77,6 +77,8 @@ def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarra
     var = box(guide_low * guide_low, r) - mean_g * mean_g
     a = cov / (var + eps)
     b = mean_p - a * mean_g
-    mean_a = cv2.resize(box(a, r), (w, h), interpolation=cv2.INTER_LINEAR)
-    mean_b = cv2.resize(box(b, r), (w, h), interpolation=cv2.INTER_LINEAR)
+    mean_a, mean_b = box(a, r), box(b, r)
+    if mean_a.shape != (h, w):  # guided_filter's small radii filter at full size
+        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
+        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
     return cv2.add(cv2.multiply(mean_a, guide), mean_b)

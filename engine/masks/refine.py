@@ -232,7 +232,7 @@ def refine_alpha(
     # channels and several times slower on the five of (a, b, fade) stacked.
     a_full = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1]
     b_fade = cv2.resize(np.dstack([b, fade]), (w, h), interpolation=cv2.INTER_LINEAR)[y0:y1]
-    soft = _apply_linear(a_full, np.ascontiguousarray(b_fade[..., 0]), guide[y0:y1])
+    soft = _apply_linear(a_full, b_fade[..., 0], guide[y0:y1])
     np.clip(soft, 0.0, 1.0, out=soft)
     band = out[y0:y1]
     band += b_fade[..., 1] * (soft - band)
