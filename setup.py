@@ -9,7 +9,7 @@ from pathlib import Path
 from setuptools import setup
 
 ROOT = Path(__file__).parent
-MAPPED = ["catalog", "engine", "ui", "migrations", "models"]
+MAPPED = ["core", "catalog", "engine", "services", "ui", "migrations", "models"]
 
 
 def _packages():

@@ -60,7 +60,7 @@ def synthesise(sample: Path, dest: Path) -> Path:
 
 
 def bench_recipe():
-    from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+    from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 
     r = Recipe()
     r.global_layer.adjustments.update(

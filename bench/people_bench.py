@@ -27,7 +27,7 @@ from maskroom.engine.masks.compose import derive  # noqa: E402
 from maskroom.engine.masks.evaluate import load_rgb  # noqa: E402
 from maskroom.engine.masks.refine import refine_alpha  # noqa: E402
 from maskroom.engine.masks.registry import MaskInput  # noqa: E402
-from maskroom.engine.recipe import MaskComponent  # noqa: E402
+from maskroom.core.recipe import MaskComponent  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "maskroom" / "data" / "samples"
 PREVIEW = 2048

@@ -45,7 +45,7 @@ def synth(folder: Path, n: int, seed: int = 7) -> None:
 
 
 def components(kinds):
-    from maskroom.engine.recipe import MaskComponent
+    from maskroom.core.recipe import MaskComponent
 
     made = {"sky": lambda: MaskComponent("sky"), "subject": lambda: MaskComponent("subject"),
             "object": lambda: MaskComponent("object", params={"box": [0.35, 0.45, 0.75, 0.95]})}
@@ -85,7 +85,7 @@ def main() -> int:
     from maskroom.catalog import Catalog, edits
     from maskroom.catalog.schema import Image
     from maskroom.engine.importer import run_import
-    from maskroom.engine.recipe import Layer, MaskDefinition, Recipe
+    from maskroom.core.recipe import Layer, MaskDefinition, Recipe
     from maskroom.engine.sync.engine import run_sync
 
     work = Path(tempfile.mkdtemp(prefix="sync_bench_"))

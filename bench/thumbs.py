@@ -28,8 +28,8 @@ import cv2  # noqa: E402
 from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.engine.develop import thumbnails as T  # noqa: E402
 from maskroom.engine.develop.render import clear_memory_caches, render_preview_srgb  # noqa: E402
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
-from maskroom.progress import Progress  # noqa: E402
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
+from maskroom.core.progress import Progress  # noqa: E402
 from maskroom.ui import services  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"

@@ -35,8 +35,8 @@ from sqlalchemy import insert  # noqa: E402
 
 from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.catalog.schema import Folder, Image  # noqa: E402
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
-from maskroom.progress import Progress  # noqa: E402
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
+from maskroom.core.progress import Progress  # noqa: E402
 from maskroom.ui import services  # noqa: E402
 from maskroom.ui.workers import JobRunner  # noqa: E402
 

@@ -31,8 +31,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from maskroom.catalog import Catalog  # noqa: E402
-from maskroom.engine.recipe import MaskComponent  # noqa: E402
-from maskroom.progress import Progress  # noqa: E402
+from maskroom.core.recipe import MaskComponent  # noqa: E402
+from maskroom.core.progress import Progress  # noqa: E402
 from maskroom.ui import services  # noqa: E402
 from ui import SAMPLES, Watchdog, spin  # noqa: E402  (bench/ui.py)
 

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from maskroom.config import CatalogLocation, resolve_catalog
+from maskroom.core.config import CatalogLocation, resolve_catalog
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

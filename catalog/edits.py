@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from maskroom.catalog.schema import EditVersion, HistoryStep, Image, Preset, Snapshot
 from maskroom.catalog.schema import Layer as LayerRow
-from maskroom.engine.recipe import Layer, MaskDefinition, Recipe, RecipeError, new_uid
+from maskroom.core.recipe import Layer, MaskDefinition, Recipe, RecipeError, new_uid
 
 PRESET_KIND = "develop"
 PRESET_FORMAT = "maskroom-develop-preset"

@@ -244,7 +244,7 @@ class Layer(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     opacity: Mapped[float] = mapped_column(Float, default=1.0)
     adjustments: Mapped[dict] = mapped_column(JSONType, default=dict)
-    # MaskDefinition JSON (see maskroom.engine.recipe); null for the global layer.
+    # MaskDefinition JSON (see maskroom.core.recipe); null for the global layer.
     mask: Mapped[dict | None] = mapped_column(JSONType)
     schema_version: Mapped[int] = mapped_column(Integer, default=1)
 

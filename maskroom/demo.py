@@ -103,7 +103,7 @@ def save_overlay(rgb: np.ndarray, alpha: np.ndarray, out: Path) -> Path:
 def add_masked_layer(catalog, image_id: int, name: str, kind: str, adjustments: dict, params=None) -> int:
     """One layer whose mask is a single component of ``kind``; returns the version id."""
     from maskroom.catalog import edits
-    from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
+    from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
 
     with catalog.session() as s:
         version = edits.get_version(s, image_id)

@@ -67,7 +67,7 @@ def main() -> int:
     from maskroom.engine.importer import run_import
     from maskroom.engine.masks.cache import CachedResolver, mask_input
     from maskroom.engine.masks.compose import compose, derive
-    from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+    from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
     from maskroom.engine.sync.engine import run_sync
     from maskroom.engine.sync.transfer import box_iou
 

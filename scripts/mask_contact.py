@@ -20,7 +20,7 @@ import numpy as np
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.evaluate import load_rgb, overlay
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 SAMPLES = Path("/work/shared/samples")
 FOLDERS = ("portraits", "sky", "animals", "objects")

@@ -19,7 +19,7 @@ import numpy as np
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.evaluate import load_rgb
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 PARTS = ("person", "face-skin", "body-skin", "eyebrows", "sclera", "iris", "lips", "teeth", "hair", "clothes")
 TINTS = [(1.0, 0.2, 0.2), (0.2, 0.5, 1.0), (0.2, 1.0, 0.3), (1.0, 0.8, 0.1), (0.9, 0.2, 0.9), (0.1, 0.9, 0.9)]

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT  # noqa: E402
-from maskroom.progress import Progress  # noqa: E402
+from maskroom.core.progress import Progress  # noqa: E402
 from maskroom.ui import services  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
@@ -158,7 +158,7 @@ def shoot(app, catalog, by_name, out: Path, work: Path, library_only: bool = Fal
 
     # Gradient handles: a tilted radial gradient lifting the ridge, with its pin, edge,
     # feather (blue) and rotation knobs; the overlay off so the handles read.
-    from maskroom.engine.recipe import MaskComponent
+    from maskroom.core.recipe import MaskComponent
 
     win.toggle_overlay()
     win.masks_panel.add_component(MaskComponent(kind="radial", params={

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from maskroom.catalog import Catalog
-from maskroom.config import CatalogLocation, resolve_catalog
+from maskroom.core.config import CatalogLocation, resolve_catalog
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 TEST_DB = os.environ.get("MASKROOM_TEST_DB")

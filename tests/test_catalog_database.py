@@ -8,7 +8,7 @@ from sqlalchemy import func, inspect, select
 
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import EditVersion, Folder, Image, Layer, Series
-from maskroom.config import resolve_catalog
+from maskroom.core.config import resolve_catalog
 
 pytestmark = pytest.mark.catalog
 

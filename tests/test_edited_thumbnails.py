@@ -10,8 +10,8 @@ import pytest
 
 from conftest import run_cli
 from maskroom.engine.develop import thumbnails as T
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
-from maskroom.progress import Progress
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
+from maskroom.core.progress import Progress
 from maskroom.ui import services
 
 pytestmark = pytest.mark.catalog

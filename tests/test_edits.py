@@ -8,7 +8,7 @@ from develop_support import add_image
 
 from maskroom.catalog import edits
 from maskroom.catalog.schema import Layer as LayerRow
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 
 pytestmark = pytest.mark.catalog
 

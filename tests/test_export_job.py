@@ -17,7 +17,7 @@ from PIL import Image, ImageCms, ImageOps
 from maskroom.catalog.schema import EditVersion, Folder, Image as ImageRow, Keyword
 from maskroom.cli import main
 from maskroom.engine.export.job import ExportSettings, master_version_ids, plan_export, run_export
-from maskroom.progress import RecordingProgress
+from maskroom.core.progress import RecordingProgress
 from conftest import tree_digest
 
 pytestmark = pytest.mark.catalog
@@ -395,7 +395,7 @@ def test_cli_all_and_selection_errors(shoot, tmp_path):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_cancel_stops_the_batch_and_leaves_no_partial_files(shoot, tmp_path, jobs):
-    from maskroom.progress import Progress
+    from maskroom.core.progress import Progress
 
     catalog, _folder, ids = shoot
     vids = _versions(catalog, list(ids.values()))

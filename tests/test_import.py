@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from maskroom.catalog.schema import Image, ImportProblem, ImportSession, Sidecar
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer import run_import
-from maskroom.progress import Progress, RecordingProgress
+from maskroom.core.progress import Progress, RecordingProgress
 from synth_files import make_dng, make_heic, make_png_bomb, make_tiff16, truncate
 
 from conftest import tree_digest

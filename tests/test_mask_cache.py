@@ -10,7 +10,7 @@ from maskroom.engine.masks import registry
 from maskroom.engine.masks.cache import CachedResolver, read_alpha, refresh_image
 from maskroom.engine.masks.compose import compose
 from maskroom.engine.masks.registry import KindSpec, MaskInput, MaskResult
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
 
 from mask_helpers import add_image, disc_picture
 

@@ -199,7 +199,7 @@ def test_subject_uses_the_installed_salient_pack(user_models, tmp_path, stand_in
     from maskroom.engine.masks.compose import derive
     from maskroom.engine.masks.evaluate import iou
     from maskroom.engine.masks.registry import MaskInput
-    from maskroom.engine.recipe import MaskComponent
+    from maskroom.core.recipe import MaskComponent
 
     img, red, disc = red_corner_scene()
     inp = MaskInput(image=img, digest="scene")
@@ -226,7 +226,7 @@ def test_object_uses_the_installed_promptable_pack(user_models, tmp_path, stand_
     from maskroom.engine.masks.compose import derive
     from maskroom.engine.masks.evaluate import iou
     from maskroom.engine.masks.registry import MaskInput
-    from maskroom.engine.recipe import MaskComponent
+    from maskroom.core.recipe import MaskComponent
 
     n = 160  # square: the tiny decoder resizes its whole grid (a real SAM decoder crops the padding)
     rng = np.random.default_rng(9)

@@ -8,7 +8,7 @@ from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.evaluate import iou, load_rgb
 from maskroom.engine.masks.objects import PromptError, object_alpha
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent, MaskDefinition
+from maskroom.core.recipe import MaskComponent, MaskDefinition
 
 
 def _scene(w=360, h=270, seed=1):

@@ -14,7 +14,7 @@ from maskroom.engine.masks import face_topology as topo
 from maskroom.engine.masks import people as P
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, available_kinds
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 PARTS = ("face-skin", "body-skin", "eyebrows", "sclera", "iris", "lips", "teeth", "hair", "clothes")
 

@@ -19,7 +19,7 @@ from maskroom.engine.masks import people as P
 from maskroom.engine.masks import persons as PS
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 SAMPLES = Path(maskroom.__file__).parent / "data" / "samples"
 

@@ -14,7 +14,7 @@ from maskroom.catalog import edits
 from maskroom.catalog.schema import PreviewCacheEntry
 from maskroom.engine.develop import render as R
 from maskroom.engine.develop.color import SRGB_TO_WORK, apply_matrix
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 
 pytestmark = pytest.mark.catalog
 

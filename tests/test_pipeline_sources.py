@@ -15,7 +15,7 @@ from maskroom.catalog.schema import Image
 from maskroom.engine.develop import render as R
 from maskroom.engine.develop.adjustments.base import luma
 from maskroom.engine.develop.color import icc_profile
-from maskroom.engine.recipe import Recipe
+from maskroom.core.recipe import Recipe
 
 pytestmark = pytest.mark.catalog
 

@@ -6,7 +6,7 @@ import pytest
 
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent, MaskDefinition, RecipeError
+from maskroom.core.recipe import MaskComponent, MaskDefinition, RecipeError
 
 
 def patches():

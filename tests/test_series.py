@@ -15,7 +15,7 @@ from maskroom.catalog import edits
 from maskroom.catalog.schema import Image, Series
 from maskroom.cli.base import main
 from maskroom.engine.importer import run_import
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.series.detect import _Frame, detect_series, group_frames, list_series, parse_gap
 from maskroom.engine.series.edit import SeriesError, merge, set_auto_sync, split
 from maskroom.engine.series.features import compute_features, hamming, similarity

@@ -11,7 +11,7 @@ from maskroom.engine.masks import sky as SK
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.evaluate import load_rgb
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent, MaskDefinition
+from maskroom.core.recipe import MaskComponent, MaskDefinition
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 

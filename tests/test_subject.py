@@ -17,7 +17,7 @@ from maskroom.engine.masks.subject import (
     spectral_residual,
     subject_alpha,
 )
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 
 def _flower(w=400, h=300, centre=(0.55, 0.5), seed=3):

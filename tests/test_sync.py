@@ -10,7 +10,7 @@ from maskroom.catalog.schema import HistoryStep, Image, ReviewItem
 from maskroom.engine.importer import run_import
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync.engine import SyncOptions, run_sync
 from sync_frames import portrait_series
 

@@ -13,7 +13,7 @@ from maskroom.engine.importer import run_import
 from maskroom.engine.masks.cache import CachedResolver, mask_input
 from maskroom.engine.masks.compose import compose
 from maskroom.engine.masks.registry import available_kinds
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
 from maskroom.engine.sync.engine import SyncOptions, run_sync
 from sync_frames import portrait_series

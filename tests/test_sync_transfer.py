@@ -8,7 +8,7 @@ import numpy as np
 
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 from maskroom.engine.sync.align import Alignment
 from maskroom.engine.sync.transfer import carry_geometry, match_person, rule_for
 

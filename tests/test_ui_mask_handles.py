@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from maskroom.engine.masks.geometric import linear_gradient, radial_gradient
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 from maskroom.ui import mask_handles as mh
 from maskroom.ui import services
 from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)

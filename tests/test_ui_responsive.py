@@ -10,7 +10,7 @@ import time
 import pytest
 from PySide6.QtCore import QObject, QTimer
 
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
 from maskroom.ui import services
 from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 

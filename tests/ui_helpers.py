@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from maskroom.progress import Progress  # noqa: E402
+from maskroom.core.progress import Progress  # noqa: E402
 from maskroom.ui import services  # noqa: E402
 
 

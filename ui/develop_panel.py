@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from maskroom.engine.recipe import Recipe
+from maskroom.core.recipe import Recipe
 from maskroom.ui import services
 
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from maskroom.engine.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
+from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
 from maskroom.ui import mask_handles, services
 from maskroom.ui.develop_panel import EditSession
 

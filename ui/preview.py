@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from maskroom.engine.recipe import Recipe
+from maskroom.core.recipe import Recipe
 from maskroom.ui import services
 from maskroom.ui.workers import JobRunner
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import FLAG_NONE, FLAG_PICK, FLAG_REJECT, EditVersion, Image
-from maskroom.engine.recipe import Recipe
-from maskroom.progress import Progress
+from maskroom.core.recipe import Recipe
+from maskroom.core.progress import Progress
 
 
 # -- library rows -------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Background jobs on the global QThreadPool with progress and cancel.
 
-Engine jobs take a ``maskroom.progress.Progress``; ``Job`` builds one whose callbacks
+Engine jobs take a ``maskroom.core.progress.Progress``; ``Job`` builds one whose callbacks
 emit Qt signals (queued across threads, so slots run on the GUI thread) and whose
 ``cancelled`` reads the job's cancel flag.  Any exception becomes one readable line
 (``failed`` signal), never a traceback in the user's face.
@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
-from maskroom.progress import Progress
+from maskroom.core.progress import Progress
 
 log = logging.getLogger(__name__)
 

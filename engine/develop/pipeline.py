@@ -28,7 +28,7 @@ from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import PARAMETERS
 from maskroom.engine.develop.geometry import apply_geometry
 from maskroom.engine.develop.source import LRU
-from maskroom.engine.recipe import Layer, Recipe, RecipeError
+from maskroom.core.recipe import Layer, Recipe, RecipeError
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
+from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
 
 SCALES = ("preview", "full")
 _IMAGES = ImageCache(600 * 1024 * 1024)

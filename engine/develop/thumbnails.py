@@ -55,8 +55,8 @@ from maskroom.engine.develop.pipeline import is_identity, render_recipe
 from maskroom.engine.develop.source import is_raw, load_source, raw_options
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
 from maskroom.engine.masks.registry import MaskInput, MaskResult
-from maskroom.engine.recipe import Recipe
-from maskroom.progress import Progress
+from maskroom.core.recipe import Recipe
+from maskroom.core.progress import Progress
 
 # Bump when the thumbnail's pipeline changes in a way the recipe digest does not show.
 THUMB_CODE_VERSION = "1"

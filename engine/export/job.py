@@ -29,7 +29,7 @@ from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metad
 from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
 from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
 from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
-from maskroom.progress import Progress
+from maskroom.core.progress import Progress
 
 COLORSPACES = ("srgb", "display-p3", "adobe-rgb")
 CONFLICT_MODES = ("unique", "overwrite", "skip")

@@ -21,7 +21,7 @@ from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
-from maskroom.progress import Progress
+from maskroom.core.progress import Progress
 
 
 @dataclass

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from maskroom.catalog.schema import MaskRaster
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 # Parts of a component's intent that compose applies after derivation: changing them
 # must not invalidate the raster.
@@ -272,7 +272,7 @@ def _refresh_worker(args) -> dict:
 
 def refresh_images(catalog, image_ids, *, jobs: int = 1, force: bool = False, progress=None):
     """Refresh many images, ``jobs`` processes in parallel; yields one dict per image."""
-    from maskroom.progress import Progress
+    from maskroom.core.progress import Progress
 
     progress = progress or Progress()
     ids = list(image_ids)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
-from maskroom.engine.recipe import MaskComponent, MaskDefinition
+from maskroom.core.recipe import MaskComponent, MaskDefinition
 
 Resolver = Callable[[MaskInput, MaskComponent], MaskResult]
 

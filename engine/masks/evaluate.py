@@ -18,8 +18,8 @@ from PIL import Image, ImageOps
 
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.engine.recipe import MaskComponent
-from maskroom.progress import Progress
+from maskroom.core.recipe import MaskComponent
+from maskroom.core.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.engine.recipe import MaskComponent, RecipeError
+from maskroom.core.recipe import MaskComponent, RecipeError
 
 
 def _param(comp: MaskComponent, name: str, default=None) -> float:

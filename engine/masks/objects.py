@@ -27,7 +27,7 @@ from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.subject import run_grabcut
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives

@@ -3,7 +3,7 @@
 Kinds: ``person`` (one person or all), ``face-skin``, ``body-skin``, ``eyebrows``,
 ``sclera``, ``iris``, ``lips``, ``teeth``, ``hair``, ``clothes``.
 
-Component params (engine/recipe.py): ``person`` = 0-based index, people ordered
+Component params (core/recipe.py): ``person`` = 0-based index, people ordered
 left to right by face (or body) centre; or ``ref`` = [x, y] normalised, a point on
 the wanted person (sync uses the last frame's face centre); neither = all people.
 
@@ -52,7 +52,7 @@ from maskroom.engine.masks.persons import (
 from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 # Bump when any people mask changes: cached rasters are keyed by it.
 VERSION = "people3"

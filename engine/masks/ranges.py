@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.engine.recipe import MaskComponent, RecipeError
+from maskroom.core.recipe import MaskComponent, RecipeError
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:

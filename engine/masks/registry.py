@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 
 @dataclass

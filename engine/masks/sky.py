@@ -18,7 +18,7 @@ import numpy as np
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.sky_horizon import water_below_horizon
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 # U²-Netp runs as its int8 derivative (models/quantize.py): 2.4x faster on CPU, and on the
 # pairs ADE20K IoU -0.001, CamVid +0.000, false sky -0.03 % against the fp32 file

@@ -36,7 +36,7 @@ from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as P
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import fill_holes, largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.engine.recipe import MaskComponent
+from maskroom.core.recipe import MaskComponent
 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's

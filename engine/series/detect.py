@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from maskroom.catalog.schema import Image, Series
 from maskroom.engine.series.features import compute_features, similarity
-from maskroom.progress import Progress
+from maskroom.core.progress import Progress
 
 DEFAULT_GAP = 30.0
 # Below this visual similarity two frames are different scenes (unrelated photos

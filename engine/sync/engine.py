@@ -24,11 +24,11 @@ import numpy as np
 from maskroom.catalog import edits
 from maskroom.catalog.schema import EditVersion, Image, Series
 from maskroom.engine.masks.compose import derive
-from maskroom.engine.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
-from maskroom.progress import Progress
+from maskroom.core.progress import Progress
 
 WHAT = ("adjustments", "masks", "crop", "raw")
 DEFAULT_WHAT = ("adjustments", "masks")

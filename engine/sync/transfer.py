@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from maskroom.engine.recipe import AI_KINDS, GEOMETRIC_KINDS, MaskComponent
+from maskroom.core.recipe import AI_KINDS, GEOMETRIC_KINDS, MaskComponent
 from maskroom.engine.sync.align import Alignment
 
 PERSON_KINDS = frozenset({"person", "face-skin", "body-skin", "eyebrows", "sclera", "iris", "lips", "teeth",

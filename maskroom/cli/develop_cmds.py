@@ -27,7 +27,7 @@ def _version_id(session, image_id: int, version_id: int | None) -> int:
 def parse_set(items: tuple[str, ...]) -> dict[str, float]:
     """--set KEY=VALUE pairs -> validated adjustments (values are absolute, '+0.7' = 0.7)."""
     from maskroom.engine.develop.pipeline import validate_adjustments
-    from maskroom.engine.recipe import RecipeError
+    from maskroom.core.recipe import RecipeError
 
     out: dict[str, float] = {}
     for item in items:
@@ -75,7 +75,7 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, version_id, as_json):
     """Change the edit of each image ID (one history step each)."""
     from maskroom.engine.develop.geometry import validate_geometry
-    from maskroom.engine.recipe import Layer, Recipe, RecipeError
+    from maskroom.core.recipe import Layer, Recipe, RecipeError
 
     edits = _edits()
     if version_id is not None and len(ids) > 1:

@@ -85,7 +85,7 @@ def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_jso
     A file that fails is reported as "PATH: reason" and the others go on; the exit
     status is 1 if any failed.
     """
-    from maskroom.progress import RichProgress
+    from maskroom.core.progress import RichProgress
 
     catalog = ctx.catalog
     report = ExportReport()

@@ -10,7 +10,7 @@ from maskroom.catalog import library
 from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
 from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
-from maskroom.progress import RichProgress
+from maskroom.core.progress import RichProgress
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
                              help="Filter, repeatable: rating>=3 flag=pick label=red keyword=A|B camera=X "

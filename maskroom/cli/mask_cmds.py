@@ -10,7 +10,7 @@ import numpy as np
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option, selected_ids
-from maskroom.engine.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
+from maskroom.core.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
 
 KIND_CHOICES = sorted(ALL_KINDS - {"all"})
 
@@ -244,7 +244,7 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
 def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
     """Re-derive stale AI masks of images: IDs, --filter KEY=VALUE (as in `ls`) or --all."""
     from maskroom.engine.masks.cache import refresh_images
-    from maskroom.progress import RichProgress
+    from maskroom.core.progress import RichProgress
 
     cat = ctx.catalog
     with cat.session() as s:
@@ -309,7 +309,7 @@ def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, box_
     """Measure a mask kind on image/mask pairs: mean IoU, false positives, worst five, timing."""
     from maskroom.engine.masks.evaluate import evaluate_kind, load_rgb, write_panel
     from maskroom.engine.masks.registry import available_kinds
-    from maskroom.progress import RichProgress
+    from maskroom.core.progress import RichProgress
 
     if kind not in available_kinds():
         fail(f"mask kind {kind!r} is not available (available: {', '.join(available_kinds())})")

@@ -124,7 +124,7 @@ def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_r
     frame, range masks are recomputed.  Doubtful results are listed by `maskroom review`.
     """
     from maskroom.engine.sync.engine import SyncError, SyncOptions, resolve_source, run_sync, series_targets
-    from maskroom.progress import RichProgress
+    from maskroom.core.progress import RichProgress
 
     catalog = ctx.catalog
     try:

@@ -41,7 +41,7 @@ def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, as_json):
     Without --edited, makes missing imported thumbnails; with --edited, the edited
     ones the app's grid shows (the same function and cache).
     """
-    from maskroom.progress import RichProgress
+    from maskroom.core.progress import RichProgress
 
     if derive_masks and not edited:
         fail("--derive-masks goes with --edited")

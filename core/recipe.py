@@ -15,6 +15,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from maskroom.core.errors import InvalidValue
+
 SCHEMA_VERSION = 1
 
 MODES = ("add", "subtract", "intersect")
@@ -31,7 +33,7 @@ RANGE_KINDS = frozenset({"color-range", "luminance-range", "all"})
 ALL_KINDS = AI_KINDS | GEOMETRIC_KINDS | RANGE_KINDS
 
 
-class RecipeError(ValueError):
+class RecipeError(InvalidValue):
     """A recipe, layer or mask definition that does not validate."""
 
 
