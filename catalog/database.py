@@ -16,11 +16,12 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from maskroom.core.config import CatalogLocation, resolve_catalog
+from maskroom.core.errors import MaskroomError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class CatalogError(RuntimeError):
+class CatalogError(MaskroomError, RuntimeError):
     """A catalog that cannot be opened or upgraded; the message says why."""
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from maskroom.catalog.schema import EditVersion, HistoryStep, Image, Preset, Snapshot
 from maskroom.catalog.schema import Layer as LayerRow
 from maskroom.core.recipe import Layer, MaskDefinition, Recipe, RecipeError, new_uid
+from maskroom.core.errors import InvalidValue
 
 PRESET_KIND = "develop"
 PRESET_FORMAT = "maskroom-develop-preset"
@@ -30,7 +31,7 @@ PRESET_SCHEMA_VERSION = 1
 APPLY_MODES = ("merge", "replace")
 
 
-class EditError(ValueError):
+class EditError(InvalidValue):
     """A version, snapshot or preset that does not exist, or a bad request."""
 
 

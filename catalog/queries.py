@@ -33,6 +33,7 @@ from maskroom.catalog.schema import (
     ImageKeyword,
     Keyword,
 )
+from maskroom.core.errors import InvalidValue
 
 FILTER_KEYS = ("rating", "flag", "label", "keyword", "camera", "lens", "iso", "date", "folder", "collection",
                "text", "series", "id", "format", "missing")
@@ -47,7 +48,7 @@ SORTS = {
 }
 
 
-class FilterError(ValueError):
+class FilterError(InvalidValue):
     """A filter that cannot be understood; the message says which and why."""
 
 

@@ -1,11 +1,9 @@
 """Filter bar above the grid: text, rating, flag, colour label, keyword, camera, lens, date, sort."""
 from __future__ import annotations
 
+from maskroom.services.library import COLOR_LABELS, FilterError, check_filter
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
-
-from maskroom.catalog.queries import FilterError, conditions
-from maskroom.catalog.schema import COLOR_LABELS
 
 
 class FilterBar(QWidget):
@@ -73,7 +71,7 @@ class FilterBar(QWidget):
                 edit.setToolTip("")
                 continue
             try:
-                conditions({key: value})  # a value the catalog cannot read is shown, not applied
+                check_filter(key, value)  # a value the catalog cannot read is shown, not applied
             except FilterError as exc:
                 edit.setStyleSheet("QLineEdit { border: 1px solid #d04040; }")
                 edit.setToolTip(str(exc))

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from maskroom.core.errors import InvalidValue
 
 FORMATS = ("jpeg", "png", "tiff")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif"}
 BITS = {"jpeg": (8,), "png": (8, 16), "tiff": (8, 16)}
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(InvalidValue):
     """A format/bit-depth/quality combination that cannot be written."""
 
 

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from maskroom import __version__
-from maskroom.catalog import Catalog, CatalogError
+from maskroom.core.errors import MaskroomError
+from maskroom.services.catalog_admin import Catalog, CatalogError, open_catalog
 
 
 class Context:
@@ -21,7 +22,7 @@ class Context:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             try:
-                self._catalog = Catalog.open(self.catalog_value)
+                self._catalog = open_catalog(self.catalog_value)
             except CatalogError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._catalog
@@ -31,7 +32,18 @@ class Context:
             self._catalog.close()
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """The root group: an expected failure (``MaskroomError`` and the ValueErrors the
+    services raise with a message naming what is wrong) ends as one line on stderr, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MaskroomError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--catalog",
     envvar="MASKROOM_CATALOG",
