@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from maskroom.engine.executor.base import (
-    Executor, Outcome, SerialExecutor, Work, WorkerContext, WorkerLost,
+    ENV_CLUSTER, ClusterError, Executor, Outcome, SerialExecutor, Work, WorkerContext, WorkerLost, refuse_sqlite,
 )
 from maskroom.engine.executor.local import LocalExecutor
 
@@ -19,4 +19,4 @@ def make_executor(catalog=None, jobs: int = 1, cluster: str | None = None) -> Ex
     return SerialExecutor(catalog)
 
 
-__all__ = ["Executor", "LocalExecutor", "Outcome", "SerialExecutor", "Work", "WorkerContext", "WorkerLost", "make_executor"]
+__all__ = ["ENV_CLUSTER", "ClusterError", "refuse_sqlite", "Executor", "LocalExecutor", "Outcome", "SerialExecutor", "Work", "WorkerContext", "WorkerLost", "make_executor"]

@@ -21,20 +21,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm.attributes import set_committed_value
+
 from maskroom.catalog import Catalog
+from maskroom.catalog.schema import Image, Sidecar
 from maskroom.core.config import CatalogLocation
+from maskroom.core.errors import MaskroomError
 from maskroom.core.progress import Progress
+from maskroom.engine.executor.paths import PathMap
 
 
 @dataclass
 class WorkerContext:
-    """What a worker prepared once: the catalog it opened and ``Work.init``'s result."""
+    """What a worker prepared once: the catalog it opened and ``Work.init``'s result.
+
+    ``paths`` maps catalog paths to this worker's mount points and back (identity
+    except on cluster workers): a function that gets paths in its item maps them.
+    """
 
     catalog: Any = None
     state: Any = None
+    paths: PathMap = field(default_factory=PathMap)
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,20 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+ENV_CLUSTER = "MASKROOM_CLUSTER"  # a Dask scheduler's address, as --cluster
+
+
+class ClusterError(MaskroomError):
+    """A cluster that cannot be used (no scheduler there, an SQLite catalog)."""
+
+
+def refuse_sqlite(location) -> None:
+    """Cluster workers open the catalog themselves: SQLite over a network file system is unsafe."""
+    if location is not None and location.is_sqlite:
+        raise ClusterError(f"{location.sqlite_path}: a cluster needs a PostgreSQL catalog (--catalog "
+                           "postgresql+psycopg://...); an SQLite file is not safe to share between machines")
 
 
 class WorkerLost(RuntimeError):
@@ -141,14 +167,30 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
-def open_context(spec: tuple, path_map=None) -> WorkerContext:
+def open_context(spec: tuple, paths: PathMap | None = None) -> WorkerContext:
     """Open the catalog and run the init of a worker spec (``Work.worker_spec``)."""
     location, init, init_args = spec
-    ctx = WorkerContext()
+    ctx = WorkerContext(paths=paths or PathMap())
     if location is not None:
+        if paths:
+            location = replace(location, cache_dir=Path(paths.local(location.cache_dir)))
         ctx.catalog = Catalog.open(location, upgrade=False)
-        if path_map is not None:
-            ctx.catalog.path_map = path_map
+        if paths:
+            _map_loaded_paths(ctx.catalog, paths)
     if init is not None:
         ctx.state = init(ctx, *init_args)
     return ctx
+
+
+def _map_loaded_paths(catalog: Catalog, paths: PathMap) -> None:
+    """Every original and sidecar this worker loads from the catalog carries its local path.
+
+    Set as the committed value, so the mapped path is never written back.
+    """
+
+    def loaded(session, instance) -> None:
+        if isinstance(instance, (Image, Sidecar)) and instance.path:
+            set_committed_value(instance, "path", paths.local(instance.path))
+
+    # The catalog's own session factory: only this worker's sessions see mapped paths.
+    event.listen(catalog._sessions, "loaded_as_persistent", loaded)

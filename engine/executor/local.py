@@ -32,10 +32,14 @@ def _init_worker(spec: tuple, threads: int) -> None:
 
 
 def _run(fn, item) -> Outcome:
-    out = call(fn, _context, item)
+    return portable(call(fn, _context, item))
+
+
+def portable(out: Outcome) -> Outcome:
+    """The outcome, safe to send back: an exception that does not pickle becomes its text."""
     if out.error is not None:
         try:  # an exception that does not pickle would break the pool: send its text
-            pickle.dumps(out.error)
+            pickle.loads(pickle.dumps(out.error))
         except Exception:
             out.error = RuntimeError(f"{type(out.error).__name__}: {out.error}")
     return out

@@ -321,7 +321,7 @@ def _export_init(ctx, settings: ExportSettings) -> ExportSettings:
 
 
 def _export_item(ctx, task: ExportTask) -> str | None:
-    return export_one(ctx.catalog, task, ctx.state)
+    return export_one(ctx.catalog, replace(task, target=ctx.paths.local(task.target)), ctx.state)
 
 
 def _reason(exc: BaseException) -> str:

@@ -179,7 +179,15 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
 
 
 def _analyze(ctx, a: tuple) -> dict:
-    return analyze(*a)
+    """One file, read where this worker sees it; the paths reported are the catalog's."""
+    path, sidecars, cache_dir, copy_to, template = a
+    local = ctx.paths.local
+    info = analyze(local(path), [local(x) for x in sidecars], local(cache_dir), copy_to and local(copy_to), template)
+    if ctx.paths:
+        info["path"] = ctx.paths.shared(info["path"])
+        for sc in info["sidecars"]:
+            sc["path"] = ctx.paths.shared(sc["path"])
+    return info
 
 
 def _one(catalog, session_id, out: Outcome, report, progress) -> None:

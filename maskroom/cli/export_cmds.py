@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from maskroom.catalog.schema import EditVersion, Image
 from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.errors import MaskroomError
 from maskroom.engine.export.job import (
     COLORSPACES,
     CONFLICT_MODES,
@@ -77,9 +79,11 @@ def _select_image_ids(session, ids, filters, all_, sort) -> list[int]:
 @setting_options
 @click.option("--all-versions", is_flag=True, help="Export virtual copies too, not only each image's master.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel export processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_json, **kwargs) -> None:
+def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, cluster, path_maps, as_json,
+           **kwargs) -> None:
     """Render and write images: JPEG/PNG/TIFF with ICC profile and metadata.
 
     A file that fails is reported as "PATH: reason" and the others go on; the exit
@@ -88,6 +92,7 @@ def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_jso
     from maskroom.core.progress import RichProgress
 
     catalog = ctx.catalog
+    cluster = cluster_for(catalog, cluster, path_maps)
     report = ExportReport()
     try:
         with catalog.session() as s:
@@ -105,8 +110,9 @@ def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_jso
         for source, reason in report.failed:
             click.echo(f"{source}: {reason}", err=True)
         with RichProgress(unit="images") as progress:
-            run_export(catalog, version_ids, to, settings, jobs=jobs, progress=progress, report=report)
-    except ExportError as exc:
+            run_export(catalog, version_ids, to, settings, jobs=jobs, progress=progress, report=report,
+                       cluster=cluster)
+    except (ExportError, MaskroomError) as exc:
         fail(str(exc))
     if as_json:
         echo_json(

@@ -10,6 +10,8 @@ from maskroom.catalog import library
 from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
 from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.errors import MaskroomError
 from maskroom.core.progress import RichProgress
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
@@ -63,17 +65,22 @@ def selected_ids(session, ids: tuple[int, ...], filters: tuple[str, ...], every:
 @click.option("--template", default="{date:%Y/%Y-%m-%d}/{name}", show_default=True,
               help="Where copies go under --copy-to (fields: date, name, camera).")
 @click.option("--jobs", "-j", type=int, help="Worker processes (default: all cores).")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
+def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_maps, as_json):
     """Import photos (JPEG, PNG, TIFF, WebP, HEIC, camera RAW) into the catalog."""
     from maskroom.engine.importer import run_import
 
     catalog = ctx.catalog
+    cluster = cluster_for(catalog, cluster, path_maps)
     with RichProgress(unit="files", enabled=None if not as_json else False) as progress:
         try:
             report = run_import(catalog, paths, recursive=recursive, copy_to=copy_to,
-                                template=template if copy_to else None, jobs=jobs, progress=progress)
+                                template=template if copy_to else None, jobs=jobs, progress=progress,
+                                cluster=cluster)
+        except MaskroomError as exc:
+            fail(str(exc))
         except KeyboardInterrupt:
             fail("import interrupted: the catalog is consistent; run the same command again to finish")
         # New frames join their series; a series marked auto-sync gives them its edit.

@@ -8,7 +8,9 @@ import click
 import cv2
 import numpy as np
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx, warn
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.errors import MaskroomError
 from maskroom.cli.library_cmds import filter_option, selected_ids
 from maskroom.core.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
 
@@ -239,20 +241,22 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
 @click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
+def mask_refresh(ctx, ids, filters, every, jobs, force, cluster, path_maps, as_json):
     """Re-derive stale AI masks of images: IDs, --filter KEY=VALUE (as in `ls`) or --all."""
     from maskroom.engine.masks.cache import refresh_images
     from maskroom.core.progress import RichProgress
 
     cat = ctx.catalog
+    cluster = cluster_for(cat, cluster, path_maps)
     with cat.session() as s:
         ids = selected_ids(s, ids, filters, every)
     results = []
     bar = RichProgress(unit="images")
-    with bar as progress:
-        for res in refresh_images(cat, ids, jobs=max(1, jobs), force=force, progress=progress):
+    with bar as progress, failing_on(MaskroomError):
+        for res in refresh_images(cat, ids, jobs=max(1, jobs), force=force, progress=progress, cluster=cluster):
             if "error" in res:
                 warn(f"image {res['image_id']}: {res['error']}")
             results.append(res)

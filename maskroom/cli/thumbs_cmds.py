@@ -4,7 +4,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.errors import MaskroomError
 from maskroom.cli.library_cmds import filter_option, selected_ids
 
 
@@ -33,9 +35,12 @@ def _cells(session, image_ids: list[int]) -> list[tuple[int, int | None]]:
               help="With --edited: first derive AI masks that have no raster yet (model runs), "
                    "so no thumbnail is provisional.")
 @click.option("--prune", is_flag=True, help="Also delete edited thumbnails of removed virtual copies.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="With --edited: worker processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, as_json):
+def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, jobs, cluster, path_maps, as_json):
     """Make the grid thumbnails of photos: IDs, --filter KEY=VALUE (as in `ls`) or --all.
 
     Without --edited, makes missing imported thumbnails; with --edited, the edited
@@ -46,15 +51,17 @@ def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, as_json):
     if derive_masks and not edited:
         fail("--derive-masks goes with --edited")
     cat = ctx.catalog
+    cluster = cluster_for(cat, cluster, path_maps)
     with cat.session() as s:
         image_ids = selected_ids(s, ids, filters, every)
         cells = _cells(s, image_ids) if edited else [(i, None) for i in image_ids]
     results = []
-    with RichProgress(unit="thumbs") as progress:
+    with RichProgress(unit="thumbs") as progress, failing_on(MaskroomError):
         if edited:
             from maskroom.engine.develop.thumbnails import render_edited_thumbnails
 
-            for res in render_edited_thumbnails(cat, cells, derive_masks=derive_masks, progress=progress):
+            for res in render_edited_thumbnails(cat, cells, derive_masks=derive_masks, progress=progress, jobs=jobs,
+                                                cluster=cluster):
                 if res["status"] == "error":
                     progress.message(f"image {res['image_id']}: {res['error']}")
                 results.append(res)
