@@ -141,12 +141,13 @@ def grid_cells(catalog: Catalog, image_ids: list[int]) -> list[tuple[int, int | 
 
 
 def make_thumbnails(catalog: Catalog, image_ids: list[int], progress: Progress, *, edited: bool = False,
-                    derive_masks: bool = False) -> Iterator[dict]:
+                    derive_masks: bool = False, jobs: int = 1, cluster: str | None = None) -> Iterator[dict]:
     """``maskroom thumbs``: the imported thumbnails (or, ``edited``, the edited ones the
     grid shows for every version); one result dict per cell, errors included."""
     if edited:
         cells = grid_cells(catalog, image_ids)
-        yield from thumbnails.render_edited_thumbnails(catalog, cells, derive_masks=derive_masks, progress=progress)
+        yield from thumbnails.render_edited_thumbnails(catalog, cells, derive_masks=derive_masks, progress=progress,
+                                                       jobs=jobs, cluster=cluster)
         return
     progress.start(len(image_ids), "thumbnails")
     for image_id in image_ids:

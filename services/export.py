@@ -34,7 +34,7 @@ def resolve_settings(catalog: Catalog, preset: str | None, overrides: dict) -> E
 
 def export(catalog: Catalog, *, ids: Sequence[int] = (), filters: Sequence[str] = (), every: bool = False,
            sort: str | None = None, to: Path, settings: ExportSettings, all_versions: bool = False,
-           jobs: int | None = None, progress: Progress | None = None) -> ExportReport:
+           jobs: int | None = None, progress: Progress | None = None, cluster: str | None = None) -> ExportReport:
     """``maskroom export``: the master version of each chosen photo (or every version)."""
     if sum(bool(x) for x in (ids, filters, every)) != 1:
         raise InvalidValue("say what to export: image IDs, --filter k=v ..., or --all (exactly one of them)")
@@ -48,7 +48,8 @@ def export(catalog: Catalog, *, ids: Sequence[int] = (), filters: Sequence[str] 
     if progress is not None:
         for source, reason in report.failed:
             progress.message(f"{source}: {reason}")
-    job.run_export(catalog, version_ids, Path(to), settings, jobs=jobs, progress=progress, report=report)
+    job.run_export(catalog, version_ids, Path(to), settings, jobs=jobs, progress=progress, report=report,
+                   cluster=cluster)
     return report
 
 

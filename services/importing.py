@@ -28,10 +28,11 @@ class ImportResult:
 
 
 def import_photos(catalog: Catalog, paths: Sequence[Path], progress: Progress, *, recursive: bool = True,
-                  copy_to: Path | None = None, template: str | None = None, jobs: int | None = None) -> ImportResult:
+                  copy_to: Path | None = None, template: str | None = None, jobs: int | None = None,
+                  cluster: str | None = None) -> ImportResult:
     """Import files/folders; new frames that join an auto-sync series get its edit."""
     report = _run_import(catalog, [Path(p) for p in paths], recursive=recursive, copy_to=copy_to,
-                         template=template if copy_to else None, jobs=jobs, progress=progress)
+                         template=template if copy_to else None, jobs=jobs, progress=progress, cluster=cluster)
     synced = []
     if report.imported:
         synced = [t.image_id for t in auto_sync_new_images(catalog, report.imported, progress=progress)

@@ -82,9 +82,9 @@ def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, long_edge: in
 
 
 def refresh(catalog: Catalog, image_ids: Sequence[int], *, jobs: int = 1, force: bool = False,
-            progress: Progress | None = None) -> Iterator[dict]:
+            progress: Progress | None = None, cluster: str | None = None) -> Iterator[dict]:
     """Re-derive stale AI masks of every version of each image; one dict per image."""
-    yield from refresh_images(catalog, image_ids, jobs=max(1, jobs), force=force, progress=progress)
+    yield from refresh_images(catalog, image_ids, jobs=max(1, jobs), force=force, progress=progress, cluster=cluster)
 
 
 def detect_people(catalog: Catalog, version_id: int) -> list[dict]:

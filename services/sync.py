@@ -88,7 +88,7 @@ def parse_options(what: str | Sequence[str], layers: str | Sequence[str] | None 
 
 def sync_edit(catalog: Catalog, source: str | int, *, to_ids: Sequence[int] = (), series: bool = False,
               filters: Sequence[str] = (), options: SyncOptions, dry_run: bool = False, jobs: int = 1,
-              progress: Progress | None = None) -> SyncReport:
+              progress: Progress | None = None, cluster: str | None = None) -> SyncReport:
     """``maskroom sync``: carry SOURCE's edit (image id, or vN for a version) to the
     targets; AI masks are re-derived on each."""
     image_id, version_id = resolve_source(catalog, source)
@@ -105,7 +105,7 @@ def sync_edit(catalog: Catalog, source: str | int, *, to_ids: Sequence[int] = ()
     if not targets:
         raise SyncError("no targets: name them with --to ID, --series or --filter")
     return run_sync(catalog, image_id, targets, source_version_id=version_id, options=options,
-                    dry_run=dry_run, jobs=max(1, jobs), progress=progress, remember_series=series_id)
+                    dry_run=dry_run, jobs=max(1, jobs), progress=progress, remember_series=series_id, cluster=cluster)
 
 
 def review_items(report: SyncReport) -> list[dict]:

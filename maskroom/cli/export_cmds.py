@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import echo_json, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import export as export_service
 from maskroom.services.export import (
@@ -54,9 +55,11 @@ def _overrides(kwargs: dict) -> dict:
 @setting_options
 @click.option("--all-versions", is_flag=True, help="Export virtual copies too, not only each image's master.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel export processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_json, **kwargs) -> None:
+def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, cluster, path_maps, as_json,
+           **kwargs) -> None:
     """Render and write images: JPEG/PNG/TIFF with ICC profile and metadata.
 
     A file that fails is reported as "PATH: reason" and the others go on; the exit
@@ -66,7 +69,8 @@ def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_jso
     settings = export_service.resolve_settings(catalog, preset, _overrides(kwargs))
     with RichProgress(unit="images") as progress:
         report = export_service.export(catalog, ids=ids, filters=filters, every=all_, sort=sort, to=to,
-                                       settings=settings, all_versions=all_versions, jobs=jobs, progress=progress)
+                                       settings=settings, all_versions=all_versions, jobs=jobs, progress=progress,
+                                       cluster=cluster_for(catalog, cluster, path_maps))
     if as_json:
         echo_json(
             {

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import library
 from maskroom.services.importing import import_photos
@@ -25,15 +26,17 @@ filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar
 @click.option("--template", default="{date:%Y/%Y-%m-%d}/{name}", show_default=True,
               help="Where copies go under --copy-to (fields: date, name, camera).")
 @click.option("--jobs", "-j", type=int, help="Worker processes (default: all cores).")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
+def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_maps, as_json):
     """Import photos (JPEG, PNG, TIFF, WebP, HEIC, camera RAW) into the catalog."""
     catalog = ctx.catalog
+    cluster = cluster_for(catalog, cluster, path_maps)
     with RichProgress(unit="files", enabled=None if not as_json else False) as progress:
         try:
             result = import_photos(catalog, paths, progress, recursive=recursive, copy_to=copy_to,
-                                   template=template, jobs=jobs)
+                                   template=template, jobs=jobs, cluster=cluster)
         except KeyboardInterrupt:
             fail("import interrupted: the catalog is consistent; run the same command again to finish")
     report, synced = result.report, result.auto_synced

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.cli.library_cmds import filter_option
 from maskroom.core.errors import MaskroomError
 from maskroom.core.progress import RichProgress
@@ -159,14 +160,16 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
 @click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
+def mask_refresh(ctx, ids, filters, every, jobs, force, cluster, path_maps, as_json):
     """Re-derive stale AI masks of images: IDs, --filter KEY=VALUE (as in `ls`) or --all."""
     ids = library.select_ids(ctx.catalog, ids, filters, every)
     results = []
     with RichProgress(unit="images") as progress:
-        for res in masks.refresh(ctx.catalog, ids, jobs=jobs, force=force, progress=progress):
+        for res in masks.refresh(ctx.catalog, ids, jobs=jobs, force=force, progress=progress,
+                                 cluster=cluster_for(ctx.catalog, cluster, path_maps)):
             if "error" in res:
                 warn(f"image {res['image_id']}: {res['error']}")
             results.append(res)

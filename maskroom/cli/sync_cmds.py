@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import sync
 
@@ -83,9 +84,11 @@ def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> Non
               help="replace: targets' masked layers become the source's; merge: same-named layers replaced, others kept.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing, derive nothing.")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_run, jobs, as_json) -> None:
+def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_run, jobs, cluster, path_maps,
+             as_json) -> None:
     """Carry SOURCE's edit (image id, or vN for a version) to other frames.
 
     AI masks are re-derived on each target, brushes and gradients move with the
@@ -95,7 +98,8 @@ def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_r
     try:
         with RichProgress(unit="images", enabled=None if not as_json else False) as progress:
             report = sync.sync_edit(ctx.catalog, source, to_ids=to_ids, series=use_series, filters=filters,
-                                    options=options, dry_run=dry_run, jobs=jobs, progress=progress)
+                                    options=options, dry_run=dry_run, jobs=jobs, progress=progress,
+                                    cluster=cluster_for(ctx.catalog, cluster, path_maps))
     except KeyboardInterrupt:
         fail("sync interrupted: every target is fully synced or untouched; run it again to finish")
     if as_json:

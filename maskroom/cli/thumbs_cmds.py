@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.cli.library_cmds import filter_option
 from maskroom.core.progress import RichProgress
 from maskroom.services import develop, library
@@ -20,9 +21,12 @@ from maskroom.services import develop, library
               help="With --edited: first derive AI masks that have no raster yet (model runs), "
                    "so no thumbnail is provisional.")
 @click.option("--prune", is_flag=True, help="Also delete edited thumbnails of removed virtual copies.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="With --edited: worker processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, as_json):
+def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, jobs, cluster, path_maps, as_json):
     """Make the grid thumbnails of photos: IDs, --filter KEY=VALUE (as in `ls`) or --all.
 
     Without --edited, makes missing imported thumbnails; with --edited, the edited
@@ -33,7 +37,8 @@ def thumbs_cmd(ctx, ids, filters, every, edited, derive_masks, prune, as_json):
     image_ids = library.select_ids(ctx.catalog, ids, filters, every)
     results = []
     with RichProgress(unit="thumbs") as progress:
-        for res in develop.make_thumbnails(ctx.catalog, image_ids, progress, edited=edited, derive_masks=derive_masks):
+        for res in develop.make_thumbnails(ctx.catalog, image_ids, progress, edited=edited, derive_masks=derive_masks,
+                                           jobs=jobs, cluster=cluster_for(ctx.catalog, cluster, path_maps)):
             if res["status"] == "error":
                 progress.message(f"image {res['image_id']}: {res['error']}")
             results.append(res)
