@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from maskroom.catalog.schema import EditVersion, HistoryStep, Image, Preset, Snapshot
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.core.files import atomic_write_text
 from maskroom.core.recipe import Layer, MaskDefinition, Recipe, RecipeError, new_uid
 
 PRESET_KIND = "develop"
@@ -353,7 +354,7 @@ def apply_preset(session: Session, version_id: int, preset_name: str, mode: str 
 def export_preset(session: Session, name: str, path: Path) -> Path:
     body = validate_preset_body(get_preset(session, name).body, f"preset {name!r}")
     path = Path(path)
-    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(path, json.dumps(body, indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -21,6 +21,7 @@ from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.core.paths import display_path
 from maskroom.core.progress import Progress
 
 
@@ -132,7 +133,7 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
     progress = progress or Progress()
     paths = [Path(p) for p in paths]
     with catalog.session() as s:
-        sess = ImportSession(sources=[str(p) for p in paths],
+        sess = ImportSession(sources=[display_path(p) for p in paths],
                              options={"recursive": recursive, "copy_to": str(copy_to) if copy_to else None,
                                       "template": template})
         s.add(sess)

@@ -10,6 +10,7 @@ import numpy as np
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option, selected_ids
+from maskroom.core.files import FileWriteError, atomic_path, verify_image
 from maskroom.core.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
 
 KIND_CHOICES = sorted(ALL_KINDS - {"all"})
@@ -226,9 +227,12 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
         data = (np.clip(pic, 0, 1) * 255 + 0.5).astype(np.uint8)[..., ::-1]
     else:
         data = (np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out_path), data):
-        fail(f"{out_path}: cannot write PNG")
+    try:
+        with atomic_path(out_path, verify=verify_image) as tmp:
+            if not cv2.imwrite(str(tmp), data):
+                raise OSError(f"{out_path}: cannot write PNG")
+    except FileWriteError as exc:
+        fail(str(exc))
     click.echo(f"{out_path}  ({alpha.shape[1]}x{alpha.shape[0]}, coverage {float((alpha > 0.5).mean()):.1%}, "
                f"cache {resolver.hits} hit / {resolver.misses} derived)")
 
