@@ -91,11 +91,15 @@ def _nearly_full(folder: Path) -> bool:
     return st.f_bavail * st.f_frsize < 1 << 20
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+def _why(exc: BaseException, folder: Path, tmp: Path, prefix: str = "") -> str:
+    """One short reason: "disk full" when it is (ENOSPC, or a file system left with no
+    room after an encoder or exiv2 failed without saying why), else the error's first
+    line without the temporary name."""
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or _nearly_full(folder):
         return "disk full"
     text = (getattr(exc, "strerror", None) or str(exc)).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return prefix + text.replace(f"{tmp}: ", "").replace(str(tmp), tmp.name)
 
 
 @contextlib.contextmanager
@@ -112,18 +116,16 @@ def atomic_path(path: Path, *, verify: Verifier | None = None, mode: int | None 
     try:
         yield tmp
         if not tmp.is_file():
-            raise FileWriteError(f"{path}: nothing was written")
+            raise FileWriteError(f"{path}: cannot write (nothing was written)")
         _fsync_file(tmp)
         if tmp.stat().st_size == 0:
-            raise FileWriteError(f"{path}: the written file is empty (disk full?)")
+            raise FileWriteError(f"{path}: cannot write ({_why(OSError('the written file is empty'), path.parent, tmp)})")
         if verify is not None:
             try:
                 verify(tmp)
-            except FileWriteError:
-                raise
             except Exception as exc:
-                hint = "disk full" if _nearly_full(path.parent) else _reason(exc)
-                raise FileWriteError(f"{path}: the written file is incomplete or unreadable ({hint})") from exc
+                raise FileWriteError(f"{path}: cannot write ({_why(exc, path.parent, tmp, 'incomplete or unreadable: ')})") \
+                    from exc
         os.chmod(tmp, (0o666 & ~_UMASK) if mode is None else mode)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
@@ -132,7 +134,14 @@ def atomic_path(path: Path, *, verify: Verifier | None = None, mode: int | None 
         raise
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise FileWriteError(f"{path}: cannot write: {_reason(exc)}") from exc
+        raise FileWriteError(f"{path}: cannot write ({_why(exc, path.parent, tmp)})") from exc
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        # Encoders and databases report a full disk in their own words (sqlite3:
+        # "database or disk is full"); say it the same way for all of them.
+        if _nearly_full(path.parent):
+            raise FileWriteError(f"{path}: cannot write (disk full)") from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -292,4 +301,27 @@ def sweep_stale_temps(folder: Path, *, recursive: bool = False) -> list[Path]:
                     removed.append(p)
                 except OSError:
                     pass
+    return removed
+
+
+def sweep_tree_now_and_then(root: Path, every: float = STALE_SECONDS) -> list[Path]:
+    """``sweep_stale_temps(root, recursive=True)`` at most once per ``every`` seconds.
+
+    For the cache folder, whose tree may hold 100,000 thumbnails: a stamp file
+    remembers the last sweep, so frequent small batches (a watch folder) do not walk
+    it each time.
+    """
+    root = Path(root)
+    stamp = root / ".last-temp-sweep"
+    try:
+        if time.time() - stamp.stat().st_mtime < every:
+            return []
+    except OSError:
+        pass
+    removed = sweep_stale_temps(root, recursive=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    except OSError:
+        pass
     return removed

@@ -21,6 +21,7 @@ from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.core.files import sweep_tree_now_and_then
 from maskroom.core.paths import display_path
 from maskroom.core.progress import Progress
 
@@ -140,6 +141,7 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
         s.flush()
         session_id = sess.id
     report = ImportReport(session_id)
+    sweep_tree_now_and_then(catalog.cache_dir)  # temp files of a killed earlier run
     found = scan(paths, recursive)
     for path, reason in found.problems:
         _problem(catalog, session_id, path, reason, report, progress)
