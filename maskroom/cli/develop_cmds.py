@@ -8,6 +8,8 @@ import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option, selected_ids
+from maskroom.core.errors import InvalidValue
+from maskroom.core.values import number, parse_number
 
 
 def _edits():
@@ -35,9 +37,9 @@ def parse_set(items: tuple[str, ...]) -> dict[str, float]:
         if not sep:
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. exposure=+0.7")
         try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            fail(f"--set {item!r}: {value!r} is not a number")
+            out[key.strip()] = parse_number(value, f"--set {key.strip()}")
+        except InvalidValue as exc:
+            fail(str(exc))
     try:
         validate_adjustments(out)
     except RecipeError as exc:
@@ -67,7 +69,7 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 @click.option("--opacity", type=click.FloatRange(0, 1), help="Layer opacity 0..1.")
 @click.option("--disable/--enable", "disable", default=None, help="Turn the layer off or on.")
 @click.option("--recipe", "recipe_file", type=click.Path(path_type=Path), help="Replace the whole edit with this recipe JSON.")
-@click.option("--straighten", type=click.FloatRange(-45, 45), help="Straighten angle in degrees.")
+@click.option("--straighten", type=float, help="Straighten angle in degrees (-45..45).")
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
 @click.option("--version", "version_id", type=int, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
@@ -81,6 +83,11 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
     if version_id is not None and len(ids) > 1:
         fail("--version applies to one image only")
     adjustments = parse_set(sets)
+    if straighten is not None:
+        try:  # click's FloatRange lets NaN through
+            straighten = number(straighten, "--straighten", -45.0, 45.0)
+        except InvalidValue as exc:
+            fail(str(exc))
     mask_def = None
     if mask_json is not None:
         if not layer_name:
