@@ -12,8 +12,9 @@ import numpy as np
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import MaskRaster
 from maskroom.core.errors import InvalidValue
+from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
-from maskroom.core.recipe import Recipe
+from maskroom.core.recipe import MaskComponent, Recipe
 from maskroom.engine.develop import render
 from maskroom.engine.masks.cache import (
     CachedResolver,
@@ -25,8 +26,36 @@ from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.evaluate import overlay
 from maskroom.engine.masks.people import detect_people as _detect_people
 from maskroom.engine.masks.registry import available_kinds
-from maskroom.services.editing import image_of_version, load_recipe
+from maskroom.services.editing import add_mask_component, image_of_version, load_recipe
 from sqlalchemy import select
+
+
+def check_person(catalog: Catalog, version_id: int, person: int) -> str | None:
+    """Refuse a person number beyond the people found (0-based, left to right); returns a
+    warning when the people cannot be counted (no pixels or no model: the render says so)."""
+    recipe = load_recipe(catalog, version_id)
+    image_id = image_of_version(catalog, version_id)
+    try:
+        found = len(_detect_people(mask_input(catalog, image_id, settings=recipe.settings)))
+    except Exception as exc:  # noqa: BLE001  (counting is a courtesy; deriving reports the real failure)
+        return f"cannot count people to check person {person} ({exc})"
+    if person >= found:
+        raise InvalidValue(f"--person {person}: image {image_id} has {found} {'person' if found == 1 else 'people'} "
+                           f"(numbered 0..{found - 1}, left to right)" if found
+                           else f"--person {person}: image {image_id} has no people")
+    return None
+
+
+def add_component(catalog: Catalog, version_id: int, comp: MaskComponent, layer_name: str | None = None
+                  ) -> tuple[str, list[str]]:
+    """Add a mask component to a layer after checking its person reference against the
+    photo; returns (layer name, warnings)."""
+    comp.validate()
+    warnings = []
+    if comp.params.get("person") is not None:
+        w = check_person(catalog, version_id, int(comp.params["person"]))
+        warnings += [w] if w else []
+    return add_mask_component(catalog, version_id, comp, layer_name), warnings
 
 
 def raster_status(catalog: Catalog, version_id: int) -> dict[str, str]:
@@ -70,8 +99,9 @@ def render_layer_mask(catalog: Catalog, version_id: int, layer_name: str, out: P
         data = (np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), data):
-        raise InvalidValue(f"{out}: cannot write PNG")
+    with atomic_path(out, verify=verify_image) as tmp:
+        if not cv2.imwrite(str(tmp), data):
+            raise OSError(f"{out}: cannot write PNG")
     return {"width": alpha.shape[1], "height": alpha.shape[0], "coverage": float((alpha > 0.5).mean()),
             "hits": resolver.hits, "derived": resolver.misses}
 

@@ -27,6 +27,7 @@ from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metad
 from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
 from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
 from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
+from maskroom.core.files import sweep_stale_temps
 from maskroom.core.progress import Progress
 from maskroom.core.errors import InvalidValue
 
@@ -270,6 +271,9 @@ def run_export(
         raise ExportError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from None
     with catalog.session() as s:
         tasks = plan_export(s, version_ids, out_dir, settings)
+    # Hidden temp files a killed export left in these folders go now.
+    for folder in {Path(t.target).parent for t in tasks} | {out_dir}:
+        sweep_stale_temps(folder)
     progress.start(len(tasks), "Exporting")
 
     def record(task: ExportTask, error: str | None) -> None:

@@ -20,6 +20,8 @@ from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.core.files import sweep_tree_now_and_then
+from maskroom.core.paths import display_path
 from maskroom.core.progress import Progress
 
 
@@ -132,13 +134,14 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
     progress = progress or Progress()
     paths = [Path(p) for p in paths]
     with catalog.session() as s:
-        sess = ImportSession(sources=[str(p) for p in paths],
+        sess = ImportSession(sources=[display_path(p) for p in paths],
                              options={"recursive": recursive, "copy_to": str(copy_to) if copy_to else None,
                                       "template": template})
         s.add(sess)
         s.flush()
         session_id = sess.id
     report = ImportReport(session_id)
+    sweep_tree_now_and_then(catalog.cache_dir)  # temp files of a killed earlier run
     found = scan(paths, recursive)
     for path, reason in found.problems:
         _problem(catalog, session_id, path, reason, report, progress)

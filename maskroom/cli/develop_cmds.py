@@ -7,7 +7,8 @@ import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option
-from maskroom.core.errors import MaskroomError
+from maskroom.core.errors import InvalidValue, MaskroomError
+from maskroom.core.values import parse_number
 from maskroom.services import develop, editing, library
 from maskroom.services.editing import UNSET, EditChange
 
@@ -21,9 +22,9 @@ def parse_set(items: tuple[str, ...]) -> dict[str, float]:
         if not sep:
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. exposure=+0.7")
         try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            fail(f"--set {item!r}: {value!r} is not a number")
+            out[key.strip()] = parse_number(value, f"--set {key.strip()}")
+        except InvalidValue as exc:
+            fail(str(exc))
     return out
 
 
@@ -36,7 +37,7 @@ def parse_set(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--opacity", type=click.FloatRange(0, 1), help="Layer opacity 0..1.")
 @click.option("--disable/--enable", "disable", default=None, help="Turn the layer off or on.")
 @click.option("--recipe", "recipe_file", type=click.Path(path_type=Path), help="Replace the whole edit with this recipe JSON.")
-@click.option("--straighten", type=click.FloatRange(-45, 45), help="Straighten angle in degrees.")
+@click.option("--straighten", type=float, help="Straighten angle in degrees (-45..45).")
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
 @click.option("--version", "version_id", type=int, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
