@@ -21,6 +21,7 @@ from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.engine.xmp.apply import apply_read
 from maskroom.core.progress import Progress
 
 
@@ -32,6 +33,9 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)
     interrupted: bool = False
+    xmp_read: list[int] = field(default_factory=list)  # images that took metadata/edits from XMP
+    xmp_unmapped: dict[int, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one line each, naming the file
 
     def to_dict(self) -> dict:
         return {
@@ -41,6 +45,9 @@ class ImportReport:
             "moved": self.moved,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "interrupted": self.interrupted,
+            "xmp_read": self.xmp_read,
+            "xmp_unmapped": self.xmp_unmapped,
+            "warnings": self.warnings,
         }
 
 
@@ -66,8 +73,9 @@ def _known_unchanged(catalog: Catalog, cand: Candidate) -> bool:
         return img is not None and img.file_size == st.st_size and abs(img.mtime - st.st_mtime) < 1e-3
 
 
-def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport) -> None:
+def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport, progress: Progress) -> None:
     md = info["metadata"]
+    xmp = info.get("xmp")
     with catalog.session() as s:
         existing = s.scalar(select(Image).where(Image.content_hash == info["hash"]))
         if existing is not None:
@@ -106,7 +114,15 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport)
             w, h = info["derivatives"][kind]
             s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
                                     path=str(dp.relative_to(catalog.cache_dir)), width=int(w), height=int(h)))
+        if xmp is not None and xmp.found:
+            apply_read(s, img, xmp, label="Import (XMP)")
+            report.xmp_read.append(img.id)
+            if xmp.unmapped:
+                report.xmp_unmapped[img.id] = xmp.unmapped
         report.imported.append(img.id)
+    for line in (xmp.warnings if xmp is not None else []):
+        report.warnings.append(line)
+        progress.message(line)
 
 
 def _problem(catalog: Catalog, session_id: int, path: str, reason: str, report: ImportReport,
@@ -185,7 +201,7 @@ def _one(catalog, session_id, a, compute, report, progress) -> None:
     except Exception as exc:  # one bad file never stops the batch
         _problem(catalog, session_id, a[0], _error_reason(exc), report, progress)
     else:
-        _record(catalog, session_id, info, report)
+        _record(catalog, session_id, info, report, progress)
     progress.advance(1, a[0])
 
 

@@ -91,6 +91,10 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
                    f"(import session {report.session_id})")
         for path, reason in report.skipped:
             click.echo(f"  skipped {path}: {reason}", err=True)
+        if report.xmp_read:
+            click.echo(f"read XMP for {len(report.xmp_read)}; not mapped for {len(report.xmp_unmapped)} "
+                       "(listed by `maskroom show ID`)" if report.xmp_unmapped else
+                       f"read XMP for {len(report.xmp_read)}")
         if synced:
             click.echo(f"auto-synced {len(synced)} new frame(s) from their series' edit")
 
@@ -200,10 +204,15 @@ def show_cmd(ctx, image_id, as_json, with_exif):
 
 
 def _bulk(ctx, ids, filters, every, op, *args):
+    from maskroom.services.xmp import after_change
+
     with ctx.catalog.session() as s:
         chosen = selected_ids(s, ids, filters, every)
         with failing_on(library.LibraryError):
             n = op(s, chosen, *args)
+    for r in after_change(ctx.catalog, chosen):  # sidecars, when the catalog writes them automatically
+        for line in r.warnings:
+            click.echo(line, err=True)
     return n, len(chosen)
 
 
