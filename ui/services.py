@@ -17,6 +17,7 @@ from maskroom.catalog import Catalog
 from maskroom.catalog.schema import FLAG_NONE, FLAG_PICK, FLAG_REJECT, EditVersion, Image
 from maskroom.core.recipe import Recipe
 from maskroom.core.progress import Progress
+from maskroom.services import xmp as xmp_service
 
 
 # -- library rows -------------------------------------------------------------
@@ -113,22 +114,28 @@ FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
 def set_rating(catalog: Catalog, ids: Iterable[int], rating: int) -> None:
     from maskroom.catalog import library
 
+    ids = list(ids)
     with catalog.session() as s:
         library.set_rating(s, ids, int(rating))
+    xmp_service.after_change(catalog, ids)
 
 
 def set_flag(catalog: Catalog, ids: Iterable[int], flag: int) -> None:
     from maskroom.catalog import library
 
+    ids = list(ids)
     with catalog.session() as s:
         library.set_flag(s, ids, FLAG_NAMES[int(flag)])
+    xmp_service.after_change(catalog, ids)
 
 
 def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> None:
     from maskroom.catalog import library
 
+    ids = list(ids)
     with catalog.session() as s:
         library.set_label(s, ids, label)
+    xmp_service.after_change(catalog, ids)
 
 
 # -- keywords and collections (catalog.library, as `maskroom tag` / `collection`) ----------
@@ -136,8 +143,11 @@ def add_keywords(catalog: Catalog, ids: Iterable[int], paths: Sequence[str]) -> 
     """Tag the photos with each keyword path ('Places|Japan'); returns new taggings."""
     from maskroom.catalog import library
 
+    ids = list(ids)
     with catalog.session() as s:
-        return sum(library.add_keyword(s, ids, p) for p in paths)
+        n = sum(library.add_keyword(s, ids, p) for p in paths)
+    xmp_service.after_change(catalog, ids)
+    return n
 
 
 def remove_keyword(catalog: Catalog, ids: Iterable[int], path: str) -> int:
@@ -253,6 +263,8 @@ def save_recipe(catalog: Catalog, version_id: int, recipe: Recipe, label: str) -
 
     with catalog.session() as s:
         edits.save_recipe(s, version_id, recipe, label)
+        image_id = s.get(EditVersion, version_id).image_id
+    xmp_service.after_change(catalog, [image_id])
 
 
 def update_mask_component(catalog: Catalog, version_id: int, uid: str, params: dict, label: str) -> None:

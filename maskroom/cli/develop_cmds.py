@@ -154,6 +154,11 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
         except (edits.EditError, RecipeError, ValueError) as exc:
             failed += 1
             warn(f"image {image_id}: {exc}")
+    from maskroom.services.xmp import after_change
+
+    for r in after_change(ctx.catalog, [r["image_id"] for r in results]):  # auto-written sidecars
+        for line in r.warnings:
+            warn(line)
     if as_json:
         echo_json(results)
     else:
