@@ -14,7 +14,13 @@ from maskroom.catalog.settings import get_setting, set_setting
 from maskroom.engine.xmp import XmpError, read_image_xmp
 from maskroom.engine.xmp.apply import apply_read, image_meta, record_state, sidecar_path_for
 from maskroom.engine.xmp.read import file_state, properties, read_sidecar
-from maskroom.engine.xmp.write import atomic_write, develop_properties, metadata_properties, render
+from maskroom.engine.xmp.write import (
+    atomic_write,
+    darktable_history_properties,
+    develop_properties,
+    metadata_properties,
+    render,
+)
 
 AUTO_WRITE = "xmp.auto_write"
 
@@ -58,10 +64,9 @@ def read(catalog: Catalog, ids: Iterable[int]) -> list[XmpResult]:
     return out
 
 
-def _master_recipe(session, image_id: int):
-    vid = session.scalar(select(EditVersion.id).where(EditVersion.image_id == image_id,
-                                                      EditVersion.is_master.is_(True)).order_by(EditVersion.id))
-    return edits.load_recipe(session, vid) if vid is not None else None
+def _master(session, image_id: int) -> EditVersion | None:
+    return session.scalar(select(EditVersion).where(EditVersion.image_id == image_id,
+                                                    EditVersion.is_master.is_(True)).order_by(EditVersion.id))
 
 
 def write_one(session, img: Image, force: bool = False) -> XmpResult:
@@ -80,7 +85,11 @@ def write_one(session, img: Image, force: bool = False) -> XmpResult:
                 return XmpResult(img.id, str(path), "error", warnings=[f"{exc}; not overwritten (--force replaces it)"])
     have = properties(existing) if existing is not None else {}
     up, lossy = metadata_properties(image_meta(session, img), have)
-    dev, dev_lossy = develop_properties(_master_recipe(session, img.id), img.width, img.height, have, str(path))
+    master = _master(session, img.id)
+    recipe = edits.load_recipe(session, master.id) if master is not None else None
+    dev, dev_lossy = develop_properties(recipe, img.width, img.height, have, str(path))
+    if master is not None:
+        dev.update(darktable_history_properties((master.extra or {}).get("darktable_history"), have))
     if len(img.versions) > 1:
         dev_lossy.append(f"{len(img.versions) - 1} virtual cop{'y' if len(img.versions) == 2 else 'ies'} "
                          "(a sidecar carries the master edit)")

@@ -120,6 +120,20 @@ def develop_properties(recipe: Recipe | None, width: int, height: int, existing:
     return out, lossy
 
 
+def darktable_history_properties(kept: dict | None, existing: dict[str, Any]) -> dict[str, Any]:
+    """A darktable history migrated from library.db, written back verbatim (as darktable
+    writes it: one rdf:li per step, blobs as hex) when the sidecar has none of its own."""
+    if not kept or q("darktable", "history") in existing:
+        return {}
+    steps = []
+    for step in kept.get("steps") or []:
+        steps.append({q("darktable", k): "" if v is None else str(v) for k, v in step.items()})
+    out: dict[str, Any] = {q("darktable", "history"): Seq(steps)}
+    if kept.get("history_end") is not None:
+        out[q("darktable", "history_end")] = str(kept["history_end"])
+    return out
+
+
 # -- building the tree ---------------------------------------------------------------------------
 
 def _el(tag: str, attrib: dict | None = None) -> ET.Element:
