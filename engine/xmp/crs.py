@@ -276,10 +276,6 @@ def recipe_from_crs(props: dict[str, Any], source: str, width: int = 1, height: 
 
 # -- maskroom -> crs ---------------------------------------------------------------------------
 
-def _fmt(x: float) -> str:
-    return f"{x:+.2f}" if abs(x) >= 0.005 or x == 0 else f"{x:+.6f}"
-
-
 def _local_fmt(x: float) -> str:
     return f"{x:.6f}"
 
@@ -292,7 +288,8 @@ def crs_from_recipe(recipe: Recipe, width: int = 1, height: int = 1) -> tuple[di
     for key, value in recipe.global_layer.adjustments.items():
         if key in GLOBAL_BACK:
             name, scale = GLOBAL_BACK[key]
-            out[c(name)] = _fmt(value / scale) if name == "Exposure2012" else str(int(round(value / scale)))
+            v = value / scale  # spelled as Lightroom spells it: "+1.00", "+12", "-40", "0"
+            out[c(name)] = f"{v:+.2f}" if name == "Exposure2012" else (f"{round(v):+d}" if round(v) else "0")
         elif value:
             lossy.append(f"global {key}={value:g} (no Lightroom slider)")
     st = recipe.settings

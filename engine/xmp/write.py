@@ -81,7 +81,9 @@ def metadata_properties(meta: dict[str, Any], existing: dict[str, Any]) -> tuple
             if part not in flat:
                 flat.append(part)
     out[q("dc", "subject")] = Bag(flat) if flat else None
-    out[q("lr", "hierarchicalSubject")] = Bag(paths) if any("|" in p for p in paths) else None
+    # Only real hierarchies: a one-level keyword is in dc:subject already (as Lightroom reads it).
+    hier = [p for p in paths if "|" in p]
+    out[q("lr", "hierarchicalSubject")] = Bag(hier) if hier else None
     if q("digiKam", "TagsList") in existing:
         out[q("digiKam", "TagsList")] = Seq([p.replace("|", "/") for p in paths]) if paths else None
     for key, prop in (("title", q("dc", "title")), ("caption", q("dc", "description")),
@@ -114,7 +116,8 @@ def develop_properties(recipe: Recipe | None, width: int, height: int, existing:
     projected, lossy = crs.crs_from_recipe(recipe, width, height)
     owned = crs.owned_crs_names(existing, source)
     for name in owned:
-        out[crs.c(name)] = projected.get(crs.c(name))
+        key = crs.c(name)
+        out[key] = _keep_spelling(name, projected.get(key), existing.get(key))
     if not owned >= set(crs.CORRECTIONS) and len(recipe.layers) > 1:
         lossy.append("masked layers not projected to crs: (the sidecar's own Lightroom corrections are kept)")
     return out, lossy
@@ -132,6 +135,24 @@ def darktable_history_properties(kept: dict | None, existing: dict[str, Any]) ->
     if kept.get("history_end") is not None:
         out[q("darktable", "history_end")] = str(kept["history_end"])
     return out
+
+
+def _keep_spelling(name: str, new: Any, old: Any) -> Any:
+    """An owned crs: value as the sidecar already spells it when it means the same
+    ("+12" stays "+12"); a slider maskroom has at neutral becomes 0, not a gap."""
+    if old is None or isinstance(old, (list, dict)) or isinstance(new, list):
+        return new
+    if new is None:
+        if name in crs.GLOBAL:
+            new = "0"
+        elif name == "HasCrop":
+            new = "False"
+        else:
+            return old  # crop corners without a crop, process version: Lightroom's, kept
+    try:
+        return old if float(str(old)) == float(str(new)) else new
+    except ValueError:
+        return old if str(old).lower() == str(new).lower() else new
 
 
 # -- building the tree ---------------------------------------------------------------------------
@@ -224,6 +245,13 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Temp file in the same folder, flush, fsync, rename (then fsync the folder)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        try:  # mkstemp makes 0600: keep the replaced file's mode, else the umask's default
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
