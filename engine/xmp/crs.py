@@ -15,6 +15,8 @@ Recipe's; a value it refuses is a warning naming the file and the property.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from typing import Any
 
@@ -187,8 +189,12 @@ class _Reader:
             else:
                 self.unmapped.append(f"{where}: {what or 'unknown'} mask ({mask.get(c('MaskName')) or 'unnamed'})")
                 return None
+            # The uid comes from the mask's own definition, so reading the same sidecar
+            # (or catalog) again gives the same recipe, not a new history step.
+            uid = hashlib.sha256(json.dumps([where, sorted((k, str(v)) for k, v in mask.items())]).encode()
+                                 ).hexdigest()[:16]
             comp = MaskComponent(
-                kind=kind, mode=BLEND_MODES.get(str(mask.get(c("MaskBlendMode"), "0")), "add"),
+                uid=uid, kind=kind, mode=BLEND_MODES.get(str(mask.get(c("MaskBlendMode"), "0")), "add"),
                 inverted=str(mask.get(c("MaskInverted"), mask.get(c("Flipped"), "false"))).lower() == "true",
                 params=params, density=min(1.0, max(0.0, _num(mask.get(c("MaskValue"), 1)))))
             comp.validate()

@@ -123,6 +123,10 @@ def develop_properties(recipe: Recipe | None, width: int, height: int, existing:
     return out, lossy
 
 
+# library.db history columns -> darktable's XMP attribute names (blobs as hex, which darktable reads).
+DARKTABLE_XMP_NAMES = {"module": "modversion", "op_params": "params"}
+
+
 def darktable_history_properties(kept: dict | None, existing: dict[str, Any]) -> dict[str, Any]:
     """A darktable history migrated from library.db, written back verbatim (as darktable
     writes it: one rdf:li per step, blobs as hex) when the sidecar has none of its own."""
@@ -130,7 +134,8 @@ def darktable_history_properties(kept: dict | None, existing: dict[str, Any]) ->
         return {}
     steps = []
     for step in kept.get("steps") or []:
-        steps.append({q("darktable", k): "" if v is None else str(v) for k, v in step.items()})
+        steps.append({q("darktable", DARKTABLE_XMP_NAMES.get(k, k)): "" if v is None else str(v)
+                      for k, v in step.items()})
     out: dict[str, Any] = {q("darktable", "history"): Seq(steps)}
     if kept.get("history_end") is not None:
         out[q("darktable", "history_end")] = str(kept["history_end"])
