@@ -237,8 +237,10 @@ def _colors(value: Any, what: str) -> list[list[float]]:
     return out
 
 
-_AI = {"refine": _boolean, "pack": _boolean, "people": _boolean}
-_PERSON = {**_AI, "person": _person, "ref": _ref}
+# "ref": the point a Lightroom AI mask was picked at (crs ReferencePoint), kept so the
+# sidecar written back names the same subject; sync moves it with the frame.
+_AI = {"refine": _boolean, "pack": _boolean, "people": _boolean, "ref": _ref}
+_PERSON = {**_AI, "person": _person}
 _PROMPT = {"box": box, "lasso": lambda v, w: points(v, w, 0.0, 1.0, minimum=3)}
 
 # kind -> {param: check(value, what) -> normalised value}; required params per kind.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from maskroom.catalog import Catalog, CatalogError, checks
 from maskroom.catalog.schema import Image
-from sqlalchemy import func, select
 
 __all__ = ["Catalog", "CatalogError", "open_catalog", "info", "upgrade", "check", "backup", "vacuum"]
 

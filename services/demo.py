@@ -13,6 +13,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image as PILImage
+
 from maskroom.catalog import Catalog
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent, MaskDefinition
@@ -22,7 +24,6 @@ from maskroom.services import sync as sync_service
 from maskroom.services.editing import EditChange
 from maskroom.services.export import ExportSettings
 from maskroom.services.importing import import_photos
-from PIL import Image as PILImage
 
 Say = Callable[[str], None]
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from sqlalchemy import select
+
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import EditVersion, Image
 from maskroom.core.errors import InvalidValue
@@ -22,7 +24,6 @@ from maskroom.engine.imageio.previews import (
     load_preview,
     thumbnail_file,
 )
-from sqlalchemy import select
 
 
 # -- what the panel offers ------------------------------------------------------------------

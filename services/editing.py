@@ -21,6 +21,7 @@ from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.develop.geometry import validate_geometry
 from maskroom.engine.develop.pipeline import validate_adjustments
+from maskroom.services import xmp
 
 UNSET: Any = object()  # "leave as it is", where None means "remove"
 
@@ -52,6 +53,11 @@ def image_of_version(catalog: Catalog, version: int) -> int:
         return v.image_id
 
 
+def _changed(catalog: Catalog, version: int) -> None:
+    """An edit changed: its photo's sidecar is rewritten when the catalog writes them automatically."""
+    xmp.after_change(catalog, [image_of_version(catalog, version)])
+
+
 def load_recipe(catalog: Catalog, version: int) -> Recipe:
     with catalog.session() as s:
         return edits.load_recipe(s, version)
@@ -70,7 +76,9 @@ def save_recipe(catalog: Catalog, version: int, recipe: Recipe, label: str) -> i
     """Store RECIPE as the version's new state (one history step); returns the step number."""
     validate_recipe(recipe)
     with catalog.session() as s:
-        return edits.save_recipe(s, version, recipe, label).seq
+        seq = edits.save_recipe(s, version, recipe, label).seq
+    _changed(catalog, version)
+    return seq
 
 
 # -- changing an edit ------------------------------------------------------------------------
@@ -191,8 +199,9 @@ def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int
             recipe = edits.load_recipe(s, vid)
             change.apply(recipe)
             label = change.label()
-        step = edits.save_recipe(s, vid, recipe, label)
-        return {"image_id": image_id, "version_id": vid, "step": step.seq, "label": label}
+        step = edits.save_recipe(s, vid, recipe, label).seq
+    xmp.after_change(catalog, [image_id])
+    return {"image_id": image_id, "version_id": vid, "step": step, "label": label}
 
 
 # -- history -------------------------------------------------------------------------------
@@ -219,7 +228,9 @@ def step(catalog: Catalog, version: int, forward: bool) -> tuple[int, str] | Non
             return None
         pos = s.get(EditVersion, version).history_position
         h = next(h for h in edits.history(s, version) if h.seq == pos)
-        return h.seq, h.label
+        now = h.seq, h.label
+    _changed(catalog, version)
+    return now
 
 
 def undo(catalog: Catalog, version: int) -> bool:
@@ -239,6 +250,7 @@ def save_snapshot(catalog: Catalog, version: int, name: str) -> None:
 def restore_snapshot(catalog: Catalog, version: int, name: str) -> None:
     with catalog.session() as s:
         edits.restore_snapshot(s, version, name)
+    _changed(catalog, version)
 
 
 def list_snapshots(catalog: Catalog, version: int) -> list[dict]:
@@ -279,6 +291,7 @@ def save_develop_preset(catalog: Catalog, name: str, version: int, layers: Seque
 def apply_develop_preset(catalog: Catalog, version: int, name: str, mode: str = "merge") -> None:
     with catalog.session() as s:
         edits.apply_preset(s, version, name, mode)
+    _changed(catalog, version)
 
 
 def export_develop_preset(catalog: Catalog, name: str, path: Path) -> None:
@@ -309,6 +322,7 @@ def add_mask_component(catalog: Catalog, version: int, comp: MaskComponent, laye
             layer.mask = MaskDefinition([])
         layer.mask.components.append(comp)
         edits.save_recipe(s, version, recipe, f"Add {comp.kind} mask to {name}")
+    _changed(catalog, version)
     return name
 
 
@@ -318,6 +332,7 @@ def update_mask_component(catalog: Catalog, version: int, uid: str, params: dict
     with catalog.session() as s:
         recipe = edits.update_component(s, version, uid, params, replace=replace,
                                         label=label or f"Edit mask component {uid}")
+    _changed(catalog, version)
     return next(c for lay in recipe.layers for c in (lay.mask.components if lay.mask else []) if c.uid == uid)
 
 
@@ -338,4 +353,5 @@ def remove_mask(catalog: Catalog, version: int, target: str) -> str:
             else:
                 raise InvalidValue(f"no mask component or masked layer {target!r}")
         edits.save_recipe(s, version, recipe, label)
+    _changed(catalog, version)
     return label

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import select
+
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import EditVersion
 from maskroom.core.errors import InvalidValue
@@ -19,7 +21,6 @@ from maskroom.engine.export.job import (
 from maskroom.engine.export.metadata import METADATA_MODES
 from maskroom.engine.export.sharpen import SHARPEN_MODES
 from maskroom.services.library import list_images
-from sqlalchemy import select
 
 __all__ = ["COLORSPACES", "CONFLICT_MODES", "METADATA_MODES", "SHARPEN_MODES", "ExportError", "ExportReport",
            "ExportSettings", "export", "export_versions", "export_presets", "save_export_preset",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
 from maskroom.catalog import Catalog, library
 from maskroom.catalog.library import QUICK_COLLECTION, camera_name
 from maskroom.catalog.queries import (
@@ -30,7 +32,7 @@ from maskroom.catalog.schema import (
     Series,
 )
 from maskroom.core.errors import InvalidValue
-from sqlalchemy import func, select
+from maskroom.services import xmp
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
 
@@ -241,20 +243,29 @@ def import_problems(catalog: Catalog, session_id: int | None = None) -> list[tup
 
 # -- ratings, flags, labels -------------------------------------------------------------------
 def set_rating(catalog: Catalog, ids: Iterable[int], rating: int) -> int:
+    ids = list(ids)
     with catalog.session() as s:
-        return library.set_rating(s, ids, int(rating))
+        n = library.set_rating(s, ids, int(rating))
+    xmp.after_change(catalog, ids)
+    return n
 
 
 def set_flag(catalog: Catalog, ids: Iterable[int], flag: int | str) -> int:
     """``flag``: 'pick' | 'reject' | 'none' or the catalog's FLAG_* number."""
     name = FLAG_NAMES[int(flag)] if isinstance(flag, int) else flag
+    ids = list(ids)
     with catalog.session() as s:
-        return library.set_flag(s, ids, name)
+        n = library.set_flag(s, ids, name)
+    xmp.after_change(catalog, ids)
+    return n
 
 
 def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> int:
+    ids = list(ids)
     with catalog.session() as s:
-        return library.set_label(s, ids, label)
+        n = library.set_label(s, ids, label)
+    xmp.after_change(catalog, ids)
+    return n
 
 
 # -- keywords and collections ------------------------------------------------------------------
@@ -262,12 +273,17 @@ def add_keywords(catalog: Catalog, ids: Iterable[int], paths: Sequence[str]) -> 
     """Tag the photos with each keyword path ('Places|Japan'); returns new taggings."""
     ids = list(ids)
     with catalog.session() as s:
-        return sum(library.add_keyword(s, ids, p) for p in paths)
+        n = sum(library.add_keyword(s, ids, p) for p in paths)
+    xmp.after_change(catalog, ids)
+    return n
 
 
 def remove_keyword(catalog: Catalog, ids: Iterable[int], path: str) -> int:
+    ids = list(ids)
     with catalog.session() as s:
-        return library.remove_keyword(s, ids, path)
+        n = library.remove_keyword(s, ids, path)
+    xmp.after_change(catalog, ids)
+    return n
 
 
 def keyword_counts(catalog: Catalog) -> list[tuple[str, int]]:

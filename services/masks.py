@@ -9,6 +9,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from sqlalchemy import select
+
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import MaskRaster
 from maskroom.core.errors import InvalidValue
@@ -27,7 +29,6 @@ from maskroom.engine.masks.evaluate import overlay
 from maskroom.engine.masks.people import detect_people as _detect_people
 from maskroom.engine.masks.registry import available_kinds
 from maskroom.services.editing import add_mask_component, image_of_version, load_recipe
-from sqlalchemy import select
 
 
 def check_person(catalog: Catalog, version_id: int, person: int) -> str | None:

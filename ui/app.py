@@ -6,8 +6,33 @@ dock layout, the last catalog and view persist in QSettings.
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
+
+from PySide6.QtCore import (
+    QByteArray,
+    QEventLoop,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from maskroom.services import editing, masks
 from maskroom.services import library as library_service
@@ -32,28 +57,6 @@ from maskroom.ui.sidebar import Sidebar
 from maskroom.ui.sync_dialog import SyncDialog
 from maskroom.ui.watch_controller import WatchController
 from maskroom.ui.workers import JobRunner, readable_error
-from PySide6.QtCore import (
-    QByteArray,
-    QEventLoop,
-    QSettings,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QInputDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QStackedWidget,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
 
 DARK = """
 QWidget { background: #2f2f2f; color: #dcdcdc; }
@@ -72,6 +75,27 @@ QTreeWidget::item:selected, QListWidget::item:selected { background: #4d5b70; }
 
 VIEWS = ("grid", "loupe", "develop")
 FAILED = object()  # what MainWindow._library_op returns when the service refused
+
+
+class ServiceWarnings(QObject):
+    """Warnings the services log (a sidecar not written, a doubtful mask), delivered on
+    the GUI thread whichever worker logged them."""
+
+    line = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        outer = self
+
+        class _Handler(logging.Handler):
+            def emit(self, record):
+                outer.line.emit(record.getMessage())
+
+        self.handler = _Handler(logging.WARNING)
+        log = logging.getLogger("maskroom")
+        log.addHandler(self.handler)
+        log.setLevel(logging.WARNING)
+        self.destroyed.connect(lambda *_: log.removeHandler(self.handler))
 
 
 class MainWindow(QMainWindow):
@@ -160,6 +184,8 @@ class MainWindow(QMainWindow):
         self.right_dock = self._dock("Develop", self.tabs, Qt.RightDockWidgetArea, "develop_dock")
 
         self.busy_label = QLabel("")
+        self.service_warnings = ServiceWarnings(self)
+        self.service_warnings.line.connect(self.show_error)
         self.statusBar().addPermanentWidget(self.busy_label)
         self._build_toolbar()
         self._build_shortcuts()

@@ -7,9 +7,6 @@ re-renders progressively) and commit one history step on release.
 """
 from __future__ import annotations
 
-from maskroom.core.recipe import Recipe
-from maskroom.services import develop as develop_service
-from maskroom.services import editing
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,6 +23,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from maskroom.core.recipe import Recipe
+from maskroom.services import develop as develop_service
+from maskroom.services import editing
 
 
 class EditSession(QObject):

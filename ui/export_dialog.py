@@ -8,15 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskroom.services import export as export_service
-from maskroom.services.export import (
-    COLORSPACES,
-    CONFLICT_MODES,
-    SHARPEN_MODES,
-    ExportSettings,
-)
-from maskroom.ui.progress_widgets import JobProgress
-from maskroom.ui.workers import JobRunner
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +24,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from maskroom.services import export as export_service
+from maskroom.services.export import (
+    COLORSPACES,
+    CONFLICT_MODES,
+    SHARPEN_MODES,
+    ExportSettings,
+)
+from maskroom.ui.progress_widgets import JobProgress
+from maskroom.ui.workers import JobRunner
 
 
 class ExportDialog(QDialog):

@@ -1,9 +1,10 @@
 """Filter bar above the grid: text, rating, flag, colour label, keyword, camera, lens, date, sort."""
 from __future__ import annotations
 
-from maskroom.services.library import COLOR_LABELS, FilterError, check_filter
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+
+from maskroom.services.library import COLOR_LABELS, FilterError, check_filter
 
 
 class FilterBar(QWidget):

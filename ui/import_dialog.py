@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskroom.services import importing
-from maskroom.services.sync import WATCH_MODES, watch_command, watch_options
-from maskroom.ui.progress_widgets import JobProgress
-from maskroom.ui.workers import JobRunner
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +23,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from maskroom.services import importing
+from maskroom.services.sync import WATCH_MODES, watch_command, watch_options
+from maskroom.ui.progress_widgets import JobProgress
+from maskroom.ui.workers import JobRunner
 
 
 class ImportDialog(QDialog):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
+
 from maskroom.services import library
 from maskroom.ui.keywords_panel import SELECTION_CAP, KeywordsPanel
 from maskroom.ui.workers import JobRunner, readable_error
-from PySide6.QtCore import QObject, QTimer, Signal
-from shiboken6 import isValid
 
 
 class KeywordsController(QObject):

@@ -13,9 +13,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from maskroom.services import develop as develop_service
-from maskroom.services import library
-from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
@@ -33,6 +30,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolygon
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 from shiboken6 import isValid
+
+from maskroom.services import develop as develop_service
+from maskroom.services import library
+from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 
 PAGE = 200
 IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids

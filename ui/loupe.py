@@ -13,7 +13,6 @@ canvas reports each tick of a drag (``shape_dragged``) and its end
 from __future__ import annotations
 
 import numpy as np
-from maskroom.ui import mask_handles as mh
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -27,6 +26,8 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 from PySide6.QtWidgets import QWidget
+
+from maskroom.ui import mask_handles as mh
 
 TOOLS = ("view", "box", "lasso", "brush", "linear", "radial", "eyedropper")
 

@@ -15,10 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
-from maskroom.services import editing as editing_service
-from maskroom.ui import mask_handles
-from maskroom.ui.develop_panel import EditSession
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -36,6 +32,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
+from maskroom.services import editing as editing_service
+from maskroom.ui import mask_handles
+from maskroom.ui.develop_panel import EditSession
 
 # (menu label, kind, canvas tool or None, extra params)
 CREATE_ITEMS = (

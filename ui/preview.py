@@ -7,10 +7,11 @@ dropped, so the canvas never shows an older edit after a newer one.
 """
 from __future__ import annotations
 
+from PySide6.QtCore import QObject, QTimer, Signal
+
 from maskroom.core.recipe import Recipe
 from maskroom.services import develop, editing, masks
 from maskroom.ui.workers import JobRunner
-from PySide6.QtCore import QObject, QTimer, Signal
 
 DRAFT_EDGE = 480
 FULL_EDGE = 1600

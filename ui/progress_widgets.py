@@ -1,7 +1,6 @@
 """A progress bar + Cancel + message list bound to one ``Job`` (shared by the dialogs)."""
 from __future__ import annotations
 
-from maskroom.ui.workers import Job
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -11,6 +10,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from maskroom.ui.workers import Job
 
 
 class JobProgress(QWidget):

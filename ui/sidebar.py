@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maskroom.services.library import plain_collection_name, sidebar_data
-from maskroom.ui.library_view import IDS_MIME, ids_from_mime
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeWidget, QTreeWidgetItem
 from shiboken6 import isValid
+
+from maskroom.services.library import plain_collection_name, sidebar_data
+from maskroom.ui.library_view import IDS_MIME, ids_from_mime
 
 NameRole = Qt.UserRole + 1  # a collection item's name
 SmartRole = Qt.UserRole + 2

@@ -6,10 +6,6 @@ the service flagged (nothing found, a big jump from the source) are listed for r
 """
 from __future__ import annotations
 
-from maskroom.services import editing, library
-from maskroom.services import sync as sync_service
-from maskroom.ui.progress_widgets import JobProgress
-from maskroom.ui.workers import JobRunner
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,6 +19,11 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QVBoxLayout,
 )
+
+from maskroom.services import editing, library
+from maskroom.services import sync as sync_service
+from maskroom.ui.progress_widgets import JobProgress
+from maskroom.ui.workers import JobRunner
 
 
 class SyncDialog(QDialog):

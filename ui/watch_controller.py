@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject, QSettings, QThreadPool, QTimer, Signal
+
 from maskroom.services.sync import FolderWatcher, watch_options
 from maskroom.ui.workers import JobRunner
-from PySide6.QtCore import QObject, QSettings, QThreadPool, QTimer, Signal
 
 
 class WatchController(QObject):

@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from maskroom.core.progress import Progress
 from PySide6.QtCore import QObject, QThreadPool, Signal
+
+from maskroom.core.progress import Progress
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 from typing import Any
 
@@ -54,6 +55,7 @@ class Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context, catalog: str | None) -> None:
     """maskroom: a photo catalog whose AI masks follow a series."""
+    _show_service_warnings()
     obj = Context(catalog)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
@@ -64,6 +66,21 @@ def main(ctx: click.Context, catalog: str | None) -> None:
             click.echo(ctx.get_help())
             return
         ctx.invoke(ui)
+
+
+class _WarningLines(logging.Handler):
+    """Warnings the services log (a sidecar not written, a doubtful mask) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+def _show_service_warnings() -> None:
+    log = logging.getLogger("maskroom")
+    if not any(isinstance(h, _WarningLines) for h in log.handlers):
+        log.addHandler(_WarningLines(logging.WARNING))
+        log.setLevel(logging.WARNING)
+        log.propagate = False
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -48,6 +48,10 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_map
                    f"(import session {report.session_id})")
         for path, reason in report.skipped:
             click.echo(f"  skipped {path}: {reason}", err=True)
+        if report.xmp_read:
+            click.echo(f"read XMP for {len(report.xmp_read)}; not mapped for {len(report.xmp_unmapped)} "
+                       "(listed by `maskroom show ID`)" if report.xmp_unmapped else
+                       f"read XMP for {len(report.xmp_read)}")
         if synced:
             click.echo(f"auto-synced {len(synced)} new frame(s) from their series' edit")
 

@@ -94,21 +94,6 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
         click.echo(f"{comp.uid}  {kind} -> layer {name!r} (image {image_id})")
 
 
-def _check_person(cat, image_id: int, recipe, person: int) -> None:
-    """Refuse a person number beyond the people found (0-based, left to right)."""
-    from maskroom.engine.masks.cache import mask_input
-    from maskroom.engine.masks.people import detect_people
-
-    try:
-        found = len(detect_people(mask_input(cat, image_id, settings=recipe.settings)))
-    except Exception as exc:  # no pixels or no model: the render will say so; do not guess here
-        warn(f"image {image_id}: cannot count people to check --person ({exc})")
-        return
-    if person >= found:
-        fail(f"--person {person}: image {image_id} has {found} {'person' if found == 1 else 'people'} "
-             f"(numbered 0..{found - 1}, left to right)" if found else f"--person {person}: image {image_id} has no people")
-
-
 @mask.command("set")
 @click.argument("image_id", type=int)
 @click.argument("uid")
