@@ -66,6 +66,18 @@ def test_embedded_xmp_written_by_exiftool_comes_in_on_import(catalog, tmp_path, 
     assert sha256(p) == before
 
 
+def test_real_photoshop_packet_in_a_sample_photo(tmp_path):
+    # immich_prairie_falcon.jpg (NPS, public domain; maskroom/data/samples/SOURCES.md) carries
+    # the XMP packet Photoshop 23.4 wrote: a real-world reader check.
+    r = read_image_xmp(SAMPLES / "immich_prairie_falcon.jpg")
+    assert r.source == "embedded" and not r.warnings
+    assert r.fields.keywords == ["Other Keywords|SFAN", "PINN", "raptors", "Events", "birds", "monitoring",
+                                "prairie falcons"]  # lr:hierarchicalSubject, with dc:subject folded in
+    assert (r.fields.creator, r.fields.copyright) == ("NPS / Gavin Emmons", "All rights reserved")
+    assert r.fields.caption.startswith("Adult female prairie falcon")
+    assert str(r.fields.capture_time) == "2022-03-31 11:31:56"
+
+
 def test_lightroom_sidecar_exposure_and_subject_mask(catalog, tmp_path):
     p = tmp_path / "shoot" / "curies.jpg"
     p.parent.mkdir()
