@@ -17,7 +17,9 @@ from typing import Any
 
 from maskroom.core.errors import InvalidValue
 
-SCHEMA_VERSION = 1
+# 2: an adjustment value may be a curve (a list of [x, y] points, e.g. curve.points)
+# besides a number; schema-1 recipes are migrated on load (see _migrate).
+SCHEMA_VERSION = 2
 
 MODES = ("add", "subtract", "intersect")
 
@@ -102,6 +104,28 @@ class MaskDefinition:
         return cls([MaskComponent.from_dict(c) for c in d.get("components", [])])
 
 
+def _adjustment_value(v: Any) -> float | list[list[float]]:
+    """A number, or a curve as a list of [x, y] pairs (ranges are checked by the engine)."""
+    if isinstance(v, (list, tuple)):
+        try:
+            return [[float(x), float(y)] for x, y in v]
+        except (TypeError, ValueError):
+            raise RecipeError(f"a curve must be a list of [x, y] points, not {v!r}") from None
+    return float(v)
+
+
+def _migrate(d: dict[str, Any], version: int) -> dict[str, Any]:
+    """A stored recipe dict of an older schema, in the current one.
+
+    1 -> 2: every adjustment value of a schema-1 recipe is a number (schema 1 had no
+    curves); they are read as numbers, so old recipes render exactly as before.
+    """
+    if version < 2:
+        d = dict(d, layers=[dict(x, adjustments={str(k): float(v) for k, v in (x.get("adjustments") or {}).items()})
+                            for x in d.get("layers", [])])
+    return d
+
+
 @dataclass
 class Layer:
     name: str
@@ -130,7 +154,7 @@ class Layer:
             name=str(d["name"]),
             enabled=bool(d.get("enabled", True)),
             opacity=opacity,
-            adjustments={str(k): float(v) for k, v in (d.get("adjustments") or {}).items()},
+            adjustments={str(k): _adjustment_value(v) for k, v in (d.get("adjustments") or {}).items()},
             mask=MaskDefinition.from_dict(d.get("mask")),
         )
 
@@ -161,6 +185,7 @@ class Recipe:
         version = int(d.get("schema_version", SCHEMA_VERSION))
         if version > SCHEMA_VERSION:
             raise RecipeError(f"recipe schema {version} is newer than this maskroom ({SCHEMA_VERSION})")
+        d = _migrate(d, version)
         layers = [Layer.from_dict(x) for x in d.get("layers", [])] or [Layer("Global")]
         if layers[0].mask is not None:
             raise RecipeError("the first layer is the global layer and cannot have a mask")

@@ -16,16 +16,18 @@ keyed by everything upstream, so changing one slider re-renders from that layer 
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
-from maskroom.engine.develop.adjustments.base import PARAMETERS
+from maskroom.engine.develop.adjustments.base import CURVE_KEYS, PARAMETERS, is_active, validate_curve
 from maskroom.engine.develop.geometry import apply_geometry
 from maskroom.engine.develop.source import LRU
 from maskroom.core.recipe import Layer, Recipe, RecipeError
@@ -38,44 +40,84 @@ ORDER = (
     "highlights", "shadows", "whites", "blacks", "contrast",
     "dehaze",
     "texture", "clarity",
-    "hue", "vibrance", "saturation", "color_amount",
-    "noise_reduction", "sharpness",
+    "tone_curve",  # after the Basic tone sliders: the curve shapes their result, as in Lightroom
+    "hue", "vibrance", "saturation",
+    "mixer", "grading",  # HSL on the toned image, then grading tints the result
+    "color_amount",
+    "noise_reduction", "color_noise_reduction", "sharpness",
     "blur",
 )
+# Global layer only, after crop and straighten (post-crop vignette, then grain on top).
+FINISHING = ("vignette", "grain")
 ROI_MARGIN = 0.05  # of the long edge: covers the widest neighbourhood adjustment
 ALPHA_FLOOR = 1.0 / 1024
 
 MaskFn = Callable[[Layer], np.ndarray]
 
 
-def validate_adjustments(adjustments: dict[str, float]) -> None:
-    """Raise RecipeError for unknown keys or out-of-range values."""
+def validate_adjustments(adjustments: dict, masked: bool = False) -> None:
+    """Raise RecipeError for unknown keys, values that are not finite numbers within
+    their range, malformed curves, or finishing keys (vignette, grain) on a masked layer."""
     for key, value in adjustments.items():
-        if key in REGISTRY:
+        if key in CURVE_KEYS:
+            try:
+                validate_curve(key, value)
+            except ValueError as exc:
+                raise RecipeError(str(exc)) from None
+            continue
+        if key in REGISTRY and not REGISTRY[key].keys:
             spec = REGISTRY[key]
             lo, hi = spec.lo, spec.hi
         elif key in PARAMETERS:
             lo, hi, _ = PARAMETERS[key]
         else:
-            known = ", ".join(sorted(set(REGISTRY) | set(PARAMETERS)))
-            raise RecipeError(f"unknown adjustment {key!r} (known: {known})")
+            near = difflib.get_close_matches(str(key), sorted(settable_keys()), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise RecipeError(f"unknown adjustment {key!r} ({hint}the keys are listed in docs/develop.md)")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            raise RecipeError(f"adjustment {key}={value!r} is not a finite number")
         if not lo <= float(value) <= hi:
             raise RecipeError(f"adjustment {key}={value} is outside {lo:g}..{hi:g}")
+        if masked and key.split(".")[0] in FINISHING:
+            raise RecipeError(f"{key} is a finishing effect of the whole photo: set it on the global layer")
+
+
+def settable_keys() -> set[str]:
+    """Every key ``edit --set`` and recipes accept (modules are set through their keys)."""
+    return {k for k, spec in REGISTRY.items() if not spec.keys} | set(PARAMETERS) | set(CURVE_KEYS)
+
+
+def parse_value(key: str, text: str):
+    """A ``--set`` value: a number, or for curve keys a JSON list of [x, y] points
+    (``curve.points=[[0,0],[0.25,0.2],[1,1]]``); validated like a recipe value."""
+    text = text.strip()
+    if key in CURVE_KEYS:
+        try:
+            value = json.loads(text) if text.lower() not in ("", "none") else []
+        except ValueError:
+            raise RecipeError(f"{key}: {text!r} is not a JSON list of [x, y] points") from None
+    else:
+        try:
+            value = float(text)
+        except ValueError:
+            raise RecipeError(f"{key}: {text!r} is not a number") from None
+    validate_adjustments({key: value})
+    return validate_curve(key, value) if key in CURVE_KEYS else value
 
 
 STRIP_PIXELS = 1 << 18  # pixels per strip for fused pointwise runs (a few MB per temporary)
 
 
-def _active_ops(adjustments: dict[str, float]) -> list[tuple]:
-    unknown = set(adjustments) - set(REGISTRY) - set(PARAMETERS)
+def _active_ops(adjustments: dict, names: tuple[str, ...] = ORDER) -> list[tuple]:
+    unknown = set(adjustments) - settable_keys()
     if unknown:
         log.warning("ignoring unknown adjustments: %s", ", ".join(sorted(unknown)))
     ops = []
-    for name in ORDER:
-        value = adjustments.get(name)
-        if value is None or float(value) == REGISTRY[name].neutral:
+    for name in names:
+        spec = REGISTRY[name]
+        if not is_active(spec, adjustments):
             continue
-        ops.append((REGISTRY[name], clamp_value(name, float(value))))
+        ops.append((spec, 1.0 if spec.keys else clamp_value(name, float(adjustments[name]))))
     return ops
 
 
@@ -155,8 +197,17 @@ def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpCon
 
 
 def is_identity(layer: Layer) -> bool:
-    return not layer.enabled or layer.opacity <= 0 or not any(
-        float(v) != REGISTRY[k].neutral for k, v in layer.adjustments.items() if k in REGISTRY)
+    return not layer.enabled or layer.opacity <= 0 or not _active_ops(layer.adjustments)
+
+
+def apply_finishing(img: np.ndarray, adjustments: dict, inplace: bool = False) -> np.ndarray:
+    """The global layer's finishing effects (``FINISHING``) on the cropped frame."""
+    ctx = OpContext(long_edge=max(img.shape[:2]), params=dict(adjustments))
+    for spec, value in _active_ops(adjustments, FINISHING):
+        ctx.owned = inplace
+        img = spec.fn(img, value, ctx)
+        inplace = True
+    return img
 
 
 def mask_roi(alpha: np.ndarray, margin: int) -> tuple[slice, slice] | None:
@@ -266,4 +317,10 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
             cache.put(keys[i], img)
         if progress is not None:
             progress.advance(1, layer.name)
-    return apply_geometry(img, recipe.settings)
+    out = apply_geometry(img, recipe.settings)
+    glob = layers[0]
+    if glob.enabled and glob.opacity > 0:
+        # without a cache nothing else holds the result: finish it in place
+        inplace = cache is None and out is not source and out.flags.writeable
+        out = apply_finishing(out, glob.adjustments, inplace=inplace)
+    return out

@@ -24,22 +24,23 @@ def _version_id(session, image_id: int, version_id: int | None) -> int:
         raise click.ClickException(f"image {image_id}: {exc}") from None
 
 
-def parse_set(items: tuple[str, ...]) -> dict[str, float]:
-    """--set KEY=VALUE pairs -> validated adjustments (values are absolute, '+0.7' = 0.7)."""
-    from maskroom.engine.develop.pipeline import validate_adjustments
+def parse_set(items: tuple[str, ...], masked: bool = False) -> dict:
+    """--set KEY=VALUE pairs -> validated adjustments (values are absolute, '+0.7' = 0.7;
+    curve keys take a JSON list of points: curve.points=[[0.25,0.2],[0.75,0.8]])."""
+    from maskroom.engine.develop.pipeline import parse_value, validate_adjustments
     from maskroom.core.recipe import RecipeError
 
-    out: dict[str, float] = {}
+    out: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. exposure=+0.7")
         try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            fail(f"--set {item!r}: {value!r} is not a number")
+            out[key.strip()] = parse_value(key.strip(), value)
+        except RecipeError as exc:
+            fail(f"--set {item!r}: {exc}")
     try:
-        validate_adjustments(out)
+        validate_adjustments(out, masked=masked)
     except RecipeError as exc:
         fail(f"--set: {exc}")
     return out
@@ -53,7 +54,8 @@ def _read_json(path: Path, what: str):
 
 
 def _label(adjustments: dict[str, float], layer: str | None) -> str:
-    parts = [f"{k} {v:+g}" for k, v in adjustments.items()]
+    parts = [f"{k} {v:+g}" if isinstance(v, (int, float)) else f"{k} ({len(v)} points)"
+             for k, v in adjustments.items()]
     text = ", ".join(parts) or "edit"
     return f"{layer}: {text}" if layer else text
 
@@ -80,7 +82,7 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
     edits = _edits()
     if version_id is not None and len(ids) > 1:
         fail("--version applies to one image only")
-    adjustments = parse_set(sets)
+    adjustments = parse_set(sets, masked=bool(layer_name) and layer_name != "Global")
     mask_def = None
     if mask_json is not None:
         if not layer_name:
@@ -96,7 +98,7 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
             from maskroom.engine.develop.pipeline import validate_adjustments
 
             for layer in new_recipe.layers:
-                validate_adjustments(layer.adjustments)
+                validate_adjustments(layer.adjustments, masked=layer.mask is not None)
             validate_geometry(new_recipe.settings)
         except (RecipeError, ValueError, TypeError, AttributeError) as exc:
             fail(f"{recipe_file}: {exc}")

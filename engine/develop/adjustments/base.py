@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -32,11 +33,27 @@ class Adjustment:
     # Linear colour operations also give their 3x3 matrix: a run of them folds into
     # one matrix (one pass instead of several).
     matrix: Callable[[float, "OpContext"], np.ndarray] | None = None
+    # A *module* (tone curve, colour mixer, colour grading...) is not set by its own
+    # name: it reads several keys (``curve.points``, ``mixer.blue.saturation``...) from
+    # ``OpContext.params`` and runs when any of ``keys`` differs from its default.
+    keys: tuple[str, ...] = ()
+    # Finishing effects (post-crop vignette, grain) run once on the global layer after
+    # crop and straighten; they are refused in masked layers.
+    finishing: bool = False
 
 
 REGISTRY: dict[str, Adjustment] = {}
 # Keys that are parameters of another adjustment rather than operations themselves.
 PARAMETERS: dict[str, tuple[float, float, str]] = {}
+# The value a module key has when it is not set (a module runs when one differs).
+DEFAULTS: dict[str, float] = {}
+# Keys whose value is a curve: a list of at most MAX_CURVE_POINTS [x, y] points in
+# 0..1 with strictly increasing x (``curve.points``, ``curve.red``...).
+CURVE_KEYS: dict[str, str] = {}
+MAX_CURVE_POINTS = 16
+# Module keys that shape an effect but make none on their own (a curve's splits, the
+# picked hue of a point colour, grading's blending): setting only these changes nothing.
+SHAPE_KEYS: set[str] = set()
 
 
 def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwise: bool = False):
@@ -45,6 +62,85 @@ def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwis
         return fn
 
     return deco
+
+
+def module(name: str, doc: str, keys: dict[str, tuple[float, float, float, str]], *,
+           curves: dict[str, str] | None = None, shape: tuple[str, ...] = (), pointwise: bool = False,
+           finishing: bool = False):
+    """Register a module: ``keys`` maps each key to (lo, hi, default, doc); ``curves``
+    maps curve keys to their doc.  The function gets ``value`` 1.0 and reads
+    ``ctx.params`` (use ``setting(ctx, key)`` for a key's value or its default)."""
+    def deco(fn: AdjustFn) -> AdjustFn:
+        all_keys = tuple(keys) + tuple(curves or {})
+        REGISTRY[name] = Adjustment(name, fn, 0.0, 1.0, "", doc, neutral=0.0, pointwise=pointwise,
+                                    keys=all_keys, finishing=finishing)
+        for key, (lo, hi, default, kdoc) in keys.items():
+            PARAMETERS[key] = (float(lo), float(hi), kdoc)
+            DEFAULTS[key] = float(default)
+        CURVE_KEYS.update(curves or {})
+        SHAPE_KEYS.update(shape)
+        return fn
+
+    return deco
+
+
+def memo_tables(ctx: "OpContext", prefix: str, build: Callable[[dict], Any]) -> Any:
+    """``build(ctx.params)`` computed once per layer run: a pointwise module runs strip by
+    strip, and its tables only depend on the layer's settings."""
+    key = (prefix, repr(sorted((k, v) for k, v in ctx.params.items() if k.startswith(prefix))))
+    if key not in ctx.memo:
+        ctx.memo[key] = build(ctx.params)
+    return ctx.memo[key]
+
+
+def setting(ctx: "OpContext", key: str) -> float:
+    """A module key's value in this layer, or its default."""
+    return float(ctx.params.get(key, DEFAULTS[key]))
+
+
+def is_identity_curve(points) -> bool:
+    """No points, or every point on the diagonal: a curve that changes nothing."""
+    return all(abs(float(x) - float(y)) < 1e-9 for x, y in points or [])
+
+
+def is_active(spec: Adjustment, adjustments: dict) -> bool:
+    """Whether ``spec`` changes anything with these layer adjustments."""
+    if not spec.keys:
+        value = adjustments.get(spec.name)
+        return value is not None and float(value) != spec.neutral
+    for key in spec.keys:
+        if key not in adjustments or key in SHAPE_KEYS:
+            continue
+        if key in CURVE_KEYS:
+            if not is_identity_curve(adjustments[key]):
+                return True
+        elif float(adjustments[key]) != DEFAULTS[key]:
+            return True
+    return False
+
+
+def validate_curve(key: str, points) -> list[list[float]]:
+    """A curve value as stored: [[x, y], ...]; ValueError with the reason otherwise."""
+    import math
+
+    if not isinstance(points, (list, tuple)):
+        raise ValueError(f"{key} must be a list of [x, y] points, not {points!r}")
+    if len(points) > MAX_CURVE_POINTS:
+        raise ValueError(f"{key} has {len(points)} points; at most {MAX_CURVE_POINTS}")
+    out = []
+    for p in points:
+        if not isinstance(p, (list, tuple)) or len(p) != 2:
+            raise ValueError(f"{key}: each point must be [x, y], not {p!r}")
+        try:
+            x, y = float(p[0]), float(p[1])
+        except (TypeError, ValueError):
+            raise ValueError(f"{key}: point {p!r} is not two numbers") from None
+        if not (math.isfinite(x) and math.isfinite(y) and 0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise ValueError(f"{key}: point {p!r} must lie within 0..1")
+        if out and x <= out[-1][0]:
+            raise ValueError(f"{key}: x must increase from point to point ({out[-1][0]:g} then {x:g})")
+        out.append([x, y])
+    return out
 
 
 def linear_matrix(name: str):
