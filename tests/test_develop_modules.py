@@ -223,3 +223,27 @@ def test_grain_is_reproducible_textured_and_keeps_the_mean():
     coarse = apply_finishing(img, {"grain.amount": 80, "grain.size": 100, "grain.roughness": 0})
     fine_energy = lambda x: np.abs(np.diff(luma(x), axis=1)).mean() / luma(x).std()  # noqa: E731
     assert fine_energy(coarse) < fine_energy(a)
+
+
+# -- against colour-science's CIELAB (a reference we did not write) ----------------------
+
+def _lch(img):
+    colour = pytest.importorskip("colour")
+    space = colour.RGB_COLOURSPACES["ITU-R BT.2020"]
+    xyz = colour.RGB_to_XYZ(img.reshape(-1, 3).astype(np.float64), space, apply_cctf_decoding=False)
+    return colour.Lab_to_LCHab(colour.XYZ_to_Lab(xyz, space.whitepoint))
+
+
+def test_colour_science_lightness_and_hue_of_the_mixer_grading_and_curve():
+    img = from_srgb([[0.8, 0.15, 0.1], [0.15, 0.3, 0.85], [0.5, 0.5, 0.5]])
+    before = _lch(img)
+    turned = _lch(run("mixer", {"mixer.red.hue": 100}, img))
+    assert np.abs(turned[:, 0] - before[:, 0]).max() < 0.05  # L* kept (luminance is kept)
+    assert hue_diff(turned[0, 2], before[0, 2]) > 5 and abs(hue_diff(turned[1, 2], before[1, 2])) < 0.1
+    grey = _lch(run("mixer", {"mixer.blue.saturation": -100}, img))
+    assert grey[1, 1] < 1.0 and abs(grey[0, 1] - before[0, 1]) < 0.5  # blue to grey, red kept
+    graded = _lch(run("grading", {"grade.global.hue": 200, "grade.global.saturation": 80}, grey_ramp(32)))
+    assert np.abs(graded[:, 0] - _lch(grey_ramp(32))[:, 0]).max() < 0.05
+    curved = _lch(run("tone_curve", {"curve.points": [[0.4, 0.55]]}, img))
+    assert (curved[:, 0] > before[:, 0] + 3).all()
+    assert np.abs(hue_diff(curved[:2, 2], before[:2, 2])).max() < 1.0  # hue of colours kept
