@@ -407,3 +407,35 @@ def render_cmd(ctx, image_id, out, size, version_id, colorspace, bits, mask_laye
     except (SourceError, LookupError, ExportFormatError, ValueError) as exc:
         fail(f"image {image_id}: {exc}")
     click.echo(f"image {image_id}: rendered to {out}")
+
+
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+@main.command("histogram")
+@click.argument("image_id", type=int)
+@click.option("--version", "version_id", type=int, help="A virtual copy instead of the master.")
+@click.option("--json", "as_json", is_flag=True, help="All 256 bins of R, G, B and luminance, and the clipping counts.")
+@pass_ctx
+def histogram_cmd(ctx, image_id, version_id, as_json):
+    """RGB + luminance histogram of IMAGE_ID's rendered preview, with clipping counts."""
+    from maskroom.catalog.edits import EditError
+    from maskroom.services.develop import version_histogram
+
+    try:
+        h = version_histogram(ctx.catalog, image_id, version_id)
+    except (LookupError, EditError) as exc:
+        fail(f"image {image_id}: {exc}")
+    if as_json:
+        echo_json({"image_id": image_id, **h.to_dict()})
+        return
+    lum = h.luminance
+    cols = [sum(lum[i:i + 4]) for i in range(0, 256, 4)]
+    top = max(cols) or 1
+    click.echo(f"image {image_id}: {h.width}x{h.height} preview")
+    click.echo("luminance |" + "".join(SPARK[round(c / top * (len(SPARK) - 1))] for c in cols) + "|")
+    pct = lambda n: 100.0 * n / h.pixels  # noqa: E731
+    click.echo(f"shadows clipped:    {h.clipped_shadows} px ({pct(h.clipped_shadows):.2f} %)  "
+               + " ".join(f"{k[0].upper()} {v['shadows']}" for k, v in h.clipped_channels.items()))
+    click.echo(f"highlights clipped: {h.clipped_highlights} px ({pct(h.clipped_highlights):.2f} %)  "
+               + " ".join(f"{k[0].upper()} {v['highlights']}" for k, v in h.clipped_channels.items()))
