@@ -69,7 +69,7 @@ def test_raw_decodes_linear_without_auto_brightening(catalog, tmp_path):
     r = Recipe(settings={"raw": {"highlight_mode": "blend"}})
     vid2 = _version(catalog, iid, r)
     assert R.render_version(catalog, vid2, scale="full").linear.shape == lin.shape
-    bad = Recipe(settings={"raw": {"white_balance": "tungsten"}})
+    bad = Recipe(settings={"raw": {"white_balance": "sunset"}})
     vid3 = _version(catalog, iid, bad)
     from maskroom.engine.develop.source import SourceError
 

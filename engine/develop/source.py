@@ -3,7 +3,7 @@
 * RAW files go through rawpy at full quality: camera (as-shot) white balance by
   default, 16-bit *linear* output (``gamma=(1, 1)``, ``no_auto_bright=True``) in XYZ,
   converted to the working space here; recipe settings ``raw.white_balance``
-  ("camera" | "auto") and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
+  (as shot, auto, presets, Kelvin, picked: see ``raw_wb.py``) and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
   "reconstruct") choose the decode.
 * Other formats are decoded by the importer's ``maskroom.engine.imageio.decode``
   (ICC profile honoured, EXIF orientation applied) when it is installed; until then
@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
+from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
 
 PREVIEW_LONG_EDGE = 2048
 RAW_EXTENSIONS = {
@@ -45,29 +46,32 @@ def is_raw(path: Path) -> bool:
     return Path(path).suffix.lower() in RAW_EXTENSIONS
 
 
-def raw_options(settings: dict[str, Any] | None) -> tuple[str, str]:
+def raw_options(settings: dict[str, Any] | None) -> tuple[str | tuple, str]:
+    """(white balance decode key, highlight mode) of the recipe's RAW settings (raw_wb.py)."""
     raw = (settings or {}).get("raw") or {}
-    wb = str(raw.get("white_balance", "camera"))
+    try:
+        wb = wb_spec(raw)
+    except WhiteBalanceError as exc:
+        raise SourceError(str(exc)) from None
     hl = str(raw.get("highlight_mode", "clip"))
-    if wb not in ("camera", "auto"):
-        raise SourceError(f"raw.white_balance must be camera or auto, not {wb!r}")
     if hl not in HIGHLIGHT_MODES:
         raise SourceError(f"raw.highlight_mode must be one of {', '.join(HIGHLIGHT_MODES)}, not {hl!r}")
     return wb, hl
 
 
-def decode_raw_linear(path: Path, white_balance: str = "camera", highlight_mode: str = "clip",
+def decode_raw_linear(path: Path, white_balance: str | tuple = "camera", highlight_mode: str = "clip",
                       half_size: bool = False) -> np.ndarray:
     import rawpy
 
     try:
         with rawpy.imread(str(path)) as raw:
             rgb16 = raw.postprocess(
-                gamma=(1, 1), no_auto_bright=True, output_bps=16,
-                use_camera_wb=white_balance == "camera", use_auto_wb=white_balance == "auto",
+                gamma=(1, 1), no_auto_bright=True, output_bps=16, **postprocess_wb(raw, white_balance),
                 highlight_mode=HIGHLIGHT_MODES[highlight_mode], output_color=rawpy.ColorSpace.XYZ,
                 half_size=half_size,
             )
+    except WhiteBalanceError as exc:
+        raise SourceError(f"{path}: {exc}") from None
     except Exception as exc:  # rawpy raises LibRawError subclasses and IOError
         raise SourceError(f"{path}: cannot decode RAW: {exc}") from None
     xyz = rgb16.astype(np.float32) * np.float32(1.0 / 65535.0)

@@ -71,13 +71,18 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 @click.option("--recipe", "recipe_file", type=click.Path(path_type=Path), help="Replace the whole edit with this recipe JSON.")
 @click.option("--straighten", type=click.FloatRange(-45, 45), help="Straighten angle in degrees.")
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
+@click.option("--wb", "wb", help="RAW white balance: camera, auto, daylight, cloudy, shade, tungsten, fluorescent, "
+              "flash, or KELVIN[,TINT] (e.g. 5200,+10).")
+@click.option("--wb-pick", "wb_pick", metavar="X,Y", help="RAW white balance that makes the point X,Y (0..1) neutral.")
 @click.option("--version", "version_id", type=int, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, version_id, as_json):
+def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, wb, wb_pick,
+             version_id, as_json):
     """Change the edit of each image ID (one history step each)."""
     from maskroom.engine.develop.geometry import validate_geometry
     from maskroom.core.recipe import Layer, Recipe, RecipeError
+    from maskroom.services import develop as develop_services
 
     edits = _edits()
     if version_id is not None and len(ids) > 1:
@@ -114,8 +119,21 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
                 validate_geometry({"crop": crop_rect})
             except ValueError as exc:
                 fail(f"--crop: {exc}")
-    if not (sets or mask_def or opacity is not None or disable is not None or new_recipe or straighten is not None or crop):
-        fail("nothing to change: give --set, --mask-json, --opacity, --recipe, --straighten or --crop")
+    wb_settings, pick = None, None
+    try:
+        if wb:
+            wb_settings = develop_services.white_balance_settings(wb)
+        if wb_pick:
+            pick = tuple(float(v) for v in wb_pick.split(","))
+            if len(pick) != 2:
+                raise ValueError
+    except develop_services.WhiteBalanceError as exc:
+        fail(str(exc))
+    except ValueError:
+        fail(f"--wb-pick {wb_pick!r}: expected X,Y within 0..1")
+    if not (sets or mask_def or opacity is not None or disable is not None or new_recipe or straighten is not None
+            or crop or wb_settings or pick):
+        fail("nothing to change: give --set, --mask-json, --opacity, --recipe, --straighten, --crop or --wb")
     results, failed = [], 0
     for image_id in ids:
         try:
@@ -144,16 +162,23 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
                         layer.enabled = not disable
                     if straighten is not None:
                         recipe.settings["straighten"] = straighten
+                    if pick is not None:
+                        wb_settings = develop_services.pick_white_balance(ctx.catalog, image_id, *pick)
+                    if wb_settings is not None:
+                        raw = {k: v for k, v in (recipe.settings.get("raw") or {}).items()
+                               if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+                        recipe.settings["raw"] = {**raw, **wb_settings}
                     if crop:
                         if crop_rect is None:
                             recipe.settings.pop("crop", None)
                         else:
                             recipe.settings["crop"] = crop_rect
                     label = _label(adjustments, layer_name) if adjustments else (
-                        f"{layer_name or 'Global'}: mask/settings")
+                        f"White balance: {wb_settings['white_balance']}" if wb_settings is not None
+                        else f"{layer_name or 'Global'}: mask/settings")
                 step = edits.save_recipe(s, vid, recipe, label)
                 results.append({"image_id": image_id, "version_id": vid, "step": step.seq, "label": label})
-        except (edits.EditError, RecipeError, ValueError) as exc:
+        except (edits.EditError, RecipeError, ValueError, LookupError) as exc:
             failed += 1
             warn(f"image {image_id}: {exc}")
     if as_json:
