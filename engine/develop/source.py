@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
+from maskroom.engine.develop.lens import LensError, correct, lens_key
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
 
 PREVIEW_LONG_EDGE = 2048
@@ -250,8 +251,8 @@ def seed_preview(image, full: np.ndarray, settings: dict[str, Any] | None = None
     source during a full render (range and AI kinds) do not decode the original twice."""
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
     key = (image.content_hash, "preview", None, raw_key)
-    if _SOURCES.get(key) is not None:
-        return
+    if _SOURCES.get(key) is not None or lens_key(settings, image) is not None:
+        return  # (a lens-corrected decode is not the plain preview source)
     lin = np.array(resize_long_edge(full, PREVIEW_LONG_EDGE), np.float32, order="C")  # never a view of full
     lin.setflags(write=False)
     h, w = lin.shape[:2]
@@ -271,6 +272,12 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     if scale not in ("preview", "full"):
         raise ValueError(f"scale must be 'preview' or 'full', not {scale!r}")
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    try:
+        lens = lens_key(settings, image)
+    except LensError as exc:
+        raise SourceError(f"{image.path}: {exc}") from None
+    if lens is not None:
+        return _corrected_source(catalog, image, scale, long_edge, settings, lens)
     key = (image.content_hash, scale, long_edge, raw_key)
     hit = _SOURCES.get(key)
     if hit is not None:
@@ -298,6 +305,26 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
         _SOURCES.put(key, (lin, digest))
     # else: too big to keep; left writable, which tells the pipeline it may render
     # in place in it (a 24 MP render then holds one image less).
+    return lin, digest
+
+
+def _corrected_source(catalog, image, scale, long_edge, settings, lens) -> tuple[np.ndarray, str]:
+    """The source with lens corrections (lens.py), cached beside the uncorrected one."""
+    raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    key = (image.content_hash, scale, long_edge, "lens", lens, raw_key)
+    hit = _SOURCES.get(key)
+    if hit is not None:
+        return hit
+    plain = {k: v for k, v in (settings or {}).items() if k != "lens"}
+    lin, digest = load_source(catalog, image, scale, long_edge, plain)
+    try:
+        lin = correct(lin, lens)
+    except LensError as exc:
+        raise SourceError(f"{image.path}: {exc}") from None
+    digest = hashlib.sha256(f"{digest}|lens|{lens}".encode()).hexdigest()
+    if cacheable(lin):
+        lin.setflags(write=False)
+        _SOURCES.put(key, (lin, digest))
     return lin, digest
 
 

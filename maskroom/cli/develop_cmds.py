@@ -74,11 +74,13 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 @click.option("--wb", "wb", help="RAW white balance: camera, auto, daylight, cloudy, shade, tungsten, fluorescent, "
               "flash, or KELVIN[,TINT] (e.g. 5200,+10).")
 @click.option("--wb-pick", "wb_pick", metavar="X,Y", help="RAW white balance that makes the point X,Y (0..1) neutral.")
+@click.option("--lens", "lens", metavar="auto|off|MODEL",
+              help="Lens corrections from lensfun: auto (EXIF lens), off, or a lens model name.")
 @click.option("--version", "version_id", type=int, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, wb, wb_pick,
-             version_id, as_json):
+             lens, version_id, as_json):
     """Change the edit of each image ID (one history step each)."""
     from maskroom.engine.develop.geometry import validate_geometry
     from maskroom.core.recipe import Layer, Recipe, RecipeError
@@ -132,7 +134,7 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
     except ValueError:
         fail(f"--wb-pick {wb_pick!r}: expected X,Y within 0..1")
     if not (sets or mask_def or opacity is not None or disable is not None or new_recipe or straighten is not None
-            or crop or wb_settings or pick):
+            or crop or wb_settings or pick or lens):
         fail("nothing to change: give --set, --mask-json, --opacity, --recipe, --straighten, --crop or --wb")
     results, failed = [], 0
     for image_id in ids:
@@ -162,6 +164,9 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
                         layer.enabled = not disable
                     if straighten is not None:
                         recipe.settings["straighten"] = straighten
+                    lens_label = None
+                    if lens:
+                        recipe.settings["lens"], lens_label = develop_services.lens_settings(ctx.catalog, image_id, lens)
                     if pick is not None:
                         wb_settings = develop_services.pick_white_balance(ctx.catalog, image_id, *pick)
                     if wb_settings is not None:
@@ -175,10 +180,10 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
                             recipe.settings["crop"] = crop_rect
                     label = _label(adjustments, layer_name) if adjustments else (
                         f"White balance: {wb_settings['white_balance']}" if wb_settings is not None
-                        else f"{layer_name or 'Global'}: mask/settings")
+                        else lens_label or f"{layer_name or 'Global'}: mask/settings")
                 step = edits.save_recipe(s, vid, recipe, label)
                 results.append({"image_id": image_id, "version_id": vid, "step": step.seq, "label": label})
-        except (edits.EditError, RecipeError, ValueError, LookupError) as exc:
+        except (edits.EditError, RecipeError, ValueError, LookupError) as exc:  # LensError, WhiteBalanceError too
             failed += 1
             warn(f"image {image_id}: {exc}")
     if as_json:
