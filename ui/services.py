@@ -327,28 +327,86 @@ class AdjustmentSpec:
     default: float = 0.0
     step: float = 1.0
     group: str = "Basic"
+    tab: str = ""  # a sub-group inside a section (the mixer's Hue/Saturation/Luminance tabs...)
 
 
-GROUP_ORDER = ("tone", "color", "detail", "effects")
+# Lightroom's order of the Develop panel's sections.
+SECTIONS = ("Basic", "Tone Curve", "Colour Mixer", "Colour Grading", "Detail", "Effects")
+_MODULE_SECTIONS = {"tone": "Basic", "color": "Basic", "detail": "Detail", "effects": "Effects"}
+_KEY_SECTIONS = {"curve": "Tone Curve", "mixer": "Colour Mixer", "grade": "Colour Grading",
+                 "vignette": "Effects", "grain": "Effects"}
+
+
+def _key_spec(name: str, lo: float, hi: float, default: float) -> AdjustmentSpec:
+    """A module key as a slider: ``mixer.blue.saturation`` -> section Colour Mixer, tab
+    Saturation, label Blue; ``grade.shadows.hue`` -> Colour Grading, tab Shadows, label Hue."""
+    parts = name.split(".")
+    section = _KEY_SECTIONS.get(parts[0], "Basic")
+    title = lambda t: t.replace("_", " ").capitalize()  # noqa: E731
+    if parts[0] == "mixer" and parts[1] != "point":
+        tab, label = title(parts[2]), title(parts[1])
+    elif parts[0] == "mixer":
+        tab, label = "Point colour", title(parts[2])
+    elif parts[0] == "grade" and len(parts) == 3:
+        tab, label = title(parts[1]), title(parts[2])
+    elif parts[0] in ("vignette", "grain"):
+        tab, label = "", f"{title(parts[0])} {parts[1].replace('_', ' ')}"
+    else:
+        tab, label = "", title(parts[-1])
+    return AdjustmentSpec(name, label, float(lo), float(hi), float(default), 1.0, section, tab)
 
 
 def adjustment_specs() -> list[AdjustmentSpec]:
-    """Every adjustment the develop engine registers, with its range, in panel order."""
+    """Every slider the develop engine registers, with its range, in panel order.
+
+    Modules (tone curve, mixer, grading, finishing) appear through their keys; curve
+    keys (point lists) are edited by the curve widget, not a slider."""
     from maskroom.engine.develop import adjustments as adj
+    from maskroom.engine.develop.adjustments.base import CURVE_KEYS, DEFAULTS
+    from maskroom.engine.develop.pipeline import ORDER
 
     specs = []
     for name, a in adj.REGISTRY.items():
-        group = a.fn.__module__.rsplit(".", 1)[-1]
+        if a.keys:
+            continue
+        group = _MODULE_SECTIONS.get(a.fn.__module__.rsplit(".", 1)[-1], "Effects")
         step = 0.05 if (a.hi - a.lo) <= 20 else 1.0
         specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(a.lo), float(a.hi),
-                                    float(getattr(a, "neutral", 0.0)), step, group.capitalize()))
+                                    float(getattr(a, "neutral", 0.0)), step, group))
     for name, (lo, hi, _doc) in adj.PARAMETERS.items():
-        group = "Color" if name.startswith("color") else "Effects"
-        specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(lo), float(hi),
-                                    float(lo), 1.0, group))
-    rank = {g.capitalize(): i for i, g in enumerate(GROUP_ORDER)}
-    specs.sort(key=lambda sp: rank.get(sp.group, 99))  # stable: registry order inside a group
+        if name in CURVE_KEYS:
+            continue
+        if name in DEFAULTS:
+            specs.append(_key_spec(name, lo, hi, DEFAULTS[name]))
+        else:
+            group = "Basic" if name.startswith("color") else "Effects"
+            specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(lo), float(hi),
+                                        float(lo), 1.0, group))
+    rank = {g: i for i, g in enumerate(SECTIONS)}
+    order = {n: i for i, n in enumerate(ORDER)}
+    # stable: pipeline order in Basic/Detail/Effects, registration order inside modules
+    specs.sort(key=lambda sp: (rank.get(sp.group, 99), order.get(sp.name, len(order))))
     return specs
+
+
+def histogram_of(rgb):
+    """The histogram of a displayed sRGB uint8 image (engine/develop/histogram.py)."""
+    from maskroom.engine.develop.histogram import histogram
+
+    return histogram(rgb)
+
+
+def clipping_overlay(rgb):
+    from maskroom.engine.develop.histogram import clipping_overlay as overlay
+
+    return overlay(rgb)
+
+
+def curve_values(points, xs):
+    """The engine's point curve (monotone cubic) at ``xs`` (what the curve widget draws)."""
+    from maskroom.engine.develop.adjustments.curves import eval_point_curve
+
+    return eval_point_curve(points, xs)
 
 
 # -- rendering and masks --------------------------------------------------------------
