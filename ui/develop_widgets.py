@@ -135,8 +135,9 @@ class CurveWidget(QWidget):
         p.fillRect(a, QColor(34, 34, 34))
         p.setPen(QPen(QColor(70, 70, 70), 1))
         for i in range(1, 4):
-            p.drawLine(QPointF(a.left() + a.width() * i / 4, a.top()), QPointF(a.left() + a.width() * i / 4, a.bottom()))
-            p.drawLine(QPointF(a.left(), a.top() + a.height() * i / 4), QPointF(a.right(), a.top() + a.height() * i / 4))
+            x, y = a.left() + a.width() * i / 4, a.top() + a.height() * i / 4
+            p.drawLine(QPointF(x, a.top()), QPointF(x, a.bottom()))
+            p.drawLine(QPointF(a.left(), y), QPointF(a.right(), y))
         p.drawLine(self._to_px(0, 0), self._to_px(1, 1))
         xs = np.linspace(0, 1, 129)
         ys = services.curve_values(self.points, xs)
