@@ -151,12 +151,14 @@ def tone_curve(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
             lf = lift[idx]
             out = cv2.add(out, cv2.merge([lf, lf, lf]))
     if any(c is not None for c in channels):
+        # one pow and one index for all three channels (cheaper than three passes)
+        idx3 = _index(cv2.pow(cv2.max(out, 0.0), 1.0 / GAMMA))
         planes = list(cv2.split(out))
         for i, tables in enumerate(channels):
             if tables is None:
                 continue
             gain, lift = tables
-            idx = _index(cv2.pow(cv2.max(planes[i], 0.0), 1.0 / GAMMA))
+            idx = idx3[..., i]
             planes[i] = cv2.add(cv2.multiply(planes[i], gain[idx]), lift[idx])
         out = cv2.merge(planes)
     return out if out is not img else img.copy()
