@@ -21,7 +21,9 @@ class Context:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             try:
-                self._catalog = Catalog.open(self.catalog_value)
+                # A catalog at a path the user names must exist (a typo would make an
+                # empty one); only the default user catalog is made on first use.
+                self._catalog = Catalog.open(self.catalog_value, create=self.catalog_value is None)
             except CatalogError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._catalog

@@ -1,4 +1,4 @@
-"""`maskroom catalog upgrade|check|backup|vacuum|info`."""
+"""`maskroom catalog create|upgrade|check|backup|vacuum|info`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,9 +18,22 @@ def catalog() -> None:
 
 def _open_without_upgrade(ctx) -> Catalog:
     try:
-        return Catalog.open(ctx.catalog_value, upgrade=False)
+        return Catalog.open(ctx.catalog_value, upgrade=False, create=ctx.catalog_value is None)
     except CatalogError as exc:
         fail(str(exc))
+
+
+@catalog.command()
+@click.argument("path", required=False, metavar="[PATH|URL]")
+@pass_ctx
+def create(ctx, path: str | None) -> None:
+    """Make a new catalog at PATH (default: the --catalog one); an existing one is refused."""
+    try:
+        cat = Catalog.create(path or ctx.catalog_value)
+    except CatalogError as exc:
+        fail(str(exc))
+    cat.close()
+    click.echo(f"created {cat.location.sqlite_path or path or ctx.catalog_value}")
 
 
 @catalog.command()
