@@ -15,8 +15,9 @@ A filter is a plain dict (so a smart collection can store it as JSON):
     missing     yes | no
 
 Text values match literally: ``%`` and ``_`` are not wildcards (``folder=/shoots/2024_05``
-is not ``/shoots/2024-05``).  Numbers are whole numbers the catalog can hold, an id
-range stays a range (``id=1-10000000000`` is one BETWEEN, not a list of ids).
+is not ``/shoots/2024-05``).  Numbers are whole numbers the catalog's columns can hold
+(up to MAX_INT); an id range stays a range (``id=1-10000000000`` is one BETWEEN, its
+end clipped to MAX_INT, never a list of ids).
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ SORTS = {
 }
 
 
-MAX_INT = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) store
+MAX_INT = 2**31 - 1  # ids, series and ISO are INTEGER columns: 32 bits on PostgreSQL
 LIKE_ESCAPE = "\\"
 YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
@@ -197,7 +198,8 @@ def _ids(value: str):
             raise FilterError(f"id {value!r}: expected numbers like 1,2,5-9")
         a, _, b = part.partition("-")
         lo = _whole("id", a)
-        hi = _whole("id", b) if b else lo
+        b = b.strip()
+        hi = (MAX_INT if len(b) > 10 else min(int(b), MAX_INT)) if b else lo  # "up to a huge id": the rest
         if hi < lo:
             raise FilterError(f"id {part!r}: the range runs backwards")
         if hi == lo:

@@ -12,7 +12,7 @@ from maskroom.cli import main
 
 pytestmark = pytest.mark.catalog
 
-MAX_INT = 2**63 - 1  # the largest id a catalog holds
+MAX_INT = 2**31 - 1  # the largest id a catalog holds (INTEGER on PostgreSQL)
 
 ROWS = [  # folder, file name, camera model, lens
     ("/shoots/2024_05", "IMG_1.jpg", "X_T5", "XF 56mm"),
@@ -60,7 +60,8 @@ def test_like_metacharacters_match_literally(catalog, ids, arg, expected):
     ("series=abc", "series 'abc': expected a whole number"),
     (f"series={2**63}", "out of range"),
     (f"id={2**63}", "out of range"),
-    (f"id=1-{2**64}", "out of range"),
+    (f"id={2**31}", "out of range"),
+    (f"id={2**31}-{2**32}", "out of range"),
     ("id=9-5", "runs backwards"),
     ("id=-", "expected numbers"),
     (f"iso={10**30}", "out of range"),
@@ -85,11 +86,13 @@ def test_a_huge_id_range_is_a_range_not_a_list(catalog, ids):
         with catalog.session() as s:
             got = sorted(s.scalars(build_id_query({"id": "1-10000000000"})))
             both = sorted(s.scalars(build_id_query({"id": f"{ids['IMG-2.jpg']},3-{MAX_INT}"})))
+            rest = sorted(s.scalars(build_id_query({"id": f"2-{2**64}"})))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert got == sorted(ids.values())
     assert both == sorted({ids["IMG-2.jpg"], *(i for i in ids.values() if i >= 3)})
+    assert rest == sorted(i for i in ids.values() if i >= 2)  # a range's end past the last id: the rest
     assert peak < 50 * 2**20  # a list of 10^10 ids would be 80 GB
 
 
@@ -98,3 +101,11 @@ def test_cli_says_one_line(catalog, ids, arg):
     res = CliRunner().invoke(main, ["--catalog", catalog.location.url, "ls", "--filter", arg])
     assert res.exit_code == 1, res.output
     assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output, res.output
+
+
+@pytest.mark.parametrize("args", [["show", 2**63], ["edit", 2**63, "--set", "exposure=1"], ["rate", 3, 2**31],
+                                  ["history", 1, "--version", 2**64], ["ls", "--limit", 2**70]])
+def test_cli_ids_out_of_range_are_refused_at_the_door(catalog, ids, args):
+    res = CliRunner().invoke(main, ["--catalog", catalog.location.url, *map(str, args)])
+    assert res.exit_code == 2, res.output
+    assert "is not in the range 1<=x<=2147483647" in res.output and res.exception.__class__ is SystemExit

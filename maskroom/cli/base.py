@@ -10,6 +10,11 @@ import click
 
 from maskroom import __version__
 from maskroom.catalog import Catalog, CatalogError
+from maskroom.catalog.queries import MAX_INT
+
+# Ids (images, versions, series, sessions) as the catalog stores them: a number past
+# its INTEGER columns is refused here, in one line, not by the database driver.
+ID = click.IntRange(1, MAX_INT)
 
 
 class Context:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option, selected_ids
 
 
@@ -59,7 +59,7 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 
 
 @main.command("edit")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ID, required=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Set an adjustment, e.g. --set exposure=+0.7 --set clarity=20 (see docs/develop.md).")
 @click.option("--layer", "layer_name", help="Edit this masked layer (created when --mask-json is given).")
@@ -69,7 +69,7 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 @click.option("--recipe", "recipe_file", type=click.Path(path_type=Path), help="Replace the whole edit with this recipe JSON.")
 @click.option("--straighten", type=click.FloatRange(-45, 45), help="Straighten angle in degrees.")
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
-@click.option("--version", "version_id", type=int, help="Edit this version (virtual copy) instead of the master.")
+@click.option("--version", "version_id", type=ID, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, version_id, as_json):
@@ -164,8 +164,8 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
 
 
 @main.command("history")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def history_cmd(ctx, image_id, version_id, as_json):
@@ -196,8 +196,8 @@ def _step(ctx, image_id, version_id, forward: bool) -> None:
 
 
 @main.command("undo")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def undo_cmd(ctx, image_id, version_id):
     """Step IMAGE_ID's edit back one history step."""
@@ -205,8 +205,8 @@ def undo_cmd(ctx, image_id, version_id):
 
 
 @main.command("redo")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def redo_cmd(ctx, image_id, version_id):
     """Redo the step last undone on IMAGE_ID."""
@@ -219,9 +219,9 @@ def snapshot() -> None:
 
 
 @snapshot.command("save")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.argument("name")
-@click.option("--version", "version_id", type=int)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def snapshot_save(ctx, image_id, name, version_id):
     with ctx.catalog.session() as s:
@@ -230,9 +230,9 @@ def snapshot_save(ctx, image_id, name, version_id):
 
 
 @snapshot.command("restore")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.argument("name")
-@click.option("--version", "version_id", type=int)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def snapshot_restore(ctx, image_id, name, version_id):
     edits = _edits()
@@ -245,8 +245,8 @@ def snapshot_restore(ctx, image_id, name, version_id):
 
 
 @snapshot.command("list")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def snapshot_list(ctx, image_id, version_id, as_json):
@@ -261,9 +261,9 @@ def snapshot_list(ctx, image_id, version_id, as_json):
 
 
 @main.command("copy")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.option("--name", help="Name of the virtual copy (default 'Copy N').")
-@click.option("--from", "from_version", type=int, help="Start from this version (default: the master).")
+@click.option("--from", "from_version", type=ID, help="Start from this version (default: the master).")
 @pass_ctx
 def copy_cmd(ctx, image_id, name, from_version):
     """Make a virtual copy of IMAGE_ID: another, independent edit of the same file."""
@@ -284,8 +284,8 @@ def preset() -> None:
 
 @preset.command("save")
 @click.argument("name")
-@click.option("--from", "image_id", type=int, required=True, help="Image whose edit to save.")
-@click.option("--version", "version_id", type=int)
+@click.option("--from", "image_id", type=ID, required=True, help="Image whose edit to save.")
+@click.option("--version", "version_id", type=ID)
 @click.option("--layer", "layers", multiple=True, help="Keep only these layers (repeat; 'Global' for the global layer).")
 @pass_ctx
 def preset_save(ctx, name, image_id, version_id, layers):
@@ -302,7 +302,7 @@ def preset_save(ctx, name, image_id, version_id, layers):
 
 @preset.command("apply")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--mode", type=click.Choice(["merge", "replace"]), default="merge", show_default=True)
@@ -371,11 +371,11 @@ def preset_import(ctx, file, name):
 
 
 @main.command("render")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (.png, .jpg or .tif).")
 @click.option("--size", type=click.IntRange(16, 65500), help="Long edge in pixels (default: full size).")
-@click.option("--version", "version_id", type=int)
+@click.option("--version", "version_id", type=ID)
 @click.option("--colorspace", type=click.Choice(["srgb", "display-p3", "adobe-rgb"]), default="srgb", show_default=True)
 @click.option("--bits", type=click.Choice(["8", "16"]), default="8", show_default=True)
 @click.option("--mask", "mask_layer", help="Write this layer's mask (greyscale) instead of the image.")

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 
 from maskroom.catalog.schema import EditVersion, Image
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx
 from maskroom.engine.export.job import (
     COLORSPACES,
     CONFLICT_MODES,
@@ -68,7 +68,7 @@ def _select_image_ids(session, ids, filters, all_, sort) -> list[int]:
 
 
 @main.command("export")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @click.option("--filter", "filters", multiple=True, metavar="K=V", help="Export the images matching these filters (as `maskroom ls`).")
 @click.option("--all", "all_", is_flag=True, help="Export every image in the catalog.")
 @click.option("--sort", default="capture", show_default=True, help="Order for --filter/--all, which {seq} follows (as `maskroom ls`; -KEY for descending).")

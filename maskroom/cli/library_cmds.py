@@ -9,7 +9,7 @@ from sqlalchemy import select
 from maskroom.catalog import library
 from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
-from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, fail, failing_on, main, pass_ctx
 from maskroom.core.progress import RichProgress
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
@@ -113,7 +113,7 @@ def image_summary(img: Image) -> dict:
 @filter_option
 @click.option("--sort", default="capture", show_default=True,
               help="capture | name | rating | imported | id | camera | size; '-' prefix for descending.")
-@click.option("--limit", type=int, help="At most this many rows.")
+@click.option("--limit", type=ID, help="At most this many rows.")
 @click.option("--versions", is_flag=True,
               help="Also list each photo's virtual copies after it, as the app's grid shows them.")
 @click.option("--json", "as_json", is_flag=True)
@@ -162,7 +162,7 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
 
 
 @main.command("show")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--exif", "with_exif", is_flag=True, help="Also print every EXIF tag.")
 @pass_ctx
@@ -209,7 +209,7 @@ def _bulk(ctx, ids, filters, every, op, *args):
 
 @main.command("rate")
 @click.argument("rating", type=click.IntRange(0, 5))
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -221,7 +221,7 @@ def rate_cmd(ctx, rating, ids, filters, every):
 
 @main.command("flag")
 @click.argument("flag", type=click.Choice(["pick", "reject", "none"]))
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -233,7 +233,7 @@ def flag_cmd(ctx, flag, ids, filters, every):
 
 @main.command("label")
 @click.argument("label", type=click.Choice(["red", "yellow", "green", "blue", "purple", "none"]))
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -246,7 +246,7 @@ def label_cmd(ctx, label, ids, filters, every):
 @main.command("tag")
 @click.argument("action", type=click.Choice(["add", "remove"]))
 @click.argument("keyword")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -258,7 +258,7 @@ def tag_cmd(ctx, action, keyword, ids, filters, every):
 
 
 @main.command("copy-remove")
-@click.argument("version_ids", nargs=-1, required=True, type=int)
+@click.argument("version_ids", nargs=-1, required=True, type=ID)
 @pass_ctx
 def copy_remove_cmd(ctx, version_ids):
     """Remove virtual copies by version id (`ls --versions` lists them); photos stay."""
@@ -323,7 +323,7 @@ def collection_delete(ctx, name):
 
 @collection_group.command("add")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @pass_ctx
 def collection_add(ctx, name, ids, filters):
@@ -336,7 +336,7 @@ def collection_add(ctx, name, ids, filters):
 
 @collection_group.command("remove")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @pass_ctx
 def collection_remove(ctx, name, ids, filters):
@@ -361,7 +361,7 @@ def collection_list(ctx, as_json):
 
 
 @main.command("problems")
-@click.option("--session", "session_id", type=int, help="One import session (default: the last).")
+@click.option("--session", "session_id", type=ID, help="One import session (default: the last).")
 @pass_ctx
 def problems_cmd(ctx, session_id):
     """Files an import skipped, with the reason."""

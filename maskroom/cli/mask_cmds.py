@@ -8,7 +8,7 @@ import click
 import cv2
 import numpy as np
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option, selected_ids
 from maskroom.core.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
 
@@ -20,7 +20,7 @@ def mask() -> None:
     """Add, list, render and refresh masks of an image's edit."""
 
 
-version_option = click.option("--version", "version_id", type=int,
+version_option = click.option("--version", "version_id", type=ID,
                               help="This version (virtual copy) instead of the master.")
 
 
@@ -67,7 +67,7 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 
 
 @mask.command("add")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.option("--kind", required=True, type=click.Choice(KIND_CHOICES))
 @click.option("--person", type=int, help="Person index (person and face-part kinds).")
@@ -123,7 +123,7 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
 
 
 @mask.command("set")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.argument("uid")
 @version_option
 @click.option("--params", "params_json", required=True,
@@ -152,7 +152,7 @@ def mask_set(ctx, image_id, uid, version_id, params_json, replace):
 
 
 @mask.command("list")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -195,7 +195,7 @@ def _raster_status(cat, version_id: int) -> dict[str, str]:
 
 
 @mask.command("render")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.argument("layer_name")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
@@ -234,7 +234,7 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
 
 
 @mask.command("refresh")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
@@ -267,7 +267,7 @@ def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
 
 
 @mask.command("remove")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.argument("target")
 @pass_ctx

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx
 from maskroom.cli.library_cmds import filter_option, selected_ids
 
 
@@ -23,7 +23,7 @@ def _cells(session, image_ids: list[int]) -> list[tuple[int, int | None]]:
 
 
 @main.command("thumbs")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every photo in the catalog.")
 @click.option("--edited", is_flag=True,
