@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from maskroom.catalog import Catalog
+from maskroom.catalog.database import lock_name
 from maskroom.catalog.schema import Folder, Image, ImportProblem, ImportSession, PreviewCacheEntry, Sidecar, utcnow
 from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
@@ -69,6 +71,7 @@ def _known_unchanged(catalog: Catalog, cand: Candidate) -> bool:
 def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport) -> None:
     md = info["metadata"]
     with catalog.session() as s:
+        lock_name(s, "import")  # two imports of one folder: the second sees the first's rows
         existing = s.scalar(select(Image).where(Image.content_hash == info["hash"]))
         if existing is not None:
             if existing.path == info["path"]:
@@ -167,6 +170,9 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
     except KeyboardInterrupt:
         status = "interrupted"
         raise
+    except BaseException:
+        status = "failed"  # never "completed" for a run that died
+        raise
     finally:
         report.interrupted = status != "completed"
         with catalog.session() as s:
@@ -185,7 +191,10 @@ def _one(catalog, session_id, a, compute, report, progress) -> None:
     except Exception as exc:  # one bad file never stops the batch
         _problem(catalog, session_id, a[0], _error_reason(exc), report, progress)
     else:
-        _record(catalog, session_id, info, report)
+        try:
+            _record(catalog, session_id, info, report)
+        except IntegrityError:  # its path is catalogued with other content (changed since)
+            _problem(catalog, session_id, a[0], "already in the catalog with other content", report, progress)
     progress.advance(1, a[0])
 
 
