@@ -7,10 +7,10 @@ them, and the current edit must hold every worker's last value.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import re
 
 import pytest
+from concurrency import run_concurrently
 from develop_support import add_image
 
 from maskroom.catalog import edits
@@ -23,34 +23,18 @@ ROUNDS = 5
 STEP = re.compile(r"^image (\d+) \(version (\d+)\): step (\d+) (.*)$")
 
 
-def _edit_worker(url: str, cache: str, image_id: int, key: str, rounds: int, barrier) -> list[tuple[int, str]]:
-    """Runs in a child process: `maskroom edit` ROUNDS times; returns the acknowledged steps."""
-    from click.testing import CliRunner
-
-    from maskroom.cli import main
-
-    runner = CliRunner()
-    acked = []
-    barrier.wait(timeout=120)
-    for n in range(1, rounds + 1):
-        res = runner.invoke(main, ["--catalog", url, "edit", str(image_id), "--set", f"{key}={n}"],
-                            env={"MASKROOM_CACHE": cache})
-        if res.exit_code != 0:
-            raise AssertionError(f"{key} round {n}: exit {res.exit_code}: {res.output}{res.exception!r}")
-        m = STEP.match(res.output.strip().splitlines()[-1])
-        acked.append((int(m.group(3)), m.group(4)))
-    return acked
-
-
 def run_concurrent_edits(catalog, image_id: int, keys=KEYS, rounds: int = ROUNDS) -> dict[str, list[tuple[int, str]]]:
-    """Start one process per key, all editing ``image_id``; returns {key: acknowledged steps}."""
-    ctx = mp.get_context("spawn")  # clean children: no inherited database connections
-    with ctx.Manager() as manager:
-        barrier = manager.Barrier(len(keys))
-        with ctx.Pool(len(keys)) as pool:
-            jobs = {k: pool.apply_async(_edit_worker, (catalog.location.url, str(catalog.cache_dir), image_id,
-                                                       k, rounds, barrier)) for k in keys}
-            return {k: j.get(timeout=600) for k, j in jobs.items()}
+    """One process per key, each `maskroom edit` ROUNDS times; returns {key: acknowledged (step, label)}."""
+    results = run_concurrently(catalog, [[["edit", image_id, "--set", f"{k}={n}"] for n in range(1, rounds + 1)]
+                                         for k in keys])
+    acked = {}
+    for key, runs in zip(keys, results):
+        acked[key] = []
+        for n, (code, output) in enumerate(runs, 1):
+            assert code == 0, f"{key} round {n}: exit {code}: {output}"
+            m = STEP.match(output.strip().splitlines()[-1])
+            acked[key].append((int(m.group(3)), m.group(4)))
+    return acked
 
 
 def test_concurrent_edit_processes_lose_no_step(catalog, samples_dir):
