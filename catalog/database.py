@@ -15,7 +15,6 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -24,21 +23,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from maskroom.core.config import CatalogLocation, resolve_catalog
+from maskroom.core.errors import MaskroomError
+from maskroom.core.files import _fsync_dir, atomic_path, sweep_stale_temps, temp_path_for, verify_sqlite
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from maskroom.core.config import CatalogLocation, resolve_catalog
-from maskroom.core.errors import MaskroomError
-
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BACKENDS = ("sqlite", "postgresql")
 # Execution option that makes a connection's transactions begin with the write lock.
 _WRITE = "maskroom_write"
-# A catalog being created lives under this name until its schema is complete.
-_CREATING = ".{name}.creating-{pid}"
-_STALE_CREATION_S = 24 * 3600
 
 
 class CatalogError(MaskroomError, RuntimeError):
@@ -138,57 +134,30 @@ def lock_name(session: Session, name: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a folder
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _sweep_stale_creations(path: Path) -> None:
-    """Remove what killed creations of this catalog left (their creator is gone)."""
-    prefix = _CREATING.format(name=path.name, pid="")
-    for tmp in path.parent.glob(prefix + "*"):
-        pid = tmp.name[len(prefix):].split("-", 1)[0]
-        with contextlib.suppress(OSError, ValueError):
-            if not _pid_alive(int(pid)) or time.time() - tmp.stat().st_mtime > _STALE_CREATION_S:
-                tmp.unlink()
-
-
 def _create_sqlite(location: CatalogLocation) -> None:
     """Build a new SQLite catalog's schema in a temp file beside it and link it into
-    place once complete: a kill at any moment leaves no catalog or a whole one."""
+    place once complete and verified: a kill at any moment leaves no catalog or a
+    whole one (a killed try's temp file is swept by the next open)."""
     path = location.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(_CREATING.format(name=path.name, pid=os.getpid()))
-    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
-        leftover.unlink(missing_ok=True)
+    tmp = temp_path_for(path)
     tmp_location = CatalogLocation(url=f"sqlite:///{tmp}", cache_dir=location.cache_dir, sqlite_path=tmp)
-    engine = make_engine(tmp_location)
     try:
-        Catalog(tmp_location, engine).upgrade(backup=False)
-        with engine.connect() as conn:  # everything into the main file before it moves
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        engine.dispose()
-    try:
+        engine = make_engine(tmp_location)
         try:
-            os.link(tmp, path)  # never replaces a catalog another process made meanwhile
+            Catalog(tmp_location, engine).upgrade(backup=False)
+            with engine.connect() as conn:  # everything into the main file before it moves
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        verify_sqlite(tmp)
+        try:
+            # A link, not a rename: never replaces a catalog another process made
+            # (and may be writing to) meanwhile; that one is then used.
+            os.link(tmp, path)
         except FileExistsError:
-            pass  # made by another process first: that one is used
-        except OSError:  # a filesystem without hard links
+            pass
+        except OSError:  # a file system without hard links
             if not path.exists():
                 os.replace(tmp, path)
         _fsync_dir(path.parent)
@@ -214,8 +183,8 @@ class Catalog:
         with ``create`` (the command line asks for ``maskroom catalog create``)."""
         location = value if isinstance(value, CatalogLocation) else resolve_catalog(value)
         check_location(location)
-        if location.is_sqlite and location.sqlite_path.parent.is_dir():
-            _sweep_stale_creations(location.sqlite_path)
+        if location.is_sqlite:
+            sweep_stale_temps(location.sqlite_path.parent)  # what killed creations left
         if location.is_sqlite and not location.sqlite_path.exists():
             if not create:
                 raise CatalogError(f"{location.sqlite_path}: no catalog there (make one with "
@@ -318,9 +287,11 @@ class Catalog:
         if dest is None:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             dest = src.with_name(f"{src.stem}.{tag}.{stamp}.sqlite")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(src)) as s, contextlib.closing(sqlite3.connect(dest)) as d:
-            s.backup(d)
+        # Into a temp file beside dest, checked, then renamed: a full disk or a kill
+        # never leaves a half backup that looks like a good one.
+        with atomic_path(dest, verify=verify_sqlite) as tmp:
+            with contextlib.closing(sqlite3.connect(src)) as s, contextlib.closing(sqlite3.connect(tmp)) as d:
+                s.backup(d)
         return dest
 
     def vacuum(self) -> None:
@@ -329,6 +300,5 @@ class Catalog:
 
 
 def copy_file_atomic(src: Path, dest: Path) -> None:
-    tmp = dest.with_name(dest.name + ".part")
-    shutil.copy2(src, tmp)
-    tmp.replace(dest)
+    with atomic_path(dest) as tmp:
+        shutil.copy2(src, tmp)

@@ -16,15 +16,13 @@ A filter is a plain dict (so a smart collection can store it as JSON):
 
 Text values match literally: ``%`` and ``_`` are not wildcards (``folder=/shoots/2024_05``
 is not ``/shoots/2024-05``).  Numbers are whole numbers the catalog's columns can hold
-(up to MAX_INT); an id range stays a range (``id=1-10000000000`` is one BETWEEN, its
-end clipped to MAX_INT, never a list of ids).
+(up to MAX_ID); an id range stays a range (``id=1-10000000000`` is one BETWEEN, its
+end clipped to MAX_ID, never a list of ids).
 """
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-
-from sqlalchemy import Select, and_, exists, func, or_, select
 
 from maskroom.catalog.schema import (
     COLOR_LABELS,
@@ -39,6 +37,8 @@ from maskroom.catalog.schema import (
     Keyword,
 )
 from maskroom.core.errors import InvalidValue
+from maskroom.core.values import MAX_ID
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 FILTER_KEYS = ("rating", "flag", "label", "keyword", "camera", "lens", "iso", "date", "folder", "collection",
                "text", "series", "id", "format", "missing")
@@ -53,7 +53,6 @@ SORTS = {
 }
 
 
-MAX_INT = 2**31 - 1  # ids, series and ISO are INTEGER columns: 32 bits on PostgreSQL
 LIKE_ESCAPE = "\\"
 YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
@@ -73,13 +72,13 @@ def _contains(text: str) -> str:
 
 
 def _whole(key: str, text: str, low: int = 0) -> int:
-    """A whole number between ``low`` and MAX_INT, or a FilterError naming the filter."""
+    """A whole number between ``low`` and MAX_ID, or a FilterError naming the filter."""
     try:
         n = int(text.strip())
     except ValueError:
         raise FilterError(f"{key} {text!r}: expected a whole number") from None
-    if not low <= n <= MAX_INT:
-        raise FilterError(f"{key} {text!r}: out of range ({low} to {MAX_INT})")
+    if not low <= n <= MAX_ID:
+        raise FilterError(f"{key} {text!r}: out of range ({low} to {MAX_ID})")
     return n
 
 
@@ -132,8 +131,8 @@ def _range(value: str, kind, col):
             lo = hi = kind(value)
     except ValueError:
         raise FilterError(f"{col.key} {value!r}: expected a number or a range like 100-800") from None
-    if any(x is not None and not 0 <= x <= MAX_INT for x in (lo, hi)):
-        raise FilterError(f"{col.key} {value!r}: out of range (0 to {MAX_INT})")
+    if any(x is not None and not 0 <= x <= MAX_ID for x in (lo, hi)):
+        raise FilterError(f"{col.key} {value!r}: out of range (0 to {MAX_ID})")
     conds = []
     if lo is not None:
         conds.append(col >= lo)
@@ -199,7 +198,7 @@ def _ids(value: str):
         a, _, b = part.partition("-")
         lo = _whole("id", a)
         b = b.strip()
-        hi = (MAX_INT if len(b) > 10 else min(int(b), MAX_INT)) if b else lo  # "up to a huge id": the rest
+        hi = (MAX_ID if len(b) > 10 else min(int(b), MAX_ID)) if b else lo  # "up to a huge id": the rest
         if hi < lo:
             raise FilterError(f"id {part!r}: the range runs backwards")
         if hi == lo:
