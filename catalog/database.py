@@ -75,7 +75,8 @@ def _on_sqlite_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE) else "BEGIN")
 
 
-def _display_url(location: CatalogLocation) -> str:
+def display_url(location: CatalogLocation) -> str:
+    """The catalog URL as a person may see it (no password)."""
     try:
         return make_url(location.url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -85,7 +86,7 @@ def _display_url(location: CatalogLocation) -> str:
 def check_location(location: CatalogLocation) -> None:
     """Refuse what cannot hold a catalog, with one line: unknown URL schemes, other
     database servers, an in-memory SQLite database (it would keep nothing)."""
-    shown = _display_url(location)
+    shown = display_url(location)
     try:
         backend = make_url(location.url).get_backend_name()
     except ArgumentError:
@@ -107,10 +108,10 @@ def make_engine(location: CatalogLocation) -> Engine:
             return engine
         return create_engine(location.url, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
-        raise CatalogError(f"{_display_url(location)}: the database driver is not installed ({exc}); "
+        raise CatalogError(f"{display_url(location)}: the database driver is not installed ({exc}); "
                            "for PostgreSQL: pip install 'maskroom[postgres]'") from None
     except ArgumentError as exc:
-        raise CatalogError(f"{_display_url(location)}: {exc}") from None
+        raise CatalogError(f"{display_url(location)}: {exc}") from None
 
 
 def lock_row(session: Session, model, row_id: int):
@@ -202,7 +203,7 @@ class Catalog:
                 catalog.upgrade(backup=backup)
         except Exception as exc:
             engine.dispose()
-            raise CatalogError(f"{_display_url(location)}: cannot open catalog: {exc}") from exc
+            raise CatalogError(f"{display_url(location)}: cannot open catalog: {exc}") from exc
         return catalog
 
     @classmethod
@@ -217,7 +218,7 @@ class Catalog:
         try:
             if not location.is_sqlite:
                 if catalog.current_revision() is not None:
-                    raise CatalogError(f"{_display_url(location)}: holds a catalog already")
+                    raise CatalogError(f"{display_url(location)}: holds a catalog already")
                 catalog.upgrade(backup=False)
         except Exception:
             catalog.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from maskroom.catalog import Catalog, CatalogError, checks
+from maskroom.catalog.database import display_url
 from maskroom.catalog.schema import Image
 
 __all__ = ["Catalog", "CatalogError", "open_catalog", "create", "info", "upgrade", "check", "backup", "vacuum"]
@@ -25,7 +26,7 @@ def create(value: str | None = None) -> str:
     """Make a new catalog at VALUE (refused when one is there); returns where it is."""
     cat = Catalog.create(value)
     cat.close()
-    return str(cat.location.sqlite_path or value)
+    return str(cat.location.sqlite_path or display_url(cat.location))
 
 
 def info(value: str | None) -> dict:
