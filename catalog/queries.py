@@ -13,6 +13,11 @@ A filter is a plain dict (so a smart collection can store it as JSON):
     text        text in the file name          series       id
     id          "1,2,5-9"                      format       jpeg | raw | raw-cr2 ...
     missing     yes | no
+
+Text values match literally: ``%`` and ``_`` are not wildcards (``folder=/shoots/2024_05``
+is not ``/shoots/2024-05``).  Numbers are whole numbers the catalog's columns can hold
+(up to MAX_ID); an id range stays a range (``id=1-10000000000`` is one BETWEEN, its
+end clipped to MAX_ID, never a list of ids).
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from maskroom.catalog.schema import (
     Keyword,
 )
 from maskroom.core.errors import InvalidValue
+from maskroom.core.values import MAX_ID
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 FILTER_KEYS = ("rating", "flag", "label", "keyword", "camera", "lens", "iso", "date", "folder", "collection",
@@ -47,8 +53,33 @@ SORTS = {
 }
 
 
+LIKE_ESCAPE = "\\"
+YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
 class FilterError(InvalidValue):
     """A filter that cannot be understood; the message says which and why."""
+
+
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern, its ``%`` ``_`` and escape character matching themselves
+    (use with ``escape=LIKE_ESCAPE``)."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def _contains(text: str) -> str:
+    return f"%{like_literal(text)}%"
+
+
+def _whole(key: str, text: str, low: int = 0) -> int:
+    """A whole number between ``low`` and MAX_ID, or a FilterError naming the filter."""
+    try:
+        n = int(text.strip())
+    except ValueError:
+        raise FilterError(f"{key} {text!r}: expected a whole number") from None
+    if not low <= n <= MAX_ID:
+        raise FilterError(f"{key} {text!r}: out of range ({low} to {MAX_ID})")
+    return n
 
 
 def parse_filter_args(args: list[str] | tuple[str, ...]) -> dict:
@@ -100,6 +131,8 @@ def _range(value: str, kind, col):
             lo = hi = kind(value)
     except ValueError:
         raise FilterError(f"{col.key} {value!r}: expected a number or a range like 100-800") from None
+    if any(x is not None and not 0 <= x <= MAX_ID for x in (lo, hi)):
+        raise FilterError(f"{col.key} {value!r}: out of range (0 to {MAX_ID})")
     conds = []
     if lo is not None:
         conds.append(col >= lo)
@@ -154,22 +187,32 @@ def _keyword(value: str):
 
 
 def _ids(value: str):
-    ids: list[int] = []
-    try:
-        for part in value.split(","):
-            part = part.strip()
-            if "-" in part:
-                a, b = part.split("-", 1)
-                ids.extend(range(int(a), int(b) + 1))
-            elif part:
-                ids.append(int(part))
-    except ValueError:
-        raise FilterError(f"id {value!r}: expected numbers like 1,2,5-9") from None
-    return Image.id.in_(ids)
+    """"1,2,5-9": single ids in one IN list, each range one BETWEEN (never expanded)."""
+    singles: list[int] = []
+    spans = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        if not re.fullmatch(r"\d+(\s*-\s*\d+)?", part):
+            raise FilterError(f"id {value!r}: expected numbers like 1,2,5-9")
+        a, _, b = part.partition("-")
+        lo = _whole("id", a)
+        b = b.strip()
+        hi = (MAX_ID if len(b) > 10 else min(int(b), MAX_ID)) if b else lo  # "up to a huge id": the rest
+        if hi < lo:
+            raise FilterError(f"id {part!r}: the range runs backwards")
+        if hi == lo:
+            singles.append(lo)
+        else:
+            spans.append(Image.id.between(lo, hi))
+    if not singles and not spans:
+        raise FilterError(f"id {value!r}: expected numbers like 1,2,5-9")
+    return or_(*([Image.id.in_(singles)] if singles else []), *spans)
 
 
 def _collection(value: str):
-    cond = Collection.id == int(value) if value.strip().isdigit() else Collection.name == value.strip()
+    v = value.strip()
+    cond = Collection.id == _whole("collection", v) if v.isdigit() else Collection.name == v
     coll_ids = select(Collection.id).where(cond)
     return exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id.in_(coll_ids))
 
@@ -200,34 +243,39 @@ def conditions(filters: dict) -> list:
         elif key == "camera":
             # Substring match, resolved over the few distinct models first so the
             # camera_model index does the row work (a LIKE per row scans 100k rows).
-            like = f"%{value}%"
+            like = _contains(value)
             models = _distinct_values(Image.camera_model, "camera_models")
             make = select(Image.camera_make).where(Image.camera_model == models.c.v).limit(1).scalar_subquery()
-            conds.append(Image.camera_model.in_(
-                select(models.c.v).where(or_(models.c.v.ilike(like), make.ilike(like)))))
+            conds.append(Image.camera_model.in_(select(models.c.v).where(
+                or_(models.c.v.ilike(like, escape=LIKE_ESCAPE), make.ilike(like, escape=LIKE_ESCAPE)))))
         elif key == "lens":
             lenses = _distinct_values(Image.lens, "lenses")
-            conds.append(Image.lens.in_(select(lenses.c.v).where(lenses.c.v.ilike(f"%{value}%"))))
+            conds.append(Image.lens.in_(
+                select(lenses.c.v).where(lenses.c.v.ilike(_contains(value), escape=LIKE_ESCAPE))))
         elif key == "iso":
             conds.append(_range(value, int, Image.iso))
         elif key == "date":
             conds.append(_date(value))
         elif key == "folder":
             prefix = value.rstrip("/")
-            folder_ids = select(Folder.id).where(or_(Folder.path == prefix, Folder.path.like(prefix + "/%")))
+            folder_ids = select(Folder.id).where(or_(
+                Folder.path == prefix, Folder.path.like(like_literal(prefix) + "/%", escape=LIKE_ESCAPE)))
             conds.append(Image.folder_id.in_(folder_ids))
         elif key == "collection":
             conds.append(_collection(value))
         elif key == "text":
-            conds.append(Image.filename.ilike(f"%{value}%"))
+            conds.append(Image.filename.ilike(_contains(value), escape=LIKE_ESCAPE))
         elif key == "series":
-            conds.append(Image.series_id == int(value))
+            conds.append(Image.series_id == _whole("series", value))
         elif key == "id":
             conds.append(_ids(value))
         elif key == "format":
             conds.append(Image.format.like("raw-%") if value == "raw" else Image.format == value)
         elif key == "missing":
-            conds.append(Image.missing.is_(value.lower() in ("yes", "true", "1")))
+            flag = YES_NO.get(value.strip().lower())
+            if flag is None:
+                raise FilterError(f"missing {value!r}: expected yes or no")
+            conds.append(Image.missing.is_(flag))
         else:
             raise FilterError(f"unknown filter key {key!r} (keys: {', '.join(FILTER_KEYS)})")
     return conds

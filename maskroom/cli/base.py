@@ -11,7 +11,12 @@ import click
 
 from maskroom import __version__
 from maskroom.core.errors import MaskroomError
+from maskroom.core.values import MAX_ID
 from maskroom.services.catalog_admin import Catalog, CatalogError, open_catalog
+
+# Ids (images, versions, series, sessions) as the catalog stores them: a number past
+# its INTEGER columns is refused here, in one line, not by the database driver.
+ID = click.IntRange(1, MAX_ID)
 
 
 class Context:
