@@ -101,7 +101,7 @@ class DaskExecutor(Executor):
                                    key=f"maskroom-{key}-{n}"): chunk
                 for n, chunk in enumerate(chunks(items, self.jobs))}
         try:
-            for fut in as_completed(list(left)):
+            for fut in as_completed(list(left), loop=self.client.loop):
                 chunk = left.pop(fut)
                 try:
                     outcomes = fut.result()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from maskroom.catalog.library import camera_name
 from maskroom.catalog.schema import EditVersion, Image, Preset
 from maskroom.engine.executor import Work, WorkerLost, make_executor
 from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
@@ -202,18 +203,6 @@ def _name_fields(version: EditVersion, seq: int, ext: str) -> NameFields:
         version=version.name or "",
         ext=ext,
     )
-
-
-def camera_name(make: str | None, model: str | None) -> str:
-    """The camera for file names: make + model, without the make twice.
-
-    ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
-    """
-    make = (make or "").replace("\x00", "").strip()
-    model = (model or "").replace("\x00", "").strip()
-    if make and model and model.lower().startswith(make.split()[0].lower()):
-        return model
-    return " ".join(x for x in (make, model) if x)
 
 
 def plan_export(session, version_ids: list[int], out_dir: Path, settings: ExportSettings) -> list[ExportTask]:

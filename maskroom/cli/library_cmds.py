@@ -7,6 +7,7 @@ import click
 from sqlalchemy import select
 
 from maskroom.catalog import library
+from maskroom.catalog.library import camera_name  # "Canon EOS R5", not "Canon Canon EOS R5"
 from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
 from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
@@ -103,8 +104,6 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_map
 
 
 def image_summary(img: Image) -> dict:
-    from maskroom.engine.export.job import camera_name  # "Canon EOS R5", not "Canon Canon EOS R5"
-
     flag = {FLAG_PICK: "pick", FLAG_REJECT: "reject"}.get(img.flag, "none")
     return {
         "id": img.id, "path": img.path, "filename": img.filename, "format": img.format,
