@@ -149,8 +149,10 @@ def _keyword(value: str):
         anchor = select(Keyword.id).where(Keyword.name == name, Keyword.parent_id.in_(anchor))
     tree = anchor.cte("kw_tree", recursive=True)
     tree = tree.union_all(select(Keyword.id).where(Keyword.parent_id == tree.c.id))
-    tagged = select(ImageKeyword.image_id).where(ImageKeyword.keyword_id.in_(select(tree.c.id)))
-    return Image.id.in_(tagged)
+    # A correlated EXISTS, probed through image_keywords' (image_id, keyword_id) key for
+    # the rows the other filters leave: "id IN (every image with the keyword)" made
+    # SQLite scan image_keywords first (a third of a million rows at 1M images).
+    return exists().where(ImageKeyword.image_id == Image.id, ImageKeyword.keyword_id.in_(select(tree.c.id)))
 
 
 def _ids(value: str):
