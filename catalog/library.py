@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
-
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -21,11 +18,14 @@ from maskroom.catalog.schema import (
     ImageKeyword,
     Keyword,
 )
+from maskroom.core.errors import InvalidValue
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 
 
-class LibraryError(ValueError):
+class LibraryError(InvalidValue):
     pass
 
 

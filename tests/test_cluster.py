@@ -29,7 +29,7 @@ from maskroom.engine.executor.paths import PathMap, load_path_map, save_path_map
 from maskroom.engine.export.job import ExportSettings, master_version_ids, run_export
 from maskroom.engine.importer import run_import
 from maskroom.engine.sync.engine import run_sync
-from maskroom.demo import camera_move
+from maskroom.services.demo import camera_move
 from sync_frames import SAMPLES, write_jpeg
 
 needs_pg = pytest.mark.skipif(not TEST_DB, reason="cluster workers need a PostgreSQL catalog (MASKROOM_TEST_DB)")

@@ -38,7 +38,6 @@ Speed is measured by ``python bench/thumbs.py``.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from maskroom.engine.develop.source import is_raw, load_source, raw_options
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
 from maskroom.engine.masks.registry import MaskInput, MaskResult
+from maskroom.core.files import atomic_write_bytes, verify_image
 from maskroom.core.recipe import Recipe
 from maskroom.core.progress import Progress
 
@@ -286,9 +286,7 @@ def _store(path: Path, rgb: np.ndarray) -> None:
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise OSError(f"{path}: cannot encode JPEG")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{id(rgb)}.part")
-    tmp.write_bytes(buf.tobytes())
-    tmp.replace(path)
+    atomic_write_bytes(path, buf.tobytes(), verify=verify_image)
     for old in path.parent.glob("*.jpg"):
         if old.name != path.name:
             old.unlink(missing_ok=True)

@@ -22,19 +22,22 @@ from sqlalchemy import select
 
 from maskroom.catalog.library import camera_name
 from maskroom.catalog.schema import EditVersion, Image, Preset
+from maskroom.catalog.library import camera_name
 from maskroom.engine.executor import Work, WorkerLost, make_executor
 from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
 from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
 from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
 from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
+from maskroom.core.files import sweep_stale_temps
 from maskroom.core.progress import Progress
+from maskroom.core.errors import InvalidValue
 
 COLORSPACES = ("srgb", "display-p3", "adobe-rgb")
 CONFLICT_MODES = ("unique", "overwrite", "skip")
 PRESET_KIND = "export"
 
 
-class ExportError(ValueError):
+class ExportError(InvalidValue):
     """Settings or a selection that cannot be exported; the message says why."""
 
 
@@ -269,6 +272,9 @@ def run_export(
         raise ExportError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from None
     with catalog.session() as s:
         tasks = plan_export(s, version_ids, out_dir, settings)
+    # Hidden temp files a killed export left in these folders go now.
+    for folder in {Path(t.target).parent for t in tasks} | {out_dir}:
+        sweep_stale_temps(folder)
     progress.start(len(tasks), "Exporting")
 
     def record(task: ExportTask, error: str | None) -> None:

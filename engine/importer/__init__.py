@@ -20,6 +20,9 @@ from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.core.files import sweep_tree_now_and_then
+from maskroom.core.paths import display_path
+from maskroom.engine.xmp.apply import apply_read
 from maskroom.core.progress import Progress
 
 
@@ -31,6 +34,9 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)
     interrupted: bool = False
+    xmp_read: list[int] = field(default_factory=list)  # images that took metadata/edits from XMP
+    xmp_unmapped: dict[int, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one line each, naming the file
 
     def to_dict(self) -> dict:
         return {
@@ -40,6 +46,9 @@ class ImportReport:
             "moved": self.moved,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "interrupted": self.interrupted,
+            "xmp_read": self.xmp_read,
+            "xmp_unmapped": self.xmp_unmapped,
+            "warnings": self.warnings,
         }
 
 
@@ -65,8 +74,9 @@ def _known_unchanged(catalog: Catalog, cand: Candidate) -> bool:
         return img is not None and img.file_size == st.st_size and abs(img.mtime - st.st_mtime) < 1e-3
 
 
-def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport) -> None:
+def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport, progress: Progress) -> None:
     md = info["metadata"]
+    xmp = info.get("xmp")
     with catalog.session() as s:
         existing = s.scalar(select(Image).where(Image.content_hash == info["hash"]))
         if existing is not None:
@@ -105,7 +115,15 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport)
             w, h = info["derivatives"][kind]
             s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
                                     path=str(dp.relative_to(catalog.cache_dir)), width=int(w), height=int(h)))
+        if xmp is not None and xmp.found:
+            apply_read(s, img, xmp, label="Import (XMP)")
+            report.xmp_read.append(img.id)
+            if xmp.unmapped:
+                report.xmp_unmapped[img.id] = xmp.unmapped
         report.imported.append(img.id)
+    for line in (xmp.warnings if xmp is not None else []):
+        report.warnings.append(line)
+        progress.message(line)
 
 
 def _problem(catalog: Catalog, session_id: int, path: str, reason: str, report: ImportReport,
@@ -132,13 +150,14 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
     progress = progress or Progress()
     paths = [Path(p) for p in paths]
     with catalog.session() as s:
-        sess = ImportSession(sources=[str(p) for p in paths],
+        sess = ImportSession(sources=[display_path(p) for p in paths],
                              options={"recursive": recursive, "copy_to": str(copy_to) if copy_to else None,
                                       "template": template})
         s.add(sess)
         s.flush()
         session_id = sess.id
     report = ImportReport(session_id)
+    sweep_tree_now_and_then(catalog.cache_dir)  # temp files of a killed earlier run
     found = scan(paths, recursive)
     for path, reason in found.problems:
         _problem(catalog, session_id, path, reason, report, progress)
@@ -193,7 +212,7 @@ def _analyze(ctx, a: tuple) -> dict:
 def _one(catalog, session_id, out: Outcome, report, progress) -> None:
     path = out.item[0]
     if out.ok:
-        _record(catalog, session_id, out.value, report)
+        _record(catalog, session_id, out.value, report, progress)
     else:  # one bad file never stops the batch
         _problem(catalog, session_id, path, _error_reason(out.error), report, progress)
     progress.advance(1, path)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from pathlib import Path
 
 import cv2
@@ -29,6 +27,7 @@ from maskroom.core.progress import Progress
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
+from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.recipe import MaskComponent
 
 # Parts of a component's intent that compose applies after derivation: changing them
@@ -67,10 +66,9 @@ def _raster_dir(catalog, version_id: int) -> Path:
 def write_alpha(path: Path, alpha: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (np.clip(alpha, 0, 1) * 65535.0 + 0.5).astype(np.uint16)
-    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.png")  # two may derive one raster at once
-    if not cv2.imwrite(str(tmp), data):
-        raise OSError(f"{path}: cannot write mask raster")
-    tmp.replace(path)
+    with atomic_path(path, verify=verify_image) as tmp:  # a fresh temp name each: two may derive one raster at once
+        if not cv2.imwrite(str(tmp), data):
+            raise OSError(f"{path}: cannot write mask raster")
 
 
 def read_alpha(path: Path) -> np.ndarray | None:

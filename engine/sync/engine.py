@@ -29,6 +29,7 @@ from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
 from maskroom.core.progress import Progress
+from maskroom.core.errors import InvalidValue
 
 WHAT = ("adjustments", "masks", "crop", "raw")
 DEFAULT_WHAT = ("adjustments", "masks")
@@ -37,7 +38,7 @@ CROP_KEYS = ("crop", "straighten", "aspect")
 ALIGN_EDGE = 1024  # frames are aligned on images of this long edge
 
 
-class SyncError(ValueError):
+class SyncError(InvalidValue):
     pass
 
 

@@ -5,10 +5,8 @@ import time
 
 import click
 
-from maskroom.cli.base import failing_on, main
-from maskroom.core.errors import MaskroomError
-from maskroom.engine.executor.base import ENV_CLUSTER, refuse_sqlite
-from maskroom.engine.executor.paths import PathMap, save_path_map
+from maskroom.cli.base import main
+from maskroom.services.cluster import ENV_CLUSTER, cluster_address, local_cluster
 
 
 def cluster_options(f):
@@ -22,14 +20,7 @@ def cluster_options(f):
 
 def cluster_for(catalog, cluster: str | None, path_maps) -> str | None:
     """The scheduler address to run on, or None; checks the options at the door and stores --map."""
-    with failing_on(MaskroomError):
-        paths = PathMap.parse(path_maps)
-        if cluster:
-            refuse_sqlite(catalog.location)
-    if paths:
-        with catalog.session() as s:
-            save_path_map(s, paths)
-    return cluster or None
+    return cluster_address(catalog, cluster, path_maps)
 
 
 @main.group("cluster")
@@ -44,12 +35,9 @@ def cluster_group() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def cluster_local(workers: int, port: int, host: str) -> None:
     """Start a scheduler and WORKERS worker processes on this machine; Ctrl-C stops them."""
-    from distributed import LocalCluster  # dask only for cluster commands (CLI start-up time)
-
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=host, scheduler_port=port,
-                      dashboard_address=None) as lc:
-        click.echo(f"scheduler {lc.scheduler_address} with {workers} workers (Ctrl-C stops them)")
-        click.echo(f"  maskroom --catalog postgresql+psycopg://... sync ID --series --cluster {lc.scheduler_address}")
+    with local_cluster(workers, host=host, port=port) as address:
+        click.echo(f"scheduler {address} with {workers} workers (Ctrl-C stops them)")
+        click.echo(f"  maskroom --catalog postgresql+psycopg://... sync ID --series --cluster {address}")
         try:
             while True:
                 time.sleep(3600)
