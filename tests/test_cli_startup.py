@@ -63,11 +63,15 @@ def test_a_command_outside_the_index_still_loads(small):
 
 
 def test_an_old_catalog_is_still_upgraded(tmp_path):
-    path = tmp_path / "old.sqlite"
-    Catalog.open(path).close()
-    import sqlite3
+    from alembic import command
 
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0001'")
-    with Catalog.open(path) as cat:
-        assert stored_revision(cat.engine) == fast_head_revision()
+    from maskroom.catalog.database import alembic_config, make_engine
+    from maskroom.core.config import resolve_catalog
+
+    location = resolve_catalog(tmp_path / "old.sqlite")
+    engine = make_engine(location)
+    command.upgrade(alembic_config(engine), "0001")  # a catalog made by the first release
+    assert stored_revision(engine) == "0001"
+    engine.dispose()
+    with Catalog.open(location) as cat:
+        assert stored_revision(cat.engine) == fast_head_revision() == cat.head_revision() != "0001"
