@@ -204,7 +204,9 @@ def conditions(filters: dict) -> list:
             # camera_model index does the row work (a LIKE per row scans 100k rows).
             like = f"%{value}%"
             models = _distinct_values(Image.camera_model, "camera_models")
-            make = select(Image.camera_make).where(Image.camera_model == models.c.v).limit(1).scalar_subquery()
+            # min(), not LIMIT 1: both databases answer it from the (model, make) index;
+            # PostgreSQL planned LIMIT 1 as a sequential scan (10x slower at 1M rows).
+            make = select(func.min(Image.camera_make)).where(Image.camera_model == models.c.v).scalar_subquery()
             conds.append(Image.camera_model.in_(
                 select(models.c.v).where(or_(models.c.v.ilike(like), make.ilike(like)))))
         elif key == "lens":
