@@ -293,7 +293,7 @@ def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[
 
 
 def camera_name(make: str | None, model: str | None) -> str:
-    """The camera for file names: make + model, without the make twice.
+    """The camera for file names and listings: make + model, without the make twice.
 
     ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
     """

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from maskroom.catalog.library import camera_name
 from maskroom.catalog.schema import EditVersion, Image, Preset
 from maskroom.catalog.library import camera_name
 from maskroom.engine.executor import Work, WorkerLost, make_executor
