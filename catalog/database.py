@@ -12,16 +12,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from maskroom.core.config import CatalogLocation, resolve_catalog
+from maskroom.core.errors import MaskroomError
+from maskroom.core.files import atomic_path, verify_sqlite
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
-
-from maskroom.core.config import CatalogLocation, resolve_catalog
-from maskroom.core.files import atomic_path, verify_sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class CatalogError(RuntimeError):
+class CatalogError(MaskroomError, RuntimeError):
     """A catalog that cannot be opened or upgraded; the message says why."""
 
 

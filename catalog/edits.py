@@ -17,13 +17,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
 from maskroom.catalog.schema import EditVersion, HistoryStep, Image, Preset, Snapshot
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.core.errors import InvalidValue
 from maskroom.core.files import atomic_write_text
 from maskroom.core.recipe import Layer, MaskDefinition, Recipe, RecipeError, new_uid
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 PRESET_KIND = "develop"
 PRESET_FORMAT = "maskroom-develop-preset"
@@ -31,7 +31,7 @@ PRESET_SCHEMA_VERSION = 1
 APPLY_MODES = ("merge", "replace")
 
 
-class EditError(ValueError):
+class EditError(InvalidValue):
     """A version, snapshot or preset that does not exist, or a bad request."""
 
 

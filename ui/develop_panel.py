@@ -1,13 +1,14 @@
 """Develop: the edit session (one version's recipe, its history) and its panels.
 
 ``EditSession`` is the single owner of the recipe being edited; panels change it
-through its methods, which save through ``services.save_recipe`` (the catalog's
+through its methods, which save through ``editing.save_recipe`` (the catalog's
 history) on commit.  Slider drags change the in-memory recipe live (the canvas
 re-renders progressively) and commit one history step on release.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -20,12 +21,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSlider,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from maskroom.core.recipe import Recipe
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
+from maskroom.services import editing
+from maskroom.ui.develop_widgets import CurveWidget, HistogramWidget
 
 
 class EditSession(QObject):
@@ -46,8 +50,8 @@ class EditSession(QObject):
 
     def load(self, version_id: int) -> None:
         self.version_id = version_id
-        self.image_id = services.image_of_version(self.catalog, version_id)
-        self.recipe = services.load_recipe(self.catalog, version_id)
+        self.image_id = editing.image_of_version(self.catalog, version_id)
+        self.recipe = editing.load_recipe(self.catalog, version_id)
         if self.recipe.layer(self.layer_name) is None:
             self.layer_name = self.recipe.global_layer.name
         self.version_loaded.emit(version_id)
@@ -56,7 +60,7 @@ class EditSession(QObject):
 
     def reload(self) -> None:
         if self.version_id is not None:
-            self.recipe = services.load_recipe(self.catalog, self.version_id)
+            self.recipe = editing.load_recipe(self.catalog, self.version_id)
             if self.recipe.layer(self.layer_name) is None:
                 self.layer_name = self.recipe.global_layer.name
                 self.layer_selected.emit(self.layer_name)
@@ -71,12 +75,20 @@ class EditSession(QObject):
             self.layer_name = name
             self.layer_selected.emit(name)
 
-    def set_adjustment(self, name: str, value: float) -> None:
-        """Live change (no history step yet)."""
-        if abs(value) < 1e-9:
+    def set_adjustment(self, name: str, value: float, default: float = 0.0) -> None:
+        """Live change (no history step yet); the default value removes the key."""
+        if abs(value - default) < 1e-9:
             self.layer.adjustments.pop(name, None)
         else:
             self.layer.adjustments[name] = float(value)
+        self.changed.emit(False)
+
+    def set_curve(self, name: str, points: list) -> None:
+        """Live change of a curve key (``curve.points``, ``curve.red``...)."""
+        if points:
+            self.layer.adjustments[name] = [list(p) for p in points]
+        else:
+            self.layer.adjustments.pop(name, None)
         self.changed.emit(False)
 
     def commit(self, label: str) -> bool:
@@ -84,7 +96,7 @@ class EditSession(QObject):
         if self.version_id is None:
             return False
         try:
-            services.save_recipe(self.catalog, self.version_id, self.recipe, label)
+            editing.save_recipe(self.catalog, self.version_id, self.recipe, label)
         except Exception as exc:  # noqa: BLE001
             self.error.emit(f"cannot save the edit: {exc}")
             self.reload()
@@ -93,10 +105,10 @@ class EditSession(QObject):
         return True
 
     def undo(self) -> bool:
-        return self._move(services.undo)
+        return self._move(editing.undo)
 
     def redo(self) -> bool:
-        return self._move(services.redo)
+        return self._move(editing.redo)
 
     def _move(self, fn) -> bool:
         if self.version_id is None:
@@ -108,7 +120,7 @@ class EditSession(QObject):
     def virtual_copy(self) -> int | None:
         if self.version_id is None:
             return None
-        vid = services.create_virtual_copy(self.catalog, self.version_id)
+        vid = editing.create_virtual_copy(self.catalog, from_version=self.version_id)[0]
         self.load(vid)
         return vid
 
@@ -124,7 +136,7 @@ class AdjustmentSlider(QWidget):
     moved = Signal(str, float)
     released = Signal(str, float)
 
-    def __init__(self, spec: services.AdjustmentSpec, parent=None):
+    def __init__(self, spec: develop_service.AdjustmentSpec, parent=None):
         super().__init__(parent)
         self.spec = spec
         self.scale = 1.0 / spec.step
@@ -169,7 +181,12 @@ class AdjustmentSlider(QWidget):
 
 
 class DevelopPanel(QWidget):
-    """Sliders for every adjustment of the selected layer, presets, virtual copies."""
+    """The selected layer's develop controls in Lightroom's order: Histogram, Basic,
+    Tone Curve, Colour Mixer, Colour Grading, Detail, Effects; presets, virtual copies.
+    Every control changes the preview live and commits one history step on release."""
+
+    CURVE_CHANNELS = (("Luminance", "curve.points", QColor(230, 230, 230)), ("Red", "curve.red", QColor(230, 70, 70)),
+                      ("Green", "curve.green", QColor(70, 200, 70)), ("Blue", "curve.blue", QColor(80, 120, 240)))
 
     def __init__(self, session: EditSession, parent=None):
         super().__init__(parent)
@@ -177,6 +194,8 @@ class DevelopPanel(QWidget):
         self.sliders: dict[str, AdjustmentSlider] = {}
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
+        self.histogram = HistogramWidget()
+        outer.addWidget(self.histogram)
         self.layer_label = QLabel()
         self.layer_label.setStyleSheet("font-weight: bold; padding: 4px;")
         outer.addWidget(self.layer_label)
@@ -198,20 +217,38 @@ class DevelopPanel(QWidget):
         area.setWidgetResizable(True)
         inner = QWidget()
         col = QVBoxLayout(inner)
-        groups: dict[str, QFormLayout] = {}
-        for spec in services.adjustment_specs():
-            if spec.group not in groups:
-                box = QGroupBox(spec.group)
-                groups[spec.group] = QFormLayout(box)
-                groups[spec.group].setContentsMargins(6, 6, 6, 6)
+        self.sections: dict[str, QGroupBox] = {}
+        forms: dict[tuple[str, str], QFormLayout] = {}
+        tabs: dict[str, QTabWidget] = {}
+        for spec in develop_service.adjustment_specs():
+            box = self.sections.get(spec.group)
+            if box is None:
+                box = self.sections[spec.group] = QGroupBox(spec.group)
+                box.setLayout(QVBoxLayout())
+                box.layout().setContentsMargins(6, 6, 6, 6)
+                if spec.group == "Tone Curve":
+                    box.layout().addWidget(self._curve_editor())
                 col.addWidget(box)
+            form = forms.get((spec.group, spec.tab))
+            if form is None:
+                holder = QWidget()
+                form = forms[(spec.group, spec.tab)] = QFormLayout(holder)
+                form.setContentsMargins(2, 2, 2, 2)
+                if spec.tab:
+                    if spec.group not in tabs:
+                        tabs[spec.group] = QTabWidget()
+                        box.layout().addWidget(tabs[spec.group])
+                    tabs[spec.group].addTab(holder, spec.tab)
+                else:
+                    box.layout().addWidget(holder)
             s = AdjustmentSlider(spec)
             s.moved.connect(self._moved)
             s.released.connect(self._released)
             label = QLabel(spec.label)
             label.setMinimumWidth(110)  # same column in every group
-            groups[spec.group].addRow(label, s)
+            form.addRow(label, s)
             self.sliders[spec.name] = s
+        self.tabs = tabs
         col.addStretch(1)
         area.setWidget(inner)
         outer.addWidget(area, 1)
@@ -220,33 +257,77 @@ class DevelopPanel(QWidget):
         session.layer_selected.connect(lambda _n: self.sync_from_recipe())
         session.version_loaded.connect(lambda _v: self.refresh_presets())
 
+    def _curve_editor(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.curve_channel = QComboBox()
+        for label, _key, _colour in self.CURVE_CHANNELS:
+            self.curve_channel.addItem(label)
+        self.curve_channel.currentIndexChanged.connect(lambda _i: self._show_curve())
+        self.curve = CurveWidget()
+        self.curve.moved.connect(lambda pts: self.session.set_curve(self.curve_key, pts))
+        self.curve.released.connect(self._curve_released)
+        reset = QPushButton("Reset curve")
+        reset.clicked.connect(lambda: self._curve_released([]))
+        row = QHBoxLayout()
+        row.addWidget(self.curve_channel, 1)
+        row.addWidget(reset)
+        lay.addLayout(row)
+        lay.addWidget(self.curve)
+        return w
+
+    @property
+    def curve_key(self) -> str:
+        return self.CURVE_CHANNELS[self.curve_channel.currentIndex()][1]
+
+    def _show_curve(self) -> None:
+        _label, key, colour = self.CURVE_CHANNELS[self.curve_channel.currentIndex()]
+        if self.curve.drag is None:
+            self.curve.set_points(self.session.layer.adjustments.get(key), colour)
+
+    def _curve_released(self, points) -> None:
+        self.session.set_curve(self.curve_key, points)
+        layer = self.session.layer.name
+        where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
+        label = self.CURVE_CHANNELS[self.curve_channel.currentIndex()][0]
+        self.session.commit(f"{where}Tone curve {label.lower()} ({len(points)} points)")
+
+    def set_curve(self, key: str, points) -> None:
+        """Programmatic curve change, committed at once (keyboard/tests)."""
+        idx = next(i for i, (_l, k, _c) in enumerate(self.CURVE_CHANNELS) if k == key)
+        self.curve_channel.setCurrentIndex(idx)
+        self.curve.set_points(points)
+        self._curve_released(self.curve.value())
+
     def sync_from_recipe(self) -> None:
         layer = self.session.layer
         self.layer_label.setText(f"Adjusting: {layer.name}" + ("" if layer.mask is None else " (masked)"))
         for name, s in self.sliders.items():
             if not s.slider.isSliderDown():
                 s.set_value(layer.adjustments.get(name, s.spec.default))
+        self._show_curve()
 
     def refresh_presets(self) -> None:
         self.presets.clear()
-        for name in services.develop_presets(self.session.catalog):
+        for name in editing.develop_presets(self.session.catalog):
             self.presets.addItem(name)
 
     def set_value(self, name: str, value: float) -> None:
         """Programmatic change, committed at once (keyboard/tests)."""
         self.sliders[name].set_value(value)
-        self.session.set_adjustment(name, value)
         self._released(name, value)
 
     def _moved(self, name, value):
-        self.session.set_adjustment(name, value)
+        self.session.set_adjustment(name, value, self.sliders[name].spec.default)
 
     def _released(self, name, value):
         spec = self.sliders[name].spec
         layer = self.session.layer.name
         where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
-        self.session.set_adjustment(name, value)
-        self.session.commit(f"{where}{spec.label} {_fmt(value, spec.step)}")
+        self.session.set_adjustment(name, value, spec.default)
+        what = f"{spec.group} {spec.tab} {spec.label}".lower().capitalize() if spec.tab else spec.label
+        self.session.commit(f"{where}{what} {_fmt(value, spec.step)}")
 
     def _apply_preset(self, i):
         self.apply_preset(self.presets.itemText(i))
@@ -254,7 +335,7 @@ class DevelopPanel(QWidget):
     def apply_preset(self, name: str) -> None:
         """Apply a develop preset to the version (catalog.edits: one history step)."""
         try:
-            services.apply_develop_preset(self.session.catalog, self.session.version_id, name)
+            editing.apply_develop_preset(self.session.catalog, self.session.version_id, name)
         except Exception as exc:  # noqa: BLE001
             self.session.error.emit(f"preset {name!r}: {exc}")
             return
@@ -267,7 +348,8 @@ class DevelopPanel(QWidget):
 
     def save_preset(self, name: str) -> None:
         try:
-            services.save_develop_preset(self.session.catalog, name, self.session.recipe, self.session.layer.name)
+            editing.save_develop_preset(self.session.catalog, name, self.session.version_id, [self.session.layer.name],
+                                        recipe=self.session.recipe)
         except Exception as exc:  # noqa: BLE001
             self.session.error.emit(f"preset {name!r}: {exc}")
             return
@@ -304,7 +386,7 @@ class HistoryPanel(QWidget):
         self.list.clear()
         if self.session.version_id is None:
             return
-        steps, pos = services.history(self.session.catalog, self.session.version_id)
+        steps, pos = editing.history(self.session.catalog, self.session.version_id)
         for seq, label in reversed(steps):
             item = QListWidgetItem(label)
             item.setToolTip(label)
@@ -317,7 +399,7 @@ class HistoryPanel(QWidget):
 
     def go_to(self, seq: int) -> None:
         """Jump to a history step: undo or redo until the catalog's position is there."""
-        _steps, pos = services.history(self.session.catalog, self.session.version_id)
+        _steps, pos = editing.history(self.session.catalog, self.session.version_id)
         move = self.session.undo if seq < pos else self.session.redo
         for _ in range(abs(seq - pos)):
             if not move():

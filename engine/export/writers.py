@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from maskroom.core.errors import InvalidValue
 
 from maskroom.core.files import atomic_path, verify_image
 
@@ -23,7 +24,7 @@ EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif"}
 BITS = {"jpeg": (8,), "png": (8, 16), "tiff": (8, 16)}
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(InvalidValue):
     """A format/bit-depth/quality combination that cannot be written."""
 
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageOps
 
 from maskroom.core.config import DEFAULT_MAX_PIXELS, ENV_MAX_PIXELS, max_pixels
 from maskroom.engine.imageio.formats import format_of, is_raw
+from maskroom.core.errors import MaskroomError
 
 # Decompression bombs: images declaring more pixels than core.config.max_pixels()
 # (MASKROOM_MAX_PIXELS) are refused from their header, before any pixel is decoded.
@@ -36,7 +37,7 @@ except ImportError:  # pragma: no cover
     pillow_heif = None
 
 
-class DecodeError(Exception):
+class DecodeError(MaskroomError):
     def __init__(self, path: os.PathLike | str, reason: str):
         self.path = str(path)
         self.reason = reason
