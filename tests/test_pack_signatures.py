@@ -7,7 +7,6 @@ one).  The models are tiny ones the tests build; nothing is downloaded.
 from __future__ import annotations
 
 import onnx
-import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper
 
