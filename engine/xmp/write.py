@@ -11,15 +11,14 @@ Originals are never opened for writing.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from maskroom.core.files import atomic_write_bytes
 from maskroom.core.recipe import Recipe
 from maskroom.engine.xmp import crs
 from maskroom.engine.xmp.fields import DARKTABLE_LABELS, LABEL_NAMES, NS, format_gps, q
@@ -247,35 +246,9 @@ def _register_prefixes(existing: Packet | None) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, flush, fsync, rename (then fsync the folder)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        try:  # mkstemp makes 0600: keep the replaced file's mode, else the umask's default
-            mode = path.stat().st_mode & 0o777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # some filesystems cannot fsync a folder; the rename is done
-        pass
+    """The sidecar through core.files' one atomic writer (temp beside, fsync, rename;
+    the replaced file's mode kept)."""
+    atomic_write_bytes(path, data)
 
 
 def existing_properties(existing: Packet | None) -> dict[str, Any]:
