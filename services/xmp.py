@@ -139,8 +139,12 @@ def status(catalog: Catalog, ids: Iterable[int] | None = None) -> list[XmpResult
 
 
 def changed_image_ids(catalog: Catalog) -> set[int]:
-    """Images whose sidecar changed outside maskroom (the app's badge)."""
-    return {r.image_id for r in status(catalog) if r.status == "changed"}
+    """Images whose sidecar changed outside maskroom (the app's badge): only the sidecars
+    maskroom has read or written are looked at, size and mtime first."""
+    with catalog.session() as s:
+        rows = list(s.scalars(select(XmpSidecarState)))
+        s.expunge_all()
+    return {r.image_id for r in rows if Path(r.path).exists() and _changed(r, Path(r.path))}
 
 
 def auto_write_enabled(catalog: Catalog) -> bool:
