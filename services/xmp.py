@@ -13,7 +13,7 @@ from maskroom.catalog.schema import EditVersion, Image, XmpSidecarState
 from maskroom.catalog.settings import get_setting, set_setting
 from maskroom.engine.xmp import XmpError, read_image_xmp
 from maskroom.engine.xmp.apply import apply_read, image_meta, record_state, sidecar_path_for
-from maskroom.engine.xmp.read import file_state, properties, read_sidecar
+from maskroom.engine.xmp.read import file_state, properties, read_sidecar, sidecar_candidates
 from maskroom.engine.xmp.write import (
     atomic_write,
     darktable_history_properties,
@@ -126,9 +126,9 @@ def status(catalog: Catalog, ids: Iterable[int] | None = None) -> list[XmpResult
         for img in s.scalars(stmt.order_by(Image.id)):
             row = rows.get(img.id)
             if row is None:
-                path = sidecar_path_for(s, img)
-                if path.exists():
-                    out.append(XmpResult(img.id, str(path), "unread"))
+                found = sidecar_candidates(Path(img.path))
+                if found:
+                    out.append(XmpResult(img.id, str(found[0]), "unread"))
                 continue
             path = Path(row.path)
             if not path.exists():
