@@ -19,7 +19,7 @@ from maskroom.core.progress import Progress
 from maskroom.core.recipe import Recipe
 from maskroom.engine.importer import run_import
 from maskroom.engine.migrate import MigrateError
-from maskroom.engine.migrate.darktable import DtImage, read_library
+from maskroom.engine.migrate.darktable import read_library
 from maskroom.engine.migrate.lightroom import LrImage, read_lrcat
 from maskroom.engine.xmp import XmpRead, maskroom_recipe
 from maskroom.engine.xmp.apply import apply_read

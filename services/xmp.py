@@ -2,6 +2,7 @@
 which sidecars changed outside maskroom.  Plain values out; never prints."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from maskroom.engine.xmp.write import (
 )
 
 AUTO_WRITE = "xmp.auto_write"
+log = logging.getLogger("maskroom")
 
 
 @dataclass
@@ -161,7 +163,11 @@ def after_change(catalog: Catalog, ids: Iterable[int]) -> list[XmpResult]:
     """Called by front ends after a change to these images: writes their sidecars in
     one batch when the catalog's auto-write setting is on (conflicts are reported,
     never overwritten)."""
-    ids = list(ids)
+    ids = list(dict.fromkeys(ids))
     if not ids or not auto_write_enabled(catalog):
         return []
-    return write(catalog, ids)
+    results = write(catalog, ids)
+    for r in results:  # the front ends show these lines (the CLI on stderr, the app in the status bar)
+        for line in r.warnings:
+            log.warning(line)
+    return results

@@ -1,7 +1,7 @@
 """Develop: the edit session (one version's recipe, its history) and its panels.
 
 ``EditSession`` is the single owner of the recipe being edited; panels change it
-through its methods, which save through ``services.save_recipe`` (the catalog's
+through its methods, which save through ``editing.save_recipe`` (the catalog's
 history) on commit.  Slider drags change the in-memory recipe live (the canvas
 re-renders progressively) and commit one history step on release.
 """
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from maskroom.core.recipe import Recipe
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
+from maskroom.services import editing
 
 
 class EditSession(QObject):
@@ -46,8 +47,8 @@ class EditSession(QObject):
 
     def load(self, version_id: int) -> None:
         self.version_id = version_id
-        self.image_id = services.image_of_version(self.catalog, version_id)
-        self.recipe = services.load_recipe(self.catalog, version_id)
+        self.image_id = editing.image_of_version(self.catalog, version_id)
+        self.recipe = editing.load_recipe(self.catalog, version_id)
         if self.recipe.layer(self.layer_name) is None:
             self.layer_name = self.recipe.global_layer.name
         self.version_loaded.emit(version_id)
@@ -56,7 +57,7 @@ class EditSession(QObject):
 
     def reload(self) -> None:
         if self.version_id is not None:
-            self.recipe = services.load_recipe(self.catalog, self.version_id)
+            self.recipe = editing.load_recipe(self.catalog, self.version_id)
             if self.recipe.layer(self.layer_name) is None:
                 self.layer_name = self.recipe.global_layer.name
                 self.layer_selected.emit(self.layer_name)
@@ -84,7 +85,7 @@ class EditSession(QObject):
         if self.version_id is None:
             return False
         try:
-            services.save_recipe(self.catalog, self.version_id, self.recipe, label)
+            editing.save_recipe(self.catalog, self.version_id, self.recipe, label)
         except Exception as exc:  # noqa: BLE001
             self.error.emit(f"cannot save the edit: {exc}")
             self.reload()
@@ -93,10 +94,10 @@ class EditSession(QObject):
         return True
 
     def undo(self) -> bool:
-        return self._move(services.undo)
+        return self._move(editing.undo)
 
     def redo(self) -> bool:
-        return self._move(services.redo)
+        return self._move(editing.redo)
 
     def _move(self, fn) -> bool:
         if self.version_id is None:
@@ -108,7 +109,7 @@ class EditSession(QObject):
     def virtual_copy(self) -> int | None:
         if self.version_id is None:
             return None
-        vid = services.create_virtual_copy(self.catalog, self.version_id)
+        vid = editing.create_virtual_copy(self.catalog, from_version=self.version_id)[0]
         self.load(vid)
         return vid
 
@@ -124,7 +125,7 @@ class AdjustmentSlider(QWidget):
     moved = Signal(str, float)
     released = Signal(str, float)
 
-    def __init__(self, spec: services.AdjustmentSpec, parent=None):
+    def __init__(self, spec: develop_service.AdjustmentSpec, parent=None):
         super().__init__(parent)
         self.spec = spec
         self.scale = 1.0 / spec.step
@@ -199,7 +200,7 @@ class DevelopPanel(QWidget):
         inner = QWidget()
         col = QVBoxLayout(inner)
         groups: dict[str, QFormLayout] = {}
-        for spec in services.adjustment_specs():
+        for spec in develop_service.adjustment_specs():
             if spec.group not in groups:
                 box = QGroupBox(spec.group)
                 groups[spec.group] = QFormLayout(box)
@@ -229,7 +230,7 @@ class DevelopPanel(QWidget):
 
     def refresh_presets(self) -> None:
         self.presets.clear()
-        for name in services.develop_presets(self.session.catalog):
+        for name in editing.develop_presets(self.session.catalog):
             self.presets.addItem(name)
 
     def set_value(self, name: str, value: float) -> None:
@@ -254,7 +255,7 @@ class DevelopPanel(QWidget):
     def apply_preset(self, name: str) -> None:
         """Apply a develop preset to the version (catalog.edits: one history step)."""
         try:
-            services.apply_develop_preset(self.session.catalog, self.session.version_id, name)
+            editing.apply_develop_preset(self.session.catalog, self.session.version_id, name)
         except Exception as exc:  # noqa: BLE001
             self.session.error.emit(f"preset {name!r}: {exc}")
             return
@@ -267,7 +268,8 @@ class DevelopPanel(QWidget):
 
     def save_preset(self, name: str) -> None:
         try:
-            services.save_develop_preset(self.session.catalog, name, self.session.recipe, self.session.layer.name)
+            editing.save_develop_preset(self.session.catalog, name, self.session.version_id, [self.session.layer.name],
+                                        recipe=self.session.recipe)
         except Exception as exc:  # noqa: BLE001
             self.session.error.emit(f"preset {name!r}: {exc}")
             return
@@ -304,7 +306,7 @@ class HistoryPanel(QWidget):
         self.list.clear()
         if self.session.version_id is None:
             return
-        steps, pos = services.history(self.session.catalog, self.session.version_id)
+        steps, pos = editing.history(self.session.catalog, self.session.version_id)
         for seq, label in reversed(steps):
             item = QListWidgetItem(label)
             item.setToolTip(label)
@@ -317,7 +319,7 @@ class HistoryPanel(QWidget):
 
     def go_to(self, seq: int) -> None:
         """Jump to a history step: undo or redo until the catalog's position is there."""
-        _steps, pos = services.history(self.session.catalog, self.session.version_id)
+        _steps, pos = editing.history(self.session.catalog, self.session.version_id)
         move = self.session.undo if seq < pos else self.session.redo
         for _ in range(abs(seq - pos)):
             if not move():

@@ -28,7 +28,9 @@ from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import PARAMETERS
 from maskroom.engine.develop.geometry import apply_geometry
 from maskroom.engine.develop.source import LRU
+from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, Recipe, RecipeError
+from maskroom.core.values import check_adjustments
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +51,11 @@ MaskFn = Callable[[Layer], np.ndarray]
 
 
 def validate_adjustments(adjustments: dict[str, float]) -> None:
-    """Raise RecipeError for unknown keys or out-of-range values."""
-    for key, value in adjustments.items():
-        if key in REGISTRY:
-            spec = REGISTRY[key]
-            lo, hi = spec.lo, spec.hi
-        elif key in PARAMETERS:
-            lo, hi, _ = PARAMETERS[key]
-        else:
-            known = ", ".join(sorted(set(REGISTRY) | set(PARAMETERS)))
-            raise RecipeError(f"unknown adjustment {key!r} (known: {known})")
-        if not lo <= float(value) <= hi:
-            raise RecipeError(f"adjustment {key}={value} is outside {lo:g}..{hi:g}")
+    """Raise RecipeError for unknown keys, non-finite or out-of-range values (core/values.py)."""
+    try:
+        check_adjustments(adjustments)
+    except InvalidValue as exc:
+        raise RecipeError(str(exc)) from None
 
 
 STRIP_PIXELS = 1 << 18  # pixels per strip for fused pointwise runs (a few MB per temporary)

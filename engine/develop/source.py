@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
+from maskroom.core.errors import MaskroomError
 
 PREVIEW_LONG_EDGE = 2048
 RAW_EXTENSIONS = {
@@ -37,7 +38,7 @@ RAW_EXTENSIONS = {
 HIGHLIGHT_MODES = {"clip": 0, "ignore": 1, "blend": 2, "reconstruct": 5}
 
 
-class SourceError(RuntimeError):
+class SourceError(MaskroomError, RuntimeError):
     """An original that cannot be decoded (the message names the file)."""
 
 

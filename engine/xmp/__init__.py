@@ -46,7 +46,7 @@ def maskroom_recipe(props: dict[str, Any], source: str) -> Recipe | None:
         d = json.loads(raw)
         if not isinstance(d, dict) or d.get("format") != RECIPE_FORMAT:
             raise RecipeError("not a maskroom recipe")
-        recipe = Recipe.from_dict(d)
+        recipe = Recipe.from_dict({k: v for k, v in d.items() if k != "format"})  # "format": our envelope
         for layer in recipe.layers:
             validate_adjustments(layer.adjustments)
         return recipe

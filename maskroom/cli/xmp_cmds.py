@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from maskroom.cli.base import echo_json, main, pass_ctx, warn
-from maskroom.cli.library_cmds import filter_option, selected_ids
+from maskroom.cli.library_cmds import filter_option
+from maskroom.services import library
 from maskroom.services import xmp as xmp_service
 
 
@@ -14,8 +15,7 @@ def xmp_group():
 
 
 def _ids(ctx, ids, filters, every, default_all: bool = False):
-    with ctx.catalog.session() as s:
-        return selected_ids(s, ids, filters, every or (default_all and not ids and not filters))
+    return library.select_ids(ctx.catalog, ids, filters, every or (default_all and not ids and not filters))
 
 
 def _print(results, as_json: bool, verb: str) -> None:

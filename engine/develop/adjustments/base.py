@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from maskroom.core.values import ADJUSTMENT_PARAMETERS, register_adjustment
 from maskroom.engine.develop.color import LUMA
 
 AdjustFn = Callable[[np.ndarray, float, "OpContext"], np.ndarray]
@@ -36,12 +37,14 @@ class Adjustment:
 
 REGISTRY: dict[str, Adjustment] = {}
 # Keys that are parameters of another adjustment rather than operations themselves.
-PARAMETERS: dict[str, tuple[float, float, str]] = {}
+# The same dict core/values.py validates against: registering here is all it takes.
+PARAMETERS: dict[str, tuple[float, float, str]] = ADJUSTMENT_PARAMETERS
 
 
 def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwise: bool = False):
     def deco(fn: AdjustFn) -> AdjustFn:
         REGISTRY[name] = Adjustment(name, fn, lo, hi, unit, doc, pointwise=pointwise)
+        register_adjustment(name, lo, hi)  # every value entering is checked against this range
         return fn
 
     return deco
