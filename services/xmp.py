@@ -12,6 +12,7 @@ from sqlalchemy import select
 from maskroom.catalog import Catalog, edits
 from maskroom.catalog.schema import EditVersion, Image, XmpSidecarState
 from maskroom.catalog.settings import get_setting, set_setting
+from maskroom.core.files import FileWriteError
 from maskroom.engine.xmp import XmpError, read_image_xmp
 from maskroom.engine.xmp.apply import apply_read, image_meta, record_state, sidecar_path_for
 from maskroom.engine.xmp.read import file_state, properties, read_sidecar, sidecar_candidates
@@ -97,8 +98,8 @@ def write_one(session, img: Image, force: bool = False) -> XmpResult:
                          "(a sidecar carries the master edit)")
     try:
         atomic_write(path, render(existing, {**up, **dev}))
-    except OSError as exc:
-        return XmpResult(img.id, str(path), "error", warnings=[f"{path}: cannot write ({exc.strerror or exc})"])
+    except FileWriteError as exc:  # its message names the file and the reason
+        return XmpResult(img.id, str(path), "error", warnings=[str(exc)])
     record_state(session, img.id, path, "write", lossy + dev_lossy)
     return XmpResult(img.id, str(path), "written", lossy + dev_lossy)
 
