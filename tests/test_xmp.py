@@ -111,6 +111,19 @@ def test_lightroom_sidecar_exposure_and_subject_mask(catalog, tmp_path):
     assert tree_digest(p.parent) == before  # originals and the sidecar untouched by import
 
 
+def test_copy_to_takes_the_sidecar_along(catalog, tmp_path):
+    p = photo(tmp_path / "card", "DSC_1.jpg")
+    shutil.copy(DATA / "darktable.xmp", p.with_name("DSC_1.jpg.xmp"))
+    before = tree_digest(p.parent)
+    report = run_import(catalog, [p], copy_to=tmp_path / "library", template="{name}", jobs=1)
+    copied = tmp_path / "library" / "DSC_1.jpg.xmp"
+    assert copied.read_bytes() == (DATA / "darktable.xmp").read_bytes()
+    with catalog.session() as s:
+        assert s.scalar(select(XmpSidecarState.path)) == str(copied)
+        assert s.get(Image, report.imported[0]).rating == 2
+    assert tree_digest(p.parent) == before
+
+
 def test_sidecar_conventions_and_which_wins(tmp_path):
     p = photo(tmp_path, "IMG_1.jpg")
     lr = p.with_name("IMG_1.xmp")

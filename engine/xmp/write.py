@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -257,5 +258,14 @@ def atomic_write(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def existing_properties(existing: Packet | None) -> dict[str, Any]:
-    return properties(existing) if existing is not None else {}
+def copy_sidecar_beside(sidecar: Path, original: Path, copy: Path) -> Path | None:
+    """Import --copy-to: the original's sidecar goes beside the copy, in the same naming
+    convention; an existing different file there is left alone (None)."""
+    full = sidecar.name.lower() == (original.name + ".xmp").lower()
+    dest = copy.with_name(copy.name + sidecar.suffix) if full else copy.with_name(copy.stem + sidecar.suffix)
+    if dest.exists():
+        return dest if dest.read_bytes() == sidecar.read_bytes() else None
+    with atomic_path(dest, mode=sidecar.stat().st_mode & 0o777) as tmp:
+        shutil.copyfile(sidecar, tmp)
+    return dest
+
