@@ -90,7 +90,7 @@ WB = ("WhiteBalance", "Temperature", "Tint")
 # Bookkeeping that describes the file, not the look: never "unmapped".
 IGNORED = {"Version", "ProcessVersion", "HasSettings", "AlreadyApplied", "RawFileName", "CropConstrainToWarp",
            "CropUnit", "CropWidth", "CropHeight", "CameraProfile", "CameraProfileDigest", "LensProfileEnable",
-           "OverrideLookVignette", "ToneCurveName2012", "ToneCurveName", "ConvertToGrayscale", "SupportsAmount",
+           "OverrideLookVignette", "ToneCurveName2012", "ToneCurveName", "SupportsAmount",
            "SupportsColor", "SupportsMonochrome", "SupportsHighDynamicRange", "SupportsNormalDynamicRange",
            "SupportsSceneReferred", "SupportsOutputReferred", "CompatibleVersion", "Copyright", "Name",
            "ShortName", "SortName", "Group", "UUID", "PresetType", "Cluster", "HDREditMode", "AutoLateralCA",
