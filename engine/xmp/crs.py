@@ -87,23 +87,24 @@ BLEND_BACK = {v: k for k, v in BLEND_MODES.items()}
 CORRECTIONS = ("GradientBasedCorrections", "CircularGradientBasedCorrections", "MaskGroupBasedCorrections")
 CROP = ("HasCrop", "CropLeft", "CropTop", "CropRight", "CropBottom", "CropAngle")
 WB = ("WhiteBalance", "Temperature", "Tint")
-# Bookkeeping that describes the file, not the look: never "unmapped".
+# Never "unmapped": bookkeeping that describes the file, parameters of an effect whose
+# amount is listed when it is on (grain size, vignette midpoint...), hues without their
+# amount, and the camera profile / look every Lightroom file names (docs/xmp.md says
+# profiles are never mapped).
 IGNORED = {"Version", "ProcessVersion", "HasSettings", "AlreadyApplied", "RawFileName", "CropConstrainToWarp",
-           "CropUnit", "CropWidth", "CropHeight", "CameraProfile", "CameraProfileDigest", "LensProfileEnable",
-           "OverrideLookVignette", "ToneCurveName2012", "ToneCurveName", "SupportsAmount",
-           "SupportsColor", "SupportsMonochrome", "SupportsHighDynamicRange", "SupportsNormalDynamicRange",
-           "SupportsSceneReferred", "SupportsOutputReferred", "CompatibleVersion", "Copyright", "Name",
-           "ShortName", "SortName", "Group", "UUID", "PresetType", "Cluster", "HDREditMode", "AutoLateralCA",
-           "LensManualDistortionAmount", "PerspectiveUpright", "UprightVersion", "EnableMaskGroupBasedCorrections",
-           "EnableCircularGradientBasedCorrections", "EnableGradientBasedCorrections", "EnablePaintBasedCorrections",
-           "EnableRetouch", "EnableRedEye", "DefringePurpleHueLo", "DefringePurpleHueHi", "DefringeGreenHueLo",
-           "DefringeGreenHueHi", "ColorNoiseReductionDetail", "ColorNoiseReductionSmoothness", "SharpenRadius",
-           "SharpenDetail", "SharpenEdgeMasking", "LuminanceNoiseReductionDetail",
-           "LuminanceNoiseReductionContrast", "GrainSize", "GrainFrequency", "PostCropVignetteMidpoint",
-           "PostCropVignetteFeather", "PostCropVignetteRoundness", "PostCropVignetteStyle",
-           "PostCropVignetteHighlightContrast", "SplitToningBalance", "ColorGradeBlending", "ColorGradeGlobalHue",
-           "ColorGradeGlobalSat", "ColorGradeGlobalLum", "ColorGradeMidtoneHue", "ColorGradeMidtoneSat",
-           "ColorGradeShadowLum", "ColorGradeMidtoneLum", "ColorGradeHighlightLum", "LookName", "Look"}
+           "CropUnit", "CropWidth", "CropHeight", "CameraProfile", "CameraProfileDigest", "OverrideLookVignette",
+           "ToneCurveName2012", "ToneCurveName", "SupportsAmount", "SupportsColor", "SupportsMonochrome",
+           "SupportsHighDynamicRange", "SupportsNormalDynamicRange", "SupportsSceneReferred",
+           "SupportsOutputReferred", "CompatibleVersion", "Copyright", "Name", "ShortName", "SortName", "Group",
+           "UUID", "PresetType", "Cluster", "HDREditMode", "UprightVersion", "EnableMaskGroupBasedCorrections",
+           "EnableCircularGradientBasedCorrections", "EnableGradientBasedCorrections",
+           "EnablePaintBasedCorrections", "EnableRetouch", "EnableRedEye", "DefringePurpleHueLo",
+           "DefringePurpleHueHi", "DefringeGreenHueLo", "DefringeGreenHueHi", "ColorNoiseReductionDetail",
+           "ColorNoiseReductionSmoothness", "SharpenRadius", "SharpenDetail", "SharpenEdgeMasking",
+           "LuminanceNoiseReductionDetail", "LuminanceNoiseReductionContrast", "GrainSize", "GrainFrequency",
+           "PostCropVignetteMidpoint", "PostCropVignetteFeather", "PostCropVignetteRoundness",
+           "PostCropVignetteStyle", "PostCropVignetteHighlightContrast", "SplitToningBalance",
+           "ColorGradeBlending", "ColorGradeGlobalHue", "ColorGradeMidtoneHue", "LookName", "Look"}
 
 
 def _is_neutral(value: Any) -> bool:
