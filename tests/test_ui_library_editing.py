@@ -91,6 +91,12 @@ def test_virtual_copy_is_its_own_cell(qtbot, window, catalog):
 def test_keywords_typed_and_ticked(qtbot, window, catalog):
     win = window
     a, b = win.ids[PHOTO], win.ids[OTHER]
+    with catalog.session() as s:  # the samples' own embedded XMP keywords came in at import
+        own = {x: library.image_keywords(s, x) for x in (a, b)}
+
+    def added(s, x):
+        return [k for k in library.image_keywords(s, x) if k not in own[x]]
+
     select_rows(win, [win.model._row_of[a], win.model._row_of[b]])
     win.grid.setFocus()
     qtbot.keyClick(win.grid, Qt.Key_K, Qt.ControlModifier)
@@ -99,7 +105,7 @@ def test_keywords_typed_and_ticked(qtbot, window, catalog):
     qtbot.keyClicks(field, "Travel | Utah, sunset")
     qtbot.keyClick(field, Qt.Key_Return)
     with catalog.session() as s:
-        assert library.image_keywords(s, a) == library.image_keywords(s, b) == ["Travel|Utah", "sunset"]
+        assert added(s, a) == added(s, b) == ["Travel|Utah", "sunset"]
     panel = win.keywords_panel
     wait_until(qtbot, lambda: panel.item("Travel|Utah") is not None
                and panel.item("Travel|Utah").checkState(0) == Qt.Checked, what="keyword list")
@@ -111,8 +117,8 @@ def test_keywords_typed_and_ticked(qtbot, window, catalog):
     wait_until(qtbot, lambda: panel.target.text() == "1 photo selected", what="selection")
     panel.item("sunset").setCheckState(0, Qt.Unchecked)
     with catalog.session() as s:
-        assert library.image_keywords(s, a) == ["Travel|Utah"]
-        assert library.image_keywords(s, b) == ["Travel|Utah", "sunset"]
+        assert added(s, a) == ["Travel|Utah"]
+        assert added(s, b) == ["Travel|Utah", "sunset"]
     # Double-click filters the grid by the keyword (the filter bar's keyword field).
     panel.list.itemDoubleClicked.emit(panel.item("sunset"), 0)
     wait_until(qtbot, lambda: not win.model.loading and win.model.ids == [b], what="keyword filter")

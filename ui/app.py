@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from maskroom.services import develop as develop_service
 from maskroom.services import editing, masks
 from maskroom.services import library as library_service
 from maskroom.services.library import (
@@ -172,6 +173,7 @@ class MainWindow(QMainWindow):
         self.history_panel = HistoryPanel(self.session)
         self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea, "history_dock")
         self.develop_panel = DevelopPanel(self.session)
+        self.develop_panel.histogram.clipping_toggled.connect(self.toggle_clipping)
         self.masks_panel = MasksPanel(self.session, self.canvas)
         self.masks_panel.mask_changed.connect(self._mask_changed)
         self.masks_panel.overlay_toggled.connect(self._overlay_toggled)
@@ -249,6 +251,7 @@ class MainWindow(QMainWindow):
         sc("E", lambda: self.show_view("loupe"))
         sc("D", lambda: self.show_view("develop"))
         sc("O", self.toggle_overlay)
+        sc("J", self.toggle_clipping)
         sc("\\", self.toggle_before)
         sc("Z", self.canvas.toggle_zoom)
         sc("Ctrl+Z", self.undo)
@@ -378,7 +381,18 @@ class MainWindow(QMainWindow):
 
     def _rendered(self, rgb, full):
         self.canvas.message = "" if full else "Preview"
-        self.canvas.set_image(rgb)
+        self._last_render = rgb
+        self.develop_panel.histogram.set_image(rgb)
+        self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
+
+    def toggle_clipping(self, on: bool | None = None):
+        """J: paint clipped highlights red and clipped shadows blue on the photo."""
+        hist = self.develop_panel.histogram
+        hist.show_clipping = (not hist.show_clipping) if on is None else on
+        hist.update()
+        rgb = getattr(self, "_last_render", None)
+        if rgb is not None:
+            self.canvas.set_image(develop_service.clipping_overlay(rgb) if hist.show_clipping else rgb)
 
     def _mask_changed(self, layer_name: str):
         self._update_handles()

@@ -28,16 +28,22 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from maskroom.catalog.schema import EditVersion, Image, PreviewCacheEntry
+from maskroom.core.files import atomic_path, verify_image
+from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
 from maskroom.engine.develop.color import (
-    OUTPUT_SPACES, WORK_TO_SRGB, _encode_lut, apply_matrix, encode, icc_profile, work_to_space_matrix,
+    OUTPUT_SPACES,
+    WORK_TO_SRGB,
+    _encode_lut,
+    apply_matrix,
+    encode,
+    icc_profile,
+    work_to_space_matrix,
 )
 from maskroom.engine.develop.memory import heap_reuse
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.core.files import atomic_path, verify_image
-from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
 
 SCALES = ("preview", "full")
 _IMAGES = ImageCache(600 * 1024 * 1024)

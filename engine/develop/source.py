@@ -3,7 +3,7 @@
 * RAW files go through rawpy at full quality: camera (as-shot) white balance by
   default, 16-bit *linear* output (``gamma=(1, 1)``, ``no_auto_bright=True``) in XYZ,
   converted to the working space here; recipe settings ``raw.white_balance``
-  ("camera" | "auto") and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
+  (as shot, auto, presets, Kelvin, picked: see ``raw_wb.py``) and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
   "reconstruct") choose the decode.
 * Other formats are decoded by the importer's ``maskroom.engine.imageio.decode``
   (ICC profile honoured, EXIF orientation applied) when it is installed; until then
@@ -27,8 +27,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
 from maskroom.core.errors import MaskroomError
+from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
+from maskroom.engine.develop.lens import LensError, correct, lens_key
+from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
 
 PREVIEW_LONG_EDGE = 2048
 RAW_EXTENSIONS = {
@@ -46,29 +48,32 @@ def is_raw(path: Path) -> bool:
     return Path(path).suffix.lower() in RAW_EXTENSIONS
 
 
-def raw_options(settings: dict[str, Any] | None) -> tuple[str, str]:
+def raw_options(settings: dict[str, Any] | None) -> tuple[str | tuple, str]:
+    """(white balance decode key, highlight mode) of the recipe's RAW settings (raw_wb.py)."""
     raw = (settings or {}).get("raw") or {}
-    wb = str(raw.get("white_balance", "camera"))
+    try:
+        wb = wb_spec(raw)
+    except WhiteBalanceError as exc:
+        raise SourceError(str(exc)) from None
     hl = str(raw.get("highlight_mode", "clip"))
-    if wb not in ("camera", "auto"):
-        raise SourceError(f"raw.white_balance must be camera or auto, not {wb!r}")
     if hl not in HIGHLIGHT_MODES:
         raise SourceError(f"raw.highlight_mode must be one of {', '.join(HIGHLIGHT_MODES)}, not {hl!r}")
     return wb, hl
 
 
-def decode_raw_linear(path: Path, white_balance: str = "camera", highlight_mode: str = "clip",
+def decode_raw_linear(path: Path, white_balance: str | tuple = "camera", highlight_mode: str = "clip",
                       half_size: bool = False) -> np.ndarray:
     import rawpy
 
     try:
         with rawpy.imread(str(path)) as raw:
             rgb16 = raw.postprocess(
-                gamma=(1, 1), no_auto_bright=True, output_bps=16,
-                use_camera_wb=white_balance == "camera", use_auto_wb=white_balance == "auto",
+                gamma=(1, 1), no_auto_bright=True, output_bps=16, **postprocess_wb(raw, white_balance),
                 highlight_mode=HIGHLIGHT_MODES[highlight_mode], output_color=rawpy.ColorSpace.XYZ,
                 half_size=half_size,
             )
+    except WhiteBalanceError as exc:
+        raise SourceError(f"{path}: {exc}") from None
     except Exception as exc:  # rawpy raises LibRawError subclasses and IOError
         raise SourceError(f"{path}: cannot decode RAW: {exc}") from None
     xyz = rgb16.astype(np.float32) * np.float32(1.0 / 65535.0)
@@ -247,8 +252,8 @@ def seed_preview(image, full: np.ndarray, settings: dict[str, Any] | None = None
     source during a full render (range and AI kinds) do not decode the original twice."""
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
     key = (image.content_hash, "preview", None, raw_key)
-    if _SOURCES.get(key) is not None:
-        return
+    if _SOURCES.get(key) is not None or lens_key(settings, image) is not None:
+        return  # (a lens-corrected decode is not the plain preview source)
     lin = np.array(resize_long_edge(full, PREVIEW_LONG_EDGE), np.float32, order="C")  # never a view of full
     lin.setflags(write=False)
     h, w = lin.shape[:2]
@@ -268,6 +273,12 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     if scale not in ("preview", "full"):
         raise ValueError(f"scale must be 'preview' or 'full', not {scale!r}")
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    try:
+        lens = lens_key(settings, image)
+    except LensError as exc:
+        raise SourceError(f"{image.path}: {exc}") from None
+    if lens is not None:
+        return _corrected_source(catalog, image, scale, long_edge, settings, lens)
     key = (image.content_hash, scale, long_edge, raw_key)
     hit = _SOURCES.get(key)
     if hit is not None:
@@ -295,6 +306,26 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
         _SOURCES.put(key, (lin, digest))
     # else: too big to keep; left writable, which tells the pipeline it may render
     # in place in it (a 24 MP render then holds one image less).
+    return lin, digest
+
+
+def _corrected_source(catalog, image, scale, long_edge, settings, lens) -> tuple[np.ndarray, str]:
+    """The source with lens corrections (lens.py), cached beside the uncorrected one."""
+    raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    key = (image.content_hash, scale, long_edge, "lens", lens, raw_key)
+    hit = _SOURCES.get(key)
+    if hit is not None:
+        return hit
+    plain = {k: v for k, v in (settings or {}).items() if k != "lens"}
+    lin, digest = load_source(catalog, image, scale, long_edge, plain)
+    try:
+        lin = correct(lin, lens)
+    except LensError as exc:
+        raise SourceError(f"{image.path}: {exc}") from None
+    digest = hashlib.sha256(f"{digest}|lens|{lens}".encode()).hexdigest()
+    if cacheable(lin):
+        lin.setflags(write=False)
+        _SOURCES.put(key, (lin, digest))
     return lin, digest
 
 

@@ -50,14 +50,14 @@ from sqlalchemy import select
 from maskroom import __version__
 from maskroom.catalog.schema import EditVersion, Image, MaskRaster
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.core.files import atomic_write_bytes, verify_image
+from maskroom.core.progress import Progress
+from maskroom.core.recipe import Recipe
 from maskroom.engine.develop.pipeline import is_identity, render_recipe
 from maskroom.engine.develop.source import is_raw, load_source, raw_options
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
 from maskroom.engine.masks.registry import MaskInput, MaskResult
-from maskroom.core.files import atomic_write_bytes, verify_image
-from maskroom.core.recipe import Recipe
-from maskroom.core.progress import Progress
 
 # Bump when the thumbnail's pipeline changes in a way the recipe digest does not show.
 THUMB_CODE_VERSION = "1"

@@ -85,3 +85,24 @@ def noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarra
     k = amount / 100.0
     smooth = guided_filter(l, l, ctx.px(NOISE_RADIUS, 1.0), eps=np.float32((0.35 * k) ** 2 + 1e-6))
     return apply_gain(img, _exp2(cv2.subtract(smooth, l), 4), out=img if ctx.owned else None)
+
+
+COLOR_NOISE_RADIUS = 0.004  # of the long edge at amount 100: chroma noise is coarse
+
+
+@adjustment("color_noise_reduction", 0, 100, "", "Colour noise reduction: smooths chroma, keeps luminance and edges.")
+def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    # Chroma as the ratio of each channel to luminance, smoothed edge-aware (guided by
+    # perceptual luminance, so colour does not bleed across edges), times the
+    # original luminance: blotches of colour noise go, detail (luminance) stays.
+    k = amount / 100.0
+    y = cv2.max(luma(img), 0.0)
+    guide = cv2.sqrt(y)
+    inv = cv2.divide(1.0, cv2.add(y, 1e-4))
+    radius = ctx.px(COLOR_NOISE_RADIUS * k, 1.0)
+    ratios = [guided_filter(guide, cv2.multiply(c, inv), radius, eps=float((0.05 * k) ** 2 + 1e-6))
+              for c in cv2.split(img)]
+    out = cv2.multiply(cv2.merge(ratios), cv2.merge([y, y, y]))
+    out = cv2.max(out, 0.0)
+    # the smoothed ratios need not keep luminance exactly: restore it
+    return apply_gain(out, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(out), 1e-6)), out=out)
