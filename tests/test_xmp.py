@@ -234,10 +234,20 @@ def test_crs_mapping_round_trip_keeps_mapped_sliders_and_masks():
     assert back.layer("Sky").adjustments == {"exposure": -1.0, "saturation": 20.0}
 
 
-def test_absolute_white_balance_is_listed_not_guessed():
+def test_white_balance_kelvin_and_presets_map_to_the_raw_decode():
     props = {q("crs", "WhiteBalance"): "Custom", q("crs", "Temperature"): "6500", q("crs", "Tint"): "+10"}
-    recipe, unmapped, _ = recipe_from_crs(props, "t")
-    assert recipe.global_layer.adjustments == {} and "absolute kelvin" in unmapped[0]
+    recipe, unmapped, warnings = recipe_from_crs(props, "t")
+    assert recipe.settings["raw"] == {"white_balance": "kelvin", "temperature": 6500.0, "tint": 10.0}
+    back, _ = crs_from_recipe(recipe)
+    assert (back[q("crs", "WhiteBalance")], back[q("crs", "Temperature")], back[q("crs", "Tint")]) == (
+        "Custom", "6500", "+10")
+    recipe, _, _ = recipe_from_crs({q("crs", "WhiteBalance"): "Tungsten"}, "t")
+    assert recipe.settings["raw"] == {"white_balance": "tungsten"}
+    recipe, unmapped, warnings = recipe_from_crs({q("crs", "WhiteBalance"): "Custom",
+                                                  q("crs", "Temperature"): "90000"}, "t")
+    assert "raw" not in recipe.settings and "2000..50000" in warnings[0]  # refused at the door
+    _, unmapped, _ = recipe_from_crs({q("crs", "WhiteBalance"): "Underwater"}, "t")
+    assert unmapped == ["crs:WhiteBalance=Underwater"]
 
 
 # -- write ------------------------------------------------------------------------------------

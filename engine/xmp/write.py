@@ -152,6 +152,8 @@ def _keep_spelling(name: str, new: Any, old: Any) -> Any:
             new = "0"
         elif name == "HasCrop":
             new = "False"
+        elif name == "WhiteBalance":
+            new = "As Shot"  # maskroom decodes with the camera's white balance
         else:
             return old  # crop corners without a crop, process version: Lightroom's, kept
     try:
