@@ -66,6 +66,23 @@ def test_embedded_xmp_written_by_exiftool_comes_in_on_import(catalog, tmp_path, 
     assert sha256(p) == before
 
 
+@pytest.mark.parametrize("fmt", ["png", "tif", "webp", "heic", "dng"])
+def test_embedded_xmp_in_every_container(tmp_path, exiftool, fmt):
+    from synth_files import make_dng, make_heic
+
+    p = tmp_path / f"x.{fmt}"
+    if fmt == "dng":
+        make_dng(p)
+    elif fmt == "heic":
+        make_heic(p)
+    else:
+        PILImage.new("RGB", (40, 30), (10, 200, 90)).save(p)
+    subprocess.run([exiftool, "-q", "-q", "-overwrite_original", "-XMP:Rating=3", "-XMP-lr:HierarchicalSubject=A|B",
+                    str(p)], check=True)
+    r = read_image_xmp(p)
+    assert (r.source, r.fields.rating, r.fields.keywords) == ("embedded", 3, ["A|B"])
+
+
 def test_real_photoshop_packet_in_a_sample_photo(tmp_path):
     # immich_prairie_falcon.jpg (NPS, public domain; maskroom/data/samples/SOURCES.md) carries
     # the XMP packet Photoshop 23.4 wrote: a real-world reader check.
