@@ -22,7 +22,8 @@ def develop(qtbot, catalog, sample_copy, tmp_path):
 def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     win, panel = develop, develop.develop_panel
     vid = win.session.version_id
-    assert list(panel.sections) == ["Basic", "Tone Curve", "Colour Mixer", "Colour Grading", "Detail", "Effects"]
+    assert list(panel.sections) == ["Basic", "Tone Curve", "Colour Mixer", "Colour Grading", "Detail",
+                                    "Lens Corrections", "Effects"]
     assert [panel.tabs["Colour Mixer"].tabText(i) for i in range(4)] == ["Hue", "Saturation", "Luminance",
                                                                        "Point colour"]
     wait_until(qtbot, lambda: panel.histogram.hist is not None, what="histogram of the first render")
@@ -55,3 +56,11 @@ def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     assert panel.curve.points == []
     win.toggle_clipping()
     assert panel.histogram.show_clipping
+
+    # Lens corrections on a photo whose lens lensfun does not know: said, and left off.
+    assert not panel.wb.isEnabled()  # a JPEG: no RAW white balance
+    steps = len(services.history(catalog, vid)[0])
+    panel.lens_check.setChecked(True)
+    assert not panel.lens_check.isChecked() and "lens" in panel.lens_info.text()
+    assert len(services.history(catalog, vid)[0]) == steps
+    assert "lens" not in services.load_recipe(catalog, vid).settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -191,6 +192,7 @@ class DevelopPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.sliders: dict[str, AdjustmentSlider] = {}
+        self._syncing = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         self.histogram = HistogramWidget()
@@ -248,6 +250,7 @@ class DevelopPanel(QWidget):
             form.addRow(label, s)
             self.sliders[spec.name] = s
         self.tabs = tabs
+        self._settings_controls(col)
         col.addStretch(1)
         area.setWidget(inner)
         outer.addWidget(area, 1)
@@ -255,6 +258,52 @@ class DevelopPanel(QWidget):
         session.changed.connect(lambda _c: self.sync_from_recipe())
         session.layer_selected.connect(lambda _n: self.sync_from_recipe())
         session.version_loaded.connect(lambda _v: self.refresh_presets())
+
+    def _settings_controls(self, col: QVBoxLayout) -> None:
+        """RAW white balance (top of Basic) and Lens Corrections (before Effects): recipe
+        settings of the whole photo, one history step per change."""
+        self.wb = QComboBox()
+        for mode in services.WB_MODES:
+            self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
+        self.wb.activated.connect(self._wb_chosen)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("WB (RAW)"))
+        row.addWidget(self.wb, 1)
+        self.sections["Basic"].layout().insertLayout(0, row)
+        box = QGroupBox("Lens Corrections")
+        box.setLayout(QVBoxLayout())
+        self.lens_check = QCheckBox("Enable profile corrections")
+        self.lens_check.toggled.connect(self._lens_toggled)
+        self.lens_info = QLabel("")
+        self.lens_info.setWordWrap(True)
+        box.layout().addWidget(self.lens_check)
+        box.layout().addWidget(self.lens_info)
+        col.insertWidget(col.indexOf(self.sections["Effects"]), box)
+        self.sections = {**{k: v for k, v in self.sections.items() if k != "Effects"}, "Lens Corrections": box,
+                         "Effects": self.sections["Effects"]}
+
+    def _wb_chosen(self, _i) -> None:
+        mode = self.wb.currentData()
+        raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
+               if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+        self.session.recipe.settings["raw"] = {**raw, "white_balance": mode}
+        self.session.commit(f"White balance: {self.wb.currentText().lower()}")
+
+    def _lens_toggled(self, on: bool) -> None:
+        if self._syncing or self.session.image_id is None:
+            return
+        if on:
+            settings, line = services.lens_profile(self.session.catalog, self.session.image_id)
+            self.lens_info.setText(line)
+            if settings is None:
+                self._syncing = True
+                self.lens_check.setChecked(False)
+                self._syncing = False
+                return
+            self.session.recipe.settings["lens"] = settings
+        else:
+            self.session.recipe.settings.pop("lens", None)
+        self.session.commit("Lens corrections " + ("on" if on else "off"))
 
     def _curve_editor(self) -> QWidget:
         w = QWidget()
@@ -306,6 +355,14 @@ class DevelopPanel(QWidget):
             if not s.slider.isSliderDown():
                 s.set_value(layer.adjustments.get(name, s.spec.default))
         self._show_curve()
+        self._syncing = True
+        settings = self.session.recipe.settings
+        raw = self.session.image_id is not None and services.is_raw_image(self.session.catalog, self.session.image_id)
+        self.wb.setEnabled(raw)
+        mode = (settings.get("raw") or {}).get("white_balance", "camera")
+        self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
+        self.lens_check.setChecked((settings.get("lens") or {}).get("correct") == "auto")
+        self._syncing = False
 
     def refresh_presets(self) -> None:
         self.presets.clear()

@@ -389,6 +389,28 @@ def adjustment_specs() -> list[AdjustmentSpec]:
     return specs
 
 
+WB_MODES = ("camera", "auto", "daylight", "cloudy", "shade", "tungsten", "fluorescent", "flash")
+
+
+def is_raw_image(catalog: Catalog, image_id: int) -> bool:
+    from maskroom.engine.develop.source import is_raw
+
+    with catalog.session() as s:
+        image = s.get(Image, image_id)
+        return image is not None and is_raw(Path(image.path))
+
+
+def lens_profile(catalog: Catalog, image_id: int) -> tuple[dict | None, str]:
+    """(lens settings for automatic corrections, a line naming the profile) or
+    (None, the reason there is none, e.g. "no profile for this lens: ...")."""
+    from maskroom.services.develop import LensError, lens_settings
+
+    try:
+        return lens_settings(catalog, image_id, "auto")
+    except (LensError, LookupError) as exc:
+        return None, str(exc)
+
+
 def histogram_of(rgb):
     """The histogram of a displayed sRGB uint8 image (engine/develop/histogram.py)."""
     from maskroom.engine.develop.histogram import histogram
