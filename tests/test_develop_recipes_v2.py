@@ -123,3 +123,10 @@ def test_edit_set_takes_the_new_keys_and_refuses_bad_ones(catalog, catalog_locat
     out = tmp_path / "r.png"
     run("render", image_id, "--out", out, "--size", "256")
     assert out.stat().st_size > 0
+
+
+def test_a_malformed_stored_value_switches_its_adjustment_off():
+    # validated at the door, but a stored recipe written by hand may still hold one
+    src = golden_source()
+    r = Recipe.from_dict({"layers": [{"name": "Global", "adjustments": {"exposure": [[0, 0], [1, 1]]}}]})
+    assert np.array_equal(render_recipe(src.copy(), "x", r, golden_mask), src)
