@@ -57,6 +57,15 @@ def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     win.toggle_clipping()
     assert panel.histogram.show_clipping
 
+    # Point colour eyedropper: the panel arms the canvas, a click sets the picked hue.
+    panel.pick_requested.emit("point")
+    assert win.canvas.tool == "eyedropper"
+    win.canvas.colour_picked.emit(0.5, 0.8)  # the meadow
+    assert win.canvas.tool == "view"
+    want = services.picked_hue(win._last_render, 0.5, 0.8)
+    assert services.load_recipe(catalog, vid).global_layer.adjustments["mixer.point.hue"] == pytest.approx(want)
+    assert 20 < want < 90  # yellow-orange grass
+
     # Lens corrections on a photo whose lens lensfun does not know: said, and left off.
     assert not panel.wb.isEnabled()  # a JPEG: no RAW white balance
     steps = len(services.history(catalog, vid)[0])

@@ -182,8 +182,11 @@ class AdjustmentSlider(QWidget):
 
 class DevelopPanel(QWidget):
     """The selected layer's develop controls in Lightroom's order: Histogram, Basic,
-    Tone Curve, Colour Mixer, Colour Grading, Detail, Effects; presets, virtual copies.
-    Every control changes the preview live and commits one history step on release."""
+    Tone Curve, Colour Mixer, Colour Grading, Detail, Lens Corrections, Effects;
+    presets, virtual copies.  Every control changes the preview live and commits one
+    history step on release."""
+
+    pick_requested = Signal(str)  # "point" (point colour) or "wb" (RAW white balance): the app arms its eyedropper
 
     CURVE_CHANNELS = (("Luminance", "curve.points", QColor(230, 230, 230)), ("Red", "curve.red", QColor(230, 70, 70)),
                       ("Green", "curve.green", QColor(70, 200, 70)), ("Blue", "curve.blue", QColor(80, 120, 240)))
@@ -266,10 +269,19 @@ class DevelopPanel(QWidget):
         for mode in services.WB_MODES:
             self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
         self.wb.activated.connect(self._wb_chosen)
+        self.wb_pick = QPushButton("Pick")
+        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW files)")
+        self.wb_pick.clicked.connect(lambda: self.pick_requested.emit("wb"))
         row = QHBoxLayout()
         row.addWidget(QLabel("WB (RAW)"))
         row.addWidget(self.wb, 1)
+        row.addWidget(self.wb_pick)
         self.sections["Basic"].layout().insertLayout(0, row)
+        point_tab = self.tabs["Colour Mixer"].widget(self.tabs["Colour Mixer"].count() - 1)
+        pick = QPushButton("Pick colour")
+        pick.setToolTip("Click the colour to shift in the photo")
+        pick.clicked.connect(lambda: self.pick_requested.emit("point"))
+        point_tab.layout().insertRow(0, pick)
         box = QGroupBox("Lens Corrections")
         box.setLayout(QVBoxLayout())
         self.lens_check = QCheckBox("Enable profile corrections")
@@ -281,6 +293,21 @@ class DevelopPanel(QWidget):
         col.insertWidget(col.indexOf(self.sections["Effects"]), box)
         self.sections = {**{k: v for k, v in self.sections.items() if k != "Effects"}, "Lens Corrections": box,
                          "Effects": self.sections["Effects"]}
+
+    def picked(self, kind: str, x: float, y: float, rgb) -> None:
+        """The eyedropper's click: (x, y) normalised on the displayed render ``rgb``."""
+        if kind == "point" and rgb is not None:
+            self.set_value("mixer.point.hue", services.picked_hue(rgb, x, y))
+        elif kind == "wb" and self.session.image_id is not None:
+            try:
+                settings = services.pick_raw_white_balance(self.session.catalog, self.session.image_id, x, y)
+            except Exception as exc:  # noqa: BLE001 - the reason goes to the status line
+                self.session.error.emit(str(exc))
+                return
+            raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
+                   if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+            self.session.recipe.settings["raw"] = {**raw, **settings}
+            self.session.commit("White balance: picked")
 
     def _wb_chosen(self, _i) -> None:
         mode = self.wb.currentData()
@@ -359,6 +386,7 @@ class DevelopPanel(QWidget):
         settings = self.session.recipe.settings
         raw = self.session.image_id is not None and services.is_raw_image(self.session.catalog, self.session.image_id)
         self.wb.setEnabled(raw)
+        self.wb_pick.setEnabled(raw)
         mode = (settings.get("raw") or {}).get("white_balance", "camera")
         self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
         self.lens_check.setChecked((settings.get("lens") or {}).get("correct") == "auto")

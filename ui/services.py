@@ -411,6 +411,23 @@ def lens_profile(catalog: Catalog, image_id: int) -> tuple[dict | None, str]:
         return None, str(exc)
 
 
+def pick_raw_white_balance(catalog: Catalog, image_id: int, x: float, y: float) -> dict:
+    """The RAW white-balance settings that make the point (x, y) neutral (eyedropper)."""
+    from maskroom.services.develop import pick_white_balance
+
+    return pick_white_balance(catalog, image_id, x, y)
+
+
+def picked_hue(rgb, x: float, y: float) -> float:
+    """sRGB HSV hue (degrees) of the displayed image around (x, y): the point-colour picker."""
+    import colorsys
+
+    h, w = rgb.shape[:2]
+    cx, cy = min(w - 1, int(x * w)), min(h - 1, int(y * h))
+    px = rgb[max(0, cy - 2):cy + 3, max(0, cx - 2):cx + 3].reshape(-1, 3).mean(axis=0) / 255.0
+    return round(colorsys.rgb_to_hsv(*px)[0] * 360.0, 1) % 360.0
+
+
 def histogram_of(rgb):
     """The histogram of a displayed sRGB uint8 image (engine/develop/histogram.py)."""
     from maskroom.engine.develop.histogram import histogram
