@@ -30,7 +30,7 @@ from maskroom.engine.develop import thumbnails as T  # noqa: E402
 from maskroom.engine.develop.render import clear_memory_caches, render_preview_srgb  # noqa: E402
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
 from maskroom.core.progress import Progress  # noqa: E402
-from maskroom.ui import services  # noqa: E402
+from maskroom.services import develop as develop_service, editing, importing  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 RUNS = 3
@@ -39,8 +39,8 @@ RUNS = 3
 def edit_all(catalog, ids, masked: bool) -> list[int]:
     vids = []
     for image_id in ids:
-        vid = services.master_version_id(catalog, image_id)
-        recipe = services.load_recipe(catalog, vid)
+        vid = editing.master_version_id(catalog, image_id)
+        recipe = editing.load_recipe(catalog, vid)
         recipe.layers = recipe.layers[:1]
         recipe.global_layer.adjustments = {"exposure": 0.4, "contrast": 20.0, "vibrance": 25.0, "clarity": 15.0}
         if masked:
@@ -48,7 +48,7 @@ def edit_all(catalog, ids, masked: bool) -> list[int]:
                 [MaskComponent(kind="linear", params={"x0": 0.5, "y0": 0.0, "x1": 0.5, "y1": 0.5})])))
             recipe.layers.append(Layer("Shadows", adjustments={"shadows": 30.0}, mask=MaskDefinition(
                 [MaskComponent(kind="luminance-range", params={"min": 0.0, "max": 0.3})])))
-        services.save_recipe(catalog, vid, recipe, "bench")
+        editing.save_recipe(catalog, vid, recipe, "bench")
         vids.append(vid)
     return vids
 
@@ -67,12 +67,13 @@ def main() -> int:
     try:
         shutil.copytree(SAMPLES, work / "shoot", ignore=shutil.ignore_patterns("*.md"))
         catalog = Catalog.open(work / "catalog.sqlite")
-        ids, problems = services.run_import(catalog, [work / "shoot"], Progress(), jobs=1)
+        imported = importing.import_photos(catalog, [work / "shoot"], Progress(), jobs=1)
+        ids, problems = imported.image_ids, imported.problems
         assert not problems, problems
         cells = [(i, None) for i in ids]
 
         def imported(cell):
-            img = cv2.imread(str(services.thumbnail_path(catalog, cell[0])))
+            img = cv2.imread(str(develop_service.thumbnail_path(catalog, cell[0])))
             assert img is not None
 
         def edited(cell):

@@ -37,7 +37,7 @@ from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.catalog.schema import Folder, Image  # noqa: E402
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
 from maskroom.core.progress import Progress  # noqa: E402
-from maskroom.ui import services  # noqa: E402
+from maskroom.services import develop, editing, importing, library, masks  # noqa: E402
 from maskroom.ui.workers import JobRunner  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
@@ -158,13 +158,14 @@ def main() -> int:
     try:
         shutil.copytree(SAMPLES, work / "shoot", ignore=shutil.ignore_patterns("*.md"))
         cat = Catalog.open(work / "catalog.sqlite")
-        ids, _ = services.run_import(cat, [work / "shoot"], Progress(), jobs=1)
-        by_name = {r.filename: r.id for r in services.image_rows(cat, ids).values()}
-        vid = services.master_version_id(cat, by_name["mpl_grace_hopper.jpg"])
-        recipe = services.load_recipe(cat, vid)
+        imported = importing.import_photos(cat, [work / "shoot"], Progress(), jobs=1)
+        ids, _ = imported.image_ids, imported.problems
+        by_name = {r.filename: r.id for r in library.image_rows(cat, ids).values()}
+        vid = editing.master_version_id(cat, by_name["mpl_grace_hopper.jpg"])
+        recipe = editing.load_recipe(cat, vid)
         recipe.layers.append(Layer("Subject", adjustments={"exposure": 0.5},
                                    mask=MaskDefinition([MaskComponent(kind="subject")])))
-        services.save_recipe(cat, vid, recipe, "Add Subject mask")
+        editing.save_recipe(cat, vid, recipe, "Add Subject mask")
 
         counter = iter(range(10**6))
 
@@ -172,20 +173,20 @@ def main() -> int:
             # A new intent each run (params change): nothing cached, the mask derives again.
             r = recipe.copy()
             r.layer("Subject").mask.components[0].params = {"run": next(counter)}
-            services.save_recipe(cat, vid, r, "bench")
+            editing.save_recipe(cat, vid, r, "bench")
             from maskroom.engine.develop.render import clear_memory_caches
             from maskroom.engine.masks.people import clear_cache
 
             clear_memory_caches()
             clear_cache()  # the people analysis the subject kind consults
-            services.mask_alpha(cat, vid, "Subject")
+            masks.mask_alpha(cat, vid, "Subject")
 
         def drag_render():
             r = recipe.copy()
             base = next(counter) * 0.01  # new values each run: nothing comes from a cache
             for ev in (0.2, 0.4, 0.6):
                 r.global_layer.adjustments["exposure"] = ev + base
-                services.render_preview(cat, vid, 480, recipe=r)
+                develop.render_preview(cat, vid, 480, recipe=r)
 
         if part in ("all", "responsive"):
             print(f"{'task':34s} {'where':12s} {'wall ms':>9s} {'max gap ms':>11s}")

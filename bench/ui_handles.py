@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.core.recipe import MaskComponent  # noqa: E402
 from maskroom.core.progress import Progress  # noqa: E402
-from maskroom.ui import services  # noqa: E402
+from maskroom.services import develop as develop_service, importing, library, masks  # noqa: E402
 from ui import SAMPLES, Watchdog, spin  # noqa: E402  (bench/ui.py)
 
 RUNS = 3
@@ -75,8 +75,9 @@ def main() -> int:
     try:
         shutil.copytree(SAMPLES, work / "shoot", ignore=shutil.ignore_patterns("*.md"))
         cat = Catalog.open(work / "catalog.sqlite")
-        ids, _ = services.run_import(cat, [work / "shoot"], Progress(), jobs=1)
-        by_name = {r.filename: r.id for r in services.image_rows(cat, ids).values()}
+        imported = importing.import_photos(cat, [work / "shoot"], Progress(), jobs=1)
+        ids, _ = imported.image_ids, imported.problems
+        by_name = {r.filename: r.id for r in library.image_rows(cat, ids).values()}
         win = MainWindow(cat, QSettings(str(work / "ui.ini"), QSettings.IniFormat))
         win.resize(1400, 900)
         win.show()
@@ -94,10 +95,10 @@ def main() -> int:
         settle(app, win)
 
         def render_here():  # the peer: each move's preview rendered on the GUI thread
-            services.render_preview(cat, win.session.version_id, 1600, recipe=win.session.recipe)
+            develop_service.render_preview(cat, win.session.version_id, 1600, recipe=win.session.recipe)
 
         def derive_here():  # the peer: the object derived on the GUI thread at the release
-            services.refresh_components(cat, win.session.version_id, win.session.recipe, [obj], Progress())
+            masks.refresh_components(cat, win.session.version_id, win.session.recipe, [obj], Progress())
 
         def run(uid, layer, knob, grow, peer: bool, on_move=None, on_release=None):
             win.session.select_layer(layer)

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
-
 from maskroom.catalog.database import Catalog
 from maskroom.catalog.schema import (
     EditVersion,
@@ -23,6 +20,8 @@ from maskroom.catalog.schema import (
     PreviewCacheEntry,
     Sidecar,
 )
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 
 @dataclass

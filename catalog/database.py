@@ -12,15 +12,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from maskroom.core.config import CatalogLocation, resolve_catalog
+from maskroom.core.errors import MaskroomError
+from maskroom.core.files import atomic_path, verify_sqlite
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
-
-from maskroom.core.config import CatalogLocation, resolve_catalog
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class CatalogError(RuntimeError):
+class CatalogError(MaskroomError, RuntimeError):
     """A catalog that cannot be opened or upgraded; the message says why."""
 
 
@@ -132,9 +133,11 @@ class Catalog:
         if dest is None:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             dest = src.with_name(f"{src.stem}.{tag}.{stamp}.sqlite")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(sqlite3.connect(src)) as s, contextlib.closing(sqlite3.connect(dest)) as d:
-            s.backup(d)
+        # Into a temp file beside dest, checked, then renamed: a full disk or a kill
+        # never leaves a half backup that looks like a good one.
+        with atomic_path(dest, verify=verify_sqlite) as tmp:
+            with contextlib.closing(sqlite3.connect(src)) as s, contextlib.closing(sqlite3.connect(tmp)) as d:
+                s.backup(d)
         return dest
 
     def vacuum(self) -> None:
@@ -147,6 +150,5 @@ class Catalog:
 
 
 def copy_file_atomic(src: Path, dest: Path) -> None:
-    tmp = dest.with_name(dest.name + ".part")
-    shutil.copy2(src, tmp)
-    tmp.replace(dest)
+    with atomic_path(dest) as tmp:
+        shutil.copy2(src, tmp)

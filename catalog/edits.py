@@ -17,12 +17,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
-
 from maskroom.catalog.schema import EditVersion, HistoryStep, Image, Preset, Snapshot
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.core.errors import InvalidValue
+from maskroom.core.files import atomic_write_text
 from maskroom.core.recipe import Layer, MaskDefinition, Recipe, RecipeError, new_uid
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 PRESET_KIND = "develop"
 PRESET_FORMAT = "maskroom-develop-preset"
@@ -30,7 +31,7 @@ PRESET_SCHEMA_VERSION = 1
 APPLY_MODES = ("merge", "replace")
 
 
-class EditError(ValueError):
+class EditError(InvalidValue):
     """A version, snapshot or preset that does not exist, or a bad request."""
 
 
@@ -261,14 +262,24 @@ def validate_preset_body(body: Any, source: str = "preset") -> dict[str, Any]:
     """Check a preset body (from the catalog or a file); returns it normalised."""
     if not isinstance(body, dict) or body.get("format") != PRESET_FORMAT:
         raise EditError(f"{source}: not a maskroom develop preset (format must be {PRESET_FORMAT!r})")
-    if int(body.get("schema_version", 1)) > PRESET_SCHEMA_VERSION:
+    unknown = sorted(set(map(str, body)) - {"format", "schema_version", "name", "global", "layers"})
+    if unknown:
+        raise EditError(f"{source}: unknown preset key(s) {', '.join(unknown)}")
+    version = body.get("schema_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise EditError(f"{source}: preset schema_version must be a whole number, not {version!r}")
+    if version > PRESET_SCHEMA_VERSION:
         raise EditError(f"{source}: preset schema {body['schema_version']} is newer than this maskroom")
-    if not str(body.get("name") or "").strip():
+    if not isinstance(body.get("name"), str) or not body["name"].strip():
         raise EditError(f"{source}: the preset has no name")
     try:
         glob = body.get("global")
         if glob is not None:
+            if not isinstance(glob, dict) or set(glob) - {"adjustments"}:
+                raise RecipeError('"global" must be {"adjustments": {...}}')
             Layer.from_dict({"name": "Global", "adjustments": glob.get("adjustments") or {}})
+        if not isinstance(body.get("layers") or [], list):
+            raise RecipeError('"layers" must be a list')
         layers = [Layer.from_dict(x) for x in body.get("layers") or []]
     except (RecipeError, TypeError, ValueError, AttributeError) as exc:
         raise EditError(f"{source}: {exc}") from None
@@ -353,7 +364,7 @@ def apply_preset(session: Session, version_id: int, preset_name: str, mode: str 
 def export_preset(session: Session, name: str, path: Path) -> Path:
     body = validate_preset_body(get_preset(session, name).body, f"preset {name!r}")
     path = Path(path)
-    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(path, json.dumps(body, indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
-
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -21,11 +18,14 @@ from maskroom.catalog.schema import (
     ImageKeyword,
     Keyword,
 )
+from maskroom.core.errors import InvalidValue
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 
 
-class LibraryError(ValueError):
+class LibraryError(InvalidValue):
     pass
 
 
@@ -278,3 +278,15 @@ def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[
         session.delete(v)
     session.flush()
     return vids
+
+
+def camera_name(make: str | None, model: str | None) -> str:
+    """The camera for file names: make + model, without the make twice.
+
+    ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
+    """
+    make = (make or "").replace("\x00", "").strip()
+    model = (model or "").replace("\x00", "").strip()
+    if make and model and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(x for x in (make, model) if x)

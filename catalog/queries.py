@@ -19,8 +19,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -33,6 +31,8 @@ from maskroom.catalog.schema import (
     ImageKeyword,
     Keyword,
 )
+from maskroom.core.errors import InvalidValue
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 FILTER_KEYS = ("rating", "flag", "label", "keyword", "camera", "lens", "iso", "date", "folder", "collection",
                "text", "series", "id", "format", "missing")
@@ -47,7 +47,7 @@ SORTS = {
 }
 
 
-class FilterError(ValueError):
+class FilterError(InvalidValue):
     """A filter that cannot be understood; the message says which and why."""
 
 

@@ -344,3 +344,28 @@ class ReviewItem(Base):
     confidence: Mapped[float] = mapped_column(Float)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class XmpSidecarState(Base):
+    """An image's XMP sidecar as maskroom last read or wrote it (``maskroom xmp status``
+    compares the file with this: size and mtime first, the digest when they differ)."""
+
+    __tablename__ = "xmp_sidecars"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
+    path: Mapped[str] = mapped_column(String(4096))
+    digest: Mapped[str | None] = mapped_column(String(64))  # sha256 of the file's bytes
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    mtime: Mapped[float] = mapped_column(Float, default=0.0)
+    last_action: Mapped[str] = mapped_column(String(8))  # read | write
+    synced_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What did not map (read) or could not be projected (write), per image.
+    notes: Mapped[list] = mapped_column(JSONType, default=list)
+
+
+class CatalogSetting(Base):
+    """A catalog-wide preference (``xmp.auto_write``...), shared by the CLI and the app."""
+
+    __tablename__ = "catalog_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict | list | str | int | bool | None] = mapped_column(JSONType)

@@ -48,7 +48,12 @@ class RichProgress:
 
     def __init__(self, unit: str = "files", enabled: bool | None = None):
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
         from rich.progress import Progress as RichBar
 
         self.unit = unit

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from maskroom.core.errors import InvalidValue
+from maskroom.core.values import check_adjustments, check_params, check_settings, number
 
 # 2: an adjustment value may be a curve (a list of [x, y] points, e.g. curve.points)
 # besides a number; schema-1 recipes are migrated on load (see _migrate).
@@ -43,6 +44,26 @@ def new_uid() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def _known_keys(d: Any, allowed, what: str) -> dict[str, Any]:
+    """``d`` as a dict with no keys beyond ``allowed`` (a typo must not vanish silently)."""
+    if not isinstance(d, dict):
+        raise RecipeError(f"{what} must be a JSON object, not {type(d).__name__}")
+    unknown = sorted(set(map(str, d)) - set(allowed))
+    if unknown:
+        raise RecipeError(f"{what}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+    return d
+
+
+def _checked(fn, *args):
+    """Run a core.values check; its InvalidValue becomes a RecipeError (same one line)."""
+    try:
+        return fn(*args)
+    except RecipeError:
+        raise
+    except InvalidValue as exc:
+        raise RecipeError(str(exc)) from None
+
+
 @dataclass
 class MaskComponent:
     kind: str
@@ -60,14 +81,21 @@ class MaskComponent:
     derived: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
+        """Everything about the component, params per kind included (core/values.py)."""
         if self.kind not in ALL_KINDS:
             raise RecipeError(f"unknown mask kind {self.kind!r} (known: {', '.join(sorted(ALL_KINDS))})")
         if self.mode not in MODES:
             raise RecipeError(f"mask mode must be one of {MODES}, not {self.mode!r}")
-        if not 0.0 <= self.density <= 1.0:
-            raise RecipeError(f"mask density must be within 0..1, not {self.density}")
-        if self.feather < 0:
-            raise RecipeError(f"mask feather must be >= 0, not {self.feather}")
+        if not isinstance(self.inverted, bool):
+            raise RecipeError(f"mask inverted must be true or false, not {self.inverted!r}")
+        _checked(number, self.density, "mask density", 0.0, 1.0)
+        _checked(number, self.feather, "mask feather", 0.0, 1.0)
+        _checked(number, self.grow, "mask grow", -1.0, 1.0)
+        if not isinstance(self.uid, str) or not self.uid:
+            raise RecipeError(f"mask uid must be a non-empty string, not {self.uid!r}")
+        if not isinstance(self.derived, dict):
+            raise RecipeError("mask derived state must be a JSON object")
+        _checked(check_params, self.kind, self.params)
 
     @property
     def is_ai(self) -> bool:
@@ -82,11 +110,15 @@ class MaskComponent:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MaskComponent:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        comp = cls(**known)
-        comp.params = dict(comp.params or {})
-        comp.derived = dict(comp.derived or {})
+        d = _known_keys(d, cls.__dataclass_fields__, "mask component")
+        if "kind" not in d:
+            raise RecipeError("a mask component needs a kind")
+        comp = cls(**d)
+        comp.params = comp.params if comp.params is not None else {}
+        comp.derived = comp.derived if comp.derived is not None else {}
         comp.validate()
+        comp.params = copy.deepcopy(comp.params)
+        comp.derived = copy.deepcopy(comp.derived)
         return comp
 
 
@@ -101,28 +133,21 @@ class MaskDefinition:
     def from_dict(cls, d: dict[str, Any] | None) -> MaskDefinition | None:
         if d is None:
             return None
-        return cls([MaskComponent.from_dict(c) for c in d.get("components", [])])
-
-
-def _adjustment_value(v: Any) -> float | list[list[float]]:
-    """A number, or a curve as a list of [x, y] pairs (ranges are checked by the engine)."""
-    if isinstance(v, (list, tuple)):
-        try:
-            return [[float(x), float(y)] for x, y in v]
-        except (TypeError, ValueError):
-            raise RecipeError(f"a curve must be a list of [x, y] points, not {v!r}") from None
-    return float(v)
+        d = _known_keys(d, ("schema_version", "components"), "mask definition")
+        components = d.get("components", [])
+        if not isinstance(components, list):
+            raise RecipeError("mask components must be a list")
+        return cls([MaskComponent.from_dict(c) for c in components])
 
 
 def _migrate(d: dict[str, Any], version: int) -> dict[str, Any]:
     """A stored recipe dict of an older schema, in the current one.
 
-    1 -> 2: every adjustment value of a schema-1 recipe is a number (schema 1 had no
-    curves); they are read as numbers, so old recipes render exactly as before.
+    1 -> 2: schema 2 only adds curve values (lists of points); every schema-1 value is
+    a number and stays one (check_adjustments reads it as a float), so a schema-1 recipe
+    is a valid schema-2 recipe and renders exactly as before.  Later versions add their
+    steps here.
     """
-    if version < 2:
-        d = dict(d, layers=[dict(x, adjustments={str(k): float(v) for k, v in (x.get("adjustments") or {}).items()})
-                            for x in d.get("layers", [])])
     return d
 
 
@@ -145,18 +170,20 @@ class Layer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Layer:
-        if "name" not in d:
+        d = _known_keys(d, ("name", "enabled", "opacity", "adjustments", "mask"), "layer")
+        if not isinstance(d.get("name"), str) or not d["name"].strip():
             raise RecipeError("a layer needs a name")
-        opacity = float(d.get("opacity", 1.0))
-        if not 0.0 <= opacity <= 1.0:
-            raise RecipeError(f"layer {d['name']!r}: opacity must be within 0..1")
-        return cls(
-            name=str(d["name"]),
-            enabled=bool(d.get("enabled", True)),
-            opacity=opacity,
-            adjustments={str(k): _adjustment_value(v) for k, v in (d.get("adjustments") or {}).items()},
-            mask=MaskDefinition.from_dict(d.get("mask")),
-        )
+        name = d["name"]
+        enabled = d.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise RecipeError(f"layer {name!r}: enabled must be true or false, not {enabled!r}")
+        try:
+            opacity = number(d.get("opacity", 1.0), "opacity", 0.0, 1.0)
+            adjustments = check_adjustments(d.get("adjustments") or {})
+        except InvalidValue as exc:
+            raise RecipeError(f"layer {name!r}: {exc}") from None
+        return cls(name=name, enabled=enabled, opacity=opacity, adjustments=adjustments,
+                   mask=MaskDefinition.from_dict(d.get("mask")))
 
 
 @dataclass
@@ -182,14 +209,19 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Recipe:
-        version = int(d.get("schema_version", SCHEMA_VERSION))
+        d = _known_keys(d, ("schema_version", "settings", "layers"), "recipe")
+        version = _checked(number, d.get("schema_version", SCHEMA_VERSION), "recipe schema_version", 1, None)
         if version > SCHEMA_VERSION:
-            raise RecipeError(f"recipe schema {version} is newer than this maskroom ({SCHEMA_VERSION})")
-        d = _migrate(d, version)
-        layers = [Layer.from_dict(x) for x in d.get("layers", [])] or [Layer("Global")]
+            raise RecipeError(f"recipe schema {version:g} is newer than this maskroom ({SCHEMA_VERSION})")
+        d = _migrate(d, int(version))
+        layers = d.get("layers", [])
+        if not isinstance(layers, list):
+            raise RecipeError("recipe layers must be a list")
+        layers = [Layer.from_dict(x) for x in layers] or [Layer("Global")]
         if layers[0].mask is not None:
             raise RecipeError("the first layer is the global layer and cannot have a mask")
-        return cls(layers=layers, settings=dict(d.get("settings") or {}))
+        settings = _checked(check_settings, d.get("settings") or {})
+        return cls(layers=layers, settings=copy.deepcopy(settings))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication, QScrollArea  # noqa: E402
 
 from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.core.progress import Progress  # noqa: E402
-from maskroom.ui import services  # noqa: E402
+from maskroom.services import develop as develop_service, importing  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ui_screenshots import SAMPLES, spin  # noqa: E402
@@ -44,7 +44,8 @@ def main(argv=None) -> int:
         (work / "shoot").mkdir()
         shutil.copy(SAMPLES / SAMPLE, work / "shoot" / SAMPLE)
         catalog = Catalog.open(work / "catalog.sqlite")
-        ids, problems = services.run_import(catalog, [work / "shoot"], Progress())
+        imported = importing.import_photos(catalog, [work / "shoot"], Progress())
+        ids, problems = imported.image_ids, imported.problems
         for p in problems:
             print(p, file=sys.stderr)
         from maskroom.ui.app import MainWindow
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
         win.grid.setCurrentIndex(win.model.index(0))
         win.show_view("develop")
         spin(app, lambda: win.canvas.after is not None)
-        before = services.render_preview(catalog, win.session.version_id, long_edge=1024)
+        before = develop_service.render_preview(catalog, win.session.version_id, long_edge=1024)
         panel = win.develop_panel
         panel.set_curve("curve.points", [[0.25, 0.2], [0.5, 0.52], [0.78, 0.85]])
         panel.set_value("curve.shadows", 20)
@@ -74,12 +75,12 @@ def main(argv=None) -> int:
         inner = panel.findChild(QScrollArea).widget()
         inner.resize(420, inner.sizeHint().height())
         inner.grab().save(str(paths[1]))
-        after = services.render_preview(catalog, win.session.version_id, long_edge=1024)
+        after = develop_service.render_preview(catalog, win.session.version_id, long_edge=1024)
         from PIL import Image
 
         Image.fromarray(before).save(paths[2])
         Image.fromarray(after).save(paths[3])
-        Image.fromarray(services.clipping_overlay(after)).save(paths[4])
+        Image.fromarray(develop_service.clipping_overlay(after)).save(paths[4])
         for p in paths:
             print(p)
         return 0

@@ -28,6 +28,8 @@ python -m pip install -q -e '.[test]'
 
 export QT_QPA_PLATFORM=offscreen
 status=0
+# The house plan (docs/architecture.md): imports go one way.
+python -m tools.lint_imports || status=$?
 python -m pytest -q "$@" || status=$?
 
 # PostgreSQL: the catalog tests once more against a real server.

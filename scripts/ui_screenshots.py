@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from maskroom.catalog import Catalog  # noqa: E402
 from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT  # noqa: E402
 from maskroom.core.progress import Progress  # noqa: E402
-from maskroom.ui import services  # noqa: E402
+from maskroom.services import editing, importing, library as library_service  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 
@@ -52,10 +52,11 @@ def main(argv=None) -> int:
     try:
         shutil.copytree(SAMPLES, work / "shoot", ignore=shutil.ignore_patterns("*.md"))
         catalog = Catalog.open(work / "catalog.sqlite")
-        ids, problems = services.run_import(catalog, [work / "shoot"], Progress())
+        imported = importing.import_photos(catalog, [work / "shoot"], Progress())
+        ids, problems = imported.image_ids, imported.problems
         for p in problems:
             print(p, file=sys.stderr)
-        rows = services.image_rows(catalog, ids)
+        rows = library_service.image_rows(catalog, ids)
         by_name = {r.filename: r.id for r in rows.values()}
         return shoot(app, catalog, by_name, args.out, work, library_only=args.library_only)
     finally:
@@ -65,11 +66,11 @@ def main(argv=None) -> int:
 def shoot(app, catalog, by_name, out: Path, work: Path, library_only: bool = False) -> int:
     from maskroom.ui.app import MainWindow
 
-    services.set_rating(catalog, [by_name["immich_denali.webp"], by_name["immich_tanners_ridge.jpg"]], 4)
-    services.set_rating(catalog, [by_name["mpl_grace_hopper.jpg"]], 5)
-    services.set_flag(catalog, [by_name["mpl_grace_hopper.jpg"]], FLAG_PICK)
-    services.set_flag(catalog, [by_name["immich_thompson-springs.jpg"]], FLAG_REJECT)
-    services.set_label(catalog, [by_name["immich_prairie_falcon.jpg"]], "green")
+    library_service.set_rating(catalog, [by_name["immich_denali.webp"], by_name["immich_tanners_ridge.jpg"]], 4)
+    library_service.set_rating(catalog, [by_name["mpl_grace_hopper.jpg"]], 5)
+    library_service.set_flag(catalog, [by_name["mpl_grace_hopper.jpg"]], FLAG_PICK)
+    library_service.set_flag(catalog, [by_name["immich_thompson-springs.jpg"]], FLAG_REJECT)
+    library_service.set_label(catalog, [by_name["immich_prairie_falcon.jpg"]], "green")
 
     win = MainWindow(catalog, QSettings(str(work / "ui.ini"), QSettings.IniFormat))
     win.resize(1400, 900)
@@ -88,9 +89,9 @@ def shoot(app, catalog, by_name, out: Path, work: Path, library_only: bool = Fal
     sel = win.grid.selectionModel()
     win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_denali.webp"]]))
     sel.select(win.model.index(win.model._row_of[by_name["immich_tanners_ridge.jpg"]]), QItemSelectionModel.Select)
-    win.add_keywords(["Places|USA|Utah", "landscape"])
+    win.keywords.add(["Places|USA|Utah", "landscape"])
     win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_prairie_falcon.jpg"]]))
-    win.add_keywords(["animals|birds", "Places|USA"])
+    win.keywords.add(["animals|birds", "Places|USA"])
     win.grid.setCurrentIndex(win.model.index(win.model._row_of[by_name["immich_tanners_ridge.jpg"]]))
     sel.select(win.model.index(win.model._row_of[by_name["immich_denali.webp"]]), QItemSelectionModel.Select)
     win.toggle_quick_collection()
@@ -101,12 +102,12 @@ def shoot(app, catalog, by_name, out: Path, work: Path, library_only: bool = Fal
     # Edited thumbnails: the master warmed and brightened, its copy black and white; back
     # in the grid each cell shows its own edit (rendered on the grid's worker).
     ridge = by_name["immich_tanners_ridge.jpg"]
-    looks = {services.master_version_id(catalog, ridge): ({"exposure": 0.6, "temperature": 45, "vibrance": 40}, "Warm"),
-             services.versions_of(catalog, ridge)[-1][0]: ({"saturation": -100, "contrast": 35}, "B&W")}
+    looks = {editing.master_version_id(catalog, ridge): ({"exposure": 0.6, "temperature": 45, "vibrance": 40}, "Warm"),
+             editing.versions_of(catalog, ridge)[-1][0]: ({"saturation": -100, "contrast": 35}, "B&W")}
     for vid, (adjustments, label) in looks.items():
-        recipe = services.load_recipe(catalog, vid)
+        recipe = editing.load_recipe(catalog, vid)
         recipe.global_layer.adjustments.update(adjustments)
-        services.save_recipe(catalog, vid, recipe, label)
+        editing.save_recipe(catalog, vid, recipe, label)
     win.show_view("loupe")
     win.show_view("grid")
     spin(app, lambda: win.runner.running == 0 and win.model.thumbs.idle()

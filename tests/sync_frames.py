@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from maskroom.demo import camera_move  # also imported from here by the sync tests
+from maskroom.services.demo import camera_move  # also imported from here by the sync tests
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 

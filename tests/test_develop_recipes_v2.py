@@ -125,8 +125,11 @@ def test_edit_set_takes_the_new_keys_and_refuses_bad_ones(catalog, catalog_locat
     assert out.stat().st_size > 0
 
 
-def test_a_malformed_stored_value_switches_its_adjustment_off():
-    # validated at the door, but a stored recipe written by hand may still hold one
+def test_a_malformed_value_is_refused_on_load_and_switched_off_in_the_engine():
+    bad = {"exposure": [[0, 0], [1, 1]]}
+    with pytest.raises(RecipeError, match="exposure"):
+        Recipe.from_dict({"layers": [{"name": "Global", "adjustments": bad}]})
+    # a recipe built in memory past the door: the engine switches the value off, no crash
     src = golden_source()
-    r = Recipe.from_dict({"layers": [{"name": "Global", "adjustments": {"exposure": [[0, 0], [1, 1]]}}]})
+    r = Recipe(layers=[Layer("Global", adjustments=dict(bad))])
     assert np.array_equal(render_recipe(src.copy(), "x", r, golden_mask), src)

@@ -12,7 +12,7 @@ from conftest import run_cli
 from maskroom.engine.develop import thumbnails as T
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
 from maskroom.core.progress import Progress
-from maskroom.ui import services
+from maskroom.services import develop as develop_service, editing, importing, library
 
 pytestmark = pytest.mark.catalog
 
@@ -21,19 +21,20 @@ PHOTO = "immich_denali.webp"
 
 @pytest.fixture
 def shoot(catalog, sample_copy):
-    ids, problems = services.run_import(catalog, [sample_copy], Progress(), jobs=1)
+    imported = importing.import_photos(catalog, [sample_copy], Progress(), jobs=1)
+    ids, problems = imported.image_ids, imported.problems
     assert not problems, problems
-    return {r.filename: r.id for r in services.image_rows(catalog, ids).values()}
+    return {r.filename: r.id for r in library.image_rows(catalog, ids).values()}
 
 
 def imported(catalog, image_id) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(services.thumbnail_path(catalog, image_id))), cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(cv2.imread(str(develop_service.thumbnail_path(catalog, image_id))), cv2.COLOR_BGR2RGB)
 
 
 def edit(catalog, version_id, label="edit", **adjustments):
-    recipe = services.load_recipe(catalog, version_id)
+    recipe = editing.load_recipe(catalog, version_id)
     recipe.global_layer.adjustments.update(adjustments)
-    services.save_recipe(catalog, version_id, recipe, label)
+    editing.save_recipe(catalog, version_id, recipe, label)
     return recipe
 
 
@@ -45,7 +46,7 @@ def edited_files(catalog) -> list[Path]:
 def test_unedited_photo_uses_the_imported_thumbnail_without_render(catalog, shoot):
     image_id = shoot[PHOTO]
     assert T.edited_thumbnail(catalog, image_id) is None  # never edited: no version at all
-    vid = services.master_version_id(catalog, image_id)
+    vid = editing.master_version_id(catalog, image_id)
     assert T.edited_thumbnail(catalog, image_id) is None  # a fresh master
     edit(catalog, vid, exposure=0.0, contrast=0.0)  # an edit set back to neutral is still unedited
     plan = T.plan_thumbnails(catalog, [(image_id, None)])[(image_id, None)]
@@ -56,7 +57,7 @@ def test_unedited_photo_uses_the_imported_thumbnail_without_render(catalog, shoo
 
 def test_exposure_plus_one_brightens_the_thumbnail(catalog, shoot):
     image_id = shoot[PHOTO]
-    vid = services.master_version_id(catalog, image_id)
+    vid = editing.master_version_id(catalog, image_id)
     edit(catalog, vid, exposure=1.0)
     thumb = T.edited_thumbnail(catalog, image_id)
     assert thumb is not None and thumb.rendered and not thumb.provisional
@@ -75,9 +76,9 @@ def test_exposure_plus_one_brightens_the_thumbnail(catalog, shoot):
 
 def test_virtual_copy_gets_its_own_thumbnail(catalog, shoot):
     image_id = shoot[PHOTO]
-    master = services.master_version_id(catalog, image_id)
+    master = editing.master_version_id(catalog, image_id)
     edit(catalog, master, exposure=0.5)
-    copy = services.create_virtual_copy(catalog, master)
+    copy = editing.create_virtual_copy(catalog, from_version=master)[0]
     edit(catalog, copy, "B&W", saturation=-100.0)
     m = T.edited_thumbnail(catalog, image_id)
     c = T.edited_thumbnail(catalog, image_id, copy)
@@ -89,13 +90,13 @@ def test_virtual_copy_gets_its_own_thumbnail(catalog, shoot):
     assert not T.edited_thumbnail(catalog, image_id).rendered
     assert not T.edited_thumbnail(catalog, image_id, copy).rendered
     # A removed copy's thumbnails go with `prune`.
-    services.remove_virtual_copies(catalog, [copy])
+    library.remove_virtual_copies(catalog, [copy])
     assert T.prune(catalog) == 1 and not c.path.exists() and m.path.exists()
 
 
 def test_editing_again_invalidates(catalog, shoot):
     image_id = shoot[PHOTO]
-    vid = services.master_version_id(catalog, image_id)
+    vid = editing.master_version_id(catalog, image_id)
     edit(catalog, vid, exposure=1.0)
     first = T.edited_thumbnail(catalog, image_id)
     key1 = T.plan_thumbnails(catalog, [(image_id, None)])[(image_id, None)].key
@@ -106,7 +107,7 @@ def test_editing_again_invalidates(catalog, shoot):
     assert second.rendered and second.path != first.path and not first.path.exists()
     assert second.rgb.mean() < imported(catalog, image_id).mean() < first.rgb.mean()
     # Undo is an edit too: back to +1 EV (a new render, brighter than the original again).
-    assert services.undo(catalog, vid)
+    assert editing.undo(catalog, vid)
     third = T.edited_thumbnail(catalog, image_id)
     assert third.rendered and third.rgb.mean() > imported(catalog, image_id).mean()
     assert [p.name for p in edited_files(catalog)] == [third.path.name]
@@ -118,11 +119,11 @@ def test_ai_mask_without_raster_is_provisional_and_runs_no_model(catalog, shoot,
     from maskroom.engine.masks.registry import MaskResult
 
     image_id = shoot[PHOTO]
-    vid = services.master_version_id(catalog, image_id)
+    vid = editing.master_version_id(catalog, image_id)
     sky = MaskComponent(kind="sky")
-    recipe = services.load_recipe(catalog, vid)
+    recipe = editing.load_recipe(catalog, vid)
     recipe.layers.append(Layer("Sky", adjustments={"exposure": -2.0}, mask=MaskDefinition([sky])))
-    services.save_recipe(catalog, vid, recipe, "Sky")
+    editing.save_recipe(catalog, vid, recipe, "Sky")
 
     def no_model(inp, comp):
         raise AssertionError("a thumbnail ran a mask model")
@@ -154,9 +155,9 @@ def test_ai_mask_without_raster_is_provisional_and_runs_no_model(catalog, shoot,
 
 def test_cli_prerenders_edited_thumbnails(catalog, shoot):
     image_id = shoot[PHOTO]
-    vid = services.master_version_id(catalog, image_id)
+    vid = editing.master_version_id(catalog, image_id)
     edit(catalog, vid, exposure=1.0)
-    copy = services.create_virtual_copy(catalog, vid)
+    copy = editing.create_virtual_copy(catalog, from_version=vid)[0]
     edit(catalog, copy, saturation=-100.0)
     out = json.loads(run_cli(catalog, "thumbs", "--edited", "--all", "--json").output)
     assert out["cells"] == len(shoot) + 1
@@ -164,7 +165,7 @@ def test_cli_prerenders_edited_thumbnails(catalog, shoot):
     rendered = {(r["image_id"], r["version_id"]) for r in out["results"] if r["status"] == "rendered"}
     assert rendered == {(image_id, vid), (image_id, copy)}
     # The UI's function finds them cached.
-    assert not services.edited_thumbnail(catalog, image_id, copy).rendered
+    assert not develop_service.edited_thumbnail(catalog, image_id, copy).rendered
     again = json.loads(run_cli(catalog, "thumbs", "--edited", str(image_id), "--json").output)
     assert again["counts"] == {"cached": 2}
     bad = run_cli(catalog, "thumbs", "--derive-masks", "--all", ok=False)
@@ -178,9 +179,9 @@ def test_a_broken_edit_is_reported_and_the_batch_goes_on(catalog, shoot):
 
     good, bad = shoot[PHOTO], shoot["mpl_grace_hopper.jpg"]
     for image_id in (good, bad):
-        edit(catalog, services.master_version_id(catalog, image_id), exposure=0.5)
+        edit(catalog, editing.master_version_id(catalog, image_id), exposure=0.5)
     with catalog.session() as s:  # a catalog row no recipe can be made of
-        s.execute(update(LayerRow).where(LayerRow.version_id == services.master_version_id(catalog, bad))
+        s.execute(update(LayerRow).where(LayerRow.version_id == editing.master_version_id(catalog, bad))
                   .values(opacity=5.0))
     results = {r["image_id"]: r for r in T.render_edited_thumbnails(catalog, [(bad, None), (good, None)])}
     assert results[bad]["status"] == "error" and "opacity" in results[bad]["error"]

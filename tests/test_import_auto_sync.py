@@ -6,7 +6,7 @@ import json
 import pytest
 
 from maskroom.catalog import edits
-from maskroom.demo import make_series
+from maskroom.services.demo import make_series
 
 from conftest import run_cli
 

@@ -59,12 +59,11 @@ def test_raw_decodes_linear_without_auto_brightening(catalog, tmp_path):
     r = Recipe(settings={"raw": {"highlight_mode": "blend"}})
     vid2 = _version(catalog, iid, r)
     assert R.render_version(catalog, vid2, scale="full").linear.shape == lin.shape
-    bad = Recipe(settings={"raw": {"white_balance": "sunset"}})
-    vid3 = _version(catalog, iid, bad)
-    from maskroom.engine.develop.source import SourceError
+    # An unknown white balance is refused at the door: it never reaches the catalog or a render.
+    from maskroom.core.recipe import RecipeError
 
-    with pytest.raises(SourceError, match="white_balance"):
-        R.render_version(catalog, vid3, scale="full")
+    with pytest.raises(RecipeError, match="white_balance"):
+        _version(catalog, iid, Recipe(settings={"raw": {"white_balance": "sunset"}}))
 
 
 def test_embedded_icc_profile_is_honoured(catalog, tmp_path):

@@ -101,11 +101,11 @@ def test_merge_keeps_target_layers_and_replace_drops_them(catalog, series):
     _set_recipe(catalog, ids[0], [radial_layer()])
     own = Layer("Own", adjustments={"contrast": 0.2}, mask=MaskDefinition([
         MaskComponent("linear", params={"x0": 0, "y0": 0, "x1": 0, "y1": 0.3})]))
-    _set_recipe(catalog, ids[1], [own], adjustments={"temp": 5.0})
+    _set_recipe(catalog, ids[1], [own], adjustments={"temperature": 5.0})
     run_sync(catalog, ids[0], [ids[1]], options=SyncOptions(what=("masks",), mode="merge"))
     r = _recipe(catalog, ids[1])
     assert [x.name for x in r.layers] == ["Global", "Own", "Face light"]
-    assert r.global_layer.adjustments == {"temp": 5.0}
+    assert r.global_layer.adjustments == {"temperature": 5.0}
     run_sync(catalog, ids[0], [ids[1]], options=SyncOptions(what=("masks", "adjustments"), mode="replace"))
     r = _recipe(catalog, ids[1])
     assert [x.name for x in r.layers] == ["Global", "Face light"]

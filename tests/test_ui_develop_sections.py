@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
+from maskroom.services import editing
 from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
@@ -37,13 +38,13 @@ def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     for i in range(1, 5):
         QTest.mouseMove(curve, QPoint(a.x(), a.y() + (b.y() - a.y()) * i // 4))
     QTest.mouseRelease(curve, Qt.LeftButton, Qt.NoModifier, b)
-    points = services.load_recipe(catalog, vid).global_layer.adjustments["curve.points"]
+    points = editing.load_recipe(catalog, vid).global_layer.adjustments["curve.points"]
     assert len(points) == 1 and points[0][0] == pytest.approx(0.5, abs=0.02) and points[0][1] > 0.62
 
     before = panel.histogram.hist.luminance
     panel.set_value("mixer.blue.saturation", -60)
     panel.set_value("grade.shadows.saturation", 40)
-    adj = services.load_recipe(catalog, vid).global_layer.adjustments
+    adj = editing.load_recipe(catalog, vid).global_layer.adjustments
     assert adj["mixer.blue.saturation"] == -60 and adj["grade.shadows.saturation"] == 40
     wait_until(qtbot, lambda: win.runner.running == 0 and panel.histogram.hist.luminance != before,
                what="histogram follows the edit")
@@ -52,7 +53,7 @@ def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     win.undo()
     win.undo()
     win.undo()
-    assert "curve.points" not in services.load_recipe(catalog, vid).global_layer.adjustments
+    assert "curve.points" not in editing.load_recipe(catalog, vid).global_layer.adjustments
     assert panel.curve.points == []
     win.toggle_clipping()
     assert panel.histogram.show_clipping
@@ -62,14 +63,14 @@ def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     assert win.canvas.tool == "eyedropper"
     win.canvas.colour_picked.emit(0.5, 0.8)  # the meadow
     assert win.canvas.tool == "view"
-    want = services.picked_hue(win._last_render, 0.5, 0.8)
-    assert services.load_recipe(catalog, vid).global_layer.adjustments["mixer.point.hue"] == pytest.approx(want)
+    want = develop_service.picked_hue(win._last_render, 0.5, 0.8)
+    assert editing.load_recipe(catalog, vid).global_layer.adjustments["mixer.point.hue"] == pytest.approx(want)
     assert 20 < want < 90  # yellow-orange grass
 
     # Lens corrections on a photo whose lens lensfun does not know: said, and left off.
     assert not panel.wb.isEnabled()  # a JPEG: no RAW white balance
-    steps = len(services.history(catalog, vid)[0])
+    steps = len(editing.history(catalog, vid)[0])
     panel.lens_check.setChecked(True)
     assert not panel.lens_check.isChecked() and "lens" in panel.lens_info.text()
-    assert len(services.history(catalog, vid)[0]) == steps
-    assert "lens" not in services.load_recipe(catalog, vid).settings
+    assert len(editing.history(catalog, vid)[0]) == steps
+    assert "lens" not in editing.load_recipe(catalog, vid).settings

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from maskroom.catalog.schema import FLAG_PICK, HistoryStep, Image
 from maskroom.catalog.schema import Layer as LayerRow
-from maskroom.ui import services
+from maskroom.services import editing
 from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
@@ -78,7 +78,7 @@ def test_develop_masks_sync_export(qtbot, window, catalog, tmp_path):
     window.develop_panel.set_value("exposure", 1.0)
     assert layers_of(catalog, vid)["Subject"][0] == {"exposure": 1.0}
     assert layers_of(catalog, vid)["Global"][0] == {}
-    steps, pos = services.history(catalog, vid)
+    steps, pos = editing.history(catalog, vid)
     assert steps[-1][1] == "Subject: Exposure +1.00" and pos == steps[-1][0]
     assert window.history_panel.labels()[0] == "Subject: Exposure +1.00"
 
@@ -118,7 +118,7 @@ def test_develop_masks_sync_export(qtbot, window, catalog, tmp_path):
     qtbot.wait(50)
     assert dlg.job.error is None, dlg.job.error
     assert not [r for r in dlg.review if "failed" in r["reason"]], dlg.review
-    dst_vid = services.master_version_id(catalog, dst_id)
+    dst_vid = editing.master_version_id(catalog, dst_id)
     synced = layers_of(catalog, dst_vid)
     assert list(synced) == ["Global", "Sky", "Subject"]
     assert synced["Subject"][0] == {"exposure": 1.0}
@@ -197,7 +197,7 @@ def test_import_dialog_and_watch_folder(qtbot, catalog, sample_copy, tmp_path):
     (drop / "hopper_copy_renamed.jpg").write_bytes((drop / "hopper_copy_renamed.jpg").read_bytes() + b"\0")
     wait_until(qtbot, lambda: win.model.rowCount() == 11, 60, "the watched photo in the grid")
     dlg.watch.setChecked(False)
-    assert win._watch_job is None
+    assert win.watch.job is None
 
 
 def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog_location, tmp_path):

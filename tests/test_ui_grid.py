@@ -62,11 +62,11 @@ def test_thumbnails_of_real_photos(qtbot, catalog, sample_copy):
 
 
 def test_filter_text_and_rating(qtbot, catalog, sample_copy):
-    from maskroom.ui import services
+    from maskroom.services import library
     from maskroom.ui.library_view import LibraryModel
 
     ids = import_samples(catalog, sample_copy)
-    services.set_rating(catalog, [ids["immich_denali.webp"], ids["mpl_grace_hopper.jpg"]], 4)
+    library.set_rating(catalog, [ids["immich_denali.webp"], ids["mpl_grace_hopper.jpg"]], 4)
     model = LibraryModel(catalog)
     model.reload({"rating": ">=4"}, "name")
     assert [model.row(i).filename for i in range(model.rowCount())] == ["immich_denali.webp", "mpl_grace_hopper.jpg"]

@@ -34,15 +34,15 @@ def settled(model):
 
 
 def test_grid_cell_shows_the_edit_and_follows_edits(qtbot, catalog, sample_copy):
-    from maskroom.ui import services
+    from maskroom.services import editing
 
     ids = import_samples(catalog, sample_copy)
     image_id = ids[PHOTO]
-    vid = services.master_version_id(catalog, image_id)
-    copy = services.create_virtual_copy(catalog, vid)
-    recipe = services.load_recipe(catalog, copy)
+    vid = editing.master_version_id(catalog, image_id)
+    copy = editing.create_virtual_copy(catalog, from_version=vid)[0]
+    recipe = editing.load_recipe(catalog, copy)
     recipe.global_layer.adjustments["saturation"] = -100.0
-    services.save_recipe(catalog, copy, recipe, "B&W")
+    editing.save_recipe(catalog, copy, recipe, "B&W")
 
     model, view = open_grid(qtbot, catalog)
     master_row, copy_row = model.rows_of(image_id)
@@ -60,9 +60,9 @@ def test_grid_cell_shows_the_edit_and_follows_edits(qtbot, catalog, sample_copy)
     assert spread(grey) < 3.0 < spread(before)  # the copy's cell is black and white, the master's is not
 
     # An edit made elsewhere (Develop, a sync): back in the grid, the cell updates.
-    recipe = services.load_recipe(catalog, vid)
+    recipe = editing.load_recipe(catalog, vid)
     recipe.global_layer.adjustments["exposure"] = 1.5
-    services.save_recipe(catalog, vid, recipe, "Exposure")
+    editing.save_recipe(catalog, vid, recipe, "Exposure")
     view.hide()
     view.show()  # what switching back to the grid does
     wait_until(qtbot, lambda: model.thumbs.idle() and model.thumbs.edited_pixmap(image_id, None) is not None,
@@ -76,7 +76,7 @@ def test_grid_cell_shows_the_edit_and_follows_edits(qtbot, catalog, sample_copy)
 
     # Edit reset to neutral: the cell goes back to the imported thumbnail.
     recipe.global_layer.adjustments["exposure"] = 0.0
-    services.save_recipe(catalog, vid, recipe, "Reset")
+    editing.save_recipe(catalog, vid, recipe, "Reset")
     view.hide()
     view.show()
     wait_until(qtbot, lambda: model.thumbs.idle() and model.thumbs.edited_pixmap(image_id, None) is None,
@@ -114,14 +114,14 @@ def test_sync_from_the_grid_updates_the_targets_cells(qtbot, catalog, sample_cop
     synced cells show the edit (no polling while the dialog works)."""
     from PySide6.QtCore import QItemSelectionModel
 
-    from maskroom.ui import services
+    from maskroom.services import editing
 
     ids = import_samples(catalog, sample_copy)
     source, target = ids["immich_tanners_ridge.jpg"], ids[PHOTO]
-    vid = services.master_version_id(catalog, source)
-    recipe = services.load_recipe(catalog, vid)
+    vid = editing.master_version_id(catalog, source)
+    recipe = editing.load_recipe(catalog, vid)
     recipe.global_layer.adjustments["exposure"] = 1.5
-    services.save_recipe(catalog, vid, recipe, "Exposure")
+    editing.save_recipe(catalog, vid, recipe, "Exposure")
     with app_window(qtbot, catalog, tmp_path, size=(1400, 900)) as win:
         model = win.model
         win.select_image(source)
@@ -135,7 +135,7 @@ def test_sync_from_the_grid_updates_the_targets_cells(qtbot, catalog, sample_cop
         dlg.start()
         wait_until(qtbot, lambda: dlg.job is not None and dlg.job.finished_flag.is_set() and win.runner.running == 0,
                    what="sync")
-        assert services.load_recipe(catalog, services.master_version_id(catalog, target)) \
+        assert editing.load_recipe(catalog, editing.master_version_id(catalog, target)) \
             .global_layer.adjustments.get("exposure") == 1.5
         dlg.close()
         win.activateWindow()

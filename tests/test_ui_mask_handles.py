@@ -15,7 +15,7 @@ from maskroom.engine.masks.geometric import linear_gradient, radial_gradient
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent
 from maskroom.ui import mask_handles as mh
-from maskroom.ui import services
+from maskroom.services import editing, masks as masks_service
 from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 from conftest import run_cli
@@ -199,7 +199,7 @@ def draw(canvas, a, b):
 
 
 def only(catalog, vid, layer):
-    (comp,) = services.load_recipe(catalog, vid).layer(layer).mask.components
+    (comp,) = editing.load_recipe(catalog, vid).layer(layer).mask.components
     return comp
 
 
@@ -222,7 +222,7 @@ def test_drag_radial_handles_then_undo(qtbot, develop, catalog):
     draw(canvas, (0.5, 0.5), (0.65, 0.6))
     before = only(catalog, vid, "Radial gradient")
     assert [s.uid for s in canvas.shapes] == [before.uid]  # the new mask is selected: its handles show
-    steps0 = len(services.history(catalog, vid)[0])
+    steps0 = len(editing.history(catalog, vid)[0])
 
     # Widen: drag the right-hand edge handle 40 px outwards.
     long_px = max(canvas.image_rect().width(), canvas.image_rect().height())
@@ -236,7 +236,7 @@ def test_drag_radial_handles_then_undo(qtbot, develop, catalog):
     assert after.uid == before.uid
     assert after.params["rx"] == pytest.approx(before.params["rx"] + 40 / long_px, abs=2 / long_px)
     assert after.params["ry"] == before.params["ry"] and after.params["cx"] == before.params["cx"]
-    steps, _pos = services.history(catalog, vid)
+    steps, _pos = editing.history(catalog, vid)
     assert len(steps) == steps0 + 1 and steps[-1][1] == "Radial gradient: Resize Radial gradient"
     wait_until(qtbot, lambda: win.renderer.renders_done > renders, what="preview of the drag")
 
@@ -255,12 +255,12 @@ def test_drag_radial_handles_then_undo(qtbot, develop, catalog):
     assert rotated.params["angle"] == pytest.approx(-90.0, abs=2.0)
 
     # The alpha the engine derives follows the stored geometry (the rotated ellipse is tall).
-    alpha = services.mask_alpha(catalog, vid, "Radial gradient")
+    alpha = masks_service.mask_alpha(catalog, vid, "Radial gradient")
     ys, xs = np.nonzero(alpha > 0.01)
     assert (ys.max() - ys.min()) > (xs.max() - xs.min())
 
     # Esc during a drag puts the gradient back; nothing is recorded.
-    steps = len(services.history(catalog, vid)[0])
+    steps = len(editing.history(catalog, vid)[0])
     c = canvas.handle_point(rotated.uid, "move")
     QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, c.toPoint())
     QTest.mouseMove(canvas, (c + QPointF(60, 60)).toPoint())
@@ -269,7 +269,7 @@ def test_drag_radial_handles_then_undo(qtbot, develop, catalog):
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, (c + QPointF(60, 60)).toPoint())
     assert win.session.recipe.layer("Radial gradient").mask.components[0].params == rotated.params
     assert only(catalog, vid, "Radial gradient").params == rotated.params
-    assert len(services.history(catalog, vid)[0]) == steps
+    assert len(editing.history(catalog, vid)[0]) == steps
 
     # Ctrl+Z three times: back to the gradient as it was drawn.
     undo(win)
@@ -289,7 +289,7 @@ def test_drag_linear_lines_then_undo(qtbot, develop, catalog):
     win.develop_panel.set_value("exposure", -2.0)  # darkens the top: where the gradient is
     before = only(catalog, vid, "Linear gradient")
     r = canvas.image_rect()
-    steps0 = len(services.history(catalog, vid)[0])
+    steps0 = len(editing.history(catalog, vid)[0])
     wait_until(qtbot, lambda: win.runner.running == 0 and canvas.message == "", what="full render")
     band0 = band_mean(canvas.after, 0.6, 0.75)
 
@@ -302,11 +302,11 @@ def test_drag_linear_lines_then_undo(qtbot, develop, catalog):
     for dy in (40, 80, 0.3 * r.height()):
         QTest.mouseMove(canvas, (grab + QPointF(0, dy)).toPoint())
     wait_until(qtbot, lambda: band_mean(canvas.after, 0.6, 0.75) < band0 - 15, what="preview of the drag")
-    assert len(services.history(catalog, vid)[0]) == steps0
+    assert len(editing.history(catalog, vid)[0]) == steps0
     assert only(catalog, vid, "Linear gradient").params == before.params
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, grab.toPoint())  # back where it started
     assert only(catalog, vid, "Linear gradient").params == before.params  # no change, no step
-    assert len(services.history(catalog, vid)[0]) == steps0
+    assert len(editing.history(catalog, vid)[0]) == steps0
     wait_until(qtbot, lambda: abs(band_mean(canvas.after, 0.6, 0.75) - band0) < 3, what="preview back")
 
     # The centre line, grabbed well away from its pin, dragged down 50 px: the gradient moves.
@@ -324,7 +324,7 @@ def test_drag_linear_lines_then_undo(qtbot, develop, catalog):
         moved.params["y1"] - moved.params["y0"] + 2 * 30 / r.height(), abs=0.01)
     assert (wide.params["y0"] + wide.params["y1"]) / 2 == pytest.approx(
         (moved.params["y0"] + moved.params["y1"]) / 2, abs=0.005)
-    labels = [label for _, label in services.history(catalog, vid)[0]]
+    labels = [label for _, label in editing.history(catalog, vid)[0]]
     assert labels[-2:] == ["Linear gradient: Move Linear gradient", "Linear gradient: Width Linear gradient"]
     undo(win)
     assert only(catalog, vid, "Linear gradient").params == moved.params
@@ -353,11 +353,11 @@ def test_drag_object_box_rederives_on_a_worker_and_undo(qtbot, develop, catalog)
     mouse_drag(canvas, se, se + QPointF(0.3 * r.width(), 0.1 * r.height()))
     after = only(catalog, vid, "Object")
     assert after.params["box"] == pytest.approx([0.2, 0.3, 0.8, 0.8], abs=0.01)
-    assert services.history(catalog, vid)[0][-1][1] == "Object: Resize Object"
+    assert editing.history(catalog, vid)[0][-1][1] == "Object: Resize Object"
     # Released: the new box is derived on a worker (the raster for the new prompt appears
     # in the cache without the test deriving anything).
     wait_until(qtbot, lambda: not resolver.is_stale(inp, only(catalog, vid, "Object")), 120, "re-derive")
-    alpha = services.mask_alpha(catalog, vid, "Object")
+    alpha = masks_service.mask_alpha(catalog, vid, "Object")
     hh, ww = alpha.shape
     on = alpha > 0.5
     assert on.any() and not on[:, : int(0.15 * ww)].any() and not on[: int(0.25 * hh)].any()
@@ -383,10 +383,10 @@ def test_only_the_selected_masks_handles_show_and_only_in_develop(qtbot, develop
     assert canvas.handle_at(pin) is not None
     win.show_view("loupe")
     assert canvas.handle_at(pin) is None  # no handles (and no drags) in the loupe
-    steps = len(services.history(catalog, vid)[0])
+    steps = len(editing.history(catalog, vid)[0])
     mouse_drag(canvas, pin, pin + QPointF(40, 0))
     assert only(catalog, vid, "Radial gradient").params == radial.params
-    assert len(services.history(catalog, vid)[0]) == steps
+    assert len(editing.history(catalog, vid)[0]) == steps
     win.show_view("develop")
     assert canvas.handle_at(pin) is not None
     canvas.toggle_before()  # the unedited photo (\\) has no handles either

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from maskroom.ui import services
+from maskroom.services import editing, masks as masks_service
 from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
@@ -31,7 +31,7 @@ def drag(canvas, a, b, modifier=Qt.NoModifier, steps=6):
 
 
 def comps(catalog, vid, layer):
-    return services.load_recipe(catalog, vid).layer(layer).mask.components
+    return editing.load_recipe(catalog, vid).layer(layer).mask.components
 
 
 def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
@@ -44,7 +44,7 @@ def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
     assert canvas.tool == "view"
     (lin,) = comps(catalog, vid, "Linear gradient")
     assert lin.params["y0"] == pytest.approx(0.0, abs=0.01) and lin.params["y1"] == pytest.approx(0.5, abs=0.01)
-    alpha = services.mask_alpha(catalog, vid, "Linear gradient")
+    alpha = masks_service.mask_alpha(catalog, vid, "Linear gradient")
     h = alpha.shape[0]
     assert alpha[2].mean() > 0.95 and alpha[int(h * 0.75)].mean() < 0.05  # top kept, bottom not
 
@@ -53,7 +53,7 @@ def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
     drag(canvas, (0.5, 0.1), (0.6, 0.2))
     kinds = [(c.kind, c.mode) for c in comps(catalog, vid, "Linear gradient")]
     assert kinds == [("linear", "add"), ("radial", "subtract")]
-    alpha = services.mask_alpha(catalog, vid, "Linear gradient")
+    alpha = masks_service.mask_alpha(catalog, vid, "Linear gradient")
     hh, ww = alpha.shape
     assert alpha[int(hh * 0.1), int(ww * 0.5)] < 0.2  # the hole the radial cut
 
@@ -63,8 +63,8 @@ def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
     assert comps(catalog, vid, "Linear gradient")[1].inverted
     top = panel.tree.topLevelItem(0)
     top.setCheckState(0, Qt.Unchecked)
-    assert services.load_recipe(catalog, vid).layer("Linear gradient").enabled is False
-    labels = [label for _, label in services.history(catalog, vid)[0]]
+    assert editing.load_recipe(catalog, vid).layer("Linear gradient").enabled is False
+    labels = [label for _, label in editing.history(catalog, vid)[0]]
     assert labels[-2:] == ["Linear gradient: Invert Radial gradient", "Hide Linear gradient"]
 
     # Object: drag a box on the canvas.
@@ -79,7 +79,7 @@ def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
     drag(canvas, (0.5, 0.4), (0.5, 0.6), modifier=Qt.AltModifier)
     (brush,) = comps(catalog, vid, "Brush")
     assert [s["erase"] for s in brush.params["strokes"]] == [False, True]
-    alpha = services.mask_alpha(catalog, vid, "Brush")
+    alpha = masks_service.mask_alpha(catalog, vid, "Brush")
     hh, ww = alpha.shape
     assert alpha[hh // 2, int(ww * 0.2)] > 0.9 and alpha[hh // 2, ww // 2] < 0.1
 
@@ -89,14 +89,14 @@ def test_gradients_box_brush_and_eyedropper(qtbot, develop, catalog):
     QTest.mouseClick(canvas, Qt.LeftButton, Qt.NoModifier, canvas.from_norm(0.5, 0.05).toPoint())
     (cr,) = comps(catalog, vid, "Colour range")
     assert cr.params["points"][0] == pytest.approx([0.5, 0.05], abs=0.01)
-    alpha = services.mask_alpha(catalog, vid, "Colour range")
+    alpha = masks_service.mask_alpha(catalog, vid, "Colour range")
     assert alpha[: alpha.shape[0] // 10].mean() > alpha[-alpha.shape[0] // 10:].mean() + 0.3
 
     # Remove the object mask entirely.
     win.session.select_layer("Object")
     panel.tree.setCurrentItem(panel._find_item(obj.uid))
     panel.remove_selected()
-    assert services.load_recipe(catalog, vid).layer("Object") is None
+    assert editing.load_recipe(catalog, vid).layer("Object") is None
 
 
 def test_people_lists_a_persons_parts(qtbot, develop, catalog):
@@ -113,11 +113,11 @@ def test_people_lists_a_persons_parts(qtbot, develop, catalog):
     box.check(0, "face-skin")
     box.check(0, "hair")
     box.button.click()
-    layer = services.load_recipe(catalog, develop.session.version_id).layer("Person 1")
+    layer = editing.load_recipe(catalog, develop.session.version_id).layer("Person 1")
     assert [(c.kind, c.params["person"]) for c in layer.mask.components] == [("face-skin", 0), ("hair", 0)]
     # The mask derives on her head: denser inside the detected face box than outside it.
-    (person,) = services.detect_people(catalog, develop.session.version_id)
-    alpha = services.mask_alpha(catalog, develop.session.version_id, "Person 1")
+    (person,) = masks_service.detect_people(catalog, develop.session.version_id)
+    alpha = masks_service.mask_alpha(catalog, develop.session.version_id, "Person 1")
     h, w = alpha.shape
     x0, y0, x1, y1 = person["face_box"]
     inside = alpha[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
@@ -133,25 +133,25 @@ def test_presets_history_jump_and_virtual_copy(qtbot, develop, catalog):
     panel.save_preset("Punchy")
     assert panel.presets.findText("Punchy") >= 0
     # Jump back to "Import" in the history, then forward again.
-    steps, _ = services.history(catalog, vid)
+    steps, _ = editing.history(catalog, vid)
     win.history_panel.go_to(steps[0][0])
-    assert services.load_recipe(catalog, vid).global_layer.adjustments == {}
+    assert editing.load_recipe(catalog, vid).global_layer.adjustments == {}
     assert panel.sliders["exposure"].value() == 0.0
     win.history_panel.go_to(steps[-1][0])
-    assert services.load_recipe(catalog, vid).global_layer.adjustments == {"exposure": 0.5, "contrast": 20.0}
+    assert editing.load_recipe(catalog, vid).global_layer.adjustments == {"exposure": 0.5, "contrast": 20.0}
     # Apply the preset to another photo.
     other = next(i for i in win.model.ids if i != win.session.image_id)
     win.select_image(other)
     win.open_current()
     panel.apply_preset("Punchy")
     other_vid = win.session.version_id
-    assert services.load_recipe(catalog, other_vid).global_layer.adjustments == {"exposure": 0.5, "contrast": 20.0}
+    assert editing.load_recipe(catalog, other_vid).global_layer.adjustments == {"exposure": 0.5, "contrast": 20.0}
     # A virtual copy is a second version that starts from this edit and changes alone.
     copy_vid = win.session.virtual_copy()
-    assert copy_vid != other_vid and len(services.versions_of(catalog, other)) == 2
+    assert copy_vid != other_vid and len(editing.versions_of(catalog, other)) == 2
     panel.set_value("exposure", -1.0)
-    assert services.load_recipe(catalog, copy_vid).global_layer.adjustments["exposure"] == -1.0
-    assert services.load_recipe(catalog, other_vid).global_layer.adjustments["exposure"] == 0.5
+    assert editing.load_recipe(catalog, copy_vid).global_layer.adjustments["exposure"] == -1.0
+    assert editing.load_recipe(catalog, other_vid).global_layer.adjustments["exposure"] == 0.5
 
 
 def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
@@ -162,10 +162,10 @@ def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
     win, panel = develop, develop.masks_panel
     vid = win.session.version_id
     panel.start("subject")
-    services.mask_alpha(catalog, vid, "Subject")  # derived once: the raster is cached
+    masks_service.mask_alpha(catalog, vid, "Subject")  # derived once: the raster is cached
     # Let the render the new mask started finish first: it would derive (and cache) again.
     wait_until(qtbot, lambda: win.runner.running == 0, 120, "renders")
-    assert services.stale_component_uids(catalog, vid, win.session.recipe) == []
+    assert masks_service.stale_component_uids(catalog, vid, win.session.recipe) == []
     # The photo was edited outside maskroom and re-read: its content hash changed.
     with catalog.session() as s:
         im = s.get(Image, win.session.image_id)
@@ -180,5 +180,5 @@ def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
     assert item.text(2) == "⚠ stale" and panel.refresh_button.isEnabled()
     panel.refresh_button.click()
     wait_until(qtbot, lambda: not panel.stale, 120, "refresh")
-    assert services.stale_component_uids(catalog, vid, win.session.recipe) == []
+    assert masks_service.stale_component_uids(catalog, vid, win.session.recipe) == []
     assert panel._find_item(uid).text(2) == ""

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QObject, QTimer
 
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
-from maskroom.ui import services
+from maskroom.services import develop, editing
 from ui_helpers import import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
@@ -45,15 +45,15 @@ def test_mask_derivation_runs_off_the_gui_thread(qtbot, catalog, sample_copy):
     from maskroom.engine.masks import people
 
     ids = import_samples(catalog, sample_copy)
-    vid = services.master_version_id(catalog, ids["mpl_grace_hopper.jpg"])
+    vid = editing.master_version_id(catalog, ids["mpl_grace_hopper.jpg"])
     # Earlier tests in this process may hold her people analysis; a warm hit
     # derives in a few ms, too fast for the watchdog to tick (the check is about a
     # real, cold derivation running off the GUI thread).
     people.clear_cache()
-    recipe = services.load_recipe(catalog, vid)
+    recipe = editing.load_recipe(catalog, vid)
     recipe.layers.append(Layer("Subject", adjustments={"exposure": 0.5},
                                mask=MaskDefinition([MaskComponent(kind="subject")])))
-    services.save_recipe(catalog, vid, recipe, "Add Subject mask")
+    editing.save_recipe(catalog, vid, recipe, "Add Subject mask")
 
     runner = JobRunner()
     renderer = PreviewRenderer(catalog, runner)
@@ -83,13 +83,13 @@ def test_slider_drag_renders_progressively(qtbot, catalog, sample_copy):
     from maskroom.ui.workers import JobRunner
 
     ids = import_samples(catalog, sample_copy)
-    vid = services.master_version_id(catalog, ids["immich_prairie_falcon.jpg"])
+    vid = editing.master_version_id(catalog, ids["immich_prairie_falcon.jpg"])
     runner = JobRunner()
     renderer = PreviewRenderer(catalog, runner)
     renderer.version_id = vid
     shown = []
     renderer.rendered.connect(lambda rgb, full: shown.append((rgb, full)))
-    recipe = services.load_recipe(catalog, vid)
+    recipe = editing.load_recipe(catalog, vid)
     for ev in (0.2, 0.4, 0.6, 0.8, 1.0):  # a drag: many live changes
         recipe.global_layer.adjustments["exposure"] = ev
         renderer.request(recipe)
@@ -102,7 +102,7 @@ def test_slider_drag_renders_progressively(qtbot, catalog, sample_copy):
     assert max(draft.shape[:2]) <= DRAFT_EDGE and max(full.shape[:2]) <= FULL_EDGE
     assert max(full.shape[:2]) > max(draft.shape[:2])
     # The rendered full preview is the +1 EV edit: brighter than the original.
-    orig = services.original_preview(catalog, ids["immich_prairie_falcon.jpg"], max(full.shape[:2]))
+    orig = develop.original_preview(catalog, ids["immich_prairie_falcon.jpg"], max(full.shape[:2]))
     assert full.mean() > orig.mean() + 20
 
 

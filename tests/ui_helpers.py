@@ -11,14 +11,15 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from maskroom.core.progress import Progress  # noqa: E402
-from maskroom.ui import services  # noqa: E402
+from maskroom.services import importing, library as library_service  # noqa: E402
 
 
 def import_samples(catalog, folder) -> dict[str, int]:
     """Import the sample copy through the app's import service; {filename: image id}."""
-    ids, problems = services.run_import(catalog, [folder], Progress(), jobs=1)
+    imported = importing.import_photos(catalog, [folder], Progress(), jobs=1)
+    ids, problems = imported.image_ids, imported.problems
     assert not problems, problems
-    rows = services.image_rows(catalog, ids)
+    rows = library_service.image_rows(catalog, ids)
     return {r.filename: r.id for r in rows.values()}
 
 

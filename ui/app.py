@@ -6,10 +6,19 @@ dock layout, the last catalog and view persist in QSettings.
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEventLoop,
+    QObject,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,22 +33,31 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
-from maskroom.catalog.schema import COLOR_LABELS, FLAG_NONE, FLAG_PICK, FLAG_REJECT
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
+from maskroom.services import editing, masks
+from maskroom.services import library as library_service
+from maskroom.services.library import (
+    COLOR_LABELS,
+    FLAG_NONE,
+    FLAG_PICK,
+    FLAG_REJECT,
+    QUICK_COLLECTION,
+)
 from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
 from maskroom.ui.filter_bar import FilterBar
 from maskroom.ui.import_dialog import ImportDialog
-from maskroom.ui.keywords_panel import SELECTION_CAP, KeywordsPanel
+from maskroom.ui.keywords_controller import KeywordsController
+from maskroom.ui.keywords_panel import KeywordsPanel
 from maskroom.ui.library_view import LibraryModel, LibraryView
 from maskroom.ui.loupe import LoupeCanvas
 from maskroom.ui.masks_panel import MasksPanel
 from maskroom.ui.preview import PreviewRenderer
 from maskroom.ui.sidebar import Sidebar
 from maskroom.ui.sync_dialog import SyncDialog
-from maskroom.ui.workers import JobRunner
+from maskroom.ui.watch_controller import WatchController
+from maskroom.ui.workers import JobRunner, readable_error
 
 DARK = """
 QWidget { background: #2f2f2f; color: #dcdcdc; }
@@ -60,6 +78,27 @@ VIEWS = ("grid", "loupe", "develop")
 FAILED = object()  # what MainWindow._library_op returns when the service refused
 
 
+class ServiceWarnings(QObject):
+    """Warnings the services log (a sidecar not written, a doubtful mask), delivered on
+    the GUI thread whichever worker logged them."""
+
+    line = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        outer = self
+
+        class _Handler(logging.Handler):
+            def emit(self, record):
+                outer.line.emit(record.getMessage())
+
+        self.handler = _Handler(logging.WARNING)
+        log = logging.getLogger("maskroom")
+        log.addHandler(self.handler)
+        log.setLevel(logging.WARNING)
+        self.destroyed.connect(lambda *_: log.removeHandler(self.handler))
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -70,13 +109,10 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("maskroom", "maskroom")
         self.setWindowTitle(f"maskroom — {catalog.location.url}")
         self.runner = JobRunner(self)
-        self._watch_runner = JobRunner(self, pool=QThreadPool(self))
-        self._watch_job = None
-        self._watcher = None
-        self._watch_seen = 0
-        self._watch_timer = QTimer(self, interval=2000)
-        self._watch_timer.timeout.connect(self._poll_watch)
-        self._watch_timer.start()
+        self.watch = WatchController(catalog, self.settings, self)
+        self.watch.status.connect(self.statusBar().showMessage)
+        self.watch.error.connect(self.show_error)
+        self.watch.imported.connect(lambda: (self.model.reload(runner=self.runner), self.sidebar.reload(self.runner)))
         self.view = "grid"
 
         # -- central: grid | canvas ---------------------------------------------------
@@ -125,18 +161,15 @@ class MainWindow(QMainWindow):
         self.source_filter: dict = {}
         self.left_dock = self._dock("Library", self.sidebar, Qt.LeftDockWidgetArea, "library_dock")
         self.keywords_panel = KeywordsPanel()
-        self.keywords_panel.add_requested.connect(self.add_keywords)
-        self.keywords_panel.remove_requested.connect(self.remove_keyword)
+        self.keywords = KeywordsController(catalog, self.runner, self.keywords_panel,
+                                           lambda: self.target_ids() if self.view != "develop" else [], self)
+        self.keywords.status.connect(self.statusBar().showMessage)
+        self.keywords.error.connect(self.show_error)
         self.keywords_panel.filter_requested.connect(lambda path: self.filter_bar.fields["keyword"].setText(path))
         self.keywords_dock = self._dock("Keywords", self.keywords_panel, Qt.LeftDockWidgetArea, "keywords_dock")
         self.filter_bar.set_keyword_completion(self.keywords_panel.names)
-        # The ticks follow the selection; worked out after it settles (a drag-select
-        # changes it at every row), on a worker like the other library reads.
-        self._keywords_gen = 0
-        self._keywords_timer = QTimer(self, singleShot=True, interval=120)
-        self._keywords_timer.timeout.connect(self.refresh_keywords)
-        self.grid.selectionModel().selectionChanged.connect(lambda *_: self._keywords_timer.start())
-        self.model.modelReset.connect(lambda: self._keywords_timer.start())
+        self.grid.selectionModel().selectionChanged.connect(lambda *_: self.keywords.timer.start())
+        self.model.modelReset.connect(lambda: self.keywords.timer.start())
         self.history_panel = HistoryPanel(self.session)
         self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea, "history_dock")
         self.develop_panel = DevelopPanel(self.session)
@@ -156,6 +189,8 @@ class MainWindow(QMainWindow):
         self.right_dock = self._dock("Develop", self.tabs, Qt.RightDockWidgetArea, "develop_dock")
 
         self.busy_label = QLabel("")
+        self.service_warnings = ServiceWarnings(self)
+        self.service_warnings.line.connect(self.show_error)
         self.statusBar().addPermanentWidget(self.busy_label)
         self._build_toolbar()
         self._build_shortcuts()
@@ -170,9 +205,7 @@ class MainWindow(QMainWindow):
         self.model.reload(self._filters(), self.filter_bar.sort_key(), runner=self.runner)
         self.show_view("grid")
         self.view = start_view
-        if self.settings.value("import/watch", False, type=bool):
-            self.set_watch(str(self.settings.value("import/watch_folder", "")), True, self._watch_mode(),
-                           bool(self.settings.value("import/watch_recursive", True, type=bool)))
+        self.watch.resume()
 
     # -- construction ---------------------------------------------------------------------
     def _dock(self, title, widget, area, name) -> QDockWidget:
@@ -257,10 +290,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev):  # noqa: N802
         self.save_settings()
-        for runner in (self.runner, self._watch_runner):
-            runner.cancel_all()
+        self.runner.cancel_all()
+        self.watch.stop()
         self.runner.wait(5000)
-        self._watch_runner.wait(5000)
         super().closeEvent(ev)
         self.closed.emit()
 
@@ -288,7 +320,7 @@ class MainWindow(QMainWindow):
         self.model.wait_loaded()
         r = self.model.row_of_version(version_id)
         if r is None:
-            r = self.model._row_of.get(services.image_of_version(self.catalog, version_id))
+            r = self.model._row_of.get(editing.image_of_version(self.catalog, version_id))
         if r is not None:
             self.grid.setCurrentIndex(self.model.index(r))
 
@@ -298,7 +330,7 @@ class MainWindow(QMainWindow):
         if vid is not None:
             return vid
         image_id = self.current_image_id()
-        return services.master_version_id(self.catalog, image_id) if image_id is not None else None
+        return editing.master_version_id(self.catalog, image_id) if image_id is not None else None
 
     def _first_load(self):
         self.model.reloaded.disconnect(self._first_load)
@@ -339,7 +371,7 @@ class MainWindow(QMainWindow):
             self.canvas.before = None
             self.canvas.overlay = None
             self.canvas.message = "Rendering…"
-            self.canvas.info = services.image_info(self.catalog, image_id)
+            self.canvas.info = library_service.image_info(self.catalog, image_id)
             self.renderer.set_version(vid)
             self.session.load(vid)  # emits changed -> render
 
@@ -353,7 +385,7 @@ class MainWindow(QMainWindow):
         self.canvas.message = "" if full else "Preview"
         self._last_render = rgb
         self.develop_panel.histogram.set_image(rgb)
-        self.canvas.set_image(services.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
+        self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
 
     def _start_pick(self, kind: str):
         """Arm the canvas eyedropper for the develop panel (point colour, RAW white balance)."""
@@ -373,7 +405,7 @@ class MainWindow(QMainWindow):
         hist.update()
         rgb = getattr(self, "_last_render", None)
         if rgb is not None:
-            self.canvas.set_image(services.clipping_overlay(rgb) if hist.show_clipping else rgb)
+            self.canvas.set_image(develop_service.clipping_overlay(rgb) if hist.show_clipping else rgb)
 
     def _mask_changed(self, layer_name: str):
         self._update_handles()
@@ -411,17 +443,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to redo", 2000)
 
     def rate(self, n: int):
-        self._apply(services.set_rating, n, f"Rating {'★' * n or 'none'}")
+        self._apply(library_service.set_rating, n, f"Rating {'★' * n or 'none'}")
 
     def flag(self, value: int):
-        self._apply(services.set_flag, value, {FLAG_PICK: "Picked", FLAG_REJECT: "Rejected"}.get(value, "Unflagged"))
+        self._apply(library_service.set_flag, value, {FLAG_PICK: "Picked", FLAG_REJECT: "Rejected"}.get(value, "Unflagged"))
 
     def label(self, label: str):
         ids = self.target_ids()
-        rows = services.image_rows(self.catalog, ids)
+        rows = library_service.image_rows(self.catalog, ids)
         # Pressing the key of the label a photo already has removes it, as in Lightroom.
         same = all(r.color_label == label for r in rows.values()) and rows
-        self._apply(services.set_label, None if same else label, f"Label {label if not same else 'removed'}")
+        self._apply(library_service.set_label, None if same else label, f"Label {label if not same else 'removed'}")
 
     def _apply(self, fn, value, text):
         ids = self.target_ids()
@@ -440,7 +472,7 @@ class MainWindow(QMainWindow):
         if self.model.loading:
             return
         vid_known = self.model.row_of_version(version_id) is not None
-        if vid_known or version_id == services.master_version_id(self.catalog, self.session.image_id):
+        if vid_known or version_id == editing.master_version_id(self.catalog, self.session.image_id):
             return
         self.model.reload(runner=self.runner)
         self.model.reloaded.connect(self._select_new_copy)
@@ -461,45 +493,15 @@ class MainWindow(QMainWindow):
         try:
             result = fn(self.catalog, *args)
         except Exception as exc:  # noqa: BLE001
-            from maskroom.ui.workers import readable_error
-
             self.show_error(readable_error(exc))
             return FAILED
         if sidebar:
             self.sidebar.reload(self.runner)
         if keywords:
-            self.refresh_keywords()
+            self.keywords.refresh()
         if text:
             self.statusBar().showMessage(text, 3000)
         return result
-
-    def add_keywords(self, paths: list[str]):
-        ids = self.target_ids()
-        if not ids or not paths:
-            return
-        self._library_op(services.add_keywords, ids, paths, sidebar=False,
-                         text=f"Keyword {', '.join(paths)} ({len(ids)} photo{'s' if len(ids) != 1 else ''})")
-
-    def remove_keyword(self, path: str):
-        ids = self.target_ids()
-        if ids:
-            self._library_op(services.remove_keyword, ids, path, sidebar=False,
-                             text=f"Removed keyword {path} ({len(ids)} photo{'s' if len(ids) != 1 else ''})")
-
-    def refresh_keywords(self):
-        """The keyword list with counts, ticked for the selection (read on a worker)."""
-        ids = self.target_ids() if self.view != "develop" else []
-        self._keywords_gen += 1
-        gen = self._keywords_gen
-
-        def read(_p):
-            mine = services.keywords_of(self.catalog, ids) if 0 < len(ids) <= SELECTION_CAP else None
-            return services.keyword_counts(self.catalog), mine
-
-        panel = self.keywords_panel
-        # (isValid: a read may land after the window is gone)
-        self.runner.submit(read, on_done=lambda r: isValid(panel) and gen == self._keywords_gen and
-                           panel.set_keywords(r[0], r[1], len(ids)), on_error=self.show_error)
 
     def focus_keywords(self):
         self.keywords_dock.show()
@@ -508,7 +510,7 @@ class MainWindow(QMainWindow):
     def add_to_collection(self, name: str, ids: list[int] | None = None):
         ids = self.target_ids() if ids is None else ids
         if ids:
-            n = self._library_op(services.add_to_collection, name, ids, keywords=False)
+            n = self._library_op(library_service.add_to_collection, name, ids, keywords=False)
             if n is not FAILED:
                 self.statusBar().showMessage(f"Added {n} photo{'s' if n != 1 else ''} to {name}", 3000)
 
@@ -516,19 +518,17 @@ class MainWindow(QMainWindow):
         ids = self.target_ids()
         if not ids:
             return
-        n = self._library_op(services.remove_from_collection, name, ids, keywords=False)
+        n = self._library_op(library_service.remove_from_collection, name, ids, keywords=False)
         if n is not FAILED:
             self.statusBar().showMessage(f"Removed {n} photo{'s' if n != 1 else ''} from {name}", 3000)
             if self.sidebar.current_collection() == name:
                 self.model.reload(runner=self.runner)
 
     def toggle_quick_collection(self):
-        from maskroom.catalog.library import QUICK_COLLECTION
-
         ids = self.target_ids()
         if not ids:
             return
-        r = self._library_op(services.toggle_collection, QUICK_COLLECTION, ids, keywords=False)
+        r = self._library_op(library_service.toggle_collection, QUICK_COLLECTION, ids, keywords=False)
         if r is not FAILED:
             added, removed = r
             self.statusBar().showMessage(f"Quick Collection: {'added ' + str(added) if added or not removed else ''}"
@@ -542,19 +542,19 @@ class MainWindow(QMainWindow):
             if not ok:
                 return
         ids = self.target_ids() if with_selection else []
-        self._library_op(services.create_collection, name, ids, keywords=False, text=f"Created collection {name}")
+        self._library_op(library_service.create_collection, name, ids, keywords=False, text=f"Created collection {name}")
 
     def rename_collection(self, name: str, new_name: str | None = None):
         if new_name is None:
             new_name, ok = QInputDialog.getText(self, "Rename collection", "New name:", text=name)
             if not ok:
                 return
-        self._library_op(services.rename_collection, name, new_name, keywords=False,
+        self._library_op(library_service.rename_collection, name, new_name, keywords=False,
                          text=f"Renamed {name} to {new_name}")
 
     def delete_collection(self, name: str):
         showing = self.sidebar.current_collection() == name
-        if self._library_op(services.delete_collection, name, keywords=False, text=f"Deleted collection {name}") \
+        if self._library_op(library_service.delete_collection, name, keywords=False, text=f"Deleted collection {name}") \
                 is not FAILED and showing:
             self.sidebar.current_source = {}
             self._source_changed({})
@@ -584,7 +584,7 @@ class MainWindow(QMainWindow):
         vid = self.current_version_id()
         if vid is None:
             return None
-        new = services.create_virtual_copy(self.catalog, vid)
+        new = editing.create_virtual_copy(self.catalog, from_version=vid)[0]
         self._new_copy = new
         self.model.reloaded.connect(self._select_new_copy)
         self.model.reload(runner=self.runner)
@@ -596,7 +596,7 @@ class MainWindow(QMainWindow):
         if not vids:
             self.statusBar().showMessage("Select virtual copies to remove them (photos are not removed here)", 4000)
             return []
-        if self._library_op(services.remove_virtual_copies, vids, sidebar=False, keywords=False,
+        if self._library_op(library_service.remove_virtual_copies, vids, sidebar=False, keywords=False,
                             text=f"Removed {len(vids)} virtual cop{'y' if len(vids) == 1 else 'ies'}") is FAILED:
             return []
         self.model.reload(runner=self.runner)
@@ -637,7 +637,7 @@ class MainWindow(QMainWindow):
             self.masks_panel.people_box.status.setText(text)
             self.show_error(text)
 
-        self.runner.submit(lambda _p: services.detect_people(self.catalog, vid), on_done=done, on_error=failed)
+        self.runner.submit(lambda _p: masks.detect_people(self.catalog, vid), on_done=done, on_error=failed)
 
     def refresh_masks(self, uids: list[str]):
         def done(_n):
@@ -649,59 +649,12 @@ class MainWindow(QMainWindow):
         self.renderer.refresh(uids, self.session.recipe, on_done=done)
 
     # -- dialogs ----------------------------------------------------------------------------------------
-    # -- watch folder (engine.watch.FolderWatcher on its own thread) --------------------------------
-    def _watch_mode(self) -> str:
-        # A watch saved before the choice existed auto-synced: it keeps doing so.
-        return str(self.settings.value("import/watch_mode", "sync"))
-
-    def set_watch(self, folder: str, on: bool, mode: str = "import", recursive: bool = True) -> None:
-        """Watch a folder (engine.watch.FolderWatcher); ``mode`` is a key of WATCH_MODES:
-        "import" (`maskroom watch -r`) or "sync" (`maskroom watch -r --auto-sync`)."""
-        from maskroom.engine.watch.folder import watch_options
-
-        options = watch_options(mode, recursive=recursive)  # refuses an unknown mode
-        self.settings.setValue("import/watch", bool(on))
-        self.settings.setValue("import/watch_folder", folder)
-        self.settings.setValue("import/watch_mode", mode)
-        self.settings.setValue("import/watch_recursive", bool(recursive))
-        if self._watch_job is not None:
-            self._watch_job.cancel()
-            self._watch_job = None
-        if not on:
-            self.statusBar().showMessage("Stopped watching", 3000)
-            return
-        if not folder or not Path(folder).is_dir():
-            self.show_error(f"{folder or '(no folder)'}: not a folder, cannot watch it")
-            return
-        from maskroom.engine.watch.folder import FolderWatcher
-
-        def watch(progress):
-            watcher = FolderWatcher(self.catalog, [folder], options, log=progress.message)
-            self._watcher = watcher
-            return watcher.run(until=progress.cancelled)
-
-        # Its own pool: a watcher holds its thread for hours, renders must not wait for it.
-        job = self._watch_runner.prepare(watch, on_error=self.show_error)
-        job.signals.message.connect(lambda text: self.statusBar().showMessage(f"Watch: {text}", 8000))
-        self._watch_job = self._watch_runner.start(job)
-        self.statusBar().showMessage(f"Watching {folder} ({'import + series sync' if options.auto_sync else 'import only'})",
-                                     3000)
-
-    def _poll_watch(self):
-        n = len(self._watcher.imported) if self._watcher is not None else 0
-        if n != self._watch_seen:
-            self._watch_seen = n
-            self.model.reload(runner=self.runner)
-            self.sidebar.reload(self.runner)
-
     def open_import(self):
         dlg = ImportDialog(self.catalog, self.runner, parent=self,
-                           watching=bool(self.settings.value("import/watch", False, type=bool)),
-                           watch_folder=self.settings.value("import/watch_folder") or None,
-                           watch_mode=self._watch_mode() if self.settings.value("import/watch", False, type=bool)
-                           else "import")
-        dlg.watch_changed.connect(lambda folder, on, mode: self.set_watch(folder, on, mode,
-                                                                          dlg.recursive.isChecked()))
+                           watching=self.watch.on, watch_folder=self.watch.folder,
+                           watch_mode=self.watch.mode() if self.watch.on else "import")
+        dlg.watch_changed.connect(lambda folder, on, mode: self.watch.set_watch(folder, on, mode,
+                                                                                dlg.recursive.isChecked()))
         dlg.imported.connect(lambda _ids: (self.model.reload(runner=self.runner), self.sidebar.reload(self.runner)))
         dlg.show()
         return dlg
@@ -726,7 +679,7 @@ class MainWindow(QMainWindow):
             self.show_error("Select photos to export")
             return None
         # A virtual copy's cell exports that copy; a photo's cell its master.
-        vids = [v if v is not None else services.master_version_id(self.catalog, i) for i, v in entries]
+        vids = [v if v is not None else editing.master_version_id(self.catalog, i) for i, v in entries]
         if self.view != "grid" and self.session.version_id is not None:
             vids = [self.session.version_id]
         dest = self.settings.value("export/last_dir")
@@ -740,8 +693,6 @@ def _install_excepthook(win: MainWindow) -> None:
     """An exception escaping a slot becomes one line in the status bar (and the log),
     not a traceback on the terminal and not a dead window."""
     import logging
-
-    from maskroom.ui.workers import readable_error
 
     log = logging.getLogger("maskroom.ui")
 

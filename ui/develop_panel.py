@@ -1,7 +1,7 @@
 """Develop: the edit session (one version's recipe, its history) and its panels.
 
 ``EditSession`` is the single owner of the recipe being edited; panels change it
-through its methods, which save through ``services.save_recipe`` (the catalog's
+through its methods, which save through ``editing.save_recipe`` (the catalog's
 history) on commit.  Slider drags change the in-memory recipe live (the canvas
 re-renders progressively) and commit one history step on release.
 """
@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from maskroom.core.recipe import Recipe
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
+from maskroom.services import editing
 from maskroom.ui.develop_widgets import CurveWidget, HistogramWidget
 
 
@@ -50,8 +51,8 @@ class EditSession(QObject):
 
     def load(self, version_id: int) -> None:
         self.version_id = version_id
-        self.image_id = services.image_of_version(self.catalog, version_id)
-        self.recipe = services.load_recipe(self.catalog, version_id)
+        self.image_id = editing.image_of_version(self.catalog, version_id)
+        self.recipe = editing.load_recipe(self.catalog, version_id)
         if self.recipe.layer(self.layer_name) is None:
             self.layer_name = self.recipe.global_layer.name
         self.version_loaded.emit(version_id)
@@ -60,7 +61,7 @@ class EditSession(QObject):
 
     def reload(self) -> None:
         if self.version_id is not None:
-            self.recipe = services.load_recipe(self.catalog, self.version_id)
+            self.recipe = editing.load_recipe(self.catalog, self.version_id)
             if self.recipe.layer(self.layer_name) is None:
                 self.layer_name = self.recipe.global_layer.name
                 self.layer_selected.emit(self.layer_name)
@@ -96,7 +97,7 @@ class EditSession(QObject):
         if self.version_id is None:
             return False
         try:
-            services.save_recipe(self.catalog, self.version_id, self.recipe, label)
+            editing.save_recipe(self.catalog, self.version_id, self.recipe, label)
         except Exception as exc:  # noqa: BLE001
             self.error.emit(f"cannot save the edit: {exc}")
             self.reload()
@@ -105,10 +106,10 @@ class EditSession(QObject):
         return True
 
     def undo(self) -> bool:
-        return self._move(services.undo)
+        return self._move(editing.undo)
 
     def redo(self) -> bool:
-        return self._move(services.redo)
+        return self._move(editing.redo)
 
     def _move(self, fn) -> bool:
         if self.version_id is None:
@@ -120,7 +121,7 @@ class EditSession(QObject):
     def virtual_copy(self) -> int | None:
         if self.version_id is None:
             return None
-        vid = services.create_virtual_copy(self.catalog, self.version_id)
+        vid = editing.create_virtual_copy(self.catalog, from_version=self.version_id)[0]
         self.load(vid)
         return vid
 
@@ -136,7 +137,7 @@ class AdjustmentSlider(QWidget):
     moved = Signal(str, float)
     released = Signal(str, float)
 
-    def __init__(self, spec: services.AdjustmentSpec, parent=None):
+    def __init__(self, spec: develop_service.AdjustmentSpec, parent=None):
         super().__init__(parent)
         self.spec = spec
         self.scale = 1.0 / spec.step
@@ -224,7 +225,7 @@ class DevelopPanel(QWidget):
         self.sections: dict[str, QGroupBox] = {}
         forms: dict[tuple[str, str], QFormLayout] = {}
         tabs: dict[str, QTabWidget] = {}
-        for spec in services.adjustment_specs():
+        for spec in develop_service.adjustment_specs():
             box = self.sections.get(spec.group)
             if box is None:
                 box = self.sections[spec.group] = QGroupBox(spec.group)
@@ -266,7 +267,7 @@ class DevelopPanel(QWidget):
         """RAW white balance (top of Basic) and Lens Corrections (before Effects): recipe
         settings of the whole photo, one history step per change."""
         self.wb = QComboBox()
-        for mode in services.WB_MODES:
+        for mode in develop_service.WB_MODES:
             self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
         self.wb.activated.connect(self._wb_chosen)
         self.wb_pick = QPushButton("Pick")
@@ -297,10 +298,10 @@ class DevelopPanel(QWidget):
     def picked(self, kind: str, x: float, y: float, rgb) -> None:
         """The eyedropper's click: (x, y) normalised on the displayed render ``rgb``."""
         if kind == "point" and rgb is not None:
-            self.set_value("mixer.point.hue", services.picked_hue(rgb, x, y))
+            self.set_value("mixer.point.hue", develop_service.picked_hue(rgb, x, y))
         elif kind == "wb" and self.session.image_id is not None:
             try:
-                settings = services.pick_raw_white_balance(self.session.catalog, self.session.image_id, x, y)
+                settings = develop_service.pick_white_balance(self.session.catalog, self.session.image_id, x, y)
             except Exception as exc:  # noqa: BLE001 - the reason goes to the status line
                 self.session.error.emit(str(exc))
                 return
@@ -320,7 +321,7 @@ class DevelopPanel(QWidget):
         if self._syncing or self.session.image_id is None:
             return
         if on:
-            settings, line = services.lens_profile(self.session.catalog, self.session.image_id)
+            settings, line = develop_service.lens_profile(self.session.catalog, self.session.image_id)
             self.lens_info.setText(line)
             if settings is None:
                 self._syncing = True
@@ -384,7 +385,7 @@ class DevelopPanel(QWidget):
         self._show_curve()
         self._syncing = True
         settings = self.session.recipe.settings
-        raw = self.session.image_id is not None and services.is_raw_image(self.session.catalog, self.session.image_id)
+        raw = self.session.image_id is not None and develop_service.is_raw_image(self.session.catalog, self.session.image_id)
         self.wb.setEnabled(raw)
         self.wb_pick.setEnabled(raw)
         mode = (settings.get("raw") or {}).get("white_balance", "camera")
@@ -394,7 +395,7 @@ class DevelopPanel(QWidget):
 
     def refresh_presets(self) -> None:
         self.presets.clear()
-        for name in services.develop_presets(self.session.catalog):
+        for name in editing.develop_presets(self.session.catalog):
             self.presets.addItem(name)
 
     def set_value(self, name: str, value: float) -> None:
@@ -419,7 +420,7 @@ class DevelopPanel(QWidget):
     def apply_preset(self, name: str) -> None:
         """Apply a develop preset to the version (catalog.edits: one history step)."""
         try:
-            services.apply_develop_preset(self.session.catalog, self.session.version_id, name)
+            editing.apply_develop_preset(self.session.catalog, self.session.version_id, name)
         except Exception as exc:  # noqa: BLE001
             self.session.error.emit(f"preset {name!r}: {exc}")
             return
@@ -432,7 +433,8 @@ class DevelopPanel(QWidget):
 
     def save_preset(self, name: str) -> None:
         try:
-            services.save_develop_preset(self.session.catalog, name, self.session.recipe, self.session.layer.name)
+            editing.save_develop_preset(self.session.catalog, name, self.session.version_id, [self.session.layer.name],
+                                        recipe=self.session.recipe)
         except Exception as exc:  # noqa: BLE001
             self.session.error.emit(f"preset {name!r}: {exc}")
             return
@@ -469,7 +471,7 @@ class HistoryPanel(QWidget):
         self.list.clear()
         if self.session.version_id is None:
             return
-        steps, pos = services.history(self.session.catalog, self.session.version_id)
+        steps, pos = editing.history(self.session.catalog, self.session.version_id)
         for seq, label in reversed(steps):
             item = QListWidgetItem(label)
             item.setToolTip(label)
@@ -482,7 +484,7 @@ class HistoryPanel(QWidget):
 
     def go_to(self, seq: int) -> None:
         """Jump to a history step: undo or redo until the catalog's position is there."""
-        _steps, pos = services.history(self.session.catalog, self.session.version_id)
+        _steps, pos = editing.history(self.session.catalog, self.session.version_id)
         move = self.session.undo if seq < pos else self.session.redo
         for _ in range(abs(seq - pos)):
             if not move():

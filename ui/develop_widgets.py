@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
 
 MAX_POINTS = 16
 
@@ -26,7 +26,7 @@ class HistogramWidget(QWidget):
         self.show_clipping = False
 
     def set_image(self, rgb: np.ndarray | None) -> None:
-        self.hist = None if rgb is None else services.histogram_of(rgb)
+        self.hist = None if rgb is None else develop_service.histogram_of(rgb)
         self.update()
 
     def paintEvent(self, _ev):  # noqa: N802 - Qt API
@@ -140,7 +140,7 @@ class CurveWidget(QWidget):
             p.drawLine(QPointF(a.left(), y), QPointF(a.right(), y))
         p.drawLine(self._to_px(0, 0), self._to_px(1, 1))
         xs = np.linspace(0, 1, 129)
-        ys = services.curve_values(self.points, xs)
+        ys = develop_service.curve_values(self.points, xs)
         path = QPainterPath(self._to_px(xs[0], ys[0]))
         for x, y in zip(xs[1:], ys[1:]):
             path.lineTo(self._to_px(float(x), float(y)))

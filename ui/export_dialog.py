@@ -25,15 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from maskroom.ui import services
+from maskroom.services import export as export_service
+from maskroom.services.export import (
+    COLORSPACES,
+    CONFLICT_MODES,
+    SHARPEN_MODES,
+    ExportSettings,
+)
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
-
-
-def _export_module():
-    from maskroom.engine.export import job
-
-    return job
 
 
 class ExportDialog(QDialog):
@@ -42,7 +42,6 @@ class ExportDialog(QDialog):
     def __init__(self, catalog, runner: JobRunner, version_ids: list[int], destination: Path | None = None,
                  parent=None):
         super().__init__(parent)
-        job = _export_module()
         self.catalog, self.runner, self.version_ids = catalog, runner, list(version_ids)
         self.written: list[Path] = []
         self.problems: list[str] = []
@@ -53,7 +52,7 @@ class ExportDialog(QDialog):
         prow = QHBoxLayout()
         self.preset = QComboBox()
         self.preset.addItem("(no preset)")
-        self.presets = services.export_presets(catalog)
+        self.presets = export_service.export_presets(catalog)
         self.preset.addItems(list(self.presets))
         self.preset.currentTextChanged.connect(self._apply_preset)
         save = QPushButton("Save as preset…")
@@ -75,16 +74,14 @@ class ExportDialog(QDialog):
         self.long_edge.setSpecialValueText("Full size")
         self.long_edge.setSuffix(" px")
         self.colorspace = QComboBox()
-        self.colorspace.addItems(list(job.COLORSPACES))
+        self.colorspace.addItems(list(COLORSPACES))
         self.sharpen = QComboBox()
-        from maskroom.engine.export.sharpen import SHARPEN_MODES
-
         self.sharpen.addItems(list(SHARPEN_MODES))
-        self.template = QLineEdit(job.ExportSettings().template)
+        self.template = QLineEdit(ExportSettings().template)
         self.template.setToolTip("Fields: {name} {id} {seq} {date:%Y-%m-%d} {rating} {camera} {version}; "
                                  "'/' makes subfolders")
         self.conflict = QComboBox()
-        self.conflict.addItems(list(job.CONFLICT_MODES))
+        self.conflict.addItems(list(CONFLICT_MODES))
         drow = QHBoxLayout()
         self.destination = QLineEdit(str(destination or Path.home() / "maskroom-export"))
         browse = QPushButton("Choose…")
@@ -138,7 +135,7 @@ class ExportDialog(QDialog):
                 "template": self.template.text().strip() or "{name}", "on_conflict": self.conflict.currentText()}
 
     def settings(self):
-        return _export_module().ExportSettings().merged(self.values()).validate()
+        return ExportSettings().merged(self.values()).validate()
 
     def _apply_preset(self, name):
         body = self.presets.get(name)
@@ -161,11 +158,11 @@ class ExportDialog(QDialog):
         if not (ok and name.strip()):
             return
         try:
-            services.save_export_preset(self.catalog, name.strip(), self.values())
+            export_service.save_export_preset(self.catalog, name.strip(), self.values())
         except Exception as exc:  # noqa: BLE001
             self.summary.setText(str(exc))
             return
-        self.presets = services.export_presets(self.catalog)
+        self.presets = export_service.export_presets(self.catalog)
         if self.preset.findText(name.strip()) < 0:
             self.preset.addItem(name.strip())
 
@@ -178,7 +175,7 @@ class ExportDialog(QDialog):
         dest = Path(self.destination.text()).expanduser()
         self.summary.setText("")
         self.job = self.progress.run(self.runner,
-                                     lambda p: services.export(self.catalog, self.version_ids, dest, settings, p),
+                                     lambda p: export_service.export_versions(self.catalog, self.version_ids, dest, settings, p),
                                      button=self.export_button, on_done=self._done, on_error=self.summary.setText)
 
     def _done(self, result):

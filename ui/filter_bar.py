@@ -4,8 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from maskroom.catalog.queries import FilterError, conditions
-from maskroom.catalog.schema import COLOR_LABELS
+from maskroom.services.library import COLOR_LABELS, FilterError, check_filter
 
 
 class FilterBar(QWidget):
@@ -73,7 +72,7 @@ class FilterBar(QWidget):
                 edit.setToolTip("")
                 continue
             try:
-                conditions({key: value})  # a value the catalog cannot read is shown, not applied
+                check_filter(key, value)  # a value the catalog cannot read is shown, not applied
             except FilterError as exc:
                 edit.setStyleSheet("QLineEdit { border: 1px solid #d04040; }")
                 edit.setToolTip(str(exc))

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from maskroom.engine.watch.folder import WATCH_MODES, watch_command, watch_options
-from maskroom.ui import services
+from maskroom.services import importing
+from maskroom.services.sync import WATCH_MODES, watch_command, watch_options
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
 
@@ -112,11 +112,11 @@ class ImportDialog(QDialog):
             return
         recursive = self.recursive.isChecked()
         self.job = self.progress.run(self.runner,
-                                     lambda p: services.run_import(self.catalog, [src], p, recursive=recursive),
+                                     lambda p: importing.import_photos(self.catalog, [src], p, recursive=recursive),
                                      button=self.import_button, on_done=self._done, on_error=self.summary.setText)
 
     def _done(self, result):
-        self.imported_ids, self.problems = result
+        self.imported_ids, self.problems = result.image_ids, result.problems
         listed = {self.progress.messages.item(i).text() for i in range(self.progress.messages.count())}
         for p in self.problems:
             if p not in listed:  # the importer may already have reported it as a message

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
 SELECTION_CAP = 20_000  # beyond this many selected photos the ticks are not worked out
 
 

@@ -31,8 +31,9 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolyg
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 from shiboken6 import isValid
 
-from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT
-from maskroom.ui import services
+from maskroom.services import develop as develop_service
+from maskroom.services import library
+from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 
 PAGE = 200
 IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids
@@ -190,7 +191,7 @@ class ThumbnailCache(QObject):
     def _load_imported(self, signals, image_id: int) -> None:
         # Work errors are caught; only a RuntimeError from emit (the grid is gone) leaves.
         try:
-            path = services.thumbnail_path(self.catalog, image_id)
+            path = develop_service.thumbnail_path(self.catalog, image_id)
             img = QImage(str(path))
             error = f"{path}: cannot read thumbnail" if img.isNull() else None
         except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
@@ -205,7 +206,7 @@ class ThumbnailCache(QObject):
         read their cached file or render.  Imported thumbnails waiting go first: after
         each render the rest of the batch is put back."""
         try:
-            plans = services.thumbnail_plans(self.catalog, cells)
+            plans = develop_service.thumbnail_plans(self.catalog, cells)
         except Exception as exc:  # noqa: BLE001 - the catalog went away: cells keep the imported thumbnail
             for cell in cells:
                 signals.edit_failed.emit(cell, str(exc))
@@ -220,7 +221,7 @@ class ThumbnailCache(QObject):
                 continue
             thumb = None
             try:
-                thumb = services.edited_thumbnail(self.catalog, cell[0], cell[1], plan=plan, load=False)
+                thumb = develop_service.edited_thumbnail(self.catalog, cell[0], cell[1], plan=plan, load=False)
                 img = QImage(str(thumb.path))
                 error = f"{thumb.path}: cannot read edited thumbnail" if img.isNull() else None
             except Exception as exc:  # noqa: BLE001 - the cell keeps its imported thumbnail
@@ -290,7 +291,7 @@ class ThumbnailCache(QObject):
 
         def check():
             try:
-                plans = services.thumbnail_plans(self.catalog, list(known))
+                plans = develop_service.thumbnail_plans(self.catalog, list(known))
                 for cell, key in known.items():
                     plan = plans.get(cell)
                     if plan is None or plan.key != key:
@@ -362,7 +363,7 @@ class LibraryModel(QAbstractListModel):
         self.catalog = catalog
         self.ids: list[int] = []
         self.versions: list[int | None] = []
-        self._rows: dict[int, services.ImageRow] = {}
+        self._rows: dict[int, library.ImageRow] = {}
         self._row_of: dict[int, int] = {}  # image id -> its master's cell
         self._copy_rows: dict[int, list[int]] = {}  # image id -> its copies' cells
         self._row_of_version: dict[int, int] = {}  # copy version id -> cell
@@ -386,7 +387,7 @@ class LibraryModel(QAbstractListModel):
             self.sort = sort
         if runner is None:
             self._generation += 1
-            self._set_entries(index_entries(services.image_entries(self.catalog, self.filters, self.sort)))
+            self._set_entries(index_entries(library.image_entries(self.catalog, self.filters, self.sort)))
             return
         self._generation += 1
         gen, filters, sort = self._generation, dict(self.filters), self.sort
@@ -398,7 +399,7 @@ class LibraryModel(QAbstractListModel):
             self.error.emit(text)
 
         # The worker also builds the lookups: the GUI thread only swaps them in.
-        runner.submit(lambda _p: index_entries(services.image_entries(self.catalog, filters, sort)),
+        runner.submit(lambda _p: index_entries(library.image_entries(self.catalog, filters, sort)),
                       on_done=lambda entries: isValid(self) and gen == self._generation and self._set_entries(entries),
                       on_error=failed)
 
@@ -443,7 +444,7 @@ class LibraryModel(QAbstractListModel):
     def entry(self, r: int) -> tuple[int, int | None]:
         return self.ids[r], self.versions[r]
 
-    def row(self, r: int) -> services.ImageRow | None:
+    def row(self, r: int) -> library.ImageRow | None:
         if not 0 <= r < len(self.ids):
             return None
         image_id = self.ids[r]
@@ -453,9 +454,9 @@ class LibraryModel(QAbstractListModel):
             if page not in self.pages_loaded:
                 self.pages_loaded.add(page)
                 lo, hi = page * PAGE, (page + 1) * PAGE
-                self._rows.update(services.image_rows(self.catalog, self.ids[lo:hi]))
+                self._rows.update(library.image_rows(self.catalog, self.ids[lo:hi]))
                 copies = [v for v in self.versions[lo:hi] if v is not None]
-                self.copy_names.update(services.version_names(self.catalog, copies))
+                self.copy_names.update(library.version_names(self.catalog, copies))
             row = self._rows.get(image_id)
         return row
 
@@ -469,7 +470,7 @@ class LibraryModel(QAbstractListModel):
 
     def refresh_rows(self, ids) -> None:
         """Re-read some rows after a rating/flag/label change (a copy's cell shows its photo's)."""
-        fresh = services.image_rows(self.catalog, list(ids))
+        fresh = library.image_rows(self.catalog, list(ids))
         self._rows.update(fresh)
         for image_id in fresh:
             for r in self.rows_of(image_id):
@@ -536,7 +537,7 @@ class CellDelegate(QStyledItemDelegate):
 
     def paint(self, p: QPainter, option, index):
         model = index.model()
-        row: services.ImageRow | None = model.data(index, RowRole)
+        row: library.ImageRow | None = model.data(index, RowRole)
         rect = option.rect.adjusted(3, 3, -3, -3)
         selected = bool(option.state & QStyle.State_Selected)
         p.save()

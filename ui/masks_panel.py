@@ -8,7 +8,7 @@ is one history step through ``EditSession.commit``.
 The selected mask's gradients and object boxes show handles on the canvas; dragging
 one changes the in-memory edit on every tick (gradients re-render progressively, an
 object box only moves its outline: deriving it takes a while) and its release is one
-history step through ``services.update_mask_component`` (``maskroom mask set``); an
+history step through ``editing_service.update_mask_component`` (``maskroom mask set``); an
 object box is then derived again on a worker.
 """
 from __future__ import annotations
@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, MaskDefinition
-from maskroom.ui import mask_handles, services
+from maskroom.services import editing as editing_service
+from maskroom.ui import mask_handles
 from maskroom.ui.develop_panel import EditSession
 
 # (menu label, kind, canvas tool or None, extra params)
@@ -364,7 +365,7 @@ class MasksPanel(QWidget):
             return
         label = f"{layer.name}: {mask_handles.action_label(handle)} {KIND_LABEL.get(comp.kind, comp.kind)}"
         try:
-            services.update_mask_component(self.session.catalog, self.session.version_id, uid, params, label)
+            editing_service.update_mask_component(self.session.catalog, self.session.version_id, uid, params, label)
         except Exception as exc:  # noqa: BLE001 - shown, and the edit goes back to the catalog's
             self.session.error.emit(f"cannot change the mask: {exc}")
         self.session.reload()  # the saved edit: history panel, full render, stale check

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from maskroom.core.recipe import Recipe
-from maskroom.ui import services
+from maskroom.services import develop, editing, masks
 from maskroom.ui.workers import JobRunner
 
 DRAFT_EDGE = 480
@@ -43,8 +43,8 @@ class PreviewRenderer(QObject):
 
     def set_version(self, version_id: int) -> None:
         self.version_id = version_id
-        image_id = services.image_of_version(self.catalog, version_id)
-        self.runner.submit(lambda _p: services.original_preview(self.catalog, image_id, FULL_EDGE),
+        image_id = editing.image_of_version(self.catalog, version_id)
+        self.runner.submit(lambda _p: develop.original_preview(self.catalog, image_id, FULL_EDGE),
                            on_done=lambda rgb: self.original.emit(rgb), on_error=self._error)
 
     def _error(self, text: str) -> None:
@@ -74,7 +74,7 @@ class PreviewRenderer(QObject):
             self._draft_running = True
 
         def work(_progress):
-            return services.render_preview(self.catalog, vid, edge, recipe=recipe)
+            return develop.render_preview(self.catalog, vid, edge, recipe=recipe)
 
         def done(rgb, gen=gen, full=full):
             self.renders_done += 1
@@ -104,7 +104,7 @@ class PreviewRenderer(QObject):
         gen, vid = self.overlay_generation, self.version_id
 
         def work(_progress):
-            return services.mask_alpha(self.catalog, vid, layer_name, long_edge=FULL_EDGE)
+            return masks.mask_alpha(self.catalog, vid, layer_name, long_edge=FULL_EDGE)
 
         def done(alpha, gen=gen):
             if gen == self.overlay_generation:
@@ -116,12 +116,12 @@ class PreviewRenderer(QObject):
         if self.version_id is None:
             return
         vid, snapshot = self.version_id, recipe.copy()
-        self.runner.submit(lambda _p: services.stale_component_uids(self.catalog, vid, snapshot),
+        self.runner.submit(lambda _p: masks.stale_component_uids(self.catalog, vid, snapshot),
                            on_done=lambda uids: self.stale.emit(uids), on_error=self._error)
 
     def refresh(self, uids: list[str], recipe: Recipe, on_done=None) -> None:
         vid, snapshot = self.version_id, recipe.copy()
-        job = self.runner.submit(lambda p: services.refresh_components(self.catalog, vid, snapshot, uids, p),
+        job = self.runner.submit(lambda p: masks.refresh_components(self.catalog, vid, snapshot, uids, p),
                                  on_done=on_done, on_error=self._error)
         self._track(job)
 

@@ -1,7 +1,7 @@
 """The library's source tree: all photos, folders, collections, series.
 
 Collections are edited here (right-click: new, rename, delete; drop grid cells onto
-one to add them); the window calls catalog.library for it, as `maskroom collection`.
+one to add them); the window calls services.library for it, as `maskroom collection`.
 """
 from __future__ import annotations
 
@@ -10,30 +10,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeWidget, QTreeWidgetItem
 from shiboken6 import isValid
-from sqlalchemy import func, select
 
-from maskroom.catalog.schema import Collection, Folder, Image, Series
+from maskroom.services.library import plain_collection_name, sidebar_data
 from maskroom.ui.library_view import IDS_MIME, ids_from_mime
 
 NameRole = Qt.UserRole + 1  # a collection item's name
 SmartRole = Qt.UserRole + 2
-
-
-def sidebar_data(catalog) -> dict:
-    """The tree's rows and counts (a few GROUP BYs: run on a worker for big catalogs)."""
-    from maskroom.catalog import library
-
-    with catalog.session() as s:
-        return {
-            "total": s.scalar(select(func.count(Image.id))) or 0,
-            "folders": s.execute(select(Folder.id, Folder.path, func.count(Image.id))
-                                 .join(Image, Image.folder_id == Folder.id, isouter=True)
-                                 .group_by(Folder.id).order_by(Folder.path)).all(),
-            "collections": library.collection_counts(s),
-            "series": s.execute(select(Series.id, Series.name, func.count(Image.id))
-                                .join(Image, Image.series_id == Series.id, isouter=True)
-                                .group_by(Series.id).order_by(Series.id)).all(),
-        }
 
 
 class Sidebar(QTreeWidget):
@@ -120,9 +102,8 @@ class Sidebar(QTreeWidget):
         cid = self.current_source.get("collection")
         if not cid:
             return None
-        with self.catalog.session() as s:  # by id: the name may have changed since the tree was read
-            c = s.get(Collection, int(cid))
-            return c.name if c is not None and c.smart_filter is None else None
+        # by id: the name may have changed since the tree was read
+        return plain_collection_name(self.catalog, int(cid))
 
     def _clicked(self, item, _col):
         data = item.data(0, Qt.UserRole)

@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from maskroom.ui import services
+from maskroom.services import editing, library
+from maskroom.services import sync as sync_service
 from maskroom.ui.progress_widgets import JobProgress
 from maskroom.ui.workers import JobRunner
+
 
 class SyncDialog(QDialog):
     synced = Signal(list)  # review items
@@ -32,16 +34,16 @@ class SyncDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Sync settings")
         self.catalog, self.runner, self.source = catalog, runner, source_version_id
-        source_image = services.image_of_version(catalog, source_version_id)
+        source_image = editing.image_of_version(catalog, source_version_id)
         self.selected = [i for i in selected_image_ids if i != source_image]
-        self.series = services.series_members(catalog, source_image)
+        self.series = sync_service.series_members(catalog, source_image)
         self.review: list[dict] = []
         lay = QVBoxLayout(self)
 
         box = QGroupBox("Settings to sync")
         bl = QVBoxLayout(box)
         self.checks = {}
-        for key, label, default in services.SYNC_PARTS:
+        for key, label, default in sync_service.SYNC_PARTS:
             cb = QCheckBox(label)
             cb.setChecked(default)
             bl.addWidget(cb)
@@ -97,12 +99,12 @@ class SyncDialog(QDialog):
             self.review_label.setText("Choose at least one part of the edit to sync.")
             return
         self.job = self.progress.run(self.runner,
-                                     lambda p: services.sync(self.catalog, self.source, targets, what, mode, p),
+                                     lambda p: sync_service.sync(self.catalog, self.source, targets, what, mode, p),
                                      button=self.sync_button, on_done=self._done)
 
     def _done(self, review: list[dict]):
         self.review = list(review or [])
-        rows = services.image_rows(self.catalog, [item["image_id"] for item in self.review])
+        rows = library.image_rows(self.catalog, [item["image_id"] for item in self.review])
         self.review_list.clear()
         for item in self.review:
             row = rows.get(item["image_id"])

@@ -14,16 +14,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from maskroom.core.values import check_settings
+
 
 def validate_geometry(settings: dict[str, Any]) -> None:
-    angle = float(settings.get("straighten", 0.0) or 0.0)
-    if not -45.0 <= angle <= 45.0:
-        raise ValueError(f"straighten must be within -45..45 degrees, not {angle}")
-    crop = settings.get("crop")
-    if crop:
-        x0, y0, x1, y1 = (float(crop[k]) for k in ("x0", "y0", "x1", "y1"))
-        if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
-            raise ValueError(f"crop must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, not {crop}")
+    check_settings(settings)  # the one validation layer (core/values.py); InvalidValue is a ValueError
 
 
 def fill_scale(w: int, h: int, degrees: float) -> float:

@@ -20,10 +20,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from maskroom.core.errors import InvalidValue
+from maskroom.core.values import register_setting
+
 DEFAULT_DISTANCE_M = 10.0  # focus distance when EXIF has none: only vignetting uses it, weakly
 
 
-class LensError(ValueError):
+class LensError(InvalidValue):
     """No profile for a lens, or lens settings that do not validate (one-line message)."""
 
 
@@ -56,6 +59,9 @@ def validate_lens_settings(lens: Any) -> dict[str, Any]:
     if "profile" in lens and not isinstance(lens["profile"], str):
         raise LensError("lens.profile must be a lens model name")
     return lens
+
+
+register_setting("lens", validate_lens_settings)  # recipes are checked at the door (core/values.py)
 
 
 @lru_cache(maxsize=1)

@@ -16,21 +16,21 @@ keyed by everything upstream, so changing one slider re-renders from that layer 
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
-import math
 from collections.abc import Callable
 
 import cv2
 import numpy as np
 
+from maskroom.core.errors import InvalidValue
+from maskroom.core.recipe import Layer, Recipe, RecipeError
+from maskroom.core.values import check_adjustments, settable_keys
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
-from maskroom.engine.develop.adjustments.base import CURVE_KEYS, PARAMETERS, is_active, validate_curve
+from maskroom.engine.develop.adjustments.base import is_active
 from maskroom.engine.develop.geometry import apply_geometry
 from maskroom.engine.develop.source import LRU
-from maskroom.core.recipe import Layer, Recipe, RecipeError
 
 log = logging.getLogger(__name__)
 
@@ -57,52 +57,16 @@ MaskFn = Callable[[Layer], np.ndarray]
 
 def validate_adjustments(adjustments: dict, masked: bool = False) -> None:
     """Raise RecipeError for unknown keys, values that are not finite numbers within
-    their range, malformed curves, or finishing keys (vignette, grain) on a masked layer."""
-    for key, value in adjustments.items():
-        if key in CURVE_KEYS:
-            try:
-                validate_curve(key, value)
-            except ValueError as exc:
-                raise RecipeError(str(exc)) from None
-            continue
-        if key in REGISTRY and not REGISTRY[key].keys:
-            spec = REGISTRY[key]
-            lo, hi = spec.lo, spec.hi
-        elif key in PARAMETERS:
-            lo, hi, _ = PARAMETERS[key]
-        else:
-            near = difflib.get_close_matches(str(key), sorted(settable_keys()), n=3)
-            hint = f"did you mean {', '.join(near)}? " if near else ""
-            raise RecipeError(f"unknown adjustment {key!r} ({hint}the keys are listed in docs/develop.md)")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-            raise RecipeError(f"adjustment {key}={value!r} is not a finite number")
-        if not lo <= float(value) <= hi:
-            raise RecipeError(f"adjustment {key}={value} is outside {lo:g}..{hi:g}")
-        if masked and key.split(".")[0] in FINISHING:
-            raise RecipeError(f"{key} is a finishing effect of the whole photo: set it on the global layer")
-
-
-def settable_keys() -> set[str]:
-    """Every key ``edit --set`` and recipes accept (modules are set through their keys)."""
-    return {k for k, spec in REGISTRY.items() if not spec.keys} | set(PARAMETERS) | set(CURVE_KEYS)
-
-
-def parse_value(key: str, text: str):
-    """A ``--set`` value: a number, or for curve keys a JSON list of [x, y] points
-    (``curve.points=[[0,0],[0.25,0.2],[1,1]]``); validated like a recipe value."""
-    text = text.strip()
-    if key in CURVE_KEYS:
-        try:
-            value = json.loads(text) if text.lower() not in ("", "none") else []
-        except ValueError:
-            raise RecipeError(f"{key}: {text!r} is not a JSON list of [x, y] points") from None
-    else:
-        try:
-            value = float(text)
-        except ValueError:
-            raise RecipeError(f"{key}: {text!r} is not a number") from None
-    validate_adjustments({key: value})
-    return validate_curve(key, value) if key in CURVE_KEYS else value
+    their range, malformed curves (core/values.py, the one check), or finishing keys
+    (vignette, grain) on a masked layer."""
+    try:
+        check_adjustments(adjustments)
+    except InvalidValue as exc:
+        raise RecipeError(str(exc)) from None
+    if masked:
+        for key in adjustments:
+            if key.split(".")[0] in FINISHING:
+                raise RecipeError(f"{key} is a finishing effect of the whole photo: set it on the global layer")
 
 
 STRIP_PIXELS = 1 << 18  # pixels per strip for fused pointwise runs (a few MB per temporary)

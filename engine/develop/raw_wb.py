@@ -20,6 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from maskroom.core.errors import InvalidValue
+from maskroom.core.values import register_setting
+
 PRESET_KELVIN = {"daylight": 5500.0, "cloudy": 6500.0, "shade": 7500.0, "tungsten": 2850.0,
                  "fluorescent": 3800.0, "flash": 5500.0}
 MODES = ("camera", "auto", *PRESET_KELVIN, "kelvin", "custom")
@@ -31,7 +34,7 @@ XYZ_RGB = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.07216
                     [0.019334, 0.119193, 0.950227]])
 
 
-class WhiteBalanceError(ValueError):
+class WhiteBalanceError(InvalidValue):
     """Raw white-balance settings or a pick that cannot be used (message fits one line)."""
 
 
@@ -110,6 +113,28 @@ def wb_spec(raw_settings: dict[str, Any]) -> str | tuple:
     if not isinstance(mul, (list, tuple)) or len(mul) != 3:
         raise WhiteBalanceError(f"raw.wb_multipliers must be [r, g, b], not {mul!r}")
     return ("custom", *(_finite(v, "wb_multipliers", 0.05, 20.0) for v in mul))
+
+
+RAW_SETTINGS = ("white_balance", "highlight_mode", "temperature", "tint", "wb_multipliers")
+HIGHLIGHT_MODES = ("clip", "ignore", "blend", "reconstruct")
+
+
+def check_raw_settings(value: Any) -> dict[str, Any]:
+    """``settings["raw"]`` as a recipe may hold it: known keys, a valid white balance
+    (wb_spec) and highlight mode; the check core/values.py runs at the door."""
+    if not isinstance(value, dict):
+        raise WhiteBalanceError(f"raw settings must be an object, not {value!r}")
+    unknown = set(value) - set(RAW_SETTINGS)
+    if unknown:
+        raise WhiteBalanceError(f"unknown raw setting(s): {', '.join(sorted(map(str, unknown)))}")
+    wb_spec(value)
+    if value.get("highlight_mode", "clip") not in HIGHLIGHT_MODES:
+        raise WhiteBalanceError(f"raw.highlight_mode must be one of {', '.join(HIGHLIGHT_MODES)}, "
+                                f"not {value['highlight_mode']!r}")
+    return dict(value)
+
+
+register_setting("raw", check_raw_settings)
 
 
 def postprocess_wb(raw, spec: str | tuple) -> dict[str, Any]:

@@ -28,15 +28,22 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from maskroom.catalog.schema import EditVersion, Image, PreviewCacheEntry
+from maskroom.core.files import atomic_path, verify_image
+from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
 from maskroom.engine.develop.color import (
-    OUTPUT_SPACES, WORK_TO_SRGB, _encode_lut, apply_matrix, encode, icc_profile, work_to_space_matrix,
+    OUTPUT_SPACES,
+    WORK_TO_SRGB,
+    _encode_lut,
+    apply_matrix,
+    encode,
+    icc_profile,
+    work_to_space_matrix,
 )
 from maskroom.engine.develop.memory import heap_reuse
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
 
 SCALES = ("preview", "full")
 _IMAGES = ImageCache(600 * 1024 * 1024)
@@ -296,9 +303,9 @@ def render_preview_srgb(catalog, version_id: int, long_edge: int | None = None) 
 
 def _store_render(catalog, image, key: str, path: Path, rgb: np.ndarray, edge: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    tmp.replace(path)
+    with atomic_path(path, verify=verify_image) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1]):
+            raise OSError(f"{path}: cannot write the rendered preview")
     root = Path(catalog.cache_dir)
     suffix = f"-{edge}.png"
     with catalog.session() as s:

@@ -27,6 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from maskroom.core.errors import MaskroomError
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
 from maskroom.engine.develop.lens import LensError, correct, lens_key
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
@@ -39,7 +40,7 @@ RAW_EXTENSIONS = {
 HIGHLIGHT_MODES = {"clip": 0, "ignore": 1, "blend": 2, "reconstruct": 5}
 
 
-class SourceError(RuntimeError):
+class SourceError(MaskroomError, RuntimeError):
     """An original that cannot be decoded (the message names the file)."""
 
 

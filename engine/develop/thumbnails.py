@@ -38,7 +38,6 @@ Speed is measured by ``python bench/thumbs.py``.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,12 +50,14 @@ from sqlalchemy import select
 from maskroom import __version__
 from maskroom.catalog.schema import EditVersion, Image, MaskRaster
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.core.files import atomic_write_bytes, verify_image
+from maskroom.core.progress import Progress
+from maskroom.core.recipe import Recipe
 from maskroom.engine.develop.pipeline import is_identity, render_recipe
 from maskroom.engine.develop.source import is_raw, load_source, raw_options
+from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
 from maskroom.engine.masks.registry import MaskInput, MaskResult
-from maskroom.core.recipe import Recipe
-from maskroom.core.progress import Progress
 
 # Bump when the thumbnail's pipeline changes in a way the recipe digest does not show.
 THUMB_CODE_VERSION = "1"
@@ -285,9 +286,7 @@ def _store(path: Path, rgb: np.ndarray) -> None:
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise OSError(f"{path}: cannot encode JPEG")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{id(rgb)}.part")
-    tmp.write_bytes(buf.tobytes())
-    tmp.replace(path)
+    atomic_write_bytes(path, buf.tobytes(), verify=verify_image)
     for old in path.parent.glob("*.jpg"):
         if old.name != path.name:
             old.unlink(missing_ok=True)
@@ -338,42 +337,52 @@ def edited_thumbnail(catalog, image_id: int, version_id: int | None = None, *, p
 
 
 def render_edited_thumbnails(catalog, entries: Sequence[Entry], *, derive_masks: bool = False,
-                             progress: Progress | None = None):
+                             progress: Progress | None = None, jobs: int = 1, cluster: str | None = None):
     """Pre-render the edited thumbnails of many cells (``maskroom thumbs --edited``);
     yields one dict per cell: {image_id, version_id, status: unedited|cached|rendered|
     provisional|error, path, error}.  ``derive_masks`` first derives the missing AI
-    rasters of each photo (model runs), so no thumbnail is provisional."""
+    rasters of each photo (model runs), so no thumbnail is provisional.  The cells are
+    planned here in a few queries and rendered on ``jobs`` processes or a cluster."""
     progress = progress or Progress()
     entries = list(entries)
     progress.start(len(entries), "thumbnails")
     plans = plan_thumbnails(catalog, entries)
-    refreshed: set[int] = set()
-    for entry in entries:
-        if progress.cancelled():
-            return
-        image_id, copy_id = entry
-        res = {"image_id": image_id, "version_id": copy_id, "status": "error", "path": None}
-        try:
-            plan = plans.get(entry)
-            if plan is None:
-                raise LookupError(f"no image {image_id}" + (f" with version {copy_id}" if copy_id else ""))
-            res["version_id"] = plan.version_id
-            if derive_masks and plan.raster_missing and image_id not in refreshed:
-                from maskroom.engine.masks.cache import refresh_image
+    work = Work(_thumb_item, catalog.location, _thumb_init, (derive_masks,))
+    with make_executor(catalog, jobs, cluster) as executor:
+        for out in executor.map(work, [(entry, plans.get(entry)) for entry in entries], progress):
+            res = out.value if out.ok else {"image_id": out.item[0][0], "version_id": out.item[0][1],
+                                            "status": "error", "path": None, "error": str(out.error)}
+            progress.advance(1, str(res["image_id"]))
+            yield res
 
-                refresh_image(catalog, image_id)
-                refreshed.add(image_id)
-                plan = plan_thumbnails(catalog, [entry])[entry]
-            thumb = edited_thumbnail(catalog, image_id, copy_id, plan=plan)
-            if thumb is None:
-                res["status"] = "unedited"
-            else:
-                res["path"] = str(thumb.path)
-                res["status"] = "provisional" if thumb.provisional else ("rendered" if thumb.rendered else "cached")
-        except Exception as exc:  # one bad photo must not stop the batch
-            res["error"] = str(exc)
-        progress.advance(1, str(image_id))
-        yield res
+
+def _thumb_init(ctx, derive_masks: bool) -> dict:
+    return {"derive_masks": derive_masks, "refreshed": set()}  # photos whose rasters this worker derived
+
+
+def _thumb_item(ctx, cell: tuple[Entry, ThumbPlan | None]) -> dict:
+    catalog, state = ctx.catalog, ctx.state
+    (image_id, copy_id), plan = cell
+    res = {"image_id": image_id, "version_id": copy_id, "status": "error", "path": None}
+    try:
+        if plan is None:
+            raise LookupError(f"no image {image_id}" + (f" with version {copy_id}" if copy_id else ""))
+        res["version_id"] = plan.version_id
+        if state["derive_masks"] and plan.raster_missing and image_id not in state["refreshed"]:
+            from maskroom.engine.masks.cache import refresh_image
+
+            refresh_image(catalog, image_id)
+            state["refreshed"].add(image_id)
+            plan = plan_thumbnails(catalog, [(image_id, copy_id)])[(image_id, copy_id)]
+        thumb = edited_thumbnail(catalog, image_id, copy_id, plan=plan)
+        if thumb is None:
+            res["status"] = "unedited"
+        else:
+            res["path"] = str(thumb.path)
+            res["status"] = "provisional" if thumb.provisional else ("rendered" if thumb.rendered else "cached")
+    except Exception as exc:  # one bad photo must not stop the batch
+        res["error"] = str(exc)
+    return res
 
 
 def prune(catalog) -> int:

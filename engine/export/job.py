@@ -13,30 +13,30 @@ are only read; a target that is any catalogued original is never overwritten.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import signal
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from sqlalchemy import select
 
 from maskroom.catalog.schema import EditVersion, Image, Preset
+from maskroom.catalog.library import camera_name
+from maskroom.engine.executor import Work, WorkerLost, make_executor
 from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
 from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
 from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
 from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
+from maskroom.core.files import sweep_stale_temps
 from maskroom.core.progress import Progress
+from maskroom.core.errors import InvalidValue
 
 COLORSPACES = ("srgb", "display-p3", "adobe-rgb")
 CONFLICT_MODES = ("unique", "overwrite", "skip")
 PRESET_KIND = "export"
 
 
-class ExportError(ValueError):
+class ExportError(InvalidValue):
     """Settings or a selection that cannot be exported; the message says why."""
 
 
@@ -207,18 +207,6 @@ def _name_fields(version: EditVersion, seq: int, ext: str) -> NameFields:
     )
 
 
-def camera_name(make: str | None, model: str | None) -> str:
-    """The camera for file names: make + model, without the make twice.
-
-    ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
-    """
-    make = (make or "").replace("\x00", "").strip()
-    model = (model or "").replace("\x00", "").strip()
-    if make and model and model.lower().startswith(make.split()[0].lower()):
-        return model
-    return " ".join(x for x in (make, model) if x)
-
-
 def plan_export(session, version_ids: list[int], out_dir: Path, settings: ExportSettings) -> list[ExportTask]:
     """Decide every output path now: template, in-batch uniqueness, conflicts on disk."""
     out_dir = Path(out_dir)
@@ -269,6 +257,7 @@ def run_export(
     jobs: int = 1,
     progress: Progress | None = None,
     report: ExportReport | None = None,
+    cluster: str | None = None,
 ) -> ExportReport:
     """Export the versions; failures are collected in the report, never raised."""
     progress = progress or Progress()
@@ -282,6 +271,9 @@ def run_export(
         raise ExportError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from None
     with catalog.session() as s:
         tasks = plan_export(s, version_ids, out_dir, settings)
+    # Hidden temp files a killed export left in these folders go now.
+    for folder in {Path(t.target).parent for t in tasks} | {out_dir}:
+        sweep_stale_temps(folder)
     progress.start(len(tasks), "Exporting")
 
     def record(task: ExportTask, error: str | None) -> None:
@@ -301,94 +293,29 @@ def run_export(
         else:
             todo.append(task)
 
+    executor = make_executor(catalog, jobs if len(todo) > 1 else 1, cluster)
     try:
-        if jobs <= 1 or len(todo) <= 1:
-            for task in todo:
-                if progress.cancelled():
-                    report.interrupted = True
-                    break
-                record(task, export_one(catalog, task, settings))
-        else:
-            report.interrupted = _run_pool(catalog, todo, settings, jobs, progress, record)
+        with executor:
+            for out in executor.map(Work(_export_item, catalog.location, _export_init, (settings,)), todo, progress):
+                if isinstance(out.error, WorkerLost):
+                    record(out.item, "export worker crashed (the decoder may have died on this file)")
+                else:
+                    record(out.item, out.value if out.ok else _reason(out.error))
+        report.interrupted = executor.cancelled
     except KeyboardInterrupt:
-        # The file being written was removed by the writer; finished files stay.
+        # Running exports finished their file (the writer removes a half-written one);
+        # the queued ones were dropped.
         report.interrupted = True
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _run_pool(catalog, todo, settings, jobs, progress, record) -> bool:
-    """Run the tasks in worker processes; True when cancelled or interrupted."""
-    ctx = _worker_context()
-    interrupted = False
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(catalog.location,)
-    ) as pool:
-        pending = {pool.submit(_worker_export, task, settings): task for task in todo}
-        while pending:
-            try:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                done, interrupted = set(), True
-            if interrupted or progress.cancelled():
-                # Workers ignore Ctrl-C: the ones running finish their image, the
-                # queued ones are dropped, so no file is left half-written.
-                interrupted = True
-                for fut in pending:
-                    fut.cancel()
-            for fut in done:
-                task = pending.pop(fut)
-                if fut.cancelled():
-                    continue
-                try:
-                    error = fut.result()
-                except BrokenProcessPool:
-                    error = "export worker crashed (the decoder may have died on this file)"
-                except Exception as exc:  # pickling problems and the like
-                    error = _reason(exc)
-                record(task, error)
-            if interrupted:
-                pending = {f: t for f, t in pending.items() if not f.cancelled()}
-    return interrupted
+def _export_init(ctx, settings: ExportSettings) -> ExportSettings:
+    return settings
 
 
-_worker_catalog = None
-
-
-def _worker_context():
-    """forkserver where there is one, else spawn; never a plain fork.
-
-    A plain fork would copy the parent's threads' locks (the progress bar) and its
-    open database connections, which a child must not touch.  The fork server is a
-    fresh single-threaded process that imports the export engine once; each worker
-    forks from it, so N workers do not pay N interpreter starts and imports.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["maskroom.engine.export.job", "maskroom.engine.develop.render"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def _init_worker(location) -> None:
-    global _worker_catalog
-    # Ctrl-C goes to the whole process group; the parent decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One thread per worker: the workers are the parallelism.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import cv2
-
-        cv2.setNumThreads(1)
-    except ImportError:
-        pass
-    from maskroom.catalog import Catalog
-
-    _worker_catalog = Catalog.open(location, upgrade=False)
-
-
-def _worker_export(task: ExportTask, settings: ExportSettings) -> str | None:
-    return export_one(_worker_catalog, task, settings)
+def _export_item(ctx, task: ExportTask) -> str | None:
+    return export_one(ctx.catalog, replace(task, target=ctx.paths.local(task.target)), ctx.state)
 
 
 def _reason(exc: BaseException) -> str:

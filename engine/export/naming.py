@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from maskroom.core.errors import InvalidValue
 
 DEFAULT_TEMPLATE = "{name}"
 FIELDS = ("name", "date", "seq", "id", "rating", "camera", "version", "ext")
@@ -36,7 +37,7 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
 }
 
 
-class TemplateError(ValueError):
+class TemplateError(InvalidValue):
     """A template that cannot be used (unknown field, bad spec); the message says which."""
 
 

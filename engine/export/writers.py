@@ -3,26 +3,28 @@
 Pillow writes JPEG and 8-bit PNG with the profile.  Pillow cannot write 16-bit RGB, so
 16-bit PNG and all TIFF go through OpenCV; the profile then goes into a PNG ``iCCP``
 chunk written here (exiv2's own iCCP has an empty keyword, which libpng rejects), or
-into TIFF tag 34675 through exiv2.  Files are written to a temporary name beside the
-target and renamed, so a crash never leaves a half-written image under the real name.
+into TIFF tag 34675 through exiv2.  Files go through ``core.files.atomic_path``: a
+temporary name beside the target, fsynced, decoded back, renamed - so a crash or a full
+disk never leaves a half-written image under the real name.
 """
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from maskroom.core.errors import InvalidValue
+
+from maskroom.core.files import atomic_path, verify_image
 
 FORMATS = ("jpeg", "png", "tiff")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "tiff": "tif"}
 BITS = {"jpeg": (8,), "png": (8, 16), "tiff": (8, 16)}
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(InvalidValue):
     """A format/bit-depth/quality combination that cannot be written."""
 
 
@@ -57,30 +59,10 @@ def write_image(
         raise ExportFormatError(f"{bits}-bit {fmt} needs {np.dtype(want).name} pixels, got {pixels.dtype}")
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         raise ExportFormatError(f"pixels must be HxWx3, got {pixels.shape}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".export-", suffix="." + EXTENSIONS[fmt], dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(Path(path), verify=verify_image) as tmp:
         _WRITERS[fmt](tmp, np.ascontiguousarray(pixels), bits=bits, icc=icc, quality=int(quality))
         if before_rename is not None:
             before_rename(tmp)
-        # mkstemp made it 0600; an export is an ordinary file.
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()  # read once: os.umask is process-wide and not thread-safe
 
 
 def _write_jpeg(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from maskroom.engine.imageio.formats import format_of, is_raw
+from maskroom.core.errors import MaskroomError
 
 # Decompression bombs: refuse images declaring more pixels than any camera makes.
 MAX_PIXELS = 250_000_000
@@ -30,7 +31,7 @@ except ImportError:  # pragma: no cover
     pillow_heif = None
 
 
-class DecodeError(Exception):
+class DecodeError(MaskroomError):
     def __init__(self, path: os.PathLike | str, reason: str):
         self.path = str(path)
         self.reason = reason

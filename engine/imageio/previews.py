@@ -6,11 +6,12 @@ They are derived state: a missing file is simply made again from the original.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from maskroom.core.files import atomic_write_bytes, verify_image
 
 from maskroom.engine.imageio.decode import DecodeError, decode_rgb, fast_jpeg_bgr
 
@@ -41,9 +42,8 @@ def _write_jpeg(path: Path, bgr: np.ndarray) -> None:
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise OSError(f"{path}: could not encode JPEG")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    tmp.write_bytes(buf.tobytes())
-    tmp.replace(path)  # atomic: a killed import never leaves half a preview
+    # atomic: a killed import or a full disk never leaves half a preview
+    atomic_write_bytes(path, buf.tobytes(), verify=verify_image)
 
 
 def make_derivatives(source: Path, cache_dir: Path, content_hash: str) -> tuple[np.ndarray, np.ndarray]:

@@ -7,9 +7,7 @@ by path + size + mtime without re-reading them, and by content hash otherwise).
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,10 +15,14 @@ from sqlalchemy import select
 
 from maskroom.catalog import Catalog
 from maskroom.catalog.schema import Folder, Image, ImportProblem, ImportSession, PreviewCacheEntry, Sidecar, utcnow
+from maskroom.engine.executor import Outcome, Work, make_executor
 from maskroom.engine.imageio.decode import DecodeError
 from maskroom.engine.imageio.previews import derivative_path
 from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
+from maskroom.core.files import sweep_tree_now_and_then
+from maskroom.core.paths import display_path
+from maskroom.engine.xmp.apply import apply_read
 from maskroom.core.progress import Progress
 
 
@@ -32,6 +34,9 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)
     interrupted: bool = False
+    xmp_read: list[int] = field(default_factory=list)  # images that took metadata/edits from XMP
+    xmp_unmapped: dict[int, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one line each, naming the file
 
     def to_dict(self) -> dict:
         return {
@@ -41,6 +46,9 @@ class ImportReport:
             "moved": self.moved,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "interrupted": self.interrupted,
+            "xmp_read": self.xmp_read,
+            "xmp_unmapped": self.xmp_unmapped,
+            "warnings": self.warnings,
         }
 
 
@@ -66,8 +74,9 @@ def _known_unchanged(catalog: Catalog, cand: Candidate) -> bool:
         return img is not None and img.file_size == st.st_size and abs(img.mtime - st.st_mtime) < 1e-3
 
 
-def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport) -> None:
+def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport, progress: Progress) -> None:
     md = info["metadata"]
+    xmp = info.get("xmp")
     with catalog.session() as s:
         existing = s.scalar(select(Image).where(Image.content_hash == info["hash"]))
         if existing is not None:
@@ -106,7 +115,15 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport)
             w, h = info["derivatives"][kind]
             s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
                                     path=str(dp.relative_to(catalog.cache_dir)), width=int(w), height=int(h)))
+        if xmp is not None and xmp.found:
+            apply_read(s, img, xmp, label="Import (XMP)")
+            report.xmp_read.append(img.id)
+            if xmp.unmapped:
+                report.xmp_unmapped[img.id] = xmp.unmapped
         report.imported.append(img.id)
+    for line in (xmp.warnings if xmp is not None else []):
+        report.warnings.append(line)
+        progress.message(line)
 
 
 def _problem(catalog: Catalog, session_id: int, path: str, reason: str, report: ImportReport,
@@ -128,17 +145,19 @@ def default_jobs() -> int:
 
 
 def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None, template: str | None = None,
-               jobs: int | None = None, progress: Progress | None = None) -> ImportReport:
+               jobs: int | None = None, progress: Progress | None = None,
+               cluster: str | None = None) -> ImportReport:
     progress = progress or Progress()
     paths = [Path(p) for p in paths]
     with catalog.session() as s:
-        sess = ImportSession(sources=[str(p) for p in paths],
+        sess = ImportSession(sources=[display_path(p) for p in paths],
                              options={"recursive": recursive, "copy_to": str(copy_to) if copy_to else None,
                                       "template": template})
         s.add(sess)
         s.flush()
         session_id = sess.id
     report = ImportReport(session_id)
+    sweep_tree_now_and_then(catalog.cache_dir)  # temp files of a killed earlier run
     found = scan(paths, recursive)
     for path, reason in found.problems:
         _problem(catalog, session_id, path, reason, report, progress)
@@ -155,15 +174,14 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
              str(copy_to) if copy_to else None, template) for c in todo]
     jobs = jobs or default_jobs()
     status = "completed"
+    # Workers only read files; the catalog is written here, one transaction per file.
+    executor = make_executor(catalog, jobs if len(args) > 1 else 1, cluster)
     try:
-        if jobs <= 1 or len(args) <= 1:
-            for a in args:
-                if progress.cancelled():
-                    status = "interrupted"
-                    break
-                _one(catalog, session_id, a, lambda: analyze(*a), report, progress)
-        else:
-            status = _parallel(catalog, session_id, args, jobs, report, progress)
+        with executor:
+            for out in executor.map(Work(_analyze), args, progress):
+                _one(catalog, session_id, out, report, progress)
+        if executor.cancelled:
+            status = "interrupted"
     except KeyboardInterrupt:
         status = "interrupted"
         raise
@@ -179,37 +197,22 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
     return report
 
 
-def _one(catalog, session_id, a, compute, report, progress) -> None:
-    try:
-        info = compute()
-    except Exception as exc:  # one bad file never stops the batch
-        _problem(catalog, session_id, a[0], _error_reason(exc), report, progress)
-    else:
-        _record(catalog, session_id, info, report)
-    progress.advance(1, a[0])
+def _analyze(ctx, a: tuple) -> dict:
+    """One file, read where this worker sees it; the paths reported are the catalog's."""
+    path, sidecars, cache_dir, copy_to, template = a
+    local = ctx.paths.local
+    info = analyze(local(path), [local(x) for x in sidecars], local(cache_dir), copy_to and local(copy_to), template)
+    if ctx.paths:
+        info["path"] = ctx.paths.shared(info["path"])
+        for sc in info["sidecars"]:
+            sc["path"] = ctx.paths.shared(sc["path"])
+    return info
 
 
-def _parallel(catalog, session_id, args, jobs, report, progress) -> str:
-    # forkserver: workers start clean (no inherited DB connections or ONNX threads).
-    ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        pending: dict[Future, tuple] = {}
-        queue = list(args)
-        try:
-            while queue or pending:
-                while queue and len(pending) < jobs * 2:
-                    a = queue.pop(0)
-                    pending[pool.submit(analyze, *a)] = a
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    a = pending.pop(fut)
-                    _one(catalog, session_id, a, fut.result, report, progress)
-                if progress.cancelled():
-                    for fut in pending:
-                        fut.cancel()
-                    return "interrupted"
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    return "completed"
+def _one(catalog, session_id, out: Outcome, report, progress) -> None:
+    path = out.item[0]
+    if out.ok:
+        _record(catalog, session_id, out.value, report, progress)
+    else:  # one bad file never stops the batch
+        _problem(catalog, session_id, path, _error_reason(out.error), report, progress)
+    progress.advance(1, path)

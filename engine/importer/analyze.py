@@ -17,6 +17,7 @@ from maskroom.engine.imageio.decode import DecodeError, check_readable, displaye
 from maskroom.engine.imageio.formats import format_of
 from maskroom.engine.imageio.metadata import read_metadata
 from maskroom.engine.imageio.previews import make_derivatives
+from maskroom.engine.xmp import read_image_xmp
 
 CHUNK = 1 << 20
 
@@ -89,6 +90,8 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
         sidecar_info.append({"path": str(scp), "hash": sc_hash, "size": scp.stat().st_size,
                              "format": format_of(scp) or scp.suffix.lstrip(".").lower()})
     st = final.stat()
+    # Embedded XMP and sidecars: a bad one is a warning in the result, never a failed import.
+    xmp = read_image_xmp(src, width, height)
     return {
         "source": str(src),
         "path": str(final),
@@ -102,6 +105,7 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
         "phash": phash,
         "features": features,
         "sidecars": sidecar_info,
+        "xmp": xmp,
         # (width, height) of the cached derivatives, for their preview_cache rows
         "derivatives": {"thumb": thumb.shape[1::-1], "preview": preview.shape[1::-1]},
     }

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from maskroom.core.paths import NOT_UTF8, display_path, storable
 from maskroom.engine.imageio.formats import format_of, is_raw, is_supported
 
 # Names a camera tether tool or a copy in progress leaves behind; never photos yet.
@@ -43,31 +44,36 @@ def _walk(root: Path, recursive: bool, problems: list) -> list[Path]:
         try:
             st = folder.stat()
         except OSError as exc:
-            problems.append((str(folder), f"cannot read folder ({exc.strerror or exc})"))
+            problems.append((display_path(folder), f"cannot read folder ({exc.strerror or exc})"))
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
-            problems.append((str(folder), "symlink loop: folder already visited"))
+            problems.append((display_path(folder), "symlink loop: folder already visited"))
             continue
         seen.add(key)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            problems.append((str(folder), f"cannot list folder ({exc.strerror or exc})"))
+            problems.append((display_path(folder), f"cannot list folder ({exc.strerror or exc})"))
             continue
         subdirs = []
         for entry in entries:
             p = Path(entry.path)
             try:
                 if entry.is_dir(follow_symlinks=True):
-                    if recursive:
+                    if recursive and storable(p):
                         subdirs.append(p)
+                    elif recursive:  # its files' paths could not be stored either
+                        problems.append((display_path(p), NOT_UTF8.replace("file", "folder")))
                     continue
             except OSError as exc:  # e.g. a symlink pointing at itself
-                problems.append((str(p), f"unreadable entry ({exc.strerror or exc})"))
+                problems.append((display_path(p), f"unreadable entry ({exc.strerror or exc})"))
                 continue
             if is_supported(p) and not is_partial(p):
-                files.append(p)
+                if storable(p):
+                    files.append(p)
+                else:  # skip only this file, with one line; the batch goes on
+                    problems.append((display_path(p), NOT_UTF8))
         stack.extend(reversed(subdirs))
     return files
 
@@ -77,15 +83,17 @@ def scan(paths: list[Path], recursive: bool = False) -> ScanResult:
     files: list[Path] = []
     for raw in paths:
         p = Path(raw).expanduser()
-        if p.is_dir():
+        if not storable(p):
+            result.problems.append((display_path(p), NOT_UTF8))
+        elif p.is_dir():
             files += _walk(p, recursive, result.problems)
         elif p.exists() or p.is_symlink():
             if not is_supported(p):
-                result.problems.append((str(p), f"unsupported file type {p.suffix or '(no extension)'}"))
+                result.problems.append((display_path(p), f"unsupported file type {p.suffix or '(no extension)'}"))
             else:
                 files.append(p)
         else:
-            result.problems.append((str(p), "no such file or folder"))
+            result.problems.append((display_path(p), "no such file or folder"))
     # Same file named twice (a folder and a file in it): keep it once.
     unique = list(dict.fromkeys(Path(os.path.abspath(f)) for f in files))
     result.candidates = pair_raw_jpeg(unique)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from pathlib import Path
 
 import cv2
@@ -25,8 +23,11 @@ import numpy as np
 from sqlalchemy import select
 
 from maskroom.catalog.schema import MaskRaster
+from maskroom.core.progress import Progress
+from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
+from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.recipe import MaskComponent
 
 # Parts of a component's intent that compose applies after derivation: changing them
@@ -65,10 +66,9 @@ def _raster_dir(catalog, version_id: int) -> Path:
 def write_alpha(path: Path, alpha: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = (np.clip(alpha, 0, 1) * 65535.0 + 0.5).astype(np.uint16)
-    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.png")  # two may derive one raster at once
-    if not cv2.imwrite(str(tmp), data):
-        raise OSError(f"{path}: cannot write mask raster")
-    tmp.replace(path)
+    with atomic_path(path, verify=verify_image) as tmp:  # a fresh temp name each: two may derive one raster at once
+        if not cv2.imwrite(str(tmp), data):
+            raise OSError(f"{path}: cannot write mask raster")
 
 
 def read_alpha(path: Path) -> np.ndarray | None:
@@ -257,48 +257,25 @@ def refresh_image(catalog, image_id: int, *, force: bool = False) -> dict:
     return out
 
 
-def _refresh_worker(args) -> dict:
-    location, image_id, force = args
-    from maskroom.catalog import Catalog
-
-    cat = Catalog.open(location, upgrade=False)
+def _refresh_item(ctx, image_id: int, force: bool = False) -> dict:
     try:
-        return refresh_image(cat, image_id, force=force)
+        return refresh_image(ctx.catalog, image_id, force=force)
     except Exception as exc:  # one bad image must not stop the batch
         return {"image_id": image_id, "error": str(exc)}
-    finally:
-        cat.close()
 
 
-def refresh_images(catalog, image_ids, *, jobs: int = 1, force: bool = False, progress=None):
-    """Refresh many images, ``jobs`` processes in parallel; yields one dict per image."""
-    from maskroom.core.progress import Progress
+def _refresh_forced(ctx, image_id: int) -> dict:
+    return _refresh_item(ctx, image_id, force=True)
 
+
+def refresh_images(catalog, image_ids, *, jobs: int = 1, force: bool = False, progress=None,
+                   cluster: str | None = None):
+    """Refresh many images on ``jobs`` worker processes (or a cluster); yields one dict per image."""
     progress = progress or Progress()
     ids = list(image_ids)
     progress.start(len(ids), "masks")
-    if jobs <= 1:
-        for image_id in ids:
-            try:
-                res = refresh_image(catalog, image_id, force=force)
-            except Exception as exc:
-                res = {"image_id": image_id, "error": str(exc)}
-            progress.advance(1, str(image_id))
-            yield res
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Each worker runs single-threaded models: N processes use N cores.
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_single_thread) as pool:
-        for res in pool.map(_refresh_worker, [(catalog.location, i, force) for i in ids]):
+    with make_executor(catalog, jobs, cluster) as executor:
+        for out in executor.map(Work(_refresh_forced if force else _refresh_item, catalog.location), ids, progress):
+            res = out.value if out.ok else {"image_id": out.item, "error": str(out.error)}
             progress.advance(1, str(res.get("image_id")))
             yield res
-
-
-def _single_thread() -> None:
-    import os
-
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    cv2.setNumThreads(1)

@@ -17,11 +17,12 @@ from importlib import resources
 from pathlib import Path
 
 import platformdirs
+from maskroom.core.errors import MaskroomError
 
 ENV_MODELS_DIR = "MASKROOM_MODELS_DIR"
 
 
-class ModelError(RuntimeError):
+class ModelError(MaskroomError, RuntimeError):
     """A model that cannot be used; the message names the file and what to do."""
 
 

@@ -28,6 +28,7 @@ from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.subject import run_grabcut
 from maskroom.core.recipe import MaskComponent
+from maskroom.core.errors import InvalidValue
 
 PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
@@ -45,7 +46,7 @@ WORK = 320
 MAX_ITERATIONS, CONVERGED = 6, 0.005
 
 
-class PromptError(ValueError):
+class PromptError(InvalidValue):
     pass
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import threading
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from maskroom.core.files import atomic_path, atomic_write_text
 from maskroom.engine.masks import model_store
 from maskroom.engine.masks.model_store import ModelError
 
@@ -88,16 +88,13 @@ def install(pack: str, sources: list[Path]) -> list[str]:
         if md5 and model_store.file_digest(src, "md5") != md5:
             raise ModelError(f"{src}: md5 does not match pack {pack!r} ({md5}); wrong or corrupt download")
         _check_loads(src)
-        tmp = dest_dir / f".{filename}.part"
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest_dir / filename)
+        with atomic_path(dest_dir / filename) as tmp:
+            shutil.copyfile(src, tmp)
         name = names[part]
         doc["models"][name] = {"file": filename, "sha256": digest, "version": f"{spec['version']}+{digest[:8]}",
                                "pack": pack, "adapter": spec["adapter"], "licence": spec.get("licence")}
         done.append(name)
-    tmp = _user_manifest_path().with_suffix(".part")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    os.replace(tmp, _user_manifest_path())
+    atomic_write_text(_user_manifest_path(), json.dumps(doc, indent=2) + "\n")
     model_store.clear_sessions()
     return done
 

@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from maskroom.catalog.schema import Image, Series
 from maskroom.engine.series.detect import series_members
+from maskroom.core.errors import InvalidValue
 
 
-class SeriesError(ValueError):
+class SeriesError(InvalidValue):
     pass
 
 

@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from maskroom.catalog import edits
 from maskroom.catalog.schema import EditVersion, Image, Series
+from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.masks.compose import derive
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
 from maskroom.core.progress import Progress
+from maskroom.core.errors import InvalidValue
 
 WHAT = ("adjustments", "masks", "crop", "raw")
 DEFAULT_WHAT = ("adjustments", "masks")
@@ -37,7 +38,7 @@ CROP_KEYS = ("crop", "straighten", "aspect")
 ALIGN_EDGE = 1024  # frames are aligned on images of this long edge
 
 
-class SyncError(ValueError):
+class SyncError(InvalidValue):
     pass
 
 
@@ -391,24 +392,27 @@ def series_targets(catalog, image_id: int) -> tuple[int | None, list[int]]:
 
 def run_sync(catalog, source_image_id: int, target_ids, *, source_version_id: int | None = None,
              options: SyncOptions | None = None, dry_run: bool = False, jobs: int = 1,
-             progress: Progress | None = None, remember_series: int | None = None, fail_hook=None) -> SyncReport:
+             progress: Progress | None = None, remember_series: int | None = None, fail_hook=None,
+             cluster: str | None = None) -> SyncReport:
     options = options or SyncOptions()
     progress = progress or Progress()
     src = prepare_source(catalog, source_image_id, source_version_id, options)
     report = SyncReport(source_image_id, src.version_id)
     ids = list(dict.fromkeys(int(t) for t in target_ids))
     progress.start(len(ids), "Syncing")
-    if jobs > 1 and len(ids) > 1 and fail_hook is None:
-        results = _parallel(catalog, source_image_id, src.version_id, ids, options, dry_run, jobs, progress)
-    else:
-        results = []
-        for tid in ids:
-            if progress.cancelled():
-                break
-            res = sync_target(catalog, src, tid, options, dry_run=dry_run, fail_hook=fail_hook)
+    # The fail hook (tests) lives in this process: it runs the batch here.
+    parallel = len(ids) > 1 and fail_hook is None
+    executor = make_executor(catalog, jobs if parallel else 1, cluster if parallel else None)
+    work = Work(_sync_item, catalog.location, _sync_init,
+                (source_image_id, src.version_id, options.to_dict(), dry_run),
+                local_state=_SyncState(src, options, dry_run, fail_hook))
+    results = []
+    with executor:
+        for out in executor.map(work, ids, progress):
+            res = out.value if out.ok else TargetResult(out.item, status="failed", error=_reason(out.error))
             if res.status == "failed":
-                progress.message(f"image {tid}: {res.error}")
-            progress.advance(1, str(tid))
+                progress.message(f"image {res.image_id}: {res.error}")
+            progress.advance(1, str(res.image_id))
             results.append(res)
     report.targets = sorted(results, key=lambda r: ids.index(r.image_id))
     if remember_series is not None and not dry_run:
@@ -420,39 +424,28 @@ def run_sync(catalog, source_image_id: int, target_ids, *, source_version_id: in
     return report
 
 
-_WORKER: dict = {}
+@dataclass
+class _SyncState:
+    """What a sync worker prepares once: the source (its pixels, features, masks)."""
+
+    src: _Source
+    options: SyncOptions
+    dry_run: bool
+    fail_hook: object = None
 
 
-def _worker_init(location, image_id, version_id, options_dict, dry_run):
-    os.environ["OMP_NUM_THREADS"] = "1"
-    import cv2
-
-    cv2.setNumThreads(1)
-    from maskroom.catalog import Catalog
-
-    cat = Catalog.open(location, upgrade=False)
+def _sync_init(ctx, image_id, version_id, options_dict, dry_run) -> _SyncState:
     opts = SyncOptions.from_dict(options_dict)
-    _WORKER.update(catalog=cat, src=prepare_source(cat, image_id, version_id, opts), options=opts, dry_run=dry_run)
+    return _SyncState(prepare_source(ctx.catalog, image_id, version_id, opts), opts, dry_run)
 
 
-def _worker_run(target_id: int) -> TargetResult:
-    return sync_target(_WORKER["catalog"], _WORKER["src"], target_id, _WORKER["options"], dry_run=_WORKER["dry_run"])
+def _sync_item(ctx, target_id: int) -> TargetResult:
+    st = ctx.state
+    return sync_target(ctx.catalog, st.src, target_id, st.options, dry_run=st.dry_run, fail_hook=st.fail_hook)
 
 
-def _parallel(catalog, image_id, version_id, ids, options, dry_run, jobs, progress) -> list[TargetResult]:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    ctx = mp.get_context("forkserver") if "forkserver" in mp.get_all_start_methods() else mp.get_context("spawn")
-    out = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                             initargs=(catalog.location, image_id, version_id, options.to_dict(), dry_run)) as pool:
-        for res in pool.map(_worker_run, ids):
-            if res.status == "failed":
-                progress.message(f"image {res.image_id}: {res.error}")
-            progress.advance(1, str(res.image_id))
-            out.append(res)
-    return out
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 # -- auto-sync ----------------------------------------------------------------

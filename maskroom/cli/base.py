@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 from typing import Any
 
 import click
 
 from maskroom import __version__
-from maskroom.catalog import Catalog, CatalogError
+from maskroom.core.errors import MaskroomError
+from maskroom.services.catalog_admin import Catalog, CatalogError, open_catalog
 
 
 class Context:
@@ -21,7 +23,7 @@ class Context:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             try:
-                self._catalog = Catalog.open(self.catalog_value)
+                self._catalog = open_catalog(self.catalog_value)
             except CatalogError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._catalog
@@ -31,7 +33,18 @@ class Context:
             self._catalog.close()
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """The root group: an expected failure (``MaskroomError`` and the ValueErrors the
+    services raise with a message naming what is wrong) ends as one line on stderr, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MaskroomError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--catalog",
     envvar="MASKROOM_CATALOG",
@@ -42,6 +55,7 @@ class Context:
 @click.pass_context
 def main(ctx: click.Context, catalog: str | None) -> None:
     """maskroom: a photo catalog whose AI masks follow a series."""
+    _show_service_warnings()
     obj = Context(catalog)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
@@ -52,6 +66,21 @@ def main(ctx: click.Context, catalog: str | None) -> None:
             click.echo(ctx.get_help())
             return
         ctx.invoke(ui)
+
+
+class _WarningLines(logging.Handler):
+    """Warnings the services log (a sidecar not written, a doubtful mask) as one line each on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+def _show_service_warnings() -> None:
+    log = logging.getLogger("maskroom")
+    if not any(isinstance(h, _WarningLines) for h in log.handlers):
+        log.addHandler(_WarningLines(logging.WARNING))
+        log.setLevel(logging.WARNING)
+        log.propagate = False
 
 
 pass_ctx = click.make_pass_decorator(Context)

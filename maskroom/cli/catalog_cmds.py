@@ -4,11 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
-from maskroom.catalog import Catalog, CatalogError, checks
-from maskroom.catalog.schema import Image
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import echo_json, main, pass_ctx
+from maskroom.services import catalog_admin
 
 
 @main.group()
@@ -16,28 +14,16 @@ def catalog() -> None:
     """Maintain the catalog: upgrade, check, back up, vacuum."""
 
 
-def _open_without_upgrade(ctx) -> Catalog:
-    try:
-        return Catalog.open(ctx.catalog_value, upgrade=False)
-    except CatalogError as exc:
-        fail(str(exc))
-
-
 @catalog.command()
 @pass_ctx
 def info(ctx) -> None:
     """Where the catalog is, its schema revision and size."""
-    cat = _open_without_upgrade(ctx)
-    try:
-        with cat.session() as s:
-            n = s.scalar(select(func.count(Image.id))) if not cat.needs_upgrade() else None
-        click.echo(f"catalog:  {cat.location.url}")
-        click.echo(f"cache:    {cat.cache_dir}")
-        click.echo(f"revision: {cat.current_revision()} (head {cat.head_revision()})")
-        if n is not None:
-            click.echo(f"images:   {n}")
-    finally:
-        cat.close()
+    d = catalog_admin.info(ctx.catalog_value)
+    click.echo(f"catalog:  {d['url']}")
+    click.echo(f"cache:    {d['cache']}")
+    click.echo(f"revision: {d['revision']} (head {d['head']})")
+    if d["images"] is not None:
+        click.echo(f"images:   {d['images']}")
 
 
 @catalog.command()
@@ -45,19 +31,13 @@ def info(ctx) -> None:
 @pass_ctx
 def upgrade(ctx, no_backup: bool) -> None:
     """Bring the catalog's schema to this maskroom's version (a backup is taken first)."""
-    cat = _open_without_upgrade(ctx)
-    try:
-        before = cat.current_revision()
-        if cat.upgrade(backup=not no_backup):
-            click.echo(f"upgraded {before or 'empty'} -> {cat.current_revision()}")
-            if cat.last_backup:
-                click.echo(f"backup: {cat.last_backup}")
-        else:
-            click.echo(f"already at {before}")
-    except Exception as exc:  # alembic errors carry long traces: one line is enough
-        fail(f"{cat.location.url}: upgrade failed: {exc}")
-    finally:
-        cat.close()
+    before, after, backup_path = catalog_admin.upgrade(ctx.catalog_value, backup=not no_backup)
+    if after is not None:
+        click.echo(f"upgraded {before or 'empty'} -> {after}")
+        if backup_path:
+            click.echo(f"backup: {backup_path}")
+    else:
+        click.echo(f"already at {before}")
 
 
 @catalog.command()
@@ -66,9 +46,7 @@ def upgrade(ctx, no_backup: bool) -> None:
 @pass_ctx
 def check(ctx, fix: bool, as_json: bool) -> None:
     """Integrity check plus maskroom's own consistency checks. Exit 1 on problems."""
-    cat = ctx.catalog
-    findings = checks.run_all(cat, mark_missing=fix)
-    dropped = checks.drop_dangling_cache_rows(cat) if fix else 0
+    findings, dropped = catalog_admin.check(ctx.catalog, fix=fix)
     if as_json:
         echo_json({"ok": not findings, "findings": [f.__dict__ for f in findings], "cache_rows_dropped": dropped})
     else:
@@ -87,10 +65,7 @@ def check(ctx, fix: bool, as_json: bool) -> None:
 @pass_ctx
 def backup(ctx, dest: Path | None) -> None:
     """Write a consistent copy of an SQLite catalog (online; safe while in use)."""
-    try:
-        path = ctx.catalog.backup(dest)
-    except CatalogError as exc:
-        fail(str(exc))
+    path = catalog_admin.backup(ctx.catalog, dest)
     click.echo(str(path))
 
 
@@ -98,5 +73,5 @@ def backup(ctx, dest: Path | None) -> None:
 @pass_ctx
 def vacuum(ctx) -> None:
     """Compact the database file and refresh the planner's statistics."""
-    ctx.catalog.vacuum()
+    catalog_admin.vacuum(ctx.catalog)
     click.echo("vacuumed")

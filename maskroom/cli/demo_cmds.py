@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import main, pass_ctx
+from maskroom.services.demo import run_demo
 
 
 @main.command()
@@ -18,8 +19,6 @@ def demo(ctx, workdir: Path) -> None:
     and the exports; the catalog is the one --catalog / MASKROOM_CATALOG names
     (default: the user's catalog file).  Running it again adds nothing twice.
     """
-    from maskroom.demo import run_demo
-
     catalog = ctx.catalog
     click.echo(f"catalog: {catalog.location.url}")
     report = run_demo(catalog, workdir, say=click.echo)

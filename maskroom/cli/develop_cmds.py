@@ -1,63 +1,41 @@
 """Develop commands: edit, history, undo, redo, snapshot, copy, preset, render."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
-from maskroom.cli.library_cmds import filter_option, selected_ids
+from maskroom.cli.library_cmds import filter_option
+from maskroom.core.errors import InvalidValue, MaskroomError
+from maskroom.core.values import parse_adjustment
+from maskroom.services import develop, editing, library
+from maskroom.services.editing import UNSET, EditChange
 
 
-def _edits():
-    from maskroom.catalog import edits
-
-    return edits
-
-
-def _version_id(session, image_id: int, version_id: int | None) -> int:
-    edits = _edits()
-    try:
-        return edits.get_version(session, image_id, version_id).id
-    except edits.EditError as exc:
-        raise click.ClickException(f"image {image_id}: {exc}") from None
-
-
-def parse_set(items: tuple[str, ...], masked: bool = False) -> dict:
-    """--set KEY=VALUE pairs -> validated adjustments (values are absolute, '+0.7' = 0.7;
-    curve keys take a JSON list of points: curve.points=[[0.25,0.2],[0.75,0.8]])."""
-    from maskroom.engine.develop.pipeline import parse_value, validate_adjustments
-    from maskroom.core.recipe import RecipeError
-
+def parse_set(items: tuple[str, ...]) -> dict:
+    """--set KEY=VALUE pairs -> adjustments (values are absolute, '+0.7' = 0.7; curve keys
+    take a JSON list of points: curve.points=[[0.25,0.2],[0.75,0.8]]), checked at the door."""
     out: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. exposure=+0.7")
         try:
-            out[key.strip()] = parse_value(key.strip(), value)
-        except RecipeError as exc:
-            fail(f"--set {item!r}: {exc}")
-    try:
-        validate_adjustments(out, masked=masked)
-    except RecipeError as exc:
-        fail(f"--set: {exc}")
+            out[key.strip()] = parse_adjustment(key.strip(), value)
+        except InvalidValue as exc:
+            fail(str(exc))
     return out
 
 
-def _read_json(path: Path, what: str):
+def _point(text: str, what: str) -> tuple[float, float]:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        fail(f"{path}: cannot read {what}: {exc}")
-
-
-def _label(adjustments: dict[str, float], layer: str | None) -> str:
-    parts = [f"{k} {v:+g}" if isinstance(v, (int, float)) else f"{k} ({len(v)} points)"
-             for k, v in adjustments.items()]
-    text = ", ".join(parts) or "edit"
-    return f"{layer}: {text}" if layer else text
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        fail(f"{what} {text!r}: expected X,Y within 0..1")
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        fail(f"{what} {text!r}: expected X,Y within 0..1")
+    return x, y
 
 
 @main.command("edit")
@@ -69,7 +47,7 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 @click.option("--opacity", type=click.FloatRange(0, 1), help="Layer opacity 0..1.")
 @click.option("--disable/--enable", "disable", default=None, help="Turn the layer off or on.")
 @click.option("--recipe", "recipe_file", type=click.Path(path_type=Path), help="Replace the whole edit with this recipe JSON.")
-@click.option("--straighten", type=click.FloatRange(-45, 45), help="Straighten angle in degrees.")
+@click.option("--straighten", type=float, help="Straighten angle in degrees (-45..45).")
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
 @click.option("--wb", "wb", help="RAW white balance: camera, auto, daylight, cloudy, shade, tungsten, fluorescent, "
               "flash, or KELVIN[,TINT] (e.g. 5200,+10).")
@@ -82,108 +60,25 @@ def _label(adjustments: dict[str, float], layer: str | None) -> str:
 def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, wb, wb_pick,
              lens, version_id, as_json):
     """Change the edit of each image ID (one history step each)."""
-    from maskroom.engine.develop.geometry import validate_geometry
-    from maskroom.core.recipe import Layer, Recipe, RecipeError
-    from maskroom.services import develop as develop_services
-
-    edits = _edits()
     if version_id is not None and len(ids) > 1:
         fail("--version applies to one image only")
-    adjustments = parse_set(sets, masked=bool(layer_name) and layer_name != "Global")
-    mask_def = None
-    if mask_json is not None:
-        if not layer_name:
-            fail("--mask-json needs --layer NAME")
-        try:
-            mask_def = edits.mask_definition(_read_json(mask_json, "mask definition"))
-        except edits.EditError as exc:
-            fail(f"{mask_json}: {exc}")
-    new_recipe = None
-    if recipe_file is not None:
-        try:
-            new_recipe = Recipe.from_dict(_read_json(recipe_file, "recipe"))
-            from maskroom.engine.develop.pipeline import validate_adjustments
-
-            for layer in new_recipe.layers:
-                validate_adjustments(layer.adjustments, masked=layer.mask is not None)
-            validate_geometry(new_recipe.settings)
-        except (RecipeError, ValueError, TypeError, AttributeError) as exc:
-            fail(f"{recipe_file}: {exc}")
-    crop_rect = None
-    if crop:
-        if crop.lower() != "none":
-            try:
-                x0, y0, x1, y1 = (float(v) for v in crop.split(","))
-            except ValueError:
-                fail(f"--crop {crop!r}: expected x0,y0,x1,y1")
-            crop_rect = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
-            try:
-                validate_geometry({"crop": crop_rect})
-            except ValueError as exc:
-                fail(f"--crop: {exc}")
-    wb_settings, pick = None, None
-    try:
-        if wb:
-            wb_settings = develop_services.white_balance_settings(wb)
-        if wb_pick:
-            pick = tuple(float(v) for v in wb_pick.split(","))
-            if len(pick) != 2:
-                raise ValueError
-    except develop_services.WhiteBalanceError as exc:
-        fail(str(exc))
-    except ValueError:
-        fail(f"--wb-pick {wb_pick!r}: expected X,Y within 0..1")
-    if not (sets or mask_def or opacity is not None or disable is not None or new_recipe or straighten is not None
-            or crop or wb_settings or pick or lens):
-        fail("nothing to change: give --set, --mask-json, --opacity, --recipe, --straighten, --crop or --wb")
+    if mask_json is not None and not layer_name:
+        fail("--mask-json needs --layer NAME")
+    change = EditChange(
+        adjustments=parse_set(sets), layer=layer_name,
+        mask=editing.mask_from_file(mask_json) if mask_json is not None else None,
+        opacity=opacity, enabled=None if disable is None else not disable, straighten=straighten,
+        crop=editing.parse_crop(crop) if crop else UNSET,
+        recipe=editing.recipe_from_file(recipe_file) if recipe_file is not None else None,
+        recipe_label=f"Recipe from {recipe_file.name}" if recipe_file is not None else "Recipe",
+        white_balance=develop.white_balance_settings(wb) if wb else None,
+        wb_pick=_point(wb_pick, "--wb-pick") if wb_pick else None, lens=lens,
+    ).validate()
     results, failed = [], 0
     for image_id in ids:
         try:
-            with ctx.catalog.session() as s:
-                vid = edits.get_version(s, image_id, version_id).id
-                if new_recipe is not None:
-                    recipe, label = new_recipe.copy(), f"Recipe from {recipe_file.name}"
-                else:
-                    recipe = edits.load_recipe(s, vid)
-                    layer = recipe.global_layer
-                    if layer_name and layer_name != layer.name:
-                        layer = recipe.layer(layer_name)
-                        if layer is None:
-                            if mask_def is None:
-                                raise edits.EditError(f"no layer named {layer_name!r}: give --mask-json to create it")
-                            layer = Layer(layer_name, mask=mask_def)
-                            recipe.layers.append(layer)
-                        elif mask_def is not None:
-                            layer.mask = mask_def
-                    elif mask_def is not None:
-                        raise edits.EditError("the global layer cannot have a mask")
-                    layer.adjustments.update(adjustments)
-                    if opacity is not None:
-                        layer.opacity = opacity
-                    if disable is not None:
-                        layer.enabled = not disable
-                    if straighten is not None:
-                        recipe.settings["straighten"] = straighten
-                    lens_label = None
-                    if lens:
-                        recipe.settings["lens"], lens_label = develop_services.lens_settings(ctx.catalog, image_id, lens)
-                    if pick is not None:
-                        wb_settings = develop_services.pick_white_balance(ctx.catalog, image_id, *pick)
-                    if wb_settings is not None:
-                        raw = {k: v for k, v in (recipe.settings.get("raw") or {}).items()
-                               if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
-                        recipe.settings["raw"] = {**raw, **wb_settings}
-                    if crop:
-                        if crop_rect is None:
-                            recipe.settings.pop("crop", None)
-                        else:
-                            recipe.settings["crop"] = crop_rect
-                    label = _label(adjustments, layer_name) if adjustments else (
-                        f"White balance: {wb_settings['white_balance']}" if wb_settings is not None
-                        else lens_label or f"{layer_name or 'Global'}: mask/settings")
-                step = edits.save_recipe(s, vid, recipe, label)
-                results.append({"image_id": image_id, "version_id": vid, "step": step.seq, "label": label})
-        except (edits.EditError, RecipeError, ValueError, LookupError) as exc:  # LensError, WhiteBalanceError too
+            results.append(editing.apply_edit(ctx.catalog, image_id, change, version_id))
+        except MaskroomError as exc:
             failed += 1
             warn(f"image {image_id}: {exc}")
     if as_json:
@@ -202,12 +97,7 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
 @pass_ctx
 def history_cmd(ctx, image_id, version_id, as_json):
     """List the edit history of IMAGE_ID ('>' marks the current step)."""
-    edits = _edits()
-    with ctx.catalog.session() as s:
-        vid = _version_id(s, image_id, version_id)
-        pos = edits.get_version(s, image_id, vid).history_position
-        steps = [{"seq": h.seq, "label": h.label, "created_at": h.created_at, "current": h.seq == pos}
-                 for h in edits.history(s, vid)]
+    steps = editing.history_rows(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id))
     if as_json:
         echo_json(steps)
         return
@@ -216,15 +106,10 @@ def history_cmd(ctx, image_id, version_id, as_json):
 
 
 def _step(ctx, image_id, version_id, forward: bool) -> None:
-    edits = _edits()
-    with ctx.catalog.session() as s:
-        vid = _version_id(s, image_id, version_id)
-        recipe = edits.redo(s, vid) if forward else edits.undo(s, vid)
-        if recipe is None:
-            fail(f"image {image_id}: nothing to {'redo' if forward else 'undo'}")
-        version = edits.get_version(s, image_id, vid)
-        step = next(h for h in edits.history(s, vid) if h.seq == version.history_position)
-    click.echo(f"image {image_id}: now at step {step.seq} {step.label}")
+    now = editing.step(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id), forward)
+    if now is None:
+        fail(f"image {image_id}: nothing to {'redo' if forward else 'undo'}")
+    click.echo(f"image {image_id}: now at step {now[0]} {now[1]}")
 
 
 @main.command("undo")
@@ -256,8 +141,7 @@ def snapshot() -> None:
 @click.option("--version", "version_id", type=int)
 @pass_ctx
 def snapshot_save(ctx, image_id, name, version_id):
-    with ctx.catalog.session() as s:
-        _edits().save_snapshot(s, _version_id(s, image_id, version_id), name)
+    editing.save_snapshot(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id), name)
     click.echo(f"image {image_id}: snapshot {name!r} saved")
 
 
@@ -267,11 +151,9 @@ def snapshot_save(ctx, image_id, name, version_id):
 @click.option("--version", "version_id", type=int)
 @pass_ctx
 def snapshot_restore(ctx, image_id, name, version_id):
-    edits = _edits()
     try:
-        with ctx.catalog.session() as s:
-            edits.restore_snapshot(s, _version_id(s, image_id, version_id), name)
-    except edits.EditError as exc:
+        editing.restore_snapshot(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id), name)
+    except MaskroomError as exc:
         fail(f"image {image_id}: {exc}")
     click.echo(f"image {image_id}: snapshot {name!r} restored")
 
@@ -282,9 +164,7 @@ def snapshot_restore(ctx, image_id, name, version_id):
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def snapshot_list(ctx, image_id, version_id, as_json):
-    with ctx.catalog.session() as s:
-        snaps = [{"name": x.name, "created_at": x.created_at}
-                 for x in _edits().list_snapshots(s, _version_id(s, image_id, version_id))]
+    snaps = editing.list_snapshots(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id))
     if as_json:
         echo_json(snaps)
     else:
@@ -299,12 +179,9 @@ def snapshot_list(ctx, image_id, version_id, as_json):
 @pass_ctx
 def copy_cmd(ctx, image_id, name, from_version):
     """Make a virtual copy of IMAGE_ID: another, independent edit of the same file."""
-    edits = _edits()
     try:
-        with ctx.catalog.session() as s:
-            v = edits.create_virtual_copy(s, image_id, name=name, from_version_id=from_version)
-            vid, vname = v.id, v.name
-    except edits.EditError as exc:
+        vid, vname = editing.create_virtual_copy(ctx.catalog, image_id, from_version=from_version, name=name)
+    except MaskroomError as exc:
         fail(f"image {image_id}: {exc}")
     click.echo(f"image {image_id}: virtual copy {vname!r} is version {vid}")
 
@@ -321,13 +198,10 @@ def preset() -> None:
 @click.option("--layer", "layers", multiple=True, help="Keep only these layers (repeat; 'Global' for the global layer).")
 @pass_ctx
 def preset_save(ctx, name, image_id, version_id, layers):
-    edits = _edits()
     try:
-        with ctx.catalog.session() as s:
-            vid = _version_id(s, image_id, version_id)
-            recipe = edits.load_recipe(s, vid)
-            edits.save_preset(s, name, recipe, list(layers) or None)
-    except edits.EditError as exc:
+        editing.save_develop_preset(ctx.catalog, name, editing.version_id(ctx.catalog, image_id, version_id),
+                                    list(layers) or None)
+    except MaskroomError as exc:
         fail(f"preset {name!r}: {exc}")
     click.echo(f"preset {name!r} saved from image {image_id}")
 
@@ -341,19 +215,14 @@ def preset_save(ctx, name, image_id, version_id, layers):
 @pass_ctx
 def preset_apply(ctx, name, ids, filters, every, mode):
     """Apply preset NAME to images: IDs, --filter KEY=VALUE or --all (one history step each)."""
-    edits = _edits()
-    with ctx.catalog.session() as s:
-        chosen = selected_ids(s, ids, filters, every)
     failed = 0
-    for image_id in chosen:
+    for image_id in library.select_ids(ctx.catalog, ids, filters, every):
         try:
-            with ctx.catalog.session() as s:
-                vid = _version_id(s, image_id, None)
-                edits.apply_preset(s, vid, name, mode)
+            editing.apply_develop_preset(ctx.catalog, editing.version_id(ctx.catalog, image_id), name, mode)
             click.echo(f"image {image_id}: preset {name!r} applied ({mode})")
-        except (edits.EditError, click.ClickException) as exc:
+        except MaskroomError as exc:
             failed += 1
-            warn(f"image {image_id}: {getattr(exc, 'message', exc)}")
+            warn(f"image {image_id}: {exc}")
     if failed:
         raise SystemExit(1)
 
@@ -362,9 +231,7 @@ def preset_apply(ctx, name, ids, filters, every, mode):
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def preset_list(ctx, as_json):
-    with ctx.catalog.session() as s:
-        rows = [{"name": p.name, "global": (p.body.get("global") or {}).get("adjustments", {}),
-                 "layers": [x["name"] for x in p.body.get("layers") or []]} for p in _edits().list_presets(s)]
+    rows = editing.preset_rows(ctx.catalog)
     if as_json:
         echo_json(rows)
         return
@@ -378,11 +245,9 @@ def preset_list(ctx, as_json):
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @pass_ctx
 def preset_export(ctx, name, file):
-    edits = _edits()
     try:
-        with ctx.catalog.session() as s:
-            edits.export_preset(s, name, file)
-    except (edits.EditError, OSError) as exc:
+        editing.export_develop_preset(ctx.catalog, name, file)
+    except (MaskroomError, OSError) as exc:
         fail(f"preset {name!r}: {exc}")
     click.echo(f"preset {name!r} written to {file}")
 
@@ -392,13 +257,7 @@ def preset_export(ctx, name, file):
 @click.option("--name", help="Store under this name instead of the file's.")
 @pass_ctx
 def preset_import(ctx, file, name):
-    edits = _edits()
-    try:
-        with ctx.catalog.session() as s:
-            p = edits.import_preset(s, file, name)
-            pname = p.name
-    except edits.EditError as exc:
-        fail(str(exc))
+    pname = editing.import_develop_preset(ctx.catalog, file, name)
     click.echo(f"preset {pname!r} imported from {file}")
 
 
@@ -414,27 +273,11 @@ def preset_import(ctx, file, name):
 @pass_ctx
 def render_cmd(ctx, image_id, out, size, version_id, colorspace, bits, mask_layer):
     """Render IMAGE_ID's edit to a file (the original is never written)."""
-    import numpy as np
-
-    from maskroom.engine.develop.render import mask_alpha, render_version, to_output
-    from maskroom.engine.develop.source import SourceError
-    from maskroom.engine.export.writers import ExportFormatError, write_image
-
-    fmt = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}.get(out.suffix.lower())
-    if fmt is None:
-        fail(f"{out}: unknown extension (use .png, .jpg or .tif)")
-    with ctx.catalog.session() as s:
-        vid = _version_id(s, image_id, version_id)
+    vid = editing.version_id(ctx.catalog, image_id, version_id)
     try:
-        if mask_layer:
-            alpha = mask_alpha(ctx.catalog, vid, mask_layer, scale="full", long_edge=size)
-            grey = (np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8)
-            write_image(out, np.repeat(grey[..., None], 3, axis=2), fmt, bits=8, icc=None)
-        else:
-            result = render_version(ctx.catalog, vid, scale="full", long_edge=size)
-            pixels, icc = to_output(result.linear, colorspace, int(bits))
-            write_image(out, pixels, fmt, bits=int(bits), icc=icc, quality=92)
-    except (SourceError, LookupError, ExportFormatError, ValueError) as exc:
+        develop.render_to_file(ctx.catalog, vid, out, long_edge=size, colorspace=colorspace, bits=int(bits),
+                               mask_layer=mask_layer)
+    except (MaskroomError, LookupError, ValueError) as exc:
         fail(f"image {image_id}: {exc}")
     click.echo(f"image {image_id}: rendered to {out}")
 
@@ -449,12 +292,9 @@ SPARK = " ▁▂▃▄▅▆▇█"
 @pass_ctx
 def histogram_cmd(ctx, image_id, version_id, as_json):
     """RGB + luminance histogram of IMAGE_ID's rendered preview, with clipping counts."""
-    from maskroom.catalog.edits import EditError
-    from maskroom.services.develop import version_histogram
-
     try:
-        h = version_histogram(ctx.catalog, image_id, version_id)
-    except (LookupError, EditError) as exc:
+        h = develop.version_histogram(ctx.catalog, image_id, version_id)
+    except (LookupError, MaskroomError) as exc:
         fail(f"image {image_id}: {exc}")
     if as_json:
         echo_json({"image_id": image_id, **h.to_dict()})

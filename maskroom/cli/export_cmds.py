@@ -5,24 +5,17 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from maskroom.catalog.schema import EditVersion, Image
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
-from maskroom.engine.export.job import (
+from maskroom.cli.base import echo_json, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.progress import RichProgress
+from maskroom.services import export as export_service
+from maskroom.services.export import (
     COLORSPACES,
     CONFLICT_MODES,
-    ExportError,
-    ExportReport,
-    delete_preset,
-    list_presets,
-    master_version_ids,
-    resolve_settings,
-    run_export,
-    save_preset,
+    METADATA_MODES,
+    SHARPEN_MODES,
 )
-from maskroom.engine.export.metadata import METADATA_MODES
-from maskroom.engine.export.sharpen import SHARPEN_MODES
 
 # Every setting flag defaults to None so "not given" can be told from "given": a
 # given flag overrides the preset, a missing one leaves the preset's value.
@@ -52,21 +45,6 @@ def _overrides(kwargs: dict) -> dict:
     return {k: kwargs[k] for k in SETTING_KEYS if kwargs.get(k) is not None}
 
 
-def _select_image_ids(session, ids, filters, all_, sort) -> list[int]:
-    chosen = sum(bool(x) for x in (ids, filters, all_))
-    if chosen != 1:
-        fail("say what to export: image IDs, --filter k=v ..., or --all (exactly one of them)")
-    if ids:
-        return list(dict.fromkeys(ids))  # the order given ({seq} follows it), repeats dropped
-    from maskroom.catalog.queries import build_query, parse_filter_args
-
-    try:
-        query = build_query(parse_filter_args(list(filters)) if filters else {}, sort)
-    except ValueError as exc:  # FilterError: one line naming the filter
-        fail(str(exc))
-    return [row.id if isinstance(row, Image) else int(row) for row in session.scalars(query)]
-
-
 @main.command("export")
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--filter", "filters", multiple=True, metavar="K=V", help="Export the images matching these filters (as `maskroom ls`).")
@@ -77,37 +55,22 @@ def _select_image_ids(session, ids, filters, all_, sort) -> list[int]:
 @setting_options
 @click.option("--all-versions", is_flag=True, help="Export virtual copies too, not only each image's master.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True, help="Parallel export processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, as_json, **kwargs) -> None:
+def export(ctx, ids, filters, all_, sort, to, preset, all_versions, jobs, cluster, path_maps, as_json,
+           **kwargs) -> None:
     """Render and write images: JPEG/PNG/TIFF with ICC profile and metadata.
 
     A file that fails is reported as "PATH: reason" and the others go on; the exit
     status is 1 if any failed.
     """
-    from maskroom.core.progress import RichProgress
-
     catalog = ctx.catalog
-    report = ExportReport()
-    try:
-        with catalog.session() as s:
-            settings = resolve_settings(s, preset, _overrides(kwargs))
-            image_ids = _select_image_ids(s, ids, filters, all_, sort)
-            version_ids = master_version_ids(s, image_ids, report)
-            if all_versions:
-                version_ids = list(
-                    s.scalars(
-                        select(EditVersion.id)
-                        .where(EditVersion.image_id.in_(image_ids))
-                        .order_by(EditVersion.image_id, EditVersion.id)
-                    )
-                )
-        for source, reason in report.failed:
-            click.echo(f"{source}: {reason}", err=True)
-        with RichProgress(unit="images") as progress:
-            run_export(catalog, version_ids, to, settings, jobs=jobs, progress=progress, report=report)
-    except ExportError as exc:
-        fail(str(exc))
+    settings = export_service.resolve_settings(catalog, preset, _overrides(kwargs))
+    with RichProgress(unit="images") as progress:
+        report = export_service.export(catalog, ids=ids, filters=filters, every=all_, sort=sort, to=to,
+                                       settings=settings, all_versions=all_versions, jobs=jobs, progress=progress,
+                                       cluster=cluster_for(catalog, cluster, path_maps))
     if as_json:
         echo_json(
             {
@@ -139,11 +102,7 @@ def export_preset() -> None:
 def preset_save(ctx, name, **kwargs) -> None:
     """Save the given flags as export preset NAME (replaces one of that name)."""
     values = _overrides(kwargs)
-    try:
-        with ctx.catalog.session() as s:
-            save_preset(s, name, values)
-    except ExportError as exc:
-        fail(str(exc))
+    export_service.save_export_preset(ctx.catalog, name, values)
     shown = " ".join(f"{k}={v}" for k, v in values.items()) or "(defaults)"
     click.echo(f"saved export preset {name!r}: {shown}")
 
@@ -153,8 +112,7 @@ def preset_save(ctx, name, **kwargs) -> None:
 @pass_ctx
 def preset_list(ctx, as_json) -> None:
     """The saved export presets and their settings."""
-    with ctx.catalog.session() as s:
-        rows = [(p.name, dict(p.body or {})) for p in list_presets(s)]
+    rows = list(export_service.export_presets(ctx.catalog).items())
     if as_json:
         echo_json([{"name": n, "settings": b} for n, b in rows])
         return
@@ -169,9 +127,5 @@ def preset_list(ctx, as_json) -> None:
 @pass_ctx
 def preset_delete(ctx, name) -> None:
     """Delete export preset NAME."""
-    try:
-        with ctx.catalog.session() as s:
-            delete_preset(s, name)
-    except ExportError as exc:
-        fail(str(exc))
+    export_service.delete_export_preset(ctx.catalog, name)
     click.echo(f"deleted export preset {name!r}")

@@ -1,58 +1,21 @@
-"""`maskroom import | ls | show | rate | flag | label | tag | collection`."""
+"""`maskroom import | ls | show | rate | flag | label | tag | collection`: parsers and
+printers over services.library and services.importing."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from maskroom.catalog import library
-from maskroom.catalog.queries import FilterError, build_id_query, build_query, parse_filter_args
-from maskroom.catalog.schema import FLAG_PICK, FLAG_REJECT, Image, ImportProblem, Series
-from maskroom.cli.base import echo_json, fail, failing_on, main, pass_ctx
+from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
+from maskroom.services import library
+from maskroom.services.importing import import_photos
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
                              help="Filter, repeatable: rating>=3 flag=pick label=red keyword=A|B camera=X "
                                   "lens=Y iso=100-800 date=2024-05-01..2024-05-31 folder=/p collection=N "
                                   "text=IMG series=ID id=1-9")
-
-
-def parse_filters(filters) -> dict:
-    try:
-        return parse_filter_args(filters)
-    except FilterError as exc:
-        fail(str(exc))
-
-
-def resolved_filters(session, filters: tuple[str, ...]) -> dict:
-    """--filter values parsed, with collection=NAME resolved to its members (or its
-    smart filter); an unknown collection is one clear line."""
-    f = parse_filters(filters)
-    if "collection" in f:
-        with failing_on(library.LibraryError):
-            f = {**f, **library.collection_filter(session, f["collection"])}
-    return f
-
-
-def selected_ids(session, ids: tuple[int, ...], filters: tuple[str, ...], every: bool = False) -> list[int]:
-    """Image ids from explicit IDs, a filter, or --all; unknown ids are an error."""
-    if not ids and not filters and not every:
-        fail("name images by ID, --filter KEY=VALUE or --all")
-    chosen: set[int] = set()
-    if ids:
-        found = set(session.scalars(select(Image.id).where(Image.id.in_(ids))))
-        missing = sorted(set(ids) - found)
-        if missing:
-            fail(f"no image with id {', '.join(map(str, missing))}")
-        chosen |= found
-    if filters or every:
-        f = resolved_filters(session, filters)
-        try:
-            chosen |= set(session.scalars(build_id_query(f)))
-        except FilterError as exc:
-            fail(str(exc))
-    return sorted(chosen)
 
 
 @main.command("import")
@@ -63,50 +26,34 @@ def selected_ids(session, ids: tuple[int, ...], filters: tuple[str, ...], every:
 @click.option("--template", default="{date:%Y/%Y-%m-%d}/{name}", show_default=True,
               help="Where copies go under --copy-to (fields: date, name, camera).")
 @click.option("--jobs", "-j", type=int, help="Worker processes (default: all cores).")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def import_cmd(ctx, paths, recursive, copy_to, template, jobs, as_json):
+def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_maps, as_json):
     """Import photos (JPEG, PNG, TIFF, WebP, HEIC, camera RAW) into the catalog."""
-    from maskroom.engine.importer import run_import
-
     catalog = ctx.catalog
+    cluster = cluster_for(catalog, cluster, path_maps)
     with RichProgress(unit="files", enabled=None if not as_json else False) as progress:
         try:
-            report = run_import(catalog, paths, recursive=recursive, copy_to=copy_to,
-                                template=template if copy_to else None, jobs=jobs, progress=progress)
+            result = import_photos(catalog, paths, progress, recursive=recursive, copy_to=copy_to,
+                                   template=template, jobs=jobs, cluster=cluster)
         except KeyboardInterrupt:
             fail("import interrupted: the catalog is consistent; run the same command again to finish")
-        # New frames join their series; a series marked auto-sync gives them its edit.
-        synced = []
-        if report.imported:
-            from maskroom.engine.sync.engine import auto_sync_new_images
-
-            synced = [t for t in auto_sync_new_images(catalog, report.imported, progress=progress)
-                      if t.status == "synced"]
+    report, synced = result.report, result.auto_synced
     if as_json:
-        echo_json({**report.to_dict(), "auto_synced": [t.image_id for t in synced]})
+        echo_json({**report.to_dict(), "auto_synced": synced})
     else:
         click.echo(f"imported {len(report.imported)}, moved {len(report.moved)}, "
                    f"already in catalog {len(report.duplicates)}, skipped {len(report.skipped)} "
                    f"(import session {report.session_id})")
         for path, reason in report.skipped:
             click.echo(f"  skipped {path}: {reason}", err=True)
+        if report.xmp_read:
+            click.echo(f"read XMP for {len(report.xmp_read)}; not mapped for {len(report.xmp_unmapped)} "
+                       "(listed by `maskroom show ID`)" if report.xmp_unmapped else
+                       f"read XMP for {len(report.xmp_read)}")
         if synced:
             click.echo(f"auto-synced {len(synced)} new frame(s) from their series' edit")
-
-
-def image_summary(img: Image) -> dict:
-    from maskroom.engine.export.job import camera_name  # "Canon EOS R5", not "Canon Canon EOS R5"
-
-    flag = {FLAG_PICK: "pick", FLAG_REJECT: "reject"}.get(img.flag, "none")
-    return {
-        "id": img.id, "path": img.path, "filename": img.filename, "format": img.format,
-        "width": img.width, "height": img.height,
-        "capture_time": img.capture_time.isoformat() if img.capture_time else None,
-        "camera": camera_name(img.camera_make, img.camera_model) or None,
-        "lens": img.lens, "iso": img.iso, "rating": img.rating, "flag": flag, "label": img.color_label,
-        "series": img.series_id,
-    }
 
 
 @main.command("ls")
@@ -120,33 +67,7 @@ def image_summary(img: Image) -> dict:
 @pass_ctx
 def ls_cmd(ctx, filters, sort, limit, versions, as_json):
     """List images, filtered and sorted."""
-    from maskroom.catalog.queries import list_entries
-    from maskroom.catalog.schema import EditVersion
-
-    with ctx.catalog.session() as s:
-        f = resolved_filters(s, filters)
-        images: dict[int, Image] = {}
-        try:
-            if versions:  # the grid's list (catalog.queries.list_entries): photos, each then its copies
-                entries = list_entries(s, f, sort)[:limit] if limit else list_entries(s, f, sort)
-                ids = sorted({i for i, _ in entries})
-                for n in range(0, len(ids), 5000):
-                    images.update((i.id, i) for i in s.scalars(select(Image).where(Image.id.in_(ids[n:n + 5000]))))
-            else:
-                stmt = build_query(f, sort)
-                images = {i.id: i for i in s.scalars(stmt.limit(limit) if limit else stmt)}
-                entries = [(i, None) for i in images]  # (dicts keep the query's order)
-        except FilterError as exc:
-            fail(str(exc))
-        copy_ids = [v for _, v in entries if v is not None]
-        names = dict(s.execute(select(EditVersion.id, EditVersion.name)
-                               .where(EditVersion.id.in_(copy_ids))).all()) if copy_ids else {}
-        rows = []
-        for image_id, vid in entries:
-            r = image_summary(images[image_id])
-            if versions:
-                r.update({"version": vid, "copy": names.get(vid)} if vid else {"version": None, "copy": None})
-            rows.append(r)
+    rows = library.list_images(ctx.catalog, filters, sort, limit, versions)
     if as_json:
         echo_json(rows)
         return
@@ -168,25 +89,7 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
 @pass_ctx
 def show_cmd(ctx, image_id, as_json, with_exif):
     """All metadata of one image."""
-    with ctx.catalog.session() as s:
-        img = s.get(Image, image_id)
-        if img is None:
-            fail(f"no image with id {image_id}")
-        d = image_summary(img)
-        d.update({
-            "file_size": img.file_size, "content_hash": img.content_hash, "orientation": img.orientation,
-            "camera_make": img.camera_make, "camera_model": img.camera_model, "focal_length": img.focal_length,
-            "aperture": img.aperture, "shutter": img.shutter, "exposure_bias": img.exposure_bias,
-            "gps": [img.gps_lat, img.gps_lon, img.gps_alt] if img.gps_lat is not None else None,
-            "keywords": library.image_keywords(s, img.id),
-            "sidecars": [{"path": sc.path, "role": sc.role} for sc in img.sidecars],
-            "versions": [{"id": v.id, "name": v.name, "master": v.is_master} for v in img.versions],
-            "series_name": s.get(Series, img.series_id).name if img.series_id else None,
-            "import_session": img.import_session_id, "imported_at": img.imported_at.isoformat(),
-            "missing": img.missing, **img.extra,
-        })
-        if with_exif or as_json:
-            d["exif"] = img.exif
+    d = library.image_details(ctx.catalog, image_id, with_exif=with_exif or as_json)
     if as_json:
         echo_json(d)
         return
@@ -200,11 +103,8 @@ def show_cmd(ctx, image_id, as_json, with_exif):
 
 
 def _bulk(ctx, ids, filters, every, op, *args):
-    with ctx.catalog.session() as s:
-        chosen = selected_ids(s, ids, filters, every)
-        with failing_on(library.LibraryError):
-            n = op(s, chosen, *args)
-    return n, len(chosen)
+    chosen = library.select_ids(ctx.catalog, ids, filters, every)
+    return op(ctx.catalog, chosen, *args), len(chosen)
 
 
 @main.command("rate")
@@ -252,8 +152,10 @@ def label_cmd(ctx, label, ids, filters, every):
 @pass_ctx
 def tag_cmd(ctx, action, keyword, ids, filters, every):
     """Add or remove a keyword ('Places|Japan|Kyoto' for a hierarchy)."""
-    op = library.add_keyword if action == "add" else library.remove_keyword
-    n, total = _bulk(ctx, ids, filters, every, op, keyword)
+    if action == "add":
+        n, total = _bulk(ctx, ids, filters, every, library.add_keywords, [keyword])
+    else:
+        n, total = _bulk(ctx, ids, filters, every, library.remove_keyword, keyword)
     click.echo(f"{'tagged' if action == 'add' else 'untagged'} {n} of {total} image(s): {keyword}")
 
 
@@ -262,9 +164,7 @@ def tag_cmd(ctx, action, keyword, ids, filters, every):
 @pass_ctx
 def copy_remove_cmd(ctx, version_ids):
     """Remove virtual copies by version id (`ls --versions` lists them); photos stay."""
-    with ctx.catalog.session() as s:
-        with failing_on(library.LibraryError):
-            gone = library.remove_virtual_copies(s, version_ids)
+    gone = library.remove_virtual_copies(ctx.catalog, version_ids)
     click.echo(f"removed {len(gone)} virtual cop{'y' if len(gone) == 1 else 'ies'}")
 
 
@@ -273,8 +173,7 @@ def copy_remove_cmd(ctx, version_ids):
 @pass_ctx
 def keywords_cmd(ctx, as_json):
     """Every keyword with the number of photos tagged with it."""
-    with ctx.catalog.session() as s:
-        rows = [{"keyword": k, "images": n} for k, n in library.keyword_counts(s)]
+    rows = [{"keyword": k, "images": n} for k, n in library.keyword_counts(ctx.catalog)]
     if as_json:
         echo_json(rows)
     else:
@@ -293,9 +192,7 @@ def collection_group():
 @click.option("--smart", is_flag=True, help="A smart collection: holds whatever matches --filter.")
 @pass_ctx
 def collection_create(ctx, name, filters, smart):
-    with ctx.catalog.session() as s:
-        with failing_on(library.LibraryError):
-            library.create_collection(s, name, smart_filter=parse_filters(filters) if smart else None)
+    library.create_collection(ctx.catalog, name, smart_filter=library.parse_filters(filters) if smart else None)
     click.echo(f"created {'smart ' if smart else ''}collection {name!r}")
 
 
@@ -304,9 +201,7 @@ def collection_create(ctx, name, filters, smart):
 @click.argument("new_name")
 @pass_ctx
 def collection_rename(ctx, name, new_name):
-    with ctx.catalog.session() as s:
-        with failing_on(library.LibraryError):
-            library.rename_collection(s, name, new_name)
+    library.rename_collection(ctx.catalog, name, new_name)
     click.echo(f"renamed collection {name!r} to {new_name!r}")
 
 
@@ -315,9 +210,7 @@ def collection_rename(ctx, name, new_name):
 @pass_ctx
 def collection_delete(ctx, name):
     """Delete a collection (its photos stay in the catalog)."""
-    with ctx.catalog.session() as s:
-        with failing_on(library.LibraryError):
-            n = library.delete_collection(s, name)
+    n = library.delete_collection(ctx.catalog, name)
     click.echo(f"deleted collection {name!r} ({n} photo(s) stay in the catalog)")
 
 
@@ -327,10 +220,7 @@ def collection_delete(ctx, name):
 @filter_option
 @pass_ctx
 def collection_add(ctx, name, ids, filters):
-    with ctx.catalog.session() as s:
-        chosen = selected_ids(s, ids, filters)
-        with failing_on(library.LibraryError):
-            n = library.add_to_collection(s, name, chosen)
+    n = library.add_to_collection(ctx.catalog, name, library.select_ids(ctx.catalog, ids, filters))
     click.echo(f"added {n} image(s) to {name!r}")
 
 
@@ -340,10 +230,7 @@ def collection_add(ctx, name, ids, filters):
 @filter_option
 @pass_ctx
 def collection_remove(ctx, name, ids, filters):
-    with ctx.catalog.session() as s:
-        chosen = selected_ids(s, ids, filters)
-        with failing_on(library.LibraryError):
-            n = library.remove_from_collection(s, name, chosen)
+    n = library.remove_from_collection(ctx.catalog, name, library.select_ids(ctx.catalog, ids, filters))
     click.echo(f"removed {n} image(s) from {name!r}")
 
 
@@ -351,8 +238,7 @@ def collection_remove(ctx, name, ids, filters):
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def collection_list(ctx, as_json):
-    with ctx.catalog.session() as s:
-        rows = [{k: r[k] for k in ("id", "name", "smart", "images")} for r in library.collection_counts(s)]
+    rows = [{k: r[k] for k in ("id", "name", "smart", "images")} for r in library.collections(ctx.catalog)]
     if as_json:
         echo_json(rows)
     else:
@@ -365,10 +251,5 @@ def collection_list(ctx, as_json):
 @pass_ctx
 def problems_cmd(ctx, session_id):
     """Files an import skipped, with the reason."""
-    from maskroom.catalog.schema import ImportSession
-
-    with ctx.catalog.session() as s:
-        if session_id is None:
-            session_id = s.scalar(select(ImportSession.id).order_by(ImportSession.id.desc()).limit(1))
-        for p in s.scalars(select(ImportProblem).where(ImportProblem.session_id == session_id)):
-            click.echo(f"{p.path}: {p.reason}")
+    for path, reason in library.import_problems(ctx.catalog, session_id):
+        click.echo(f"{path}: {reason}")

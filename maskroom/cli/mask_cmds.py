@@ -5,12 +5,14 @@ import json
 from pathlib import Path
 
 import click
-import cv2
-import numpy as np
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
-from maskroom.cli.library_cmds import filter_option, selected_ids
-from maskroom.core.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDefinition, RecipeError
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.cli.library_cmds import filter_option
+from maskroom.core.errors import MaskroomError
+from maskroom.core.progress import RichProgress
+from maskroom.core.recipe import ALL_KINDS, MODES, MaskComponent
+from maskroom.services import editing, library, masks
 
 KIND_CHOICES = sorted(ALL_KINDS - {"all"})
 
@@ -22,17 +24,6 @@ def mask() -> None:
 
 version_option = click.option("--version", "version_id", type=int,
                               help="This version (virtual copy) instead of the master.")
-
-
-def _version_and_recipe(catalog, image_id: int, version_id: int | None = None):
-    from maskroom.catalog import edits
-
-    with catalog.session() as s:
-        try:
-            version = edits.get_version(s, image_id, version_id)
-        except Exception as exc:
-            fail(f"image {image_id}: {exc}")
-        return version.id, edits.load_recipe(s, version.id)
 
 
 def _parse_params(text: str) -> dict:
@@ -83,8 +74,6 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 @pass_ctx
 def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, mode, layer_name, invert, feather, grow, as_json):
     """Add a mask component to a layer of IMAGE_ID's edit."""
-    from maskroom.catalog import edits
-
     params = _parse_params(params_json) if params_json else {}
     if person is not None:
         params["person"] = person
@@ -94,28 +83,11 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
         params["lasso"] = _parse_lasso(lasso)
     if kind == "object" and "box" not in params and "lasso" not in params:
         fail("--kind object needs --box or --lasso")
-    try:
-        comp = MaskComponent(kind=kind, mode=mode, inverted=invert, params=params, feather=feather, grow=grow)
-        comp.validate()
-    except RecipeError as exc:
-        fail(str(exc))
-    cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
-    name = layer_name or kind.replace("-", " ").title()
-    layer = recipe.layer(name)
-    if layer is None:
-        layer = Layer(name, mask=MaskDefinition([]))
-        recipe.layers.append(layer)
-    elif layer.mask is None:
-        if layer is recipe.global_layer:
-            fail(f"layer {name!r} is the global layer and cannot have a mask")
-        layer.mask = MaskDefinition([])
-    layer.mask.components.append(comp)
-    with cat.session() as s:
-        try:
-            edits.save_recipe(s, version_id, recipe, f"Add {kind} mask to {name}")
-        except (RecipeError, ValueError) as exc:
-            fail(str(exc))
+    comp = MaskComponent(kind=kind, mode=mode, inverted=invert, params=params, feather=feather, grow=grow)
+    version_id = editing.version_id(ctx.catalog, image_id, version_id)
+    name, warnings = masks.add_component(ctx.catalog, version_id, comp, layer_name)
+    for line in warnings:
+        warn(f"image {image_id}: {line}")
     if as_json:
         echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind})
     else:
@@ -133,21 +105,15 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
 def mask_set(ctx, image_id, uid, version_id, params_json, replace):
     """Change the params of mask component UID of IMAGE_ID's edit (move a gradient,
     resize an object box); one history step (`maskroom undo` takes it back)."""
-    from maskroom.catalog import edits
-
     params = _parse_params(params_json)
     if "box" in params:
         box = params["box"]
         params["box"] = _parse_box(",".join(map(str, box)) if isinstance(box, list) else str(box))
-    cat = ctx.catalog
-    version_id, _recipe = _version_and_recipe(cat, image_id, version_id)
-    with cat.session() as s:
-        try:
-            recipe = edits.update_component(s, version_id, uid, params, replace=replace,
-                                            label=f"Edit mask component {uid}")
-        except (RecipeError, ValueError) as exc:
-            fail(f"image {image_id}: {exc}")
-    comp = next(c for lay in recipe.layers for c in (lay.mask.components if lay.mask else []) if c.uid == uid)
+    version_id = editing.version_id(ctx.catalog, image_id, version_id)
+    try:
+        comp = editing.update_mask_component(ctx.catalog, version_id, uid, params, replace=replace)
+    except MaskroomError as exc:
+        fail(f"image {image_id}: {exc}")
     click.echo(f"{uid}  {comp.kind} {json.dumps(comp.params, sort_keys=True)}")
 
 
@@ -158,21 +124,8 @@ def mask_set(ctx, image_id, uid, version_id, params_json, replace):
 @pass_ctx
 def mask_list(ctx, image_id, version_id, as_json):
     """The masked layers of IMAGE_ID's edit and their components."""
-    from maskroom.engine.masks.cache import CachedResolver  # noqa: F401  (kinds load lazily)
-
-    cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
-    status = _raster_status(cat, version_id)
-    rows = []
-    for layer in recipe.layers:
-        if layer.mask is None:
-            continue
-        for comp in layer.mask.components:
-            rows.append({
-                "layer": layer.name, "uid": comp.uid, "kind": comp.kind, "mode": comp.mode,
-                "inverted": comp.inverted, "feather": comp.feather, "grow": comp.grow,
-                "params": comp.params, "raster": status.get(comp.uid, "-" if comp.is_ai else "n/a"),
-            })
+    version_id = editing.version_id(ctx.catalog, image_id, version_id)
+    rows = masks.list_components(ctx.catalog, version_id)
     if as_json:
         echo_json({"image_id": image_id, "version_id": version_id, "components": rows})
         return
@@ -185,15 +138,6 @@ def mask_list(ctx, image_id, version_id, as_json):
         click.echo(f"{r['layer']:<16} {r['uid']}  {r['mode']:<9} {r['kind']:<16} {r['raster']:<6}{flags} {params}")
 
 
-def _raster_status(cat, version_id: int) -> dict[str, str]:
-    from sqlalchemy import select
-
-    from maskroom.catalog.schema import MaskRaster
-
-    with cat.session() as s:
-        return {r.component_uid: r.status for r in s.scalars(select(MaskRaster).where(MaskRaster.version_id == version_id))}
-
-
 @mask.command("render")
 @click.argument("image_id", type=int)
 @version_option
@@ -203,34 +147,13 @@ def _raster_status(cat, version_id: int) -> dict[str, str]:
 @pass_ctx
 def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
     """Write LAYER_NAME's mask of IMAGE_ID as a PNG (cached AI rasters are reused)."""
-    from maskroom.engine.masks.cache import CachedResolver, mask_input
-    from maskroom.engine.masks.compose import compose
-    from maskroom.engine.masks.evaluate import overlay as draw_overlay
-
-    cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
-    layer = recipe.layer(layer_name)
-    if layer is None:
-        fail(f"image {image_id}: no layer named {layer_name!r} (layers: {', '.join(x.name for x in recipe.layers)})")
+    version_id = editing.version_id(ctx.catalog, image_id, version_id)
     try:
-        inp = mask_input(cat, image_id, settings=recipe.settings)
-    except Exception as exc:
-        fail(f"image {image_id}: cannot read pixels: {exc}")
-    resolver = CachedResolver(cat, version_id)
-    try:
-        alpha = compose(layer.mask, inp, resolver)
-    except Exception as exc:
-        fail(f"image {image_id}: mask failed: {exc}")
-    if overlay:
-        pic = draw_overlay(inp.image, alpha)
-        data = (np.clip(pic, 0, 1) * 255 + 0.5).astype(np.uint8)[..., ::-1]
-    else:
-        data = (np.clip(alpha, 0, 1) * 255 + 0.5).astype(np.uint8)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out_path), data):
-        fail(f"{out_path}: cannot write PNG")
-    click.echo(f"{out_path}  ({alpha.shape[1]}x{alpha.shape[0]}, coverage {float((alpha > 0.5).mean()):.1%}, "
-               f"cache {resolver.hits} hit / {resolver.misses} derived)")
+        r = masks.render_layer_mask(ctx.catalog, version_id, layer_name, out_path, overlay_photo=overlay)
+    except (MaskroomError, LookupError, OSError, ValueError) as exc:
+        fail(f"image {image_id}: {exc}")
+    click.echo(f"{out_path}  ({r['width']}x{r['height']}, coverage {r['coverage']:.1%}, "
+               f"cache {r['hits']} hit / {r['derived']} derived)")
 
 
 @mask.command("refresh")
@@ -239,20 +162,16 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
 @click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
+def mask_refresh(ctx, ids, filters, every, jobs, force, cluster, path_maps, as_json):
     """Re-derive stale AI masks of images: IDs, --filter KEY=VALUE (as in `ls`) or --all."""
-    from maskroom.engine.masks.cache import refresh_images
-    from maskroom.core.progress import RichProgress
-
-    cat = ctx.catalog
-    with cat.session() as s:
-        ids = selected_ids(s, ids, filters, every)
+    ids = library.select_ids(ctx.catalog, ids, filters, every)
     results = []
-    bar = RichProgress(unit="images")
-    with bar as progress:
-        for res in refresh_images(cat, ids, jobs=max(1, jobs), force=force, progress=progress):
+    with RichProgress(unit="images") as progress:
+        for res in masks.refresh(ctx.catalog, ids, jobs=jobs, force=force, progress=progress,
+                                 cluster=cluster_for(ctx.catalog, cluster, path_maps)):
             if "error" in res:
                 warn(f"image {res['image_id']}: {res['error']}")
             results.append(res)
@@ -273,24 +192,11 @@ def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
 @pass_ctx
 def mask_remove(ctx, image_id, version_id, target):
     """Remove a component (by uid) or a whole masked layer (by name) from IMAGE_ID's edit."""
-    from maskroom.catalog import edits
-
-    cat = ctx.catalog
-    version_id, recipe = _version_and_recipe(cat, image_id, version_id)
-    layer = recipe.layer(target)
-    if layer is not None and layer is not recipe.global_layer:
-        recipe.layers.remove(layer)
-        label = f"Remove layer {target}"
-    else:
-        for lay in recipe.layers:
-            if lay.mask is not None and any(c.uid == target for c in lay.mask.components):
-                lay.mask.components = [c for c in lay.mask.components if c.uid != target]
-                label = f"Remove mask component {target}"
-                break
-        else:
-            fail(f"image {image_id}: no mask component or masked layer {target!r}")
-    with cat.session() as s:
-        edits.save_recipe(s, version_id, recipe, label)
+    version_id = editing.version_id(ctx.catalog, image_id, version_id)
+    try:
+        label = editing.remove_mask(ctx.catalog, version_id, target)
+    except MaskroomError as exc:
+        fail(f"image {image_id}: {exc}")
     click.echo(label)
 
 
@@ -307,9 +213,9 @@ def mask_remove(ctx, image_id, version_id, target):
 @click.option("--json", "as_json", is_flag=True)
 def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, box_margin, as_json):
     """Measure a mask kind on image/mask pairs: mean IoU, false positives, worst five, timing."""
+    from maskroom.core.progress import RichProgress
     from maskroom.engine.masks.evaluate import evaluate_kind, load_rgb, write_panel
     from maskroom.engine.masks.registry import available_kinds
-    from maskroom.core.progress import RichProgress
 
     if kind not in available_kinds():
         fail(f"mask kind {kind!r} is not available (available: {', '.join(available_kinds())})")

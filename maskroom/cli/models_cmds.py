@@ -5,9 +5,8 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main
-from maskroom.engine.masks import model_store, packs
-from maskroom.engine.masks.model_store import ModelError
+from maskroom.cli.base import echo_json, main
+from maskroom.services import models as model_service
 
 
 @main.group()
@@ -19,15 +18,7 @@ def models() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(as_json: bool) -> None:
     """Shipped models and installable packs."""
-    rows = []
-    for name, e in sorted(model_store.manifest().items()):
-        rows.append({"name": name, "version": e.get("version"), "file": e.get("file"),
-                     "where": "user pack" if e.get("_user") else "shipped", "licence": e.get("licence")
-                     or e.get("source", {}).get("licence")})
-    for name, spec in packs.catalogue().items():
-        if not packs.is_installed(name):
-            rows.append({"name": name, "version": spec.get("version"), "file": spec.get("file") or spec.get("files"),
-                         "where": "not installed (pack)", "licence": spec.get("licence")})
+    rows = model_service.list_models()
     if as_json:
         echo_json(rows)
         return
@@ -39,13 +30,12 @@ def list_cmd(as_json: bool) -> None:
 def verify() -> None:
     """Check every model file against its sha256; exit 1 on any problem."""
     bad = 0
-    for name in sorted(model_store.manifest()):
-        try:
-            model_store.verify(name)
+    for name, problem in model_service.verify_all():
+        if problem is None:
             click.echo(f"ok      {name}")
-        except ModelError as exc:
+        else:
             bad += 1
-            click.echo(f"FAILED  {exc}", err=True)
+            click.echo(f"FAILED  {problem}", err=True)
     if bad:
         raise SystemExit(1)
 
@@ -56,8 +46,5 @@ def verify() -> None:
               help="The downloaded model file (twice for encoder + decoder packs).")
 def install(pack: str, sources: tuple[Path, ...]) -> None:
     """Install a model pack from files you downloaded (nothing is fetched)."""
-    try:
-        names = packs.install(pack, list(sources))
-    except ModelError as exc:
-        fail(str(exc))
-    click.echo(f"installed {', '.join(names)} into {model_store.user_dir()}")
+    names = model_service.install_pack(pack, list(sources))
+    click.echo(f"installed {', '.join(names)} into {model_service.user_dir()}")

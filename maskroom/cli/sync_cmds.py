@@ -6,7 +6,9 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
-
+from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.progress import RichProgress
+from maskroom.services import sync
 
 # -- series -----------------------------------------------------------------
 
@@ -23,13 +25,7 @@ def series_group(cctx: click.Context, ctx, gap: str, as_json: bool) -> None:
     """
     if cctx.invoked_subcommand is not None:
         return
-    from maskroom.engine.series.detect import detect_series, parse_gap
-
-    try:
-        seconds = parse_gap(gap)
-    except ValueError as exc:
-        fail(f"--gap: {exc}")
-    found = detect_series(ctx.catalog, gap=seconds)
+    found = sync.detect_series(ctx.catalog, gap)
     if as_json:
         echo_json([s.to_dict() for s in found])
         return
@@ -42,24 +38,13 @@ def series_group(cctx: click.Context, ctx, gap: str, as_json: bool) -> None:
         click.echo(f"{s.id:>5}  {s.name:<28} {len(s.image_ids):>4} images  [{ids}] {flags}".rstrip())
 
 
-def _series_error(fn, *args):
-    from maskroom.engine.series.edit import SeriesError
-
-    try:
-        return fn(*args)
-    except SeriesError as exc:
-        fail(str(exc))
-
-
 @series_group.command("merge")
 @click.argument("a", type=int)
 @click.argument("b", type=int)
 @pass_ctx
 def series_merge(ctx, a: int, b: int) -> None:
     """Move series B's images into series A (A is then locked against regrouping)."""
-    from maskroom.engine.series.edit import merge
-
-    _series_error(merge, ctx.catalog, a, b)
+    sync.merge_series(ctx.catalog, a, b)
     click.echo(f"merged series {b} into {a}")
 
 
@@ -69,9 +54,7 @@ def series_merge(ctx, a: int, b: int) -> None:
 @pass_ctx
 def series_split(ctx, series_id: int, at_image: int) -> None:
     """Split a series: IMAGE and the frames after it become a new series."""
-    from maskroom.engine.series.edit import split
-
-    new = _series_error(split, ctx.catalog, series_id, at_image)
+    new = sync.split_series(ctx.catalog, series_id, at_image)
     click.echo(f"series {series_id} split: frames from image {at_image} on are series {new}")
 
 
@@ -82,21 +65,7 @@ def series_split(ctx, series_id: int, at_image: int) -> None:
 @pass_ctx
 def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> None:
     """New members of the series (import, watch) get the series' source edit."""
-    from maskroom.catalog import edits
-    from maskroom.engine.series.edit import set_auto_sync
-
-    version_id = None
-    if source is not None:
-        with ctx.catalog.session() as s:
-            try:
-                version_id = edits.get_version(s, source).id
-            except edits.EditError as exc:
-                fail(str(exc))
-    _series_error(set_auto_sync, ctx.catalog, series_id, state == "on", version_id)
-    from maskroom.engine.series.detect import list_series
-
-    info = next((x for x in list_series(ctx.catalog) if x.id == series_id), None)
-    if state == "on" and info is not None and info.source_version_id is None:
+    if not sync.set_auto_sync(ctx.catalog, series_id, state == "on", source):
         warn(f"series {series_id}: no source edit yet: run `maskroom sync IMAGE --series` or pass --source")
     click.echo(f"series {series_id}: auto-sync {state}")
 
@@ -115,49 +84,22 @@ def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> Non
               help="replace: targets' masked layers become the source's; merge: same-named layers replaced, others kept.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing, derive nothing.")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_run, jobs, as_json) -> None:
+def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_run, jobs, cluster, path_maps,
+             as_json) -> None:
     """Carry SOURCE's edit (image id, or vN for a version) to other frames.
 
     AI masks are re-derived on each target, brushes and gradients move with the
     frame, range masks are recomputed.  Doubtful results are listed by `maskroom review`.
     """
-    from maskroom.engine.sync.engine import SyncError, SyncOptions, resolve_source, run_sync, series_targets
-    from maskroom.core.progress import RichProgress
-
-    catalog = ctx.catalog
-    try:
-        image_id, version_id = resolve_source(catalog, source)
-        options = SyncOptions(what=tuple(x.strip() for x in what.split(",") if x.strip()),
-                              layers=tuple(x.strip() for x in layers.split(",")) if layers else None, mode=mode)
-    except SyncError as exc:
-        fail(str(exc))
-    targets = list(to_ids)
-    series_id = None
-    if use_series:
-        series_id, members = series_targets(catalog, image_id)
-        if series_id is None:
-            fail(f"image {image_id} is in no series: run `maskroom series` first, or name targets with --to")
-        targets += members
-    if filters:
-        from maskroom.catalog.queries import FilterError, build_id_query, parse_filter_args
-
-        try:
-            q = build_id_query(parse_filter_args(filters))
-        except FilterError as exc:
-            fail(str(exc))
-        with catalog.session() as s:
-            targets += list(s.scalars(q))
-    targets = [t for t in dict.fromkeys(targets) if t != image_id]
-    if not targets:
-        fail("no targets: name them with --to ID, --series or --filter")
+    options = sync.parse_options(what, layers, mode)
     try:
         with RichProgress(unit="images", enabled=None if not as_json else False) as progress:
-            report = run_sync(catalog, image_id, targets, source_version_id=version_id, options=options,
-                              dry_run=dry_run, jobs=max(1, jobs), progress=progress, remember_series=series_id)
-    except SyncError as exc:
-        fail(str(exc))
+            report = sync.sync_edit(ctx.catalog, source, to_ids=to_ids, series=use_series, filters=filters,
+                                    options=options, dry_run=dry_run, jobs=jobs, progress=progress,
+                                    cluster=cluster_for(ctx.catalog, cluster, path_maps))
     except KeyboardInterrupt:
         fail("sync interrupted: every target is fully synced or untouched; run it again to finish")
     if as_json:
@@ -193,18 +135,16 @@ def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_r
 @pass_ctx
 def review_cmd(ctx, resolve_ids, show_all, as_json) -> None:
     """Synced masks to look at: nothing found on a frame, or a large jump."""
-    from maskroom.engine.sync import review
-
     for rid in resolve_ids:
         try:
-            review.resolve(ctx.catalog, rid)
+            sync.resolve_review(ctx.catalog, rid)
         except LookupError as exc:
             fail(str(exc))
         if not as_json:
             click.echo(f"review item {rid} resolved")
     if resolve_ids and not as_json:
         return
-    items = review.list_items(ctx.catalog, include_resolved=show_all)
+    items = sync.list_review(ctx.catalog, include_resolved=show_all)
     if as_json:
         echo_json(items)
         return
@@ -234,25 +174,14 @@ def review_cmd(ctx, resolve_ids, show_all, as_json) -> None:
 @pass_ctx
 def watch_cmd(ctx, dirs, recursive, copy_to, template, preset, auto_sync, ignore, settle, once) -> None:
     """Import photos arriving in DIR(S) once each is completely written.  Ctrl-C stops."""
-    from maskroom.engine.watch import FolderWatcher, WatchOptions
-
-    catalog = ctx.catalog
-    if preset:
-        from maskroom.catalog import edits
-
-        with catalog.session() as s:
-            try:
-                edits.get_preset(s, preset)
-            except edits.EditError as exc:
-                fail(str(exc))
     missing = [d for d in dirs if not Path(d).is_dir()]
     if once and missing:
         fail(f"{missing[0]}: not a folder")
     for d in missing:
         warn(f"{d}: does not exist yet; waiting for it")
-    opts = WatchOptions(recursive=recursive, copy_to=copy_to, template=template, preset=preset,
-                        auto_sync=auto_sync, settle=max(0.0, settle), ignore=list(ignore))
-    watcher = FolderWatcher(catalog, dirs, opts, log=lambda m: click.echo(m, err=False))
+    opts = sync.WatchOptions(recursive=recursive, copy_to=copy_to, template=template, preset=preset,
+                             auto_sync=auto_sync, settle=max(0.0, settle), ignore=list(ignore))
+    watcher = sync.make_watcher(ctx.catalog, dirs, opts, log=lambda m: click.echo(m, err=False))
     if once:
         ids = watcher.run_once()
         click.echo(f"{len(ids)} imported")

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from maskroom.core.values import ADJUSTMENT_PARAMETERS, MAX_CURVE_POINTS, register_adjustment  # noqa: F401 (MAX_CURVE_POINTS re-exported)
+from maskroom.core.values import CURVE_KEYS as VALUE_CURVE_KEYS
 from maskroom.engine.develop.color import LUMA
 
 AdjustFn = Callable[[np.ndarray, float, "OpContext"], np.ndarray]
@@ -44,13 +46,13 @@ class Adjustment:
 
 REGISTRY: dict[str, Adjustment] = {}
 # Keys that are parameters of another adjustment rather than operations themselves.
-PARAMETERS: dict[str, tuple[float, float, str]] = {}
+# The same dicts core/values.py validates against: registering here is all it takes.
+PARAMETERS: dict[str, tuple[float, float, str]] = ADJUSTMENT_PARAMETERS
 # The value a module key has when it is not set (a module runs when one differs).
 DEFAULTS: dict[str, float] = {}
-# Keys whose value is a curve: a list of at most MAX_CURVE_POINTS [x, y] points in
-# 0..1 with strictly increasing x (``curve.points``, ``curve.red``...).
-CURVE_KEYS: dict[str, str] = {}
-MAX_CURVE_POINTS = 16
+# Keys whose value is a curve (core/values.py checks them: MAX_CURVE_POINTS points in
+# 0..1 with strictly increasing x): ``curve.points``, ``curve.red``...
+CURVE_KEYS: dict[str, str] = VALUE_CURVE_KEYS
 # Module keys that shape an effect but make none on their own (a curve's splits, the
 # picked hue of a point colour, grading's blending): setting only these changes nothing.
 SHAPE_KEYS: set[str] = set()
@@ -59,6 +61,7 @@ SHAPE_KEYS: set[str] = set()
 def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwise: bool = False):
     def deco(fn: AdjustFn) -> AdjustFn:
         REGISTRY[name] = Adjustment(name, fn, lo, hi, unit, doc, pointwise=pointwise)
+        register_adjustment(name, lo, hi)  # every value entering is checked against this range
         return fn
 
     return deco
@@ -122,30 +125,6 @@ def is_active(spec: Adjustment, adjustments: dict) -> bool:
     except (TypeError, ValueError):
         return False
     return False
-
-
-def validate_curve(key: str, points) -> list[list[float]]:
-    """A curve value as stored: [[x, y], ...]; ValueError with the reason otherwise."""
-    import math
-
-    if not isinstance(points, (list, tuple)):
-        raise ValueError(f"{key} must be a list of [x, y] points, not {points!r}")
-    if len(points) > MAX_CURVE_POINTS:
-        raise ValueError(f"{key} has {len(points)} points; at most {MAX_CURVE_POINTS}")
-    out = []
-    for p in points:
-        if not isinstance(p, (list, tuple)) or len(p) != 2:
-            raise ValueError(f"{key}: each point must be [x, y], not {p!r}")
-        try:
-            x, y = float(p[0]), float(p[1])
-        except (TypeError, ValueError):
-            raise ValueError(f"{key}: point {p!r} is not two numbers") from None
-        if not (math.isfinite(x) and math.isfinite(y) and 0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-            raise ValueError(f"{key}: point {p!r} must lie within 0..1")
-        if out and x <= out[-1][0]:
-            raise ValueError(f"{key}: x must increase from point to point ({out[-1][0]:g} then {x:g})")
-        out.append([x, y])
-    return out
 
 
 def linear_matrix(name: str):

@@ -13,8 +13,17 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image as PILImage
 
 from maskroom.catalog import Catalog
+from maskroom.core.progress import Progress
+from maskroom.core.recipe import MaskComponent, MaskDefinition
+from maskroom.services import develop, editing, library, masks
+from maskroom.services import export as export_service
+from maskroom.services import sync as sync_service
+from maskroom.services.editing import EditChange
+from maskroom.services.export import ExportSettings
+from maskroom.services.importing import import_photos
 
 Say = Callable[[str], None]
 
@@ -65,8 +74,6 @@ def make_series(src: Path, dest: Path, frames: int = 5, seed: int = 7) -> list[P
     """Frames that look like a handheld burst of one scene: small shifts, a slight
     rotation, exposure steps (bracketing), each saved as its own JPEG with its own
     capture time so series detection has real work to do."""
-    from PIL import Image as PILImage
-
     dest.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     with PILImage.open(src) as im:
@@ -101,67 +108,46 @@ def save_overlay(rgb: np.ndarray, alpha: np.ndarray, out: Path) -> Path:
 
 
 def add_masked_layer(catalog, image_id: int, name: str, kind: str, adjustments: dict, params=None) -> int:
-    """One layer whose mask is a single component of ``kind``; returns the version id."""
-    from maskroom.catalog import edits
-    from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
-
-    with catalog.session() as s:
-        version = edits.get_version(s, image_id)
-        recipe = edits.load_recipe(s, version.id)
-        recipe.layers = [layer for layer in recipe.layers if layer.name != name]
-        comp = MaskComponent(kind=kind, params=dict(params or {}))
-        recipe.layers.append(Layer(name=name, adjustments=adjustments, mask=MaskDefinition([comp])))
-        edits.save_recipe(s, version.id, recipe, f"Demo: {name}")
-        return version.id
+    """One layer whose mask is a single component of ``kind`` (replacing a layer of that
+    name, so a second run adds nothing twice); returns the version id."""
+    comp = MaskComponent(kind=kind, params=dict(params or {}))
+    change = EditChange(adjustments=adjustments, layer=name, mask=MaskDefinition([comp]))
+    return editing.apply_edit(catalog, image_id, change)["version_id"]
 
 
 def mask_overlays(catalog, image_ids: list[int], kinds: list[str], out_dir: Path, say: Say) -> list[Path]:
     """Add an AI mask layer per kind to each photo and draw each mask over its photo."""
-    from maskroom.catalog.schema import Image
-    from maskroom.engine.develop.render import mask_alpha
-    from maskroom.engine.imageio.previews import load_preview
-
     written = []
     for image_id in image_ids:
-        with catalog.session() as s:
-            image = s.get(Image, image_id)
-            stem = Path(image.filename).stem
-            rgb = load_preview(catalog, image)
+        filename = library.image_details(catalog, image_id)["filename"]
+        stem = Path(filename).stem
+        rgb = develop.original_preview(catalog, image_id)
         found = []
         for kind in kinds:
             name = f"{kind.title()} mask"
             version_id = add_masked_layer(catalog, image_id, name, kind, {"exposure": 0.3})
-            alpha = mask_alpha(catalog, version_id, name)
+            alpha = masks.mask_alpha(catalog, version_id, name)
             if float(alpha.mean()) > 0.002:
                 found.append(f"{kind} {100 * float((alpha > 0.5).mean()):.0f}%")
                 written.append(save_overlay(rgb, alpha, out_dir / f"{stem}_{kind}.png"))
             else:
                 found.append(f"{kind} none")
-        say(f"  masks on {image.filename}: {', '.join(found)}")
+        say(f"  masks on {filename}: {', '.join(found)}")
     return written
 
 
 def run_demo(catalog: Catalog, workdir: Path, say: Say = print) -> DemoReport:
-    from sqlalchemy import select
-
-    from maskroom.catalog.schema import Image
-    from maskroom.engine.export.job import ExportSettings, master_version_ids, run_export
-    from maskroom.engine.importer import run_import
-    from maskroom.engine.series.detect import detect_series
-    from maskroom.engine.sync.engine import run_sync
-
     report = DemoReport()
     workdir = Path(workdir).resolve()
+    quiet = Progress()
 
     # 1. Import the shipped sample photos.
     photos = workdir / "photos"
-    copy_samples(photos)
-    result = run_import(catalog, [photos])
+    copied = copy_samples(photos)
+    result = import_photos(catalog, [photos], quiet).report
     say(f"1. imported {len(result.imported)} photos from {photos} "
         f"({len(result.duplicates)} already in the catalog, {len(result.skipped)} skipped)")
-    with catalog.session() as s:
-        by_name = {i.filename: i.id for i in s.scalars(select(Image).where(Image.folder.has(path=str(photos))))}
-    report.imported = sorted(by_name.values())
+    report.imported = sorted(library.ids_for_paths(catalog, copied).values())
 
     # 2. AI masks: subject, sky and people, drawn over each photo.
     say("2. deriving subject, sky and people masks (overlays in overlays/)")
@@ -169,37 +155,30 @@ def run_demo(catalog: Catalog, workdir: Path, say: Say = print) -> DemoReport:
 
     # 3. A burst of one portrait: series detection groups it.
     burst = make_series(photos / "mpl_grace_hopper.jpg", workdir / "burst", frames=5)
-    result = run_import(catalog, [workdir / "burst"])
-    with catalog.session() as s:
-        frames = [s.scalar(select(Image.id).where(Image.path == str(p))) for p in burst]
-    series = detect_series(catalog)
-    report.series_ids = [x.id for x in series] if isinstance(series, list) else []
+    import_photos(catalog, [workdir / "burst"], quiet)
+    by_path = library.ids_for_paths(catalog, burst)
+    frames = [by_path[str(p)] for p in burst]
+    report.series_ids = [x.id for x in sync_service.detect_series(catalog)]
     say(f"3. imported a {len(frames)}-frame burst; series detection found {len(report.series_ids)} series")
 
     # 4. Edit the first frame: face skin softened, background darkened, global warmth.
     first, rest = frames[0], frames[1:]
     add_masked_layer(catalog, first, "Face skin", "face-skin", {"texture": -30, "clarity": -10})
     add_masked_layer(catalog, first, "Background", "background", {"exposure": -0.6, "saturation": -20})
-    from maskroom.catalog import edits
-
-    with catalog.session() as s:
-        v = edits.get_version(s, first)
-        recipe = edits.load_recipe(s, v.id)
-        recipe.global_layer.adjustments.update({"temperature": 8, "contrast": 10})
-        edits.save_recipe(s, v.id, recipe, "Demo: warm global look")
+    editing.apply_edit(catalog, first, EditChange(adjustments={"temperature": 8, "contrast": 10}))
     say("4. edited frame 1: global warmth + masked 'Face skin' and 'Background' layers")
 
     # 5. Sync to the other frames: every AI mask is derived again on each frame.
-    sync = run_sync(catalog, first, rest)
-    states = [t.status for t in sync.targets]
-    flagged = sum(1 for t in sync.targets for c in t.components if c.flag)
+    synced = sync_service.sync_edit(catalog, first, to_ids=rest,
+                                    options=sync_service.parse_options("adjustments,masks"))
+    states = [t.status for t in synced.targets]
+    flagged = sum(1 for t in synced.targets for c in t.components if c.flag)
     say(f"5. synced to {len(rest)} frames: {', '.join(states)}; {flagged} component(s) flagged for review")
 
     # 6. Export the burst.
     out = workdir / "export"
-    with catalog.session() as s:
-        versions = master_version_ids(s, frames)
-    exported = run_export(catalog, versions, out, ExportSettings(long_edge=1024, template="{seq:02}_{name}"))
+    export_service.export(catalog, ids=frames, to=out,
+                          settings=ExportSettings(long_edge=1024, template="{seq:02}_{name}"))
     report.exported = sorted(out.glob("*.jpg"))
     say(f"6. exported {len(report.exported)} JPEGs to {out}")
     return report

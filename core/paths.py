@@ -1,0 +1,30 @@
+"""Paths as text: what can be stored in the catalog, and how to show any path.
+
+POSIX file names are bytes; Python hands back a name that is not valid UTF-8 with
+the bad bytes as lone surrogates (``b'caf\\xe9.jpg'`` -> ``'caf\\udce9.jpg'``).
+Such a string cannot be encoded for SQLite or PostgreSQL text columns, nor printed
+to a UTF-8 terminal.  The catalog stores only paths that round-trip as UTF-8
+(``storable``); every message shows a path through ``display_path``, which never
+raises and shows a bad byte as ``\\xe9``.
+"""
+from __future__ import annotations
+
+import os
+
+
+def storable(path: str | os.PathLike) -> bool:
+    """Whether the path's text is valid UTF-8 (so the catalog can keep it)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_path(path: str | os.PathLike | bytes) -> str:
+    """A printable, storable form of any path: undecodable bytes shown as ``\\xNN``."""
+    raw = path if isinstance(path, bytes) else os.fsencode(os.fspath(path))
+    return raw.decode("utf-8", "backslashreplace")
+
+
+NOT_UTF8 = "file name is not valid UTF-8; rename the file to import it"
