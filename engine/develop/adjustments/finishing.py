@@ -30,6 +30,7 @@ GRAIN_STRENGTH = 0.08  # perceptual units (std) at amount 100
 
 
 STRIP_ROWS_PIXELS = 1 << 18  # pixels per strip: finishing runs strip by strip (no full-size temporaries)
+CACHED_FIELD_PIXELS = 5_000_000  # previews keep their vignette and grain maps: a slider move only applies them
 
 
 def _strips(h: int, w: int):
@@ -49,10 +50,19 @@ def vignette(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     shape = (setting(ctx, "vignette.midpoint"), setting(ctx, "vignette.roundness"), setting(ctx, "vignette.feather"))
     k = float(MAX_VIGNETTE_EV * setting(ctx, "vignette.amount") / 100.0 * np.log(2.0))
     out = img if ctx.owned else np.empty_like(img)
+    whole = _whole_weight(h, w, *shape) if h * w <= CACHED_FIELD_PIXELS else None
     for y0, y1 in _strips(h, w):
-        gain = cv2.exp(cv2.multiply(vignette_weight(h, w, *shape, rows=(y0, y1)), k))
+        weight = whole[y0:y1] if whole is not None else vignette_weight(h, w, *shape, rows=(y0, y1))
+        gain = cv2.exp(cv2.multiply(weight, k))
         cv2.multiply(img[y0:y1], cv2.merge([gain, gain, gain]), dst=out[y0:y1])
     return out
+
+
+@lru_cache(maxsize=2)
+def _whole_weight(h: int, w: int, midpoint: float, roundness: float, feather: float) -> np.ndarray:
+    weight = vignette_weight(h, w, midpoint, roundness, feather)
+    weight.setflags(write=False)
+    return weight
 
 
 def vignette_weight(h: int, w: int, midpoint: float, roundness: float, feather: float,
@@ -104,7 +114,6 @@ def _upsample(field: np.ndarray, sx: float, sy: float, y0: int, y1: int, w: int)
                           borderMode=cv2.BORDER_REFLECT)
 
 
-CACHED_FIELD_PIXELS = 5_000_000  # previews keep their whole grain field: a slider move only adds it
 
 
 @lru_cache(maxsize=2)
