@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.session = EditSession(catalog, self)
         self.renderer = PreviewRenderer(catalog, self.runner, self)
         self.renderer.rendered.connect(self._rendered)
+        self.canvas.colour_picked.connect(lambda x, y: self._develop_picked(x, y))
         self.renderer.original.connect(self.canvas.set_before)
         self.renderer.overlay.connect(self._overlay)
         self.renderer.error.connect(self.show_error)
@@ -174,6 +175,8 @@ class MainWindow(QMainWindow):
         self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea, "history_dock")
         self.develop_panel = DevelopPanel(self.session)
         self.develop_panel.histogram.clipping_toggled.connect(self.toggle_clipping)
+        self.develop_panel.pick_requested.connect(self._start_pick)
+        self._pick: str | None = None
         self.masks_panel = MasksPanel(self.session, self.canvas)
         self.masks_panel.mask_changed.connect(self._mask_changed)
         self.masks_panel.overlay_toggled.connect(self._overlay_toggled)
@@ -384,6 +387,17 @@ class MainWindow(QMainWindow):
         self._last_render = rgb
         self.develop_panel.histogram.set_image(rgb)
         self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
+
+    def _start_pick(self, kind: str):
+        """Arm the canvas eyedropper for the develop panel (point colour, RAW white balance)."""
+        self._pick = kind
+        self.canvas.set_tool("eyedropper")
+
+    def _develop_picked(self, x: float, y: float):
+        kind, self._pick = self._pick, None
+        if kind is not None:
+            self.canvas.set_tool("view")
+            self.develop_panel.picked(kind, x, y, getattr(self, "_last_render", None))
 
     def toggle_clipping(self, on: bool | None = None):
         """J: paint clipped highlights red and clipped shadows blue on the photo."""

@@ -108,17 +108,22 @@ def is_identity_curve(points) -> bool:
 
 def is_active(spec: Adjustment, adjustments: dict) -> bool:
     """Whether ``spec`` changes anything with these layer adjustments."""
-    if not spec.keys:
-        value = adjustments.get(spec.name)
-        return value is not None and float(value) != spec.neutral
-    for key in spec.keys:
-        if key not in adjustments or key in SHAPE_KEYS:
-            continue
-        if key in CURVE_KEYS:
-            if not is_identity_curve(adjustments[key]):
+    # Values are validated at the door; a malformed one that got into a stored recipe
+    # anyway (a list for a number...) switches its adjustment off instead of failing.
+    try:
+        if not spec.keys:
+            value = adjustments.get(spec.name)
+            return value is not None and float(value) != spec.neutral
+        for key in spec.keys:
+            if key not in adjustments or key in SHAPE_KEYS:
+                continue
+            if key in CURVE_KEYS:
+                if not is_identity_curve(adjustments[key]):
+                    return True
+            elif float(adjustments[key]) != DEFAULTS[key]:
                 return True
-        elif float(adjustments[key]) != DEFAULTS[key]:
-            return True
+    except (TypeError, ValueError):
+        return False
     return False
 
 
