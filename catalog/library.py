@@ -1,12 +1,15 @@
 """Library operations: ratings, flags, colour labels, keywords and collections.
 
 Each function takes a session and a list of image ids and changes them in bulk
-inside the caller's transaction (one transaction for the whole batch).
+inside the caller's transaction (one transaction for the whole batch).  A change that
+reads first (does the keyword exist, who is in the collection) takes its lock first,
+so two processes tagging or collecting at once neither duplicate nor collide.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from maskroom.catalog.database import lock_name, lock_row
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -67,6 +70,8 @@ def split_keyword(path: str) -> list[str]:
 
 def keyword(session: Session, path: str, create: bool = True) -> Keyword | None:
     """The keyword at a hierarchy path 'Places|Japan|Kyoto', created level by level."""
+    if create:
+        lock_name(session, "keywords")
     parent = None
     for name in split_keyword(path):
         cond = Keyword.parent_id.is_(None) if parent is None else Keyword.parent_id == parent.id
@@ -91,6 +96,7 @@ def keyword_path(session: Session, kw: Keyword) -> str:
 
 def add_keyword(session: Session, ids: Iterable[int], path: str) -> int:
     kw = keyword(session, path)
+    lock_row(session, Keyword, kw.id)  # taggers of one keyword take turns: no duplicate row
     ids = _ids(ids)
     have = set(session.scalars(select(ImageKeyword.image_id).where(ImageKeyword.keyword_id == kw.id,
                                                                    ImageKeyword.image_id.in_(ids))))
@@ -113,6 +119,8 @@ def image_keywords(session: Session, image_id: int) -> list[str]:
 
 
 def collection(session: Session, name: str, create: bool = False, smart_filter: dict | None = None) -> Collection:
+    if create:
+        lock_name(session, "collections")
     c = session.scalar(select(Collection).where(Collection.name == name, Collection.parent_id.is_(None)))
     if c is None:
         if not create:
@@ -127,6 +135,7 @@ def add_to_collection(session: Session, name: str, ids: Iterable[int]) -> int:
     c = collection(session, name)
     if c.smart_filter is not None:
         raise LibraryError(f"collection {name!r} is a smart collection: its filter decides what it holds")
+    lock_row(session, Collection, c.id)  # members and positions read below stay true until commit
     ids = _ids(ids)
     have = set(session.scalars(select(CollectionImage.image_id).where(CollectionImage.collection_id == c.id)))
     start = len(have)
@@ -203,12 +212,14 @@ def _check_name(name: str) -> str:
 
 def create_collection(session: Session, name: str, smart_filter: dict | None = None) -> Collection:
     name = _check_name(name)
+    lock_name(session, "collections")
     if session.scalar(select(Collection.id).where(Collection.name == name, Collection.parent_id.is_(None))):
         raise LibraryError(f"collection {name!r} exists already")
     return collection(session, name, create=True, smart_filter=smart_filter)
 
 
 def rename_collection(session: Session, name: str, new_name: str) -> Collection:
+    lock_name(session, "collections")
     c = collection(session, name)
     new_name = _check_name(new_name)
     if new_name != c.name and session.scalar(
@@ -232,6 +243,7 @@ def toggle_in_collection(session: Session, name: str, ids: Iterable[int]) -> tup
     """Lightroom's quick-collection key: when every photo is in it already they leave,
     otherwise the missing ones join (the collection is made on first use).  (added, removed)."""
     ids = _ids(ids)
+    lock_name(session, "collections")
     c = session.scalar(select(Collection).where(Collection.name == name, Collection.parent_id.is_(None)))
     if c is None:
         c = create_collection(session, name)
@@ -281,7 +293,7 @@ def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[
 
 
 def camera_name(make: str | None, model: str | None) -> str:
-    """The camera for file names: make + model, without the make twice.
+    """The camera for file names and listings: make + model, without the make twice.
 
     ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
     """

@@ -126,7 +126,12 @@ def atomic_path(path: Path, *, verify: Verifier | None = None, mode: int | None 
             except Exception as exc:
                 raise FileWriteError(f"{path}: cannot write ({_why(exc, path.parent, tmp, 'incomplete or unreadable: ')})") \
                     from exc
-        os.chmod(tmp, (0o666 & ~_UMASK) if mode is None else mode)
+        if mode is None:  # a replaced file keeps its mode; a new one gets the umask's default
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except FileWriteError:

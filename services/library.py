@@ -18,6 +18,7 @@ from maskroom.catalog.queries import (
     list_entries,
     parse_filter_args,
 )
+from maskroom.catalog.settings import get_setting
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -32,7 +33,6 @@ from maskroom.catalog.schema import (
     Series,
 )
 from maskroom.core.errors import InvalidValue
-from maskroom.services import xmp
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
 
@@ -242,11 +242,23 @@ def import_problems(catalog: Catalog, session_id: int | None = None) -> list[tup
 
 
 # -- ratings, flags, labels -------------------------------------------------------------------
+def _sidecars_after_change(catalog: Catalog, ids: list[int]) -> None:
+    """XMP auto-write after a library change, when the catalog has it on."""
+    with catalog.session() as s:
+        if not get_setting(s, "xmp.auto_write"):
+            return
+    # Here, not at the top: services.xmp loads the XMP and develop engines (OpenCV,
+    # numpy: ~0.4 s), which `rate`/`flag`/`tag` need only with auto-write on (start-up time).
+    from maskroom.services import xmp
+
+    xmp.after_change(catalog, ids)
+
+
 def set_rating(catalog: Catalog, ids: Iterable[int], rating: int) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.set_rating(s, ids, int(rating))
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -256,7 +268,7 @@ def set_flag(catalog: Catalog, ids: Iterable[int], flag: int | str) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.set_flag(s, ids, name)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -264,7 +276,7 @@ def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.set_label(s, ids, label)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -274,7 +286,7 @@ def add_keywords(catalog: Catalog, ids: Iterable[int], paths: Sequence[str]) -> 
     ids = list(ids)
     with catalog.session() as s:
         n = sum(library.add_keyword(s, ids, p) for p in paths)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -282,7 +294,7 @@ def remove_keyword(catalog: Catalog, ids: Iterable[int], path: str) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.remove_keyword(s, ids, path)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 

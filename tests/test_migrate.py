@@ -170,6 +170,8 @@ def test_lightroom_migration_brings_everything_and_reruns_without_duplicates(cat
         assert "ToneCurvePV2012" in " ".join(one.extra["xmp_unmapped"])
     summary = migrate.lightroom(catalog, lrcat, maps=[("D:/Photos", str(here))])
     assert (summary.imported, summary.already) == (0, 2)
+    copy_key = f"{here}/2024/Kyoto/IMG_0001.jpg [Black and white]"
+    assert summary.unmapped[copy_key] == ["crs:ConvertToGrayscale=True"]  # listed, not dropped
     with catalog.session() as s:
         assert s.scalar(select(func.count()).select_from(Image)) == 2
         # IMG_0001's master and its copy (IMG_0002 has no edit, so no version yet).

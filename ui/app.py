@@ -44,6 +44,7 @@ from maskroom.services.library import (
     FLAG_REJECT,
     QUICK_COLLECTION,
 )
+from maskroom.services import xmp as xmp_service
 from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
 from maskroom.ui.filter_bar import FilterBar
@@ -577,7 +578,22 @@ class MainWindow(QMainWindow):
             menu.addAction("Create virtual copy\tCtrl+'", self.create_virtual_copy)
             if any(v is not None for _i, v in self.grid.selected_entries()):
                 menu.addAction("Remove virtual copy\tDelete", self.remove_virtual_copies)
+            menu.addSeparator()
+            menu.addAction("Read metadata from XMP", lambda: self.xmp_action(xmp_service.read, ids, "Read XMP"))
+            menu.addAction("Write XMP sidecars", lambda: self.xmp_action(xmp_service.write, ids, "Wrote XMP"))
+        auto = menu.addAction("Write XMP sidecars automatically")
+        auto.setCheckable(True)
+        auto.setChecked(xmp_service.auto_write_enabled(self.catalog))
+        auto.toggled.connect(lambda on: xmp_service.set_auto_write(self.catalog, on))
         menu.exec(pos)
+
+    def xmp_action(self, fn, ids, text: str):
+        """Read or write the selection's sidecars (docs/xmp.md); problems in the status bar."""
+        results = fn(self.catalog, ids)
+        problems = [w for r in results for w in r.warnings]
+        done = sum(1 for r in results if r.status in ("read", "written"))
+        self.statusBar().showMessage(f"{text} for {done} photo(s)" + (f"; {problems[0]}" if problems else ""), 6000)
+        self.model.reload(runner=self.runner)
 
     def create_virtual_copy(self) -> int | None:
         """A new version of the current cell's edit, shown as its own cell next to its master."""

@@ -143,7 +143,7 @@ def to_srgb(rgb: np.ndarray, icc: bytes | None) -> np.ndarray:
     return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(rgb), "RGB"), transform))
 
 
-def decode_display(path: Path) -> np.ndarray:
+def decode_display(path: Path, max_side: int | None = None) -> np.ndarray:
     """An upright, sRGB-converted decode of a non-RAW file (uint8/uint16 HxWx3).
 
     Decoding (formats, EXIF orientation, 16-bit TIFF) is the importer's
@@ -155,7 +155,7 @@ def decode_display(path: Path) -> np.ndarray:
         decode_rgb = None
     if decode_rgb is not None:
         try:
-            rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True))
+            rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True, max_side=max_side))
         except Exception as exc:
             raise SourceError(f"{path}: cannot decode: {exc}") from None
     else:
@@ -176,13 +176,16 @@ def resize_long_edge(img: np.ndarray, long_edge: int | None) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
-def decode_full(path: Path, settings: dict[str, Any] | None = None) -> np.ndarray:
+def decode_full(path: Path, settings: dict[str, Any] | None = None, max_side: int | None = None) -> np.ndarray:
+    """The original in linear working space; with ``max_side`` possibly decoded at a
+    reduced scale (long edge still >= max_side) so a small export of a huge file never
+    holds it at full size."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: original is missing")
     if is_raw(path):
         return decode_raw_linear(path, *raw_options(settings))
-    rgb = decode_display(path)
+    rgb = decode_display(path, max_side)
     if rgb.dtype == np.float32:
         lin = apply_matrix(np.clip(rgb, 0, 1) ** 2.2, SRGB_TO_WORK)  # pragma: no cover - unusual decoder
         return lin
@@ -297,7 +300,7 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
             lin = full[0] if full is not None else decode_full(Path(image.path), settings)
         lin = resize_long_edge(lin, min(long_edge or PREVIEW_LONG_EDGE, PREVIEW_LONG_EDGE))
     else:
-        lin = resize_long_edge(decode_full(Path(image.path), settings), long_edge)
+        lin = resize_long_edge(decode_full(Path(image.path), settings, max_side=long_edge), long_edge)
     lin = np.ascontiguousarray(lin, np.float32)
     h, w = lin.shape[:2]
     digest = hashlib.sha256(f"{image.content_hash}|{scale}|{w}x{h}|{raw_key}".encode()).hexdigest()

@@ -18,6 +18,7 @@ from maskroom.engine.imageio.formats import format_of
 from maskroom.engine.imageio.metadata import read_metadata
 from maskroom.engine.imageio.previews import make_derivatives
 from maskroom.engine.xmp import read_image_xmp
+from maskroom.engine.xmp.write import copy_sidecar_beside
 
 CHUNK = 1 << 20
 
@@ -92,6 +93,9 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
     st = final.stat()
     # Embedded XMP and sidecars: a bad one is a warning in the result, never a failed import.
     xmp = read_image_xmp(src, width, height)
+    if copy_to and xmp.sidecar and xmp.sidecar_state:
+        copied = copy_sidecar_beside(Path(xmp.sidecar), src, final)
+        xmp.sidecar = str(copied) if copied else None
     return {
         "source": str(src),
         "path": str(final),
