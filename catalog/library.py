@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
 from maskroom.catalog.database import lock_name, lock_row
+from maskroom.catalog.queries import build_id_query
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -17,13 +21,12 @@ from maskroom.catalog.schema import (
     FLAG_REJECT,
     Collection,
     CollectionImage,
+    EditVersion,
     Image,
     ImageKeyword,
     Keyword,
 )
 from maskroom.core.errors import InvalidValue
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 
@@ -258,8 +261,6 @@ def toggle_in_collection(session: Session, name: str, ids: Iterable[int]) -> tup
 
 def collection_counts(session: Session) -> list[dict]:
     """[{id, name, smart, images, filter}] by name; a smart collection counts what its filter matches."""
-    from maskroom.catalog.queries import build_id_query
-
     plain = dict(session.execute(select(CollectionImage.collection_id, func.count())
                                  .group_by(CollectionImage.collection_id)).all())
     rows = []
@@ -276,8 +277,6 @@ def collection_counts(session: Session) -> list[dict]:
 def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[int]:
     """Remove virtual copies (their edits, history and snapshots go with them; the photo
     and its master stay).  A master is refused: it *is* the photo's edit."""
-    from maskroom.catalog.schema import EditVersion
-
     vids = _ids(version_ids)
     found = {v.id: v for v in session.scalars(select(EditVersion).where(EditVersion.id.in_(vids)))}
     missing = [v for v in vids if v not in found]

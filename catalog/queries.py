@@ -24,6 +24,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from sqlalchemy import Boolean, Select, and_, exists, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -31,6 +36,7 @@ from maskroom.catalog.schema import (
     FLAG_REJECT,
     Collection,
     CollectionImage,
+    EditVersion,
     Folder,
     Image,
     ImageKeyword,
@@ -38,10 +44,6 @@ from maskroom.catalog.schema import (
 )
 from maskroom.core.errors import InvalidValue
 from maskroom.core.values import MAX_ID
-from sqlalchemy import Boolean, Select, and_, exists, func, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 FILTER_KEYS = ("rating", "flag", "label", "keyword", "camera", "lens", "iso", "date", "folder", "collection",
                "text", "series", "id", "format", "missing")
@@ -350,8 +352,6 @@ def list_entries(session, filters: dict | None = None, sort: str | None = None,
     JOIN: the join makes the 100k-row ordered scan ~2x slower, while the copies are
     few and read in one pass over ``edit_versions``.
     """
-    from maskroom.catalog.schema import EditVersion
-
     ids = list(session.scalars(build_query(filters or {}, sort).with_only_columns(Image.id)))
     out: list[tuple[int, int | None]] = [(i, None) for i in ids]
     if not versions or not ids:

@@ -708,8 +708,6 @@ class MainWindow(QMainWindow):
 def _install_excepthook(win: MainWindow) -> None:
     """An exception escaping a slot becomes one line in the status bar (and the log),
     not a traceback on the terminal and not a dead window."""
-    import logging
-
     log = logging.getLogger("maskroom.ui")
 
     def hook(exc_type, exc, tb):

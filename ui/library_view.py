@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
     QEvent,
+    QEventLoop,
     QMimeData,
     QModelIndex,
     QObject,
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolygon
@@ -415,7 +417,6 @@ class LibraryModel(QAbstractListModel):
         that must address a cell by image id right after opening the window."""
         if not self.loading:
             return True
-        from PySide6.QtCore import QEventLoop, QTimer
 
         loop = QEventLoop()
         self.loading_changed.connect(loop.quit)

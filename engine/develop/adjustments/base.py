@@ -7,10 +7,12 @@ description; the pipeline runs them in ``engine.develop.pipeline.ORDER``.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from maskroom.core.values import ADJUSTMENT_PARAMETERS, MAX_CURVE_POINTS, register_adjustment  # noqa: F401 (MAX_CURVE_POINTS re-exported)
@@ -130,8 +132,6 @@ def is_active(spec: Adjustment, adjustments: dict) -> bool:
 def linear_matrix(name: str):
     """Register the 3x3 matrix form of a linear pointwise adjustment (see Adjustment.matrix)."""
     def deco(fn):
-        import dataclasses
-
         REGISTRY[name] = dataclasses.replace(REGISTRY[name], matrix=fn)
         return fn
 
@@ -165,8 +165,6 @@ class OpContext:
 
 def luma(img: np.ndarray) -> np.ndarray:
     """Linear luminance (Y) of a working-space image, float32 HxW."""
-    import cv2
-
     y = cv2.transform(np.ascontiguousarray(img, np.float32), LUMA.reshape(1, 3).astype(np.float32))
     return y if y.ndim == 2 else y[..., 0]
 
@@ -176,8 +174,6 @@ def apply_gain(img: np.ndarray, gain: np.ndarray, out: np.ndarray | None = None)
 
     Strip by strip with cv2 (SIMD, threaded): about 2x numpy's broadcast multiply at 24 MP.
     """
-    import cv2
-
     h, w = gain.shape
     if out is None:
         out = np.empty_like(img)
