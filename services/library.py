@@ -18,7 +18,6 @@ from maskroom.catalog.queries import (
     list_entries,
     parse_filter_args,
 )
-from maskroom.catalog.settings import get_setting
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -32,6 +31,7 @@ from maskroom.catalog.schema import (
     ImportSession,
     Series,
 )
+from maskroom.catalog.settings import get_setting
 from maskroom.core.errors import InvalidValue
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}

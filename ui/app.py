@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from maskroom.services import develop as develop_service
 from maskroom.services import editing, masks
 from maskroom.services import library as library_service
+from maskroom.services import xmp as xmp_service
 from maskroom.services.library import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -44,7 +45,6 @@ from maskroom.services.library import (
     FLAG_REJECT,
     QUICK_COLLECTION,
 )
-from maskroom.services import xmp as xmp_service
 from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
 from maskroom.ui.filter_bar import FilterBar

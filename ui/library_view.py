@@ -33,8 +33,8 @@ from shiboken6 import isValid
 
 from maskroom.services import develop as develop_service
 from maskroom.services import library
-from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 from maskroom.services import xmp as xmp_service
+from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 
 PAGE = 200
 IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids

@@ -23,7 +23,7 @@ from maskroom.core.files import atomic_path
 from maskroom.core.recipe import Recipe
 from maskroom.engine.xmp import crs
 from maskroom.engine.xmp.fields import DARKTABLE_LABELS, LABEL_NAMES, NS, format_gps, q
-from maskroom.engine.xmp.read import RDF, X, XML_NS, Packet, properties, read_sidecar
+from maskroom.engine.xmp.read import RDF, XML_NS, Packet, X, read_sidecar
 
 RECIPE_PROP = q("maskroom", "Recipe")
 RECIPE_FORMAT = "maskroom-recipe"

@@ -61,7 +61,7 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 @click.argument("image_id", type=ID)
 @version_option
 @click.option("--kind", required=True, type=click.Choice(KIND_CHOICES))
-@click.option("--person", type=click.IntRange(0, 999), help="Person index, 0-based, left to right (person and face-part kinds).")
+@click.option("--person", type=int, help="Person index, 0-based, left to right (person and face-part kinds).")
 @click.option("--box", help="Object box x0,y0,x1,y1 (normalised 0..1).")
 @click.option("--lasso", type=click.Path(path_type=Path), help="JSON file with [[x, y], ...] normalised points.")
 @click.option("--params", "params_json", help="Kind parameters as a JSON object.")
