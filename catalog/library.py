@@ -206,6 +206,17 @@ def keywords_of_images(session: Session, ids: Iterable[int]) -> dict[str, int]:
     return out
 
 
+def keywords_by_image(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
+    """{image id: its keyword paths, sorted} for many photos in a few queries (``ls --json``)."""
+    paths = _keyword_paths(session)
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(_ids(ids)):
+        for image_id, kid in session.execute(select(ImageKeyword.image_id, ImageKeyword.keyword_id)
+                                             .where(ImageKeyword.image_id.in_(chunk))):
+            out.setdefault(image_id, []).append(paths[kid])
+    return {i: sorted(v) for i, v in out.items()}
+
+
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:

@@ -100,9 +100,11 @@ def list_images(catalog: Catalog, filters: Iterable[str] = (), sort: str | None 
         copy_ids = [v for _, v in entries if v is not None]
         names = dict(s.execute(select(EditVersion.id, EditVersion.name)
                                .where(EditVersion.id.in_(copy_ids))).all()) if copy_ids else {}
+        keywords = library.keywords_by_image(s, images)
         rows = []
         for image_id, vid in entries:
             r = image_summary(images[image_id])
+            r["keywords"] = keywords.get(image_id, [])
             if versions:
                 r.update({"version": vid, "copy": names.get(vid)} if vid else {"version": None, "copy": None})
             rows.append(r)

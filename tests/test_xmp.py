@@ -59,7 +59,7 @@ def test_embedded_xmp_written_by_exiftool_comes_in_on_import(catalog, tmp_path, 
     report = run_import(catalog, [p.parent], jobs=1)
     assert report.xmp_read == report.imported and not report.warnings
     rows = json.loads(run_cli(catalog, "ls", "--json").output)
-    assert (rows[0]["rating"], rows[0]["label"]) == (4, "red")
+    assert (rows[0]["rating"], rows[0]["label"], rows[0]["keywords"]) == (4, "red", ["Places|Kyoto"])
     shown = json.loads(run_cli(catalog, "show", rows[0]["id"], "--json").output)
     assert shown["keywords"] == ["Places|Kyoto"]
     assert (shown["title"], shown["copyright"]) == ("Temple", "(c) A. Person")
