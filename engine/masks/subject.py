@@ -30,7 +30,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.masks import packs
+from maskroom.engine.masks import packs, salient
 from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as PEOPLE_VERSION, all_people_alpha
 from maskroom.engine.masks.refine import refine_alpha
@@ -41,7 +41,7 @@ from maskroom.core.recipe import MaskComponent
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"classic5+{PEOPLE_VERSION}"
+VERSION = f"salient1+classic5+{PEOPLE_VERSION}"
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
@@ -333,29 +333,61 @@ def pack_subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
     return refine_alpha(image, coarse)
 
 
+def salient_subject_alpha(image: np.ndarray, *, refine: bool = True) -> tuple[np.ndarray | None, float]:
+    """(matte, peak) from the shipped U²-Netp salient model; matte None when its peak
+    says there is no single subject (``salient.MIN_PEAK``) or the model is missing."""
+    try:
+        raw = salient.raw_map(image)
+    except ModelError:
+        return None, 0.0
+    peak = float(raw.max())
+    if peak < salient.MIN_PEAK:
+        return None, peak
+    h, w = image.shape[:2]
+    work = _to_work(image).shape[:2]
+    sal = cv2.resize(salient.normalise(raw), (work[1], work[0]), interpolation=cv2.INTER_LINEAR)
+    coarse = salient.coarse_region(sal, 0.05)
+    if not refine or not coarse.any():
+        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR), peak
+    return refine_alpha(image, coarse), peak
+
+
 def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     refine = bool(comp.params.get("refine", True))
-    method = "classic"
-    alpha = None
+    method, alpha, confidence, reason = "classic", None, None, None
     if comp.params.get("people", True):
         alpha = people_alpha(inp)
         if alpha is not None:
             method = "people"
     if alpha is None and comp.params.get("pack", True) and packs.usable(PACK):
         alpha, method = pack_subject_alpha(inp.image, refine=refine), "pack"
+    if alpha is None and comp.params.get("salient", True):
+        alpha, peak = salient_subject_alpha(inp.image, refine=refine)
+        confidence = round(peak, 3)
+        if alpha is not None:
+            method = "salient"
+        else:
+            reason = f"no clear subject in this photo (salient model peak {peak:.2f}): a guess from colour and focus"
     if alpha is None:
         alpha = subject_alpha(inp.image, refine=refine)
     fraction = float((alpha > 0.5).mean())
+    if fraction == 0:
+        reason = "no subject found in this photo"
+    info = {"method": method}
+    if confidence is not None:
+        info["confidence"] = confidence
+    if reason:
+        info["reason"] = reason
     return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=f"subject-{method}",
-                      model_version=VERSION, info={"method": method})
+                      model_version=VERSION, info=info)
 
 
-@register("subject", model=(PACK, PEOPLE_MODEL), model_version=VERSION)
+@register("subject", model=(PACK, salient.MODEL, PEOPLE_MODEL), model_version=VERSION)
 def subject(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     return _subject_result(inp, comp)
 
 
-@register("background", model=(PACK, PEOPLE_MODEL), model_version=VERSION)
+@register("background", model=(PACK, salient.MODEL, PEOPLE_MODEL), model_version=VERSION)
 def background(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     res = _subject_result(inp, comp)
     res.alpha = 1.0 - res.alpha
