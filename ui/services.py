@@ -452,6 +452,16 @@ def stale_component_uids(catalog: Catalog, version_id: int, recipe: Recipe) -> l
     return [c.uid for c in comps if c.uid in derived_before and resolver.is_stale(inp, c)]
 
 
+def mask_warnings(catalog: Catalog, version_id: int) -> dict[str, str]:
+    """Component uid -> why its AI mask is empty or doubtful (the cached rasters' reasons)."""
+    from maskroom.catalog.schema import MaskRaster
+
+    with catalog.session() as s:
+        rows = s.execute(select(MaskRaster.component_uid, MaskRaster.reason, MaskRaster.confidence).where(
+            MaskRaster.version_id == version_id, MaskRaster.reason.is_not(None)))
+        return {uid: reason + ("" if conf is None else f" (confidence {conf:.2f})") for uid, reason, conf in rows}
+
+
 def refresh_components(catalog: Catalog, version_id: int, recipe: Recipe, uids: Sequence[str],
                        progress: Progress) -> int:
     """Re-derive the given AI components into the raster cache (the mask refresh command's work)."""

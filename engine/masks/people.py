@@ -563,6 +563,9 @@ def _info(a: PeopleAnalysis, chosen: int | None) -> dict:
 
 def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult:
     info = _info(a, chosen)
+    # One line a user can act on: what is missing, and for whom.
+    if chosen is not None and "person" not in reason:
+        reason = f"{reason} for person {chosen + 1}"
     info["reason"] = reason
     return MaskResult(np.zeros(a.shape, np.float32), found=False, score=0.0, model=_models(kind),
                       model_version=VERSION, info=info)
@@ -599,7 +602,7 @@ def choose_person(a: PeopleAnalysis, params: dict) -> tuple[_Person | None, str 
     ref = params.get("ref")
     if ref is not None:
         if not a.people:
-            return None, "no people"
+            return None, "no people in this photo"
         x, y = float(ref[0]), float(ref[1])
         # The person whose region holds the point, else the nearest face/body centre.
         ww, wh = a.work_wh
@@ -781,14 +784,14 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
             alpha = alpha * a.membership(person)
         frac = float((alpha > 0.5).mean())
         if frac == 0:
-            return _empty(a, kind, "no person", chosen)
+            return _empty(a, kind, "no person in this photo", chosen)
         score = person.info.score if person else frac
         return MaskResult(alpha.astype(np.float32), True, float(score), SEGMENTER, VERSION, _info(a, chosen))
     if kind in PIXEL_PARTS:
         if not a.people:
             # The skin/clothes/hair model labels colours: on a photo with nobody it
             # finds "hair" in rock and "clothes" in petals.
-            return _empty(a, kind, "no person", chosen)
+            return _empty(a, kind, f"no person in this photo, so no {kind}", chosen)
         try:
             alpha = _pixel_part(a, kind, person)
         except Exception as exc:  # model missing: report, do not crash the layer
@@ -800,7 +803,7 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
     targets = [person] if person is not None else a.people
     faces = [p.face for p in targets if p.face is not None and p.face.landmarks is not None]
     if not faces:
-        return _empty(a, kind, "no face", chosen)
+        return _empty(a, kind, "no face found", chosen)
     out = np.zeros(a.shape, np.float32)
     for f in faces:
         fp = a.face_parts(f)
@@ -808,7 +811,8 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
         out[fp.y0:fp.y1, fp.x0:fp.x1] = np.maximum(out[fp.y0:fp.y1, fp.x0:fp.x1], roi)
     if not (out > 0.5).any():
         return _empty(a, kind, f"no {kind} visible", chosen)
-    return MaskResult(out, True, float(np.mean([f.score for f in faces])), _models(kind), VERSION, _info(a, chosen))
+    score = float(np.mean([f.score for f in faces]))
+    return MaskResult(out, True, score, _models(kind), VERSION, {**_info(a, chosen), "confidence": round(score, 3)})
 
 
 def _register(kind: str, model: str):

@@ -47,6 +47,29 @@ class MaskResult:
     info: dict | None = None  # kind-specific details (person boxes, landmarks...)
 
 
+def warning(kind: str, result: MaskResult) -> str | None:
+    """Why an AI result is empty or doubtful (one line), or None when it is neither.
+
+    Kinds put their reason in ``info["reason"]`` ("no face found for person 2", "no
+    clear subject in this photo ..."); an empty result without one still gets a line:
+    an empty mask is never silent.
+    """
+    reason = (result.info or {}).get("reason")
+    if reason:
+        return str(reason)[:256]
+    if not result.found:
+        return f"no {kind} in this photo"
+    return None
+
+
+def confidence(result: MaskResult) -> float | None:
+    """The kind's own confidence 0..1 (``info["confidence"]``), 0 for an empty result."""
+    value = (result.info or {}).get("confidence")
+    if value is None:
+        return None if result.found else 0.0
+    return float(value)
+
+
 MaskFn = Callable[[MaskInput, MaskComponent], MaskResult]
 
 

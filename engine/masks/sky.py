@@ -231,13 +231,13 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     small = model_size(image)
     p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True)
     if p_u2 is None or no_sky_at_all(p_ege):
-        return none, 0.0, "no sky"
+        return none, 0.0, "no sky in this photo"
     p = fuse(p_u2, p_ege, small=small)
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:
-        return none, 0.0, "no sky"
+        return none, 0.0, "no sky in this photo"
     if inp is not None and portrait_backdrop(inp, found):
-        return none, 0.0, "backdrop behind a portrait"
+        return none, 0.0, "no sky: the backdrop behind a portrait"
     if refine:
         alpha = refine_alpha(image, p, work_edge=REFINE_EDGE)
     else:

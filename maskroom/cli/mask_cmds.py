@@ -15,6 +15,30 @@ from maskroom.core.recipe import ALL_KINDS, MODES, Layer, MaskComponent, MaskDef
 KIND_CHOICES = sorted(ALL_KINDS - {"all"})
 
 
+def _warn_masks(image_id: int, layer_name: str, warnings) -> list[dict]:
+    """One warning line per empty or doubtful AI component; the same as JSON rows."""
+    rows = []
+    for uid, kind, conf, reason in warnings:
+        tail = "" if conf is None else f" (confidence {conf:.2f})"
+        warn(f"warning: image {image_id} layer {layer_name!r} [{kind}]: {reason}{tail}")
+        rows.append({"uid": uid, "kind": kind, "confidence": conf, "reason": reason})
+    return rows
+
+
+def _derive_with_warnings(cat, image_id: int, version_id: int, recipe, layer, comps) -> list:
+    """Derive ``comps`` of ``layer`` at the preview size through the raster cache; record
+    their warnings for `maskroom review` and return them."""
+    from maskroom.engine.masks.cache import CachedResolver, mask_input
+    from maskroom.engine.sync import review
+
+    inp = mask_input(cat, image_id, settings=recipe.settings)
+    resolver = CachedResolver(cat, version_id)
+    for comp in comps:
+        resolver(inp, comp)
+    review.record_mask_warnings(cat, version_id, layer.name, {c.uid for c in comps}, resolver.warnings)
+    return resolver.warnings
+
+
 @main.group()
 def mask() -> None:
     """Add, list, render and refresh masks of an image's edit."""
@@ -116,10 +140,18 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
             edits.save_recipe(s, version_id, recipe, f"Add {kind} mask to {name}")
         except (RecipeError, ValueError) as exc:
             fail(str(exc))
-    if as_json:
-        echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind})
-    else:
+    warnings = []
+    if comp.is_ai:  # derived now (and cached) so an empty or doubtful result is said at once
+        try:
+            warnings = _derive_with_warnings(cat, image_id, version_id, recipe, layer, [comp])
+        except Exception as exc:
+            warn(f"warning: image {image_id}: mask not derived yet: {exc}")
+    if not as_json:
         click.echo(f"{comp.uid}  {kind} -> layer {name!r} (image {image_id})")
+    rows = _warn_masks(image_id, name, warnings)
+    if as_json:
+        echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind,
+                   "warnings": rows})
 
 
 @mask.command("set")
@@ -231,6 +263,11 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
         fail(f"{out_path}: cannot write PNG")
     click.echo(f"{out_path}  ({alpha.shape[1]}x{alpha.shape[0]}, coverage {float((alpha > 0.5).mean()):.1%}, "
                f"cache {resolver.hits} hit / {resolver.misses} derived)")
+    from maskroom.engine.sync import review
+
+    review.record_mask_warnings(cat, version_id, layer.name, {c.uid for c in layer.mask.components if c.is_ai},
+                                resolver.warnings)
+    _warn_masks(image_id, layer.name, resolver.warnings)
 
 
 @mask.command("refresh")
@@ -255,6 +292,9 @@ def mask_refresh(ctx, ids, filters, every, jobs, force, as_json):
         for res in refresh_images(cat, ids, jobs=max(1, jobs), force=force, progress=progress):
             if "error" in res:
                 warn(f"image {res['image_id']}: {res['error']}")
+            for w in res.get("warnings", []):
+                tail = "" if w["confidence"] is None else f" (confidence {w['confidence']:.2f})"
+                warn(f"warning: image {res['image_id']} [{w['kind']}]: {w['reason']}{tail}")
             results.append(res)
     derived = sum(r.get("derived", 0) for r in results)
     errors = sum("error" in r for r in results)

@@ -1,0 +1,52 @@
+"""An empty or doubtful AI mask is never silent: `mask add`/`render` print one warning
+line per component, `--json` carries them, `review` lists them, the cache keeps them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from maskroom.cli import main
+
+from mask_helpers import add_image, disc_picture
+
+pytestmark = pytest.mark.catalog
+
+
+@pytest.fixture
+def disc(catalog, tmp_path):
+    disc_picture(tmp_path / "disc.png")  # a red disc on blue-grey: no sky, no people
+    return add_image(catalog, tmp_path / "disc.png")
+
+
+def run(catalog, *args):
+    return CliRunner().invoke(main, ["--catalog", catalog.location.url, *map(str, args)])
+
+
+def test_mask_add_says_no_sky_and_json_carries_it(catalog, disc):
+    r = run(catalog, "mask", "add", disc, "--kind", "sky")
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.output.splitlines() if x.startswith("warning:")]
+    assert lines == [f"warning: image {disc} layer 'Sky' [sky]: no sky in this photo (confidence 0.00)"]
+    r = run(catalog, "mask", "add", disc, "--kind", "face-skin", "--layer", "Face", "--json")
+    doc = json.loads(r.stdout)
+    assert [(w["kind"], w["reason"]) for w in doc["warnings"]] == [("face-skin", "no face found")]
+
+
+def test_render_repeats_the_warning_from_the_cache_and_review_lists_it(catalog, disc, tmp_path):
+    run(catalog, "mask", "add", disc, "--kind", "person", "--person", 1, "--layer", "P")
+    r = run(catalog, "mask", "render", disc, "P", "--out", tmp_path / "p.png")
+    assert r.exit_code == 0, r.output
+    assert "1 hit / 0 derived" in r.output  # the reason survives a cache hit
+    assert "[person]: person 1 not found (0 people)" in r.output
+    items = json.loads(run(catalog, "review", "--json").stdout)
+    assert [(i["layer"], i["reason"]) for i in items] == [("P", "person: person 1 not found (0 people)")]
+
+
+def test_a_mask_that_finds_its_thing_prints_no_warning(catalog, disc):
+    r = run(catalog, "mask", "add", disc, "--kind", "object", "--box", "0.2,0.15,0.8,0.95", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["warnings"] == []
+    assert "warning:" not in r.output
+    assert json.loads(run(catalog, "review", "--json").stdout) == []
