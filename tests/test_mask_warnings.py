@@ -39,9 +39,9 @@ def test_render_repeats_the_warning_from_the_cache_and_review_lists_it(catalog, 
     r = run(catalog, "mask", "render", disc, "P", "--out", tmp_path / "p.png")
     assert r.exit_code == 0, r.output
     assert "1 hit / 0 derived" in r.output  # the reason survives a cache hit
-    assert "[person]: person 1 not found (0 people)" in r.output
+    assert "[person]: person index 1 not found (0 people)" in r.output
     items = json.loads(run(catalog, "review", "--json").stdout)
-    assert [(i["layer"], i["reason"]) for i in items] == [("P", "person: person 1 not found (0 people)")]
+    assert [(i["layer"], i["reason"]) for i in items] == [("P", "person: person index 1 not found (0 people)")]
 
 
 def test_a_mask_that_finds_its_thing_prints_no_warning(catalog, disc):
@@ -50,3 +50,20 @@ def test_a_mask_that_finds_its_thing_prints_no_warning(catalog, disc):
     assert json.loads(r.stdout)["warnings"] == []
     assert "warning:" not in r.output
     assert json.loads(run(catalog, "review", "--json").stdout) == []
+
+
+def test_a_person_without_a_detected_face_is_named_in_the_reason():
+    """The Curies' group photo: two people, the second one's face is not found."""
+    from maskroom.core.recipe import MaskComponent
+    from maskroom.engine.masks.compose import derive
+    from maskroom.engine.masks.evaluate import load_rgb
+    from maskroom.engine.masks.registry import MaskInput, warning
+
+    from conftest import SAMPLES
+
+    inp = MaskInput(load_rgb(SAMPLES / "immich_portrait_curies.jpg"), digest="warnings:curies")
+    first = derive(inp, MaskComponent("iris", params={"person": 0}))
+    second = derive(inp, MaskComponent("iris", params={"person": 1}))
+    assert first.found and warning("iris", first) is None
+    assert not second.found
+    assert warning("iris", second) == "no face found for person 2 (index 1)"

@@ -259,7 +259,7 @@ def object_kind(inp: MaskInput, comp: MaskComponent) -> MaskResult:
         alpha, method = people, "people"
     elif comp.params.get("salient", True):
         alpha, peak = salient_object_alpha(inp.image, comp.params, refine=refine)
-        confidence, method = round(peak, 3), "salient"
+        confidence, method = round(peak, 2), "salient"
         if alpha is None:
             reason = f"no single thing in the box (salient model peak {peak:.2f}): a guess from colour"
     if alpha is None:

@@ -563,9 +563,10 @@ def _info(a: PeopleAnalysis, chosen: int | None) -> dict:
 
 def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult:
     info = _info(a, chosen)
-    # One line a user can act on: what is missing, and for whom.
+    # One line a user can act on: what is missing, and for whom (the app counts people
+    # from 1, the CLI's --person and the recipe from 0).
     if chosen is not None and "person" not in reason:
-        reason = f"{reason} for person {chosen + 1}"
+        reason = f"{reason} for person {chosen + 1} (index {chosen})"
     info["reason"] = reason
     return MaskResult(np.zeros(a.shape, np.float32), found=False, score=0.0, model=_models(kind),
                       model_version=VERSION, info=info)
@@ -598,7 +599,7 @@ def choose_person(a: PeopleAnalysis, params: dict) -> tuple[_Person | None, str 
             return None, f"person index {params['person']!r} is not a number"
         if 0 <= idx < len(a.people):
             return a.people[idx], None
-        return None, f"person {idx} not found ({len(a.people)} people)"
+        return None, f"person index {idx} not found ({len(a.people)} people)"
     ref = params.get("ref")
     if ref is not None:
         if not a.people:

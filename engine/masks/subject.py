@@ -363,7 +363,7 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
         alpha, method = pack_subject_alpha(inp.image, refine=refine), "pack"
     if alpha is None and comp.params.get("salient", True):
         alpha, peak = salient_subject_alpha(inp.image, refine=refine)
-        confidence = round(peak, 3)
+        confidence = round(peak, 2)
         if alpha is not None:
             method = "salient"
         else:
