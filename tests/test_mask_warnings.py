@@ -67,3 +67,33 @@ def test_a_person_without_a_detected_face_is_named_in_the_reason():
     assert first.found and warning("iris", first) is None
     assert not second.found
     assert warning("iris", second) == "no face found for person 2 (index 1)"
+
+
+def test_sync_flags_an_empty_mask_even_when_the_source_was_empty_too(catalog, tmp_path, samples_dir):
+    """Both frames without sky used to sync in silence ("consistent"); now the target says why."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from maskroom.catalog import edits
+    from maskroom.catalog.schema import Image
+    from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+    from maskroom.engine.importer import run_import
+    from maskroom.engine.sync import review
+    from maskroom.engine.sync.engine import run_sync
+
+    shoot = tmp_path / "indoor"
+    shoot.mkdir()
+    shutil.copy(samples_dir / "immich_portrait_curies.jpg", shoot / "a.jpg")
+    shutil.copy(samples_dir / "mpl_grace_hopper.jpg", shoot / "b.jpg")
+    run_import(catalog, [shoot], jobs=1)
+    with catalog.session() as s:
+        ids = [i for (i,) in s.execute(select(Image.id).order_by(Image.filename))]
+        vid = edits.get_version(s, ids[0]).id
+        edits.save_recipe(s, vid, Recipe(layers=[Layer("Global"), Layer("Sky", adjustments={"exposure": -0.5},
+                          mask=MaskDefinition([MaskComponent("sky")]))]), "sky")
+    rep = run_sync(catalog, ids[0], [ids[1]])
+    comp = rep.targets[0].components[0]
+    reason = "no sky: the backdrop behind a portrait"  # her blue backdrop is not sky
+    assert comp.flag == reason
+    assert [(i["image_id"], i["layer"], i["reason"]) for i in review.list_items(catalog)] == [(ids[1], "Sky", reason)]
