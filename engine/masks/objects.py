@@ -25,7 +25,7 @@ from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as PEOPLE_VERSION, analyse
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import largest_regions
-from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, register
 from maskroom.engine.masks.subject import run_grabcut
 from maskroom.core.recipe import MaskComponent
 
@@ -127,16 +127,11 @@ def salient_object_alpha(image: np.ndarray, params: dict, *, refine: bool = True
     mx, my = int(SALIENT_MARGIN * bw), int(SALIENT_MARGIN * bh)
     x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(w, x + bw + mx), min(h, y + bh + my)
     crop = image[y0:y1, x0:x1].astype(np.float32, copy=False)
-    try:
-        raw = salient.raw_map(crop)
-    except ModelError:
-        return None, 0.0
-    peak = float(raw.max())
-    if peak < salient.MIN_PEAK:
-        return None, peak
     s = min(1.0, WORK / max(crop.shape[:2]))
     cw, ch = max(8, round(crop.shape[1] * s)), max(8, round(crop.shape[0] * s))
-    sal = cv2.resize(salient.normalise(raw), (cw, ch), interpolation=cv2.INTER_LINEAR)
+    sal, peak = salient.confident_map(crop, (ch, cw))
+    if sal is None:
+        return None, peak
     limit = np.zeros((ch, cw), np.uint8)
     cv2.fillPoly(limit, [np.round((poly - [x0, y0]) * [cw / crop.shape[1], ch / crop.shape[0]]).astype(np.int32)], 1)
     grow = max(1, int(round(0.02 * max(cw, ch))))
@@ -264,13 +259,5 @@ def object_kind(inp: MaskInput, comp: MaskComponent) -> MaskResult:
             reason = f"no single thing in the box (salient model peak {peak:.2f}): a guess from colour"
     if alpha is None:
         alpha, method = object_alpha(inp.image, comp.params, refine=refine), "grabcut"
-    fraction = float((alpha > 0.5).mean())
-    if fraction == 0:
-        reason = "nothing found inside the box"
-    info = {"method": method}
-    if confidence is not None:
-        info["confidence"] = confidence
-    if reason:
-        info["reason"] = reason
-    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=f"object-{method}",
-                      model_version=VERSION, info=info)
+    return matte_result(alpha, model=f"object-{method}", model_version=VERSION, method=method,
+                        confidence=confidence, reason=reason, empty="nothing found inside the box")

@@ -70,6 +70,22 @@ def confidence(result: MaskResult) -> float | None:
     return float(value)
 
 
+def matte_result(alpha: np.ndarray, *, model: str, model_version: str, method: str,
+                 confidence: float | None = None, reason: str | None = None, empty: str) -> MaskResult:
+    """A matte kind's result: score = covered fraction, ``info`` with the method used, the
+    confidence and the reason (``empty`` when nothing is covered)."""
+    fraction = float((alpha > 0.5).mean())
+    if fraction == 0:
+        reason = empty
+    info = {"method": method}
+    if confidence is not None:
+        info["confidence"] = confidence
+    if reason:
+        info["reason"] = reason
+    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=model, model_version=model_version,
+                      info=info)
+
+
 MaskFn = Callable[[MaskInput, MaskComponent], MaskResult]
 
 

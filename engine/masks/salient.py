@@ -66,6 +66,19 @@ THRESHOLD = 0.1
 GROW = 5
 
 
+def confident_map(rgb01: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray | None, float]:
+    """(normalised map at ``shape``, raw peak); the map is None when the model is missing
+    or its peak says the picture holds no single subject (MIN_PEAK)."""
+    try:
+        raw = raw_map(rgb01)
+    except model_store.ModelError:
+        return None, 0.0
+    peak = float(raw.max())
+    if peak < MIN_PEAK:
+        return None, peak
+    return cv2.resize(normalise(raw), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR), peak
+
+
 def coarse_region(sal: np.ndarray, keep_ratio: float, limit: np.ndarray | None = None) -> np.ndarray:
     """The salient region of a normalised map (at a ~320 px grid) as a soft coarse matte.
 

@@ -35,7 +35,7 @@ from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as PEOPLE_VERSION, all_people_alpha
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import fill_holes, largest_regions
-from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, register
 from maskroom.core.recipe import MaskComponent
 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
@@ -336,16 +336,10 @@ def pack_subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
 def salient_subject_alpha(image: np.ndarray, *, refine: bool = True) -> tuple[np.ndarray | None, float]:
     """(matte, peak) from the shipped U²-Netp salient model; matte None when its peak
     says there is no single subject (``salient.MIN_PEAK``) or the model is missing."""
-    try:
-        raw = salient.raw_map(image)
-    except ModelError:
-        return None, 0.0
-    peak = float(raw.max())
-    if peak < salient.MIN_PEAK:
+    sal, peak = salient.confident_map(image, _to_work(image).shape[:2])
+    if sal is None:
         return None, peak
     h, w = image.shape[:2]
-    work = _to_work(image).shape[:2]
-    sal = cv2.resize(salient.normalise(raw), (work[1], work[0]), interpolation=cv2.INTER_LINEAR)
     coarse = salient.coarse_region(sal, 0.05)
     if not refine or not coarse.any():
         return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR), peak
@@ -370,16 +364,8 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
             reason = f"no clear subject in this photo (salient model peak {peak:.2f}): a guess from colour and focus"
     if alpha is None:
         alpha = subject_alpha(inp.image, refine=refine)
-    fraction = float((alpha > 0.5).mean())
-    if fraction == 0:
-        reason = "no subject found in this photo"
-    info = {"method": method}
-    if confidence is not None:
-        info["confidence"] = confidence
-    if reason:
-        info["reason"] = reason
-    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=f"subject-{method}",
-                      model_version=VERSION, info=info)
+    return matte_result(alpha, model=f"subject-{method}", model_version=VERSION, method=method,
+                        confidence=confidence, reason=reason, empty="no subject found in this photo")
 
 
 @register("subject", model=(PACK, salient.MODEL, PEOPLE_MODEL), model_version=VERSION)
