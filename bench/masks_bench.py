@@ -28,7 +28,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from maskroom.engine.masks import sky as SK  # noqa: E402
-from maskroom.engine.masks.evaluate import load_rgb  # noqa: E402
+from maskroom.engine.masks.overlay import load_rgb  # noqa: E402
 from maskroom.engine.masks.refine import refine_alpha, upsample  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"

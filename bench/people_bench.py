@@ -22,9 +22,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from maskroom.engine.masks import people as P  # noqa: E402
+from maskroom.engine.masks.people import analysis as P  # noqa: E402
 from maskroom.engine.masks.compose import derive  # noqa: E402
-from maskroom.engine.masks.evaluate import load_rgb  # noqa: E402
+from maskroom.engine.masks.overlay import load_rgb  # noqa: E402
 from maskroom.engine.masks.refine import refine_alpha  # noqa: E402
 from maskroom.engine.masks.registry import MaskInput  # noqa: E402
 from maskroom.core.recipe import MaskComponent  # noqa: E402

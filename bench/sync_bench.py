@@ -55,7 +55,7 @@ def components(kinds):
 def peer_worker(args):
     location, image_id, kinds = args
     from maskroom.catalog import Catalog
-    from maskroom.engine.masks.cache import mask_input
+    from maskroom.engine.mask_refresh import mask_input
     from maskroom.engine.masks.compose import derive
 
     cv2.setNumThreads(1)

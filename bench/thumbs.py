@@ -26,7 +26,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import cv2  # noqa: E402
 
 from maskroom.catalog import Catalog  # noqa: E402
-from maskroom.engine.develop import thumbnails as T  # noqa: E402
+from maskroom.engine import thumbnails as T  # noqa: E402
 from maskroom.engine.develop.render import clear_memory_caches, render_preview_srgb  # noqa: E402
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition  # noqa: E402
 from maskroom.core.progress import Progress  # noqa: E402

@@ -65,7 +65,8 @@ def main() -> int:
     from maskroom.catalog import Catalog, edits
     from maskroom.catalog.schema import Image
     from maskroom.engine.importer import run_import
-    from maskroom.engine.masks.cache import CachedResolver, mask_input
+    from maskroom.engine.masks.cache import CachedResolver
+    from maskroom.engine.mask_refresh import mask_input
     from maskroom.engine.masks.compose import compose, derive
     from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
     from maskroom.engine.sync.engine import run_sync

@@ -18,7 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from maskroom.engine.masks.evaluate import evaluate_kind, find_pairs, iou, load_mask, load_rgb, write_panel
+from maskroom.engine.masks.overlay import load_rgb
+from tools.evaluate import evaluate_kind, find_pairs, iou, load_mask, write_panel
 
 PAIRS = Path("/work/shared/pairs-dev")
 SETS = {

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.compose import derive
-from maskroom.engine.masks.evaluate import load_rgb
+from maskroom.engine.masks.overlay import load_rgb
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent
 

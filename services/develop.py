@@ -18,8 +18,9 @@ from maskroom.catalog.schema import EditVersion, Image
 from maskroom.core.errors import InvalidValue
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import Recipe
+from maskroom.engine import thumbnails
 from maskroom.engine.develop import adjustments as adj
-from maskroom.engine.develop import render, thumbnails
+from maskroom.engine.develop import render
 from maskroom.engine.develop.adjustments.base import CURVE_KEYS, DEFAULTS
 from maskroom.engine.develop.adjustments.curves import eval_point_curve
 from maskroom.engine.develop.histogram import Histogram, histogram
@@ -180,7 +181,7 @@ def thumbnail_path(catalog: Catalog, image_id: int) -> Path:
 
 def thumbnail_plans(catalog: Catalog, entries: Sequence[tuple[int, int | None]]) -> dict:
     """For grid cells (image id, copy version id or None): edited or not, and the key
-    that changes with the cell's pixels (engine.develop.thumbnails.plan_thumbnails)."""
+    that changes with the cell's pixels (engine.thumbnails.plan_thumbnails)."""
     return thumbnails.plan_thumbnails(catalog, entries)
 
 

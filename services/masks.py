@@ -1,6 +1,6 @@
 """Mask use cases: listing a version's masks with their raster state, rendering a
 layer's mask, deriving and refreshing AI masks, the people in a photo, measuring a
-kind on pairs (``maskroom mask list|render|refresh``, ``eval-masks`` and the app's
+kind on pairs (``maskroom mask list|render|refresh`` and the app's
 masks panel).  Adding, moving and removing components is an edit: services.editing."""
 from __future__ import annotations
 
@@ -18,14 +18,10 @@ from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent, Recipe
 from maskroom.engine.develop import render
-from maskroom.engine.masks.cache import (
-    CachedResolver,
-    ai_components,
-    mask_input,
-    refresh_images,
-)
+from maskroom.engine.masks.cache import CachedResolver
+from maskroom.engine.mask_refresh import ai_components, mask_input, refresh_images
 from maskroom.engine.masks.compose import compose, derive
-from maskroom.engine.masks.evaluate import overlay
+from maskroom.engine.masks.overlay import overlay
 from maskroom.engine.masks.people import detect_people as _detect_people
 from maskroom.engine.masks.registry import available_kinds
 from maskroom.engine.sync import review

@@ -18,7 +18,7 @@ from disk_full import fill, leftovers, small_tmpfs
 from maskroom.catalog import Catalog
 from maskroom.catalog.edits import get_version, load_recipe, save_recipe
 from maskroom.core.files import FileWriteError
-from maskroom.engine.develop import thumbnails as T
+from maskroom.engine import thumbnails as T
 from maskroom.engine.export.job import ExportSettings, master_version_ids, run_export
 from maskroom.engine.imageio.previews import make_derivatives
 from maskroom.engine.importer import run_import

@@ -1,4 +1,4 @@
-"""Edited thumbnails (engine/develop/thumbnails.py): what the grid and `maskroom thumbs --edited` show."""
+"""Edited thumbnails (engine/thumbnails.py): what the grid and `maskroom thumbs --edited` show."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from maskroom.engine.develop import thumbnails as T
+from maskroom.engine import thumbnails as T
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
 from maskroom.core.progress import Progress
 from maskroom.services import develop as develop_service, editing, importing, library
@@ -115,7 +115,8 @@ def test_editing_again_invalidates(catalog, shoot):
 
 def test_ai_mask_without_raster_is_provisional_and_runs_no_model(catalog, shoot, monkeypatch):
     from maskroom.engine.masks import registry
-    from maskroom.engine.masks.cache import CachedResolver, mask_input
+    from maskroom.engine.masks.cache import CachedResolver
+    from maskroom.engine.mask_refresh import mask_input
     from maskroom.engine.masks.registry import MaskResult
 
     image_id = shoot[PHOTO]

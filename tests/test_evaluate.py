@@ -4,7 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.masks.evaluate import EvalReport, PairResult, evaluate_kind, iou, overlay, truth_box, write_panel
+from maskroom.engine.masks.overlay import overlay
+from tools.evaluate import EvalReport, PairResult, evaluate_kind, iou, truth_box, write_panel
 
 from mask_helpers import disc_picture
 

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from maskroom.engine.masks import face_topology as topo
-from maskroom.engine.masks.faces import (
+from maskroom.engine.masks.people import face_topology as topo
+from maskroom.engine.masks.people.faces import (
     DET_SIZE,
     _rotate_points,
     apply_affine,
@@ -20,8 +20,8 @@ from maskroom.engine.masks.faces import (
     warp_crop,
     weighted_nms,
 )
-from maskroom.engine.masks.face_parts import fill_circle, fill_polygon
-from maskroom.engine.masks.persons import memberships, split_people
+from maskroom.engine.masks.people.face_parts import fill_circle, fill_polygon
+from maskroom.engine.masks.people.segmentation import memberships, split_people
 
 
 def test_blazeface_anchors_grid():
@@ -159,20 +159,20 @@ ATTENTION = "face_landmark_with_attention"
 
 
 def test_attention_mesh_custom_op_rewrites_match_mediapipe_definitions():
-    """The ONNX rewrites of MediaPipe's three custom ops (models/convert_tflite.py), run in
+    """The ONNX rewrites of MediaPipe's three custom ops (tools/models/convert_tflite.py), run in
     onnxruntime on random inputs, against the numpy references written from MediaPipe's
-    definitions (models/check_conversion.py): the crop matrix, the bilinear crop with its
+    definitions (tools/models/check_conversion.py): the crop matrix, the bilinear crop with its
     pixel-centre correction and zeroed outside, and the landmark transform."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
-    from maskroom.models.check_conversion import (
+    from tools.models.check_conversion import (
         ref_landmarks_to_transform_matrix,
         ref_transform_landmarks,
         ref_transform_tensor_bilinear,
     )
-    from maskroom.models.convert_tflite import (
+    from tools.models.convert_tflite import (
         _Builder,
         _landmarks_to_transform_matrix,
         _transform_landmarks,
@@ -241,7 +241,7 @@ def test_attention_mesh_is_shipped_verified_and_named():
 
 
 def test_attention_mesh_lands_on_grace_hopper(hopper_rgb):
-    from maskroom.engine.masks import faces as F
+    from maskroom.engine.masks.people import faces as F
 
     dets = F.detect_faces(hopper_rgb)
     det = max(dets, key=lambda d: d.score)
@@ -267,7 +267,7 @@ def test_attention_mesh_lands_on_grace_hopper(hopper_rgb):
 
 
 def test_attention_iris_is_a_disc_inside_the_eye(hopper_rgb):
-    from maskroom.engine.masks import faces as F
+    from maskroom.engine.masks.people import faces as F
 
     faces = [f for f in F.find_faces(hopper_rgb) if f.landmarks is not None]
     assert len(faces) == 1

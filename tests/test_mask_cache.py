@@ -7,7 +7,8 @@ import pytest
 from maskroom.catalog import edits
 from maskroom.catalog.schema import MaskRaster
 from maskroom.engine.masks import registry
-from maskroom.engine.masks.cache import CachedResolver, read_alpha, refresh_image
+from maskroom.engine.masks.cache import CachedResolver, read_alpha
+from maskroom.engine.mask_refresh import refresh_image
 from maskroom.engine.masks.compose import compose
 from maskroom.engine.masks.registry import KindSpec, MaskInput, MaskResult
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition

@@ -1,4 +1,4 @@
-"""`maskroom mask add|list|render|refresh|remove` and `maskroom eval-masks` end to end."""
+"""`maskroom mask add|list|render|refresh|remove` and tools/eval_masks.py end to end."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from maskroom.cli import main
+from tools.eval_masks import main as eval_masks
 
 from mask_helpers import add_image, disc_picture
 
@@ -101,7 +102,7 @@ def test_eval_masks_reports_iou_and_panels(tmp_path):
         cv2.imwrite(str(masks / f"p{i}.png"), truth.astype(np.uint8) * 255)
     (images / "broken.png").write_bytes(b"not a png")
     cv2.imwrite(str(masks / "broken.png"), np.zeros((4, 4), np.uint8))
-    r = CliRunner().invoke(main, ["eval-masks", "--kind", "object", "--params", '{"box": [0.1, 0.1, 0.9, 0.95]}',
+    r = CliRunner().invoke(eval_masks, ["--kind", "object", "--params", '{"box": [0.1, 0.1, 0.9, 0.95]}',
                                   "--images", images, "--masks", masks, "--json", "--panels", tmp_path / "panels"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output[r.output.index("{"):])

@@ -57,7 +57,7 @@ def test_a_person_without_a_detected_face_is_named_in_the_reason():
     """The Curies' group photo: two people, the second one's face is not found."""
     from maskroom.core.recipe import MaskComponent
     from maskroom.engine.masks.compose import derive
-    from maskroom.engine.masks.evaluate import load_rgb
+    from maskroom.engine.masks.overlay import load_rgb
     from maskroom.engine.masks.registry import MaskInput, warning
 
     from conftest import SAMPLES

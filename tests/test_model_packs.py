@@ -197,7 +197,7 @@ def red_corner_scene(size=(120, 160)):
 def test_subject_uses_the_installed_salient_pack(user_models, tmp_path, stand_in_specs):
     from maskroom.engine.masks.cache import kind_version
     from maskroom.engine.masks.compose import derive
-    from maskroom.engine.masks.evaluate import iou
+    from tools.evaluate import iou
     from maskroom.engine.masks.registry import MaskInput
     from maskroom.core.recipe import MaskComponent
 
@@ -226,7 +226,7 @@ def test_object_uses_the_installed_promptable_pack(user_models, tmp_path, stand_
     outside the box is not, though the pack's raw matte has it."""
     from maskroom.engine.masks.cache import kind_version
     from maskroom.engine.masks.compose import derive
-    from maskroom.engine.masks.evaluate import iou
+    from tools.evaluate import iou
     from maskroom.engine.masks.registry import MaskInput
     from maskroom.core.recipe import MaskComponent
 

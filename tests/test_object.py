@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from maskroom.engine.masks.compose import compose, derive
-from maskroom.engine.masks.evaluate import iou, load_rgb
+from maskroom.engine.masks.overlay import load_rgb
+from tools.evaluate import iou
 from maskroom.engine.masks.objects import PromptError, object_alpha
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent, MaskDefinition

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from maskroom.engine.imageio.decode import decode_rgb
-from maskroom.engine.masks import face_topology as topo
-from maskroom.engine.masks import people as P
+from maskroom.engine.masks.people import face_topology as topo
+from maskroom.engine.masks.people import analysis as P
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, available_kinds
 from maskroom.core.recipe import MaskComponent
@@ -187,7 +187,7 @@ def test_no_person_on_nature_photos(samples_dir_module, name):
 
 
 def test_pose_gate_sees_a_body_and_not_a_mountain(curies, samples_dir_module):
-    from maskroom.engine.masks.persons import POSE_PRESENCE, pose_presence
+    from maskroom.engine.masks.people.segmentation import POSE_PRESENCE, pose_presence
 
     h, w = curies.shape
     marie = min(P.detect_people(curies), key=lambda p: p.centre[0])

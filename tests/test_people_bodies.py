@@ -15,8 +15,8 @@ import pytest
 
 import maskroom
 from maskroom.engine.imageio.decode import decode_rgb
-from maskroom.engine.masks import people as P
-from maskroom.engine.masks import persons as PS
+from maskroom.engine.masks.people import analysis as P
+from maskroom.engine.masks.people import segmentation as PS
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent
@@ -37,7 +37,7 @@ def _rgb(name: str, long_edge: int | None = None) -> np.ndarray:
 def test_densify_rebuilds_a_csr_tensor():
     # TFLite's sparse layout: dims 0-1 dense, dim 2 CSR (segments per row of the
     # flattened dense part, column indices), values in visiting order.
-    from maskroom.models.convert_tflite import _densify_values
+    from tools.models.convert_tflite import _densify_values
 
     dense = np.zeros((2, 3, 5), np.float16)
     dense[0, 0, 1], dense[0, 2, 4], dense[1, 1, 0], dense[1, 1, 3], dense[1, 2, 2] = 1, 2, 3, 4, 5

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from maskroom.engine.masks.persons import SEG_SIZE, blend_crops, sliding_squares
+from maskroom.engine.masks.people.segmentation import SEG_SIZE, blend_crops, sliding_squares
 
 
 def _profile(long_edge, side, n, answers):

@@ -7,7 +7,8 @@ import numpy as np
 
 from maskroom.engine.masks import model_store, salient
 from maskroom.engine.masks.compose import derive
-from maskroom.engine.masks.evaluate import iou, load_rgb
+from maskroom.engine.masks.overlay import load_rgb
+from tools.evaluate import iou
 from maskroom.engine.masks.registry import MaskInput, warning
 from maskroom.core.recipe import MaskComponent
 

@@ -9,7 +9,7 @@ import pytest
 
 from maskroom.engine.masks import sky as SK
 from maskroom.engine.masks.compose import compose, derive
-from maskroom.engine.masks.evaluate import load_rgb
+from maskroom.engine.masks.overlay import load_rgb
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent, MaskDefinition
 
@@ -147,7 +147,7 @@ def test_blue_sky_the_fusion_lost_is_kept_only_at_the_top_and_blue():
 
 
 def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from():
-    """The shipped int8 U²-Netp (models/quantize.py) is pinned to the fp32 file by
+    """The shipped int8 U²-Netp (tools/models/quantize.py) is pinned to the fp32 file by
     sha256 and marks the same sky on real photos; its version keys the sky rasters."""
     from maskroom.engine.masks import model_store
 

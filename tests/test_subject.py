@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.compose import derive
-from maskroom.engine.masks.evaluate import iou
+from tools.evaluate import iou
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.engine.masks.subject import (
     border_fraction,

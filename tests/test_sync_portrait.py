@@ -10,7 +10,8 @@ from sqlalchemy import select
 from maskroom.catalog import edits
 from maskroom.catalog.schema import Image
 from maskroom.engine.importer import run_import
-from maskroom.engine.masks.cache import CachedResolver, mask_input
+from maskroom.engine.masks.cache import CachedResolver
+from maskroom.engine.mask_refresh import mask_input
 from maskroom.engine.masks.compose import compose
 from maskroom.engine.masks.registry import available_kinds
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe

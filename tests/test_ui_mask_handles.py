@@ -334,7 +334,8 @@ def test_drag_linear_lines_then_undo(qtbot, develop, catalog):
 
 @pytest.mark.ui
 def test_drag_object_box_rederives_on_a_worker_and_undo(qtbot, develop, catalog):
-    from maskroom.engine.masks.cache import CachedResolver, mask_input
+    from maskroom.engine.masks.cache import CachedResolver
+    from maskroom.engine.mask_refresh import mask_input
 
     win, canvas, panel = develop, develop.canvas, develop.masks_panel
     vid = win.session.version_id

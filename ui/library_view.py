@@ -75,7 +75,7 @@ class ThumbnailCache(QObject):
 
     Two layers: the imported thumbnail of each photo (keyed by image id, shared by its
     cells) and, per cell ``(image id, copy version id or None)``, the *edited*
-    thumbnail (engine.develop.thumbnails) when that version's edit is not the default.
+    thumbnail (engine.thumbnails) when that version's edit is not the default.
     A cell shows the imported one at once and the edited one when the worker has it.
     The worker drains imported thumbnails first (cheap), then edited ones (a cached
     file, or a render of ~30 ms) newest first, so the cells on screen win after a scroll.
@@ -561,7 +561,7 @@ class CellDelegate(QStyledItemDelegate):
             p.drawPixmap(x, y, scaled)
             p.setOpacity(1.0)
             if model.data(index, ProvisionalRole):
-                # Edited thumbnail without some AI masks yet (see engine/develop/thumbnails.py):
+                # Edited thumbnail without some AI masks yet (see engine/thumbnails.py):
                 # a hollow amber ring, top right, until the rasters exist.
                 p.setPen(QPen(QColor("#e0a030"), 2))
                 p.setBrush(Qt.NoBrush)

@@ -38,7 +38,7 @@ FACE_PARSING_CLASSES = ("background", "skin", "l_brow", "r_brow", "l_eye", "r_ey
 
 def catalogue() -> dict:
     """The installable packs: the ``packs`` section of the packaged manifest.json
-    (models/convert.py copies it there from models/packs.json)."""
+    (tools/models/convert.py copies it there from models/packs.json)."""
     return json.loads((model_store.package_dir() / "manifest.json").read_text()).get("packs", {})
 
 

@@ -20,7 +20,7 @@ from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.sky_horizon import water_below_horizon
 
-# U²-Netp runs as its int8 derivative (models/quantize.py): 2.4x faster on CPU, and on the
+# U²-Netp runs as its int8 derivative (tools/models/quantize.py): 2.4x faster on CPU, and on the
 # pairs ADE20K IoU -0.001, CamVid +0.000, false sky -0.03 % against the fp32 file
 # (docs/masks.md, "Sky speed").  The fp32 file stays shipped: the int8 one is made from it.
 MODEL_U2 = "sky_u2netp_int8"
@@ -261,7 +261,7 @@ def portrait_backdrop(inp: MaskInput, sky_fraction: float) -> bool:
     detector's false face on rocks is confirmed or dropped by the people module.
     """
     try:
-        from maskroom.engine.masks.faces import detect_faces
+        from maskroom.engine.masks.people.faces import detect_faces
         from maskroom.engine.masks.people import all_people_alpha, detect_people
     except ImportError:  # the people module is optional
         return False

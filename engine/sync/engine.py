@@ -131,7 +131,7 @@ def _mask_input(catalog, image_id: int, settings: dict):
     """The pixels an image's masks derive from, decoded with the RAW settings its recipe
     will have: the render derives from the same pixels, so it finds the rasters stored
     here instead of deriving them again."""
-    from maskroom.engine.masks.cache import mask_input
+    from maskroom.engine.mask_refresh import mask_input
 
     return mask_input(catalog, image_id, settings=settings)
 

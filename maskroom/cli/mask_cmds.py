@@ -1,4 +1,4 @@
-"""`maskroom mask add|set|list|render|refresh|remove` and `maskroom eval-masks`."""
+"""`maskroom mask add|set|list|render|refresh|remove` (measuring a kind on pairs: tools/eval_masks.py)."""
 from __future__ import annotations
 
 import json
@@ -214,57 +214,3 @@ def mask_remove(ctx, image_id, version_id, target):
     except MaskroomError as exc:
         fail(f"image {image_id}: {exc}")
     click.echo(label)
-
-
-@main.command("eval-masks")
-@click.option("--kind", required=True, help="Mask kind to measure (sky, subject, person...).")
-@click.option("--images", "images_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--masks", "masks_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--params", "params_json", help="Kind parameters as a JSON object.")
-@click.option("--limit", type=int, help="Only the first N pairs.")
-@click.option("--panels", "panels_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write overlay panels (photo | mask | truth) of the five worst pairs here.")
-@click.option("--box-margin", type=float,
-              help="Prompt each pair with a box round its truth, grown by this share per side (object kind).")
-@click.option("--json", "as_json", is_flag=True)
-def eval_masks(kind, images_dir, masks_dir, params_json, limit, panels_dir, box_margin, as_json):
-    """Measure a mask kind on image/mask pairs: mean IoU, false positives, worst five, timing."""
-    from maskroom.core.progress import RichProgress
-    from maskroom.engine.masks.evaluate import evaluate_kind, load_rgb, write_panel
-    from maskroom.engine.masks.registry import available_kinds
-
-    if kind not in available_kinds():
-        fail(f"mask kind {kind!r} is not available (available: {', '.join(available_kinds())})")
-    params = json.loads(params_json) if params_json else None
-    keep: dict | None = {} if panels_dir else None
-    with RichProgress(unit="pairs") as progress:
-        report = evaluate_kind(kind, images_dir, masks_dir, params=params, progress=progress, limit=limit, keep=keep,
-                               box_margin=box_margin)
-    if not report.pairs:
-        fail(f"{images_dir}: no image with a matching mask in {masks_dir}")
-    summary = report.summary()
-    for p in report.pairs:
-        if p.error:
-            warn(p.error)
-    if panels_dir and keep is not None:
-        worst = sorted(report.scored, key=lambda p: p.iou)[:5]
-        worst += sorted(report.negatives, key=lambda p: -p.false_positive)[:5]
-        for p in worst:
-            img_path, alpha, truth = keep[p.id]
-            label = f"{p.id} IoU {p.iou:.3f}" if p.iou is not None else f"{p.id} false {p.false_positive:.1%}"
-            write_panel(panels_dir / f"{p.id}.png", load_rgb(img_path), alpha, truth, label)
-    if as_json:
-        echo_json(report.to_dict())
-        return
-    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
-    click.echo(f"kind {kind}: {summary['pairs']} pairs, {summary['errors']} errors")
-    click.echo(f"mean IoU   {fmt(summary['mean_iou'], '.4f')}  (median {fmt(summary['median_iou'], '.4f')})")
-    click.echo(f"negatives  {summary['negatives']}: mean false area {fmt(summary['false_positive_rate'], '.2%')}, "
-               f"{summary['negatives_over_1pct']} over 1%")
-    click.echo(f"time       {fmt(summary['median_seconds'], '.3f')} s median per image")
-    click.echo("worst      " + ", ".join(f"{w['id']} {w['iou']:.3f}" for w in summary["worst"]))
-    for p in report.pairs:
-        if p.iou is not None:
-            click.echo(f"  {p.id:<40} IoU {p.iou:.4f}  {p.seconds:.3f}s")
-        elif p.false_positive is not None:
-            click.echo(f"  {p.id:<40} (no truth) false {p.false_positive:.2%}  {p.seconds:.3f}s")

@@ -3,10 +3,10 @@
 Development tool (needs the `convert` extras: onnx, ncnn for checks, and for the
 MediaPipe models tensorflow-cpu + tf2onnx in their own venv):
 
-    python models/convert.py all --upstream ../shared/models-upstream
-    python models/convert.py sky|smp|salient|mediapipe --upstream ...
-    python models/convert.py sky-int8 --samples ../shared/samples   # int8 U²-Netp (models/quantize.py)
-    python models/convert.py manifest            # only re-hash and rewrite manifest.json
+    python tools/models/convert.py all --upstream ../shared/models-upstream
+    python tools/models/convert.py sky|smp|salient|mediapipe --upstream ...
+    python tools/models/convert.py sky-int8 --samples ../shared/samples   # int8 U²-Netp (tools/models/quantize.py)
+    python tools/models/convert.py manifest            # only re-hash and rewrite manifest.json
 
 Every entry of the manifest says where the file came from (repository or wheel,
 commit or version, the upstream file's sha256), its licence, its input and
@@ -22,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "models"  # the committed ONNX files, manifest, licences
 MEDIAPIPE = {"repo": "PyPI mediapipe==0.10.21 (cp311 manylinux x86_64), mediapipe/modules/",
              "licence": "Apache-2.0", "licence_file": "LICENSES/Apache-2.0-MediaPipe.txt"}
 SKYSEG = {"repo": "github.com/xiongzhu666/Sky-Segmentation-and-Post-processing",
@@ -39,7 +39,7 @@ SMP = {"repo": "github.com/Kazuhito00/Skin-Clothes-Hair-Segmentation-using-SMP",
 MODELS: dict[str, dict] = {
     "sky_u2netp": {
         "file": "sky_u2netp.onnx", "version": "u2netp-sky-1",
-        "source": {**SKYSEG, "path": "skysegsmall_sim-opt-fp16.{param,bin}", "converted_by": "models/convert_ncnn.py"},
+        "source": {**SKYSEG, "path": "skysegsmall_sim-opt-fp16.{param,bin}", "converted_by": "tools/models/convert_ncnn.py"},
         "input": {"name": "input.1", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
         "normalisation": "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
         "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
@@ -47,7 +47,7 @@ MODELS: dict[str, dict] = {
     "sky_u2netp_int8": {
         "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-1",
         "source": {**SKYSEG, "path": "sky_u2netp.onnx",
-                   "converted_by": "models/quantize.py (onnxruntime static int8, QDQ, per-channel weights, MinMax "
+                   "converted_by": "tools/models/quantize.py (onnxruntime static int8, QDQ, per-channel weights, MinMax "
                                    "calibration on every other photo of ../shared/samples/{sky,animals,objects,"
                                    "portraits}; side-output head kept float)",
                    "derived_from": "sky_u2netp"},
@@ -57,7 +57,7 @@ MODELS: dict[str, dict] = {
     },
     "sky_ege": {
         "file": "sky_ege.onnx", "version": "ege-unet-sky-1",
-        "source": {**SKYSEG, "path": "EGE_165.ncnn.{param,bin}", "converted_by": "models/convert_ncnn.py"},
+        "source": {**SKYSEG, "path": "EGE_165.ncnn.{param,bin}", "converted_by": "tools/models/convert_ncnn.py"},
         "input": {"name": "in0", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
         "normalisation": "(x - 117.790845) / 64.18484, then the whole tensor min-max rescaled to 0..255",
         "outputs": [{"name": "out5", "shape": [1, 1, 384, 384], "meaning": "sky probability 0..1"}],
@@ -82,14 +82,14 @@ MODELS: dict[str, dict] = {
     "selfie_segmentation": {
         "file": "selfie_segmentation.onnx", "version": "mp-selfie-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "selfie_segmentation/selfie_segmentation.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx + custom-op rewrite)"},
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx + custom-op rewrite)"},
         "input": {"shape": [1, 256, 256, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255", "outputs": [{"shape": [1, 256, 256, 1], "meaning": "person probability"}],
     },
     "selfie_segmentation_landscape": {
         "file": "selfie_segmentation_landscape.onnx", "version": "mp-selfie-land-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "selfie_segmentation/selfie_segmentation_landscape.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx + custom-op rewrite)"},
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx + custom-op rewrite)"},
         "input": {"shape": [1, 144, 256, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255", "outputs": [{"shape": [1, 144, 256, 1], "meaning": "person probability"}],
     },
@@ -98,7 +98,7 @@ MODELS: dict[str, dict] = {
         "source": {**MEDIAPIPE, "repo": "github.com/google-ai-edge/mediapipe",
                    "commit": "63e679d99ca45b30514a9d84c9351a2d77bb9ba0",
                    "path": "mediapipe/models/hair_segmentation.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx + custom-op rewrites: MaxPool/MaxUnpool, "
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx + custom-op rewrites: MaxPool/MaxUnpool, "
                                    "ConvTranspose)"},
         "input": {"name": "input_1", "shape": [1, 512, 512, 4], "layout": "NHWC", "colour": "RGB + previous mask"},
         "normalisation": "RGB x/255; channel 4 = previous frame's hair mask 0..1 (zeros for a still photo)",
@@ -108,7 +108,7 @@ MODELS: dict[str, dict] = {
     "face_detection_short_range": {
         "file": "face_detection_short_range.onnx", "version": "mp-blazeface-sr-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "face_detection/face_detection_short_range.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx)"},
         "input": {"shape": [1, 128, 128, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/127.5 - 1",
         "outputs": [{"shape": [1, 896, 16], "meaning": "box + 6 keypoint regressors"},
@@ -117,7 +117,7 @@ MODELS: dict[str, dict] = {
     "face_landmark": {
         "file": "face_landmark.onnx", "version": "mp-facemesh-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "face_landmark/face_landmark.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx)"},
         "input": {"shape": [1, 192, 192, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255",
         "outputs": [{"shape": [1, 1, 1, 1404], "meaning": "468 landmarks x,y,z in input pixels"},
@@ -126,7 +126,7 @@ MODELS: dict[str, dict] = {
     "face_landmark_with_attention": {
         "file": "face_landmark_with_attention.onnx", "version": "mp-facemesh-attention-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "face_landmark/face_landmark_with_attention.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx opset 16 + custom-op rewrites: "
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx opset 16 + custom-op rewrites: "
                                    "Landmarks2TransformMatrix -> arithmetic, TransformTensorBilinear -> GridSample, "
                                    "TransformLandmarks -> MatMul)"},
         "input": {"name": "input_1", "shape": [1, 192, 192, 3], "layout": "NHWC", "colour": "RGB"},
@@ -148,7 +148,7 @@ MODELS: dict[str, dict] = {
     "iris_landmark": {
         "file": "iris_landmark.onnx", "version": "mp-iris-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "iris_landmark/iris_landmark.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx)"},
         "input": {"shape": [1, 64, 64, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255",
         "outputs": [{"shape": [1, 213], "meaning": "71 eye contour points x,y,z"},
@@ -157,7 +157,7 @@ MODELS: dict[str, dict] = {
     "pose_landmark_full": {
         "file": "pose_landmark_full.onnx", "version": "mp-pose-full-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "pose_landmark/pose_landmark_full.tflite",
-                   "converted_by": "models/convert_tflite.py (tf2onnx)"},
+                   "converted_by": "tools/models/convert_tflite.py (tf2onnx)"},
         "input": {"shape": [1, 256, 256, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/255",
         "outputs": [{"name": "Identity", "shape": [1, 195], "meaning": "39 landmarks x,y,z,visibility,presence "
@@ -170,7 +170,7 @@ MODELS: dict[str, dict] = {
     "pose_detection": {
         "file": "pose_detection.onnx", "version": "mp-pose-detection-0.10.21-1",
         "source": {**MEDIAPIPE, "path": "pose_detection/pose_detection.tflite",
-                   "converted_by": "models/convert_tflite.py (38 sparse DENSIFY weights stored dense, then tf2onnx)"},
+                   "converted_by": "tools/models/convert_tflite.py (38 sparse DENSIFY weights stored dense, then tf2onnx)"},
         "input": {"shape": [1, 224, 224, 3], "layout": "NHWC", "colour": "RGB"},
         "normalisation": "x/127.5 - 1, the frame letterboxed (keep aspect, zero border)",
         "outputs": [{"name": "Identity", "shape": [1, 2254, 12],
@@ -188,7 +188,7 @@ def sha256(path: Path) -> str:
 def convert_sky(upstream: Path) -> None:
     import onnx
 
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from convert_ncnn import convert, prune_outputs
 
     sky = upstream / "skyseg"
@@ -220,7 +220,7 @@ def copy_salient(upstream: Path) -> None:
 def convert_mediapipe(upstream: Path) -> None:
     venv_python = HERE.parent / ".venv-convert" / "bin" / "python"
     python = str(venv_python) if venv_python.exists() else sys.executable
-    subprocess.run([python, str(HERE / "convert_tflite.py"), str(upstream / "mediapipe"), str(HERE)], check=True)
+    subprocess.run([python, str(Path(__file__).resolve().parent / "convert_tflite.py"), str(upstream / "mediapipe"), str(HERE)], check=True)
 
 
 def upstream_hashes(upstream: Path | None) -> dict[str, str]:
@@ -267,7 +267,7 @@ def main(argv: list[str]) -> None:
         convert_sky(upstream)
     if what in ("all", "sky", "sky-int8"):
         # Derived from the fp32 file just written (or shipped), calibrated on the sample photos.
-        sys.path.insert(0, str(HERE))
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from quantize import quantize
 
         samples = Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else HERE.parent.parent / "shared" / "samples"

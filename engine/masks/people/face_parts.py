@@ -1,8 +1,8 @@
 """Face parts as anti-aliased rasters: face skin, eyebrows, sclera, iris, lips, teeth.
 
-Polygons of the face mesh (engine/masks/face_topology.py) are filled with exact pixel
+Polygons of the face mesh (engine/masks/people/face_topology.py) are filled with exact pixel
 coverage (supersampled fillPoly) inside each face's box, then feathered in proportion
-to the face size.  engine/masks/people.py picks the person and places the result.
+to the face size.  engine/masks/people/analysis.py picks the person and places the result.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from maskroom.engine.masks import face_topology as topo
-from maskroom.engine.masks.faces import Face
+from maskroom.engine.masks.people import face_topology as topo
+from maskroom.engine.masks.people.faces import Face
 
 if TYPE_CHECKING:
     from maskroom.engine.masks.people import PeopleAnalysis

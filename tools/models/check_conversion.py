@@ -1,11 +1,11 @@
 """Compare maskroom's ONNX models with their upstream runtimes on real photos (dev tool).
 
-    python models/check_conversion.py sky --samples ../shared/samples          # .venv + ncnn
-    .venv-convert/bin/python models/check_conversion.py mediapipe \\
+    python tools/models/check_conversion.py sky --samples ../shared/samples          # .venv + ncnn
+    .venv-convert/bin/python tools/models/check_conversion.py mediapipe \\
         --upstream ../shared/models-upstream --samples ../shared/samples          # tf.lite
-    python models/check_conversion.py mediapipe-crops --out CROPS                 # .venv: face crops
-    MPVENV/bin/python models/check_conversion.py mediapipe-dump --images CROPS --out mp.npz  # mediapipe==0.10.21
-    python models/check_conversion.py mediapipe-e2e --images CROPS --against mp.npz          # .venv: our pipeline
+    python tools/models/check_conversion.py mediapipe-crops --out CROPS                 # .venv: face crops
+    MPVENV/bin/python tools/models/check_conversion.py mediapipe-dump --images CROPS --out mp.npz  # mediapipe==0.10.21
+    python tools/models/check_conversion.py mediapipe-e2e --images CROPS --against mp.npz          # .venv: our pipeline
 
 Prints one markdown row per model (max abs diff over all outputs and photos, mean
 IoU of the 0.5-thresholded maps where the output is a mask); CONVERSION.md
@@ -24,7 +24,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "models"  # the committed ONNX files, manifest, licences
 IMAGE_EXT = {".jpg", ".jpeg", ".png", ".webp"}
 
 
@@ -418,7 +418,7 @@ def write_face_crops(samples: Path, n: int, out: Path) -> None:
     first n portraits as 384 px PNGs: MediaPipe's graph runs the short-range detector on
     the whole frame, which finds only close-up faces; on these crops both sides see the
     same face large."""
-    from maskroom.engine.masks import faces as F
+    from maskroom.engine.masks.people import faces as F
 
     out.mkdir(parents=True, exist_ok=True)
     for p in photos(samples / "portraits", n):
@@ -468,11 +468,11 @@ def dump_mediapipe_mesh(samples: Path, n: int, out: Path) -> None:
 
 
 def compare_mediapipe_mesh(samples: Path, n: int, dump: Path) -> None:
-    """Our face pipeline (engine/masks/faces.py: detection, crops, two mesh passes) with
+    """Our face pipeline (engine/masks/people/faces.py: detection, crops, two mesh passes) with
     the attention mesh, and with the plain mesh + iris model, against the MediaPipe dump.
     Errors are normalised by the inter-ocular distance (MediaPipe's iris centres)."""
-    from maskroom.engine.masks import face_topology as topo
-    from maskroom.engine.masks import faces as F
+    from maskroom.engine.masks.people import face_topology as topo
+    from maskroom.engine.masks.people import faces as F
 
     ref = np.load(dump)
     groups = {"mesh 468": list(range(468)), "lips 80": list(topo.REFINED_LIPS),

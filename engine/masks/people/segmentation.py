@@ -22,6 +22,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from maskroom.engine.masks import model_store
+from maskroom.engine.masks.people.faces import ssd_anchors
+from maskroom.engine.masks.people.faces import weighted_nms
 
 SEGMENTER = "selfie_segmentation"
 SEG_SIZE = 256
@@ -46,8 +49,6 @@ SMALL_POSE_PRESENCE = 0.8
 
 
 def _model_store():
-    from maskroom.engine.masks import model_store
-
     return model_store
 
 
@@ -287,8 +288,6 @@ class Body:
 
 
 def _body_anchors() -> np.ndarray:
-    from maskroom.engine.masks.faces import ssd_anchors
-
     # pose_detection.pbtxt: 5 layers, strides 8,16,32,32,32 on 224 -> 2254 anchors.
     return ssd_anchors(BODY_SIZE, [8, 16, 32, 32, 32])
 
@@ -300,7 +299,6 @@ def detect_bodies(image: np.ndarray, min_score: float = BODY_MIN_SCORE) -> list[
     """People found by MediaPipe's BlazePose detector on the whole frame,
     letterboxed to 224x224 as MediaPipe does (keep aspect, zero border, -1..1)."""
     global _BODY_ANCHORS
-    from maskroom.engine.masks.faces import weighted_nms
 
     if _BODY_ANCHORS is None:
         _BODY_ANCHORS = _body_anchors()

@@ -60,7 +60,8 @@ from maskroom.engine.develop.render import layer_mask_fn, to_output
 from maskroom.engine.develop.source import embedded_icc, is_raw, load_source, raw_options, to_srgb
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
-from maskroom.engine.masks.cache import CachedResolver, kind_version, refresh_image
+from maskroom.engine.mask_refresh import refresh_image
+from maskroom.engine.masks.cache import CachedResolver, kind_version
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, MaskResult
 

@@ -1,6 +1,6 @@
 """Convert MediaPipe .tflite models to ONNX (development tool, run in .venv-convert).
 
-    .venv-convert/bin/python models/convert_tflite.py UPSTREAM/mediapipe OUTDIR
+    .venv-convert/bin/python tools/models/convert_tflite.py UPSTREAM/mediapipe OUTDIR
 
 tf2onnx converts the standard ops.  MediaPipe's custom ops (the selfie
 models' final ``Convolution2DTransposeBias``; hair segmentation's transposed

@@ -1,7 +1,7 @@
 """Derive the int8 sky model from the shipped fp32 U²-Netp (development tool).
 
-    python models/quantize.py [--samples ../shared/samples] [--check]
-    python models/convert.py sky-int8 --samples ../shared/samples   # same, then rewrites the manifest
+    python tools/models/quantize.py [--samples ../shared/samples] [--check]
+    python tools/models/convert.py sky-int8 --samples ../shared/samples   # same, then rewrites the manifest
 
 U²-Netp at its fixed 384x384 input costs 0.7-0.8 CPU s in fp32, most of the sky
 mask's time.  Static int8 quantisation (onnxruntime.quantization, QDQ format,
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "models"  # the committed ONNX files, manifest, licences
 SOURCE = HERE / "sky_u2netp.onnx"
 TARGET = HERE / "sky_u2netp_int8.onnx"
 FOLDERS = ("sky", "animals", "objects", "portraits")
@@ -48,7 +48,7 @@ def photos(samples: Path) -> tuple[list[Path], list[Path]]:
 
 def model_input(path: Path) -> np.ndarray:
     from maskroom.engine.masks import sky
-    from maskroom.engine.masks.evaluate import load_rgb
+    from maskroom.engine.masks.overlay import load_rgb
 
     return sky.model_inputs(load_rgb(path))[0][None].astype(np.float32)
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent
 from maskroom.engine.masks.compose import derive
+from maskroom.engine.masks.overlay import load_rgb, overlay
 from maskroom.engine.masks.registry import MaskInput
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
@@ -30,13 +31,6 @@ def iou(pred: np.ndarray, truth: np.ndarray) -> float:
     if union == 0:
         return 1.0
     return float(np.logical_and(pred, truth).sum() / union)
-
-
-def load_rgb(path: Path) -> np.ndarray:
-    """sRGB float32 0..1 HxWx3, upright."""
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        return np.asarray(im, np.float32) / 255.0
 
 
 def load_mask(path: Path) -> np.ndarray:
@@ -161,14 +155,6 @@ def truth_box(truth: np.ndarray, margin: float) -> list[float]:
     x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
     mx, my = margin * (x1 - x0), margin * (y1 - y0)
     return [max(0.0, (x0 - mx) / w), max(0.0, (y0 - my) / h), min(1.0, (x1 + mx) / w), min(1.0, (y1 + my) / h)]
-
-
-def overlay(image: np.ndarray, alpha: np.ndarray, colour=(1.0, 0.1, 0.1), strength: float = 0.55) -> np.ndarray:
-    """The photo with the matte drawn in red (float32 HxWx3)."""
-    if alpha.shape != image.shape[:2]:
-        alpha = cv2.resize(alpha, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    a = (np.clip(alpha, 0, 1) * strength)[..., None]
-    return image * (1 - a) + np.asarray(colour, np.float32) * a
 
 
 def write_panel(path: Path, image: np.ndarray, alpha: np.ndarray, truth: np.ndarray | None, title: str = "") -> None:

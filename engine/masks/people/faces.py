@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from maskroom.engine.masks import face_topology as topo
+from maskroom.engine.masks.people import face_topology as topo
 
 DETECTOR = "face_detection_short_range"
 LANDMARKER = "face_landmark"

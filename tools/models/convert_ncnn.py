@@ -1,6 +1,6 @@
 """Rewrite an ncnn model (.param text + .bin weights) as an ONNX graph.
 
-Development tool: ``python models/convert_ncnn.py MODEL.param MODEL.bin OUT.onnx``.
+Development tool: ``python tools/models/convert_ncnn.py MODEL.param MODEL.bin OUT.onnx``.
 
 ncnn blobs are CHW without a batch axis; the ONNX graph uses NCHW with N=1, so
 channel axis 0 in ncnn is axis 1 here.  Each ncnn layer maps to one or a few

@@ -9,7 +9,7 @@ the wanted person (sync uses the last frame's face centre); neither = all people
 
 One analysis per input (cached by digest in-process, so ten parts of one person run
 the models once): person matte (selfie segmentation), faces (BlazeFace + mesh +
-iris, engine/masks/faces.py), the people split (engine/masks/persons.py) and, when a
+iris, engine/masks/people/faces.py), the people split (engine/masks/people/segmentation.py) and, when a
 part needs it, the skin/clothes/hair model.  Face parts are anti-aliased polygons of
 the mesh (cv2.fillPoly with 4 bits of subpixel shift, LINE_AA), rasterised only
 inside the face's box, then feathered in proportion to the face size.  Pixel-level
@@ -30,11 +30,11 @@ import cv2
 import numpy as np
 
 from maskroom.core.recipe import MaskComponent
-from maskroom.engine.masks import face_topology as topo
-from maskroom.engine.masks.face_parts import FaceParts, fill_polygon, grow
-from maskroom.engine.masks.faces import Face, find_faces
+from maskroom.engine.masks.people import face_topology as topo
+from maskroom.engine.masks.people.face_parts import FaceParts, fill_polygon, grow
+from maskroom.engine.masks.people.faces import Face, find_faces
 from maskroom.engine.masks.model_store import ModelError
-from maskroom.engine.masks.persons import (
+from maskroom.engine.masks.people.segmentation import (
     REGION_PRESENCE,
     SEGMENTER,
     SMALL_POSE_PRESENCE,
@@ -53,6 +53,8 @@ from maskroom.engine.masks.persons import (
 )
 from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks import model_store
+from maskroom.engine.masks.people.faces import crop_matrix, warp_crop
 
 # Bump when any people mask changes: cached rasters are keyed by it.
 VERSION = "people3"
@@ -507,8 +509,6 @@ def _on_someones_body(box: np.ndarray, faces: list[np.ndarray]) -> bool:
 
 def _run_sch(image: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     """The skin/clothes/hair model on ``image`` (stretched to 512x512): 3 x out_shape."""
-    from maskroom.engine.masks import model_store
-
     small = cv2.resize(image.astype(np.float32), (SCH_SIZE, SCH_SIZE), interpolation=cv2.INTER_AREA)
     x = ((small - _MEAN) / _STD).transpose(2, 0, 1)[None]
     sess = model_store.get_session(SCH_MODEL)
@@ -617,7 +617,7 @@ def choose_person(a: PeopleAnalysis, params: dict) -> tuple[_Person | None, str 
     return None, None
 
 
-# Face-part rasters live in engine/masks/face_parts.py.
+# Face-part rasters live in engine/masks/people/face_parts.py.
 
 
 def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndarray:
@@ -697,9 +697,6 @@ def _face_hair(a: PeopleAnalysis, person: _Person) -> np.ndarray | None:
     face = person.face
     if face is None:
         return None
-    from maskroom.engine.masks import model_store
-    from maskroom.engine.masks.faces import crop_matrix, warp_crop
-
     try:
         sess = model_store.get_session(HAIR_MODEL)
     except Exception:

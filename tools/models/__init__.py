@@ -1,0 +1,1 @@
+"""Model conversion and checks (dev-time): upstream weights -> the committed ONNX files in models/."""
