@@ -61,7 +61,7 @@ def missing_files(catalog: Catalog, mark: bool = False) -> list[Finding]:
 def orphans(catalog: Catalog) -> list[Finding]:
     """Rows the foreign keys cannot catch (they are enforced, but a catalog may be old)."""
     out: list[Finding] = []
-    with catalog.session() as s:
+    with catalog.read_session() as s:
         lonely = s.scalars(
             select(Image.id).outerjoin(Folder, Image.folder_id == Folder.id).where(Folder.id.is_(None))
         ).all()
@@ -82,21 +82,27 @@ def orphans(catalog: Catalog) -> list[Finding]:
         ]
         step = aliased(HistoryStep)
         ahead = s.execute(
-            select(EditVersion.id, EditVersion.history_position, func.max(step.seq))
+            select(EditVersion.id, EditVersion.history_position, func.max(step.seq), func.count(step.id))
             .join(step, step.version_id == EditVersion.id)
             .group_by(EditVersion.id, EditVersion.history_position)
         ).all()
         out += [
             Finding("structure", f"edit version {v}: history position {p} is past its last step {m}")
-            for v, p, m in ahead
+            for v, p, m, _ in ahead
             if p > m
+        ]
+        # Steps are numbered 0, 1, 2, ... with no gap (a lost concurrent step leaves one).
+        out += [
+            Finding("structure", f"edit version {v}: history has {n} steps numbered up to {m} (a gap)")
+            for v, _, m, n in ahead
+            if n != m + 1
         ]
     return out
 
 
 def cache_entries(catalog: Catalog) -> list[Finding]:
     out: list[Finding] = []
-    with catalog.session() as s:
+    with catalog.read_session() as s:
         for entry in s.scalars(select(PreviewCacheEntry)):
             if not (catalog.cache_dir / entry.path).exists():
                 out.append(Finding("cache", f"image {entry.image_id}: cached {entry.kind} file gone: {entry.path}", True))

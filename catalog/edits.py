@@ -1,5 +1,10 @@
 """Recipe persistence: edit versions, their layer rows, history, snapshots, presets.
 
+Every function that reads a version to change it locks the photo's row and then the
+version's (``lock_row``, always in that order) before reading, so concurrent writers
+of one photo (the app, a script, a watch-folder auto-sync, a second workstation on
+PostgreSQL) take turns and each builds on the last one's committed step.
+
 The layers table always holds the version's *current* recipe (what renders); every
 change also appends a history step holding the full recipe after the step, so undo
 and redo only move ``EditVersion.history_position`` and copy that step's recipe back
@@ -17,6 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from maskroom.catalog.database import lock_name, lock_row
 from maskroom.catalog.schema import EditVersion, HistoryStep, Image, Preset, Snapshot
 from maskroom.catalog.schema import Layer as LayerRow
 from maskroom.core.errors import InvalidValue
@@ -38,7 +44,12 @@ class EditError(InvalidValue):
 # -- versions ---------------------------------------------------------------
 
 def _version(session: Session, version_id: int) -> EditVersion:
-    version = session.get(EditVersion, version_id)
+    """The version, locked (with its photo) for the rest of the transaction."""
+    image_id = session.scalar(select(EditVersion.image_id).where(EditVersion.id == version_id))
+    version = None
+    if image_id is not None:
+        lock_row(session, Image, image_id)
+        version = lock_row(session, EditVersion, version_id)
     if version is None:
         raise EditError(f"edit version {version_id} does not exist")
     return version
@@ -78,7 +89,7 @@ def _has_history(session: Session, version_id: int) -> bool:
 
 def _new_version(session: Session, image_id: int, recipe: Recipe, *, name: str, is_master: bool,
                  label: str) -> EditVersion:
-    if session.get(Image, image_id) is None:
+    if lock_row(session, Image, image_id) is None:
         raise EditError(f"image {image_id} does not exist")
     version = EditVersion(image_id=image_id, name=name, is_master=is_master, history_position=0)
     session.add(version)
@@ -89,15 +100,18 @@ def _new_version(session: Session, image_id: int, recipe: Recipe, *, name: str, 
 
 
 def get_version(session: Session, image_id: int, version_id: int | None = None) -> EditVersion:
-    """The version ``version_id`` of the image, or its master (created on first use)."""
+    """The version ``version_id`` of the image, or its master (created on first use);
+    locked, with the photo, for the rest of the transaction."""
     if version_id is not None:
         version = _version(session, version_id)
         if version.image_id != image_id:
             raise EditError(f"edit version {version_id} belongs to image {version.image_id}, not {image_id}")
         return version
+    if lock_row(session, Image, image_id) is None:  # one master per photo, however many ask at once
+        raise EditError(f"image {image_id} does not exist")
     version = session.scalar(
         select(EditVersion).where(EditVersion.image_id == image_id, EditVersion.is_master.is_(True))
-        .order_by(EditVersion.id).limit(1)
+        .order_by(EditVersion.id).limit(1).with_for_update().execution_options(populate_existing=True)
     )
     if version is None:
         version = _new_version(session, image_id, Recipe(), name="Master", is_master=True, label="Import")
@@ -300,6 +314,7 @@ def save_preset(session: Session, name: str, recipe: Recipe, layers: list[str] |
 
 
 def _store_preset(session: Session, body: dict[str, Any]) -> Preset:
+    lock_name(session, "presets")  # two saves of one name: the second overwrites, no duplicate
     preset = session.scalar(select(Preset).where(Preset.kind == PRESET_KIND, Preset.name == body["name"]))
     if preset is None:
         preset = Preset(kind=PRESET_KIND, name=body["name"], body=body, schema_version=PRESET_SCHEMA_VERSION)

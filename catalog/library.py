@@ -1,12 +1,19 @@
 """Library operations: ratings, flags, colour labels, keywords and collections.
 
 Each function takes a session and a list of image ids and changes them in bulk
-inside the caller's transaction (one transaction for the whole batch).
+inside the caller's transaction (one transaction for the whole batch).  A change that
+reads first (does the keyword exist, who is in the collection) takes its lock first,
+so two processes tagging or collecting at once neither duplicate nor collide.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from maskroom.catalog.database import lock_name, lock_row
+from maskroom.catalog.queries import build_id_query
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -14,13 +21,12 @@ from maskroom.catalog.schema import (
     FLAG_REJECT,
     Collection,
     CollectionImage,
+    EditVersion,
     Image,
     ImageKeyword,
     Keyword,
 )
 from maskroom.core.errors import InvalidValue
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 
@@ -67,6 +73,8 @@ def split_keyword(path: str) -> list[str]:
 
 def keyword(session: Session, path: str, create: bool = True) -> Keyword | None:
     """The keyword at a hierarchy path 'Places|Japan|Kyoto', created level by level."""
+    if create:
+        lock_name(session, "keywords")
     parent = None
     for name in split_keyword(path):
         cond = Keyword.parent_id.is_(None) if parent is None else Keyword.parent_id == parent.id
@@ -91,6 +99,7 @@ def keyword_path(session: Session, kw: Keyword) -> str:
 
 def add_keyword(session: Session, ids: Iterable[int], path: str) -> int:
     kw = keyword(session, path)
+    lock_row(session, Keyword, kw.id)  # taggers of one keyword take turns: no duplicate row
     ids = _ids(ids)
     have = set(session.scalars(select(ImageKeyword.image_id).where(ImageKeyword.keyword_id == kw.id,
                                                                    ImageKeyword.image_id.in_(ids))))
@@ -113,6 +122,8 @@ def image_keywords(session: Session, image_id: int) -> list[str]:
 
 
 def collection(session: Session, name: str, create: bool = False, smart_filter: dict | None = None) -> Collection:
+    if create:
+        lock_name(session, "collections")
     c = session.scalar(select(Collection).where(Collection.name == name, Collection.parent_id.is_(None)))
     if c is None:
         if not create:
@@ -127,6 +138,7 @@ def add_to_collection(session: Session, name: str, ids: Iterable[int]) -> int:
     c = collection(session, name)
     if c.smart_filter is not None:
         raise LibraryError(f"collection {name!r} is a smart collection: its filter decides what it holds")
+    lock_row(session, Collection, c.id)  # members and positions read below stay true until commit
     ids = _ids(ids)
     have = set(session.scalars(select(CollectionImage.image_id).where(CollectionImage.collection_id == c.id)))
     start = len(have)
@@ -194,6 +206,17 @@ def keywords_of_images(session: Session, ids: Iterable[int]) -> dict[str, int]:
     return out
 
 
+def keywords_by_image(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
+    """{image id: its keyword paths, sorted} for many photos in a few queries (``ls --json``)."""
+    paths = _keyword_paths(session)
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(_ids(ids)):
+        for image_id, kid in session.execute(select(ImageKeyword.image_id, ImageKeyword.keyword_id)
+                                             .where(ImageKeyword.image_id.in_(chunk))):
+            out.setdefault(image_id, []).append(paths[kid])
+    return {i: sorted(v) for i, v in out.items()}
+
+
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -203,12 +226,14 @@ def _check_name(name: str) -> str:
 
 def create_collection(session: Session, name: str, smart_filter: dict | None = None) -> Collection:
     name = _check_name(name)
+    lock_name(session, "collections")
     if session.scalar(select(Collection.id).where(Collection.name == name, Collection.parent_id.is_(None))):
         raise LibraryError(f"collection {name!r} exists already")
     return collection(session, name, create=True, smart_filter=smart_filter)
 
 
 def rename_collection(session: Session, name: str, new_name: str) -> Collection:
+    lock_name(session, "collections")
     c = collection(session, name)
     new_name = _check_name(new_name)
     if new_name != c.name and session.scalar(
@@ -232,6 +257,7 @@ def toggle_in_collection(session: Session, name: str, ids: Iterable[int]) -> tup
     """Lightroom's quick-collection key: when every photo is in it already they leave,
     otherwise the missing ones join (the collection is made on first use).  (added, removed)."""
     ids = _ids(ids)
+    lock_name(session, "collections")
     c = session.scalar(select(Collection).where(Collection.name == name, Collection.parent_id.is_(None)))
     if c is None:
         c = create_collection(session, name)
@@ -246,8 +272,6 @@ def toggle_in_collection(session: Session, name: str, ids: Iterable[int]) -> tup
 
 def collection_counts(session: Session) -> list[dict]:
     """[{id, name, smart, images, filter}] by name; a smart collection counts what its filter matches."""
-    from maskroom.catalog.queries import build_id_query
-
     plain = dict(session.execute(select(CollectionImage.collection_id, func.count())
                                  .group_by(CollectionImage.collection_id)).all())
     rows = []
@@ -264,8 +288,6 @@ def collection_counts(session: Session) -> list[dict]:
 def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[int]:
     """Remove virtual copies (their edits, history and snapshots go with them; the photo
     and its master stay).  A master is refused: it *is* the photo's edit."""
-    from maskroom.catalog.schema import EditVersion
-
     vids = _ids(version_ids)
     found = {v.id: v for v in session.scalars(select(EditVersion).where(EditVersion.id.in_(vids)))}
     missing = [v for v in vids if v not in found]
@@ -281,7 +303,7 @@ def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[
 
 
 def camera_name(make: str | None, model: str | None) -> str:
-    """The camera for file names: make + model, without the make twice.
+    """The camera for file names and listings: make + model, without the make twice.
 
     ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
     """

@@ -154,6 +154,7 @@ class Image(Base):
     __table_args__ = (
         Index("ix_images_capture_camera", "capture_time", "camera_model"),
         Index("ix_images_rating_flag", "rating", "flag"),
+        Index("ix_images_camera_model_make", "camera_model", "camera_make"),  # the camera filter's make look-up
     )
 
 

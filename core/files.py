@@ -20,9 +20,11 @@ import errno
 import hashlib
 import os
 import socket
+import sqlite3
 import struct
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -195,8 +197,6 @@ def _verify_jpeg(path: Path) -> None:
 
 
 def _verify_png(path: Path) -> None:
-    import zlib
-
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
         fh.seek(8)
@@ -241,8 +241,6 @@ def _verify_tiff(path: Path) -> None:
 
 def verify_sqlite(path: Path) -> None:
     """Raise unless ``path`` is an SQLite database that passes its quick check."""
-    import sqlite3
-
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
             raise ValueError("not an SQLite database")

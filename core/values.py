@@ -47,6 +47,11 @@ def settable_keys() -> set[str]:
 
 
 # -- numbers --------------------------------------------------------------------
+# The largest id (image, version, series, collection, session) and the largest whole
+# number a filter compares: the catalog's INTEGER columns are 32 bits on PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 def number(value: Any, what: str, lo: float | None = None, hi: float | None = None, *,
            integer: bool = False, lo_open: bool = False) -> float:
     """``value`` as a finite float (int when ``integer``) within lo..hi, or InvalidValue.

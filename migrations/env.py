@@ -18,6 +18,10 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTER support
             compare_type=True,
+            # SQLite runs DDL inside a transaction too: a migration (or a new
+            # catalog's schema) interrupted half-way rolls back instead of leaving
+            # some tables made ("table ... already exists" on the next try).
+            transactional_ddl=True,
         )
         with context.begin_transaction():
             context.run_migrations()

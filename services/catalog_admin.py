@@ -1,4 +1,4 @@
-"""Opening and maintaining a catalog (``maskroom catalog info|upgrade|check|backup|vacuum``
+"""Opening and maintaining a catalog (``maskroom catalog create|info|upgrade|check|backup|vacuum``
 and the front ends' start-up)."""
 from __future__ import annotations
 
@@ -7,14 +7,26 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from maskroom.catalog import Catalog, CatalogError, checks
+from maskroom.catalog.database import display_url
 from maskroom.catalog.schema import Image
 
-__all__ = ["Catalog", "CatalogError", "open_catalog", "info", "upgrade", "check", "backup", "vacuum"]
+__all__ = ["Catalog", "CatalogError", "open_catalog", "create", "info", "upgrade", "check", "backup", "vacuum"]
 
 
 def open_catalog(value: str | None = None, *, upgrade: bool = True) -> Catalog:
-    """The catalog at VALUE (path or URL; None: MASKROOM_CATALOG or the default file)."""
-    return Catalog.open(value, upgrade=upgrade)
+    """The catalog at VALUE (path or URL; None: the default file).
+
+    A catalog the user names must exist (a typo in a path would otherwise make an empty
+    catalog); only the default user catalog is made on first use.  ``create`` makes one.
+    """
+    return Catalog.open(value, upgrade=upgrade, create=value is None)
+
+
+def create(value: str | None = None) -> str:
+    """Make a new catalog at VALUE (refused when one is there); returns where it is."""
+    cat = Catalog.create(value)
+    cat.close()
+    return str(cat.location.sqlite_path or display_url(cat.location))
 
 
 def info(value: str | None) -> dict:

@@ -4,6 +4,7 @@ and lens corrections (``maskroom render|thumbs|histogram``, ``edit --wb/--lens``
 app's loupe, develop panel and grid)."""
 from __future__ import annotations
 
+import colorsys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from maskroom.engine.develop.adjustments.base import CURVE_KEYS, DEFAULTS
 from maskroom.engine.develop.adjustments.curves import eval_point_curve
 from maskroom.engine.develop.histogram import Histogram, histogram
 from maskroom.engine.develop.histogram import clipping_overlay as _clipping_overlay
-from maskroom.engine.develop.lens import find_profile, lens_key
+from maskroom.engine.develop.lens import LensError, find_profile, lens_key
 from maskroom.engine.develop.pipeline import ORDER
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, pick_multipliers, wb_spec
 from maskroom.engine.develop.render import render_preview_srgb
@@ -287,3 +288,30 @@ def lens_settings(catalog, image_id: int, value: str) -> tuple[dict, str]:
     key = lens_key({"lens": settings}, image)
     _camera, lens = find_profile(key.maker, key.camera, key.lens)
     return settings, f"Lens corrections: {lens.maker} {lens.model}".replace(f"{lens.maker} {lens.maker}", lens.maker)
+
+
+# -- the develop panel's RAW white balance, lens corrections and eyedroppers ----------------
+WB_MODES = ("camera", "auto", "daylight", "cloudy", "shade", "tungsten", "fluorescent", "flash")
+
+
+def is_raw_image(catalog: Catalog, image_id: int) -> bool:
+    with catalog.session() as s:
+        image = s.get(Image, image_id)
+        return image is not None and is_raw(Path(image.path))
+
+
+def lens_profile(catalog: Catalog, image_id: int) -> tuple[dict | None, str]:
+    """(lens settings for automatic corrections, a line naming the profile) or
+    (None, the reason there is none, e.g. "no profile for this lens: ...")."""
+    try:
+        return lens_settings(catalog, image_id, "auto")
+    except (LensError, LookupError) as exc:
+        return None, str(exc)
+
+
+def picked_hue(rgb: np.ndarray, x: float, y: float) -> float:
+    """sRGB HSV hue (degrees) of the displayed image around (x, y): the point-colour picker."""
+    h, w = rgb.shape[:2]
+    cx, cy = min(w - 1, int(x * w)), min(h - 1, int(y * h))
+    px = rgb[max(0, cy - 2):cy + 3, max(0, cx - 2):cx + 3].reshape(-1, 3).mean(axis=0) / 255.0
+    return round(colorsys.rgb_to_hsv(*px)[0] * 360.0, 1) % 360.0

@@ -123,3 +123,13 @@ def test_edit_set_takes_the_new_keys_and_refuses_bad_ones(catalog, catalog_locat
     out = tmp_path / "r.png"
     run("render", image_id, "--out", out, "--size", "256")
     assert out.stat().st_size > 0
+
+
+def test_a_malformed_value_is_refused_on_load_and_switched_off_in_the_engine():
+    bad = {"exposure": [[0, 0], [1, 1]]}
+    with pytest.raises(RecipeError, match="exposure"):
+        Recipe.from_dict({"layers": [{"name": "Global", "adjustments": bad}]})
+    # a recipe built in memory past the door: the engine switches the value off, no crash
+    src = golden_source()
+    r = Recipe(layers=[Layer("Global", adjustments=dict(bad))])
+    assert np.array_equal(render_recipe(src.copy(), "x", r, golden_mask), src)

@@ -24,6 +24,7 @@ def test_sigkill_mid_import_then_rerun(tmp_path):
     for i in range(60):  # distinct content: the importer dedupes by hash
         PILImage.fromarray(rng.integers(0, 255, (600, 900, 3), dtype=np.uint8)).save(shoot / f"IMG_{i:03d}.jpg", quality=90)
     db = tmp_path / "cat.sqlite"
+    Catalog.create(db).close()  # a catalog at a named path is made on purpose, not by a typo
     env = {**os.environ, "MASKROOM_CATALOG": str(db)}
     cmd = [sys.executable, "-m", "maskroom", "import", str(shoot), "--jobs", "1"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -44,17 +44,7 @@ def _version(catalog, image_id, recipe=None):
 
 def test_raw_decodes_linear_without_auto_brightening(catalog, tmp_path):
     dng = make_dng(tmp_path / "ramp.dng", w=256, h=192)
-    with catalog.session() as s:
-        from maskroom.catalog.schema import Folder
-
-        f = Folder(path=str(tmp_path))
-        s.add(f)
-        s.flush()
-        row = Image(folder_id=f.id, filename=dng.name, path=str(dng), file_size=dng.stat().st_size, mtime=0,
-                    content_hash="dng-ramp", format="dng", width=256, height=192)
-        s.add(row)
-        s.flush()
-        iid = row.id
+    iid = add_image(catalog, dng, "dng-ramp", size=(256, 192))
     vid = _version(catalog, iid)
     lin = R.render_version(catalog, vid, scale="full").linear
     assert lin.shape == (192, 256, 3)

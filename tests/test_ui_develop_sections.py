@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from maskroom.services import develop as develop_service
 from maskroom.services import editing
 from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
@@ -22,7 +23,8 @@ def develop(qtbot, catalog, sample_copy, tmp_path):
 def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     win, panel = develop, develop.develop_panel
     vid = win.session.version_id
-    assert list(panel.sections) == ["Basic", "Tone Curve", "Colour Mixer", "Colour Grading", "Detail", "Effects"]
+    assert list(panel.sections) == ["Basic", "Tone Curve", "Colour Mixer", "Colour Grading", "Detail",
+                                    "Lens Corrections", "Effects"]
     assert [panel.tabs["Colour Mixer"].tabText(i) for i in range(4)] == ["Hue", "Saturation", "Luminance",
                                                                        "Point colour"]
     wait_until(qtbot, lambda: panel.histogram.hist is not None, what="histogram of the first render")
@@ -55,3 +57,20 @@ def test_sections_curve_drag_mixer_and_histogram(qtbot, develop, catalog):
     assert panel.curve.points == []
     win.toggle_clipping()
     assert panel.histogram.show_clipping
+
+    # Point colour eyedropper: the panel arms the canvas, a click sets the picked hue.
+    panel.pick_requested.emit("point")
+    assert win.canvas.tool == "eyedropper"
+    win.canvas.colour_picked.emit(0.5, 0.8)  # the meadow
+    assert win.canvas.tool == "view"
+    want = develop_service.picked_hue(win._last_render, 0.5, 0.8)
+    assert editing.load_recipe(catalog, vid).global_layer.adjustments["mixer.point.hue"] == pytest.approx(want)
+    assert 20 < want < 90  # yellow-orange grass
+
+    # Lens corrections on a photo whose lens lensfun does not know: said, and left off.
+    assert not panel.wb.isEnabled()  # a JPEG: no RAW white balance
+    steps = len(editing.history(catalog, vid)[0])
+    panel.lens_check.setChecked(True)
+    assert not panel.lens_check.isChecked() and "lens" in panel.lens_info.text()
+    assert len(editing.history(catalog, vid)[0]) == steps
+    assert "lens" not in editing.load_recipe(catalog, vid).settings

@@ -200,8 +200,9 @@ def test_import_dialog_and_watch_folder(qtbot, catalog, sample_copy, tmp_path):
     assert win.watch.job is None
 
 
-def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog_location, tmp_path):
-    """`maskroom --catalog X` (no command) runs the app on X; closing it exits 0."""
+def test_maskroom_without_a_command_opens_the_app(qtbot, qapp, catalog, catalog_location, tmp_path):
+    """`maskroom --catalog X` (no command) runs the app on X (made by the catalog fixture: a named
+    catalog must exist); closing it exits 0."""
     from click.testing import CliRunner
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -182,8 +183,11 @@ class AdjustmentSlider(QWidget):
 
 class DevelopPanel(QWidget):
     """The selected layer's develop controls in Lightroom's order: Histogram, Basic,
-    Tone Curve, Colour Mixer, Colour Grading, Detail, Effects; presets, virtual copies.
-    Every control changes the preview live and commits one history step on release."""
+    Tone Curve, Colour Mixer, Colour Grading, Detail, Lens Corrections, Effects;
+    presets, virtual copies.  Every control changes the preview live and commits one
+    history step on release."""
+
+    pick_requested = Signal(str)  # "point" (point colour) or "wb" (RAW white balance): the app arms its eyedropper
 
     CURVE_CHANNELS = (("Luminance", "curve.points", QColor(230, 230, 230)), ("Red", "curve.red", QColor(230, 70, 70)),
                       ("Green", "curve.green", QColor(70, 200, 70)), ("Blue", "curve.blue", QColor(80, 120, 240)))
@@ -192,6 +196,7 @@ class DevelopPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.sliders: dict[str, AdjustmentSlider] = {}
+        self._syncing = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         self.histogram = HistogramWidget()
@@ -249,6 +254,7 @@ class DevelopPanel(QWidget):
             form.addRow(label, s)
             self.sliders[spec.name] = s
         self.tabs = tabs
+        self._settings_controls(col)
         col.addStretch(1)
         area.setWidget(inner)
         outer.addWidget(area, 1)
@@ -256,6 +262,76 @@ class DevelopPanel(QWidget):
         session.changed.connect(lambda _c: self.sync_from_recipe())
         session.layer_selected.connect(lambda _n: self.sync_from_recipe())
         session.version_loaded.connect(lambda _v: self.refresh_presets())
+
+    def _settings_controls(self, col: QVBoxLayout) -> None:
+        """RAW white balance (top of Basic) and Lens Corrections (before Effects): recipe
+        settings of the whole photo, one history step per change."""
+        self.wb = QComboBox()
+        for mode in develop_service.WB_MODES:
+            self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
+        self.wb.activated.connect(self._wb_chosen)
+        self.wb_pick = QPushButton("Pick")
+        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW files)")
+        self.wb_pick.clicked.connect(lambda: self.pick_requested.emit("wb"))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("WB (RAW)"))
+        row.addWidget(self.wb, 1)
+        row.addWidget(self.wb_pick)
+        self.sections["Basic"].layout().insertLayout(0, row)
+        point_tab = self.tabs["Colour Mixer"].widget(self.tabs["Colour Mixer"].count() - 1)
+        pick = QPushButton("Pick colour")
+        pick.setToolTip("Click the colour to shift in the photo")
+        pick.clicked.connect(lambda: self.pick_requested.emit("point"))
+        point_tab.layout().insertRow(0, pick)
+        box = QGroupBox("Lens Corrections")
+        box.setLayout(QVBoxLayout())
+        self.lens_check = QCheckBox("Enable profile corrections")
+        self.lens_check.toggled.connect(self._lens_toggled)
+        self.lens_info = QLabel("")
+        self.lens_info.setWordWrap(True)
+        box.layout().addWidget(self.lens_check)
+        box.layout().addWidget(self.lens_info)
+        col.insertWidget(col.indexOf(self.sections["Effects"]), box)
+        self.sections = {**{k: v for k, v in self.sections.items() if k != "Effects"}, "Lens Corrections": box,
+                         "Effects": self.sections["Effects"]}
+
+    def picked(self, kind: str, x: float, y: float, rgb) -> None:
+        """The eyedropper's click: (x, y) normalised on the displayed render ``rgb``."""
+        if kind == "point" and rgb is not None:
+            self.set_value("mixer.point.hue", develop_service.picked_hue(rgb, x, y))
+        elif kind == "wb" and self.session.image_id is not None:
+            try:
+                settings = develop_service.pick_white_balance(self.session.catalog, self.session.image_id, x, y)
+            except Exception as exc:  # noqa: BLE001 - the reason goes to the status line
+                self.session.error.emit(str(exc))
+                return
+            raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
+                   if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+            self.session.recipe.settings["raw"] = {**raw, **settings}
+            self.session.commit("White balance: picked")
+
+    def _wb_chosen(self, _i) -> None:
+        mode = self.wb.currentData()
+        raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
+               if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+        self.session.recipe.settings["raw"] = {**raw, "white_balance": mode}
+        self.session.commit(f"White balance: {self.wb.currentText().lower()}")
+
+    def _lens_toggled(self, on: bool) -> None:
+        if self._syncing or self.session.image_id is None:
+            return
+        if on:
+            settings, line = develop_service.lens_profile(self.session.catalog, self.session.image_id)
+            self.lens_info.setText(line)
+            if settings is None:
+                self._syncing = True
+                self.lens_check.setChecked(False)
+                self._syncing = False
+                return
+            self.session.recipe.settings["lens"] = settings
+        else:
+            self.session.recipe.settings.pop("lens", None)
+        self.session.commit("Lens corrections " + ("on" if on else "off"))
 
     def _curve_editor(self) -> QWidget:
         w = QWidget()
@@ -307,6 +383,15 @@ class DevelopPanel(QWidget):
             if not s.slider.isSliderDown():
                 s.set_value(layer.adjustments.get(name, s.spec.default))
         self._show_curve()
+        self._syncing = True
+        settings = self.session.recipe.settings
+        raw = self.session.image_id is not None and develop_service.is_raw_image(self.session.catalog, self.session.image_id)
+        self.wb.setEnabled(raw)
+        self.wb_pick.setEnabled(raw)
+        mode = (settings.get("raw") or {}).get("white_balance", "camera")
+        self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
+        self.lens_check.setChecked((settings.get("lens") or {}).get("correct") == "auto")
+        self._syncing = False
 
     def refresh_presets(self) -> None:
         self.presets.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 # RGB -> XYZ (D65) of each space's primaries.
@@ -41,8 +42,6 @@ ADOBE_GAMMA = 563.0 / 256.0
 
 def apply_matrix(img: np.ndarray, m: np.ndarray) -> np.ndarray:
     """img @ m.T for an HxWx3 float32 image (cv2.transform is multithreaded and fast)."""
-    import cv2
-
     return cv2.transform(np.ascontiguousarray(img, np.float32), np.asarray(m, np.float32))
 
 

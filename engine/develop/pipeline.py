@@ -206,11 +206,14 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
         sub = img[roi]
         fns = _fold(ops, ctx)
         for rows in _strips(*sub.shape[:2]):
+            alpha = a[roi][rows]
+            if alpha.max() <= ALPHA_FLOOR:
+                continue  # nothing of the layer shows in this strip (a mask's bounding box has holes)
             base = np.ascontiguousarray(sub[rows])
             adj = base
             for fn in fns:
                 adj = fn(adj)
-            out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
+            out[ry][rows, rx] = _mix(base, adj, alpha)
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
     sub = img[roi]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,11 @@ import cv2
 import numpy as np
 from sqlalchemy import delete, select
 
+from maskroom.catalog.edits import load_recipe
 from maskroom.catalog.schema import EditVersion, Image, PreviewCacheEntry
 from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
+from maskroom.engine.develop import source as source_module
 from maskroom.engine.develop.color import (
     OUTPUT_SPACES,
     STRIP_PIXELS,
@@ -44,7 +47,7 @@ from maskroom.engine.develop.memory import heap_reuse
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
 from maskroom.engine.masks.compose import compose, derive
-from maskroom.engine.masks.registry import MaskInput
+from maskroom.engine.masks.registry import MaskInput, get_kind
 
 SCALES = ("preview", "full")
 _IMAGES = ImageCache(600 * 1024 * 1024)
@@ -60,8 +63,6 @@ class RenderResult:
 
 
 def _load(catalog, version_id: int) -> tuple[Image, Recipe, str]:
-    from maskroom.catalog.edits import load_recipe
-
     with catalog.session() as s:
         version = s.get(EditVersion, version_id)
         if version is None:
@@ -130,8 +131,6 @@ def cache_context(catalog, version_id, digest: str, recipe: Recipe, resolver) ->
     """What, besides the recipe, decides a cached mask or layer image: the pixels, the
     catalog and version (AI rasters live there), the resolver and the code of every
     mask kind used (so a re-registered or patched kind is never served stale)."""
-    from maskroom.engine.masks.registry import get_kind
-
     kinds = sorted({c.kind for layer in recipe.layers if layer.mask for c in layer.mask.components})
     fns = []
     for kind in kinds:
@@ -183,7 +182,6 @@ def _mask_key(layer: Layer) -> str:
     d = layer.mask.to_dict() if layer.mask else {}
     for comp in d.get("components", []):
         comp.pop("uid", None)  # derived state stays in: a refreshed AI raster must re-render
-    import json
 
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
 
@@ -337,8 +335,6 @@ def _store_render(catalog, image, key: str, path: Path, rgb: np.ndarray, edge: i
 
 def clear_memory_caches() -> None:
     """Drop the in-memory source, layer and mask caches (tests, memory pressure)."""
-    from maskroom.engine.develop import source
-
-    source._SOURCES.clear()
+    source_module._SOURCES.clear()
     _IMAGES.clear()
     _MASK_INPUTS.clear()

@@ -18,6 +18,7 @@ size and RAW options) so re-rendering after a slider change starts from memory.
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -26,11 +27,14 @@ from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image, ImageCms
 
 from maskroom.core.errors import MaskroomError
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
 from maskroom.engine.develop.lens import LensError, correct, lens_key
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
+from maskroom.engine.imageio.decode import decode_rgb
+from maskroom.engine.imageio.previews import load_preview
 
 PREVIEW_LONG_EDGE = 2048
 RAW_EXTENSIONS = {
@@ -63,7 +67,7 @@ def raw_options(settings: dict[str, Any] | None) -> tuple[str | tuple, str]:
 
 def decode_raw_linear(path: Path, white_balance: str | tuple = "camera", highlight_mode: str = "clip",
                       half_size: bool = False) -> np.ndarray:
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     try:
         with rawpy.imread(str(path)) as raw:
@@ -80,27 +84,8 @@ def decode_raw_linear(path: Path, white_balance: str | tuple = "camera", highlig
     return apply_matrix(xyz, XYZ_TO_REC2020.astype(np.float32))
 
 
-def _pillow_decode(path: Path) -> np.ndarray:
-    """Upright RGB uint8 via Pillow: only used when the importer's decoder is not installed."""
-    from PIL import Image, ImageOps
-
-    try:
-        try:
-            import pillow_heif
-
-            pillow_heif.register_heif_opener()
-        except ImportError:
-            pass
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    except Exception as exc:
-        raise SourceError(f"{path}: cannot decode: {exc}") from None
-
-
 def embedded_icc(path: Path) -> bytes | None:
     """The file's embedded ICC profile (header read only), if any."""
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             return im.info.get("icc_profile") or None
@@ -112,9 +97,6 @@ def embedded_icc(path: Path) -> bytes | None:
 def _icc_transform(icc: bytes):
     """A cached ImageCms transform from an embedded RGB profile to sRGB; None for sRGB
     itself (nothing to do) or for profiles that are not RGB display profiles."""
-    import io
-
-    from PIL import ImageCms
 
     try:
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -138,7 +120,6 @@ def to_srgb(rgb: np.ndarray, icc: bytes | None) -> np.ndarray:
     transform = _icc_transform(icc)
     if transform is None:
         return rgb
-    from PIL import Image, ImageCms
 
     return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(rgb), "RGB"), transform))
 
@@ -150,16 +131,9 @@ def decode_display(path: Path, max_side: int | None = None) -> np.ndarray:
     ``maskroom.engine.imageio.decode.decode_rgb``; colour management is done here.
     """
     try:
-        from maskroom.engine.imageio.decode import decode_rgb
-    except ImportError:
-        decode_rgb = None
-    if decode_rgb is not None:
-        try:
-            rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True, max_side=max_side))
-        except Exception as exc:
-            raise SourceError(f"{path}: cannot decode: {exc}") from None
-    else:
-        rgb = _pillow_decode(Path(path))
+        rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True, max_side=max_side))
+    except Exception as exc:
+        raise SourceError(f"{path}: cannot decode: {exc}") from None
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     return to_srgb(rgb[..., :3], embedded_icc(Path(path)))
@@ -193,11 +167,7 @@ def decode_full(path: Path, settings: dict[str, Any] | None = None, max_side: in
 
 
 def _preview_pixels(catalog, image) -> np.ndarray | None:
-    """The importer's cached preview (sRGB uint8, upright), if that module is installed."""
-    try:
-        from maskroom.engine.imageio.previews import load_preview
-    except ImportError:
-        return None
+    """The importer's cached preview (sRGB uint8, upright), None when it cannot be read."""
     try:
         px = load_preview(catalog, image)
     except Exception:

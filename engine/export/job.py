@@ -25,19 +25,28 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import cv2
 from sqlalchemy import select
 
-from maskroom.catalog.schema import EditVersion, Image, Preset
-from maskroom.catalog.edits import load_recipe
+from maskroom.catalog.edits import get_version, load_recipe
 from maskroom.catalog.library import camera_name
-from maskroom.engine.executor import Work, WorkerLost, make_executor
-from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
-from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
-from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
-from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
+from maskroom.catalog.schema import EditVersion, Image, Preset
+from maskroom.core.errors import InvalidValue
 from maskroom.core.files import atomic_write_text, sweep_stale_temps
 from maskroom.core.progress import Progress
-from maskroom.core.errors import InvalidValue
+from maskroom.engine.develop.render import render_version, to_output
+from maskroom.engine.executor import Work, WorkerLost, make_executor
+from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
+from maskroom.engine.export.naming import (
+    NameFields,
+    TemplateError,
+    check_template,
+    ensure_inside,
+    relative_name,
+    with_counter,
+)
+from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
+from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
 
 COLORSPACES = ("srgb", "display-p3", "adobe-rgb")
 CONFLICT_MODES = ("unique", "overwrite", "skip")
@@ -189,8 +198,6 @@ class ExportReport:
 
 def master_version_ids(session, image_ids: list[int], report: ExportReport | None = None) -> list[int]:
     """Each image's master version (created if the image was never developed)."""
-    from maskroom.catalog.edits import get_version
-
     out = []
     for image_id in image_ids:
         if session.get(Image, image_id) is None:
@@ -439,8 +446,6 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
 
 def render_for_export(catalog, version_id: int, settings: ExportSettings):
     """The version's pixels, output-encoded and sharpened, plus the profile to embed."""
-    from maskroom.engine.develop.render import to_output
-
     linear = render_linear(catalog, version_id, settings.long_edge)
     pixels, icc = to_output(linear, colorspace=settings.colorspace, bits=settings.bits)
     return sharpen(pixels, settings.sharpen), icc
@@ -453,9 +458,6 @@ def render_linear(catalog, version_id: int, long_edge: int | None):
     cropped version comes out smaller than asked: render again from a source scaled up
     by the missing ratio, then bring the result to the exact size.
     """
-    import cv2
-
-    from maskroom.engine.develop.render import render_version
 
     result = render_version(catalog, version_id, scale="full", long_edge=long_edge)
     linear = result.linear

@@ -176,7 +176,7 @@ def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _open_raw(path: Path):
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     try:
         return rawpy.imread(str(path))
@@ -186,7 +186,7 @@ def _open_raw(path: Path):
 
 def raw_embedded_preview(path: Path, min_side: int) -> np.ndarray | None:
     """The camera's own JPEG inside a RAW file, if it is large enough; upright."""
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     with _open_raw(path) as raw:
         try:
@@ -217,7 +217,7 @@ def raw_embedded_preview(path: Path, min_side: int) -> np.ndarray | None:
 
 def decode_raw(path: Path, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
     """Demosaic with camera white balance; half size when a small result will do."""
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     if max_side:
         arr = raw_embedded_preview(path, min_side=min(max_side, 1024))

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from maskroom.catalog import Catalog
+from maskroom.catalog.database import lock_name
 from maskroom.catalog.schema import Folder, Image, ImportProblem, ImportSession, PreviewCacheEntry, Sidecar, utcnow
 from maskroom.engine.executor import Outcome, Work, make_executor
 from maskroom.engine.imageio.decode import DecodeError
@@ -78,6 +80,7 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
     md = info["metadata"]
     xmp = info.get("xmp")
     with catalog.session() as s:
+        lock_name(s, "import")  # two imports of one folder: the second sees the first's rows
         existing = s.scalar(select(Image).where(Image.content_hash == info["hash"]))
         if existing is not None:
             if existing.path == info["path"]:
@@ -185,6 +188,9 @@ def run_import(catalog: Catalog, paths, *, recursive: bool = False, copy_to=None
     except KeyboardInterrupt:
         status = "interrupted"
         raise
+    except BaseException:
+        status = "failed"  # never "completed" for a run that died
+        raise
     finally:
         report.interrupted = status != "completed"
         with catalog.session() as s:
@@ -212,7 +218,10 @@ def _analyze(ctx, a: tuple) -> dict:
 def _one(catalog, session_id, out: Outcome, report, progress) -> None:
     path = out.item[0]
     if out.ok:
-        _record(catalog, session_id, out.value, report, progress)
+        try:
+            _record(catalog, session_id, out.value, report, progress)
+        except IntegrityError:  # its path is catalogued with other content (changed since)
+            _problem(catalog, session_id, path, "already in the catalog with other content", report, progress)
     else:  # one bad file never stops the batch
         _problem(catalog, session_id, path, _error_reason(out.error), report, progress)
     progress.advance(1, path)

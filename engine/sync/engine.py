@@ -349,6 +349,12 @@ def sync_target(catalog, src: _Source, image_id: int, options: SyncOptions, *, d
             return out
         flags = [review.Flag(c.layer, c.uid, c.flag, c.confidence) for c in out.components if c.flag]
         with catalog.session() as s:  # the one transaction of this target
+            latest = edits.load_recipe(s, version_id)  # locks the version until this commits
+            if latest.digest() != current.digest():
+                # Edited while the masks were derived (the app, a script): sync onto
+                # that edit rather than over it, so its step is not undone.
+                new = _build_recipe(latest, src, carried, options)
+                changed = new.digest() != latest.digest()
             if changed:
                 edits.save_recipe(s, version_id, new, f"Sync from image {src.image_id}")
             if fail_hook is not None:

@@ -17,8 +17,15 @@ from maskroom.engine.develop.pipeline import validate_adjustments
 from maskroom.engine.imageio.formats import is_raw
 from maskroom.engine.xmp.crs import CRS, recipe_from_crs
 from maskroom.engine.xmp.fields import XmpFields, read_fields
-from maskroom.engine.xmp.read import Packet, XmpError, file_state, properties, read_embedded, read_sidecar, \
-    sidecar_candidates
+from maskroom.engine.xmp.read import (
+    Packet,
+    XmpError,
+    file_state,
+    properties,
+    read_embedded,
+    read_sidecar,
+    sidecar_candidates,
+)
 from maskroom.engine.xmp.write import RECIPE_FORMAT, RECIPE_PROP
 
 

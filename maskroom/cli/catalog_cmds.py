@@ -1,4 +1,4 @@
-"""`maskroom catalog upgrade|check|backup|vacuum|info`."""
+"""`maskroom catalog create|upgrade|check|backup|vacuum|info`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +12,14 @@ from maskroom.services import catalog_admin
 @main.group()
 def catalog() -> None:
     """Maintain the catalog: upgrade, check, back up, vacuum."""
+
+
+@catalog.command()
+@click.argument("path", required=False, metavar="[PATH|URL]")
+@pass_ctx
+def create(ctx, path: str | None) -> None:
+    """Make a new catalog at PATH (default: the --catalog one); an existing one is refused."""
+    click.echo(f"created {catalog_admin.create(path or ctx.catalog_value)}")
 
 
 @catalog.command()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option
 from maskroom.core.errors import InvalidValue, MaskroomError
 from maskroom.core.values import parse_adjustment
@@ -39,7 +39,7 @@ def _point(text: str, what: str) -> tuple[float, float]:
 
 
 @main.command("edit")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=ID, required=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Set an adjustment, e.g. --set exposure=+0.7 --set clarity=20 (see docs/develop.md).")
 @click.option("--layer", "layer_name", help="Edit this masked layer (created when --mask-json is given).")
@@ -54,7 +54,7 @@ def _point(text: str, what: str) -> tuple[float, float]:
 @click.option("--wb-pick", "wb_pick", metavar="X,Y", help="RAW white balance that makes the point X,Y (0..1) neutral.")
 @click.option("--lens", "lens", metavar="auto|off|MODEL",
               help="Lens corrections from lensfun: auto (EXIF lens), off, or a lens model name.")
-@click.option("--version", "version_id", type=int, help="Edit this version (virtual copy) instead of the master.")
+@click.option("--version", "version_id", type=ID, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, wb, wb_pick,
@@ -91,8 +91,8 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
 
 
 @main.command("history")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def history_cmd(ctx, image_id, version_id, as_json):
@@ -113,8 +113,8 @@ def _step(ctx, image_id, version_id, forward: bool) -> None:
 
 
 @main.command("undo")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def undo_cmd(ctx, image_id, version_id):
     """Step IMAGE_ID's edit back one history step."""
@@ -122,8 +122,8 @@ def undo_cmd(ctx, image_id, version_id):
 
 
 @main.command("redo")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def redo_cmd(ctx, image_id, version_id):
     """Redo the step last undone on IMAGE_ID."""
@@ -136,9 +136,9 @@ def snapshot() -> None:
 
 
 @snapshot.command("save")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.argument("name")
-@click.option("--version", "version_id", type=int)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def snapshot_save(ctx, image_id, name, version_id):
     editing.save_snapshot(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id), name)
@@ -146,9 +146,9 @@ def snapshot_save(ctx, image_id, name, version_id):
 
 
 @snapshot.command("restore")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.argument("name")
-@click.option("--version", "version_id", type=int)
+@click.option("--version", "version_id", type=ID)
 @pass_ctx
 def snapshot_restore(ctx, image_id, name, version_id):
     try:
@@ -159,8 +159,8 @@ def snapshot_restore(ctx, image_id, name, version_id):
 
 
 @snapshot.command("list")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int)
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def snapshot_list(ctx, image_id, version_id, as_json):
@@ -173,9 +173,9 @@ def snapshot_list(ctx, image_id, version_id, as_json):
 
 
 @main.command("copy")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.option("--name", help="Name of the virtual copy (default 'Copy N').")
-@click.option("--from", "from_version", type=int, help="Start from this version (default: the master).")
+@click.option("--from", "from_version", type=ID, help="Start from this version (default: the master).")
 @pass_ctx
 def copy_cmd(ctx, image_id, name, from_version):
     """Make a virtual copy of IMAGE_ID: another, independent edit of the same file."""
@@ -193,8 +193,8 @@ def preset() -> None:
 
 @preset.command("save")
 @click.argument("name")
-@click.option("--from", "image_id", type=int, required=True, help="Image whose edit to save.")
-@click.option("--version", "version_id", type=int)
+@click.option("--from", "image_id", type=ID, required=True, help="Image whose edit to save.")
+@click.option("--version", "version_id", type=ID)
 @click.option("--layer", "layers", multiple=True, help="Keep only these layers (repeat; 'Global' for the global layer).")
 @pass_ctx
 def preset_save(ctx, name, image_id, version_id, layers):
@@ -208,7 +208,7 @@ def preset_save(ctx, name, image_id, version_id, layers):
 
 @preset.command("apply")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
 @click.option("--mode", type=click.Choice(["merge", "replace"]), default="merge", show_default=True)
@@ -262,11 +262,11 @@ def preset_import(ctx, file, name):
 
 
 @main.command("render")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (.png, .jpg or .tif).")
 @click.option("--size", type=click.IntRange(16, 65500), help="Long edge in pixels (default: full size).")
-@click.option("--version", "version_id", type=int)
+@click.option("--version", "version_id", type=ID)
 @click.option("--colorspace", type=click.Choice(["srgb", "display-p3", "adobe-rgb"]), default="srgb", show_default=True)
 @click.option("--bits", type=click.Choice(["8", "16"]), default="8", show_default=True)
 @click.option("--mask", "mask_layer", help="Write this layer's mask (greyscale) instead of the image.")
@@ -286,8 +286,8 @@ SPARK = " ▁▂▃▄▅▆▇█"
 
 
 @main.command("histogram")
-@click.argument("image_id", type=int)
-@click.option("--version", "version_id", type=int, help="A virtual copy instead of the master.")
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID, help="A virtual copy instead of the master.")
 @click.option("--json", "as_json", is_flag=True, help="All 256 bins of R, G, B and luminance, and the clipping counts.")
 @pass_ctx
 def histogram_cmd(ctx, image_id, version_id, as_json):

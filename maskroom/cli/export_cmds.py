@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, main, pass_ctx
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import export as export_service
@@ -46,7 +46,7 @@ def _overrides(kwargs: dict) -> dict:
 
 
 @main.command("export")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @click.option("--filter", "filters", multiple=True, metavar="K=V", help="Export the images matching these filters (as `maskroom ls`).")
 @click.option("--all", "all_", is_flag=True, help="Export every image in the catalog.")
 @click.option("--sort", default="capture", show_default=True, help="Order for --filter/--all, which {seq} follows (as `maskroom ls`; -KEY for descending).")

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import library
-from maskroom.services.importing import import_photos
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
                              help="Filter, repeatable: rating>=3 flag=pick label=red keyword=A|B camera=X "
@@ -25,12 +24,16 @@ filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar
               help="Copy originals into this library folder first.")
 @click.option("--template", default="{date:%Y/%Y-%m-%d}/{name}", show_default=True,
               help="Where copies go under --copy-to (fields: date, name, camera).")
-@click.option("--jobs", "-j", type=int, help="Worker processes (default: all cores).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: all cores).")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
 def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_maps, as_json):
     """Import photos (JPEG, PNG, TIFF, WebP, HEIC, camera RAW) into the catalog."""
+    # Here, not at the top: the import engine (decoders, numpy, OpenCV) would cost `ls`,
+    # `rate` & co. ~0.5 s of start-up.
+    from maskroom.services.importing import import_photos
+
     catalog = ctx.catalog
     cluster = cluster_for(catalog, cluster, path_maps)
     with RichProgress(unit="files", enabled=None if not as_json else False) as progress:
@@ -60,7 +63,7 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_map
 @filter_option
 @click.option("--sort", default="capture", show_default=True,
               help="capture | name | rating | imported | id | camera | size; '-' prefix for descending.")
-@click.option("--limit", type=int, help="At most this many rows.")
+@click.option("--limit", type=ID, help="At most this many rows.")
 @click.option("--versions", is_flag=True,
               help="Also list each photo's virtual copies after it, as the app's grid shows them.")
 @click.option("--json", "as_json", is_flag=True)
@@ -83,7 +86,7 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
 
 
 @main.command("show")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--exif", "with_exif", is_flag=True, help="Also print every EXIF tag.")
 @pass_ctx
@@ -109,7 +112,7 @@ def _bulk(ctx, ids, filters, every, op, *args):
 
 @main.command("rate")
 @click.argument("rating", type=click.IntRange(0, 5))
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -121,7 +124,7 @@ def rate_cmd(ctx, rating, ids, filters, every):
 
 @main.command("flag")
 @click.argument("flag", type=click.Choice(["pick", "reject", "none"]))
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -133,7 +136,7 @@ def flag_cmd(ctx, flag, ids, filters, every):
 
 @main.command("label")
 @click.argument("label", type=click.Choice(["red", "yellow", "green", "blue", "purple", "none"]))
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -146,7 +149,7 @@ def label_cmd(ctx, label, ids, filters, every):
 @main.command("tag")
 @click.argument("action", type=click.Choice(["add", "remove"]))
 @click.argument("keyword")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @pass_ctx
@@ -160,7 +163,7 @@ def tag_cmd(ctx, action, keyword, ids, filters, every):
 
 
 @main.command("copy-remove")
-@click.argument("version_ids", nargs=-1, required=True, type=int)
+@click.argument("version_ids", nargs=-1, required=True, type=ID)
 @pass_ctx
 def copy_remove_cmd(ctx, version_ids):
     """Remove virtual copies by version id (`ls --versions` lists them); photos stay."""
@@ -216,7 +219,7 @@ def collection_delete(ctx, name):
 
 @collection_group.command("add")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @pass_ctx
 def collection_add(ctx, name, ids, filters):
@@ -226,7 +229,7 @@ def collection_add(ctx, name, ids, filters):
 
 @collection_group.command("remove")
 @click.argument("name")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @pass_ctx
 def collection_remove(ctx, name, ids, filters):
@@ -247,7 +250,7 @@ def collection_list(ctx, as_json):
 
 
 @main.command("problems")
-@click.option("--session", "session_id", type=int, help="One import session (default: the last).")
+@click.option("--session", "session_id", type=ID, help="One import session (default: the last).")
 @pass_ctx
 def problems_cmd(ctx, session_id):
     """Files an import skipped, with the reason."""

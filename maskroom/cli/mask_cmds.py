@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.cli.library_cmds import filter_option
 from maskroom.core.errors import MaskroomError
@@ -22,7 +22,7 @@ def mask() -> None:
     """Add, list, render and refresh masks of an image's edit."""
 
 
-version_option = click.option("--version", "version_id", type=int,
+version_option = click.option("--version", "version_id", type=ID,
                               help="This version (virtual copy) instead of the master.")
 
 
@@ -58,10 +58,10 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 
 
 @mask.command("add")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.option("--kind", required=True, type=click.Choice(KIND_CHOICES))
-@click.option("--person", type=int, help="Person index (person and face-part kinds).")
+@click.option("--person", type=int, help="Person index, 0-based, left to right (person and face-part kinds).")
 @click.option("--box", help="Object box x0,y0,x1,y1 (normalised 0..1).")
 @click.option("--lasso", type=click.Path(path_type=Path), help="JSON file with [[x, y], ...] normalised points.")
 @click.option("--params", "params_json", help="Kind parameters as a JSON object.")
@@ -95,7 +95,7 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
 
 
 @mask.command("set")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @click.argument("uid")
 @version_option
 @click.option("--params", "params_json", required=True,
@@ -118,7 +118,7 @@ def mask_set(ctx, image_id, uid, version_id, params_json, replace):
 
 
 @mask.command("list")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -139,7 +139,7 @@ def mask_list(ctx, image_id, version_id, as_json):
 
 
 @mask.command("render")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.argument("layer_name")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
@@ -157,10 +157,10 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
 
 
 @mask.command("refresh")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Images derived in parallel.")
 @click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True)
@@ -186,7 +186,7 @@ def mask_refresh(ctx, ids, filters, every, jobs, force, cluster, path_maps, as_j
 
 
 @mask.command("remove")
-@click.argument("image_id", type=int)
+@click.argument("image_id", type=ID)
 @version_option
 @click.argument("target")
 @pass_ctx

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx, warn
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import sync
@@ -39,8 +39,8 @@ def series_group(cctx: click.Context, ctx, gap: str, as_json: bool) -> None:
 
 
 @series_group.command("merge")
-@click.argument("a", type=int)
-@click.argument("b", type=int)
+@click.argument("a", type=ID)
+@click.argument("b", type=ID)
 @pass_ctx
 def series_merge(ctx, a: int, b: int) -> None:
     """Move series B's images into series A (A is then locked against regrouping)."""
@@ -49,8 +49,8 @@ def series_merge(ctx, a: int, b: int) -> None:
 
 
 @series_group.command("split")
-@click.argument("series_id", type=int)
-@click.option("--at", "at_image", type=int, required=True, help="First image of the new series.")
+@click.argument("series_id", type=ID)
+@click.option("--at", "at_image", type=ID, required=True, help="First image of the new series.")
 @pass_ctx
 def series_split(ctx, series_id: int, at_image: int) -> None:
     """Split a series: IMAGE and the frames after it become a new series."""
@@ -59,9 +59,9 @@ def series_split(ctx, series_id: int, at_image: int) -> None:
 
 
 @series_group.command("auto-sync")
-@click.argument("series_id", type=int)
+@click.argument("series_id", type=ID)
 @click.argument("state", type=click.Choice(["on", "off"]))
-@click.option("--source", type=int, default=None, help="Image whose edit new members get (default: last sync source).")
+@click.option("--source", type=ID, default=None, help="Image whose edit new members get (default: last sync source).")
 @pass_ctx
 def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> None:
     """New members of the series (import, watch) get the series' source edit."""
@@ -74,7 +74,7 @@ def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> Non
 
 @main.command("sync")
 @click.argument("source")
-@click.option("--to", "to_ids", multiple=True, type=int, metavar="ID", help="Target image id (repeatable).")
+@click.option("--to", "to_ids", multiple=True, type=ID, metavar="ID", help="Target image id (repeatable).")
 @click.option("--series", "use_series", is_flag=True, help="Every other frame of the source's series.")
 @click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE", help="Targets by filter (as `ls`).")
 @click.option("--what", default="adjustments,masks", show_default=True,
@@ -83,7 +83,7 @@ def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> Non
 @click.option("--mode", type=click.Choice(["replace", "merge"]), default="replace", show_default=True,
               help="replace: targets' masked layers become the source's; merge: same-named layers replaced, others kept.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing, derive nothing.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True, help="Worker processes.")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -129,7 +129,7 @@ def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_r
 # -- review -----------------------------------------------------------------
 
 @main.command("review")
-@click.option("--resolve", "resolve_ids", multiple=True, type=int, metavar="ID", help="Mark a flag as looked at.")
+@click.option("--resolve", "resolve_ids", multiple=True, type=ID, metavar="ID", help="Mark a flag as looked at.")
 @click.option("--all", "show_all", is_flag=True, help="Include resolved flags.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

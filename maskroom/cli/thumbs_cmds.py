@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from maskroom.cli.base import echo_json, fail, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.cli.library_cmds import filter_option
 from maskroom.core.progress import RichProgress
@@ -11,7 +11,7 @@ from maskroom.services import develop, library
 
 
 @main.command("thumbs")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every photo in the catalog.")
 @click.option("--edited", is_flag=True,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from maskroom.cli.base import echo_json, main, pass_ctx, warn
+from maskroom.cli.base import ID, echo_json, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option
 from maskroom.services import library
 from maskroom.services import xmp as xmp_service
@@ -37,7 +37,7 @@ def _print(results, as_json: bool, verb: str) -> None:
 
 
 @xmp_group.command("read")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -48,7 +48,7 @@ def xmp_read(ctx, ids, filters, every, as_json):
 
 
 @xmp_group.command("write")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True)
 @click.option("--force", is_flag=True, help="Overwrite sidecars that changed outside maskroom.")
@@ -63,7 +63,7 @@ def xmp_write(ctx, ids, filters, every, force, as_json):
 
 
 @xmp_group.command("status")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

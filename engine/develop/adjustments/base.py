@@ -7,10 +7,12 @@ description; the pipeline runs them in ``engine.develop.pipeline.ORDER``.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from maskroom.core.values import ADJUSTMENT_PARAMETERS, MAX_CURVE_POINTS, register_adjustment  # noqa: F401 (MAX_CURVE_POINTS re-exported)
@@ -108,25 +110,28 @@ def is_identity_curve(points) -> bool:
 
 def is_active(spec: Adjustment, adjustments: dict) -> bool:
     """Whether ``spec`` changes anything with these layer adjustments."""
-    if not spec.keys:
-        value = adjustments.get(spec.name)
-        return value is not None and float(value) != spec.neutral
-    for key in spec.keys:
-        if key not in adjustments or key in SHAPE_KEYS:
-            continue
-        if key in CURVE_KEYS:
-            if not is_identity_curve(adjustments[key]):
+    # Values are validated at the door; a malformed one that got into a stored recipe
+    # anyway (a list for a number...) switches its adjustment off instead of failing.
+    try:
+        if not spec.keys:
+            value = adjustments.get(spec.name)
+            return value is not None and float(value) != spec.neutral
+        for key in spec.keys:
+            if key not in adjustments or key in SHAPE_KEYS:
+                continue
+            if key in CURVE_KEYS:
+                if not is_identity_curve(adjustments[key]):
+                    return True
+            elif float(adjustments[key]) != DEFAULTS[key]:
                 return True
-        elif float(adjustments[key]) != DEFAULTS[key]:
-            return True
+    except (TypeError, ValueError):
+        return False
     return False
 
 
 def linear_matrix(name: str):
     """Register the 3x3 matrix form of a linear pointwise adjustment (see Adjustment.matrix)."""
     def deco(fn):
-        import dataclasses
-
         REGISTRY[name] = dataclasses.replace(REGISTRY[name], matrix=fn)
         return fn
 
@@ -160,8 +165,6 @@ class OpContext:
 
 def luma(img: np.ndarray) -> np.ndarray:
     """Linear luminance (Y) of a working-space image, float32 HxW."""
-    import cv2
-
     y = cv2.transform(np.ascontiguousarray(img, np.float32), LUMA.reshape(1, 3).astype(np.float32))
     return y if y.ndim == 2 else y[..., 0]
 
@@ -171,8 +174,6 @@ def apply_gain(img: np.ndarray, gain: np.ndarray, out: np.ndarray | None = None)
 
     Strip by strip with cv2 (SIMD, threaded): about 2x numpy's broadcast multiply at 24 MP.
     """
-    import cv2
-
     h, w = gain.shape
     if out is None:
         out = np.empty_like(img)

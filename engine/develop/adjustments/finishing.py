@@ -21,12 +21,22 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.adjustments.base import OpContext, apply_gain, luma, module, setting
+from maskroom.engine.develop.adjustments.base import OpContext, luma, module, setting
 
 GAMMA = 2.2
 MAX_VIGNETTE_EV = 1.5
 GRAIN_SEED = 16
 GRAIN_STRENGTH = 0.08  # perceptual units (std) at amount 100
+
+
+STRIP_ROWS_PIXELS = 1 << 18  # pixels per strip: finishing runs strip by strip (no full-size temporaries)
+CACHED_FIELD_PIXELS = 5_000_000  # previews keep their vignette and grain maps: a slider move only applies them
+
+
+def _strips(h: int, w: int):
+    rows = max(8, STRIP_ROWS_PIXELS // max(1, w))
+    for y in range(0, h, rows):
+        yield y, min(h, y + rows)
 
 
 @module("vignette", "Post-crop vignette: amount, midpoint, roundness, feather.", {
@@ -37,17 +47,30 @@ GRAIN_STRENGTH = 0.08  # perceptual units (std) at amount 100
 }, shape=("vignette.midpoint", "vignette.roundness", "vignette.feather"), finishing=True)
 def vignette(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     h, w = img.shape[:2]
-    weight = vignette_weight(h, w, setting(ctx, "vignette.midpoint"), setting(ctx, "vignette.roundness"),
-                             setting(ctx, "vignette.feather"))
-    ev = MAX_VIGNETTE_EV * setting(ctx, "vignette.amount") / 100.0
-    gain = cv2.exp(cv2.multiply(weight, float(ev * np.log(2.0))))
-    return apply_gain(img, gain, out=img if ctx.owned else None)
+    shape = (setting(ctx, "vignette.midpoint"), setting(ctx, "vignette.roundness"), setting(ctx, "vignette.feather"))
+    k = float(MAX_VIGNETTE_EV * setting(ctx, "vignette.amount") / 100.0 * np.log(2.0))
+    out = img if ctx.owned else np.empty_like(img)
+    whole = _whole_weight(h, w, *shape) if h * w <= CACHED_FIELD_PIXELS else None
+    for y0, y1 in _strips(h, w):
+        weight = whole[y0:y1] if whole is not None else vignette_weight(h, w, *shape, rows=(y0, y1))
+        gain = cv2.exp(cv2.multiply(weight, k))
+        cv2.multiply(img[y0:y1], cv2.merge([gain, gain, gain]), dst=out[y0:y1])
+    return out
 
 
-def vignette_weight(h: int, w: int, midpoint: float, roundness: float, feather: float) -> np.ndarray:
-    """0 in the centre .. 1 in the corners (float32 HxW)."""
+@lru_cache(maxsize=2)
+def _whole_weight(h: int, w: int, midpoint: float, roundness: float, feather: float) -> np.ndarray:
+    weight = vignette_weight(h, w, midpoint, roundness, feather)
+    weight.setflags(write=False)
+    return weight
+
+
+def vignette_weight(h: int, w: int, midpoint: float, roundness: float, feather: float,
+                    rows: tuple[int, int] | None = None) -> np.ndarray:
+    """0 in the centre .. 1 in the corners (float32, rows y0..y1 of an HxW frame)."""
+    y0, y1 = rows or (0, h)
     u = np.abs(np.linspace(-1.0, 1.0, w, dtype=np.float32))[None, :]
-    v = np.abs(np.linspace(-1.0, 1.0, h, dtype=np.float32))[:, None]
+    v = np.abs(np.linspace(-1.0, 1.0, h, dtype=np.float32))[y0:y1, None]
     r = roundness / 100.0
     if r > 0:  # toward a circle: squeeze the long axis
         aspect = w / h
@@ -64,22 +87,56 @@ def vignette_weight(h: int, w: int, midpoint: float, roundness: float, feather: 
 
 
 @lru_cache(maxsize=4)
-def _noise(h: int, w: int, cell: float, roughness: float) -> np.ndarray:
-    """Unit-variance grain field HxW (cached: a slider move elsewhere reuses it)."""
+def _cells(h: int, w: int, cell: float, roughness: float) -> tuple[tuple[np.ndarray, float, float, float], ...]:
+    """The grain's octaves at their own (small) resolution, each with its weight and the
+    scale to the frame: (field, weight, sx, sy).  Seeded: a render repeats exactly."""
     rng = np.random.default_rng(GRAIN_SEED)
-
-    def octave(c: float) -> np.ndarray:
+    octaves = []
+    for c, weight in ((cell, 1.0 - roughness), (max(0.5, cell / 2.0), roughness)):
         gh, gw = max(2, int(round(h / c))), max(2, int(round(w / c)))
-        small = rng.standard_normal((gh, gw), dtype=np.float32)
-        big = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC if c > 1 else cv2.INTER_AREA)
-        return big / max(float(big.std()), 1e-6)
+        field = rng.standard_normal((gh, gw), dtype=np.float32)
+        if weight > 0:
+            octaves.append((field, float(weight), gw / w, gh / h))
+    # unit variance of the mix (each octave is unit variance; cubic upsampling smooths
+    # it by a factor measured once on a patch)
+    norm = 0.0
+    for field, weight, sx, sy in octaves:
+        patch = _upsample(field, sx, sy, 0, min(h, 256), min(w, 256))
+        norm += (weight * float(patch.std())) ** 2
+    scale = 1.0 / max(np.sqrt(norm), 1e-6)
+    return tuple((f, wgt * scale, sx, sy) for f, wgt, sx, sy in octaves)
 
-    field = octave(cell)
-    if roughness > 0:
-        field = cv2.addWeighted(field, 1.0 - roughness, octave(max(0.5, cell / 2.0)), roughness, 0.0)
-        field /= max(float(field.std()), 1e-6)
+
+def _upsample(field: np.ndarray, sx: float, sy: float, y0: int, y1: int, w: int) -> np.ndarray:
+    """Rows y0..y1 of ``field`` resized to the frame (same samples as one whole resize)."""
+    m = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], np.float32)
+    return cv2.warpAffine(field, m, (w, y1 - y0), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
+
+
+@lru_cache(maxsize=2)
+def _whole_field(h: int, w: int, cell: float, roughness: float) -> np.ndarray:
+    field = _grain_rows(h, w, cell, roughness, 0, h)
     field.setflags(write=False)
     return field
+
+
+def grain_field(h: int, w: int, cell: float, roughness: float, rows: tuple[int, int]) -> np.ndarray:
+    """Unit-variance grain for rows y0..y1 of an HxW frame."""
+    y0, y1 = rows
+    if h * w <= CACHED_FIELD_PIXELS:
+        return _whole_field(h, w, round(cell, 2), roughness)[y0:y1]
+    return _grain_rows(h, w, cell, roughness, y0, y1)
+
+
+def _grain_rows(h: int, w: int, cell: float, roughness: float, y0: int, y1: int) -> np.ndarray:
+    out = None
+    for field, weight, sx, sy in _cells(h, w, round(cell, 2), roughness):
+        part = cv2.multiply(_upsample(field, sx, sy, y0, y1, w), weight)
+        out = part if out is None else cv2.add(out, part)
+    return out
 
 
 @module("grain", "Film grain: amount, size, roughness.", {
@@ -90,11 +147,16 @@ def _noise(h: int, w: int, cell: float, roughness: float) -> np.ndarray:
 def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     h, w = img.shape[:2]
     cell = max(0.5, ctx.long_edge * (0.0003 + 0.0012 * setting(ctx, "grain.size") / 100.0))
-    noise = _noise(h, w, round(cell, 2), setting(ctx, "grain.roughness") / 100.0)
-    y = cv2.max(luma(img), 0.0)
-    p = cv2.pow(y, 1.0 / GAMMA)
-    midtones = cv2.multiply(cv2.multiply(p, cv2.subtract(1.0, p)), 4.0)  # 0 at black and white
+    roughness = setting(ctx, "grain.roughness") / 100.0
     k = GRAIN_STRENGTH * setting(ctx, "grain.amount") / 100.0
-    p_new = cv2.max(cv2.add(p, cv2.multiply(cv2.multiply(noise, cv2.max(midtones, 0.0)), k)), 0.0)
-    gain = cv2.divide(cv2.add(cv2.pow(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
-    return apply_gain(img, gain, out=img if ctx.owned else None)
+    out = img if ctx.owned else np.empty_like(img)
+    for y0, y1 in _strips(h, w):
+        strip = img[y0:y1]
+        y = cv2.max(luma(strip), 0.0)
+        p = cv2.pow(y, 1.0 / GAMMA)
+        midtones = cv2.max(cv2.multiply(cv2.multiply(p, cv2.subtract(1.0, p)), 4.0), 0.0)  # 0 at black, white
+        noise = grain_field(h, w, cell, roughness, (y0, y1))
+        p_new = cv2.max(cv2.add(p, cv2.multiply(cv2.multiply(noise, midtones), k)), 0.0)
+        gain = cv2.divide(cv2.add(cv2.pow(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
+        cv2.multiply(strip, cv2.merge([gain, gain, gain]), dst=out[y0:y1])
+    return out

@@ -110,8 +110,8 @@ def point_weight(hue: np.ndarray, picked: float, range_: float) -> np.ndarray:
 
 
 def hue_tables(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Tables over 0..360 (TABLE steps) of hue turn (degrees), chroma factor and
-    luminance (EV at full colourfulness); None when the mixer changes nothing."""
+    """Tables over 0..360 (TABLE steps, plus 360 itself) of hue turn (degrees), chroma
+    factor and luminance (EV at full colourfulness); None when the mixer changes nothing."""
     hue = np.arange(TABLE) * (360.0 / TABLE)
     amounts = np.array([[float(params.get(f"mixer.{b}.{k}", 0.0)) for k in ("hue", "saturation", "luminance")]
                         for b in BANDS]) / 100.0
@@ -125,9 +125,8 @@ def hue_tables(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None
         turn = turn + pw * point[0] / 100.0
         sat = sat + pw * point[1] / 100.0
         lum = lum + pw * point[2] / 100.0
-    return ((turn * MAX_HUE_TURN).astype(np.float32),
-            np.maximum(1.0 + sat, 0.0).astype(np.float32),
-            (lum * MAX_LUM_EV).astype(np.float32))
+    wrap = lambda t: np.append(t, t[:1]).astype(np.float32)  # noqa: E731 (entry TABLE is 360 = 0 degrees)
+    return wrap(turn * MAX_HUE_TURN), wrap(np.maximum(1.0 + sat, 0.0)), wrap(lum * MAX_LUM_EV)
 
 
 def _colourfulness_weight(mag: np.ndarray, mx: np.ndarray) -> np.ndarray:
@@ -147,16 +146,14 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     r, g, b = cv2.split(img)
     x = cv2.subtract(r, cv2.multiply(cv2.add(g, b), 0.5))
     y = cv2.multiply(cv2.subtract(g, b), SQRT3_2)
-    mag, ang = cv2.cartToPolar(x, y, angleInDegrees=True)
-    idx = cv2.multiply(ang, TABLE / 360.0)
-    idx = cv2.add(idx, 0.5).astype(np.int32)
-    idx[idx >= TABLE] = 0
+    # Nearest table entry; the tables carry one wrap-around entry (360 = 0 degrees).
+    idx = cv2.add(cv2.multiply(cv2.phase(x, y, angleInDegrees=True), TABLE / 360.0), 0.5).astype(np.uint16)
     y0 = luma(img)
     out = img
-    turn = turn_t[idx]
-    if turn.any():
+    if turn_t.any():
         # Rotation about the grey axis k = (1,1,1)/sqrt3 (Rodrigues):
         # v cos + (k x v) sin + k (k.v)(1 - cos); k x v = (B-G, R-B, G-R)/sqrt3
+        turn = turn_t[idx]
         cos, sin = cv2.polarToCart(np.ones_like(turn), turn, angleInDegrees=True)
         mean = cv2.multiply(cv2.add(cv2.add(r, g), b), 1.0 / 3.0)
         s3 = cv2.multiply(sin, 1.0 / np.sqrt(3.0))
@@ -165,17 +162,16 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         for ch, cross in ((r, cv2.subtract(b, g)), (g, cv2.subtract(r, b)), (b, cv2.subtract(g, r))):
             planes.append(cv2.add(cv2.add(cv2.multiply(ch, cos), cv2.multiply(cross, s3)), base))
         out = cv2.max(cv2.merge(planes), 0.0)
-    sat = sat_t[idx]
-    y1 = luma(out)
-    if (sat != 1.0).any():
+    y1 = luma(out) if out is not img else y0
+    if (sat_t != 1.0).any():
+        sat = sat_t[idx]
         y3 = cv2.merge([y1, y1, y1])
         out = cv2.add(y3, cv2.multiply(cv2.subtract(out, y3), cv2.merge([sat, sat, sat])))
         out = cv2.max(out, 0.0)
         y1 = luma(out)
     # Keep the original luminance (rotation and clipping move it), then the band's gain.
     gain = cv2.divide(cv2.add(y0, 1e-6), cv2.add(y1, 1e-6))
-    lum = lum_t[idx]
-    if lum.any():
-        w = _colourfulness_weight(mag, cv2.max(cv2.max(r, g), b))
-        gain = cv2.multiply(gain, cv2.exp(cv2.multiply(cv2.multiply(lum, w), float(np.log(2.0)))))
+    if lum_t.any():
+        w = _colourfulness_weight(cv2.magnitude(x, y), cv2.max(cv2.max(r, g), b))
+        gain = cv2.multiply(gain, cv2.exp(cv2.multiply(cv2.multiply(lum_t[idx], w), float(np.log(2.0)))))
     return cv2.max(cv2.multiply(out, cv2.merge([gain, gain, gain])), 0.0)
