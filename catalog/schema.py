@@ -309,6 +309,10 @@ class MaskRaster(Base):
     height: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | empty
     score: Mapped[float | None] = mapped_column(Float)
+    # The model's own confidence 0..1 where it has one, and why the result is empty or
+    # doubtful ("no face found for person 2"): shown as a warning, listed by review.
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (

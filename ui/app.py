@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.masks_panel.people_requested.connect(self.detect_people)
         self.masks_panel.refresh_requested.connect(self.refresh_masks)
         self.renderer.stale.connect(self.masks_panel.set_stale)
+        self.renderer.warnings.connect(self.masks_panel.set_warnings)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.develop_panel, "Develop")
         self.tabs.addTab(self.masks_panel, "Masks")
@@ -384,6 +385,8 @@ class MainWindow(QMainWindow):
 
     def _rendered(self, rgb, full):
         self.canvas.message = "" if full else "Preview"
+        if full:  # the render may have derived AI masks: show what they could not find
+            self.renderer.check_warnings()
         self._last_render = rgb
         self.develop_panel.histogram.set_image(rgb)
         self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
