@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from maskroom.catalog import Catalog
+from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent, MaskDefinition
 from maskroom.services import develop, editing, library, masks
@@ -90,7 +91,8 @@ def make_series(src: Path, dest: Path, frames: int = 5, seed: int = 7) -> list[P
         out = dest / f"{src.stem}_burst_{i + 1:02d}.jpg"
         exif[0x9003] = f"2024:05:01 10:00:{i * 2:02d}"  # DateTimeOriginal, 2 s apart
         exif[0x0132] = exif[0x9003]
-        PILImage.fromarray(frame).save(out, quality=92, exif=exif.tobytes())
+        with atomic_path(out, verify=verify_image) as tmp:
+            PILImage.fromarray(frame).save(tmp, "JPEG", quality=92, exif=exif.tobytes())
         paths.append(out)
     return paths
 
@@ -102,8 +104,9 @@ def save_overlay(rgb: np.ndarray, alpha: np.ndarray, out: Path) -> Path:
     a = (alpha[..., None] * 0.55).astype(np.float32)
     red = np.array([255, 0, 0], np.float32)
     mixed = rgb.astype(np.float32) * (1 - a) + red * a
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out), cv2.cvtColor(mixed.astype(np.uint8), cv2.COLOR_RGB2BGR))
+    with atomic_path(out, verify=verify_image) as tmp:
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(mixed.astype(np.uint8), cv2.COLOR_RGB2BGR)):
+            raise OSError(f"{out}: cannot write the overlay")
     return out
 
 

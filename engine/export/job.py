@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 from sqlalchemy import select
 
-from maskroom.catalog.edits import get_version
+from maskroom.catalog.edits import get_version, load_recipe
 from maskroom.catalog.library import camera_name
 from maskroom.catalog.schema import EditVersion, Image, Preset
 from maskroom.core.errors import InvalidValue
@@ -223,11 +223,18 @@ def _name_fields(version: EditVersion, seq: int, ext: str) -> NameFields:
     )
 
 
-def export_digest(version: EditVersion, settings: ExportSettings) -> str:
-    """What an exported file is made of: the original's content, the recipe, the settings
-    that change pixels or metadata (the conflict mode does not)."""
+def export_digest(session, version: EditVersion, settings: ExportSettings) -> str:
+    """What an exported file is made of: the original's content, the recipe as it looks
+    (mask component uids and derived state left out: a re-synced or re-applied edit with
+    the same values renders the same), the settings that change pixels or metadata (the
+    conflict mode does not)."""
+    recipe = load_recipe(session, version.id).to_dict()
+    for layer in recipe["layers"]:
+        for comp in (layer.get("mask") or {}).get("components", []):
+            comp.pop("uid", None)
+            comp.pop("derived", None)
     look = {k: v for k, v in settings.to_dict().items() if k != "on_conflict"}
-    text = json.dumps([version.image.content_hash, version.recipe_hash, look], sort_keys=True, default=str)
+    text = json.dumps([version.image.content_hash, recipe, look], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -287,7 +294,7 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
         if version is None:
             raise ExportError(f"version {version_id}: no such version")
         image = version.image
-        digest = export_digest(version, settings)
+        digest = export_digest(session, version, settings)
         rel = relative_name(settings.template, _name_fields(version, seq, settings.extension), settings.extension)
         try:
             target = ensure_inside(out_dir, rel)
@@ -375,7 +382,7 @@ def run_export(
         else:
             todo.append(task)
 
-    executor = make_executor(catalog, jobs if len(todo) > 1 else 1, cluster)
+    executor = make_executor(catalog, (jobs or 1) if len(todo) > 1 else 1, cluster)  # None: one job
     try:
         with executor:
             for out in executor.map(Work(_export_item, catalog.location, _export_init, (settings,)), todo, progress):
