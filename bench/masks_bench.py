@@ -10,8 +10,9 @@ process's CPU seconds (all threads); the load average when measured is printed,
 since the machine the numbers come from may be shared.  Peers in the same run:
 plain bilinear upsampling of the sky matte (what refinement replaces), the fp32
 U²-Netp the shipped int8 one is made from (alone, and the whole sky mask with it,
-interleaved run by run with the shipped one), and the
-subject without refinement and without its focus and sky cues.
+interleaved run by run with the shipped one), the classical subject (with and
+without refinement and its focus and sky cues) against the shipped salient one, and
+the GrabCut object box against the salient crop.
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def sky_rows(name, img, reps):
 
 def subject_rows(name, img, reps):
     """The classical subject path's steps (engine/masks/subject.py), then its total."""
-    from maskroom.engine.masks import subject as SU
+    from maskroom.engine.masks import salient as SA, subject as SU
 
     mid = SU._to_work(img, SU.FOCUS_WORK)
     work = SU._to_work(mid)
@@ -108,9 +109,12 @@ def subject_rows(name, img, reps):
         (name, "subject sky cue (EGE, 384 px)", timeit(lambda: SU.sky_probability(mid, shape), reps)),
         (name, "subject saliency (barrier, colour, SR)", timeit(lambda: SU.saliency(work, in_focus=in_focus, sky=sky), reps)),
         (name, "subject GrabCut (320 px, converged)", timeit(lambda: SU.grabcut_from_saliency(work, sal), reps)),
-        (name, "subject total", timeit(lambda: SU.subject_alpha(img), reps)),
-        (name, "peer: subject w/o refine", timeit(lambda: SU.subject_alpha(img, refine=False), reps)),
-        (name, "peer: subject w/o focus+sky cues", timeit(lambda: SU.subject_alpha(img, cues=False), reps)),
+        (name, "peer: classical subject total", timeit(lambda: SU.subject_alpha(img), reps)),
+        (name, "peer: classical w/o refine", timeit(lambda: SU.subject_alpha(img, refine=False), reps)),
+        (name, "peer: classical w/o focus+sky cues", timeit(lambda: SU.subject_alpha(img, cues=False), reps)),
+        (name, "salient model U2-Netp fp32 (320 px)", timeit(lambda: SA.raw_map(img), reps)),
+        (name, "subject total (salient, shipped)", timeit(lambda: SU.salient_subject_alpha(img), reps)),
+        (name, "peer: salient subject w/o refine", timeit(lambda: SU.salient_subject_alpha(img, refine=False), reps)),
     ]
 
 
@@ -133,9 +137,11 @@ def main() -> None:
         if "subject" in kinds:
             rows += subject_rows(name, img, args.reps)
         if "object" in kinds:
-            from maskroom.engine.masks.objects import object_alpha
+            from maskroom.engine.masks.objects import object_alpha, salient_object_alpha
 
-            rows.append((name, "object box", timeit(lambda: object_alpha(img, {"box": [0.25, 0.3, 0.65, 0.7]}), args.reps)))
+            box = {"box": [0.25, 0.3, 0.65, 0.7]}
+            rows.append((name, "object box (salient crop, shipped)", timeit(lambda: salient_object_alpha(img, box), args.reps)))
+            rows.append((name, "peer: object box GrabCut", timeit(lambda: object_alpha(img, box), args.reps)))
     if "sky" in kinds:
         skyless = at_2048(load_rgb(SAMPLES / SKYLESS))
         rows.append((SKYLESS, "sky total, no sky (U2 skipped)", timeit(lambda: SK.sky_alpha(skyless), args.reps)))

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.xmp import read_image_xmp
-from maskroom.engine.xmp.read import file_state, read_sidecar
-from maskroom.engine.xmp.write import atomic_write, develop_properties, metadata_properties, properties, render
+from maskroom.engine.xmp.read import file_state, properties, read_sidecar
+from maskroom.engine.xmp.write import atomic_write, develop_properties, metadata_properties, render
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "maskroom" / "data" / "samples" / "immich_prairie_falcon.jpg"

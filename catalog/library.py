@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
 from maskroom.catalog.database import lock_name, lock_row
+from maskroom.catalog.queries import build_id_query
 from maskroom.catalog.schema import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -17,13 +21,12 @@ from maskroom.catalog.schema import (
     FLAG_REJECT,
     Collection,
     CollectionImage,
+    EditVersion,
     Image,
     ImageKeyword,
     Keyword,
 )
 from maskroom.core.errors import InvalidValue
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 FLAGS = {"pick": FLAG_PICK, "reject": FLAG_REJECT, "none": FLAG_NONE}
 
@@ -203,6 +206,17 @@ def keywords_of_images(session: Session, ids: Iterable[int]) -> dict[str, int]:
     return out
 
 
+def keywords_by_image(session: Session, ids: Iterable[int]) -> dict[int, list[str]]:
+    """{image id: its keyword paths, sorted} for many photos in a few queries (``ls --json``)."""
+    paths = _keyword_paths(session)
+    out: dict[int, list[str]] = {}
+    for chunk in _chunks(_ids(ids)):
+        for image_id, kid in session.execute(select(ImageKeyword.image_id, ImageKeyword.keyword_id)
+                                             .where(ImageKeyword.image_id.in_(chunk))):
+            out.setdefault(image_id, []).append(paths[kid])
+    return {i: sorted(v) for i, v in out.items()}
+
+
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
@@ -258,8 +272,6 @@ def toggle_in_collection(session: Session, name: str, ids: Iterable[int]) -> tup
 
 def collection_counts(session: Session) -> list[dict]:
     """[{id, name, smart, images, filter}] by name; a smart collection counts what its filter matches."""
-    from maskroom.catalog.queries import build_id_query
-
     plain = dict(session.execute(select(CollectionImage.collection_id, func.count())
                                  .group_by(CollectionImage.collection_id)).all())
     rows = []
@@ -276,8 +288,6 @@ def collection_counts(session: Session) -> list[dict]:
 def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[int]:
     """Remove virtual copies (their edits, history and snapshots go with them; the photo
     and its master stay).  A master is refused: it *is* the photo's edit."""
-    from maskroom.catalog.schema import EditVersion
-
     vids = _ids(version_ids)
     found = {v.id: v for v in session.scalars(select(EditVersion).where(EditVersion.id.in_(vids)))}
     missing = [v for v in vids if v not in found]
@@ -293,7 +303,7 @@ def remove_virtual_copies(session: Session, version_ids: Iterable[int]) -> list[
 
 
 def camera_name(make: str | None, model: str | None) -> str:
-    """The camera for file names: make + model, without the make twice.
+    """The camera for file names and listings: make + model, without the make twice.
 
     ("Canon", "Canon EOS R5") -> "Canon EOS R5"; ("NIKON CORPORATION", "NIKON D750") -> "NIKON D750".
     """

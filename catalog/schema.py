@@ -154,6 +154,7 @@ class Image(Base):
     __table_args__ = (
         Index("ix_images_capture_camera", "capture_time", "camera_model"),
         Index("ix_images_rating_flag", "rating", "flag"),
+        Index("ix_images_camera_model_make", "camera_model", "camera_make"),  # the camera filter's make look-up
     )
 
 
@@ -308,6 +309,10 @@ class MaskRaster(Base):
     height: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | empty
     score: Mapped[float | None] = mapped_column(Float)
+    # The model's own confidence 0..1 where it has one, and why the result is empty or
+    # doubtful ("no face found for person 2"): shown as a warning, listed by review.
+    confidence: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (

@@ -13,8 +13,15 @@ from pathlib import Path
 
 import platformdirs
 
+from maskroom.core.errors import InvalidValue
+
 ENV_CATALOG = "MASKROOM_CATALOG"
 ENV_CACHE = "MASKROOM_CACHE"
+ENV_MAX_PIXELS = "MASKROOM_MAX_PIXELS"
+# Decompression bombs: no camera makes more (a 150 MP medium format file passes; a
+# 250 MP PNG of zeros that unpacks to 3 GB of working pixels does not).  Raise it with
+# MASKROOM_MAX_PIXELS for stitched panoramas.
+DEFAULT_MAX_PIXELS = 200_000_000
 DEFAULT_FILENAME = "catalog.maskroom.sqlite"
 
 
@@ -29,6 +36,21 @@ class CatalogLocation:
     @property
     def is_sqlite(self) -> bool:
         return self.sqlite_path is not None
+
+
+def max_pixels() -> int:
+    """The pixel limit above which an image is refused (read each time: tests and
+    long-running apps see a changed environment)."""
+    raw = os.environ.get(ENV_MAX_PIXELS, "").strip()
+    if not raw:
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise InvalidValue(f"{ENV_MAX_PIXELS}={raw!r}: expected a number of pixels, e.g. 300000000") from None
+    if value < 1_000_000:
+        raise InvalidValue(f"{ENV_MAX_PIXELS}={raw!r}: at least 1000000 pixels")
+    return value
 
 
 def default_catalog_path() -> Path:

@@ -20,9 +20,11 @@ import errno
 import hashlib
 import os
 import socket
+import sqlite3
 import struct
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -126,7 +128,12 @@ def atomic_path(path: Path, *, verify: Verifier | None = None, mode: int | None 
             except Exception as exc:
                 raise FileWriteError(f"{path}: cannot write ({_why(exc, path.parent, tmp, 'incomplete or unreadable: ')})") \
                     from exc
-        os.chmod(tmp, (0o666 & ~_UMASK) if mode is None else mode)
+        if mode is None:  # a replaced file keeps its mode; a new one gets the umask's default
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except FileWriteError:
@@ -190,8 +197,6 @@ def _verify_jpeg(path: Path) -> None:
 
 
 def _verify_png(path: Path) -> None:
-    import zlib
-
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
         fh.seek(8)
@@ -236,8 +241,6 @@ def _verify_tiff(path: Path) -> None:
 
 def verify_sqlite(path: Path) -> None:
     """Raise unless ``path`` is an SQLite database that passes its quick check."""
-    import sqlite3
-
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
             raise ValueError("not an SQLite database")

@@ -47,7 +47,7 @@ class RichProgress:
     """A rich progress bar with a rate column; messages print above the bar."""
 
     def __init__(self, unit: str = "files", enabled: bool | None = None):
-        from rich.console import Console
+        from rich.console import Console  # lazy: rich only for the CLI bar (start-up time)
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,

@@ -18,7 +18,9 @@ from typing import Any
 from maskroom.core.errors import InvalidValue
 from maskroom.core.values import check_adjustments, check_params, check_settings, number
 
-SCHEMA_VERSION = 1
+# 2: an adjustment value may be a curve (a list of [x, y] points, e.g. curve.points)
+# besides a number; schema-1 recipes are migrated on load (see _migrate).
+SCHEMA_VERSION = 2
 
 MODES = ("add", "subtract", "intersect")
 
@@ -138,6 +140,17 @@ class MaskDefinition:
         return cls([MaskComponent.from_dict(c) for c in components])
 
 
+def _migrate(d: dict[str, Any], version: int) -> dict[str, Any]:
+    """A stored recipe dict of an older schema, in the current one.
+
+    1 -> 2: schema 2 only adds curve values (lists of points); every schema-1 value is
+    a number and stays one (check_adjustments reads it as a float), so a schema-1 recipe
+    is a valid schema-2 recipe and renders exactly as before.  Later versions add their
+    steps here.
+    """
+    return d
+
+
 @dataclass
 class Layer:
     name: str
@@ -200,6 +213,7 @@ class Recipe:
         version = _checked(number, d.get("schema_version", SCHEMA_VERSION), "recipe schema_version", 1, None)
         if version > SCHEMA_VERSION:
             raise RecipeError(f"recipe schema {version:g} is newer than this maskroom ({SCHEMA_VERSION})")
+        d = _migrate(d, int(version))
         layers = d.get("layers", [])
         if not isinstance(layers, list):
             raise RecipeError("recipe layers must be a list")

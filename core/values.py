@@ -16,6 +16,8 @@ numbers; every front end imports the engine.
 """
 from __future__ import annotations
 
+import difflib
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -28,8 +30,20 @@ ADJUSTMENT_RANGES: dict[str, tuple[float, float]] = {}
 ADJUSTMENT_PARAMETERS: dict[str, tuple[float, float, str]] = {}
 
 
+# Keys whose value is a curve (``curve.points``, ``curve.red``...): key -> doc, filled by
+# the develop engine's modules.  A curve is at most MAX_CURVE_POINTS [x, y] points in
+# 0..1 with strictly increasing x.
+CURVE_KEYS: dict[str, str] = {}
+MAX_CURVE_POINTS = 16
+
+
 def register_adjustment(name: str, lo: float, hi: float) -> None:
     ADJUSTMENT_RANGES[name] = (float(lo), float(hi))
+
+
+def settable_keys() -> set[str]:
+    """Every adjustment key a recipe, a preset or ``edit --set`` accepts."""
+    return set(ADJUSTMENT_RANGES) | set(ADJUSTMENT_PARAMETERS) | set(CURVE_KEYS)
 
 
 # -- numbers --------------------------------------------------------------------
@@ -49,9 +63,9 @@ def number(value: Any, what: str, lo: float | None = None, hi: float | None = No
     try:
         f = float(value)
     except OverflowError:  # an int too large for a float
-        raise InvalidValue(f"{what} must be a finite number, not {value!r}") from None
+        raise InvalidValue(f"{what}: {value!r} is not a finite number") from None
     if not math.isfinite(f):
-        raise InvalidValue(f"{what} must be a finite number, not {value!r}")
+        raise InvalidValue(f"{what}: {value!r} is not a finite number")
     if integer and f != int(value):
         raise InvalidValue(f"{what} must be a whole number, not {value!r}")
     if (lo is not None and (f < lo or (lo_open and f == lo))) or (hi is not None and f > hi):
@@ -100,21 +114,50 @@ def box(value: Any, what: str) -> list[float]:
 
 
 # -- adjustments ----------------------------------------------------------------
-def check_adjustments(adjustments: Any, where: str = "adjustments") -> dict[str, float]:
-    """Known keys, finite numbers within their registered ranges; returns them as floats."""
+def check_curve(key: str, value: Any) -> list[list[float]]:
+    """A curve as stored: at most MAX_CURVE_POINTS [x, y] points in 0..1, x strictly increasing."""
+    pts = points(value, key, 0.0, 1.0, minimum=0)
+    if len(pts) > MAX_CURVE_POINTS:
+        raise InvalidValue(f"{key} has {len(pts)} points; at most {MAX_CURVE_POINTS}")
+    for (xa, _), (xb, _) in zip(pts, pts[1:]):
+        if xb <= xa:
+            raise InvalidValue(f"{key}: x must increase from point to point ({xa:g} then {xb:g})")
+    return pts
+
+
+def check_adjustments(adjustments: Any, where: str = "adjustments") -> dict[str, float | list[list[float]]]:
+    """Known keys; numbers finite and within their registered ranges, curves well formed."""
     if not isinstance(adjustments, dict):
         raise InvalidValue(f"{where} must be an object of name: number, not {type(adjustments).__name__}")
-    out = {}
+    out: dict[str, float | list[list[float]]] = {}
     known = bool(ADJUSTMENT_RANGES)
     for key, value in adjustments.items():
         key = str(key)
+        if key in CURVE_KEYS or (not known and isinstance(value, (list, tuple))):
+            out[key] = check_curve(key, value)
+            continue
         rng = ADJUSTMENT_RANGES.get(key) or (ADJUSTMENT_PARAMETERS[key][:2] if key in ADJUSTMENT_PARAMETERS else None)
         if rng is None and known:
-            names = ", ".join(sorted(set(ADJUSTMENT_RANGES) | set(ADJUSTMENT_PARAMETERS)))
-            raise InvalidValue(f"unknown adjustment {key!r} (known: {names})")
+            near = difflib.get_close_matches(key, sorted(settable_keys()), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise InvalidValue(f"unknown adjustment {key!r} ({hint}the keys are listed in docs/develop.md)")
         lo, hi = rng if rng else (None, None)
         out[key] = number(value, f"adjustment {key}", lo, hi)
     return out
+
+
+def parse_adjustment(key: str, text: str) -> float | list[list[float]]:
+    """A ``--set KEY=VALUE`` value: a number, or for a curve key a JSON list of [x, y]
+    points (``curve.points=[[0,0],[0.25,0.2],[1,1]]``); checked like any recipe value."""
+    text = text.strip()
+    if key in CURVE_KEYS:
+        try:
+            value = json.loads(text) if text.lower() not in ("", "none") else []
+        except ValueError:
+            raise InvalidValue(f"--set {key}: {text!r} is not a JSON list of [x, y] points") from None
+    else:
+        value = parse_number(text, f"--set {key}")
+    return check_adjustments({key: value})[key]
 
 
 # -- global settings ----------------------------------------------------------

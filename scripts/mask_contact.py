@@ -1,10 +1,11 @@
 """Contact sheet of the subject, sky and people masks on every sample photo (for looking).
 
-    python scripts/mask_contact.py [--out out/contact_masks.png] [--edge 1024] [photos or folders...]
+    python scripts/mask_contact.py [--out out/contact_masks.png] [--edge 1024] [--kinds subject,sky,person]
+                                   [photos or folders...]
 
 One row per photo: the photo, then the subject (red), sky (blue) and all people
 (green) drawn over it, each labelled with the time it took and "none" when the
-kind found nothing.  Default photos: every portrait, sky, animal and object photo
+kind found nothing; "!" marks a result that came with a warning (printed per photo).  Default photos: every portrait, sky, animal and object photo
 in /work/shared/samples.  Masks are derived through the registry exactly as the
 app derives them, at ``--edge`` pixels on the long side.
 """
@@ -47,7 +48,7 @@ def cell(rgb: np.ndarray, label: str) -> np.ndarray:
     return tile
 
 
-def row_for(path: Path, edge: int) -> tuple[np.ndarray, dict]:
+def row_for(path: Path, edge: int, kinds=KINDS) -> tuple[np.ndarray, dict]:
     rgb = load_rgb(path)
     h, w = rgb.shape[:2]
     s = edge / max(h, w)
@@ -56,13 +57,15 @@ def row_for(path: Path, edge: int) -> tuple[np.ndarray, dict]:
     inp = MaskInput(image=rgb, digest=f"contact:{path}")
     tiles = [cell(rgb, path.name[:34])]
     stats = {}
-    for kind, colour in KINDS:
+    for kind, colour in kinds:
         t0 = time.perf_counter()
         res = derive(inp, MaskComponent(kind=kind))
         dt = time.perf_counter() - t0
         cover = float((res.alpha > 0.5).mean()) if res.found else 0.0
-        stats[kind] = (res.found, cover, dt)
+        reason = (res.info or {}).get("reason")
+        stats[kind] = (res.found, cover, dt, reason)
         text = f"{kind} {cover:.0%} {dt:.1f}s" if res.found else f"{kind}: none {dt:.1f}s"
+        text += " !" if reason else ""
         tiles.append(cell(overlay(rgb, res.alpha if res.found else np.zeros(rgb.shape[:2], np.float32), colour),
                           text))
     return np.hstack(tiles), stats
@@ -73,17 +76,19 @@ def main() -> None:
     ap.add_argument("photos", nargs="*")
     ap.add_argument("--out", type=Path, default=Path("out/contact_masks.png"))
     ap.add_argument("--edge", type=int, default=1024)
+    ap.add_argument("--kinds", default=",".join(k for k, _ in KINDS), help="Which of subject, sky, person.")
     args = ap.parse_args()
+    kinds = [(k, c) for k, c in KINDS if k in args.kinds.split(",")]
     rows = []
     for path in photos(args.photos):
         try:
-            row, stats = row_for(path, args.edge)
+            row, stats = row_for(path, args.edge, kinds)
         except Exception as exc:  # one unreadable photo must not cost the sheet
             print(f"{path}: {exc}")
             continue
         rows.append(row)
-        print(path.name, "  ".join(f"{k}={'%.0f%%' % (c * 100) if f else 'none'} ({t:.2f}s)"
-                                   for k, (f, c, t) in stats.items()), flush=True)
+        print(path.name, "  ".join(f"{k}={'%.0f%%' % (c * 100) if f else 'none'} ({t:.2f}s)" + (f" [{r}]" if r else "")
+                                   for k, (f, c, t, r) in stats.items()), flush=True)
     width = max(r.shape[1] for r in rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # Pages of ROWS_PER_PAGE photos: one sheet of 75 photos is too tall to look at.

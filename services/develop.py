@@ -1,8 +1,10 @@
 """Develop use cases: what the develop panel offers, rendering an edit (preview, file,
-mask), originals for before/after, and grid thumbnails (``maskroom render|thumbs``
-and the app's loupe, develop panel and grid)."""
+mask), originals for before/after, grid thumbnails, the histogram, RAW white balance
+and lens corrections (``maskroom render|thumbs|histogram``, ``edit --wb/--lens`` and the
+app's loupe, develop panel and grid)."""
 from __future__ import annotations
 
+import colorsys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,13 +13,22 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
-from maskroom.catalog import Catalog
+from maskroom.catalog import Catalog, edits
 from maskroom.catalog.schema import EditVersion, Image
 from maskroom.core.errors import InvalidValue
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import Recipe
 from maskroom.engine.develop import adjustments as adj
 from maskroom.engine.develop import render, thumbnails
+from maskroom.engine.develop.adjustments.base import CURVE_KEYS, DEFAULTS
+from maskroom.engine.develop.adjustments.curves import eval_point_curve
+from maskroom.engine.develop.histogram import Histogram, histogram
+from maskroom.engine.develop.histogram import clipping_overlay as _clipping_overlay
+from maskroom.engine.develop.lens import LensError, find_profile, lens_key
+from maskroom.engine.develop.pipeline import ORDER
+from maskroom.engine.develop.raw_wb import WhiteBalanceError, pick_multipliers, wb_spec
+from maskroom.engine.develop.render import render_preview_srgb
+from maskroom.engine.develop.source import is_raw
 from maskroom.engine.export.writers import write_image
 from maskroom.engine.imageio.previews import (
     derivative_path,
@@ -36,26 +47,77 @@ class AdjustmentSpec:
     default: float = 0.0
     step: float = 1.0
     group: str = "Basic"
+    tab: str = ""  # a sub-group inside a section (the mixer's Hue/Saturation/Luminance tabs...)
 
 
-GROUP_ORDER = ("tone", "color", "detail", "effects")
+# Lightroom's order of the Develop panel's sections.
+SECTIONS = ("Basic", "Tone Curve", "Colour Mixer", "Colour Grading", "Detail", "Effects")
+_MODULE_SECTIONS = {"tone": "Basic", "color": "Basic", "detail": "Detail", "effects": "Effects"}
+_KEY_SECTIONS = {"curve": "Tone Curve", "mixer": "Colour Mixer", "grade": "Colour Grading",
+                 "vignette": "Effects", "grain": "Effects"}
+
+
+def _key_spec(name: str, lo: float, hi: float, default: float) -> AdjustmentSpec:
+    """A module key as a slider: ``mixer.blue.saturation`` -> section Colour Mixer, tab
+    Saturation, label Blue; ``grade.shadows.hue`` -> Colour Grading, tab Shadows, label Hue."""
+    parts = name.split(".")
+    section = _KEY_SECTIONS.get(parts[0], "Basic")
+    title = lambda t: t.replace("_", " ").capitalize()  # noqa: E731
+    if parts[0] == "mixer" and parts[1] != "point":
+        tab, label = title(parts[2]), title(parts[1])
+    elif parts[0] == "mixer":
+        tab, label = "Point colour", title(parts[2])
+    elif parts[0] == "grade" and len(parts) == 3:
+        tab, label = title(parts[1]), title(parts[2])
+    elif parts[0] in ("vignette", "grain"):
+        tab, label = "", f"{title(parts[0])} {parts[1].replace('_', ' ')}"
+    else:
+        tab, label = "", title(parts[-1])
+    return AdjustmentSpec(name, label, float(lo), float(hi), float(default), 1.0, section, tab)
 
 
 def adjustment_specs() -> list[AdjustmentSpec]:
-    """Every adjustment the develop engine registers, with its range, in panel order."""
+    """Every slider the develop engine registers, with its range, in panel order.
+
+    Modules (tone curve, mixer, grading, finishing) appear through their keys; curve
+    keys (point lists) are edited by the curve widget, not a slider."""
     specs = []
     for name, a in adj.REGISTRY.items():
-        group = a.fn.__module__.rsplit(".", 1)[-1]
+        if a.keys:
+            continue
+        group = _MODULE_SECTIONS.get(a.fn.__module__.rsplit(".", 1)[-1], "Effects")
         step = 0.05 if (a.hi - a.lo) <= 20 else 1.0
         specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(a.lo), float(a.hi),
-                                    float(getattr(a, "neutral", 0.0)), step, group.capitalize()))
+                                    float(getattr(a, "neutral", 0.0)), step, group))
     for name, (lo, hi, _doc) in adj.PARAMETERS.items():
-        group = "Color" if name.startswith("color") else "Effects"
-        specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(lo), float(hi),
-                                    float(lo), 1.0, group))
-    rank = {g.capitalize(): i for i, g in enumerate(GROUP_ORDER)}
-    specs.sort(key=lambda sp: rank.get(sp.group, 99))  # stable: registry order inside a group
+        if name in CURVE_KEYS:
+            continue
+        if name in DEFAULTS:
+            specs.append(_key_spec(name, lo, hi, DEFAULTS[name]))
+        else:
+            group = "Basic" if name.startswith("color") else "Effects"
+            specs.append(AdjustmentSpec(name, name.replace("_", " ").capitalize(), float(lo), float(hi),
+                                        float(lo), 1.0, group))
+    rank = {g: i for i, g in enumerate(SECTIONS)}
+    order = {n: i for i, n in enumerate(ORDER)}
+    # stable: pipeline order in Basic/Detail/Effects, registration order inside modules
+    specs.sort(key=lambda sp: (rank.get(sp.group, 99), order.get(sp.name, len(order))))
     return specs
+
+
+def histogram_of(rgb: np.ndarray) -> Histogram:
+    """The histogram of a displayed sRGB uint8 image (engine/develop/histogram.py)."""
+    return histogram(rgb)
+
+
+def clipping_overlay(rgb: np.ndarray) -> np.ndarray:
+    """The image with clipped shadows/highlights marked (the J key)."""
+    return _clipping_overlay(rgb)
+
+
+def curve_values(points, xs):
+    """The engine's point curve (monotone cubic) at ``xs`` (what the curve widget draws)."""
+    return eval_point_curve(points, xs)
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -167,3 +229,89 @@ def make_thumbnails(catalog: Catalog, image_ids: list[int], progress: Progress, 
 def prune_thumbnails(catalog: Catalog) -> int:
     """Delete the thumbnails of virtual copies that are gone."""
     return thumbnails.prune(catalog)
+
+
+# -- histogram, white balance, lens corrections ----------------------------------------
+def version_histogram(catalog, image_id: int, version_id: int | None = None) -> Histogram:
+    """RGB + luminance histogram and clipping counts of the version's rendered preview
+    (the master when ``version_id`` is None).  LookupError/EditError for a bad id."""
+    with catalog.session() as s:
+        if s.get(Image, image_id) is None:
+            raise LookupError(f"no image with id {image_id}")
+        vid = edits.get_version(s, image_id, version_id).id
+    return histogram(render_preview_srgb(catalog, vid))
+
+
+def white_balance_settings(value: str) -> dict:
+    """``--wb`` text -> the recipe's ``raw`` white-balance settings, validated:
+    a mode (camera, auto, daylight, cloudy, shade, tungsten, fluorescent, flash) or
+    ``KELVIN[,TINT]`` (e.g. ``5200`` or ``5200,+10``).  WhiteBalanceError otherwise."""
+    text = value.strip().lower()
+    if text and (text[0].isdigit() or text[0] in "+-."):
+        kelvin, _, tint = text.partition(",")
+        try:
+            settings = {"white_balance": "kelvin", "temperature": float(kelvin), "tint": float(tint or 0)}
+        except ValueError:
+            raise WhiteBalanceError(f"--wb {value!r}: expected KELVIN[,TINT], e.g. 5200,+10") from None
+    elif text in ("kelvin", "custom"):
+        raise WhiteBalanceError(f"--wb {value!r}: give the Kelvin value itself, or pick with --wb-pick")
+    else:
+        settings = {"white_balance": text}
+    wb_spec(settings)
+    return settings
+
+
+def pick_white_balance(catalog, image_id: int, x: float, y: float) -> dict:
+    """The ``raw`` settings that make the photo's point (x, y) neutral (RAW files only)."""
+    with catalog.session() as s:
+        image = s.get(Image, image_id)
+        if image is None:
+            raise LookupError(f"no image with id {image_id}")
+        path = Path(image.path)
+    if not is_raw(path):
+        raise WhiteBalanceError(f"{path.name}: --wb-pick works on RAW files; use --set temperature/tint")
+    return {"white_balance": "custom", "wb_multipliers": pick_multipliers(path, x, y)}
+
+
+def lens_settings(catalog, image_id: int, value: str) -> tuple[dict, str]:
+    """``--lens`` (auto, off, or a lensfun lens model) -> (the recipe's ``lens``
+    settings, a line saying what was matched).  LensError when no profile matches."""
+    with catalog.session() as s:
+        image = s.get(Image, image_id)
+        if image is None:
+            raise LookupError(f"no image with id {image_id}")
+        s.expunge(image)
+    text = value.strip()
+    if text.lower() == "off":
+        return {"correct": "off"}, "Lens corrections off"
+    settings = {"correct": "auto"} if text.lower() == "auto" else {"correct": "auto", "profile": text}
+    key = lens_key({"lens": settings}, image)
+    _camera, lens = find_profile(key.maker, key.camera, key.lens)
+    return settings, f"Lens corrections: {lens.maker} {lens.model}".replace(f"{lens.maker} {lens.maker}", lens.maker)
+
+
+# -- the develop panel's RAW white balance, lens corrections and eyedroppers ----------------
+WB_MODES = ("camera", "auto", "daylight", "cloudy", "shade", "tungsten", "fluorescent", "flash")
+
+
+def is_raw_image(catalog: Catalog, image_id: int) -> bool:
+    with catalog.session() as s:
+        image = s.get(Image, image_id)
+        return image is not None and is_raw(Path(image.path))
+
+
+def lens_profile(catalog: Catalog, image_id: int) -> tuple[dict | None, str]:
+    """(lens settings for automatic corrections, a line naming the profile) or
+    (None, the reason there is none, e.g. "no profile for this lens: ...")."""
+    try:
+        return lens_settings(catalog, image_id, "auto")
+    except (LensError, LookupError) as exc:
+        return None, str(exc)
+
+
+def picked_hue(rgb: np.ndarray, x: float, y: float) -> float:
+    """sRGB HSV hue (degrees) of the displayed image around (x, y): the point-colour picker."""
+    h, w = rgb.shape[:2]
+    cx, cy = min(w - 1, int(x * w)), min(h - 1, int(y * h))
+    px = rgb[max(0, cy - 2):cy + 3, max(0, cx - 2):cx + 3].reshape(-1, 3).mean(axis=0) / 255.0
+    return round(colorsys.rgb_to_hsv(*px)[0] * 360.0, 1) % 360.0

@@ -21,7 +21,7 @@ from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.develop.geometry import validate_geometry
 from maskroom.engine.develop.pipeline import validate_adjustments
-from maskroom.services import xmp
+from maskroom.services import develop, xmp
 
 UNSET: Any = object()  # "leave as it is", where None means "remove"
 
@@ -67,7 +67,7 @@ def validate_recipe(recipe: Recipe) -> Recipe:
     """A whole recipe checked as every front end must: adjustments known and in range,
     geometry sane (the recipe model itself checked kinds, modes and layer shapes)."""
     for layer in recipe.layers:
-        validate_adjustments(layer.adjustments)
+        validate_adjustments(layer.adjustments, masked=layer.mask is not None)
     validate_geometry(recipe.settings)
     return recipe
 
@@ -129,10 +129,11 @@ class EditChange:
     crop: Any = UNSET  # dict, or None to remove
     recipe: Recipe | None = None  # replaces the whole edit
     recipe_label: str = "Recipe"
+    white_balance: dict | None = None  # RAW settings from develop.white_balance_settings
+    wb_pick: tuple[float, float] | None = None  # a point of the photo made neutral (RAW)
+    lens: str | None = None  # lens corrections: auto | off | a lensfun lens model
 
     def validate(self) -> EditChange:
-        if self.adjustments:
-            validate_adjustments(self.adjustments)
         geometry = {}
         if self.straighten is not None:
             geometry["straighten"] = self.straighten
@@ -144,20 +145,29 @@ class EditChange:
             raise InvalidValue(f"opacity must be within 0..1, not {self.opacity}")
         if self.mask is not None and not self.layer:
             raise InvalidValue("a mask needs a layer name")
+        if self.adjustments:
+            validate_adjustments(self.adjustments, masked=bool(self.layer) and self.layer != "Global")
         if self.recipe is not None:
             validate_recipe(self.recipe)
         if not (self.adjustments or self.mask or self.opacity is not None or self.enabled is not None
-                or self.recipe or self.straighten is not None or self.crop is not UNSET):
-            raise InvalidValue("nothing to change: give adjustments, a mask, opacity, a recipe, straighten or crop")
+                or self.recipe or self.straighten is not None or self.crop is not UNSET
+                or self.white_balance or self.wb_pick or self.lens):
+            raise InvalidValue("nothing to change: give adjustments, a mask, opacity, a recipe, straighten, crop, "
+                               "white balance or lens corrections")
         return self
 
-    def label(self) -> str:
+    def label(self, lens_label: str | None = None) -> str:
         if self.adjustments:
-            text = ", ".join(f"{k} {v:+g}" for k, v in self.adjustments.items())
+            text = ", ".join(f"{k} {v:+g}" if isinstance(v, (int, float)) else f"{k} ({len(v)} points)"
+                             for k, v in self.adjustments.items())
             return f"{self.layer}: {text}" if self.layer else text
-        return f"{self.layer or 'Global'}: mask/settings"
+        if self.white_balance or self.wb_pick:
+            return f"White balance: {(self.white_balance or {}).get('white_balance', 'picked')}"
+        return lens_label or f"{self.layer or 'Global'}: mask/settings"
 
-    def apply(self, recipe: Recipe) -> None:
+    def apply(self, recipe: Recipe, *, white_balance: dict | None = None, lens: dict | None = None) -> None:
+        """Change RECIPE; ``white_balance`` and ``lens`` are this photo's settings
+        (a picked neutral point and a matched lens profile depend on the photo)."""
         layer = recipe.global_layer
         if self.layer and self.layer != layer.name:
             layer = recipe.layer(self.layer)
@@ -182,12 +192,21 @@ class EditChange:
                 recipe.settings.pop("crop", None)
             else:
                 recipe.settings["crop"] = self.crop
+        if lens is not None:
+            recipe.settings["lens"] = lens
+        if white_balance is not None:
+            raw = {k: v for k, v in (recipe.settings.get("raw") or {}).items()
+                   if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+            recipe.settings["raw"] = {**raw, **white_balance}
 
 
 def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int | None = None) -> dict:
     """One history step on IMAGE_ID's edit (read and written under the catalog's write lock,
     so a second writer cannot lose it); returns {image_id, version_id, step, label}."""
     change.validate()
+    # What depends on the photo is worked out before the write lock is taken.
+    lens, lens_label = develop.lens_settings(catalog, image_id, change.lens) if change.lens else (None, None)
+    wb = develop.pick_white_balance(catalog, image_id, *change.wb_pick) if change.wb_pick else change.white_balance
     with catalog.session() as s:
         try:
             vid = edits.get_version(s, image_id, version).id
@@ -197,8 +216,8 @@ def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int
             recipe, label = change.recipe.copy(), change.recipe_label
         else:
             recipe = edits.load_recipe(s, vid)
-            change.apply(recipe)
-            label = change.label()
+            change.apply(recipe, white_balance=wb, lens=lens)
+            label = change.label(lens_label)
         step = edits.save_recipe(s, vid, recipe, label).seq
     xmp.after_change(catalog, [image_id])
     return {"image_id": image_id, "version_id": vid, "step": step, "label": label}

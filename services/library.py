@@ -31,8 +31,8 @@ from maskroom.catalog.schema import (
     ImportSession,
     Series,
 )
+from maskroom.catalog.settings import get_setting
 from maskroom.core.errors import InvalidValue
-from maskroom.services import xmp
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
 
@@ -100,9 +100,11 @@ def list_images(catalog: Catalog, filters: Iterable[str] = (), sort: str | None 
         copy_ids = [v for _, v in entries if v is not None]
         names = dict(s.execute(select(EditVersion.id, EditVersion.name)
                                .where(EditVersion.id.in_(copy_ids))).all()) if copy_ids else {}
+        keywords = library.keywords_by_image(s, images)
         rows = []
         for image_id, vid in entries:
             r = image_summary(images[image_id])
+            r["keywords"] = keywords.get(image_id, [])
             if versions:
                 r.update({"version": vid, "copy": names.get(vid)} if vid else {"version": None, "copy": None})
             rows.append(r)
@@ -242,11 +244,23 @@ def import_problems(catalog: Catalog, session_id: int | None = None) -> list[tup
 
 
 # -- ratings, flags, labels -------------------------------------------------------------------
+def _sidecars_after_change(catalog: Catalog, ids: list[int]) -> None:
+    """XMP auto-write after a library change, when the catalog has it on."""
+    with catalog.session() as s:
+        if not get_setting(s, "xmp.auto_write"):
+            return
+    # Here, not at the top: services.xmp loads the XMP and develop engines (OpenCV,
+    # numpy: ~0.4 s), which `rate`/`flag`/`tag` need only with auto-write on (start-up time).
+    from maskroom.services import xmp
+
+    xmp.after_change(catalog, ids)
+
+
 def set_rating(catalog: Catalog, ids: Iterable[int], rating: int) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.set_rating(s, ids, int(rating))
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -256,7 +270,7 @@ def set_flag(catalog: Catalog, ids: Iterable[int], flag: int | str) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.set_flag(s, ids, name)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -264,7 +278,7 @@ def set_label(catalog: Catalog, ids: Iterable[int], label: str | None) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.set_label(s, ids, label)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -274,7 +288,7 @@ def add_keywords(catalog: Catalog, ids: Iterable[int], paths: Sequence[str]) -> 
     ids = list(ids)
     with catalog.session() as s:
         n = sum(library.add_keyword(s, ids, p) for p in paths)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 
@@ -282,7 +296,7 @@ def remove_keyword(catalog: Catalog, ids: Iterable[int], path: str) -> int:
     ids = list(ids)
     with catalog.session() as s:
         n = library.remove_keyword(s, ids, path)
-    xmp.after_change(catalog, ids)
+    _sidecars_after_change(catalog, ids)
     return n
 
 

@@ -28,7 +28,10 @@ from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.evaluate import overlay
 from maskroom.engine.masks.people import detect_people as _detect_people
 from maskroom.engine.masks.registry import available_kinds
+from maskroom.engine.sync import review
 from maskroom.services.editing import add_mask_component, image_of_version, load_recipe
+
+MaskWarning = tuple[str, str, "float | None", str]  # (component uid, kind, confidence, reason)
 
 
 def check_person(catalog: Catalog, version_id: int, person: int) -> str | None:
@@ -48,15 +51,36 @@ def check_person(catalog: Catalog, version_id: int, person: int) -> str | None:
 
 
 def add_component(catalog: Catalog, version_id: int, comp: MaskComponent, layer_name: str | None = None
-                  ) -> tuple[str, list[str]]:
+                  ) -> tuple[str, list[str], list[MaskWarning]]:
     """Add a mask component to a layer after checking its person reference against the
-    photo; returns (layer name, warnings)."""
+    photo; an AI component is derived at once so an empty or doubtful result is said
+    now.  Returns (layer name, lines about the check, mask warnings)."""
     comp.validate()
-    warnings = []
+    notes = []
     if comp.params.get("person") is not None:
         w = check_person(catalog, version_id, int(comp.params["person"]))
-        warnings += [w] if w else []
-    return add_mask_component(catalog, version_id, comp, layer_name), warnings
+        notes += [w] if w else []
+    name = add_mask_component(catalog, version_id, comp, layer_name)
+    warnings: list[MaskWarning] = []
+    if comp.is_ai:
+        try:
+            warnings = derive_with_warnings(catalog, version_id, name, [comp])
+        except Exception as exc:  # noqa: BLE001  (the edit is stored; the render will derive and say why)
+            notes.append(f"mask not derived yet: {exc}")
+    return name, notes, warnings
+
+
+def derive_with_warnings(catalog: Catalog, version_id: int, layer_name: str, comps: Sequence[MaskComponent]
+                         ) -> list[MaskWarning]:
+    """Derive ``comps`` of a layer at the preview size through the raster cache; record
+    their warnings for `maskroom review` and return them as (uid, kind, confidence, reason)."""
+    recipe = load_recipe(catalog, version_id)
+    inp = mask_input(catalog, image_of_version(catalog, version_id), settings=recipe.settings)
+    resolver = CachedResolver(catalog, version_id)
+    for comp in comps:
+        resolver(inp, comp)
+    review.record_mask_warnings(catalog, version_id, layer_name, {c.uid for c in comps}, resolver.warnings)
+    return resolver.warnings
 
 
 def raster_status(catalog: Catalog, version_id: int) -> dict[str, str]:
@@ -85,7 +109,8 @@ def list_components(catalog: Catalog, version_id: int) -> list[dict]:
 
 def render_layer_mask(catalog: Catalog, version_id: int, layer_name: str, out: Path, *, overlay_photo: bool = False) -> dict:
     """Write a layer's mask as a PNG (grey matte, or red over the photo); cached AI rasters
-    are reused.  Returns {width, height, coverage, hits, derived}."""
+    are reused.  Returns {width, height, coverage, hits, derived, warnings}; the warnings
+    (empty or doubtful AI components) are also recorded for `maskroom review`."""
     recipe = load_recipe(catalog, version_id)
     layer = recipe.layer(layer_name)
     if layer is None:
@@ -103,8 +128,10 @@ def render_layer_mask(catalog: Catalog, version_id: int, layer_name: str, out: P
     with atomic_path(out, verify=verify_image) as tmp:
         if not cv2.imwrite(str(tmp), data):
             raise OSError(f"{out}: cannot write PNG")
+    review.record_mask_warnings(catalog, version_id, layer.name, {c.uid for c in layer.mask.components if c.is_ai},
+                                resolver.warnings)
     return {"width": alpha.shape[1], "height": alpha.shape[0], "coverage": float((alpha > 0.5).mean()),
-            "hits": resolver.hits, "derived": resolver.misses}
+            "hits": resolver.hits, "derived": resolver.misses, "warnings": resolver.warnings}
 
 
 def mask_alpha(catalog: Catalog, version_id: int, layer_name: str, long_edge: int | None = None) -> np.ndarray:
@@ -142,6 +169,14 @@ def stale_component_uids(catalog: Catalog, version_id: int, recipe: Recipe) -> l
     inp = mask_input(catalog, image_of_version(catalog, version_id))
     resolver = CachedResolver(catalog, version_id)
     return [c.uid for c in comps if c.uid in derived_before and resolver.is_stale(inp, c)]
+
+
+def mask_warnings(catalog: Catalog, version_id: int) -> dict[str, str]:
+    """Component uid -> why its AI mask is empty or doubtful (the cached rasters' reasons)."""
+    with catalog.session() as s:
+        rows = s.execute(select(MaskRaster.component_uid, MaskRaster.reason, MaskRaster.confidence).where(
+            MaskRaster.version_id == version_id, MaskRaster.reason.is_not(None)))
+        return {uid: reason + ("" if conf is None else f" (confidence {conf:.2f})") for uid, reason, conf in rows}
 
 
 def refresh_components(catalog: Catalog, version_id: int, recipe: Recipe, uids: Sequence[str],

@@ -24,7 +24,7 @@ from maskroom.engine.migrate.lightroom import LrImage, read_lrcat
 from maskroom.engine.xmp import XmpRead, maskroom_recipe
 from maskroom.engine.xmp.apply import apply_read
 from maskroom.engine.xmp.crs import recipe_from_crs
-from maskroom.engine.xmp.fields import XmpFields
+from maskroom.engine.xmp.fields import NS, XmpFields
 from maskroom.engine.xmp.read import XmpError, parse_bytes, properties
 
 __all__ = ["MigrateError", "MigrateSummary", "lightroom", "darktable", "parse_maps"]
@@ -104,19 +104,27 @@ def _add_to_collection(session, path: str, image_id: int) -> None:
 
 
 def _lr_recipe(rec: LrImage, width: int, height: int, summary: MigrateSummary) -> tuple[Recipe | None, list[str]]:
-    if not rec.xmp:
-        return None, []
-    try:
-        props = properties(parse_bytes(rec.xmp.encode("utf-8"), f"{rec.path} (Lightroom catalog XMP)"))
-        recipe = maskroom_recipe(props, rec.path)
-        if recipe is not None:
-            return recipe, []
-    except XmpError as exc:
-        summary.warnings.append(str(exc))
+    """The image's edit from the XMP Lightroom keeps for it, else from the develop
+    settings table's top-level sliders (its curves and local corrections are listed)."""
+    props: dict = {}
+    if rec.xmp:
+        try:
+            props = properties(parse_bytes(rec.xmp.encode("utf-8"), f"{rec.path} (Lightroom catalog XMP)"))
+            recipe = maskroom_recipe(props, rec.path)
+            if recipe is not None:
+                return recipe, []
+        except XmpError as exc:
+            summary.warnings.append(str(exc))
+            props = {}
+    extra: list[str] = []
+    if not any(k.startswith(f"{{{NS['crs']}}}") for k in props) and rec.develop:
+        props = {**props, **{f"{{{NS['crs']}}}{k}": v for k, v in rec.develop.items()}}
+        extra = [f"crs:{k} (in Lightroom's develop settings table only)" for k in rec.develop_nested]
+    if not props:
         return None, []
     recipe, unmapped, warnings = recipe_from_crs(props, f"{rec.path} (Lightroom catalog)", width, height)
     summary.warnings += warnings
-    return recipe, unmapped
+    return recipe, unmapped + extra
 
 
 def _when(text: str | None) -> datetime | None:

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from maskroom.catalog import Catalog, edits
 from maskroom.catalog.schema import EditVersion, Image, XmpSidecarState
 from maskroom.catalog.settings import get_setting, set_setting
+from maskroom.core.files import FileWriteError
 from maskroom.engine.xmp import XmpError, read_image_xmp
 from maskroom.engine.xmp.apply import apply_read, image_meta, record_state, sidecar_path_for
-from maskroom.engine.xmp.read import file_state, properties, read_sidecar
+from maskroom.engine.xmp.read import file_state, properties, read_sidecar, sidecar_candidates
 from maskroom.engine.xmp.write import (
     atomic_write,
     darktable_history_properties,
@@ -97,8 +98,8 @@ def write_one(session, img: Image, force: bool = False) -> XmpResult:
                          "(a sidecar carries the master edit)")
     try:
         atomic_write(path, render(existing, {**up, **dev}))
-    except OSError as exc:
-        return XmpResult(img.id, str(path), "error", warnings=[f"{path}: cannot write ({exc.strerror or exc})"])
+    except FileWriteError as exc:  # its message names the file and the reason
+        return XmpResult(img.id, str(path), "error", warnings=[str(exc)])
     record_state(session, img.id, path, "write", lossy + dev_lossy)
     return XmpResult(img.id, str(path), "written", lossy + dev_lossy)
 
@@ -128,9 +129,9 @@ def status(catalog: Catalog, ids: Iterable[int] | None = None) -> list[XmpResult
         for img in s.scalars(stmt.order_by(Image.id)):
             row = rows.get(img.id)
             if row is None:
-                path = sidecar_path_for(s, img)
-                if path.exists():
-                    out.append(XmpResult(img.id, str(path), "unread"))
+                found = sidecar_candidates(Path(img.path))
+                if found:
+                    out.append(XmpResult(img.id, str(found[0]), "unread"))
                 continue
             path = Path(row.path)
             if not path.exists():
@@ -141,8 +142,12 @@ def status(catalog: Catalog, ids: Iterable[int] | None = None) -> list[XmpResult
 
 
 def changed_image_ids(catalog: Catalog) -> set[int]:
-    """Images whose sidecar changed outside maskroom (the app's badge)."""
-    return {r.image_id for r in status(catalog) if r.status == "changed"}
+    """Images whose sidecar changed outside maskroom (the app's badge): only the sidecars
+    maskroom has read or written are looked at, size and mtime first."""
+    with catalog.session() as s:
+        rows = list(s.scalars(select(XmpSidecarState)))
+        s.expunge_all()
+    return {r.image_id for r in rows if Path(r.path).exists() and _changed(r, Path(r.path))}
 
 
 def auto_write_enabled(catalog: Catalog) -> bool:

@@ -9,15 +9,18 @@ from PIL import Image as PILImage
 from maskroom.catalog.schema import Folder, Image
 
 
-def add_image(catalog, path: Path, content_hash: str | None = None) -> int:
-    """An images row for ``path`` (upright size from Pillow); returns its id."""
+def add_image(catalog, path: Path, content_hash: str | None = None, size: tuple[int, int] | None = None) -> int:
+    """An images row for ``path`` (upright size from Pillow unless ``size`` is given, as
+    for a RAW file Pillow cannot open); returns its id."""
     import hashlib
 
     from PIL import ImageOps
 
     path = Path(path)
-    with PILImage.open(path) as im:
-        w, h = ImageOps.exif_transpose(im).size
+    if size is None:
+        with PILImage.open(path) as im:
+            size = ImageOps.exif_transpose(im).size
+    w, h = size
     digest = content_hash or hashlib.sha256(path.read_bytes()).hexdigest()[:32]
     with catalog.session() as s:
         folder = s.query(Folder).filter_by(path=str(path.parent)).first()

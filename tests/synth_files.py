@@ -10,17 +10,27 @@ import numpy as np
 from PIL import Image
 
 
-def make_dng(path: Path, w: int = 256, h: int = 192, seed: int = 0, make: str = "Synthetic") -> Path:
+def _rational(v: float) -> list[int]:
+    return [int(round(v * 10000)), 10000]
+
+
+def make_dng(path: Path, w: int = 256, h: int = 192, seed: int = 0, make: str = "Synthetic",
+             color_matrix=None, as_shot=(1.0, 1.0, 1.0), bayer=None) -> Path:
+    """A DNG of a synthetic Bayer ramp (or ``bayer``, uint16 HxW RGGB 0..4095), with an
+    XYZ->camera ``color_matrix`` (3x3, identity by default) and AsShotNeutral ``as_shot``."""
     from pidng.core import RAW2DNG, DNGTags, Tag
     from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, Orientation, PhotometricInterpretation
 
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    base = xx / w * 3000 + yy / h * 1000 + 200
-    bayer = base.copy()
-    bayer[0::2, 0::2] *= 1.2  # red sites
-    bayer[1::2, 1::2] *= 0.7  # blue sites
-    bayer = np.clip(bayer + rng.integers(0, 20, bayer.shape), 0, 4095).astype(np.uint16)
+    if bayer is None:
+        yy, xx = np.mgrid[0:h, 0:w]
+        base = xx / w * 3000 + yy / h * 1000 + 200
+        bayer = base.copy()
+        bayer[0::2, 0::2] *= 1.2  # red sites
+        bayer[1::2, 1::2] *= 0.7  # blue sites
+        bayer = np.clip(bayer + rng.integers(0, 20, bayer.shape), 0, 4095).astype(np.uint16)
+    h, w = bayer.shape
+    matrix = np.eye(3) if color_matrix is None else np.asarray(color_matrix, float)
     t = DNGTags()
     for tag, value in [
         (Tag.ImageWidth, w), (Tag.ImageLength, h), (Tag.TileWidth, w), (Tag.TileLength, h),
@@ -28,8 +38,8 @@ def make_dng(path: Path, w: int = 256, h: int = 192, seed: int = 0, make: str = 
         (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
         (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
         (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 0), (Tag.WhiteLevel, 4095),
-        (Tag.ColorMatrix1, [[1, 1], [0, 1], [0, 1], [0, 1], [1, 1], [0, 1], [0, 1], [0, 1], [1, 1]]),
-        (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65), (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]),
+        (Tag.ColorMatrix1, [_rational(v) for v in matrix.ravel()]),
+        (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65), (Tag.AsShotNeutral, [_rational(v) for v in as_shot]),
         (Tag.Make, make), (Tag.Model, "Bayer 1"),
         (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2),
     ]:

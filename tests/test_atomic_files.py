@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +121,11 @@ def test_cache_sweep_runs_now_and_then(tmp_path):
     dead.write_bytes(b"x")
     assert F.sweep_tree_now_and_then(tmp_path) == []  # swept a moment ago: not again yet
     assert dead.exists()
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "IMG_1.xmp"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o600)
+    F.atomic_write_bytes(path, b"new")
+    assert path.read_bytes() == b"new" and path.stat().st_mode & 0o777 == 0o600

@@ -3,7 +3,6 @@ and the catalog is exactly as before (nothing stored that would poison a render)
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest

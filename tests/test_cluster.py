@@ -41,7 +41,7 @@ def cluster():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as lc, Client(lc) as client:
+                      dashboard_address=None) as lc, Client(lc, set_as_default=False) as client:
         yield lc.scheduler_address, client
 
 

@@ -250,7 +250,10 @@ def test_conflict_modes(shoot, tmp_path):
     rep = run_export(catalog, vids, out, ExportSettings(long_edge=100, on_conflict="skip"))
     assert len(rep.skipped) == 2 and not rep.exported and tree_digest(out) == first
 
+    # The same photos, edits and settings again: recognised, not copied as name-1.jpg.
     rep = run_export(catalog, vids, out, ExportSettings(long_edge=100, on_conflict="unique"))
+    assert len(rep.skipped) == 2 and not rep.exported and tree_digest(out) == first
+    rep = run_export(catalog, vids, out, ExportSettings(long_edge=110, on_conflict="unique"))
     assert sorted(Path(p).name for p in rep.exported) == ["immich_portrait_curies-1.jpg", "immich_prairie_falcon-1.jpg"]
     assert {k: v for k, v in tree_digest(out).items() if k in first} == first
 
@@ -496,3 +499,31 @@ def test_symlink_out_of_the_export_folder_fails_that_image_only(shoot, tmp_path)
     assert path.endswith(FALCON) and "outside" in why
     assert Path(rep.exported[0]).name == UPRIGHT
     assert not list(elsewhere.iterdir())
+
+
+def test_reexport_of_an_unchanged_photo_is_recognised_not_copied(shoot, tmp_path):
+    """Issue 13: the same photo, edit and settings to the same place is skipped, also when
+    its earlier export got a -N name; a changed edit is written anew; a file the user
+    replaced under that name is not taken for ours."""
+    from maskroom.catalog.edits import load_recipe, save_recipe
+
+    catalog, _folder, ids = shoot
+    out = tmp_path / "o"
+    vids = _versions(catalog, [ids[FALCON]])
+    (out).mkdir()
+    (out / FALCON).write_bytes(b"someone else's file")  # so our export becomes -1
+    rep = run_export(catalog, vids, out, ExportSettings(long_edge=80))
+    assert [Path(p).name for p in rep.exported] == ["immich_prairie_falcon-1.jpg"]
+    before = tree_digest(out)
+    rep = run_export(catalog, vids, out, ExportSettings(long_edge=80))
+    assert rep.exported == [] and [Path(p).name for p in rep.skipped] == ["immich_prairie_falcon-1.jpg"]
+    assert tree_digest(out) == before
+    with catalog.session() as s:
+        recipe = load_recipe(s, vids[0])
+        recipe.global_layer.adjustments["exposure"] = 0.5
+        save_recipe(s, vids[0], recipe, "brighter")
+    rep = run_export(catalog, vids, out, ExportSettings(long_edge=80))
+    assert [Path(p).name for p in rep.exported] == ["immich_prairie_falcon-2.jpg"]
+    (out / "immich_prairie_falcon-2.jpg").write_bytes(b"replaced by hand")
+    rep = run_export(catalog, vids, out, ExportSettings(long_edge=80))
+    assert [Path(p).name for p in rep.exported] == ["immich_prairie_falcon-3.jpg"]

@@ -65,6 +65,10 @@ CREATE TABLE Adobe_AdditionalMetadata (id_local INTEGER PRIMARY KEY, id_global U
   internalXmpDigest, isRawFile INTEGER NOT NULL DEFAULT 0, lastSynchronizedHash,
   lastSynchronizedTimestamp NOT NULL DEFAULT -63113817600, metadataPresetID, metadataVersion,
   monochrome INTEGER NOT NULL DEFAULT 0, xmp NOT NULL DEFAULT '');
+CREATE TABLE Adobe_imageDevelopSettings (id_local INTEGER PRIMARY KEY, allowFastRender INTEGER, beforeSettingsIDCache,
+  croppedHeight, croppedWidth, digest, fileHeight, fileWidth, grayscale INTEGER, hasDevelopAdjustments INTEGER,
+  hasDevelopAdjustmentsEx, historySettingsID, image INTEGER, processVersion, settingsID, snapshotID, text,
+  validatedForVersion, whiteBalance);
 CREATE TABLE AgLibraryIPTC (id_local INTEGER PRIMARY KEY, altTextAccessibility, caption, copyright,
   extDescrAccessibility, image INTEGER NOT NULL DEFAULT 0);
 """
@@ -116,6 +120,11 @@ def build_lrcat(path: Path, root: str) -> None:
     db.execute("INSERT INTO Adobe_AdditionalMetadata (id_global, image, xmp) VALUES ('m1', 100, ?)",
                ((DATA / "lightroom_subject.xmp").read_text(),))
     db.execute("INSERT INTO Adobe_AdditionalMetadata (id_global, image, xmp) VALUES ('m2', 103, ?)", (COPY_XMP,))
+    # IMG_0002 has no XMP in the catalog: its sliders come from the develop settings' Lua table.
+    db.execute("INSERT INTO Adobe_imageDevelopSettings (image, text) VALUES (101, ?)", (
+        's = { AutoGrayscaleMix = true,\n\tBlacks2012 = -5,\n\tCameraProfile = "Adobe Standard",\n'
+        '\tExposure2012 = 0.75,\n\tGradientBasedCorrections = { { What = "Correction", CorrectionAmount = 1, }, },\n'
+        '\tToneCurvePV2012 = { 0, 0, 255, 255, },\n\tRedEyeInfo = { },\n\tWhiteBalance = "As Shot",\n}',))
     db.execute("INSERT INTO AgLibraryIPTC (image, caption, copyright) VALUES (100, 'Morning light', '(c) LR user')")
     db.commit()
     db.close()
@@ -168,12 +177,18 @@ def test_lightroom_migration_brings_everything_and_reruns_without_duplicates(cat
         assert copy.image_id == one.id and not copy.is_master
         assert edits.load_recipe(s, copy.id).global_layer.adjustments == {"exposure": -0.5, "saturation": -100.0}
         assert "ToneCurvePV2012" in " ".join(one.extra["xmp_unmapped"])
+        assert edits.load_recipe(s, edits.get_version(s, two.id).id).global_layer.adjustments == {
+            "exposure": 0.75, "blacks": -5.0}
+        assert [u for u in two.extra["xmp_unmapped"] if "develop settings table" in u] == [
+            "crs:GradientBasedCorrections (in Lightroom's develop settings table only)",
+            "crs:ToneCurvePV2012 (in Lightroom's develop settings table only)"]
     summary = migrate.lightroom(catalog, lrcat, maps=[("D:/Photos", str(here))])
     assert (summary.imported, summary.already) == (0, 2)
+    copy_key = f"{here}/2024/Kyoto/IMG_0001.jpg [Black and white]"
+    assert summary.unmapped[copy_key] == ["crs:ConvertToGrayscale=True"]  # listed, not dropped
     with catalog.session() as s:
         assert s.scalar(select(func.count()).select_from(Image)) == 2
-        # IMG_0001's master and its copy (IMG_0002 has no edit, so no version yet).
-        assert s.scalar(select(func.count()).select_from(EditVersion)) == 2
+        assert s.scalar(select(func.count()).select_from(EditVersion)) == 3  # 2 masters + 1 copy
         assert s.scalar(select(func.count()).select_from(Collection)) == 2
         one = s.scalar(select(Image).where(Image.filename == "IMG_0001.jpg"))
         assert library.image_keywords(s, one.id) == ["Places|Japan|Kyoto", "temple"]

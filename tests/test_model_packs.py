@@ -203,7 +203,9 @@ def test_subject_uses_the_installed_salient_pack(user_models, tmp_path, stand_in
 
     img, red, disc = red_corner_scene()
     inp = MaskInput(image=img, digest="scene")
-    before = derive(inp, MaskComponent(kind="subject", params={"people": False}))
+    # Without a pack: the shipped salient model, or the classical path when it is switched off.
+    assert derive(inp, MaskComponent(kind="subject", params={"people": False})).info["method"] == "salient"
+    before = derive(inp, MaskComponent(kind="subject", params={"people": False, "salient": False}))
     assert before.info["method"] == "classic" and iou(before.alpha > 0.5, red) < 0.3
     version_before = kind_version("subject")
 
@@ -215,7 +217,7 @@ def test_subject_uses_the_installed_salient_pack(user_models, tmp_path, stand_in
     back = derive(inp, MaskComponent(kind="background", params={"people": False}))
     assert np.allclose(back.alpha, 1 - res.alpha, atol=1e-5)
     # The classical path stays reachable (and is what the pack-less install runs).
-    forced = derive(inp, MaskComponent(kind="subject", params={"people": False, "pack": False}))
+    forced = derive(inp, MaskComponent(kind="subject", params={"people": False, "pack": False, "salient": False}))
     assert forced.info["method"] == "classic" and np.array_equal(forced.alpha, before.alpha)
 
 
@@ -243,7 +245,7 @@ def test_object_uses_the_installed_promptable_pack(user_models, tmp_path, stand_
     inp = MaskInput(image=img, digest="two-red")
     comp = MaskComponent(kind="object", params={"box": [0.1, 0.1, 0.62, 0.62]})
     version_before = kind_version("object")
-    assert derive(inp, comp).info["method"] == "grabcut"
+    assert derive(inp, comp).info["method"] in ("salient", "grabcut")  # no pack: the shipped paths
 
     packs.install("promptable", [enc, dec])
     raw = packs.PromptablePack().predict(img, box=[0.1, 0.1, 0.62, 0.62]) > 0.5
@@ -256,4 +258,5 @@ def test_object_uses_the_installed_promptable_pack(user_models, tmp_path, stand_
     lasso = derive(inp, MaskComponent(kind="object", params={"lasso": [[0.1, 0.1], [0.62, 0.1], [0.1, 0.62]]}))
     assert lasso.info["method"] == "promptable"
     assert (lasso.alpha > 0.5).sum() < (res.alpha > 0.5).sum()  # the lasso limits the matte
-    assert derive(inp, MaskComponent(kind="object", params={**comp.params, "pack": False})).info["method"] == "grabcut"
+    assert derive(inp, MaskComponent(kind="object", params={**comp.params, "pack": False, "salient": False})
+                  ).info["method"] == "grabcut"

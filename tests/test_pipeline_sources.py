@@ -44,17 +44,7 @@ def _version(catalog, image_id, recipe=None):
 
 def test_raw_decodes_linear_without_auto_brightening(catalog, tmp_path):
     dng = make_dng(tmp_path / "ramp.dng", w=256, h=192)
-    with catalog.session() as s:
-        from maskroom.catalog.schema import Folder
-
-        f = Folder(path=str(tmp_path))
-        s.add(f)
-        s.flush()
-        row = Image(folder_id=f.id, filename=dng.name, path=str(dng), file_size=dng.stat().st_size, mtime=0,
-                    content_hash="dng-ramp", format="dng", width=256, height=192)
-        s.add(row)
-        s.flush()
-        iid = row.id
+    iid = add_image(catalog, dng, "dng-ramp", size=(256, 192))
     vid = _version(catalog, iid)
     lin = R.render_version(catalog, vid, scale="full").linear
     assert lin.shape == (192, 256, 3)
@@ -69,12 +59,11 @@ def test_raw_decodes_linear_without_auto_brightening(catalog, tmp_path):
     r = Recipe(settings={"raw": {"highlight_mode": "blend"}})
     vid2 = _version(catalog, iid, r)
     assert R.render_version(catalog, vid2, scale="full").linear.shape == lin.shape
-    bad = Recipe(settings={"raw": {"white_balance": "tungsten"}})
-    vid3 = _version(catalog, iid, bad)
-    from maskroom.engine.develop.source import SourceError
+    # An unknown white balance is refused at the door: it never reaches the catalog or a render.
+    from maskroom.core.recipe import RecipeError
 
-    with pytest.raises(SourceError, match="white_balance"):
-        R.render_version(catalog, vid3, scale="full")
+    with pytest.raises(RecipeError, match="white_balance"):
+        _version(catalog, iid, Recipe(settings={"raw": {"white_balance": "sunset"}}))
 
 
 def test_embedded_icc_profile_is_honoured(catalog, tmp_path):

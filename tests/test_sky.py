@@ -98,7 +98,7 @@ def test_portrait_backdrop_is_not_sky():
     assert (SK.fuse(u2, ege, SK.model_size(img)) > 0.5).mean() > 0.1  # the models alone say sky
     res = derive(MaskInput(image=img, digest="hopper"), MaskComponent(kind="sky"))
     assert not res.found and res.alpha.max() == 0.0
-    assert res.info["reason"] == "backdrop behind a portrait"
+    assert res.info["reason"] == "no sky: the backdrop behind a portrait"
 
 
 def test_landscape_keeps_its_sky_through_the_portrait_rule(torcal):

@@ -182,3 +182,19 @@ def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
     wait_until(qtbot, lambda: not panel.stale, 120, "refresh")
     assert masks_service.stale_component_uids(catalog, vid, win.session.recipe) == []
     assert panel._find_item(uid).text(2) == ""
+
+
+def test_empty_ai_mask_shows_a_badge_with_the_reason(qtbot, develop, catalog):
+    """A face mask on a landscape finds nothing: the masks panel says so (badge + tooltip)."""
+    from maskroom.core.recipe import MaskComponent
+
+    win, panel = develop, develop.masks_panel
+    comp = MaskComponent("face-skin")
+    panel.add_component(comp, new_layer=True, layer_name="Face")
+    uid = comp.uid
+    # The overlay derives the layer's mask (a layer with no adjustment yet is not rendered).
+    win.renderer.request_overlay("Face", win.session.recipe)
+    wait_until(qtbot, lambda: uid in panel.warnings, 180, "warning check")
+    item = panel._find_item(uid)
+    assert item.text(2) == "⚠ check"
+    assert "no face found" in item.toolTip(2) or "no people" in item.toolTip(2), item.toolTip(2)

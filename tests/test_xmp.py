@@ -59,11 +59,28 @@ def test_embedded_xmp_written_by_exiftool_comes_in_on_import(catalog, tmp_path, 
     report = run_import(catalog, [p.parent], jobs=1)
     assert report.xmp_read == report.imported and not report.warnings
     rows = json.loads(run_cli(catalog, "ls", "--json").output)
-    assert (rows[0]["rating"], rows[0]["label"]) == (4, "red")
+    assert (rows[0]["rating"], rows[0]["label"], rows[0]["keywords"]) == (4, "red", ["Places|Kyoto"])
     shown = json.loads(run_cli(catalog, "show", rows[0]["id"], "--json").output)
     assert shown["keywords"] == ["Places|Kyoto"]
     assert (shown["title"], shown["copyright"]) == ("Temple", "(c) A. Person")
     assert sha256(p) == before
+
+
+@pytest.mark.parametrize("fmt", ["png", "tif", "webp", "heic", "dng"])
+def test_embedded_xmp_in_every_container(tmp_path, exiftool, fmt):
+    from synth_files import make_dng, make_heic
+
+    p = tmp_path / f"x.{fmt}"
+    if fmt == "dng":
+        make_dng(p)
+    elif fmt == "heic":
+        make_heic(p)
+    else:
+        PILImage.new("RGB", (40, 30), (10, 200, 90)).save(p)
+    subprocess.run([exiftool, "-q", "-q", "-overwrite_original", "-XMP:Rating=3", "-XMP-lr:HierarchicalSubject=A|B",
+                    str(p)], check=True)
+    r = read_image_xmp(p)
+    assert (r.source, r.fields.rating, r.fields.keywords) == ("embedded", 3, ["A|B"])
 
 
 def test_real_photoshop_packet_in_a_sample_photo(tmp_path):
@@ -109,6 +126,19 @@ def test_lightroom_sidecar_exposure_and_subject_mask(catalog, tmp_path):
     alpha = np.asarray(PILImage.open(out).convert("L"))
     assert 0.15 < (alpha > 127).mean() < 0.9
     assert tree_digest(p.parent) == before  # originals and the sidecar untouched by import
+
+
+def test_copy_to_takes_the_sidecar_along(catalog, tmp_path):
+    p = photo(tmp_path / "card", "DSC_1.jpg")
+    shutil.copy(DATA / "darktable.xmp", p.with_name("DSC_1.jpg.xmp"))
+    before = tree_digest(p.parent)
+    report = run_import(catalog, [p], copy_to=tmp_path / "library", template="{name}", jobs=1)
+    copied = tmp_path / "library" / "DSC_1.jpg.xmp"
+    assert copied.read_bytes() == (DATA / "darktable.xmp").read_bytes()
+    with catalog.session() as s:
+        assert s.scalar(select(XmpSidecarState.path)) == str(copied)
+        assert s.get(Image, report.imported[0]).rating == 2
+    assert tree_digest(p.parent) == before
 
 
 def test_sidecar_conventions_and_which_wins(tmp_path):
@@ -221,10 +251,20 @@ def test_crs_mapping_round_trip_keeps_mapped_sliders_and_masks():
     assert back.layer("Sky").adjustments == {"exposure": -1.0, "saturation": 20.0}
 
 
-def test_absolute_white_balance_is_listed_not_guessed():
+def test_white_balance_kelvin_and_presets_map_to_the_raw_decode():
     props = {q("crs", "WhiteBalance"): "Custom", q("crs", "Temperature"): "6500", q("crs", "Tint"): "+10"}
-    recipe, unmapped, _ = recipe_from_crs(props, "t")
-    assert recipe.global_layer.adjustments == {} and "absolute kelvin" in unmapped[0]
+    recipe, unmapped, warnings = recipe_from_crs(props, "t")
+    assert recipe.settings["raw"] == {"white_balance": "kelvin", "temperature": 6500.0, "tint": 10.0}
+    back, _ = crs_from_recipe(recipe)
+    assert (back[q("crs", "WhiteBalance")], back[q("crs", "Temperature")], back[q("crs", "Tint")]) == (
+        "Custom", "6500", "+10")
+    recipe, _, _ = recipe_from_crs({q("crs", "WhiteBalance"): "Tungsten"}, "t")
+    assert recipe.settings["raw"] == {"white_balance": "tungsten"}
+    recipe, unmapped, warnings = recipe_from_crs({q("crs", "WhiteBalance"): "Custom",
+                                                  q("crs", "Temperature"): "90000"}, "t")
+    assert "raw" not in recipe.settings and "2000..50000" in warnings[0]  # refused at the door
+    _, unmapped, _ = recipe_from_crs({q("crs", "WhiteBalance"): "Underwater"}, "t")
+    assert unmapped == ["crs:WhiteBalance=Underwater"]
 
 
 # -- write ------------------------------------------------------------------------------------

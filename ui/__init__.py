@@ -1,7 +1,7 @@
 """maskroom's desktop app (PySide6).
 
 The app holds no editing logic of its own: every action calls the same services the
-CLI uses (``maskroom.ui.services`` is the one place that names them), heavy work
+CLI uses (``maskroom.services``), heavy work
 runs on ``maskroom.ui.workers`` so the window stays responsive.
 """
 
@@ -13,7 +13,7 @@ BROKEN_PYSIDE6 = {"6.12.0"}
 
 def qt_problem() -> str | None:
     """Why the installed Qt binding cannot run the app, or None."""
-    import PySide6
+    import PySide6  # lazy: the version check runs before Qt is loaded
 
     if PySide6.__version__ in BROKEN_PYSIDE6:
         return (f"PySide6 {PySide6.__version__} crashes after a few thousand repaints (a reference-count bug); "

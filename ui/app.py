@@ -34,8 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from maskroom.services import develop as develop_service
 from maskroom.services import editing, masks
 from maskroom.services import library as library_service
+from maskroom.services import xmp as xmp_service
 from maskroom.services.library import (
     COLOR_LABELS,
     FLAG_NONE,
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.session = EditSession(catalog, self)
         self.renderer = PreviewRenderer(catalog, self.runner, self)
         self.renderer.rendered.connect(self._rendered)
+        self.canvas.colour_picked.connect(lambda x, y: self._develop_picked(x, y))
         self.renderer.original.connect(self.canvas.set_before)
         self.renderer.overlay.connect(self._overlay)
         self.renderer.error.connect(self.show_error)
@@ -171,6 +174,9 @@ class MainWindow(QMainWindow):
         self.history_panel = HistoryPanel(self.session)
         self.history_dock = self._dock("History", self.history_panel, Qt.LeftDockWidgetArea, "history_dock")
         self.develop_panel = DevelopPanel(self.session)
+        self.develop_panel.histogram.clipping_toggled.connect(self.toggle_clipping)
+        self.develop_panel.pick_requested.connect(self._start_pick)
+        self._pick: str | None = None
         self.masks_panel = MasksPanel(self.session, self.canvas)
         self.masks_panel.mask_changed.connect(self._mask_changed)
         self.masks_panel.overlay_toggled.connect(self._overlay_toggled)
@@ -178,6 +184,7 @@ class MainWindow(QMainWindow):
         self.masks_panel.people_requested.connect(self.detect_people)
         self.masks_panel.refresh_requested.connect(self.refresh_masks)
         self.renderer.stale.connect(self.masks_panel.set_stale)
+        self.renderer.warnings.connect(self.masks_panel.set_warnings)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.develop_panel, "Develop")
         self.tabs.addTab(self.masks_panel, "Masks")
@@ -248,6 +255,7 @@ class MainWindow(QMainWindow):
         sc("E", lambda: self.show_view("loupe"))
         sc("D", lambda: self.show_view("develop"))
         sc("O", self.toggle_overlay)
+        sc("J", self.toggle_clipping)
         sc("\\", self.toggle_before)
         sc("Z", self.canvas.toggle_zoom)
         sc("Ctrl+Z", self.undo)
@@ -377,7 +385,31 @@ class MainWindow(QMainWindow):
 
     def _rendered(self, rgb, full):
         self.canvas.message = "" if full else "Preview"
-        self.canvas.set_image(rgb)
+        if full:  # the render may have derived AI masks: show what they could not find
+            self.renderer.check_warnings()
+        self._last_render = rgb
+        self.develop_panel.histogram.set_image(rgb)
+        self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
+
+    def _start_pick(self, kind: str):
+        """Arm the canvas eyedropper for the develop panel (point colour, RAW white balance)."""
+        self._pick = kind
+        self.canvas.set_tool("eyedropper")
+
+    def _develop_picked(self, x: float, y: float):
+        kind, self._pick = self._pick, None
+        if kind is not None:
+            self.canvas.set_tool("view")
+            self.develop_panel.picked(kind, x, y, getattr(self, "_last_render", None))
+
+    def toggle_clipping(self, on: bool | None = None):
+        """J: paint clipped highlights red and clipped shadows blue on the photo."""
+        hist = self.develop_panel.histogram
+        hist.show_clipping = (not hist.show_clipping) if on is None else on
+        hist.update()
+        rgb = getattr(self, "_last_render", None)
+        if rgb is not None:
+            self.canvas.set_image(develop_service.clipping_overlay(rgb) if hist.show_clipping else rgb)
 
     def _mask_changed(self, layer_name: str):
         self._update_handles()
@@ -549,7 +581,22 @@ class MainWindow(QMainWindow):
             menu.addAction("Create virtual copy\tCtrl+'", self.create_virtual_copy)
             if any(v is not None for _i, v in self.grid.selected_entries()):
                 menu.addAction("Remove virtual copy\tDelete", self.remove_virtual_copies)
+            menu.addSeparator()
+            menu.addAction("Read metadata from XMP", lambda: self.xmp_action(xmp_service.read, ids, "Read XMP"))
+            menu.addAction("Write XMP sidecars", lambda: self.xmp_action(xmp_service.write, ids, "Wrote XMP"))
+        auto = menu.addAction("Write XMP sidecars automatically")
+        auto.setCheckable(True)
+        auto.setChecked(xmp_service.auto_write_enabled(self.catalog))
+        auto.toggled.connect(lambda on: xmp_service.set_auto_write(self.catalog, on))
         menu.exec(pos)
+
+    def xmp_action(self, fn, ids, text: str):
+        """Read or write the selection's sidecars (docs/xmp.md); problems in the status bar."""
+        results = fn(self.catalog, ids)
+        problems = [w for r in results for w in r.warnings]
+        done = sum(1 for r in results if r.status in ("read", "written"))
+        self.statusBar().showMessage(f"{text} for {done} photo(s)" + (f"; {problems[0]}" if problems else ""), 6000)
+        self.model.reload(runner=self.runner)
 
     def create_virtual_copy(self) -> int | None:
         """A new version of the current cell's edit, shown as its own cell next to its master."""
@@ -664,8 +711,6 @@ class MainWindow(QMainWindow):
 def _install_excepthook(win: MainWindow) -> None:
     """An exception escaping a slot becomes one line in the status bar (and the log),
     not a traceback on the terminal and not a dead window."""
-    import logging
-
     log = logging.getLogger("maskroom.ui")
 
     def hook(exc_type, exc, tb):

@@ -8,7 +8,9 @@ re-renders progressively) and commit one history step on release.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSlider,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
 from maskroom.core.recipe import Recipe
 from maskroom.services import develop as develop_service
 from maskroom.services import editing
+from maskroom.ui.develop_widgets import CurveWidget, HistogramWidget
 
 
 class EditSession(QObject):
@@ -72,12 +76,20 @@ class EditSession(QObject):
             self.layer_name = name
             self.layer_selected.emit(name)
 
-    def set_adjustment(self, name: str, value: float) -> None:
-        """Live change (no history step yet)."""
-        if abs(value) < 1e-9:
+    def set_adjustment(self, name: str, value: float, default: float = 0.0) -> None:
+        """Live change (no history step yet); the default value removes the key."""
+        if abs(value - default) < 1e-9:
             self.layer.adjustments.pop(name, None)
         else:
             self.layer.adjustments[name] = float(value)
+        self.changed.emit(False)
+
+    def set_curve(self, name: str, points: list) -> None:
+        """Live change of a curve key (``curve.points``, ``curve.red``...)."""
+        if points:
+            self.layer.adjustments[name] = [list(p) for p in points]
+        else:
+            self.layer.adjustments.pop(name, None)
         self.changed.emit(False)
 
     def commit(self, label: str) -> bool:
@@ -170,14 +182,25 @@ class AdjustmentSlider(QWidget):
 
 
 class DevelopPanel(QWidget):
-    """Sliders for every adjustment of the selected layer, presets, virtual copies."""
+    """The selected layer's develop controls in Lightroom's order: Histogram, Basic,
+    Tone Curve, Colour Mixer, Colour Grading, Detail, Lens Corrections, Effects;
+    presets, virtual copies.  Every control changes the preview live and commits one
+    history step on release."""
+
+    pick_requested = Signal(str)  # "point" (point colour) or "wb" (RAW white balance): the app arms its eyedropper
+
+    CURVE_CHANNELS = (("Luminance", "curve.points", QColor(230, 230, 230)), ("Red", "curve.red", QColor(230, 70, 70)),
+                      ("Green", "curve.green", QColor(70, 200, 70)), ("Blue", "curve.blue", QColor(80, 120, 240)))
 
     def __init__(self, session: EditSession, parent=None):
         super().__init__(parent)
         self.session = session
         self.sliders: dict[str, AdjustmentSlider] = {}
+        self._syncing = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
+        self.histogram = HistogramWidget()
+        outer.addWidget(self.histogram)
         self.layer_label = QLabel()
         self.layer_label.setStyleSheet("font-weight: bold; padding: 4px;")
         outer.addWidget(self.layer_label)
@@ -199,20 +222,39 @@ class DevelopPanel(QWidget):
         area.setWidgetResizable(True)
         inner = QWidget()
         col = QVBoxLayout(inner)
-        groups: dict[str, QFormLayout] = {}
+        self.sections: dict[str, QGroupBox] = {}
+        forms: dict[tuple[str, str], QFormLayout] = {}
+        tabs: dict[str, QTabWidget] = {}
         for spec in develop_service.adjustment_specs():
-            if spec.group not in groups:
-                box = QGroupBox(spec.group)
-                groups[spec.group] = QFormLayout(box)
-                groups[spec.group].setContentsMargins(6, 6, 6, 6)
+            box = self.sections.get(spec.group)
+            if box is None:
+                box = self.sections[spec.group] = QGroupBox(spec.group)
+                box.setLayout(QVBoxLayout())
+                box.layout().setContentsMargins(6, 6, 6, 6)
+                if spec.group == "Tone Curve":
+                    box.layout().addWidget(self._curve_editor())
                 col.addWidget(box)
+            form = forms.get((spec.group, spec.tab))
+            if form is None:
+                holder = QWidget()
+                form = forms[(spec.group, spec.tab)] = QFormLayout(holder)
+                form.setContentsMargins(2, 2, 2, 2)
+                if spec.tab:
+                    if spec.group not in tabs:
+                        tabs[spec.group] = QTabWidget()
+                        box.layout().addWidget(tabs[spec.group])
+                    tabs[spec.group].addTab(holder, spec.tab)
+                else:
+                    box.layout().addWidget(holder)
             s = AdjustmentSlider(spec)
             s.moved.connect(self._moved)
             s.released.connect(self._released)
             label = QLabel(spec.label)
             label.setMinimumWidth(110)  # same column in every group
-            groups[spec.group].addRow(label, s)
+            form.addRow(label, s)
             self.sliders[spec.name] = s
+        self.tabs = tabs
+        self._settings_controls(col)
         col.addStretch(1)
         area.setWidget(inner)
         outer.addWidget(area, 1)
@@ -221,12 +263,135 @@ class DevelopPanel(QWidget):
         session.layer_selected.connect(lambda _n: self.sync_from_recipe())
         session.version_loaded.connect(lambda _v: self.refresh_presets())
 
+    def _settings_controls(self, col: QVBoxLayout) -> None:
+        """RAW white balance (top of Basic) and Lens Corrections (before Effects): recipe
+        settings of the whole photo, one history step per change."""
+        self.wb = QComboBox()
+        for mode in develop_service.WB_MODES:
+            self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
+        self.wb.activated.connect(self._wb_chosen)
+        self.wb_pick = QPushButton("Pick")
+        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW files)")
+        self.wb_pick.clicked.connect(lambda: self.pick_requested.emit("wb"))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("WB (RAW)"))
+        row.addWidget(self.wb, 1)
+        row.addWidget(self.wb_pick)
+        self.sections["Basic"].layout().insertLayout(0, row)
+        point_tab = self.tabs["Colour Mixer"].widget(self.tabs["Colour Mixer"].count() - 1)
+        pick = QPushButton("Pick colour")
+        pick.setToolTip("Click the colour to shift in the photo")
+        pick.clicked.connect(lambda: self.pick_requested.emit("point"))
+        point_tab.layout().insertRow(0, pick)
+        box = QGroupBox("Lens Corrections")
+        box.setLayout(QVBoxLayout())
+        self.lens_check = QCheckBox("Enable profile corrections")
+        self.lens_check.toggled.connect(self._lens_toggled)
+        self.lens_info = QLabel("")
+        self.lens_info.setWordWrap(True)
+        box.layout().addWidget(self.lens_check)
+        box.layout().addWidget(self.lens_info)
+        col.insertWidget(col.indexOf(self.sections["Effects"]), box)
+        self.sections = {**{k: v for k, v in self.sections.items() if k != "Effects"}, "Lens Corrections": box,
+                         "Effects": self.sections["Effects"]}
+
+    def picked(self, kind: str, x: float, y: float, rgb) -> None:
+        """The eyedropper's click: (x, y) normalised on the displayed render ``rgb``."""
+        if kind == "point" and rgb is not None:
+            self.set_value("mixer.point.hue", develop_service.picked_hue(rgb, x, y))
+        elif kind == "wb" and self.session.image_id is not None:
+            try:
+                settings = develop_service.pick_white_balance(self.session.catalog, self.session.image_id, x, y)
+            except Exception as exc:  # noqa: BLE001 - the reason goes to the status line
+                self.session.error.emit(str(exc))
+                return
+            raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
+                   if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+            self.session.recipe.settings["raw"] = {**raw, **settings}
+            self.session.commit("White balance: picked")
+
+    def _wb_chosen(self, _i) -> None:
+        mode = self.wb.currentData()
+        raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
+               if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
+        self.session.recipe.settings["raw"] = {**raw, "white_balance": mode}
+        self.session.commit(f"White balance: {self.wb.currentText().lower()}")
+
+    def _lens_toggled(self, on: bool) -> None:
+        if self._syncing or self.session.image_id is None:
+            return
+        if on:
+            settings, line = develop_service.lens_profile(self.session.catalog, self.session.image_id)
+            self.lens_info.setText(line)
+            if settings is None:
+                self._syncing = True
+                self.lens_check.setChecked(False)
+                self._syncing = False
+                return
+            self.session.recipe.settings["lens"] = settings
+        else:
+            self.session.recipe.settings.pop("lens", None)
+        self.session.commit("Lens corrections " + ("on" if on else "off"))
+
+    def _curve_editor(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.curve_channel = QComboBox()
+        for label, _key, _colour in self.CURVE_CHANNELS:
+            self.curve_channel.addItem(label)
+        self.curve_channel.currentIndexChanged.connect(lambda _i: self._show_curve())
+        self.curve = CurveWidget()
+        self.curve.moved.connect(lambda pts: self.session.set_curve(self.curve_key, pts))
+        self.curve.released.connect(self._curve_released)
+        reset = QPushButton("Reset curve")
+        reset.clicked.connect(lambda: self._curve_released([]))
+        row = QHBoxLayout()
+        row.addWidget(self.curve_channel, 1)
+        row.addWidget(reset)
+        lay.addLayout(row)
+        lay.addWidget(self.curve)
+        return w
+
+    @property
+    def curve_key(self) -> str:
+        return self.CURVE_CHANNELS[self.curve_channel.currentIndex()][1]
+
+    def _show_curve(self) -> None:
+        _label, key, colour = self.CURVE_CHANNELS[self.curve_channel.currentIndex()]
+        if self.curve.drag is None:
+            self.curve.set_points(self.session.layer.adjustments.get(key), colour)
+
+    def _curve_released(self, points) -> None:
+        self.session.set_curve(self.curve_key, points)
+        layer = self.session.layer.name
+        where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
+        label = self.CURVE_CHANNELS[self.curve_channel.currentIndex()][0]
+        self.session.commit(f"{where}Tone curve {label.lower()} ({len(points)} points)")
+
+    def set_curve(self, key: str, points) -> None:
+        """Programmatic curve change, committed at once (keyboard/tests)."""
+        idx = next(i for i, (_l, k, _c) in enumerate(self.CURVE_CHANNELS) if k == key)
+        self.curve_channel.setCurrentIndex(idx)
+        self.curve.set_points(points)
+        self._curve_released(self.curve.value())
+
     def sync_from_recipe(self) -> None:
         layer = self.session.layer
         self.layer_label.setText(f"Adjusting: {layer.name}" + ("" if layer.mask is None else " (masked)"))
         for name, s in self.sliders.items():
             if not s.slider.isSliderDown():
                 s.set_value(layer.adjustments.get(name, s.spec.default))
+        self._show_curve()
+        self._syncing = True
+        settings = self.session.recipe.settings
+        raw = self.session.image_id is not None and develop_service.is_raw_image(self.session.catalog, self.session.image_id)
+        self.wb.setEnabled(raw)
+        self.wb_pick.setEnabled(raw)
+        mode = (settings.get("raw") or {}).get("white_balance", "camera")
+        self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
+        self.lens_check.setChecked((settings.get("lens") or {}).get("correct") == "auto")
+        self._syncing = False
 
     def refresh_presets(self) -> None:
         self.presets.clear()
@@ -236,18 +401,18 @@ class DevelopPanel(QWidget):
     def set_value(self, name: str, value: float) -> None:
         """Programmatic change, committed at once (keyboard/tests)."""
         self.sliders[name].set_value(value)
-        self.session.set_adjustment(name, value)
         self._released(name, value)
 
     def _moved(self, name, value):
-        self.session.set_adjustment(name, value)
+        self.session.set_adjustment(name, value, self.sliders[name].spec.default)
 
     def _released(self, name, value):
         spec = self.sliders[name].spec
         layer = self.session.layer.name
         where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
-        self.session.set_adjustment(name, value)
-        self.session.commit(f"{where}{spec.label} {_fmt(value, spec.step)}")
+        self.session.set_adjustment(name, value, spec.default)
+        what = f"{spec.group} {spec.tab} {spec.label}".lower().capitalize() if spec.tab else spec.label
+        self.session.commit(f"{where}{what} {_fmt(value, spec.step)}")
 
     def _apply_preset(self, i):
         self.apply_preset(self.presets.itemText(i))

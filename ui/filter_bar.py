@@ -5,6 +5,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from maskroom.services.library import COLOR_LABELS, FilterError, check_filter
+from maskroom.ui.keywords_panel import keyword_completer
 
 
 class FilterBar(QWidget):
@@ -49,8 +50,6 @@ class FilterBar(QWidget):
 
     def set_keyword_completion(self, names) -> None:
         """Complete the keyword field from the catalog's keyword paths (a QStringListModel)."""
-        from maskroom.ui.keywords_panel import keyword_completer
-
         self.fields["keyword"].setCompleter(keyword_completer(names, self))
 
     def filters(self) -> dict:

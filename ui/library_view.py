@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
     QEvent,
+    QEventLoop,
     QMimeData,
     QModelIndex,
     QObject,
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap, QPolygon
@@ -33,6 +35,7 @@ from shiboken6 import isValid
 
 from maskroom.services import develop as develop_service
 from maskroom.services import library
+from maskroom.services import xmp as xmp_service
 from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 
 PAGE = 200
@@ -374,6 +377,7 @@ class LibraryModel(QAbstractListModel):
         self.thumbs.edited_ready.connect(self._edited_ready)
         self.filters: dict = {}
         self.sort: str | None = None
+        self.xmp_changed: set[int] = set()  # photos whose sidecar changed outside maskroom (badge)
         self.loading = False
         self._generation = 0
 
@@ -413,7 +417,6 @@ class LibraryModel(QAbstractListModel):
         that must address a cell by image id right after opening the window."""
         if not self.loading:
             return True
-        from PySide6.QtCore import QEventLoop, QTimer
 
         loop = QEventLoop()
         self.loading_changed.connect(loop.quit)
@@ -429,6 +432,7 @@ class LibraryModel(QAbstractListModel):
         self._rows.clear()
         self.copy_names.clear()
         self.pages_loaded.clear()
+        self.xmp_changed = xmp_service.changed_image_ids(self.catalog)
         self.endResetModel()
         self._set_loading(False)
         self.reloaded.emit()
@@ -525,7 +529,8 @@ class LibraryModel(QAbstractListModel):
             provisional = (row.id, self.versions[index.row()]) in self.thumbs.provisional
             return f"{row.filename}\n{row.width}×{row.height}" + (
                 f"\n{self.thumbs.failed[row.id]}" if row.id in self.thumbs.failed else "") + (
-                "\nAI masks not derived yet: the thumbnail shows the edit without them" if provisional else "")
+                "\nAI masks not derived yet: the thumbnail shows the edit without them" if provisional else "") + (
+                "\nXMP sidecar changed outside maskroom: Read metadata from XMP" if row.id in self.xmp_changed else "")
         return None
 
 
@@ -566,6 +571,18 @@ class CellDelegate(QStyledItemDelegate):
             if row is not None and row.id in model.thumbs.failed:
                 p.setPen(QColor("#c06060"))
                 p.drawText(img_area, Qt.AlignCenter, "cannot read")
+        if row is not None and row.id in model.xmp_changed:
+            # Lightroom's "metadata changed on disk" mark: a small amber XMP tag, top left.
+            p.save()
+            f = QFont(p.font())
+            f.setPointSizeF(7)
+            f.setBold(True)
+            p.setFont(f)
+            tag = QRect(img_area.left(), img_area.top(), 28, 13)
+            p.fillRect(tag, QColor("#e0a030"))
+            p.setPen(QColor("#202020"))
+            p.drawText(tag, Qt.AlignCenter, "XMP")
+            p.restore()
         copy = model.copy_label(index.row()) if row is not None else None
         if copy is not None:
             # Lightroom's mark of a virtual copy: a turned-down page corner, bottom left.

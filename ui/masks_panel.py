@@ -132,6 +132,7 @@ class MasksPanel(QWidget):
         self.canvas = canvas
         self.pending: Pending | None = None
         self.stale: set[str] = set()
+        self.warnings: dict[str, str] = {}  # uid -> why its AI mask is empty or doubtful
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
 
@@ -267,11 +268,15 @@ class MasksPanel(QWidget):
                     text += f" (person {int(comp.params['person']) + 1})"
                 if comp.inverted:
                     text += " · inverted"
-                badge = "⚠ stale" if comp.uid in self.stale else ""
+                stale, doubt = comp.uid in self.stale, self.warnings.get(comp.uid)
+                badge = "⚠ stale" if stale else ("⚠ check" if doubt else "")
                 child = QTreeWidgetItem([text, comp.mode, badge])
                 child.setData(0, Qt.UserRole, ("component", layer.name, comp.uid))
                 if badge:
-                    child.setToolTip(2, "The photo or the edit under this AI mask changed: press Refresh")
+                    tips = (["The photo or the edit under this AI mask changed: press Refresh"] if stale else []) + \
+                        ([doubt] if doubt else [])
+                    child.setToolTip(2, "\n".join(tips))
+                    child.setToolTip(0, "\n".join(tips))
                     child.setForeground(2, Qt.yellow)
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
@@ -289,6 +294,11 @@ class MasksPanel(QWidget):
     def set_stale(self, uids) -> None:
         self.stale = set(uids)
         self.rebuild()
+
+    def set_warnings(self, warnings: dict) -> None:
+        if warnings != self.warnings:
+            self.warnings = dict(warnings)
+            self.rebuild()
 
     def _select_layer_item(self):
         for i in range(self.tree.topLevelItemCount()):

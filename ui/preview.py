@@ -22,6 +22,7 @@ class PreviewRenderer(QObject):
     original = Signal(object)  # the unedited image, for before/after
     overlay = Signal(object, str)  # mask alpha, layer name
     stale = Signal(list)  # AI component uids needing a refresh
+    warnings = Signal(dict)  # AI component uid -> why its mask is empty or doubtful
     busy = Signal(bool)
     error = Signal(str)
 
@@ -109,6 +110,7 @@ class PreviewRenderer(QObject):
         def done(alpha, gen=gen):
             if gen == self.overlay_generation:
                 self.overlay.emit(alpha, layer_name)
+            self.check_warnings()  # the layer's AI masks were just derived
 
         self._track(self.runner.submit(work, on_done=done, on_error=self._error))
 
@@ -118,6 +120,14 @@ class PreviewRenderer(QObject):
         vid, snapshot = self.version_id, recipe.copy()
         self.runner.submit(lambda _p: masks.stale_component_uids(self.catalog, vid, snapshot),
                            on_done=lambda uids: self.stale.emit(uids), on_error=self._error)
+        self.check_warnings()
+
+    def check_warnings(self) -> None:
+        if self.version_id is None:
+            return
+        vid = self.version_id
+        self.runner.submit(lambda _p: masks.mask_warnings(self.catalog, vid),
+                           on_done=lambda found: self.warnings.emit(found), on_error=self._error)
 
     def refresh(self, uids: list[str], recipe: Recipe, on_done=None) -> None:
         vid, snapshot = self.version_id, recipe.copy()

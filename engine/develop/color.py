@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 # RGB -> XYZ (D65) of each space's primaries.
@@ -41,8 +42,6 @@ ADOBE_GAMMA = 563.0 / 256.0
 
 def apply_matrix(img: np.ndarray, m: np.ndarray) -> np.ndarray:
     """img @ m.T for an HxWx3 float32 image (cv2.transform is multithreaded and fast)."""
-    import cv2
-
     return cv2.transform(np.ascontiguousarray(img, np.float32), np.asarray(m, np.float32))
 
 
@@ -72,15 +71,28 @@ def _srgb8_to_linear_lut() -> np.ndarray:
     return srgb_decode(np.arange(256, dtype=np.float32) / 255.0)
 
 
+STRIP_PIXELS = 1 << 20  # rows per strip in the whole-image conversions: ~12 MB float32 temporaries
+
+
 def srgb8_to_work(rgb8: np.ndarray) -> np.ndarray:
-    """8-bit (or 16-bit) sRGB pixels -> linear Rec.2020 float32."""
+    """8-bit (or 16-bit) sRGB pixels -> linear Rec.2020 float32.
+
+    Strip by strip into one result: the whole-image temporaries (the LUT output, then
+    the matrix product) would each be as large as the result (1.2 GB at 100 MP).
+    """
     if rgb8.dtype == np.uint8:
-        lin = _srgb8_to_linear_lut()[rgb8]
+        lut = _srgb8_to_linear_lut()
     elif rgb8.dtype == np.uint16:
-        lin = _encode_inverse16()[rgb8]
+        lut = _encode_inverse16()
     else:
-        lin = srgb_decode(rgb8)
-    return apply_matrix(lin, SRGB_TO_WORK)
+        return apply_matrix(srgb_decode(rgb8), SRGB_TO_WORK)
+    h, w = rgb8.shape[:2]
+    out = np.empty((h, w, 3), np.float32)
+    rows = max(1, STRIP_PIXELS // max(1, w))
+    m = np.asarray(SRGB_TO_WORK, np.float32)
+    for y in range(0, h, rows):
+        out[y:y + rows] = apply_matrix(lut[rgb8[y:y + rows]], m)
+    return out
 
 
 @lru_cache(maxsize=1)

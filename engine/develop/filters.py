@@ -59,10 +59,15 @@ def curve(x: np.ndarray, lo: float, hi: float, fn, size: int = 1024) -> np.ndarr
     gains used here, and costs 4 passes instead of the 8-10 of evaluating it.
     """
     table = np.asarray(fn(np.linspace(lo, hi, size, dtype=np.float64)), np.float32)
+    return table[table_index(x, lo, hi, size)]
+
+
+def table_index(x: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
+    """Index into a ``size``-entry table sampling lo..hi (nearest entry; x clamped)."""
     scale = (size - 1) / (hi - lo)
     t = cv2.addWeighted(np.ascontiguousarray(x, np.float32), scale, x, 0.0, -lo * scale + 0.5)
     np.clip(t, 0, size - 1, out=t)
-    return table[t.astype(np.uint16)]
+    return t.astype(np.uint16)
 
 
 def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,

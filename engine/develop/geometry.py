@@ -13,6 +13,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+
 from maskroom.core.values import check_settings
 
 

@@ -24,13 +24,13 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
-from maskroom.engine.develop.adjustments.base import PARAMETERS
-from maskroom.engine.develop.geometry import apply_geometry
-from maskroom.engine.develop.source import LRU
 from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, Recipe, RecipeError
-from maskroom.core.values import check_adjustments
+from maskroom.core.values import check_adjustments, settable_keys
+from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
+from maskroom.engine.develop.adjustments.base import is_active
+from maskroom.engine.develop.geometry import apply_geometry
+from maskroom.engine.develop.source import LRU
 
 log = logging.getLogger(__name__)
 
@@ -40,37 +40,48 @@ ORDER = (
     "highlights", "shadows", "whites", "blacks", "contrast",
     "dehaze",
     "texture", "clarity",
-    "hue", "vibrance", "saturation", "color_amount",
-    "noise_reduction", "sharpness",
+    "tone_curve",  # after the Basic tone sliders: the curve shapes their result, as in Lightroom
+    "hue", "vibrance", "saturation",
+    "mixer", "grading",  # HSL on the toned image, then grading tints the result
+    "color_amount",
+    "noise_reduction", "color_noise_reduction", "sharpness",
     "blur",
 )
+# Global layer only, after crop and straighten (post-crop vignette, then grain on top).
+FINISHING = ("vignette", "grain")
 ROI_MARGIN = 0.05  # of the long edge: covers the widest neighbourhood adjustment
 ALPHA_FLOOR = 1.0 / 1024
 
 MaskFn = Callable[[Layer], np.ndarray]
 
 
-def validate_adjustments(adjustments: dict[str, float]) -> None:
-    """Raise RecipeError for unknown keys, non-finite or out-of-range values (core/values.py)."""
+def validate_adjustments(adjustments: dict, masked: bool = False) -> None:
+    """Raise RecipeError for unknown keys, values that are not finite numbers within
+    their range, malformed curves (core/values.py, the one check), or finishing keys
+    (vignette, grain) on a masked layer."""
     try:
         check_adjustments(adjustments)
     except InvalidValue as exc:
         raise RecipeError(str(exc)) from None
+    if masked:
+        for key in adjustments:
+            if key.split(".")[0] in FINISHING:
+                raise RecipeError(f"{key} is a finishing effect of the whole photo: set it on the global layer")
 
 
 STRIP_PIXELS = 1 << 18  # pixels per strip for fused pointwise runs (a few MB per temporary)
 
 
-def _active_ops(adjustments: dict[str, float]) -> list[tuple]:
-    unknown = set(adjustments) - set(REGISTRY) - set(PARAMETERS)
+def _active_ops(adjustments: dict, names: tuple[str, ...] = ORDER) -> list[tuple]:
+    unknown = set(adjustments) - settable_keys()
     if unknown:
         log.warning("ignoring unknown adjustments: %s", ", ".join(sorted(unknown)))
     ops = []
-    for name in ORDER:
-        value = adjustments.get(name)
-        if value is None or float(value) == REGISTRY[name].neutral:
+    for name in names:
+        spec = REGISTRY[name]
+        if not is_active(spec, adjustments):
             continue
-        ops.append((REGISTRY[name], clamp_value(name, float(value))))
+        ops.append((spec, 1.0 if spec.keys else clamp_value(name, float(adjustments[name]))))
     return ops
 
 
@@ -150,8 +161,17 @@ def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpCon
 
 
 def is_identity(layer: Layer) -> bool:
-    return not layer.enabled or layer.opacity <= 0 or not any(
-        float(v) != REGISTRY[k].neutral for k, v in layer.adjustments.items() if k in REGISTRY)
+    return not layer.enabled or layer.opacity <= 0 or not _active_ops(layer.adjustments)
+
+
+def apply_finishing(img: np.ndarray, adjustments: dict, inplace: bool = False) -> np.ndarray:
+    """The global layer's finishing effects (``FINISHING``) on the cropped frame."""
+    ctx = OpContext(long_edge=max(img.shape[:2]), params=dict(adjustments))
+    for spec, value in _active_ops(adjustments, FINISHING):
+        ctx.owned = inplace
+        img = spec.fn(img, value, ctx)
+        inplace = True
+    return img
 
 
 def mask_roi(alpha: np.ndarray, margin: int) -> tuple[slice, slice] | None:
@@ -186,11 +206,14 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
         sub = img[roi]
         fns = _fold(ops, ctx)
         for rows in _strips(*sub.shape[:2]):
+            alpha = a[roi][rows]
+            if alpha.max() <= ALPHA_FLOOR:
+                continue  # nothing of the layer shows in this strip (a mask's bounding box has holes)
             base = np.ascontiguousarray(sub[rows])
             adj = base
             for fn in fns:
                 adj = fn(adj)
-            out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
+            out[ry][rows, rx] = _mix(base, adj, alpha)
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
     sub = img[roi]
@@ -261,4 +284,10 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
             cache.put(keys[i], img)
         if progress is not None:
             progress.advance(1, layer.name)
-    return apply_geometry(img, recipe.settings)
+    out = apply_geometry(img, recipe.settings)
+    glob = layers[0]
+    if glob.enabled and glob.opacity > 0:
+        # without a cache nothing else holds the result: finish it in place
+        inplace = cache is None and out is not source and out.flags.writeable
+        out = apply_finishing(out, glob.adjustments, inplace=inplace)
+    return out

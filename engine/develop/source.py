@@ -3,7 +3,7 @@
 * RAW files go through rawpy at full quality: camera (as-shot) white balance by
   default, 16-bit *linear* output (``gamma=(1, 1)``, ``no_auto_bright=True``) in XYZ,
   converted to the working space here; recipe settings ``raw.white_balance``
-  ("camera" | "auto") and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
+  (as shot, auto, presets, Kelvin, picked: see ``raw_wb.py``) and ``raw.highlight_mode`` ("clip" | "ignore" | "blend" |
   "reconstruct") choose the decode.
 * Other formats are decoded by the importer's ``maskroom.engine.imageio.decode``
   (ICC profile honoured, EXIF orientation applied) when it is installed; until then
@@ -18,6 +18,7 @@ size and RAW options) so re-rendering after a slider change starts from memory.
 from __future__ import annotations
 
 import hashlib
+import io
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -26,9 +27,14 @@ from typing import Any
 
 import cv2
 import numpy as np
+from PIL import Image, ImageCms
 
-from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
 from maskroom.core.errors import MaskroomError
+from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
+from maskroom.engine.develop.lens import LensError, correct, lens_key
+from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
+from maskroom.engine.imageio.decode import decode_rgb
+from maskroom.engine.imageio.previews import load_preview
 
 PREVIEW_LONG_EDGE = 2048
 RAW_EXTENSIONS = {
@@ -46,56 +52,40 @@ def is_raw(path: Path) -> bool:
     return Path(path).suffix.lower() in RAW_EXTENSIONS
 
 
-def raw_options(settings: dict[str, Any] | None) -> tuple[str, str]:
+def raw_options(settings: dict[str, Any] | None) -> tuple[str | tuple, str]:
+    """(white balance decode key, highlight mode) of the recipe's RAW settings (raw_wb.py)."""
     raw = (settings or {}).get("raw") or {}
-    wb = str(raw.get("white_balance", "camera"))
+    try:
+        wb = wb_spec(raw)
+    except WhiteBalanceError as exc:
+        raise SourceError(str(exc)) from None
     hl = str(raw.get("highlight_mode", "clip"))
-    if wb not in ("camera", "auto"):
-        raise SourceError(f"raw.white_balance must be camera or auto, not {wb!r}")
     if hl not in HIGHLIGHT_MODES:
         raise SourceError(f"raw.highlight_mode must be one of {', '.join(HIGHLIGHT_MODES)}, not {hl!r}")
     return wb, hl
 
 
-def decode_raw_linear(path: Path, white_balance: str = "camera", highlight_mode: str = "clip",
+def decode_raw_linear(path: Path, white_balance: str | tuple = "camera", highlight_mode: str = "clip",
                       half_size: bool = False) -> np.ndarray:
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     try:
         with rawpy.imread(str(path)) as raw:
             rgb16 = raw.postprocess(
-                gamma=(1, 1), no_auto_bright=True, output_bps=16,
-                use_camera_wb=white_balance == "camera", use_auto_wb=white_balance == "auto",
+                gamma=(1, 1), no_auto_bright=True, output_bps=16, **postprocess_wb(raw, white_balance),
                 highlight_mode=HIGHLIGHT_MODES[highlight_mode], output_color=rawpy.ColorSpace.XYZ,
                 half_size=half_size,
             )
+    except WhiteBalanceError as exc:
+        raise SourceError(f"{path}: {exc}") from None
     except Exception as exc:  # rawpy raises LibRawError subclasses and IOError
         raise SourceError(f"{path}: cannot decode RAW: {exc}") from None
     xyz = rgb16.astype(np.float32) * np.float32(1.0 / 65535.0)
     return apply_matrix(xyz, XYZ_TO_REC2020.astype(np.float32))
 
 
-def _pillow_decode(path: Path) -> np.ndarray:
-    """Upright RGB uint8 via Pillow: only used when the importer's decoder is not installed."""
-    from PIL import Image, ImageOps
-
-    try:
-        try:
-            import pillow_heif
-
-            pillow_heif.register_heif_opener()
-        except ImportError:
-            pass
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    except Exception as exc:
-        raise SourceError(f"{path}: cannot decode: {exc}") from None
-
-
 def embedded_icc(path: Path) -> bytes | None:
     """The file's embedded ICC profile (header read only), if any."""
-    from PIL import Image
-
     try:
         with Image.open(path) as im:
             return im.info.get("icc_profile") or None
@@ -107,9 +97,6 @@ def embedded_icc(path: Path) -> bytes | None:
 def _icc_transform(icc: bytes):
     """A cached ImageCms transform from an embedded RGB profile to sRGB; None for sRGB
     itself (nothing to do) or for profiles that are not RGB display profiles."""
-    import io
-
-    from PIL import ImageCms
 
     try:
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -133,28 +120,20 @@ def to_srgb(rgb: np.ndarray, icc: bytes | None) -> np.ndarray:
     transform = _icc_transform(icc)
     if transform is None:
         return rgb
-    from PIL import Image, ImageCms
 
     return np.asarray(ImageCms.applyTransform(Image.fromarray(np.ascontiguousarray(rgb), "RGB"), transform))
 
 
-def decode_display(path: Path) -> np.ndarray:
+def decode_display(path: Path, max_side: int | None = None) -> np.ndarray:
     """An upright, sRGB-converted decode of a non-RAW file (uint8/uint16 HxWx3).
 
     Decoding (formats, EXIF orientation, 16-bit TIFF) is the importer's
     ``maskroom.engine.imageio.decode.decode_rgb``; colour management is done here.
     """
     try:
-        from maskroom.engine.imageio.decode import decode_rgb
-    except ImportError:
-        decode_rgb = None
-    if decode_rgb is not None:
-        try:
-            rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True))
-        except Exception as exc:
-            raise SourceError(f"{path}: cannot decode: {exc}") from None
-    else:
-        rgb = _pillow_decode(Path(path))
+        rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True, max_side=max_side))
+    except Exception as exc:
+        raise SourceError(f"{path}: cannot decode: {exc}") from None
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     return to_srgb(rgb[..., :3], embedded_icc(Path(path)))
@@ -171,13 +150,16 @@ def resize_long_edge(img: np.ndarray, long_edge: int | None) -> np.ndarray:
     return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
-def decode_full(path: Path, settings: dict[str, Any] | None = None) -> np.ndarray:
+def decode_full(path: Path, settings: dict[str, Any] | None = None, max_side: int | None = None) -> np.ndarray:
+    """The original in linear working space; with ``max_side`` possibly decoded at a
+    reduced scale (long edge still >= max_side) so a small export of a huge file never
+    holds it at full size."""
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path}: original is missing")
     if is_raw(path):
         return decode_raw_linear(path, *raw_options(settings))
-    rgb = decode_display(path)
+    rgb = decode_display(path, max_side)
     if rgb.dtype == np.float32:
         lin = apply_matrix(np.clip(rgb, 0, 1) ** 2.2, SRGB_TO_WORK)  # pragma: no cover - unusual decoder
         return lin
@@ -185,11 +167,7 @@ def decode_full(path: Path, settings: dict[str, Any] | None = None) -> np.ndarra
 
 
 def _preview_pixels(catalog, image) -> np.ndarray | None:
-    """The importer's cached preview (sRGB uint8, upright), if that module is installed."""
-    try:
-        from maskroom.engine.imageio.previews import load_preview
-    except ImportError:
-        return None
+    """The importer's cached preview (sRGB uint8, upright), None when it cannot be read."""
     try:
         px = load_preview(catalog, image)
     except Exception:
@@ -247,8 +225,8 @@ def seed_preview(image, full: np.ndarray, settings: dict[str, Any] | None = None
     source during a full render (range and AI kinds) do not decode the original twice."""
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
     key = (image.content_hash, "preview", None, raw_key)
-    if _SOURCES.get(key) is not None:
-        return
+    if _SOURCES.get(key) is not None or lens_key(settings, image) is not None:
+        return  # (a lens-corrected decode is not the plain preview source)
     lin = np.array(resize_long_edge(full, PREVIEW_LONG_EDGE), np.float32, order="C")  # never a view of full
     lin.setflags(write=False)
     h, w = lin.shape[:2]
@@ -268,6 +246,12 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     if scale not in ("preview", "full"):
         raise ValueError(f"scale must be 'preview' or 'full', not {scale!r}")
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    try:
+        lens = lens_key(settings, image)
+    except LensError as exc:
+        raise SourceError(f"{image.path}: {exc}") from None
+    if lens is not None:
+        return _corrected_source(catalog, image, scale, long_edge, settings, lens)
     key = (image.content_hash, scale, long_edge, raw_key)
     hit = _SOURCES.get(key)
     if hit is not None:
@@ -286,7 +270,7 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
             lin = full[0] if full is not None else decode_full(Path(image.path), settings)
         lin = resize_long_edge(lin, min(long_edge or PREVIEW_LONG_EDGE, PREVIEW_LONG_EDGE))
     else:
-        lin = resize_long_edge(decode_full(Path(image.path), settings), long_edge)
+        lin = resize_long_edge(decode_full(Path(image.path), settings, max_side=long_edge), long_edge)
     lin = np.ascontiguousarray(lin, np.float32)
     h, w = lin.shape[:2]
     digest = hashlib.sha256(f"{image.content_hash}|{scale}|{w}x{h}|{raw_key}".encode()).hexdigest()
@@ -295,6 +279,26 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
         _SOURCES.put(key, (lin, digest))
     # else: too big to keep; left writable, which tells the pipeline it may render
     # in place in it (a 24 MP render then holds one image less).
+    return lin, digest
+
+
+def _corrected_source(catalog, image, scale, long_edge, settings, lens) -> tuple[np.ndarray, str]:
+    """The source with lens corrections (lens.py), cached beside the uncorrected one."""
+    raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
+    key = (image.content_hash, scale, long_edge, "lens", lens, raw_key)
+    hit = _SOURCES.get(key)
+    if hit is not None:
+        return hit
+    plain = {k: v for k, v in (settings or {}).items() if k != "lens"}
+    lin, digest = load_source(catalog, image, scale, long_edge, plain)
+    try:
+        lin = correct(lin, lens)
+    except LensError as exc:
+        raise SourceError(f"{image.path}: {exc}") from None
+    digest = hashlib.sha256(f"{digest}|lens|{lens}".encode()).hexdigest()
+    if cacheable(lin):
+        lin.setflags(write=False)
+        _SOURCES.put(key, (lin, digest))
     return lin, digest
 
 

@@ -48,16 +48,21 @@ import numpy as np
 from sqlalchemy import select
 
 from maskroom import __version__
+from maskroom.catalog.edits import load_recipe
 from maskroom.catalog.schema import EditVersion, Image, MaskRaster
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.core.files import atomic_write_bytes, verify_image
+from maskroom.core.progress import Progress
+from maskroom.core.recipe import Recipe
+from maskroom.engine.develop.color import srgb8_to_work
 from maskroom.engine.develop.pipeline import is_identity, render_recipe
-from maskroom.engine.develop.source import is_raw, load_source, raw_options
+from maskroom.engine.develop.render import layer_mask_fn, to_output
+from maskroom.engine.develop.source import embedded_icc, is_raw, load_source, raw_options, to_srgb
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.imageio.previews import JPEG_QUALITY, THUMB_SIZE, thumbnail_file
+from maskroom.engine.masks.cache import CachedResolver, kind_version, refresh_image
+from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, MaskResult
-from maskroom.core.files import atomic_write_bytes, verify_image
-from maskroom.core.recipe import Recipe
-from maskroom.core.progress import Progress
 
 # Bump when the thumbnail's pipeline changes in a way the recipe digest does not show.
 THUMB_CODE_VERSION = "1"
@@ -125,8 +130,6 @@ def _chunks(seq: Sequence, n: int = 500):
 
 
 def _kind_versions(kinds: Iterable[str]) -> dict[str, str]:
-    from maskroom.engine.masks.cache import kind_version
-
     out = {}
     for kind in kinds:
         try:
@@ -233,14 +236,10 @@ class _RastersOnly:
     other kinds derived as in Develop."""
 
     def __init__(self, catalog, version_id: int):
-        from maskroom.engine.masks.cache import CachedResolver
-
         self.cached = CachedResolver(catalog, version_id)
         self.missing: list[str] = []
 
     def __call__(self, inp: MaskInput, comp) -> MaskResult:
-        from maskroom.engine.masks.compose import derive
-
         if not comp.is_ai:
             return derive(inp, comp)
         hit = self.cached.cached(inp, comp)
@@ -252,9 +251,6 @@ class _RastersOnly:
 
 def _thumb_source(catalog, image, settings: dict) -> tuple[np.ndarray, str]:
     """Linear Rec.2020 source at the thumbnail size (not kept in the develop source cache)."""
-    from maskroom.engine.develop.color import srgb8_to_work
-    from maskroom.engine.develop.source import embedded_icc, to_srgb
-
     if is_raw(Path(image.path)):
         return load_source(catalog, image, "preview", EDGE, settings)
     px = cv2.imread(str(thumbnail_file(catalog, image)), cv2.IMREAD_COLOR)
@@ -270,8 +266,6 @@ def render_thumbnail(catalog, image, recipe: Recipe, version_id: int) -> tuple[n
     """(sRGB uint8 HxWx3 at 256 px, provisional) for a recipe on an image: the develop
     pipeline with masks from the raster cache.  Layer images are not cached in memory
     (a grid of thumbnails would evict the open photo's layers)."""
-    from maskroom.engine.develop.render import layer_mask_fn, to_output
-
     source, digest = _thumb_source(catalog, image, recipe.settings)
     resolver = _RastersOnly(catalog, version_id)
     mask_for = layer_mask_fn(catalog, image, recipe, source, digest, resolver, memo=False)
@@ -309,8 +303,6 @@ def edited_thumbnail(catalog, image_id: int, version_id: int | None = None, *, p
     version is unedited (the cell shows the imported thumbnail).  ``version_id`` is a
     virtual copy's id, None for the photo's master.  ``load`` also returns the pixels
     of a cached one.  The grid's worker and ``maskroom thumbs --edited`` both call this."""
-    from maskroom.catalog.edits import load_recipe
-
     if plan is None:
         plan = plan_thumbnails(catalog, [(image_id, version_id)]).get((image_id, version_id))
         if plan is None:
@@ -369,8 +361,6 @@ def _thumb_item(ctx, cell: tuple[Entry, ThumbPlan | None]) -> dict:
             raise LookupError(f"no image {image_id}" + (f" with version {copy_id}" if copy_id else ""))
         res["version_id"] = plan.version_id
         if state["derive_masks"] and plan.raster_missing and image_id not in state["refreshed"]:
-            from maskroom.engine.masks.cache import refresh_image
-
             refresh_image(catalog, image_id)
             state["refreshed"].add(image_id)
             plan = plan_thumbnails(catalog, [(image_id, copy_id)])[(image_id, copy_id)]

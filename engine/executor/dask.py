@@ -8,7 +8,7 @@ The same ``Work`` as the local pool, sent to the workers of a running scheduler:
   cached per process by engine/masks/model_store, so a model loads once per worker.
 * Paths are mapped to the worker's mount points (engine/executor/paths.py), with
   the mapping stored in the catalog.
-* Items go in chunks (about four per worker, at most ``MAX_CHUNK`` items), so a
+* Items go in chunks (about sixteen per worker, at most ``MAX_CHUNK`` items), so a
   100,000-frame batch is a few thousand tasks, not 100,000.
 * A worker that dies mid-chunk: the scheduler runs the chunk again on another
   worker.  Every per-image write is one transaction keyed by the image and its
@@ -38,7 +38,9 @@ from maskroom.engine.executor.local import portable
 from maskroom.engine.executor.paths import PathMap, load_path_map
 
 MAX_CHUNK = 32
-CHUNKS_PER_WORKER = 4
+# Enough chunks per worker that the batch's tail is short (a worker idle while the
+# last chunk runs elsewhere), few enough that the scheduler's ~10 ms per task is noise.
+CHUNKS_PER_WORKER = 16
 
 
 def chunks(items: list, workers: int) -> list[list]:
@@ -101,7 +103,7 @@ class DaskExecutor(Executor):
                                    key=f"maskroom-{key}-{n}"): chunk
                 for n, chunk in enumerate(chunks(items, self.jobs))}
         try:
-            for fut in as_completed(list(left)):
+            for fut in as_completed(list(left), loop=self.client.loop):
                 chunk = left.pop(fut)
                 try:
                     outcomes = fut.result()

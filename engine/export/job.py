@@ -9,27 +9,44 @@ colour space, sharpen, write the file with its ICC profile and metadata.  With
 
 An image that fails is reported as ``PATH: reason`` and the batch goes on.  Originals
 are only read; a target that is any catalogued original is never overwritten.
+
+Each export folder's files are remembered (in the catalog's cache, not in the folder)
+with a digest of what made them: the original's content, the recipe and the export
+settings.  Exporting an unchanged photo again to the same place finds its own earlier
+file and skips it (``unique`` and ``skip`` modes) instead of writing ``name-1.jpg``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import cv2
 from sqlalchemy import select
 
-from maskroom.catalog.schema import EditVersion, Image, Preset
+from maskroom.catalog.edits import get_version
 from maskroom.catalog.library import camera_name
+from maskroom.catalog.schema import EditVersion, Image, Preset
+from maskroom.core.errors import InvalidValue
+from maskroom.core.files import atomic_write_text, sweep_stale_temps
+from maskroom.core.progress import Progress
+from maskroom.engine.develop.render import render_version, to_output
 from maskroom.engine.executor import Work, WorkerLost, make_executor
 from maskroom.engine.export.metadata import METADATA_MODES, ImageMetadata, metadata_from_image, write_metadata
-from maskroom.engine.export.naming import NameFields, TemplateError, check_template, ensure_inside, relative_name, with_counter
+from maskroom.engine.export.naming import (
+    NameFields,
+    TemplateError,
+    check_template,
+    ensure_inside,
+    relative_name,
+    with_counter,
+)
 from maskroom.engine.export.sharpen import SHARPEN_MODES, sharpen
 from maskroom.engine.export.writers import EXTENSIONS, ExportFormatError, check_format, write_image
-from maskroom.core.files import sweep_stale_temps
-from maskroom.core.progress import Progress
-from maskroom.core.errors import InvalidValue
 
 COLORSPACES = ("srgb", "display-p3", "adobe-rgb")
 CONFLICT_MODES = ("unique", "overwrite", "skip")
@@ -156,6 +173,7 @@ class ExportTask:
     target: str  # absolute output path
     action: str = "write"  # write | skip | fail
     error: str | None = None  # why, for "fail"
+    digest: str = ""  # what the file is made from (export_digest)
 
 
 @dataclass
@@ -180,8 +198,6 @@ class ExportReport:
 
 def master_version_ids(session, image_ids: list[int], report: ExportReport | None = None) -> list[int]:
     """Each image's master version (created if the image was never developed)."""
-    from maskroom.catalog.edits import get_version
-
     out = []
     for image_id in image_ids:
         if session.get(Image, image_id) is None:
@@ -207,9 +223,60 @@ def _name_fields(version: EditVersion, seq: int, ext: str) -> NameFields:
     )
 
 
-def plan_export(session, version_ids: list[int], out_dir: Path, settings: ExportSettings) -> list[ExportTask]:
-    """Decide every output path now: template, in-batch uniqueness, conflicts on disk."""
+def export_digest(version: EditVersion, settings: ExportSettings) -> str:
+    """What an exported file is made of: the original's content, the recipe, the settings
+    that change pixels or metadata (the conflict mode does not)."""
+    look = {k: v for k, v in settings.to_dict().items() if k != "on_conflict"}
+    text = json.dumps([version.image.content_hash, version.recipe_hash, look], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- what was exported where ------------------------------------------------------
+def _records_path(cache_dir: Path, out_dir: Path) -> Path:
+    key = hashlib.sha256(str(Path(out_dir).resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return Path(cache_dir) / "exports" / f"{key}.json"
+
+
+def load_records(cache_dir: Path, out_dir: Path) -> dict[str, dict]:
+    """{file path: {digest, size, mtime_ns}} of the files earlier exports wrote to out_dir."""
+    try:
+        data = json.loads(_records_path(cache_dir, out_dir).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}  # derived state: without it a re-export only writes a copy
+
+
+def save_records(cache_dir: Path, out_dir: Path, records: dict[str, dict]) -> None:
+    # Entries whose file is gone are dropped, so the record never outgrows the folder.
+    live = {p: r for p, r in records.items() if os.path.exists(p)}
+    try:
+        atomic_write_text(_records_path(cache_dir, out_dir), json.dumps(live, sort_keys=True))
+    except OSError:
+        pass  # a full cache disk must not fail an export that succeeded
+
+
+def _record_for(path: str, digest: str) -> dict | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return {"digest": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _is_our_export(path: Path, digest: str, records: dict[str, dict]) -> bool:
+    """``path`` is the untouched file an earlier export made from the same digest."""
+    rec = records.get(str(path))
+    return rec is not None and rec.get("digest") == digest and _record_for(str(path), digest) == rec
+
+
+def plan_export(session, version_ids: list[int], out_dir: Path, settings: ExportSettings,
+                records: dict[str, dict] | None = None) -> list[ExportTask]:
+    """Decide every output path now: template, in-batch uniqueness, conflicts on disk.
+
+    ``records`` (``load_records``) lets an unchanged photo find its own earlier export.
+    """
     out_dir = Path(out_dir)
+    records = records or {}
     taken: set[str] = set()  # lower-cased: case-insensitive file systems
     # Originals that live under the export folder: never a target, whatever the mode.
     root = str(out_dir.resolve())
@@ -220,6 +287,7 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
         if version is None:
             raise ExportError(f"version {version_id}: no such version")
         image = version.image
+        digest = export_digest(version, settings)
         rel = relative_name(settings.template, _name_fields(version, seq, settings.extension), settings.extension)
         try:
             target = ensure_inside(out_dir, rel)
@@ -238,12 +306,20 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
         if settings.on_conflict == "skip" and target.is_file() and str(target).lower() not in taken:
             action = "skip"
         elif clashes(target, existing_ok=settings.on_conflict == "overwrite"):
-            n = 1
-            while clashes(with_counter(target, n), existing_ok=False):
+            n = 0
+            candidate = target
+            # Not a copy of our own unchanged earlier export (name.jpg or the name-N.jpg
+            # it got then): that one is already there.
+            while clashes(candidate, existing_ok=False):
+                if settings.on_conflict == "unique" and str(candidate).lower() not in taken \
+                        and _is_our_export(candidate, digest, records):
+                    action = "skip"
+                    break
                 n += 1
-            target = with_counter(target, n)
+                candidate = with_counter(target, n)
+            target = candidate
         taken.add(str(target).lower())
-        tasks.append(ExportTask(seq, version_id, image.id, image.path, str(target), action))
+        tasks.append(ExportTask(seq, version_id, image.id, image.path, str(target), action, digest=digest))
     return tasks
 
 
@@ -269,8 +345,10 @@ def run_export(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"{out_dir}: cannot create the export folder: {exc.strerror or exc}") from None
+    cache_dir = catalog.cache_dir
+    records = load_records(cache_dir, out_dir)
     with catalog.session() as s:
-        tasks = plan_export(s, version_ids, out_dir, settings)
+        tasks = plan_export(s, version_ids, out_dir, settings, records)
     # Hidden temp files a killed export left in these folders go now.
     for folder in {Path(t.target).parent for t in tasks} | {out_dir}:
         sweep_stale_temps(folder)
@@ -279,6 +357,10 @@ def run_export(
     def record(task: ExportTask, error: str | None) -> None:
         if error is None:
             (report.skipped if task.action == "skip" else report.exported).append(task.target)
+            if task.action == "write" and (rec := _record_for(task.target, task.digest)) is not None:
+                records[task.target] = rec
+                if len(report.exported) % 50 == 0:  # a killed batch keeps most of what it learnt
+                    save_records(cache_dir, out_dir, records)
         else:
             report.failed.append((task.source, error))
             progress.message(f"{task.source}: {error}")
@@ -306,6 +388,9 @@ def run_export(
         # Running exports finished their file (the writer removes a half-written one);
         # the queued ones were dropped.
         report.interrupted = True
+    finally:
+        if report.exported:
+            save_records(cache_dir, out_dir, records)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -354,8 +439,6 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
 
 def render_for_export(catalog, version_id: int, settings: ExportSettings):
     """The version's pixels, output-encoded and sharpened, plus the profile to embed."""
-    from maskroom.engine.develop.render import to_output
-
     linear = render_linear(catalog, version_id, settings.long_edge)
     pixels, icc = to_output(linear, colorspace=settings.colorspace, bits=settings.bits)
     return sharpen(pixels, settings.sharpen), icc
@@ -368,9 +451,6 @@ def render_linear(catalog, version_id: int, long_edge: int | None):
     cropped version comes out smaller than asked: render again from a source scaled up
     by the missing ratio, then bring the result to the exact size.
     """
-    import cv2
-
-    from maskroom.engine.develop.render import render_version
 
     result = render_version(catalog, version_id, scale="full", long_edge=long_edge)
     linear = result.linear

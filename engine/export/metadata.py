@@ -257,7 +257,7 @@ def write_metadata(
     exif, iptc, xmp = build_tags(meta, mode, colorspace, size=size, fmt=fmt)
     if not (exif or iptc or xmp):
         return
-    import pyexiv2
+    import pyexiv2  # lazy: exiv2 (a large C++ library) only to write metadata
 
     with pyexiv2.Image(str(path)) as img:
         if exif:

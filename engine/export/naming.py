@@ -72,6 +72,12 @@ def _format_field(field: str, spec: str, conversion: str | None, values: NameFie
         raise TemplateError(f"template {template!r}: unknown field {{{field}}} (known: {known})")
     if conversion:
         raise TemplateError(f"template {template!r}: conversions like !{conversion} are not supported")
+    # "{seq:999999999}" would build a gigabyte of padding before truncation: a width or
+    # precision beyond what a file name can hold is refused up front.
+    too_big = [n for n in re.findall(r"\d+", spec or "") if int(n) > MAX_NAME_BYTES]
+    if too_big:
+        raise TemplateError(f"template {template!r}: field {{{field}:{spec}}}: width {too_big[0]} is more "
+                            f"than a file name can hold ({MAX_NAME_BYTES})")
     value = getattr(values, field)
     try:
         if field == "date":

@@ -9,6 +9,7 @@ a halo's brightness matches what the eye sees.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 # mode -> (gaussian sigma in output pixels, amount, threshold on the 0..1 scale)
@@ -28,7 +29,6 @@ def sharpen(pixels: np.ndarray, mode: str) -> np.ndarray:
     params = SHARPEN_MODES[mode]
     if params is None:
         return pixels
-    import cv2
 
     sigma, amount, threshold = params
     scale = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind == "u" else 1.0

@@ -14,9 +14,11 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
-from maskroom.core.errors import InvalidValue
+from PIL import Image
 
+from maskroom.core.errors import InvalidValue
 from maskroom.core.files import atomic_path, verify_image
 
 FORMATS = ("jpeg", "png", "tiff")
@@ -66,8 +68,6 @@ def write_image(
 
 
 def _write_jpeg(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:
-    from PIL import Image
-
     # 4:4:4 at high quality keeps thin coloured edges (red on blue) clean; 4:2:0 below.
     subsampling = 0 if quality >= 90 else 2
     Image.fromarray(pixels, "RGB").save(
@@ -77,8 +77,6 @@ def _write_jpeg(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None,
 
 def _write_png(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:
     if bits == 8:
-        from PIL import Image
-
         Image.fromarray(pixels, "RGB").save(path, "PNG", compress_level=6, icc_profile=icc or None)
         return
     _cv2_write(path, pixels, [])
@@ -87,8 +85,6 @@ def _write_png(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, 
 
 
 def _write_tiff(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:
-    import cv2
-
     # LZW with horizontal predictor: lossless, what Lightroom writes, read everywhere.
     _cv2_write(
         path,
@@ -97,15 +93,13 @@ def _write_tiff(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None,
          cv2.IMWRITE_TIFF_YDPI, 300],
     )
     if icc:
-        import pyexiv2
+        import pyexiv2  # lazy: exiv2 (a large C++ library) only to write metadata
 
         with pyexiv2.Image(str(path)) as img:
             img.modify_icc(icc)
 
 
 def _cv2_write(path: Path, pixels: np.ndarray, params: list[int]) -> None:
-    import cv2
-
     if not cv2.imwrite(str(path), pixels[..., ::-1], params):
         raise OSError(f"{path}: OpenCV could not write the file")
 

@@ -13,15 +13,21 @@ import os
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from maskroom.core.config import DEFAULT_MAX_PIXELS, ENV_MAX_PIXELS, max_pixels
 from maskroom.engine.imageio.formats import format_of, is_raw
 from maskroom.core.errors import MaskroomError
 
-# Decompression bombs: refuse images declaring more pixels than any camera makes.
-MAX_PIXELS = 250_000_000
+# Decompression bombs: images declaring more pixels than core.config.max_pixels()
+# (MASKROOM_MAX_PIXELS) are refused from their header, before any pixel is decoded.
+MAX_PIXELS = DEFAULT_MAX_PIXELS
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# _pil_open refuses over-limit images itself, naming the size and the setting; Pillow's
+# own warning would only add a second, vaguer line to the same refusal.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 try:  # HEIC/HEIF through libheif; optional at run time, declared as a dependency
     import pillow_heif
@@ -53,21 +59,33 @@ def check_readable(path: Path) -> None:
         raise DecodeError(path, "permission denied")
 
 
+def _too_big(path: Path, w: int, h: int) -> DecodeError:
+    return DecodeError(path, f"image too large: {w}x{h} is {w * h / 1e6:.0f} megapixels, over the "
+                             f"limit of {max_pixels() / 1e6:.0f} megapixels (set {ENV_MAX_PIXELS} to allow more)")
+
+
 def _pil_open(path: Path) -> Image.Image:
+    limit = max_pixels()
+    Image.MAX_IMAGE_PIXELS = limit  # Pillow's own check, on the same limit
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Over the limit: refused just below, with the size in the message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
             w, h = im.size
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DecodeError(path, f"image too large: declared size exceeds {MAX_PIXELS // 1_000_000} megapixels") from None
+        raise DecodeError(path, f"image too large: declared size is over the limit of {limit / 1e6:.0f} megapixels "
+                                f"(set {ENV_MAX_PIXELS} to allow more)") from None
     except PermissionError:
         raise DecodeError(path, "permission denied") from None
     except Exception as exc:
         raise DecodeError(path, f"not a readable image ({type(exc).__name__}: {exc})") from None
-    if w * h > MAX_PIXELS or w <= 0 or h <= 0:
+    if w <= 0 or h <= 0:
         im.close()
         raise DecodeError(path, f"absurd declared size {w}x{h}")
+    if w * h > limit:
+        im.close()
+        raise _too_big(path, w, h)
     return im
 
 
@@ -89,7 +107,6 @@ def _to_array(path: Path, im: Image.Image, keep_16bit: bool) -> np.ndarray:
 
 def _tiff16(path: Path) -> np.ndarray | None:
     """16-bit RGB TIFFs: Pillow flattens them to 8 bits, OpenCV keeps all 16."""
-    import cv2
 
     arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if arr is None or arr.dtype != np.uint16:
@@ -107,6 +124,14 @@ def _tiff_bits(im: Image.Image) -> int:
 
 def decode_raster(path: Path, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
     im = _pil_open(path)
+    if im.format == "JPEG" and im.mode in ("RGB", "L"):
+        im.close()
+        # libjpeg-turbo straight into numpy: Pillow would hold a 4-byte-per-pixel copy
+        # beside the array (700 MB instead of 300 MB for a 100 MP photo).
+        bgr = fast_jpeg_bgr(path, max_side or 1 << 30)
+        if bgr is not None:
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr if bgr.flags.c_contiguous else None)
+        im = _pil_open(path)  # possibly truncated: Pillow reports what libjpeg would pad
     with im:
         # Pillow opens 16-bit RGB TIFFs as 8-bit "RGB": the header's BitsPerSample tells.
         if keep_16bit and format_of(path) == "tiff" and _tiff_bits(im) > 8:
@@ -125,6 +150,13 @@ def decode_raster(path: Path, max_side: int | None = None, keep_16bit: bool = Fa
             im.load()
         except Exception as exc:
             raise DecodeError(path, f"truncated or corrupt image data ({exc})") from None
+        if max_side and max(im.size) >= 2 * max_side:
+            # PNG/TIFF/WebP have no reduced decode: shrink by box averaging at once, so
+            # only the decoded file (not its float copies) ever exists at full size.
+            try:
+                im = im.reduce(max(im.size) // max_side)
+            except (ValueError, NotImplementedError):  # a mode reduce() cannot do
+                pass
         return _to_array(path, im, keep_16bit)
 
 
@@ -144,7 +176,7 @@ def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _open_raw(path: Path):
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     try:
         return rawpy.imread(str(path))
@@ -154,7 +186,7 @@ def _open_raw(path: Path):
 
 def raw_embedded_preview(path: Path, min_side: int) -> np.ndarray | None:
     """The camera's own JPEG inside a RAW file, if it is large enough; upright."""
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     with _open_raw(path) as raw:
         try:
@@ -185,7 +217,7 @@ def raw_embedded_preview(path: Path, min_side: int) -> np.ndarray | None:
 
 def decode_raw(path: Path, max_side: int | None = None, keep_16bit: bool = False) -> np.ndarray:
     """Demosaic with camera white balance; half size when a small result will do."""
-    import rawpy
+    import rawpy  # lazy: LibRaw only for raw files (its import costs every command's start-up)
 
     if max_side:
         arr = raw_embedded_preview(path, min_side=min(max_side, 1024))
@@ -193,8 +225,8 @@ def decode_raw(path: Path, max_side: int | None = None, keep_16bit: bool = False
             return arr
     with _open_raw(path) as raw:
         w, h = raw.sizes.width, raw.sizes.height
-        if w * h > MAX_PIXELS:
-            raise DecodeError(path, f"absurd declared size {w}x{h}")
+        if w * h > max_pixels():
+            raise _too_big(path, w, h)
         half = bool(max_side) and max(w, h) // 2 >= max_side
         try:
             return raw.postprocess(
@@ -235,8 +267,6 @@ def fast_jpeg_bgr(path: os.PathLike | str, max_side: int) -> np.ndarray | None:
     None when the file is not a JPEG or might be truncated: libjpeg would pad a
     truncated file silently, so those go through ``decode_rgb``, which reports them.
     """
-    import cv2
-
     path = Path(path)
     check_readable(path)
     if format_of(path) != "jpeg":

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import exifread
+from PIL import Image
+
+from maskroom.engine.imageio import decode  # noqa: F401  (registers the HEIF opener with Pillow)
 
 # exifread logs every odd tag it meets at WARNING; a catalog import is not the place.
 logging.getLogger("exifread").setLevel(logging.ERROR)
@@ -132,11 +135,7 @@ def from_tags(tags: dict) -> PhotoMetadata:
 def _embedded_exif_block(path: Path) -> bytes | None:
     """The raw EXIF (TIFF-structured) block of containers exifread cannot walk (WebP, HEIC, PNG)."""
     try:
-        from PIL import Image
-
-        from maskroom.engine.imageio import decode  # noqa: F401  (registers the HEIF opener)
-
-        with Image.open(path) as im:
+        with Image.open(path) as im:  # (decode, imported above, registered the HEIF opener)
             block = im.info.get("exif")
     except Exception:
         return None

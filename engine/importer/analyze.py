@@ -13,11 +13,14 @@ from pathlib import Path
 
 import xxhash
 
+from maskroom.engine.export.naming import NameFields, ensure_inside, relative_name, with_counter
 from maskroom.engine.imageio.decode import DecodeError, check_readable, displayed_size
 from maskroom.engine.imageio.formats import format_of
 from maskroom.engine.imageio.metadata import read_metadata
 from maskroom.engine.imageio.previews import make_derivatives
+from maskroom.engine.series.features import compute_features
 from maskroom.engine.xmp import read_image_xmp
+from maskroom.engine.xmp.write import copy_sidecar_beside
 
 CHUNK = 1 << 20
 
@@ -35,19 +38,9 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _features(thumb):
-    try:
-        from maskroom.engine.series.features import compute_features
-    except ImportError:
-        return None, None
-    return compute_features(thumb)
-
-
 def copy_into(source: Path, dest_root: Path, template: str, capture: datetime | None, camera: str | None,
               digest: str) -> Path:
     """Copy an original into the library folder by template; never overwrite a different file."""
-    from maskroom.engine.export.naming import NameFields, ensure_inside, relative_name, with_counter
-
     ext = source.suffix.lstrip(".")
     when = capture or datetime.fromtimestamp(source.stat().st_mtime)
     rel = relative_name(template, NameFields(name=source.stem, id=0, date=when, camera=camera or ""), ext)
@@ -75,7 +68,7 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
     # Size from the header first: it rejects bombs and non-images before decoding.
     width, height = displayed_size(src)
     thumb, preview = make_derivatives(src, Path(cache_dir), digest)
-    phash, features = _features(thumb)
+    phash, features = compute_features(thumb)
     final = src
     sidecar_info = []
     if copy_to:
@@ -92,6 +85,9 @@ def analyze(path: str, sidecars: list[str], cache_dir: str, copy_to: str | None,
     st = final.stat()
     # Embedded XMP and sidecars: a bad one is a warning in the result, never a failed import.
     xmp = read_image_xmp(src, width, height)
+    if copy_to and xmp.sidecar and xmp.sidecar_state:
+        copied = copy_sidecar_beside(Path(xmp.sidecar), src, final)
+        xmp.sidecar = str(copied) if copied else None
     return {
         "source": str(src),
         "path": str(final),

@@ -23,12 +23,12 @@ import numpy as np
 from sqlalchemy import select
 
 from maskroom.catalog.schema import MaskRaster
+from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
+from maskroom.core.recipe import MaskComponent
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.masks.compose import derive
-from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
-from maskroom.core.files import atomic_path, verify_image
-from maskroom.core.recipe import MaskComponent
+from maskroom.engine.masks.registry import MaskInput, MaskResult, confidence, get_kind, warning
 
 # Parts of a component's intent that compose applies after derivation: changing them
 # must not invalidate the raster.
@@ -87,6 +87,9 @@ class CachedResolver:
         self.version_id = int(version_id)
         self.hits = 0
         self.misses = 0
+        # (component uid, kind, confidence, reason) of each AI result that is empty or
+        # doubtful, in the order they were resolved: the CLI prints them, review lists them.
+        self.warnings: list[tuple[str, str, float | None, str]] = []
 
     def key(self, inp: MaskInput, comp: MaskComponent) -> tuple[str, str]:
         return input_digest(inp, comp), kind_version(comp.kind)
@@ -109,14 +112,15 @@ class CachedResolver:
             if row is None:
                 return None
             h, w = inp.shape
+            info = {k: v for k, v in (("confidence", row.confidence), ("reason", row.reason)) if v is not None}
             if row.status == "empty":
                 return MaskResult(np.zeros((h, w), np.float32), found=False, score=row.score,
-                                  model=row.model_name, model_version=row.model_version)
+                                  model=row.model_name, model_version=row.model_version, info=info)
             alpha = read_alpha(Path(self.catalog.cache_dir) / row.path) if row.path else None
             if alpha is None or alpha.shape != (h, w):
                 return None  # file lost or resized: derive again
             return MaskResult(alpha, found=True, score=row.score, model=row.model_name,
-                              model_version=row.model_version)
+                              model_version=row.model_version, info=info)
 
     def is_stale(self, inp: MaskInput, comp: MaskComponent) -> bool:
         if not comp.is_ai:
@@ -162,19 +166,24 @@ class CachedResolver:
                 model_name=result.model, model_version=version, mask_digest=mask_digest,
                 path=rel, width=w, height=h, status="empty" if empty else "ok",
                 score=None if result.score is None else float(result.score),
+                confidence=confidence(result), reason=warning(comp.kind, result),
             ))
         self._note(comp, result, inp)
 
-    @staticmethod
-    def _note(comp: MaskComponent, result: MaskResult, inp: MaskInput) -> None:
+    def _note(self, comp: MaskComponent, result: MaskResult, inp: MaskInput) -> None:
         """Informative derived state on the component (saved with the recipe by callers)."""
+        reason = warning(comp.kind, result)
         comp.derived = {
             "input_digest": input_digest(inp, comp),
             "model": result.model,
             "model_version": result.model_version,
             "status": "ok" if result.found else "empty",
             "score": result.score,
+            "confidence": confidence(result),
+            "reason": reason,
         }
+        if reason:
+            self.warnings.append((comp.uid, comp.kind, confidence(result), reason))
 
 
 # -- batch re-derivation ------------------------------------------------------
@@ -236,7 +245,7 @@ def refresh_image(catalog, image_id: int, *, force: bool = False) -> dict:
         edits.get_version(s, image_id)  # a never-edited image gets its master here
         versions = [(v.id, edits.load_recipe(s, v.id)) for v in edits.versions_of(s, image_id)]
     out = {"image_id": image_id, "version_ids": [vid for vid, _ in versions], "components": 0,
-           "derived": 0, "empty": 0}
+           "derived": 0, "empty": 0, "warnings": []}
     inputs: dict[str, MaskInput] = {}  # versions with the same settings share one decode
     for version_id, recipe in versions:
         comps = list(ai_components(recipe))
@@ -254,6 +263,8 @@ def refresh_image(catalog, image_id: int, *, force: bool = False) -> dict:
                 resolver.store(inp, comp, result)
                 out["derived"] += 1
                 out["empty"] += int(not result.found)
+        out["warnings"] += [{"version_id": version_id, "uid": uid, "kind": kind, "confidence": conf, "reason": reason}
+                            for uid, kind, conf, reason in resolver.warnings]
     return out
 
 

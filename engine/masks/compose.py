@@ -12,8 +12,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
 from maskroom.core.recipe import MaskComponent, MaskDefinition
+from maskroom.engine.masks.registry import MaskInput, MaskResult, get_kind
 
 Resolver = Callable[[MaskInput, MaskComponent], MaskResult]
 

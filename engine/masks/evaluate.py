@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from maskroom.core.progress import Progress
+from maskroom.core.recipe import MaskComponent
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput
-from maskroom.core.recipe import MaskComponent
-from maskroom.core.progress import Progress
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"}
 

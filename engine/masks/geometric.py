@@ -20,8 +20,8 @@ import math
 import cv2
 import numpy as np
 
-from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.core.recipe import MaskComponent, RecipeError
+from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 
 def _param(comp: MaskComponent, name: str, default=None) -> float:

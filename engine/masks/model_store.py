@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 import platformdirs
+
 from maskroom.core.errors import MaskroomError
 
 ENV_MODELS_DIR = "MASKROOM_MODELS_DIR"

@@ -72,22 +72,12 @@ def install(pack: str, sources: list[Path]) -> list[str]:
     dest_dir.mkdir(parents=True, exist_ok=True)
     doc = {"models": installed()}
     done = []
+    # Every file is checked before any is copied: a wrong decoder must not leave the
+    # pack's encoder installed on its own.
+    digests = {part: _check_source(pack, spec, part, Path(src)) for part, src in zip(files, sources)}
     for (part, filename), src in zip(files.items(), sources):
         src = Path(src)
-        if not src.is_file():
-            raise ModelError(f"{src}: no such file")
-        digest = model_store.sha256_file(src)
-        expected = _for_part(spec.get("sha256"), part)
-        if expected and digest != expected:
-            raise ModelError(f"{src}: sha256 {digest[:12]}… does not match pack {pack!r} ({expected[:12]}…)")
-        # Where only the publisher's md5 and size are known (rembg pins those), check them instead.
-        size = _for_part(spec.get("bytes"), part)
-        if size and src.stat().st_size != size:
-            raise ModelError(f"{src}: {src.stat().st_size} bytes, pack {pack!r} is {size} bytes; wrong or partial download")
-        md5 = _for_part(spec.get("md5"), part)
-        if md5 and model_store.file_digest(src, "md5") != md5:
-            raise ModelError(f"{src}: md5 does not match pack {pack!r} ({md5}); wrong or corrupt download")
-        _check_loads(src)
+        digest = digests[part]
         with atomic_path(dest_dir / filename) as tmp:
             shutil.copyfile(src, tmp)
         name = names[part]
@@ -99,18 +89,96 @@ def install(pack: str, sources: list[Path]) -> list[str]:
     return done
 
 
+def _check_source(pack: str, spec: dict, part: str, src: Path) -> str:
+    """Refuse a file that is not this pack's model (pinned digests, else the ONNX signature
+    the adapter needs); returns its sha256."""
+    if not src.is_file():
+        raise ModelError(f"{src}: no such file")
+    digest = model_store.sha256_file(src)
+    expected = _for_part(spec.get("sha256"), part)
+    if expected and digest != expected:
+        raise ModelError(f"{src}: sha256 {digest[:12]}… does not match pack {pack!r} ({expected[:12]}…)")
+    # Where only the publisher's md5 and size are known (rembg pins those), check them instead.
+    size = _for_part(spec.get("bytes"), part)
+    if size and src.stat().st_size != size:
+        raise ModelError(f"{src}: {src.stat().st_size} bytes, pack {pack!r} is {size} bytes; wrong or partial download")
+    md5 = _for_part(spec.get("md5"), part)
+    if md5 and model_store.file_digest(src, "md5") != md5:
+        raise ModelError(f"{src}: md5 does not match pack {pack!r} ({md5}); wrong or corrupt download")
+    sess = _check_loads(src)
+    problem = _signature_problem(spec["adapter"], part, sess)
+    if problem:
+        what = f"the {part} of pack {pack!r}" if part else f"pack {pack!r}"
+        raise ModelError(f"{src}: not {what}: {problem}")
+    return digest
+
+
 def _for_part(value, part: str):
     """A pack field that is one value, or one value per file of a multi-file pack."""
     return value.get(part) if isinstance(value, dict) else value
 
 
-def _check_loads(path: Path) -> None:
-    import onnxruntime as ort
+def _check_loads(path: Path):
+    import onnxruntime as ort  # heavy; only an install needs it here
 
     try:
-        ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise ModelError(f"{path}: not a loadable ONNX model ({exc})") from None
+
+
+# What each adapter feeds and reads (see the classes below): checked at install time,
+# so a wrong file is refused there with one line instead of failing at mask time with
+# "Required inputs ... are missing".  Pinned sha256s are checked too where the
+# catalogue has them; for packs published without one this is the check.
+SAM_DECODER_FEED = ("image_embeddings", "point_coords", "point_labels", "mask_input", "has_mask_input",
+                    "orig_im_size")
+SAM_DECODER_NEEDS = ("image_embeddings", "point_coords", "point_labels")
+
+
+def _dims(arg) -> list:
+    return list(arg.shape or [])
+
+
+def _image_input(sess) -> str | None:
+    ins = sess.get_inputs()
+    if len(ins) != 1:
+        return f"takes {len(ins)} inputs ({', '.join(i.name for i in ins)}), expected one image"
+    shape = _dims(ins[0])
+    if len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != 3):
+        return f"input {ins[0].name!r} has shape {shape}, expected an image batch [1, 3, H, W]"
+    if "float" not in ins[0].type:
+        return f"input {ins[0].name!r} is {ins[0].type}, expected float"
+    return None
+
+
+def _signature_problem(adapter: str, part: str, sess) -> str | None:
+    outs = sess.get_outputs()
+    if not outs:
+        return "it has no outputs"
+    first = _dims(outs[0])
+    if adapter == "promptable" and part == "decoder":
+        names = [i.name for i in sess.get_inputs()]
+        missing = [n for n in SAM_DECODER_NEEDS if n not in names]
+        extra = [n for n in names if n not in SAM_DECODER_FEED]
+        if missing or extra:
+            return (f"a SAM-style decoder takes {', '.join(SAM_DECODER_NEEDS)}; this one takes "
+                    f"{', '.join(names) or 'nothing'}")
+        return None if len(first) == 4 else f"output {outs[0].name!r} has shape {first}, expected masks [1, N, H, W]"
+    problem = _image_input(sess)
+    if problem:
+        return problem
+    if adapter == "face_parsing":
+        if len(first) != 4 or (isinstance(first[1], int) and first[1] != len(FACE_PARSING_CLASSES)):
+            return (f"output {outs[0].name!r} has shape {first}, expected {len(FACE_PARSING_CLASSES)} "
+                    f"class maps [1, {len(FACE_PARSING_CLASSES)}, H, W]")
+    elif adapter == "promptable":  # the encoder
+        if len(first) != 4:
+            return f"output {outs[0].name!r} has shape {first}, expected image embeddings [1, C, H, W]"
+    elif adapter == "salient":
+        if len(first) not in (3, 4) or (len(first) == 4 and isinstance(first[1], int) and first[1] != 1):
+            return f"output {outs[0].name!r} has shape {first}, expected one saliency map [1, 1, H, W]"
+    return None
 
 
 def is_installed(pack: str) -> bool:

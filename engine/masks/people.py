@@ -29,30 +29,30 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
+from maskroom.core.recipe import MaskComponent
 from maskroom.engine.masks import face_topology as topo
 from maskroom.engine.masks.face_parts import FaceParts, fill_polygon, grow
 from maskroom.engine.masks.faces import Face, find_faces
+from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.persons import (
+    REGION_PRESENCE,
     SEGMENTER,
     SMALL_POSE_PRESENCE,
-    memberships,
-    person_probability,
     SURE_DETECTOR,
+    blend_crops,
     body_score,
+    crop_segments,
     detect_bodies,
     is_body,
+    memberships,
+    person_probability,
     pose_presence,
-    blend_crops,
-    crop_segments,
-    REGION_PRESENCE,
     region_presence,
     split_people,
     work_size,
 )
-from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.core.recipe import MaskComponent
 
 # Bump when any people mask changes: cached rasters are keyed by it.
 VERSION = "people3"
@@ -563,6 +563,10 @@ def _info(a: PeopleAnalysis, chosen: int | None) -> dict:
 
 def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult:
     info = _info(a, chosen)
+    # One line a user can act on: what is missing, and for whom (the app counts people
+    # from 1, the CLI's --person and the recipe from 0).
+    if chosen is not None and "person" not in reason:
+        reason = f"{reason} for person {chosen + 1} (index {chosen})"
     info["reason"] = reason
     return MaskResult(np.zeros(a.shape, np.float32), found=False, score=0.0, model=_models(kind),
                       model_version=VERSION, info=info)
@@ -595,11 +599,11 @@ def choose_person(a: PeopleAnalysis, params: dict) -> tuple[_Person | None, str 
             return None, f"person index {params['person']!r} is not a number"
         if 0 <= idx < len(a.people):
             return a.people[idx], None
-        return None, f"person {idx} not found ({len(a.people)} people)"
+        return None, f"person index {idx} not found ({len(a.people)} people)"
     ref = params.get("ref")
     if ref is not None:
         if not a.people:
-            return None, "no people"
+            return None, "no people in this photo"
         x, y = float(ref[0]), float(ref[1])
         # The person whose region holds the point, else the nearest face/body centre.
         ww, wh = a.work_wh
@@ -781,14 +785,14 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
             alpha = alpha * a.membership(person)
         frac = float((alpha > 0.5).mean())
         if frac == 0:
-            return _empty(a, kind, "no person", chosen)
+            return _empty(a, kind, "no person in this photo", chosen)
         score = person.info.score if person else frac
         return MaskResult(alpha.astype(np.float32), True, float(score), SEGMENTER, VERSION, _info(a, chosen))
     if kind in PIXEL_PARTS:
         if not a.people:
             # The skin/clothes/hair model labels colours: on a photo with nobody it
             # finds "hair" in rock and "clothes" in petals.
-            return _empty(a, kind, "no person", chosen)
+            return _empty(a, kind, f"no person in this photo, so no {kind}", chosen)
         try:
             alpha = _pixel_part(a, kind, person)
         except Exception as exc:  # model missing: report, do not crash the layer
@@ -800,7 +804,7 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
     targets = [person] if person is not None else a.people
     faces = [p.face for p in targets if p.face is not None and p.face.landmarks is not None]
     if not faces:
-        return _empty(a, kind, "no face", chosen)
+        return _empty(a, kind, "no face found", chosen)
     out = np.zeros(a.shape, np.float32)
     for f in faces:
         fp = a.face_parts(f)
@@ -808,7 +812,8 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
         out[fp.y0:fp.y1, fp.x0:fp.x1] = np.maximum(out[fp.y0:fp.y1, fp.x0:fp.x1], roi)
     if not (out > 0.5).any():
         return _empty(a, kind, f"no {kind} visible", chosen)
-    return MaskResult(out, True, float(np.mean([f.score for f in faces])), _models(kind), VERSION, _info(a, chosen))
+    score = float(np.mean([f.score for f in faces]))
+    return MaskResult(out, True, score, _models(kind), VERSION, {**_info(a, chosen), "confidence": round(score, 3)})
 
 
 def _register(kind: str, model: str):

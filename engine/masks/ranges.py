@@ -17,8 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.core.recipe import MaskComponent, RecipeError
+from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:

@@ -47,6 +47,45 @@ class MaskResult:
     info: dict | None = None  # kind-specific details (person boxes, landmarks...)
 
 
+def warning(kind: str, result: MaskResult) -> str | None:
+    """Why an AI result is empty or doubtful (one line), or None when it is neither.
+
+    Kinds put their reason in ``info["reason"]`` ("no face found for person 2", "no
+    clear subject in this photo ..."); an empty result without one still gets a line:
+    an empty mask is never silent.
+    """
+    reason = (result.info or {}).get("reason")
+    if reason:
+        return str(reason)[:256]
+    if not result.found:
+        return f"no {kind} in this photo"
+    return None
+
+
+def confidence(result: MaskResult) -> float | None:
+    """The kind's own confidence 0..1 (``info["confidence"]``), 0 for an empty result."""
+    value = (result.info or {}).get("confidence")
+    if value is None:
+        return None if result.found else 0.0
+    return float(value)
+
+
+def matte_result(alpha: np.ndarray, *, model: str, model_version: str, method: str,
+                 confidence: float | None = None, reason: str | None = None, empty: str) -> MaskResult:
+    """A matte kind's result: score = covered fraction, ``info`` with the method used, the
+    confidence and the reason (``empty`` when nothing is covered)."""
+    fraction = float((alpha > 0.5).mean())
+    if fraction == 0:
+        reason = empty
+    info = {"method": method}
+    if confidence is not None:
+        info["confidence"] = confidence
+    if reason:
+        info["reason"] = reason
+    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=model, model_version=model_version,
+                      info=info)
+
+
 MaskFn = Callable[[MaskInput, MaskComponent], MaskResult]
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from maskroom.core.recipe import MaskComponent
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.sky_horizon import water_below_horizon
-from maskroom.core.recipe import MaskComponent
 
 # U²-Netp runs as its int8 derivative (models/quantize.py): 2.4x faster on CPU, and on the
 # pairs ADE20K IoU -0.001, CamVid +0.000, false sky -0.03 % against the fp32 file
@@ -231,13 +231,13 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     small = model_size(image)
     p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True)
     if p_u2 is None or no_sky_at_all(p_ege):
-        return none, 0.0, "no sky"
+        return none, 0.0, "no sky in this photo"
     p = fuse(p_u2, p_ege, small=small)
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:
-        return none, 0.0, "no sky"
+        return none, 0.0, "no sky in this photo"
     if inp is not None and portrait_backdrop(inp, found):
-        return none, 0.0, "backdrop behind a portrait"
+        return none, 0.0, "no sky: the backdrop behind a portrait"
     if refine:
         alpha = refine_alpha(image, p, work_edge=REFINE_EDGE)
     else:

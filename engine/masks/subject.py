@@ -30,18 +30,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.masks import packs
+from maskroom.core.recipe import MaskComponent
+from maskroom.engine.masks import packs, salient
 from maskroom.engine.masks.model_store import ModelError
-from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL, VERSION as PEOPLE_VERSION, all_people_alpha
+from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL
+from maskroom.engine.masks.people import VERSION as PEOPLE_VERSION
+from maskroom.engine.masks.people import all_people_alpha
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import fill_holes, largest_regions
-from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.core.recipe import MaskComponent
+from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, register
 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"classic5+{PEOPLE_VERSION}"
+VERSION = f"salient1+classic5+{PEOPLE_VERSION}"
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
@@ -333,29 +335,47 @@ def pack_subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
     return refine_alpha(image, coarse)
 
 
+def salient_subject_alpha(image: np.ndarray, *, refine: bool = True) -> tuple[np.ndarray | None, float]:
+    """(matte, peak) from the shipped U²-Netp salient model; matte None when its peak
+    says there is no single subject (``salient.MIN_PEAK``) or the model is missing."""
+    sal, peak = salient.confident_map(image, _to_work(image).shape[:2])
+    if sal is None:
+        return None, peak
+    h, w = image.shape[:2]
+    coarse = salient.coarse_region(sal, 0.05)
+    if not refine or not coarse.any():
+        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR), peak
+    return refine_alpha(image, coarse), peak
+
+
 def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     refine = bool(comp.params.get("refine", True))
-    method = "classic"
-    alpha = None
+    method, alpha, confidence, reason = "classic", None, None, None
     if comp.params.get("people", True):
         alpha = people_alpha(inp)
         if alpha is not None:
             method = "people"
     if alpha is None and comp.params.get("pack", True) and packs.usable(PACK):
         alpha, method = pack_subject_alpha(inp.image, refine=refine), "pack"
+    if alpha is None and comp.params.get("salient", True):
+        alpha, peak = salient_subject_alpha(inp.image, refine=refine)
+        confidence = round(peak, 2)
+        if alpha is not None:
+            method = "salient"
+        else:
+            reason = f"no clear subject in this photo (salient model peak {peak:.2f}): a guess from colour and focus"
     if alpha is None:
         alpha = subject_alpha(inp.image, refine=refine)
-    fraction = float((alpha > 0.5).mean())
-    return MaskResult(alpha=alpha, found=fraction > 0, score=fraction, model=f"subject-{method}",
-                      model_version=VERSION, info={"method": method})
+    return matte_result(alpha, model=f"subject-{method}", model_version=VERSION, method=method,
+                        confidence=confidence, reason=reason, empty="no subject found in this photo")
 
 
-@register("subject", model=(PACK, PEOPLE_MODEL), model_version=VERSION)
+@register("subject", model=(PACK, salient.MODEL, PEOPLE_MODEL), model_version=VERSION)
 def subject(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     return _subject_result(inp, comp)
 
 
-@register("background", model=(PACK, PEOPLE_MODEL), model_version=VERSION)
+@register("background", model=(PACK, salient.MODEL, PEOPLE_MODEL), model_version=VERSION)
 def background(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     res = _subject_result(inp, comp)
     res.alpha = 1.0 - res.alpha

@@ -4,8 +4,9 @@ Tables used: AgLibraryRootFolder/AgLibraryFolder/AgLibraryFile (where each file 
 Adobe_images (rating, pick, colorLabels, captureTime, masterImage/copyName for
 virtual copies), AgLibraryKeyword/AgLibraryKeywordImage (keyword tree),
 AgLibraryCollection/AgLibraryCollectionImage (collections and sets),
-Adobe_AdditionalMetadata.xmp (each image's XMP as Lightroom last wrote it, with its
-``crs:`` develop settings) and AgLibraryIPTC (caption, copyright).
+Adobe_AdditionalMetadata.xmp (each image's XMP as Lightroom last wrote it),
+Adobe_imageDevelopSettings.text (the develop settings as a Lua table, read for the
+top-level sliders when the XMP holds none) and AgLibraryIPTC (caption, copyright).
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class LrImage:
     keywords: list[str] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)  # "Set|Collection"
     xmp: str | None = None
+    develop: dict[str, str] = field(default_factory=dict)  # crs name -> value, from the Lua table
+    develop_nested: list[str] = field(default_factory=list)  # Lua sub-tables (curves, local corrections)
     caption: str | None = None
     copyright: str | None = None
 
@@ -91,6 +94,49 @@ def _collections(conn, cat: LrCatalog) -> dict[int, str]:
     return out
 
 
+def lua_settings(text: str) -> tuple[dict[str, str], list[str]]:
+    """The top level of Lightroom's ``s = { Exposure2012 = 0.5, WhiteBalance = "As Shot",
+    ToneCurvePV2012 = { ... }, ... }``: simple values as crs: strings, and the names of
+    sub-tables (curves, local corrections) that are not read from here."""
+    body = text[text.find("{") + 1:text.rfind("}")] if "{" in text else ""
+    items, depth, start, quote, i = [], 0, 0, False, 0
+    while i < len(body):
+        ch = body[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                quote = False
+        elif ch == '"':
+            quote = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(body[start:i])
+            start = i + 1
+        i += 1
+    items.append(body[start:])
+    values: dict[str, str] = {}
+    nested: list[str] = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isidentifier():
+            continue
+        if value.startswith("{"):
+            if value.strip("{} \n\t"):
+                nested.append(key)
+        elif value.startswith('"'):
+            values[key] = value[1:-1].replace('\\"', '"')
+        elif value in ("true", "false"):
+            values[key] = "True" if value == "true" else "False"
+        else:
+            values[key] = value
+    return values, nested
+
+
 def _capture(value) -> str | None:
     if not value:
         return None
@@ -120,6 +166,10 @@ def read_lrcat(path: Path, maps: list[tuple[str, str]] | None = None) -> LrCatal
         xmp = {}
         if "Adobe_AdditionalMetadata" in have:
             xmp = {r["image"]: r["xmp"] for r in conn.execute("SELECT image, xmp FROM Adobe_AdditionalMetadata")}
+        develop: dict[int, str] = {}
+        if "Adobe_imageDevelopSettings" in have:
+            develop = {r["image"]: r["text"] for r in conn.execute(
+                "SELECT image, text FROM Adobe_imageDevelopSettings WHERE text IS NOT NULL")}
         iptc = {}
         if "AgLibraryIPTC" in have:
             iptc = {r["image"]: (r["caption"], r["copyright"]) for r in conn.execute(
@@ -150,6 +200,8 @@ def read_lrcat(path: Path, maps: list[tuple[str, str]] | None = None) -> LrCatal
                 keywords=sorted(set(image_kw.get(r["id_local"], []))),
                 collections=sorted(set(image_coll.get(r["id_local"], []))),
                 xmp=xmp.get(r["id_local"]) or None, caption=caption or None, copyright=copyright_ or None))
+            if develop.get(r["id_local"]):
+                cat.images[-1].develop, cat.images[-1].develop_nested = lua_settings(develop[r["id_local"]])
         return cat
     except sqlite3.DatabaseError as exc:
         raise MigrateError(f"{path}: cannot read the Lightroom catalog ({exc})") from None

@@ -20,8 +20,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from maskroom.catalog.schema import Image, Series
-from maskroom.engine.series.features import compute_features, similarity
 from maskroom.core.progress import Progress
+from maskroom.engine.imageio.previews import load_thumbnail
+from maskroom.engine.series.features import compute_features, similarity
 
 DEFAULT_GAP = 30.0
 # Below this visual similarity two frames are different scenes (unrelated photos
@@ -85,8 +86,6 @@ def parse_gap(text: str | float | int) -> float:
 
 def fill_features(catalog, image_ids=None, progress: Progress | None = None) -> int:
     """Compute phash/features for images that lack them (older imports); returns how many."""
-    from maskroom.engine.imageio.previews import load_thumbnail
-
     progress = progress or Progress()
     with catalog.session() as s:
         q = select(Image).where(Image.phash.is_(None), Image.missing.is_(False))

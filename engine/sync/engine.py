@@ -24,6 +24,7 @@ from maskroom.catalog import edits
 from maskroom.catalog.schema import EditVersion, Image, Series
 from maskroom.engine.executor import Work, make_executor
 from maskroom.engine.masks.compose import derive
+from maskroom.engine.masks.registry import warning
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
@@ -255,7 +256,8 @@ def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, al: Alignment
                     carried.params["person"] = int(idx)
             res = resolver(tinp, carried)
             conf, area, jump = _score_ai(src.alphas[comp.uid], res, al, tinp.shape)
-            flag = flag or jump
+            # An empty or doubtful result says why, even where the source was empty too.
+            flag = flag or jump or warning(carried.kind, res)
         elif rule == "recompute" and derive_ai and comp.kind != "all":
             # Cheap: evaluated here only to score it (renders evaluate it again).
             conf, area, flag = _score_ai(src.alphas[comp.uid], derive(tinp, carried), al, tinp.shape)

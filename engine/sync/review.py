@@ -52,6 +52,17 @@ def replace_flags(session, version_id: int, source_version_id: int | None, flags
     return added
 
 
+def record_mask_warnings(catalog, version_id: int, layer_name: str, uids: set[str],
+                         warnings: list[tuple[str, str, float | None, str]]) -> int:
+    """Review entries for AI components derived outside a sync (mask add/render/refresh):
+    each (uid, kind, confidence, reason) of ``warnings`` becomes a flag of ``layer_name``;
+    a component of ``uids`` that now derives without a warning loses its old one."""
+    flags = [Flag(layer_name, uid, f"{kind}: {reason}", 0.0 if conf is None else conf)
+             for uid, kind, conf, reason in warnings if uid in uids]
+    with catalog.session() as s:
+        return replace_flags(s, version_id, None, flags, uids)
+
+
 def list_items(catalog, *, include_resolved: bool = False) -> list[dict]:
     with catalog.session() as s:
         q = (select(ReviewItem, EditVersion.image_id, Image.filename)

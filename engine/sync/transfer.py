@@ -95,12 +95,18 @@ def map_prompts(params: dict, al: Alignment) -> dict:
     p = copy.deepcopy(params)
     if p.get("box") is not None:
         p["box"] = _box(p["box"], al)
+    # A prompt points into the photo: a point the move carries past the edge is held on
+    # it (the value schema refuses prompts outside 0..1, as sampling there reads nothing).
     for key in ("lasso", "points"):
         if p.get(key):
-            p[key] = _points(p[key], al)
+            p[key] = _inside(_points(p[key], al))
     if p.get("ref") is not None:
-        p["ref"] = _points([p["ref"]], al)[0]
+        p["ref"] = _inside(_points([p["ref"]], al))[0]
     return p
+
+
+def _inside(points: list[list[float]]) -> list[list[float]]:
+    return [[min(1.0, max(0.0, x)), min(1.0, max(0.0, y))] for x, y in points]
 
 
 def carry_geometry(comp: MaskComponent, al: Alignment) -> MaskComponent:

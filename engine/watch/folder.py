@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import queue
+import shlex
 import signal
 import threading
 import time
@@ -24,8 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
+from maskroom.catalog import edits
+from maskroom.catalog.schema import Image
 from maskroom.engine.imageio.formats import is_supported
+from maskroom.engine.importer import run_import
 from maskroom.engine.importer.scan import is_partial
+from maskroom.engine.sync.engine import auto_sync_new_images
 
 LOCK_PREFIXES = ("~$", ".~lock", "~")
 LOCK_SUFFIXES = (".lock", ".lck", ".swp", ".tmp", ".part", ".partial", ".crdownload", ".download", "~")
@@ -69,8 +76,6 @@ def watch_options(mode: str, recursive: bool = True, **kwargs) -> WatchOptions:
 
 def watch_command(folders, options: WatchOptions) -> str:
     """The `maskroom watch` command line that watches the same way (shown by the app)."""
-    import shlex
-
     parts = ["maskroom", "watch", *(shlex.quote(str(f)) for f in folders)]
     if options.recursive:
         parts.append("--recursive")
@@ -140,7 +145,7 @@ class FolderWatcher:
         return n
 
     def _start_observer(self) -> None:
-        from watchdog.observers import Observer
+        from watchdog.observers import Observer  # lazy: watchdog only when a folder is watched
 
         self._observer = Observer()
         self._observer.start()
@@ -148,7 +153,7 @@ class FolderWatcher:
             self._schedule(d)
 
     def _schedule(self, root: Path) -> None:
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import FileSystemEventHandler  # lazy: watchdog only when a folder is watched
 
         if not root.is_dir():
             return
@@ -252,11 +257,6 @@ class FolderWatcher:
 
     # -- importing ----------------------------------------------------------
     def _import(self, paths: list[Path]) -> list[int]:
-        from sqlalchemy import select
-
-        from maskroom.catalog.schema import Image
-        from maskroom.engine.importer import run_import
-
         for p in paths:
             st = p.stat() if p.exists() else None
             self.pending.pop(p, None)
@@ -292,8 +292,6 @@ class FolderWatcher:
 
     def _after_import(self, ids: list[int]) -> None:
         if self.opt.preset:
-            from maskroom.catalog import edits
-
             for iid in ids:
                 try:
                     with self.catalog.session() as s:
@@ -301,8 +299,6 @@ class FolderWatcher:
                 except Exception as exc:
                     self.log(f"image {iid}: preset {self.opt.preset!r} not applied ({exc})")
         if self.opt.auto_sync:
-            from maskroom.engine.sync.engine import auto_sync_new_images
-
             try:
                 for res in auto_sync_new_images(self.catalog, ids):
                     if res.status == "failed":

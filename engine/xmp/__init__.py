@@ -14,10 +14,18 @@ from typing import Any
 
 from maskroom.core.recipe import Recipe, RecipeError
 from maskroom.engine.develop.pipeline import validate_adjustments
-from maskroom.engine.xmp.crs import recipe_from_crs
+from maskroom.engine.imageio.formats import is_raw
+from maskroom.engine.xmp.crs import CRS, recipe_from_crs
 from maskroom.engine.xmp.fields import XmpFields, read_fields
-from maskroom.engine.xmp.read import Packet, XmpError, file_state, properties, read_embedded, read_sidecar, \
-    sidecar_candidates
+from maskroom.engine.xmp.read import (
+    Packet,
+    XmpError,
+    file_state,
+    properties,
+    read_embedded,
+    read_sidecar,
+    sidecar_candidates,
+)
 from maskroom.engine.xmp.write import RECIPE_FORMAT, RECIPE_PROP
 
 
@@ -99,7 +107,14 @@ def read_image_xmp(path: Path, width: int = 1, height: int = 1) -> XmpRead:
     except XmpError as exc:
         out.warnings.append(str(exc))
         recipe = None
-    if recipe is None:
+    if recipe is None and name == "embedded" and not is_raw(Path(path)):
+        # crs: settings inside a rendered file (a JPEG or WebP exported from Lightroom)
+        # describe how that file was made from its raw: applying them again would
+        # process the photo twice.  Sidecars and raw/DNG files carry edits to apply.
+        if any(CRS in str(k) for k in props):
+            out.unmapped.append("crs: develop settings embedded in a rendered file: not applied "
+                                "(they describe how the file was made)")
+    elif recipe is None:
         crs_recipe, unmapped, warnings = recipe_from_crs(props, packet.source, width, height)
         out.unmapped += unmapped
         out.warnings += warnings

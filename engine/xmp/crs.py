@@ -21,7 +21,7 @@ import math
 from typing import Any
 
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe, RecipeError
-from maskroom.engine.develop.geometry import validate_geometry
+from maskroom.core.values import check_settings
 from maskroom.engine.develop.pipeline import validate_adjustments
 from maskroom.engine.xmp.fields import NS
 
@@ -87,23 +87,27 @@ BLEND_BACK = {v: k for k, v in BLEND_MODES.items()}
 CORRECTIONS = ("GradientBasedCorrections", "CircularGradientBasedCorrections", "MaskGroupBasedCorrections")
 CROP = ("HasCrop", "CropLeft", "CropTop", "CropRight", "CropBottom", "CropAngle")
 WB = ("WhiteBalance", "Temperature", "Tint")
-# Bookkeeping that describes the file, not the look: never "unmapped".
+# Lightroom's white balance presets are the develop engine's (engine/develop/raw_wb.py: same kelvin).
+WB_MODES = {"auto": "auto", "daylight": "daylight", "cloudy": "cloudy", "shade": "shade", "tungsten": "tungsten",
+            "fluorescent": "fluorescent", "flash": "flash"}
+# Never "unmapped": bookkeeping that describes the file, parameters of an effect whose
+# amount is listed when it is on (grain size, vignette midpoint...), hues without their
+# amount, and the camera profile / look every Lightroom file names (docs/xmp.md says
+# profiles are never mapped).
 IGNORED = {"Version", "ProcessVersion", "HasSettings", "AlreadyApplied", "RawFileName", "CropConstrainToWarp",
-           "CropUnit", "CropWidth", "CropHeight", "CameraProfile", "CameraProfileDigest", "LensProfileEnable",
-           "OverrideLookVignette", "ToneCurveName2012", "ToneCurveName", "ConvertToGrayscale", "SupportsAmount",
-           "SupportsColor", "SupportsMonochrome", "SupportsHighDynamicRange", "SupportsNormalDynamicRange",
-           "SupportsSceneReferred", "SupportsOutputReferred", "CompatibleVersion", "Copyright", "Name",
-           "ShortName", "SortName", "Group", "UUID", "PresetType", "Cluster", "HDREditMode", "AutoLateralCA",
-           "LensManualDistortionAmount", "PerspectiveUpright", "UprightVersion", "EnableMaskGroupBasedCorrections",
-           "EnableCircularGradientBasedCorrections", "EnableGradientBasedCorrections", "EnablePaintBasedCorrections",
-           "EnableRetouch", "EnableRedEye", "DefringePurpleHueLo", "DefringePurpleHueHi", "DefringeGreenHueLo",
-           "DefringeGreenHueHi", "ColorNoiseReductionDetail", "ColorNoiseReductionSmoothness", "SharpenRadius",
-           "SharpenDetail", "SharpenEdgeMasking", "LuminanceNoiseReductionDetail",
-           "LuminanceNoiseReductionContrast", "GrainSize", "GrainFrequency", "PostCropVignetteMidpoint",
-           "PostCropVignetteFeather", "PostCropVignetteRoundness", "PostCropVignetteStyle",
-           "PostCropVignetteHighlightContrast", "SplitToningBalance", "ColorGradeBlending", "ColorGradeGlobalHue",
-           "ColorGradeGlobalSat", "ColorGradeGlobalLum", "ColorGradeMidtoneHue", "ColorGradeMidtoneSat",
-           "ColorGradeShadowLum", "ColorGradeMidtoneLum", "ColorGradeHighlightLum", "LookName", "Look"}
+           "CropUnit", "CropWidth", "CropHeight", "CameraProfile", "CameraProfileDigest", "OverrideLookVignette",
+           "ToneCurveName2012", "ToneCurveName", "SupportsAmount", "SupportsColor", "SupportsMonochrome",
+           "SupportsHighDynamicRange", "SupportsNormalDynamicRange", "SupportsSceneReferred",
+           "SupportsOutputReferred", "CompatibleVersion", "Copyright", "Name", "ShortName", "SortName", "Group",
+           "UUID", "PresetType", "Cluster", "HDREditMode", "UprightVersion", "EnableMaskGroupBasedCorrections",
+           "EnableCircularGradientBasedCorrections", "EnableGradientBasedCorrections",
+           "EnablePaintBasedCorrections", "EnableRetouch", "EnableRedEye", "DefringePurpleHueLo",
+           "DefringePurpleHueHi", "DefringeGreenHueLo", "DefringeGreenHueHi", "ColorNoiseReductionDetail",
+           "ColorNoiseReductionSmoothness", "SharpenRadius", "SharpenDetail", "SharpenEdgeMasking",
+           "LuminanceNoiseReductionDetail", "LuminanceNoiseReductionContrast", "GrainSize", "GrainFrequency",
+           "PostCropVignetteMidpoint", "PostCropVignetteFeather", "PostCropVignetteRoundness",
+           "PostCropVignetteStyle", "PostCropVignetteHighlightContrast", "SplitToningBalance",
+           "ColorGradeBlending", "ColorGradeGlobalHue", "ColorGradeMidtoneHue", "LookName", "Look"}
 
 
 def _is_neutral(value: Any) -> bool:
@@ -147,6 +151,31 @@ class _Reader:
                 continue
             if amount != 0.0:
                 out[target] = amount
+        return out
+
+    def white_balance(self, crs: dict) -> dict | None:
+        """crs:WhiteBalance as a RAW decode white balance (Lightroom writes it for raw
+        files; JPEGs get IncrementalTemperature/Tint, the relative sliders)."""
+        wb = str(crs.get(c("WhiteBalance"), "As Shot")).strip()
+        if wb == "As Shot":
+            return None
+        if wb.lower() in WB_MODES:
+            out: dict[str, Any] = {"white_balance": WB_MODES[wb.lower()]}
+        elif wb == "Custom":
+            try:
+                out = {"white_balance": "kelvin", "temperature": _num(crs[c("Temperature")]),
+                       "tint": _num(crs.get(c("Tint"), 0))}
+            except (KeyError, ValueError):
+                self.bad("Temperature", crs.get(c("Temperature")), "Custom white balance needs a kelvin value")
+                return None
+        else:
+            self.unmapped.append(f"crs:WhiteBalance={wb}")
+            return None
+        try:
+            check_settings({"raw": out})  # the develop engine's own range check (2000..50000 K, tint +-150)
+        except ValueError as exc:
+            self.bad("WhiteBalance", wb, str(exc))
+            return None
         return out
 
     # -- local corrections ------------------------------------------------------------------
@@ -248,17 +277,15 @@ def recipe_from_crs(props: dict[str, Any], source: str, width: int = 1, height: 
     r = _Reader(source, width, height)
     recipe = Recipe()
     recipe.global_layer.adjustments = r.adjustments(crs, GLOBAL, "crs")
-    wb = str(crs.get(c("WhiteBalance"), "As Shot"))
-    if wb != "As Shot" and c("Temperature") in crs:
-        r.unmapped.append(f"crs:WhiteBalance={wb} Temperature={crs.get(c('Temperature'))} "
-                          f"Tint={crs.get(c('Tint'))} (absolute kelvin; maskroom's white balance is relative "
-                          "to as-shot)")
+    raw_wb = r.white_balance(crs)
+    if raw_wb:
+        recipe.settings["raw"] = raw_wb
     if str(crs.get(c("HasCrop"), "False")).lower() == "true":
         try:
             settings = {"crop": {k: _num(crs[c(n)]) for k, n in
                                  (("x0", "CropLeft"), ("y0", "CropTop"), ("x1", "CropRight"), ("y1", "CropBottom"))},
                         "straighten": -_num(crs.get(c("CropAngle"), 0))}
-            validate_geometry(settings)
+            check_settings(settings)  # the one settings check (core/values)
             if settings["crop"] == {"x0": 0, "y0": 0, "x1": 1, "y1": 1}:
                 del settings["crop"]
             if not settings["straighten"]:
@@ -299,6 +326,17 @@ def crs_from_recipe(recipe: Recipe, width: int = 1, height: int = 1) -> tuple[di
         elif value:
             lossy.append(f"global {key}={value:g} (no Lightroom slider)")
     st = recipe.settings
+    raw = st.get("raw") or {}
+    mode = raw.get("white_balance", "camera")
+    if mode == "camera":
+        pass  # As Shot: written only over a sidecar that said otherwise (write._keep_spelling)
+    elif mode == "kelvin":
+        out.update({c("WhiteBalance"): "Custom", c("Temperature"): str(int(round(float(raw["temperature"])))),
+                    c("Tint"): f"{round(float(raw.get('tint', 0))):+d}"})
+    elif mode in WB_MODES.values():
+        out[c("WhiteBalance")] = mode.capitalize()
+    else:
+        lossy.append(f"white balance {mode} (picked multipliers; Lightroom takes kelvin)")
     crop = st.get("crop")
     if crop or st.get("straighten"):
         crop = crop or {"x0": 0.0, "y0": 0.0, "x1": 1.0, "y1": 1.0}
@@ -366,7 +404,7 @@ def owned_crs_names(existing: dict[str, Any], source: str) -> set[str]:
     """crs: properties a write may replace in an existing sidecar: the mapped sliders and
     crop always; the local-correction lists only when maskroom could read every part
     of them (otherwise Lightroom's own corrections stay as it wrote them)."""
-    owned = set(GLOBAL) | set(CROP) | {"ProcessVersion", "HasSettings"}
+    owned = set(GLOBAL) | set(CROP) | set(WB) | {"ProcessVersion", "HasSettings"}
     _, unmapped, _ = recipe_from_crs({k: v for k, v in existing.items() if local_name(k) in CORRECTIONS},
                                      source)
     if not unmapped:

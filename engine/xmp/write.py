@@ -4,26 +4,26 @@ A write starts from the sidecar already on disk (when there is one) and changes
 only the properties maskroom owns (``OWNED`` plus the crs: names ``crs.owned_crs_names``
 allows); every other namespace and property -- darktable's history stack, Capture
 One's or digiKam's fields, Lightroom settings maskroom does not map -- goes back out
-as it came in.  The file is replaced atomically (temp file in the same folder,
-flush, fsync, rename): a reader sees the old sidecar or the new one, never half.
+as it came in.  The file is replaced atomically (core.files: temp file in the same
+folder, fsync, rename): a reader sees the old sidecar or the new one, never half.
 Originals are never opened for writing.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
+import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from maskroom.core.files import atomic_path
 from maskroom.core.recipe import Recipe
 from maskroom.engine.xmp import crs
 from maskroom.engine.xmp.fields import DARKTABLE_LABELS, LABEL_NAMES, NS, format_gps, q
-from maskroom.engine.xmp.read import RDF, X, XML_NS, Packet, properties
+from maskroom.engine.xmp.read import RDF, XML_NS, Packet, X, read_sidecar
 
 RECIPE_PROP = q("maskroom", "Recipe")
 RECIPE_FORMAT = "maskroom-recipe"
@@ -152,6 +152,8 @@ def _keep_spelling(name: str, new: Any, old: Any) -> Any:
             new = "0"
         elif name == "HasCrop":
             new = "False"
+        elif name == "WhiteBalance":
+            new = "As Shot"  # maskroom decodes with the camera's white balance
         else:
             return old  # crop corners without a crop, process version: Lightroom's, kept
     try:
@@ -247,36 +249,25 @@ def _register_prefixes(existing: Packet | None) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, flush, fsync, rename (then fsync the folder)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    """core.files' atomic writer (temp beside, fsync, rename, folder fsync), keeping the
+    replaced sidecar's permissions; the temp file must parse as XMP before it replaces
+    the sidecar."""
     try:
-        try:  # mkstemp makes 0600: keep the replaced file's mode, else the umask's default
-            mode = path.stat().st_mode & 0o777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # some filesystems cannot fsync a folder; the rename is done
-        pass
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        mode = None
+    with atomic_path(path, verify=read_sidecar, mode=mode) as tmp:
+        tmp.write_bytes(data)
 
 
-def existing_properties(existing: Packet | None) -> dict[str, Any]:
-    return properties(existing) if existing is not None else {}
+def copy_sidecar_beside(sidecar: Path, original: Path, copy: Path) -> Path | None:
+    """Import --copy-to: the original's sidecar goes beside the copy, in the same naming
+    convention; an existing different file there is left alone (None)."""
+    full = sidecar.name.lower() == (original.name + ".xmp").lower()
+    dest = copy.with_name(copy.name + sidecar.suffix) if full else copy.with_name(copy.stem + sidecar.suffix)
+    if dest.exists():
+        return dest if dest.read_bytes() == sidecar.read_bytes() else None
+    with atomic_path(dest, mode=sidecar.stat().st_mode & 0o777) as tmp:
+        shutil.copyfile(sidecar, tmp)
+    return dest
+

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import sys
@@ -49,7 +50,35 @@ class Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(Group):
+    """The root group, lazily: a command's module is imported when that command runs.
+
+    `maskroom ls` then does not import the export engine, numpy or OpenCV (start-up
+    time: issue 17).  ``maskroom.cli`` fills ``modules`` (command name -> module, read
+    from the modules' ``@main.command("name")`` lines) and ``all_modules``; a name it
+    does not know loads every module, so a command is never missed.
+    """
+
+    modules: dict[str, str] = {}
+    all_modules: list[str] = []
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.modules:
+            importlib.import_module(self.modules[name])
+        if name not in self.commands:
+            self.load_all()
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx):
+        self.load_all()
+        return super().list_commands(ctx)
+
+    def load_all(self) -> None:
+        for module in self.all_modules:
+            importlib.import_module(module)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--catalog",
     envvar="MASKROOM_CATALOG",

@@ -8,24 +8,34 @@ import click
 from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option
 from maskroom.core.errors import InvalidValue, MaskroomError
-from maskroom.core.values import parse_number
+from maskroom.core.values import parse_adjustment
 from maskroom.services import develop, editing, library
 from maskroom.services.editing import UNSET, EditChange
 
 
-def parse_set(items: tuple[str, ...]) -> dict[str, float]:
-    """--set KEY=VALUE pairs -> adjustments (values are absolute, '+0.7' = 0.7); the
-    service checks keys and ranges."""
-    out: dict[str, float] = {}
+def parse_set(items: tuple[str, ...]) -> dict:
+    """--set KEY=VALUE pairs -> adjustments (values are absolute, '+0.7' = 0.7; curve keys
+    take a JSON list of points: curve.points=[[0.25,0.2],[0.75,0.8]]), checked at the door."""
+    out: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. exposure=+0.7")
         try:
-            out[key.strip()] = parse_number(value, f"--set {key.strip()}")
+            out[key.strip()] = parse_adjustment(key.strip(), value)
         except InvalidValue as exc:
             fail(str(exc))
     return out
+
+
+def _point(text: str, what: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        fail(f"{what} {text!r}: expected X,Y within 0..1")
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        fail(f"{what} {text!r}: expected X,Y within 0..1")
+    return x, y
 
 
 @main.command("edit")
@@ -39,10 +49,16 @@ def parse_set(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--recipe", "recipe_file", type=click.Path(path_type=Path), help="Replace the whole edit with this recipe JSON.")
 @click.option("--straighten", type=float, help="Straighten angle in degrees (-45..45).")
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
+@click.option("--wb", "wb", help="RAW white balance: camera, auto, daylight, cloudy, shade, tungsten, fluorescent, "
+              "flash, or KELVIN[,TINT] (e.g. 5200,+10).")
+@click.option("--wb-pick", "wb_pick", metavar="X,Y", help="RAW white balance that makes the point X,Y (0..1) neutral.")
+@click.option("--lens", "lens", metavar="auto|off|MODEL",
+              help="Lens corrections from lensfun: auto (EXIF lens), off, or a lens model name.")
 @click.option("--version", "version_id", type=ID, help="Edit this version (virtual copy) instead of the master.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
-def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, version_id, as_json):
+def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_file, straighten, crop, wb, wb_pick,
+             lens, version_id, as_json):
     """Change the edit of each image ID (one history step each)."""
     if version_id is not None and len(ids) > 1:
         fail("--version applies to one image only")
@@ -55,6 +71,8 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
         crop=editing.parse_crop(crop) if crop else UNSET,
         recipe=editing.recipe_from_file(recipe_file) if recipe_file is not None else None,
         recipe_label=f"Recipe from {recipe_file.name}" if recipe_file is not None else "Recipe",
+        white_balance=develop.white_balance_settings(wb) if wb else None,
+        wb_pick=_point(wb_pick, "--wb-pick") if wb_pick else None, lens=lens,
     ).validate()
     results, failed = [], 0
     for image_id in ids:
@@ -262,3 +280,32 @@ def render_cmd(ctx, image_id, out, size, version_id, colorspace, bits, mask_laye
     except (MaskroomError, LookupError, ValueError) as exc:
         fail(f"image {image_id}: {exc}")
     click.echo(f"image {image_id}: rendered to {out}")
+
+
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+@main.command("histogram")
+@click.argument("image_id", type=ID)
+@click.option("--version", "version_id", type=ID, help="A virtual copy instead of the master.")
+@click.option("--json", "as_json", is_flag=True, help="All 256 bins of R, G, B and luminance, and the clipping counts.")
+@pass_ctx
+def histogram_cmd(ctx, image_id, version_id, as_json):
+    """RGB + luminance histogram of IMAGE_ID's rendered preview, with clipping counts."""
+    try:
+        h = develop.version_histogram(ctx.catalog, image_id, version_id)
+    except (LookupError, MaskroomError) as exc:
+        fail(f"image {image_id}: {exc}")
+    if as_json:
+        echo_json({"image_id": image_id, **h.to_dict()})
+        return
+    lum = h.luminance
+    cols = [sum(lum[i:i + 4]) for i in range(0, 256, 4)]
+    top = max(cols) or 1
+    click.echo(f"image {image_id}: {h.width}x{h.height} preview")
+    click.echo("luminance |" + "".join(SPARK[round(c / top * (len(SPARK) - 1))] for c in cols) + "|")
+    pct = lambda n: 100.0 * n / h.pixels  # noqa: E731
+    click.echo(f"shadows clipped:    {h.clipped_shadows} px ({pct(h.clipped_shadows):.2f} %)  "
+               + " ".join(f"{k[0].upper()} {v['shadows']}" for k, v in h.clipped_channels.items()))
+    click.echo(f"highlights clipped: {h.clipped_highlights} px ({pct(h.clipped_highlights):.2f} %)  "
+               + " ".join(f"{k[0].upper()} {v['highlights']}" for k, v in h.clipped_channels.items()))

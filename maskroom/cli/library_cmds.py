@@ -10,7 +10,6 @@ from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import library
-from maskroom.services.importing import import_photos
 
 filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar="KEY=VALUE",
                              help="Filter, repeatable: rating>=3 flag=pick label=red keyword=A|B camera=X "
@@ -25,12 +24,16 @@ filter_option = click.option("--filter", "-f", "filters", multiple=True, metavar
               help="Copy originals into this library folder first.")
 @click.option("--template", default="{date:%Y/%Y-%m-%d}/{name}", show_default=True,
               help="Where copies go under --copy-to (fields: date, name, camera).")
-@click.option("--jobs", "-j", type=int, help="Worker processes (default: all cores).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: all cores).")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
 def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_maps, as_json):
     """Import photos (JPEG, PNG, TIFF, WebP, HEIC, camera RAW) into the catalog."""
+    # Here, not at the top: the import engine (decoders, numpy, OpenCV) would cost `ls`,
+    # `rate` & co. ~0.5 s of start-up.
+    from maskroom.services.importing import import_photos
+
     catalog = ctx.catalog
     cluster = cluster_for(catalog, cluster, path_maps)
     with RichProgress(unit="files", enabled=None if not as_json else False) as progress:

@@ -17,6 +17,16 @@ from maskroom.services import editing, library, masks
 KIND_CHOICES = sorted(ALL_KINDS - {"all"})
 
 
+def _warn_masks(image_id: int, layer_name: str, warnings) -> list[dict]:
+    """One warning line per empty or doubtful AI component; the same as JSON rows."""
+    rows = []
+    for uid, kind, conf, reason in warnings:
+        tail = "" if conf is None else f" (confidence {conf:.2f})"
+        warn(f"warning: image {image_id} layer {layer_name!r} [{kind}]: {reason}{tail}")
+        rows.append({"uid": uid, "kind": kind, "confidence": conf, "reason": reason})
+    return rows
+
+
 @main.group()
 def mask() -> None:
     """Add, list, render and refresh masks of an image's edit."""
@@ -61,7 +71,7 @@ def _parse_lasso(path: Path) -> list[list[float]]:
 @click.argument("image_id", type=ID)
 @version_option
 @click.option("--kind", required=True, type=click.Choice(KIND_CHOICES))
-@click.option("--person", type=int, help="Person index (person and face-part kinds).")
+@click.option("--person", type=int, help="Person index, 0-based, left to right (person and face-part kinds).")
 @click.option("--box", help="Object box x0,y0,x1,y1 (normalised 0..1).")
 @click.option("--lasso", type=click.Path(path_type=Path), help="JSON file with [[x, y], ...] normalised points.")
 @click.option("--params", "params_json", help="Kind parameters as a JSON object.")
@@ -85,13 +95,15 @@ def mask_add(ctx, image_id, version_id, kind, person, box, lasso, params_json, m
         fail("--kind object needs --box or --lasso")
     comp = MaskComponent(kind=kind, mode=mode, inverted=invert, params=params, feather=feather, grow=grow)
     version_id = editing.version_id(ctx.catalog, image_id, version_id)
-    name, warnings = masks.add_component(ctx.catalog, version_id, comp, layer_name)
-    for line in warnings:
-        warn(f"image {image_id}: {line}")
-    if as_json:
-        echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind})
-    else:
+    name, notes, warnings = masks.add_component(ctx.catalog, version_id, comp, layer_name)
+    for line in notes:
+        warn(f"warning: image {image_id}: {line}")
+    if not as_json:
         click.echo(f"{comp.uid}  {kind} -> layer {name!r} (image {image_id})")
+    rows = _warn_masks(image_id, name, warnings)
+    if as_json:
+        echo_json({"image_id": image_id, "version_id": version_id, "layer": name, "uid": comp.uid, "kind": kind,
+                   "warnings": rows})
 
 
 @mask.command("set")
@@ -154,13 +166,14 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
         fail(f"image {image_id}: {exc}")
     click.echo(f"{out_path}  ({r['width']}x{r['height']}, coverage {r['coverage']:.1%}, "
                f"cache {r['hits']} hit / {r['derived']} derived)")
+    _warn_masks(image_id, layer_name, r["warnings"])
 
 
 @mask.command("refresh")
 @click.argument("ids", nargs=-1, type=ID)
 @filter_option
 @click.option("--all", "every", is_flag=True, help="Every image in the catalog.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="Images derived in parallel.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Images derived in parallel.")
 @click.option("--force", is_flag=True, help="Re-derive even when the cached raster is current.")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True)
@@ -174,6 +187,9 @@ def mask_refresh(ctx, ids, filters, every, jobs, force, cluster, path_maps, as_j
                                  cluster=cluster_for(ctx.catalog, cluster, path_maps)):
             if "error" in res:
                 warn(f"image {res['image_id']}: {res['error']}")
+            for w in res.get("warnings", []):
+                tail = "" if w["confidence"] is None else f" (confidence {w['confidence']:.2f})"
+                warn(f"warning: image {res['image_id']} [{w['kind']}]: {w['reason']}{tail}")
             results.append(res)
     derived = sum(r.get("derived", 0) for r in results)
     errors = sum("error" in r for r in results)

@@ -46,7 +46,7 @@ def _report(summary: migrate_service.MigrateSummary, as_json: bool) -> None:
 @click.argument("lrcat", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Read and count; change nothing.")
 @map_option
-@click.option("--jobs", "-j", type=int, help="Import worker processes.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Import worker processes.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def migrate_lightroom(ctx, lrcat, dry_run, maps, jobs, as_json):
@@ -61,7 +61,7 @@ def migrate_lightroom(ctx, lrcat, dry_run, maps, jobs, as_json):
 @click.argument("library_db", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Read and count; change nothing.")
 @map_option
-@click.option("--jobs", "-j", type=int, help="Import worker processes.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Import worker processes.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def migrate_darktable(ctx, library_db, dry_run, maps, jobs, as_json):

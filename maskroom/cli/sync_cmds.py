@@ -83,7 +83,7 @@ def series_auto_sync(ctx, series_id: int, state: str, source: int | None) -> Non
 @click.option("--mode", type=click.Choice(["replace", "merge"]), default="replace", show_default=True,
               help="replace: targets' masked layers become the source's; merge: same-named layers replaced, others kept.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing, derive nothing.")
-@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True, help="Worker processes.")
 @cluster_options
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

@@ -13,11 +13,11 @@ from maskroom.cli.base import fail, main, pass_ctx
 def ui(ctx, catalog_value):
     """Open the desktop app."""
     try:
-        from maskroom.ui.app import last_catalog, run
+        from maskroom.ui.app import last_catalog, run  # lazy: Qt only for the app (CLI start-up time)
     except ImportError as exc:  # Qt's system libraries missing: say which
         fail(f"cannot start the desktop app: {exc} (on Linux: apt-get install libegl1 libgl1 libxkbcommon0 "
              "libfontconfig1 libdbus-1-3 libxcb-cursor0)")
-    from maskroom.ui import qt_problem
+    from maskroom.ui import qt_problem  # lazy: as above
 
     if (problem := qt_problem()) is not None:
         fail(f"cannot start the desktop app: {problem}")

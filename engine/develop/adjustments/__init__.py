@@ -2,7 +2,16 @@
 
 Importing this package registers them all (see ``base.REGISTRY``).
 """
-from maskroom.engine.develop.adjustments import color, detail, effects, tone  # noqa: F401  (registration)
+from maskroom.engine.develop.adjustments import (  # noqa: F401  (registration)
+    color,
+    curves,
+    detail,
+    effects,
+    finishing,
+    grading,
+    mixer,
+    tone,
+)
 from maskroom.engine.develop.adjustments.base import PARAMETERS, REGISTRY, OpContext, clamp_value
 
 __all__ = ["REGISTRY", "PARAMETERS", "OpContext", "clamp_value"]

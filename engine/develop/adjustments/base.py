@@ -7,12 +7,16 @@ description; the pipeline runs them in ``engine.develop.pipeline.ORDER``.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import cv2
 import numpy as np
 
-from maskroom.core.values import ADJUSTMENT_PARAMETERS, register_adjustment
+from maskroom.core.values import ADJUSTMENT_PARAMETERS, MAX_CURVE_POINTS, register_adjustment  # noqa: F401 (MAX_CURVE_POINTS re-exported)
+from maskroom.core.values import CURVE_KEYS as VALUE_CURVE_KEYS
 from maskroom.engine.develop.color import LUMA
 
 AdjustFn = Callable[[np.ndarray, float, "OpContext"], np.ndarray]
@@ -33,12 +37,27 @@ class Adjustment:
     # Linear colour operations also give their 3x3 matrix: a run of them folds into
     # one matrix (one pass instead of several).
     matrix: Callable[[float, "OpContext"], np.ndarray] | None = None
+    # A *module* (tone curve, colour mixer, colour grading...) is not set by its own
+    # name: it reads several keys (``curve.points``, ``mixer.blue.saturation``...) from
+    # ``OpContext.params`` and runs when any of ``keys`` differs from its default.
+    keys: tuple[str, ...] = ()
+    # Finishing effects (post-crop vignette, grain) run once on the global layer after
+    # crop and straighten; they are refused in masked layers.
+    finishing: bool = False
 
 
 REGISTRY: dict[str, Adjustment] = {}
 # Keys that are parameters of another adjustment rather than operations themselves.
-# The same dict core/values.py validates against: registering here is all it takes.
+# The same dicts core/values.py validates against: registering here is all it takes.
 PARAMETERS: dict[str, tuple[float, float, str]] = ADJUSTMENT_PARAMETERS
+# The value a module key has when it is not set (a module runs when one differs).
+DEFAULTS: dict[str, float] = {}
+# Keys whose value is a curve (core/values.py checks them: MAX_CURVE_POINTS points in
+# 0..1 with strictly increasing x): ``curve.points``, ``curve.red``...
+CURVE_KEYS: dict[str, str] = VALUE_CURVE_KEYS
+# Module keys that shape an effect but make none on their own (a curve's splits, the
+# picked hue of a point colour, grading's blending): setting only these changes nothing.
+SHAPE_KEYS: set[str] = set()
 
 
 def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwise: bool = False):
@@ -50,11 +69,69 @@ def adjustment(name: str, lo: float, hi: float, unit: str, doc: str, *, pointwis
     return deco
 
 
+def module(name: str, doc: str, keys: dict[str, tuple[float, float, float, str]], *,
+           curves: dict[str, str] | None = None, shape: tuple[str, ...] = (), pointwise: bool = False,
+           finishing: bool = False):
+    """Register a module: ``keys`` maps each key to (lo, hi, default, doc); ``curves``
+    maps curve keys to their doc.  The function gets ``value`` 1.0 and reads
+    ``ctx.params`` (use ``setting(ctx, key)`` for a key's value or its default)."""
+    def deco(fn: AdjustFn) -> AdjustFn:
+        all_keys = tuple(keys) + tuple(curves or {})
+        REGISTRY[name] = Adjustment(name, fn, 0.0, 1.0, "", doc, neutral=0.0, pointwise=pointwise,
+                                    keys=all_keys, finishing=finishing)
+        for key, (lo, hi, default, kdoc) in keys.items():
+            PARAMETERS[key] = (float(lo), float(hi), kdoc)
+            DEFAULTS[key] = float(default)
+        CURVE_KEYS.update(curves or {})
+        SHAPE_KEYS.update(shape)
+        return fn
+
+    return deco
+
+
+def memo_tables(ctx: "OpContext", prefix: str, build: Callable[[dict], Any]) -> Any:
+    """``build(ctx.params)`` computed once per layer run: a pointwise module runs strip by
+    strip, and its tables only depend on the layer's settings."""
+    key = (prefix, repr(sorted((k, v) for k, v in ctx.params.items() if k.startswith(prefix))))
+    if key not in ctx.memo:
+        ctx.memo[key] = build(ctx.params)
+    return ctx.memo[key]
+
+
+def setting(ctx: "OpContext", key: str) -> float:
+    """A module key's value in this layer, or its default."""
+    return float(ctx.params.get(key, DEFAULTS[key]))
+
+
+def is_identity_curve(points) -> bool:
+    """No points, or every point on the diagonal: a curve that changes nothing."""
+    return all(abs(float(x) - float(y)) < 1e-9 for x, y in points or [])
+
+
+def is_active(spec: Adjustment, adjustments: dict) -> bool:
+    """Whether ``spec`` changes anything with these layer adjustments."""
+    # Values are validated at the door; a malformed one that got into a stored recipe
+    # anyway (a list for a number...) switches its adjustment off instead of failing.
+    try:
+        if not spec.keys:
+            value = adjustments.get(spec.name)
+            return value is not None and float(value) != spec.neutral
+        for key in spec.keys:
+            if key not in adjustments or key in SHAPE_KEYS:
+                continue
+            if key in CURVE_KEYS:
+                if not is_identity_curve(adjustments[key]):
+                    return True
+            elif float(adjustments[key]) != DEFAULTS[key]:
+                return True
+    except (TypeError, ValueError):
+        return False
+    return False
+
+
 def linear_matrix(name: str):
     """Register the 3x3 matrix form of a linear pointwise adjustment (see Adjustment.matrix)."""
     def deco(fn):
-        import dataclasses
-
         REGISTRY[name] = dataclasses.replace(REGISTRY[name], matrix=fn)
         return fn
 
@@ -88,8 +165,6 @@ class OpContext:
 
 def luma(img: np.ndarray) -> np.ndarray:
     """Linear luminance (Y) of a working-space image, float32 HxW."""
-    import cv2
-
     y = cv2.transform(np.ascontiguousarray(img, np.float32), LUMA.reshape(1, 3).astype(np.float32))
     return y if y.ndim == 2 else y[..., 0]
 
@@ -99,8 +174,6 @@ def apply_gain(img: np.ndarray, gain: np.ndarray, out: np.ndarray | None = None)
 
     Strip by strip with cv2 (SIMD, threaded): about 2x numpy's broadcast multiply at 24 MP.
     """
-    import cv2
-
     h, w = gain.shape
     if out is None:
         out = np.empty_like(img)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
-from maskroom.engine.develop.filters import curve, gaussian, guided_filter
+from maskroom.engine.develop.filters import curve, gaussian, guided_filter, guided_upsample
 
 EPS = 1e-4
 TEXTURE_SIGMA = 0.002  # fine structure (skin, foliage)
@@ -85,3 +85,35 @@ def noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarra
     k = amount / 100.0
     smooth = guided_filter(l, l, ctx.px(NOISE_RADIUS, 1.0), eps=np.float32((0.35 * k) ** 2 + 1e-6))
     return apply_gain(img, _exp2(cv2.subtract(smooth, l), 4), out=img if ctx.owned else None)
+
+
+COLOR_NOISE_RADIUS = 0.004  # of the long edge at amount 100: chroma noise is coarse
+
+
+@adjustment("color_noise_reduction", 0, 100, "", "Colour noise reduction: smooths chroma, keeps luminance and edges.")
+def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
+    # Chroma as the ratio of each channel to luminance, smoothed edge-aware (guided by
+    # perceptual luminance, so colour does not bleed across edges), times the
+    # original luminance: blotches of colour noise go, detail (luminance) stays.
+    # Chroma is smooth by then, so the filter's coefficients are computed at reduced
+    # size and applied at full size (guided upsampling): cheap and small at 24 MP.
+    k = amount / 100.0
+    h, w = img.shape[:2]
+    radius = ctx.px(COLOR_NOISE_RADIUS * k, 1.0)
+    # at least half size: colour resolution matters far less than luminance's
+    s = max(2, int(radius // 2)) if min(h, w) >= 32 else 1
+    small = img if s == 1 else cv2.resize(img, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
+    y_small = cv2.max(luma(small), 0.0)
+    inv_small = cv2.divide(1.0, cv2.add(y_small, 1e-4))
+    ratios = [cv2.multiply(c, inv_small) for c in cv2.split(small)]
+    y = cv2.max(luma(img), 0.0)
+    guide = cv2.sqrt(y)
+    guide_small = cv2.sqrt(y_small)
+    eps = float((0.05 * k) ** 2 + 1e-6)
+    out = img if ctx.owned else np.empty_like(img)
+    planes = [cv2.multiply(guided_upsample(guide, guide_small, r, max(1, int(round(radius / s))), eps), y)
+              for r in ratios]
+    cv2.merge(planes, dst=out)
+    out = cv2.max(out, 0.0, dst=out)
+    # the smoothed ratios need not keep luminance exactly: restore it
+    return apply_gain(out, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(out), 1e-6)), out=out)

@@ -1,0 +1,177 @@
+"""Colour mixer (HSL): 8 hue bands x hue / saturation / luminance, and point colour.
+
+Keys: ``mixer.<band>.hue`` (-100..100: up to +-30 degrees towards the next band),
+``mixer.<band>.saturation`` (-100 = grey .. +100 = double chroma) and
+``mixer.<band>.luminance`` (-100..100: up to -+1 EV), for the bands red, orange,
+yellow, green, aqua, blue, purple, magenta.
+
+Hue is the angle of a pixel's chroma around the grey axis of linear Rec.2020 (the
+hexcone hue: exposure does not change it).  The band centres are the hues of the
+sRGB colours red (0 degrees), orange (30), yellow (60), green (120), aqua (180),
+blue (240), purple (270) and magenta (300).  Band weights are raised cosines
+between neighbouring centres: they sum to 1 everywhere, so a smooth gradient of
+hues stays smooth (no banding) whatever the sliders.  Hue turns rotate the pixel
+about the grey axis, saturation scales chroma around the pixel's luminance, and
+luminance is a gain; luminance is weighted by how colourful the pixel is, so greys
+(which have no hue) are untouched.
+
+Point colour (``mixer.point.*``): ``hue`` is the picked colour's hue (0..360 sRGB
+HSV degrees, e.g. from the app's eyedropper), ``range`` (0..100) the width of the
+hue neighbourhood it acts on (+-10 .. +-60 degrees, smooth falloff), and
+``hue_shift``, ``saturation``, ``luminance`` shift that neighbourhood like a band.
+
+Everything reduces to three tables over the hue angle, so the module is pointwise.
+"""
+from __future__ import annotations
+
+import colorsys
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from maskroom.engine.develop.adjustments.base import OpContext, luma, memo_tables, module
+from maskroom.engine.develop.color import SRGB_TO_WORK, srgb_decode
+
+BANDS = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
+BAND_HUES = (0.0, 30.0, 60.0, 120.0, 180.0, 240.0, 270.0, 300.0)  # sRGB HSV degrees
+MAX_HUE_TURN = 30.0  # degrees at +-100
+MAX_LUM_EV = 1.0
+TABLE = 1440  # quarter-degree steps
+SQRT3_2 = float(np.sqrt(3.0) / 2.0)
+
+_KEYS = {}
+for _band in BANDS:
+    _KEYS[f"mixer.{_band}.hue"] = (-100, 100, 0, f"colour mixer: turns {_band} hues (+-30 degrees)")
+    _KEYS[f"mixer.{_band}.saturation"] = (-100, 100, 0, f"colour mixer: {_band} saturation")
+    _KEYS[f"mixer.{_band}.luminance"] = (-100, 100, 0, f"colour mixer: {_band} luminance (+-1 EV)")
+_KEYS.update({
+    "mixer.point.hue": (0, 360, 0, "point colour: the picked colour's hue (sRGB HSV degrees)"),
+    "mixer.point.range": (0, 100, 50, "point colour: width of the affected hues (+-10..+-60 degrees)"),
+    "mixer.point.hue_shift": (-100, 100, 0, "point colour: turns the picked hues (+-30 degrees)"),
+    "mixer.point.saturation": (-100, 100, 0, "point colour: saturation of the picked hues"),
+    "mixer.point.luminance": (-100, 100, 0, "point colour: luminance of the picked hues (+-1 EV)"),
+})
+
+
+def chroma_angle(rgb: np.ndarray) -> np.ndarray:
+    """Hexcone hue in degrees (0..360) of linear working-space pixels (..., 3)."""
+    rgb = np.asarray(rgb, np.float64)
+    x = rgb[..., 0] - 0.5 * (rgb[..., 1] + rgb[..., 2])
+    y = SQRT3_2 * (rgb[..., 1] - rgb[..., 2])
+    return np.degrees(np.arctan2(y, x)) % 360.0
+
+
+def work_hue(srgb_hsv_degrees) -> np.ndarray:
+    """The working-space hue of the fully saturated sRGB colour of HSV hue ``degrees``."""
+    deg = np.atleast_1d(np.asarray(srgb_hsv_degrees, np.float64))
+    rgb = np.array([colorsys.hsv_to_rgb((d % 360.0) / 360.0, 1.0, 1.0) for d in deg], np.float32)
+    work = srgb_decode(rgb) @ SRGB_TO_WORK.T
+    return chroma_angle(work)
+
+
+@lru_cache(maxsize=1)
+def band_centres() -> np.ndarray:
+    return work_hue(BAND_HUES)
+
+
+def _circular(d: np.ndarray) -> np.ndarray:
+    """Signed angle difference wrapped to -180..180."""
+    return (d + 180.0) % 360.0 - 180.0
+
+
+def band_weights(hue: np.ndarray) -> np.ndarray:
+    """(..., 8) weights of each band at ``hue`` (working-space degrees); they sum to 1.
+
+    Between two neighbouring centres the weight moves from one band to the next as a
+    raised cosine: continuous with a continuous slope, so gradients stay smooth.
+    """
+    centres = band_centres()
+    hue = np.asarray(hue, np.float64)
+    w = np.zeros(hue.shape + (len(centres),))
+    n = len(centres)
+    for k in range(n):
+        c0, c1 = centres[k], centres[(k + 1) % n]
+        span = (c1 - c0) % 360.0
+        t = ((hue - c0) % 360.0) / span
+        inside = t < 1.0
+        up = 0.5 - 0.5 * np.cos(np.pi * np.clip(t, 0.0, 1.0))  # 0 at c0 -> 1 at c1
+        w[..., k] += np.where(inside, 1.0 - up, 0.0)
+        w[..., (k + 1) % n] += np.where(inside, up, 0.0)
+    return w
+
+
+def point_weight(hue: np.ndarray, picked: float, range_: float) -> np.ndarray:
+    """Smooth weight of hues around the picked one: 1 at it, 0 beyond the range."""
+    half = 10.0 + 50.0 * float(range_) / 100.0
+    d = np.abs(_circular(np.asarray(hue, np.float64) - float(work_hue(picked)[0])))
+    t = np.clip(d / half, 0.0, 1.0)
+    return 0.5 + 0.5 * np.cos(np.pi * t)
+
+
+def hue_tables(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Tables over 0..360 (TABLE steps, plus 360 itself) of hue turn (degrees), chroma
+    factor and luminance (EV at full colourfulness); None when the mixer changes nothing."""
+    hue = np.arange(TABLE) * (360.0 / TABLE)
+    amounts = np.array([[float(params.get(f"mixer.{b}.{k}", 0.0)) for k in ("hue", "saturation", "luminance")]
+                        for b in BANDS]) / 100.0
+    point = np.array([float(params.get(f"mixer.point.{k}", 0.0)) for k in ("hue_shift", "saturation", "luminance")])
+    if not amounts.any() and not point.any():
+        return None
+    w = band_weights(hue)
+    turn, sat, lum = (w @ amounts).T
+    if point.any():
+        pw = point_weight(hue, float(params.get("mixer.point.hue", 0.0)), float(params.get("mixer.point.range", 50.0)))
+        turn = turn + pw * point[0] / 100.0
+        sat = sat + pw * point[1] / 100.0
+        lum = lum + pw * point[2] / 100.0
+    wrap = lambda t: np.append(t, t[:1]).astype(np.float32)  # noqa: E731 (entry TABLE is 360 = 0 degrees)
+    return wrap(turn * MAX_HUE_TURN), wrap(np.maximum(1.0 + sat, 0.0)), wrap(lum * MAX_LUM_EV)
+
+
+def _colourfulness_weight(mag: np.ndarray, mx: np.ndarray) -> np.ndarray:
+    """0 for grey, 1 from HSV-like saturation 0.25 up (hue is meaningless on grey)."""
+    s = cv2.divide(mag, cv2.add(mx, 1e-6))
+    t = np.clip(s * np.float32(4.0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+@module("mixer", "Colour mixer: 8 hue bands x hue/saturation/luminance, and point colour.",
+        _KEYS, shape=("mixer.point.hue", "mixer.point.range"), pointwise=True)
+def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
+    tables = memo_tables(ctx, "mixer.", hue_tables)
+    if tables is None:
+        return img.copy()
+    turn_t, sat_t, lum_t = tables
+    r, g, b = cv2.split(img)
+    x = cv2.subtract(r, cv2.multiply(cv2.add(g, b), 0.5))
+    y = cv2.multiply(cv2.subtract(g, b), SQRT3_2)
+    # Nearest table entry; the tables carry one wrap-around entry (360 = 0 degrees).
+    idx = cv2.add(cv2.multiply(cv2.phase(x, y, angleInDegrees=True), TABLE / 360.0), 0.5).astype(np.uint16)
+    y0 = luma(img)
+    out = img
+    if turn_t.any():
+        # Rotation about the grey axis k = (1,1,1)/sqrt3 (Rodrigues):
+        # v cos + (k x v) sin + k (k.v)(1 - cos); k x v = (B-G, R-B, G-R)/sqrt3
+        turn = turn_t[idx]
+        cos, sin = cv2.polarToCart(np.ones_like(turn), turn, angleInDegrees=True)
+        mean = cv2.multiply(cv2.add(cv2.add(r, g), b), 1.0 / 3.0)
+        s3 = cv2.multiply(sin, 1.0 / np.sqrt(3.0))
+        base = cv2.multiply(mean, 1.0 - cos)
+        planes = []
+        for ch, cross in ((r, cv2.subtract(b, g)), (g, cv2.subtract(r, b)), (b, cv2.subtract(g, r))):
+            planes.append(cv2.add(cv2.add(cv2.multiply(ch, cos), cv2.multiply(cross, s3)), base))
+        out = cv2.max(cv2.merge(planes), 0.0)
+    y1 = luma(out) if out is not img else y0
+    if (sat_t != 1.0).any():
+        sat = sat_t[idx]
+        y3 = cv2.merge([y1, y1, y1])
+        out = cv2.add(y3, cv2.multiply(cv2.subtract(out, y3), cv2.merge([sat, sat, sat])))
+        out = cv2.max(out, 0.0)
+        y1 = luma(out)
+    # Keep the original luminance (rotation and clipping move it), then the band's gain.
+    gain = cv2.divide(cv2.add(y0, 1e-6), cv2.add(y1, 1e-6))
+    if lum_t.any():
+        w = _colourfulness_weight(cv2.magnitude(x, y), cv2.max(cv2.max(r, g), b))
+        gain = cv2.multiply(gain, cv2.exp(cv2.multiply(cv2.multiply(lum_t[idx], w), float(np.log(2.0)))))
+    return cv2.max(cv2.multiply(out, cv2.merge([gain, gain, gain])), 0.0)

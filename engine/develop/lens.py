@@ -1,0 +1,126 @@
+"""Lens corrections from the lensfun database (lensfunpy): distortion, vignetting and
+lateral chromatic aberration (TCA), chosen by the photo's EXIF camera and lens.
+
+Recipe setting ``settings["lens"]``: ``{"correct": "auto" | "off", "profile": "<lens
+model>" (optional: overrides the EXIF lens), "distortion": true, "vignetting": true,
+"tca": true}``.  Absent means off, so recipes saved before lens corrections existed
+render as they did.  Corrections run on the decoded source, before every layer and
+before masks are derived (a mask drawn on the corrected photo stays on it).
+
+Vignetting is corrected in linear light (lensfun's colour modification), then
+distortion and TCA in one remap per channel; the image keeps its size (lensfun's
+automatic scale fills the frame, so no empty border shows).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+from maskroom.core.errors import InvalidValue
+from maskroom.core.values import register_setting
+
+DEFAULT_DISTANCE_M = 10.0  # focus distance when EXIF has none: only vignetting uses it, weakly
+
+
+class LensError(InvalidValue):
+    """No profile for a lens, or lens settings that do not validate (one-line message)."""
+
+
+@dataclass(frozen=True)
+class LensKey:
+    """What a correction depends on (hashable: part of the source cache key)."""
+    maker: str
+    camera: str
+    lens: str
+    focal: float
+    aperture: float
+    distortion: bool
+    vignetting: bool
+    tca: bool
+
+
+def validate_lens_settings(lens: Any) -> dict[str, Any]:
+    if lens is None:
+        return {}
+    if not isinstance(lens, dict):
+        raise LensError(f"lens settings must be an object, not {lens!r}")
+    unknown = set(lens) - {"correct", "profile", "distortion", "vignetting", "tca"}
+    if unknown:
+        raise LensError(f"unknown lens settings: {', '.join(sorted(unknown))}")
+    if lens.get("correct", "off") not in ("auto", "off"):
+        raise LensError(f"lens.correct must be auto or off, not {lens.get('correct')!r}")
+    for k in ("distortion", "vignetting", "tca"):
+        if not isinstance(lens.get(k, True), bool):
+            raise LensError(f"lens.{k} must be true or false")
+    if "profile" in lens and not isinstance(lens["profile"], str):
+        raise LensError("lens.profile must be a lens model name")
+    return lens
+
+
+register_setting("lens", validate_lens_settings)  # recipes are checked at the door (core/values.py)
+
+
+@lru_cache(maxsize=1)
+def database():
+    import lensfunpy  # heavy binding with its database: loaded on first use
+
+    return lensfunpy.Database()
+
+
+def find_profile(maker: str | None, camera: str | None, lens: str | None):
+    """(lensfun camera, lensfun lens) for EXIF names; LensError naming what is missing."""
+    db = database()
+    cams = db.find_cameras(maker or None, camera or None) if (maker or camera) else []
+    if not cams:
+        name = " ".join(x for x in (maker, camera) if x) or "(none in EXIF)"
+        raise LensError(f"no lensfun profile for the camera {name}")
+    if not lens:
+        raise LensError("no lens in the photo's EXIF: give lens.profile")
+    lenses = db.find_lenses(cams[0], None, lens)
+    if not lenses:
+        raise LensError(f"no profile for this lens: {lens!r} (lensfun has none for it on {cams[0].model})")
+    return cams[0], lenses[0]
+
+
+def lens_key(settings: dict[str, Any] | None, image) -> LensKey | None:
+    """The correction to apply to ``image`` (a catalog Image row), or None (off)."""
+    lens = validate_lens_settings((settings or {}).get("lens"))
+    if lens.get("correct", "off") != "auto":
+        return None
+    if not image.focal_length:
+        raise LensError("no focal length in the photo's EXIF: lens corrections need it")
+    return LensKey(image.camera_make or "", image.camera_model or "", lens.get("profile") or image.lens or "",
+                   float(image.focal_length), float(image.aperture or 8.0), lens.get("distortion", True),
+                   lens.get("vignetting", True), lens.get("tca", True))
+
+
+def correct(img: np.ndarray, key: LensKey) -> np.ndarray:
+    """The lens-corrected image (linear float32 HxWx3, same size; a new array)."""
+    import lensfunpy  # see database()
+
+    cam, lens = find_profile(key.maker, key.camera, key.lens)
+    h, w = img.shape[:2]
+    flags = 0
+    if key.distortion:
+        flags |= lensfunpy.ModifyFlags.DISTORTION
+    if key.tca:
+        flags |= lensfunpy.ModifyFlags.TCA
+    if key.vignetting:
+        flags |= lensfunpy.ModifyFlags.VIGNETTING
+    mod = lensfunpy.Modifier(lens, cam.crop_factor, w, h)
+    mod.initialize(key.focal, key.aperture, DEFAULT_DISTANCE_M, pixel_format=np.float32, flags=flags)
+    out = np.array(img, np.float32, order="C", copy=True)
+    if key.vignetting:
+        mod.apply_color_modification(out)
+    if key.distortion or key.tca:
+        coords = mod.apply_subpixel_geometry_distortion()  # (h, w, 3, 2): where each channel samples
+        if coords is not None:
+            planes = [cv2.remap(out[..., c], np.ascontiguousarray(coords[:, :, c, 0]),
+                                np.ascontiguousarray(coords[:, :, c, 1]), cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE) for c in range(3)]
+            out = cv2.merge(planes)
+    return out

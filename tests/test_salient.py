@@ -1,0 +1,77 @@
+"""The shipped U²-Netp salient-object model behind the subject and object kinds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from maskroom.engine.masks import model_store, salient
+from maskroom.engine.masks.compose import derive
+from maskroom.engine.masks.evaluate import iou, load_rgb
+from maskroom.engine.masks.registry import MaskInput, warning
+from maskroom.core.recipe import MaskComponent
+
+SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+
+
+def _falcon() -> np.ndarray:
+    return load_rgb(SAMPLES / "immich_prairie_falcon.jpg")[::4, ::4].copy()
+
+
+def _grass(h=240, w=320) -> np.ndarray:
+    """A texture with nothing standing out: no single subject."""
+    rng = np.random.default_rng(0)
+    g = np.clip(0.5 + 0.1 * rng.standard_normal((h, w, 1)), 0, 1) * np.array([0.3, 0.6, 0.3])
+    return g.astype(np.float32)
+
+
+def test_model_is_shipped_with_manifest_entry_and_licence():
+    info = model_store.model_info(salient.MODEL)
+    assert info["source"]["licence"] == "Apache-2.0"
+    assert (model_store.package_dir() / info["source"]["licence_file"]).is_file()
+    assert model_store.verify(salient.MODEL).stat().st_size == info["bytes"]
+    assert info["sha256"] == info["source"]["upstream_sha256"]["salient/u2netp.onnx"]  # copied byte for byte
+
+
+def test_saliency_map_is_high_on_the_bird_and_low_on_the_rock():
+    img = _falcon()
+    sal = salient.saliency_map(img, img.shape[:2])
+    h, w = sal.shape
+    assert sal.shape == img.shape[:2] and 0.0 <= sal.min() and sal.max() <= 1.0
+    hot = sal > 0.5
+    assert 0.02 < hot.mean() < 0.2
+    assert img[hot].mean() < img[~hot].mean() - 0.1  # the dark bird, not the pale rock
+    assert sal[:, : w // 5].max() < 0.1 and sal[: h // 5].max() < 0.1  # nothing at the frame's left and top
+
+
+def test_subject_uses_the_salient_model_and_finds_the_bird():
+    img = _falcon()
+    res = derive(MaskInput(img, digest="salient:falcon"), MaskComponent("subject", params={"people": False}))
+    assert res.info["method"] == "salient"
+    assert res.info["confidence"] > 0.9 and warning("subject", res) is None
+    fg = res.alpha > 0.5
+    assert 0.02 < fg.mean() < 0.3
+    # What is selected is the dark bird, not the pale rock round it.
+    assert img[fg].mean() < img[~fg].mean() - 0.1
+
+
+def test_no_single_subject_falls_back_to_the_classical_guess_and_says_so():
+    res = derive(MaskInput(_grass(), digest="salient:grass"), MaskComponent("subject", params={"people": False}))
+    assert res.info["method"] == "classic"
+    assert res.info["confidence"] < salient.MIN_PEAK
+    assert warning("subject", res).startswith("no clear subject in this photo")
+
+
+def test_object_box_finds_the_bird_inside_a_loose_box():
+    img = _falcon()
+    h, w = img.shape[:2]
+    box = [0.25, 0.33, 0.62, 0.66]
+    res = derive(MaskInput(img, digest="salient:falcon"), MaskComponent("object", params={"box": box}))
+    assert res.info["method"] == "salient"
+    fg = res.alpha > 0.5
+    x0, y0, x1, y1 = int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)
+    inside = fg[y0:y1, x0:x1]
+    assert 0.05 < inside.mean() < 0.6  # the bird, not the whole box
+    assert inside.sum() >= 0.95 * fg.sum()
+    subject = derive(MaskInput(img, digest="salient:falcon"), MaskComponent("subject", params={"people": False}))
+    assert iou(fg, subject.alpha > 0.5) > 0.7  # the same bird either way
