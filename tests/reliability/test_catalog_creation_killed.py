@@ -36,9 +36,13 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _statements(tmp_path) -> int:
-    """How many statements a whole creation runs (a trial run, let go each time)."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "count.sqlite")], stdin=subprocess.PIPE,
+def _statements(tmp_path, in_place: bool = False) -> int:
+    """How many statements a whole creation runs (a trial run, let go each time);
+    ``in_place``: of an upgrade of an existing empty file."""
+    path = tmp_path / ("count-in-place.sqlite" if in_place else "count.sqlite")
+    if in_place:
+        path.touch()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     n = 0
     for line in proc.stdout:
@@ -97,3 +101,22 @@ def test_kill_during_catalog_creation_leaves_none_or_a_whole_one(tmp_path):
             assert cat.current_revision() == cat.head_revision()
         assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("catalog.")) == []
     assert any(not whole for _, whole in outcomes)  # kills before the end left nothing
+
+
+@pytest.mark.slow
+def test_kill_during_an_upgrade_in_place_rolls_it_back(tmp_path):
+    """An existing (here: empty) SQLite file is upgraded where it is, in one transaction:
+    killed half-way, it keeps no table of the half-run migration, and the next open
+    upgrades it (before: "table ... already exists")."""
+    total = _statements(tmp_path, in_place=True)
+    for k in sorted({2, total // 3, 2 * total // 3, total - 1}):
+        path = tmp_path / f"up-{k}" / "catalog.sqlite"
+        path.parent.mkdir()
+        path.touch()  # a catalog file from before any schema: upgraded in place
+        kill_after(path, k)
+        with Catalog.open(path, upgrade=False) as cat:
+            tables = set(inspect(cat.engine).get_table_names())
+            assert cat.current_revision() is None and tables <= {"alembic_version"}, sorted(tables)
+        with Catalog.open(path) as cat:
+            assert cat.current_revision() == cat.head_revision()
+            assert checks.run_all(cat) == []
