@@ -41,7 +41,7 @@ def cluster():
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as lc, Client(lc, set_as_default=False) as client:
+                      dashboard_address=":0") as lc, Client(lc, set_as_default=False) as client:
         yield lc.scheduler_address, client
 
 
@@ -170,3 +170,25 @@ def test_an_sqlite_catalog_is_refused_with_one_line(tmp_path):
         assert r.exit_code == 1 and "is not an absolute path" in r.output
     finally:
         cat.close()
+
+
+@needs_pg
+@pytest.mark.catalog
+def test_cancel_stops_the_cluster_batch_and_leaves_no_partial_files(catalog, shoot, cluster, tmp_path):
+    from maskroom.core.progress import Progress
+
+    address, client = cluster
+    done = []
+    progress = Progress(on_advance=lambda n, item: done.append(item), cancelled=lambda: len(done) >= 2)
+    with catalog.session() as s:
+        vids = master_version_ids(s, shoot)
+    rep = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=96), cluster=address, progress=progress)
+    assert rep.interrupted and 2 <= len(rep.exported) < FRAMES and not rep.failed
+    deadline = time.monotonic() + 60  # an image already running on a worker finishes there
+    while time.monotonic() < deadline and any(client.processing().values()):
+        time.sleep(0.1)
+    files = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert all(f.endswith(".jpg") and not f.startswith(".") for f in files)  # no temp file left behind
+    assert len(files) >= len(rep.exported)  # chunks already running finish their images
+    again = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=96, on_conflict="skip"), cluster=address)
+    assert len(again.exported) + len(again.skipped) == FRAMES and not again.failed
