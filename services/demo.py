@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from maskroom.catalog import Catalog
+from maskroom.core.config import default_catalog_path
 from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent, MaskDefinition
@@ -27,6 +28,12 @@ from maskroom.services.export import ExportSettings
 from maskroom.services.importing import import_photos
 
 Say = Callable[[str], None]
+
+
+def default_workdir() -> Path:
+    """Where the demo keeps its photos, overlays and exports by default: beside the
+    default catalog in the user data folder (a clone or the home folder stays clean)."""
+    return default_catalog_path().parent / "demo"
 
 
 def shipped_samples() -> Path:

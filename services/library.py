@@ -65,6 +65,9 @@ def select_ids(catalog: Catalog, ids: Sequence[int] = (), filters: Iterable[str]
             chosen |= found
         if filters or every:
             chosen |= set(s.scalars(build_id_query(resolved_filters(s, parse_filters(filters)))))
+    if not chosen:  # a batch command that does nothing says so instead of exiting 0 silently
+        raise InvalidValue(f"no photo matches --filter {' --filter '.join(filters)}" if filters
+                           else "the catalog has no photos")
     return sorted(chosen)
 
 
@@ -133,6 +136,35 @@ def image_details(catalog: Catalog, image_id: int, with_exif: bool = False) -> d
         if with_exif:
             d["exif"] = img.exif
     return d
+
+
+def readable_details(d: dict) -> dict[str, str]:
+    """``image_details`` as a photographer reads it: 1/320 s, f/2.8, 50 mm, lists joined,
+    nothing empty."""
+    out = {}
+    for k, v in d.items():
+        if v in (None, [], "", {}):
+            continue
+        if k == "shutter":
+            v = shutter_text(v)
+        elif k == "aperture":
+            v = f"f/{v:g}"
+        elif k == "focal_length":
+            v = f"{v:g} mm"
+        elif k == "exposure_bias":
+            v = f"{v:+.2f} EV"
+        elif k == "gps":
+            v = ", ".join(f"{x:.6f}" if isinstance(x, float) else str(x) for x in v if x is not None)
+        elif k == "sidecars":
+            v = ", ".join(f"{x['path']} ({x['role']})" for x in v)
+        elif k == "versions":
+            v = ", ".join(f"{x['name']} (version {x['id']}{', master' if x['master'] else ''})" for x in v)
+        elif isinstance(v, list):
+            v = ", ".join(map(str, v))
+        elif isinstance(v, dict):
+            v = ", ".join(f"{a}={b}" for a, b in v.items())
+        out[k] = str(v)
+    return out
 
 
 @dataclass

@@ -6,19 +6,21 @@ from pathlib import Path
 import click
 
 from maskroom.cli.base import main, pass_ctx
-from maskroom.services.demo import run_demo
+from maskroom.services.demo import default_workdir, run_demo
 
 
 @main.command()
-@click.argument("workdir", required=False, default="maskroom-demo", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("workdir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @pass_ctx
 def demo(ctx, workdir: Path) -> None:
     """Import the shipped sample photos, mask them, sync a burst and export it.
 
-    Photos are copied into WORKDIR (default ./maskroom-demo) with the mask overlays
-    and the exports; the catalog is the one --catalog / MASKROOM_CATALOG names
-    (default: the user's catalog file).  Running it again adds nothing twice.
+    Photos are copied into WORKDIR (default: a "demo" folder in the user data folder,
+    never the current directory) with the mask overlays and the exports; the catalog
+    is the one --catalog / MASKROOM_CATALOG names (default: the user's catalog file).
+    Running it again adds nothing twice.
     """
+    workdir = workdir or default_workdir()
     catalog = ctx.catalog
     click.echo(f"catalog: {catalog.location.url}")
     report = run_demo(catalog, workdir, say=click.echo)

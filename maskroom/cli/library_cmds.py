@@ -74,12 +74,15 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
     if as_json:
         echo_json(rows)
         return
+    if rows:
+        click.echo(f"{'ID':>6}  {'STARS':<5} {'F'} {'LABEL':<6} {'CAPTURED':<19}  {'CAMERA':<24}  FILE")
     for r in rows:
-        stars = "*" * r["rating"]
-        when = (r["capture_time"] or "")[:19].replace("T", " ")
+        stars = "*" * r["rating"] or "-"
+        when = (r["capture_time"] or "")[:19].replace("T", " ") or "-"
+        flag = {"pick": "P", "reject": "X"}.get(r["flag"], "-")
         name = f"{r['filename']}  [{r['copy']}, version {r['version']}]" if r.get("copy") else r["filename"]
-        click.echo(f"{r['id']:>6}  {stars:<5} {r['flag'][:1] if r['flag'] != 'none' else ' '} "
-                   f"{(r['label'] or '')[:6]:<6} {when:<19}  {(r['camera'] or '')[:24]:<24}  {name}")
+        click.echo(f"{r['id']:>6}  {stars:<5} {flag} {(r['label'] or '-')[:6]:<6} {when:<19}  "
+                   f"{(r['camera'] or '-')[:24]:<24}  {name}")
     copies = sum(1 for r in rows if r.get("copy"))
     click.echo(f"{len(rows) - copies} image(s)" + (f", {copies} virtual cop{'y' if copies == 1 else 'ies'}"
                                                   if copies else ""), err=True)
@@ -97,9 +100,8 @@ def show_cmd(ctx, image_id, as_json, with_exif):
         echo_json(d)
         return
     exif = d.pop("exif", None)
-    for k, v in d.items():
-        if v not in (None, [], ""):
-            click.echo(f"{k:>15}: {v}")
+    for k, v in library.readable_details(d).items():
+        click.echo(f"{k:>15}: {v}")
     if with_exif and exif:
         for k in sorted(exif):
             click.echo(f"{k:>40}: {exif[k]}")

@@ -1,0 +1,69 @@
+"""What a new user tripped on (issue 13's fresh-clone list): each is one clear line or
+a readable answer now."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli
+from maskroom.catalog.schema import Image
+
+pytestmark = pytest.mark.catalog
+
+
+@pytest.fixture
+def two(catalog, samples_dir, tmp_path):
+    import shutil
+
+    for name in ("immich_prairie_falcon.jpg", "mpl_grace_hopper.jpg"):
+        shutil.copy(samples_dir / name, tmp_path / name)
+    run_cli(catalog, "import", tmp_path)
+    with catalog.session() as s:
+        return {i.filename: i.id for i in s.query(Image)}
+
+
+def test_import_of_a_missing_path_is_an_error_and_records_nothing(catalog, tmp_path):
+    r = run_cli(catalog, "import", tmp_path / "no-such-shoot", ok=False)
+    assert r.exit_code == 1
+    assert r.output.strip().endswith("no-such-shoot: no such file or folder")
+    from maskroom.catalog.schema import ImportSession
+
+    with catalog.session() as s:
+        assert s.query(ImportSession).count() == 0
+
+
+def test_a_filter_that_matches_nothing_is_said(catalog, two):
+    for args in (["rate", "3"], ["flag", "pick"], ["tag", "add", "x"], ["export", "--to", "out"]):
+        r = run_cli(catalog, *args, "--filter", "text=nomatch", ok=False)
+        assert r.exit_code == 1, (args, r.output)
+        assert "no photo matches --filter text=nomatch" in r.output, (args, r.output)
+    with catalog.session() as s:
+        assert {i.rating for i in s.query(Image)} == {0}
+
+
+def test_ls_has_a_header_and_show_speaks_photographer(catalog, two):
+    out = run_cli(catalog, "ls").stdout.splitlines()
+    assert out[0].split() == ["ID", "STARS", "F", "LABEL", "CAPTURED", "CAMERA", "FILE"]
+    shown = run_cli(catalog, "show", two["immich_prairie_falcon.jpg"]).stdout
+    assert "shutter: 1/4000 s" in shown and "aperture: f/7.1" in shown and "focal_length: 500 mm" in shown
+    assert "[" not in shown and "{" not in shown  # no Python list/dict reprs
+
+
+def test_ui_without_a_display_is_one_line(monkeypatch):
+    import sys
+
+    from maskroom.ui import display_problem
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux desktops")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(var, raising=False)
+    assert display_problem().startswith("no display:")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert display_problem() is None
+
+
+def test_demo_keeps_out_of_the_current_folder(monkeypatch, tmp_path):
+    from maskroom.services.demo import default_workdir
+
+    monkeypatch.chdir(tmp_path)
+    assert tmp_path not in default_workdir().parents and default_workdir().name == "demo"
