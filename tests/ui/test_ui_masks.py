@@ -8,16 +8,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from maskroom.services import editing, masks as masks_service
-from ui_helpers import app_window, import_samples, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
-
-
-@pytest.fixture
-def develop(qtbot, catalog, sample_copy, tmp_path):
-    ids = import_samples(catalog, sample_copy)
-    with app_window(qtbot, catalog, tmp_path, develop=ids["immich_tanners_ridge.jpg"]) as win:
-        yield win
 
 
 def drag(canvas, a, b, modifier=Qt.NoModifier, steps=6):
