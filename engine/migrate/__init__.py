@@ -31,6 +31,18 @@ def tables(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
+def open_catalog_file(path: Path, required: set[str], what: str) -> tuple[sqlite3.Connection, set[str]]:
+    """Open another program's catalog read-only and check it has the tables we read;
+    returns the connection and the tables it has (optional ones are looked up there)."""
+    conn = open_readonly(path)
+    have = tables(conn)
+    missing = required - have
+    if missing:
+        conn.close()
+        raise MigrateError(f"{path}: not a {what} (no {', '.join(sorted(missing))} table)")
+    return conn, have
+
+
 def remap(path: str, maps: list[tuple[str, str]]) -> str:
     """The first --map OLD=NEW whose OLD prefixes the path rewrites it (drive letters,
     moved disks); backslashes of a Windows catalog become slashes."""

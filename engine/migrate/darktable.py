@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from maskroom.engine.migrate import MigrateError, open_readonly, remap, tables
+from maskroom.engine.migrate import MigrateError, open_catalog_file, open_readonly, remap
 
 REQUIRED = {"film_rolls", "images"}
 LABELS = ("red", "yellow", "green", "blue", "purple")
@@ -86,12 +86,8 @@ def _hex(value) -> str | None:
 
 
 def read_library(path: Path, maps: list[tuple[str, str]] | None = None) -> DtLibrary:
-    conn = open_readonly(path)
+    conn, have = open_catalog_file(path, REQUIRED, "darktable library")
     try:
-        have = tables(conn)
-        missing = REQUIRED - have
-        if missing:
-            raise MigrateError(f"{path}: not a darktable library (no {', '.join(sorted(missing))} table)")
         lib = DtLibrary(str(path))
         rolls = {r["id"]: remap(r["folder"], maps or []) for r in conn.execute("SELECT id, folder FROM film_rolls")}
         lib.film_rolls = sorted(set(rolls.values()))

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maskroom.engine.migrate import MigrateError, open_readonly, remap, tables
+from maskroom.engine.migrate import MigrateError, open_catalog_file, remap
 
 REQUIRED = {"Adobe_images", "AgLibraryFile", "AgLibraryFolder", "AgLibraryRootFolder"}
 COLLECTION = "com.adobe.ag.library.collection"
@@ -144,12 +144,8 @@ def _capture(value) -> str | None:
 
 
 def read_lrcat(path: Path, maps: list[tuple[str, str]] | None = None) -> LrCatalog:
-    conn = open_readonly(path)
+    conn, have = open_catalog_file(path, REQUIRED, "Lightroom catalog")
     try:
-        have = tables(conn)
-        missing = REQUIRED - have
-        if missing:
-            raise MigrateError(f"{path}: not a Lightroom catalog (no {', '.join(sorted(missing))} table)")
         cat = LrCatalog(str(path))
         kw = _keyword_paths(conn) if "AgLibraryKeyword" in have else {}
         image_kw: dict[int, list[str]] = {}

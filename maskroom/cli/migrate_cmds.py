@@ -42,13 +42,19 @@ def _report(summary: migrate_service.MigrateSummary, as_json: bool) -> None:
         warn(w)
 
 
+def source_options(fn):
+    """What every migration takes: --dry-run, --map OLD=NEW, --jobs, --json."""
+    for option in reversed([click.option("--dry-run", is_flag=True, help="Read and count; change nothing."),
+                            map_option,
+                            click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Import worker processes."),
+                            click.option("--json", "as_json", is_flag=True)]):
+        fn = option(fn)
+    return pass_ctx(fn)
+
+
 @migrate_group.command("lightroom")
 @click.argument("lrcat", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Read and count; change nothing.")
-@map_option
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Import worker processes.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
+@source_options
 def migrate_lightroom(ctx, lrcat, dry_run, maps, jobs, as_json):
     """Folders, files, ratings, flags, labels, keywords, collections, virtual copies and edits from a .lrcat."""
     with failing_on(migrate_service.MigrateError), RichProgress(unit="photos", enabled=False if as_json else None) as p:
@@ -59,11 +65,7 @@ def migrate_lightroom(ctx, lrcat, dry_run, maps, jobs, as_json):
 
 @migrate_group.command("darktable")
 @click.argument("library_db", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Read and count; change nothing.")
-@map_option
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Import worker processes.")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
+@source_options
 def migrate_darktable(ctx, library_db, dry_run, maps, jobs, as_json):
     """Film rolls, images, ratings/rejects, colour labels, tags and their history from a darktable library.db."""
     with failing_on(migrate_service.MigrateError), RichProgress(unit="photos", enabled=False if as_json else None) as p:
