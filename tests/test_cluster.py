@@ -192,3 +192,23 @@ def test_cancel_stops_the_cluster_batch_and_leaves_no_partial_files(catalog, sho
     assert len(files) >= len(rep.exported)  # chunks already running finish their images
     again = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=96, on_conflict="skip"), cluster=address)
     assert len(again.exported) + len(again.skipped) == FRAMES and not again.failed
+
+
+@needs_pg
+@pytest.mark.catalog
+def test_mask_refresh_and_thumbnails_on_the_cluster_are_done_once(catalog, shoot, cluster):
+    from maskroom.engine.mask_refresh import refresh_images
+    from maskroom.engine.thumbnails import render_edited_thumbnails
+
+    address, _client = cluster
+    src = shoot[0]  # the one frame with a sky mask
+    first = list(refresh_images(catalog, shoot[:3], force=True, cluster=address))
+    assert sorted(r["image_id"] for r in first) == sorted(shoot[:3]) and not any("error" in r for r in first)
+    assert sum(r["derived"] for r in first) == 1  # the sky of the source; the others have no AI mask
+    again = list(refresh_images(catalog, [src], jobs=1))  # the local run finds the worker's raster current
+    assert again[0]["derived"] == 0
+    cells = {c["image_id"]: c for c in render_edited_thumbnails(catalog, [(src, None), (shoot[1], None)],
+                                                                cluster=address)}
+    assert {i: c["status"] for i, c in cells.items()} == {src: "rendered", shoot[1]: "unedited"}
+    local = list(render_edited_thumbnails(catalog, [(src, None)]))  # the worker's file is the cached one
+    assert local[0]["status"] == "cached" and local[0]["path"] == cells[src]["path"]
