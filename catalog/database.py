@@ -40,11 +40,10 @@ class CatalogError(MaskroomError, RuntimeError):
 
 
 def _migrations_dir() -> Path:
-    # Installed: maskroom/migrations beside maskroom/catalog.  The import keeps it
-    # right in both the wheel and the editable layouts.
-    import maskroom.migrations as mig
-
-    return Path(mig.__file__).resolve().parent
+    # migrations/ sits beside catalog/ in the checkout (editable installs map both from
+    # it) and maskroom/migrations beside maskroom/catalog in a wheel: the same relative
+    # place, so no import of the migrations package (which imports this one) is needed.
+    return MIGRATIONS_DIR
 
 
 def alembic_config(engine: Engine):

@@ -187,9 +187,7 @@ def verify_image(path: Path) -> None:
 
 
 def _verify_jpeg(path: Path) -> None:
-    from PIL import (
-        Image,  # Pillow is a dependency; imported here to keep core's import light
-    )
+    from PIL import Image  # lazy: core's import stays free of image libraries
 
     with Image.open(path) as im:
         im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))

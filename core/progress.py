@@ -47,13 +47,9 @@ class RichProgress:
     """A rich progress bar with a rate column; messages print above the bar."""
 
     def __init__(self, unit: str = "files", enabled: bool | None = None):
-        from rich.console import Console  # lazy: rich only for the CLI bar (start-up time)
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        # lazy: rich only for the CLI's bar (start-up time of commands without one)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
         from rich.progress import Progress as RichBar
 
         self.unit = unit

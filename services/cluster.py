@@ -28,9 +28,7 @@ def cluster_address(catalog: Catalog, cluster: str | None, path_maps: Sequence[s
 @contextmanager
 def local_cluster(workers: int, host: str = "127.0.0.1", port: int = 8786) -> Iterator[str]:
     """A scheduler and WORKERS one-thread worker processes on this machine; yields its address."""
-    from distributed import (
-        LocalCluster,  # dask only for cluster commands (CLI start-up time)
-    )
+    from distributed import LocalCluster  # lazy: dask only for cluster commands (CLI start-up time)
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=host, scheduler_port=port,
                       dashboard_address=None) as lc:

@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, text
 from maskroom.catalog import Catalog
 from maskroom.core.config import CatalogLocation, resolve_catalog
 
-SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+TESTS = Path(__file__).resolve().parent  # the tests mirror the source layout below it
+DATA = TESTS / "data"  # small files the tests need (a clone without ../shared still passes)
+SAMPLES = TESTS.parent / "maskroom" / "data" / "samples"
 TEST_DB = os.environ.get("MASKROOM_TEST_DB")
 
 

@@ -46,6 +46,7 @@ from maskroom.engine.develop.color import (
 from maskroom.engine.develop.memory import heap_reuse
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
+from maskroom.engine.masks.cache import CachedResolver
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput, get_kind
 
@@ -74,10 +75,6 @@ def _load(catalog, version_id: int) -> tuple[Image, Recipe, str]:
 
 
 def _default_resolver(catalog, version_id: int):
-    try:
-        from maskroom.engine.masks.cache import CachedResolver
-    except ImportError:
-        return derive
     return CachedResolver(catalog, version_id)
 
 

@@ -26,6 +26,7 @@ from maskroom.catalog.schema import MaskRaster
 from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.recipe import MaskComponent
 from maskroom.engine.masks.compose import derive
+from maskroom.engine.masks.model_store import model_info
 from maskroom.engine.masks.registry import MaskInput, MaskResult, confidence, get_kind, warning
 
 # Parts of a component's intent that compose applies after derivation: changing them
@@ -39,8 +40,6 @@ def kind_version(kind: str) -> str:
     parts = [spec.model_version or "1"]
     for name in spec.models:
         try:
-            from maskroom.engine.masks.model_store import model_info
-
             info = model_info(name)
             parts.append(str(info.get("version") or (info.get("sha256") or "")[:12] or "?"))
         except Exception:  # model store missing: the kind will say so when derived

@@ -118,7 +118,7 @@ def get_session(name: str):
     with _lock:
         sess = _sessions.get(name)
         if sess is None:
-            import onnxruntime as ort
+            import onnxruntime as ort  # lazy: onnxruntime only when a model runs (CLI start-up time)
 
             path = model_path(name)
             verify(name)

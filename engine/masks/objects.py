@@ -30,7 +30,7 @@ from maskroom.engine.masks.people import analyse
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.regions import largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, register
-from maskroom.engine.masks.subject import run_grabcut
+from maskroom.engine.masks.subject import _otsu, run_grabcut, saliency
 
 PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
@@ -189,8 +189,6 @@ def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.
 
 
 def _saliency_seeded(img8: np.ndarray, small: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    from maskroom.engine.masks.subject import _otsu, saliency
-
     sal = saliency(small)
     inner = sal[inside > 0]
     thr = _otsu(inner) if inner.size else 1.0

@@ -260,7 +260,7 @@ _MATTING_LONG_EDGE = 480
 
 def _matting_prior(image: np.ndarray, prior: np.ndarray, hard: np.ndarray, band: int) -> np.ndarray:
     """Closed-form matting in the uncertain band, at reduced size, as a better prior."""
-    from pymatting import estimate_alpha_cf
+    from pymatting import estimate_alpha_cf  # lazy: pymatting JIT-compiles with numba on import (seconds)
 
     h, w = prior.shape
     scale = min(1.0, _MATTING_LONG_EDGE / max(h, w))

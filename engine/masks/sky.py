@@ -16,6 +16,10 @@ import cv2
 import numpy as np
 
 from maskroom.core.recipe import MaskComponent
+from maskroom.engine.masks import model_store
+from maskroom.engine.masks.cache import kind_version
+from maskroom.engine.masks.people import all_people_alpha, detect_people
+from maskroom.engine.masks.people.faces import detect_faces
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.sky_horizon import water_below_horizon
@@ -43,14 +47,8 @@ _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
-def _model_store():
-    from maskroom.engine.masks import model_store
-
-    return model_store
-
-
 def _run(name: str, x: np.ndarray) -> np.ndarray:
-    sess = _model_store().get_session(name)
+    sess = model_store.get_session(name)
     feed = {sess.get_inputs()[0].name: x[None].astype(np.float32)}
     out = sess.run(None, feed)[0]
     return np.asarray(out, np.float32).reshape(SIZE, SIZE)
@@ -209,8 +207,6 @@ def _backdrop_to_bottom(small: np.ndarray, labels: np.ndarray, n: int) -> np.nda
 def model_version() -> str:
     """Fusion version + both models' versions (the kind's registered models): the
     version a sky raster is cached under."""
-    from maskroom.engine.masks.cache import kind_version
-
     return kind_version("sky")
 
 
@@ -260,11 +256,6 @@ def portrait_backdrop(inp: MaskInput, sky_fraction: float) -> bool:
     shared with the people kinds) runs only when that finds a large face, so a
     detector's false face on rocks is confirmed or dropped by the people module.
     """
-    try:
-        from maskroom.engine.masks.people.faces import detect_faces
-        from maskroom.engine.masks.people import all_people_alpha, detect_people
-    except ImportError:  # the people module is optional
-        return False
     img = inp.image
     h, w = img.shape[:2]
     s = min(1.0, _FACE_GATE_SIZE / max(h, w))

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from maskroom.core.recipe import MaskComponent
-from maskroom.engine.masks import packs, salient
+from maskroom.engine.masks import packs, salient, sky
 from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL
 from maskroom.engine.masks.people import VERSION as PEOPLE_VERSION
@@ -161,8 +161,6 @@ def sky_probability(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray | N
     petal, a wall), so only regions that reach the top of the frame count: a sky
     that does not touch the top edge is rare, a subject that fills it is rarer.
     """
-    from maskroom.engine.masks import sky
-
     try:
         p = np.clip(sky._run(sky.MODEL_EGE, sky.model_inputs(image)[1]), 0, 1)
     except ModelError:

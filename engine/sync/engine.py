@@ -16,21 +16,26 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 from dataclasses import asdict, dataclass, field
 
+import cv2
 import numpy as np
 
 from maskroom.catalog import edits
 from maskroom.catalog.schema import EditVersion, Image, Series
+from maskroom.core.errors import InvalidValue
+from maskroom.core.progress import Progress
+from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.executor import Work, make_executor
+from maskroom.engine.mask_refresh import mask_input
+from maskroom.engine.masks.cache import CachedResolver
 from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import warning
-from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
+from maskroom.engine.series.detect import assign_new_images, series_members
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
-from maskroom.core.progress import Progress
-from maskroom.core.errors import InvalidValue
 
 WHAT = ("adjustments", "masks", "crop", "raw")
 DEFAULT_WHAT = ("adjustments", "masks")
@@ -131,14 +136,10 @@ def _mask_input(catalog, image_id: int, settings: dict):
     """The pixels an image's masks derive from, decoded with the RAW settings its recipe
     will have: the render derives from the same pixels, so it finds the rasters stored
     here instead of deriving them again."""
-    from maskroom.engine.mask_refresh import mask_input
-
     return mask_input(catalog, image_id, settings=settings)
 
 
 def _small(img: np.ndarray) -> np.ndarray:
-    import cv2
-
     h, w = img.shape[:2]
     s = ALIGN_EDGE / max(h, w)
     if s >= 1:
@@ -160,8 +161,6 @@ def _selected_layers(recipe: Recipe, options: SyncOptions) -> list[Layer]:
 
 
 def prepare_source(catalog, image_id: int, version_id: int | None, options: SyncOptions) -> _Source:
-    from maskroom.engine.masks.cache import CachedResolver
-
     with catalog.session() as s:
         if s.get(Image, image_id) is None:
             raise SyncError(f"source image {image_id} does not exist")
@@ -317,9 +316,6 @@ def _master_version(catalog, image_id: int) -> int:
 
 def sync_target(catalog, src: _Source, image_id: int, options: SyncOptions, *, dry_run: bool = False,
                 fail_hook=None) -> TargetResult:
-    from maskroom.engine.masks.cache import CachedResolver
-
-    import time
 
     cpu0 = time.process_time()
     out = TargetResult(image_id)
@@ -389,8 +385,6 @@ def resolve_source(catalog, source: str | int) -> tuple[int, int | None]:
 
 
 def series_targets(catalog, image_id: int) -> tuple[int | None, list[int]]:
-    from maskroom.engine.series.detect import series_members
-
     with catalog.session() as s:
         img = s.get(Image, image_id)
         if img is None or img.series_id is None:
@@ -460,8 +454,6 @@ def _reason(exc: BaseException) -> str:
 
 def auto_sync_new_images(catalog, image_ids, progress: Progress | None = None) -> list[TargetResult]:
     """Give new members of auto-sync series their series' source edit (import/watch call this)."""
-    from maskroom.engine.series.detect import assign_new_images
-
     placed = assign_new_images(catalog, image_ids)
     by_series: dict[int, list[int]] = {}
     for iid, sid in placed.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import asdict
 
 import numpy as np
 
@@ -130,8 +131,6 @@ def carry_geometry(comp: MaskComponent, al: Alignment) -> MaskComponent:
 
 
 def _asdict(comp: MaskComponent) -> dict:
-    from dataclasses import asdict
-
     return asdict(comp)
 
 

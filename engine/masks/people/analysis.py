@@ -30,10 +30,11 @@ import cv2
 import numpy as np
 
 from maskroom.core.recipe import MaskComponent
+from maskroom.engine.masks import model_store
+from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import face_topology as topo
 from maskroom.engine.masks.people.face_parts import FaceParts, fill_polygon, grow
-from maskroom.engine.masks.people.faces import Face, find_faces
-from maskroom.engine.masks.model_store import ModelError
+from maskroom.engine.masks.people.faces import Face, crop_matrix, find_faces, warp_crop
 from maskroom.engine.masks.people.segmentation import (
     REGION_PRESENCE,
     SEGMENTER,
@@ -53,8 +54,6 @@ from maskroom.engine.masks.people.segmentation import (
 )
 from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
-from maskroom.engine.masks import model_store
-from maskroom.engine.masks.people.faces import crop_matrix, warp_crop
 
 # Bump when any people mask changes: cached rasters are keyed by it.
 VERSION = "people3"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from maskroom.engine.masks import model_store
 from maskroom.engine.masks.people import face_topology as topo
 
 DETECTOR = "face_detection_short_range"
@@ -58,14 +59,8 @@ MIN_IRIS_FACE = 40  # px: below this an iris is a pixel or two; not worth a mode
 MIN_REFINE_FACE = 48  # px: the second mesh pass gains nothing on tiny faces
 
 
-def _model_store():
-    from maskroom.engine.masks import model_store
-
-    return model_store
-
-
 def _run(name: str, x: np.ndarray) -> list[np.ndarray]:
-    sess = _model_store().get_session(name)
+    sess = model_store.get_session(name)
     out = sess.run(None, {sess.get_inputs()[0].name: x[None].astype(np.float32)})
     return [np.asarray(o, np.float32) for o in out]
 
@@ -342,7 +337,7 @@ def attention_available() -> bool:
     """Whether the attention mesh is in the manifest and its file is present."""
     if not USE_ATTENTION:
         return False
-    store = _model_store()
+    store = model_store
     try:
         return store.model_path(MESH_ATTENTION).exists()
     except store.ModelError:
@@ -360,7 +355,7 @@ def _run_mesh(image: np.ndarray, centre, side: float, angle: float, small=None, 
     scale = side / LMK_SIZE
     iris = None
     if attention:
-        sess = _model_store().get_session(MESH_ATTENTION)
+        sess = model_store.get_session(MESH_ATTENTION)
         outs = dict(zip([o.name for o in sess.get_outputs()],
                         sess.run(None, {sess.get_inputs()[0].name: crop[None].astype(np.float32)})))
         pts = np.asarray(outs["output_mesh_identity"], np.float32).reshape(468, 3).copy()

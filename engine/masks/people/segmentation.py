@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from maskroom.engine.masks import model_store
-from maskroom.engine.masks.people.faces import ssd_anchors
-from maskroom.engine.masks.people.faces import weighted_nms
+from maskroom.engine.masks.people.faces import ssd_anchors, weighted_nms
 
 SEGMENTER = "selfie_segmentation"
 SEG_SIZE = 256
@@ -48,13 +48,9 @@ POSE_PRESENCE = 0.5
 SMALL_POSE_PRESENCE = 0.8
 
 
-def _model_store():
-    return model_store
-
-
 def _segment(square: np.ndarray) -> np.ndarray:
     x = cv2.resize(square, (SEG_SIZE, SEG_SIZE), interpolation=cv2.INTER_AREA)
-    sess = _model_store().get_session(SEGMENTER)
+    sess = model_store.get_session(SEGMENTER)
     out = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x[None], np.float32)})[0]
     return np.clip(np.asarray(out, np.float32).reshape(SEG_SIZE, SEG_SIZE), 0, 1)
 
@@ -248,7 +244,7 @@ def region_presence(image: np.ndarray, box) -> float:
 
 
 def _pose_presence_at(image: np.ndarray, box) -> float:
-    sess = _model_store().get_session(POSE)
+    sess = model_store.get_session(POSE)
     x0, y0, x1, y1 = box
     cx, cy, long_side = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0, 1.0)
     src = image.astype(np.float32, copy=False)
@@ -313,7 +309,7 @@ def detect_bodies(image: np.ndarray, min_score: float = BODY_MIN_SCORE) -> list[
         src = cv2.resize(src, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
         m = np.array([[k / f, 0, -x0 * k], [0, k / f, -y0 * k]], np.float32)
     crop = cv2.warpAffine(src, m, (BODY_SIZE, BODY_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
-    sess = _model_store().get_session(BODY_DETECTOR)
+    sess = model_store.get_session(BODY_DETECTOR)
     outs = sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray((crop * 2.0 - 1.0)[None], np.float32)})
     reg = np.asarray(next(o for o in outs if o.shape[-1] == 12), np.float32).reshape(-1, 12)
     logits = np.clip(np.asarray(next(o for o in outs if o.shape[-1] == 1), np.float64).reshape(-1), -100, 100)

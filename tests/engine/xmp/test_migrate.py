@@ -9,7 +9,6 @@ of darktable 4.x's library.db/data.db, holding only the rows these tests need.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 from datetime import datetime
@@ -27,7 +26,9 @@ from maskroom.services import migrate
 from conftest import run_cli, sha256
 
 pytestmark = pytest.mark.catalog
-DATA = Path(__file__).parent / "data" / "xmp"
+from conftest import DATA as TEST_DATA  # noqa: E402
+
+DATA = TEST_DATA / "xmp"
 
 LR_SCHEMA = """
 CREATE TABLE AgLibraryRootFolder (id_local INTEGER PRIMARY KEY, id_global UNIQUE NOT NULL,

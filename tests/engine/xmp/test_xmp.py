@@ -25,8 +25,10 @@ from maskroom.services import xmp as xmp_service
 from conftest import run_cli, sha256, tree_digest
 
 pytestmark = pytest.mark.catalog
-DATA = Path(__file__).parent / "data" / "xmp"
-SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+from conftest import DATA as TEST_DATA  # noqa: E402
+from conftest import SAMPLES  # noqa: E402
+
+DATA = TEST_DATA / "xmp"
 
 
 def exif_json(exiftool: str, path: Path, *args: str) -> dict:

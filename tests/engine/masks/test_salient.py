@@ -1,7 +1,6 @@
 """The shipped U²-Netp salient-object model behind the subject and object kinds."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from tools.evaluate import iou
 from maskroom.engine.masks.registry import MaskInput, warning
 from maskroom.core.recipe import MaskComponent
 
-SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+from conftest import SAMPLES  # noqa: E402
 
 
 def _falcon() -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from maskroom.core.recipe import SCHEMA_VERSION, Layer, MaskComponent, MaskDefin
 from maskroom.engine.develop.color import srgb8_to_work
 from maskroom.engine.develop.pipeline import render_recipe
 
-DATA = Path(__file__).parent / "data"
+from conftest import DATA  # noqa: E402
 LOOK = {"curve.points": [[0.25, 0.2], [0.75, 0.82]], "curve.red": [[0.5, 0.55]], "mixer.blue.saturation": -40.0,
         "mixer.orange.luminance": 20.0, "grade.shadows.hue": 220.0, "grade.shadows.saturation": 30.0}
 

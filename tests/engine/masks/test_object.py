@@ -7,6 +7,8 @@ import pytest
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.overlay import load_rgb
 from tools.evaluate import iou
+
+from conftest import SAMPLES
 from maskroom.engine.masks.objects import PromptError, object_alpha
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent, MaskDefinition
@@ -43,7 +45,7 @@ def test_lasso_prompt_and_outside_stays_empty():
 
 
 def test_object_on_shipped_sample_falcon():
-    img = load_rgb(__import__("pathlib").Path(__file__).parent.parent / "maskroom/data/samples/immich_prairie_falcon.jpg")
+    img = load_rgb(SAMPLES / "immich_prairie_falcon.jpg")
     img = img[::4, ::4].copy()
     h, w = img.shape[:2]
     box = [0.25, 0.33, 0.62, 0.66]
@@ -80,7 +82,7 @@ def test_object_composes_with_invert_and_intersect():
 
 
 def _hopper() -> MaskInput:
-    path = __import__("pathlib").Path(__file__).parent.parent / "maskroom/data/samples/mpl_grace_hopper.jpg"
+    path = SAMPLES / "mpl_grace_hopper.jpg"
     return MaskInput(load_rgb(path), digest="test-object:hopper")
 
 

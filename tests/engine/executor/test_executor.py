@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # workers import tests/executor_tasks.py by name
+from conftest import TESTS
+
+sys.path.insert(0, str(TESTS))  # workers import tests/executor_tasks.py by name
 
 from executor_tasks import count_images, init_offset, square_plus_offset  # noqa: E402
 
@@ -18,7 +19,7 @@ from maskroom.engine.executor import LocalExecutor, SerialExecutor, Work, Worker
 @pytest.fixture(autouse=True)
 def _tests_on_path(monkeypatch):
     # Spawned / fork-server workers find the tasks module through PYTHONPATH.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
 
 
 def _by_item(outcomes):

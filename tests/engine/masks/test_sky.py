@@ -1,7 +1,6 @@
 """The sky kind on the shipped samples (real ONNX models) and its fusion rules."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,7 +12,7 @@ from maskroom.engine.masks.overlay import load_rgb
 from maskroom.engine.masks.registry import MaskInput
 from maskroom.core.recipe import MaskComponent, MaskDefinition
 
-SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
+from conftest import SAMPLES  # noqa: E402
 
 
 @pytest.fixture(scope="module")
