@@ -28,7 +28,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
-from distributed import Client, as_completed
+from distributed import Client, as_completed, get_worker
 
 from maskroom.core.progress import Progress
 from maskroom.engine.executor.base import (
@@ -69,9 +69,10 @@ def _context(key: str, spec: tuple, paths: PathMap):
         return ctx
 
 
-def run_chunk(key: str, spec: tuple, paths: PathMap, fn, chunk: list) -> list[Outcome]:
+def run_chunk(key: str, spec: tuple, paths: PathMap, fn, chunk: list) -> tuple[str, list[Outcome]]:
+    """The chunk's outcomes and the address of the worker that made them."""
     ctx = _context(key, spec, paths)
-    return [portable(call(fn, ctx, item)) for item in chunk]
+    return get_worker().address, [portable(call(fn, ctx, item)) for item in chunk]
 
 
 # -- in the calling process -----------------------------------------------------
@@ -87,7 +88,10 @@ class DaskExecutor(Executor):
             with catalog.session() as s:
                 paths = load_path_map(s)
         self.paths = paths or PathMap()
-        self.jobs = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self.jobs = len(self.client.scheduler_info().get("workers", {}))
+        if not self.jobs:
+            self.client.close()
+            raise ClusterError(f"{address}: no workers are connected to this scheduler (start some: docs/cluster.md)")
 
     def close(self) -> None:
         self.client.close()
@@ -102,13 +106,17 @@ class DaskExecutor(Executor):
         left = {self.client.submit(run_chunk, key, spec, self.paths, work.fn, chunk, pure=False,
                                    key=f"maskroom-{key}-{n}"): chunk
                 for n, chunk in enumerate(chunks(items, self.jobs))}
+        tally: dict[str, list[int]] = {}  # worker -> [done, failed]
         try:
             for fut in as_completed(list(left), loop=self.client.loop):
                 chunk = left.pop(fut)
                 try:
-                    outcomes = fut.result()
+                    worker, outcomes = fut.result()
                 except Exception as exc:  # the chunk itself failed (its workers kept dying)
-                    outcomes = [Outcome(item, error=exc) for item in chunk]
+                    worker, outcomes = "lost", [Outcome(item, error=exc) for item in chunk]
+                counts = tally.setdefault(worker, [0, 0])
+                for out in outcomes:
+                    counts[0 if out.ok else 1] += 1
                 yield from outcomes
                 if progress.cancelled():
                     self.cancelled = True
@@ -118,4 +126,11 @@ class DaskExecutor(Executor):
             raise
         if left:
             self.client.cancel(list(left))
+        progress.message(summary(tally))
+
+
+def summary(tally: dict[str, list[int]]) -> str:
+    """One line: what each worker did ("cluster: 2 workers; tcp://10.0.0.5:40123 48 done, ...")."""
+    parts = [f"{w} {d} done" + (f", {f} failed" if f else "") for w, (d, f) in sorted(tally.items())]
+    return f"cluster: {len(tally)} worker(s); " + "; ".join(parts)
 

@@ -8,6 +8,7 @@ cluster workers refuse an SQLite catalog, which the last tests check without one
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ from conftest import TEST_DB, run_cli
 from maskroom.catalog import checks, edits
 from maskroom.catalog.schema import Folder, HistoryStep, Image
 from maskroom.core.config import resolve_catalog
+from maskroom.core.progress import RecordingProgress
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.executor import ClusterError, make_executor
 from maskroom.engine.executor.base import open_context
@@ -82,8 +84,12 @@ def _pixels(folder: Path) -> dict[str, np.ndarray]:
 def test_sync_and_export_on_the_cluster_match_the_local_run(catalog, shoot, cluster, tmp_path):
     address, _client = cluster
     src, targets = shoot[0], shoot[1:]
-    rep = run_sync(catalog, src, targets, cluster=address)
+    progress = RecordingProgress()
+    rep = run_sync(catalog, src, targets, cluster=address, progress=progress)
     assert [t.status for t in rep.targets] == ["synced"] * len(targets), [t.error for t in rep.targets]
+    lines = [e[1] for e in progress.events if e[0] == "message"]
+    assert len(lines) == 1 and lines[0].startswith("cluster: 2 worker(s); tcp://127.0.0.1:")  # both worked
+    assert sum(int(n) for n in re.findall(r"(\d+) done", lines[0])) == len(targets)
     assert sum(c.rule == "rederive" for t in rep.targets for c in t.components) == len(targets)
     # The local run computes the very same recipes: nothing to save, no new step.
     again = run_sync(catalog, src, targets, jobs=1)
@@ -192,3 +198,33 @@ def test_cancel_stops_the_cluster_batch_and_leaves_no_partial_files(catalog, sho
     assert len(files) >= len(rep.exported)  # chunks already running finish their images
     again = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=96, on_conflict="skip"), cluster=address)
     assert len(again.exported) + len(again.skipped) == FRAMES and not again.failed
+
+
+@needs_pg
+@pytest.mark.catalog
+def test_mask_refresh_and_thumbnails_on_the_cluster_are_done_once(catalog, shoot, cluster):
+    from maskroom.engine.mask_refresh import refresh_images
+    from maskroom.engine.thumbnails import render_edited_thumbnails
+
+    address, _client = cluster
+    src = shoot[0]  # the one frame with a sky mask
+    first = list(refresh_images(catalog, shoot[:3], force=True, cluster=address))
+    assert sorted(r["image_id"] for r in first) == sorted(shoot[:3]) and not any("error" in r for r in first)
+    assert sum(r["derived"] for r in first) == 1  # the sky of the source; the others have no AI mask
+    again = list(refresh_images(catalog, [src], jobs=1))  # the local run finds the worker's raster current
+    assert again[0]["derived"] == 0
+    cells = {c["image_id"]: c for c in render_edited_thumbnails(catalog, [(src, None), (shoot[1], None)],
+                                                                cluster=address)}
+    assert {i: c["status"] for i, c in cells.items()} == {src: "rendered", shoot[1]: "unedited"}
+    local = list(render_edited_thumbnails(catalog, [(src, None)]))  # the worker's file is the cached one
+    assert local[0]["status"] == "cached" and local[0]["path"] == cells[src]["path"]
+
+
+def test_a_scheduler_without_workers_or_no_scheduler_is_one_line():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", scheduler_port=0, dashboard_address=":0") as lc:
+        with pytest.raises(ClusterError, match="no workers are connected"):
+            make_executor(None, cluster=lc.scheduler_address)
+    with pytest.raises(ClusterError, match="cannot reach the Dask scheduler"):
+        make_executor(None, cluster="tcp://127.0.0.1:9")
