@@ -244,13 +244,44 @@ def _records_path(cache_dir: Path, out_dir: Path) -> Path:
     return Path(cache_dir) / "exports" / f"{key}.json"
 
 
+def _journal_path(cache_dir: Path, out_dir: Path) -> Path:
+    return _records_path(cache_dir, out_dir).with_suffix(".log")
+
+
 def load_records(cache_dir: Path, out_dir: Path) -> dict[str, dict]:
-    """{file path: {digest, size, mtime_ns}} of the files earlier exports wrote to out_dir."""
+    """{file path: {digest, size, mtime_ns}} of the files earlier exports wrote to out_dir:
+    the last saved record, then the journal lines a batch appended after it (one per file
+    written, so a killed batch remembers every file it finished)."""
     try:
         data = json.loads(_records_path(cache_dir, out_dir).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
+        records = data if isinstance(data, dict) else {}
     except (OSError, ValueError):
-        return {}  # derived state: without it a re-export only writes a copy
+        records = {}  # derived state: without it a re-export only writes a copy
+    try:
+        lines = _journal_path(cache_dir, out_dir).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # the line a kill cut short
+        if isinstance(entry, dict):
+            records.update(entry)
+    return records
+
+
+def journal_record(cache_dir: Path, out_dir: Path, path: str, record: dict) -> None:
+    """Append one written file's record (flushed and fsynced: a kill right after keeps it)."""
+    journal = _journal_path(cache_dir, out_dir)
+    try:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        with open(journal, "a", encoding="utf-8") as f:
+            f.write(json.dumps({path: record}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        pass  # as save_records: the export itself succeeded
 
 
 def save_records(cache_dir: Path, out_dir: Path, records: dict[str, dict]) -> None:
@@ -258,6 +289,7 @@ def save_records(cache_dir: Path, out_dir: Path, records: dict[str, dict]) -> No
     live = {p: r for p, r in records.items() if os.path.exists(p)}
     try:
         atomic_write_text(_records_path(cache_dir, out_dir), json.dumps(live, sort_keys=True))
+        _journal_path(cache_dir, out_dir).unlink(missing_ok=True)  # folded into the record
     except OSError:
         pass  # a full cache disk must not fail an export that succeeded
 
@@ -366,8 +398,7 @@ def run_export(
             (report.skipped if task.action == "skip" else report.exported).append(task.target)
             if task.action == "write" and (rec := _record_for(task.target, task.digest)) is not None:
                 records[task.target] = rec
-                if len(report.exported) % 50 == 0:  # a killed batch keeps most of what it learnt
-                    save_records(cache_dir, out_dir, records)
+                journal_record(cache_dir, out_dir, task.target, rec)
         else:
             report.failed.append((task.source, error))
             progress.message(f"{task.source}: {error}")

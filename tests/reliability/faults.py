@@ -1,6 +1,6 @@
 """Fault injection: SIGKILL a `maskroom` process at a random moment, then check nothing was lost.
 
-One trial of an area (import, edit, sync, create):
+One trial of an area (import, edit, sync, export, refresh, create):
 
 1. a fresh work folder from a prepared template (catalog + originals);
 2. a child process runs the area's `maskroom` commands in-process (it prints "ready"
@@ -36,10 +36,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from maskroom.catalog import Catalog, checks, edits
-from maskroom.catalog.schema import EditVersion, Image
+from maskroom.catalog.schema import EditVersion, Image, MaskRaster
+from maskroom.core.files import verify_image
+from maskroom.engine.masks.cache import read_alpha
 from maskroom.core.recipe import Recipe
 
-AREAS = ("import", "edit", "sync", "create")
+AREAS = ("import", "edit", "sync", "export", "refresh", "create")
 CHILD = """
 import importlib, json, pkgutil, sys
 import maskroom.services
@@ -164,7 +166,8 @@ class Bench:
         self.originals = tree_digest(self.photos)
         self.frame_digest = tree_digest(self.frames)
         self.templates = {"import": self._template_empty(), "edit": self._template_edit(),
-                          "sync": self._template_sync()}
+                          "sync": self._template_sync(), "export": self._template_sync(),
+                          "refresh": self._template_refresh()}
         self.windows: dict[str, float] = {}
         self._n = 0
 
@@ -203,6 +206,8 @@ class Bench:
         from maskroom.engine.importer import run_import
 
         path = self.root / "templates" / "sync" / "catalog.sqlite"
+        if path.exists():  # (export and refresh start from it too)
+            return path
         with Catalog.create(path) as cat:
             run_import(cat, [self.frames], jobs=1)
             with cat.session() as s:
@@ -213,6 +218,21 @@ class Bench:
                     Layer("Face", adjustments={"exposure": 0.5}, mask=MaskDefinition([
                         MaskComponent("radial", params={"cx": 0.5, "cy": 0.36, "rx": 0.12, "ry": 0.16})]))]),
                     "source edit")
+        return path
+
+    def _template_refresh(self) -> Path:
+        """The frames, each with an AI (subject) layer not derived yet: refresh runs the model."""
+        from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition
+
+        path = self.root / "templates" / "refresh" / "catalog.sqlite"
+        if path.exists():
+            return path
+        shutil.copytree(self._template_sync().parent, path.parent)
+        with Catalog.open(path, upgrade=False, create=False) as cat, cat.session() as s:
+            for image_id in s.scalars(select(Image.id).order_by(Image.id)):
+                vid = edits.get_version(s, image_id).id
+                edits.save_recipe(s, vid, Recipe(layers=[Layer("Global"), Layer("Subject", mask=MaskDefinition([
+                    MaskComponent("subject")]))]), "subject layer")
         return path
 
     def _fresh(self, area: str) -> Path:
@@ -232,6 +252,10 @@ class Bench:
             return [c + ["edit", "1", "--set", f"{EDIT_KEYS[n % len(EDIT_KEYS)]}={n % 7 + 1}"] for n in range(EDITS)]
         if area == "sync":
             return [c + ["sync", "1", *[x for t in range(2, len(os.listdir(self.frames)) + 1) for x in ("--to", str(t))]]]
+        if area == "export":
+            return [c + ["export", "--all", "--to", str(db.parent / "out"), "--jobs", "1"]]
+        if area == "refresh":
+            return [c + ["mask", "refresh", "--all", "--jobs", "1"]]
         if area == "create":
             return [["catalog", "create", str(db)]]
         raise ValueError(area)
@@ -283,6 +307,8 @@ class Bench:
             return out
         if area == "create":
             return out  # a whole catalog (checked above), or none and nothing to finish
+        if area == "export":  # what a killed export left under a final name must be a whole image
+            out += [f"export: {p.name} is not a whole image ({exc})" for p, exc in _bad_images(db.parent / "out")]
         lines, done, _ = run_child(self.commands(area, db), None)
         if not done or failures(lines):
             out.append(f"running it again did not finish: {failures(lines) or lines[-2:]}")
@@ -291,6 +317,19 @@ class Bench:
                 n = len(list(s.scalars(select(Image.id))))
                 if n != PHOTOS:
                     out.append(f"{n} photos catalogued after the re-run, not {PHOTOS}")
+            if area == "export":
+                files = sorted(p.name for p in (db.parent / "out").iterdir())
+                photos = len(list(s.scalars(select(Image.id))))
+                if len(files) != photos:  # no temp file left, none twice (a re-export is recognised)
+                    out.append(f"export: {len(files)} files after the re-run for {photos} photos: {files}")
+                out += [f"export: {p.name} is not a whole image ({exc})" for p, exc in _bad_images(db.parent / "out")]
+            if area == "refresh":
+                rows = list(s.scalars(select(MaskRaster)))
+                if len(rows) < len(list(s.scalars(select(Image.id)))):
+                    out.append(f"refresh: {len(rows)} rasters after the re-run")
+                for r in rows:
+                    if r.path and read_alpha(cat.cache_dir / r.path) is None:
+                        out.append(f"refresh: raster {r.path} does not decode")
             if area == "sync":
                 for image_id in s.scalars(select(Image.id).where(Image.id != 1)):
                     recipe = edits.load_recipe(s, edits.get_version(s, image_id).id)
@@ -298,6 +337,18 @@ class Bench:
                         out.append(f"image {image_id}: not synced after the re-run")
         out += catalog_problems(db)
         return out
+
+
+def _bad_images(folder: Path) -> list[tuple[Path, str]]:
+    """Files under their final names that are not whole images (a killed writer's hidden
+    temp file is not one: the next export sweeps it)."""
+    bad = []
+    for p in sorted(folder.glob("[!.]*")) if folder.exists() else []:
+        try:
+            verify_image(p)
+        except Exception as exc:  # noqa: BLE001  (any reason it is not a whole image)
+            bad.append((p, str(exc)))
+    return bad
 
 
 def run_trials(root: Path, areas=AREAS, trials: int = 20, seed: int = 0) -> dict[str, list[Trial]]:

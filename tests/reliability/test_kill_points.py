@@ -1,4 +1,4 @@
-"""kill -9 at random moments of import, edit, sync and catalog creation (a small sample;
+"""kill -9 at random moments of import, edit, sync, export, mask refresh and catalog creation (a small sample;
 bench/reliability.py runs 20+ per area): the catalog opens and passes its checks, the
 originals are byte-identical, no reported step is lost and a re-run finishes the work."""
 from __future__ import annotations
