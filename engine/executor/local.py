@@ -15,10 +15,19 @@ import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
+import maskroom
 from maskroom.core.progress import Progress
 from maskroom.engine.executor.base import (
-    Executor, Outcome, Work, WorkerLost, cap_threads, call, open_context, threads_per_worker,
+    Executor,
+    Outcome,
+    Work,
+    WorkerLost,
+    call,
+    cap_threads,
+    open_context,
+    threads_per_worker,
 )
 
 _context = None  # this worker process's WorkerContext
@@ -45,11 +54,20 @@ def portable(out: Outcome) -> Outcome:
     return out
 
 
+def _cwd_shadows_maskroom() -> bool:
+    """The fork server imports its preload with the current folder first on its path: in
+    a checkout, ./maskroom (the CLI folder alone) would be taken for the installed package
+    and every worker would inherit it broken."""
+    here = Path.cwd() / "maskroom"
+    return here.is_dir() and here.resolve() != Path(maskroom.__file__).resolve().parent
+
+
 def _mp_context(work: Work):
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         modules = {f.__module__ for f in (work.fn, work.init) if f is not None}
-        ctx.set_forkserver_preload(sorted(modules | {__name__}))
+        # Preloaded modules are imported once in the server instead of in every worker.
+        ctx.set_forkserver_preload([] if _cwd_shadows_maskroom() else sorted(modules | {__name__}))
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -71,3 +71,22 @@ def test_workers_open_the_catalog(catalog):
     with make_executor(catalog, jobs=2) as ex:
         values = sorted(o.value for o in ex.map(Work(count_images, catalog.location), [10, 20]))
     assert values == [10, 20]  # an empty catalog, opened in each worker
+
+
+
+def test_no_fork_server_preload_from_a_folder_holding_another_maskroom(tmp_path, monkeypatch):
+    """Run from a checkout (README's `pip install .` then `maskroom demo` in the clone),
+    ./maskroom is only the CLI folder: the fork server, which imports its preload with the
+    current folder first, must not preload (it would take that folder for the package;
+    an editable install hides this, a wheel does not)."""
+    from maskroom.engine.executor.local import _cwd_shadows_maskroom, _mp_context
+
+    monkeypatch.chdir(tmp_path)
+    assert not _cwd_shadows_maskroom()
+    (tmp_path / "maskroom").mkdir()
+    assert _cwd_shadows_maskroom()
+    ctx = _mp_context(Work(square_plus_offset, None, init_offset, (0,)))
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        assert forkserver._forkserver._preload_modules == []
