@@ -90,6 +90,26 @@ def stored_revision(engine: Engine) -> str | None:
     return rows[0] if len(rows) == 1 else None
 
 
+def _reason(error: Exception, location: CatalogLocation) -> str:
+    """The driver's own message (without SQLAlchemy's "Background on this error" line);
+    "disk full" when SQLite's vaguer "disk I/O error" comes from a full disk."""
+    text = str(getattr(error, "orig", None) or error).splitlines()[0]
+    folder = location.sqlite_path.parent if location.sqlite_path else None
+    if folder is not None and (_disk_full(error) or "disk i/o error" in text.lower()):
+        try:
+            if shutil.disk_usage(folder).free < 1024 * 1024:
+                return f"disk full ({text})"
+        except OSError:
+            pass
+    return text
+
+
+def _disk_full(error: Exception) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's "No space left on device"."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "disk is full" in text or "no space left" in text
+
+
 def _on_sqlite_connect(dbapi_conn, _record):
     dbapi_conn.isolation_level = None  # transactions are begun by _on_sqlite_begin
     cur = dbapi_conn.cursor()
@@ -236,7 +256,7 @@ class Catalog:
                 catalog.upgrade(backup=backup)
         except Exception as exc:
             engine.dispose()
-            raise CatalogError(f"{display_url(location)}: cannot open catalog: {exc}") from exc
+            raise CatalogError(f"{display_url(location)}: cannot open catalog: {_reason(exc, location)}") from exc
         return catalog
 
     @classmethod
@@ -263,9 +283,15 @@ class Catalog:
     def session(self) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any error.  On
         SQLite it holds the write lock throughout (see the module docstring)."""
-        with self._sessions() as session:
-            with session.begin():
-                yield session
+        try:
+            with self._sessions() as session:
+                with session.begin():
+                    yield session
+        except exc.OperationalError as error:  # the whole unit was rolled back
+            if _disk_full(error):
+                raise CatalogError(f"{display_url(self.location)}: disk full: the change was not saved "
+                                   "(free some space and run it again)") from error
+            raise
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:

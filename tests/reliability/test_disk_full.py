@@ -6,6 +6,7 @@ count nothing as done, and say so in one line.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import os
 from pathlib import Path
 
@@ -113,3 +114,27 @@ def test_catalog_backup_on_a_full_disk(catalog, one_photo, full):
         catalog.backup(dest)
     assert not dest.exists()
     assert leftovers(full) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root (CI runs as root)")
+def test_import_into_a_catalog_on_a_full_disk_says_so_and_keeps_it_whole(full, tmp_path):
+    """The catalog file itself on a full disk (issue 13, defect 8): one line, exit 1, and
+    the catalog is as it was once space is back."""
+    from click.testing import CliRunner
+
+    from maskroom.catalog import Catalog, checks
+    from maskroom.cli import main
+
+    path = full / "catalog.sqlite"
+    Catalog.create(path).close()
+    shoot = tmp_path / "shoot"
+    shoot.mkdir()
+    shutil.copy(SAMPLES / PHOTO, shoot / PHOTO)
+    filler = fill(full, leave=4 * 1024)
+    r = CliRunner().invoke(main, ["--catalog", str(path), "import", str(shoot), "--jobs", "1"],
+                           env={"MASKROOM_CACHE": str(tmp_path / "cache")})
+    assert r.exit_code != 0
+    assert "Traceback" not in r.output and "disk full" in r.output, r.output
+    filler.unlink()
+    with Catalog.open(path, upgrade=False) as cat:
+        assert [f for f in checks.run_all(cat) if f.kind != "cache"] == []
