@@ -174,6 +174,7 @@ class ExportTask:
     action: str = "write"  # write | skip | fail
     error: str | None = None  # why, for "fail"
     digest: str = ""  # what the file is made from (export_digest)
+    out_dir: str = ""  # the export folder whose record remembers the file
 
 
 @dataclass
@@ -358,7 +359,8 @@ def plan_export(session, version_ids: list[int], out_dir: Path, settings: Export
                 candidate = with_counter(target, n)
             target = candidate
         taken.add(str(target).lower())
-        tasks.append(ExportTask(seq, version_id, image.id, image.path, str(target), action, digest=digest))
+        tasks.append(ExportTask(seq, version_id, image.id, image.path, str(target), action, digest=digest,
+                                out_dir=str(out_dir)))
     return tasks
 
 
@@ -397,8 +399,7 @@ def run_export(
         if error is None:
             (report.skipped if task.action == "skip" else report.exported).append(task.target)
             if task.action == "write" and (rec := _record_for(task.target, task.digest)) is not None:
-                records[task.target] = rec
-                journal_record(cache_dir, out_dir, task.target, rec)
+                records[task.target] = rec  # (journalled by the writer, before the rename)
         else:
             report.failed.append((task.source, error))
             progress.message(f"{task.source}: {error}")
@@ -462,10 +463,7 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
             bits=settings.bits,
             icc=icc,
             quality=settings.quality,
-            before_rename=lambda tmp: write_metadata(
-                tmp, meta, settings.metadata, settings.colorspace,
-                size=(pixels.shape[1], pixels.shape[0]), fmt=settings.format,
-            ),
+            before_rename=lambda tmp: _finish(catalog, task, tmp, meta, settings, pixels.shape),
         )
         return None
     except Exception as exc:
@@ -473,6 +471,16 @@ def export_one(catalog, task: ExportTask, settings: ExportSettings) -> str | Non
         # line we print starts with it already.
         reason = _reason(exc).replace(task.source + ": ", "").strip()
         return reason or type(exc).__name__
+
+
+def _finish(catalog, task: ExportTask, tmp: Path, meta, settings: ExportSettings, shape) -> None:
+    """The last steps before the file gets its name: its metadata, then its record in the
+    folder's journal.  The rename keeps the file's size and mtime, so the record already
+    fits the final file; a kill between the two leaves a record of a file that is not
+    there (ignored), never a finished file the next export does not recognise."""
+    write_metadata(tmp, meta, settings.metadata, settings.colorspace, size=(shape[1], shape[0]), fmt=settings.format)
+    if task.out_dir and (rec := _record_for(str(tmp), task.digest)) is not None:
+        journal_record(catalog.cache_dir, Path(task.out_dir), task.target, rec)
 
 
 def render_for_export(catalog, version_id: int, settings: ExportSettings):
