@@ -57,10 +57,7 @@ def source_options(fn):
 @source_options
 def migrate_lightroom(ctx, lrcat, dry_run, maps, jobs, as_json):
     """Folders, files, ratings, flags, labels, keywords, collections, virtual copies and edits from a .lrcat."""
-    with failing_on(migrate_service.MigrateError), RichProgress(unit="photos", enabled=False if as_json else None) as p:
-        summary = migrate_service.lightroom(ctx.catalog if not dry_run else None, lrcat, dry_run=dry_run,
-                                            maps=migrate_service.parse_maps(maps), jobs=jobs, progress=p)
-    _report(summary, as_json)
+    _migrate(migrate_service.lightroom, ctx, lrcat, dry_run, maps, jobs, as_json)
 
 
 @migrate_group.command("darktable")
@@ -68,7 +65,11 @@ def migrate_lightroom(ctx, lrcat, dry_run, maps, jobs, as_json):
 @source_options
 def migrate_darktable(ctx, library_db, dry_run, maps, jobs, as_json):
     """Film rolls, images, ratings/rejects, colour labels, tags and their history from a darktable library.db."""
+    _migrate(migrate_service.darktable, ctx, library_db, dry_run, maps, jobs, as_json)
+
+
+def _migrate(service, ctx, source, dry_run, maps, jobs, as_json) -> None:
     with failing_on(migrate_service.MigrateError), RichProgress(unit="photos", enabled=False if as_json else None) as p:
-        summary = migrate_service.darktable(ctx.catalog if not dry_run else None, library_db, dry_run=dry_run,
-                                            maps=migrate_service.parse_maps(maps), jobs=jobs, progress=p)
+        summary = service(ctx.catalog if not dry_run else None, source, dry_run=dry_run,
+                          maps=migrate_service.parse_maps(maps), jobs=jobs, progress=p)
     _report(summary, as_json)
