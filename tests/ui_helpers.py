@@ -85,3 +85,12 @@ def qt_cleanup(qapp):
     qapp.processEvents()
     gc.collect()
     qapp.processEvents()
+
+
+@pytest.fixture
+def develop(qtbot, catalog, sample_copy, tmp_path):
+    """The app open in Develop on the landscape sample (the shipped photos imported);
+    test modules import it by name."""
+    ids = import_samples(catalog, sample_copy)
+    with app_window(qtbot, catalog, tmp_path, develop=ids["immich_tanners_ridge.jpg"]) as win:
+        yield win

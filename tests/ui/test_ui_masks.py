@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from maskroom.services import editing, masks as masks_service
-from ui_helpers import wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
+from ui_helpers import develop, wait_until, qt_cleanup  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.ui
 
