@@ -190,11 +190,15 @@ def test_cancel_stops_the_cluster_batch_and_leaves_no_partial_files(catalog, sho
         vids = master_version_ids(s, shoot)
     rep = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=96), cluster=address, progress=progress)
     assert rep.interrupted and 2 <= len(rep.exported) < FRAMES and not rep.failed
-    deadline = time.monotonic() + 60  # an image already running on a worker finishes there
-    while time.monotonic() < deadline and any(client.processing().values()):
+    # An image already running on a worker finishes there: a cancelled key is released at
+    # once, so the scheduler stops listing it while the worker still writes its file.
+    out = tmp_path / "o"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (any(client.processing().values())
+                                           or any(p.name.startswith(".") for p in out.iterdir())):
         time.sleep(0.1)
     files = sorted(p.name for p in (tmp_path / "o").iterdir())
-    assert all(f.endswith(".jpg") and not f.startswith(".") for f in files)  # no temp file left behind
+    assert all(f.endswith(".jpg") and not f.startswith(".") for f in files), files  # no temp file left behind
     assert len(files) >= len(rep.exported)  # chunks already running finish their images
     again = run_export(catalog, vids, tmp_path / "o", ExportSettings(long_edge=96, on_conflict="skip"), cluster=address)
     assert len(again.exported) + len(again.skipped) == FRAMES and not again.failed
