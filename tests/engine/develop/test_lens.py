@@ -10,7 +10,7 @@ from develop_support import add_image
 from maskroom.cli import main
 from maskroom.engine.develop.lens import LensError, LensKey, correct, find_profile, lens_key, validate_lens_settings
 
-lensfunpy = pytest.importorskip("lensfunpy")
+import lensfunpy  # noqa: E402  (a dependency: a missing install must fail, not skip)
 
 CANON = ("Canon", "Canon EOS 6D", "Canon EF 24-105mm f/4L IS USM")
 
