@@ -21,13 +21,14 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from maskroom.core.config import CatalogLocation, resolve_catalog
-from maskroom.core.errors import MaskroomError
-from maskroom.core.files import _fsync_dir, atomic_path, sweep_stale_temps, temp_path_for, verify_sqlite
 from sqlalchemy import Engine, create_engine, event, exc, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+from maskroom.core.config import CatalogLocation, resolve_catalog
+from maskroom.core.errors import MaskroomError
+from maskroom.core.files import atomic_path, fsync_dir, nearly_full, sweep_stale_temps, temp_path_for, verify_sqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 BACKENDS = ("sqlite", "postgresql")
@@ -95,12 +96,8 @@ def _reason(error: Exception, location: CatalogLocation) -> str:
     "disk full" when SQLite's vaguer "disk I/O error" comes from a full disk."""
     text = str(getattr(error, "orig", None) or error).splitlines()[0]
     folder = location.sqlite_path.parent if location.sqlite_path else None
-    if folder is not None and (_disk_full(error) or "disk i/o error" in text.lower()):
-        try:
-            if shutil.disk_usage(folder).free < 1024 * 1024:
-                return f"disk full ({text})"
-        except OSError:
-            pass
+    if folder is not None and (_disk_full(error) or "disk i/o error" in text.lower()) and nearly_full(folder):
+        return f"disk full ({text})"
     return text
 
 
@@ -214,7 +211,7 @@ def _create_sqlite(location: CatalogLocation) -> None:
         except OSError:  # a file system without hard links
             if not path.exists():
                 os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)

@@ -70,7 +70,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # some platforms cannot open folders; the rename is still atomic
@@ -83,7 +83,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _nearly_full(folder: Path) -> bool:
+def nearly_full(folder: Path) -> bool:
     """Whether the folder's file system has (almost) no room left: some encoders and
     exiv2 truncate silently on ENOSPC, so a failed check there is most likely that."""
     try:
@@ -97,7 +97,7 @@ def _why(exc: BaseException, folder: Path, tmp: Path, prefix: str = "") -> str:
     """One short reason: "disk full" when it is (ENOSPC, or a file system left with no
     room after an encoder or exiv2 failed without saying why), else the error's first
     line without the temporary name."""
-    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or _nearly_full(folder):
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or nearly_full(folder):
         return "disk full"
     text = (getattr(exc, "strerror", None) or str(exc)).strip()
     text = text.splitlines()[0] if text else type(exc).__name__
@@ -135,7 +135,7 @@ def atomic_path(path: Path, *, verify: Verifier | None = None, mode: int | None 
                 mode = 0o666 & ~_UMASK
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except FileWriteError:
         tmp.unlink(missing_ok=True)
         raise
@@ -146,7 +146,7 @@ def atomic_path(path: Path, *, verify: Verifier | None = None, mode: int | None 
         tmp.unlink(missing_ok=True)
         # Encoders and databases report a full disk in their own words (sqlite3:
         # "database or disk is full"); say it the same way for all of them.
-        if _nearly_full(path.parent):
+        if nearly_full(path.parent):
             raise FileWriteError(f"{path}: cannot write (disk full)") from exc
         raise
     except BaseException:
