@@ -20,6 +20,7 @@ from maskroom.core.config import default_catalog_path
 from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent, MaskDefinition
+from maskroom.engine.masks.overlay import overlay
 from maskroom.services import develop, editing, library, masks
 from maskroom.services import export as export_service
 from maskroom.services import sync as sync_service
@@ -105,12 +106,8 @@ def make_series(src: Path, dest: Path, frames: int = 5, seed: int = 7) -> list[P
 
 
 def save_overlay(rgb: np.ndarray, alpha: np.ndarray, out: Path) -> Path:
-    """The photo with the mask drawn in red, as Lightroom shows an active mask."""
-    if alpha.shape != rgb.shape[:2]:
-        alpha = cv2.resize(alpha, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
-    a = (alpha[..., None] * 0.55).astype(np.float32)
-    red = np.array([255, 0, 0], np.float32)
-    mixed = rgb.astype(np.float32) * (1 - a) + red * a
+    """The photo with the mask drawn in red, as `maskroom mask render --overlay` draws it."""
+    mixed = np.clip(overlay(rgb.astype(np.float32) / 255.0, alpha), 0, 1) * 255.0 + 0.5
     with atomic_path(out, verify=verify_image) as tmp:
         if not cv2.imwrite(str(tmp), cv2.cvtColor(mixed.astype(np.uint8), cv2.COLOR_RGB2BGR)):
             raise OSError(f"{out}: cannot write the overlay")

@@ -20,7 +20,7 @@ from maskroom.engine.export.job import (
 )
 from maskroom.engine.export.metadata import METADATA_MODES
 from maskroom.engine.export.sharpen import SHARPEN_MODES
-from maskroom.services.library import list_images
+from maskroom.services.library import list_images, nothing_selected
 
 __all__ = ["COLORSPACES", "CONFLICT_MODES", "METADATA_MODES", "SHARPEN_MODES", "ExportError", "ExportReport",
            "ExportSettings", "export", "export_versions", "export_presets", "save_export_preset",
@@ -40,9 +40,8 @@ def export(catalog: Catalog, *, ids: Sequence[int] = (), filters: Sequence[str] 
     if sum(bool(x) for x in (ids, filters, every)) != 1:
         raise InvalidValue("say what to export: image IDs, --filter k=v ..., or --all (exactly one of them)")
     image_ids = list(dict.fromkeys(ids)) if ids else [r["id"] for r in list_images(catalog, filters, sort)]
-    if not image_ids:  # an export that writes nothing says so instead of exiting 0 silently
-        raise InvalidValue(f"no photo matches --filter {' --filter '.join(filters)}" if filters
-                           else "the catalog has no photos")
+    if not image_ids:
+        raise nothing_selected(filters)
     report = ExportReport()
     with catalog.session() as s:
         version_ids = job.master_version_ids(s, image_ids, report)

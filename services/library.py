@@ -65,10 +65,15 @@ def select_ids(catalog: Catalog, ids: Sequence[int] = (), filters: Iterable[str]
             chosen |= found
         if filters or every:
             chosen |= set(s.scalars(build_id_query(resolved_filters(s, parse_filters(filters)))))
-    if not chosen:  # a batch command that does nothing says so instead of exiting 0 silently
-        raise InvalidValue(f"no photo matches --filter {' --filter '.join(filters)}" if filters
-                           else "the catalog has no photos")
+    if not chosen:
+        raise nothing_selected(filters)
     return sorted(chosen)
+
+
+def nothing_selected(filters: Sequence[str]) -> InvalidValue:
+    """The error of a batch command that would do nothing (instead of exiting 0 silently)."""
+    return InvalidValue(f"no photo matches --filter {' --filter '.join(filters)}" if filters
+                        else "the catalog has no photos")
 
 
 # -- listing -----------------------------------------------------------------------------

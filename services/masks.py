@@ -18,8 +18,8 @@ from maskroom.core.files import atomic_path, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import MaskComponent, Recipe
 from maskroom.engine.develop import render
-from maskroom.engine.masks.cache import CachedResolver
 from maskroom.engine.mask_refresh import ai_components, mask_input, refresh_images
+from maskroom.engine.masks.cache import CachedResolver
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.overlay import overlay
 from maskroom.engine.masks.people import detect_people as _detect_people
