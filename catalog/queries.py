@@ -332,7 +332,9 @@ def build_query(filters: dict | None = None, sort: str | None = None, descending
         descending = True
     if key not in SORTS:
         raise FilterError(f"sort {sort!r}: expected one of {', '.join(SORTS)}")
-    cols = [c.desc() if descending else c.asc() for c in SORTS[key]] + [Image.id]
+    # The id breaks ties in the same direction: the whole order is then one index walk,
+    # forwards or backwards (migration 0005), never a sort of each group of equal keys.
+    cols = [c.desc() if descending else c.asc() for c in (*SORTS[key], Image.id)]
     return stmt.order_by(*cols)
 
 
@@ -342,7 +344,7 @@ def build_id_query(filters: dict | None = None) -> Select:
 
 
 def list_entries(session, filters: dict | None = None, sort: str | None = None,
-                 versions: bool = True) -> list[tuple[int, int | None]]:
+                 versions: bool = True, limit: int | None = None) -> list[tuple[int, int | None]]:
     """What the grid shows and ``maskroom ls`` lists: ``(image id, None)`` for each matching
     photo in ``sort`` order, each followed by ``(image id, version id)`` for its virtual
     copies (oldest first), as Lightroom shows a copy next to its master.
@@ -351,15 +353,20 @@ def list_entries(session, filters: dict | None = None, sort: str | None = None,
     pick photos and a photo's copies come with it.  Two statements rather than a LEFT
     JOIN: the join makes the 100k-row ordered scan ~2x slower, while the copies are
     few and read in one pass over ``edit_versions``.
+
+    ``limit`` keeps the first photos (with their copies): the start of the same list,
+    which the grid shows at once while the whole list of a large catalog is read.
     """
-    ids = list(session.scalars(build_query(filters or {}, sort).with_only_columns(Image.id)))
+    stmt = build_query(filters or {}, sort).with_only_columns(Image.id)
+    ids = list(session.scalars(stmt if limit is None else stmt.limit(limit)))
     out: list[tuple[int, int | None]] = [(i, None) for i in ids]
     if not versions or not ids:
         return out
     copies: dict[int, list[int]] = {}
-    for image_id, version_id in session.execute(
-            select(EditVersion.image_id, EditVersion.id).where(EditVersion.is_master.is_(False))
-            .order_by(EditVersion.id)):
+    copies_of = select(EditVersion.image_id, EditVersion.id).where(EditVersion.is_master.is_(False))
+    if limit is not None:
+        copies_of = copies_of.where(EditVersion.image_id.in_(ids))
+    for image_id, version_id in session.execute(copies_of.order_by(EditVersion.id)):
         copies.setdefault(image_id, []).append(version_id)
     if not copies:
         return out

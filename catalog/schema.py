@@ -117,9 +117,9 @@ class Image(Base):
     width: Mapped[int] = mapped_column(Integer)  # as displayed, after EXIF orientation
     height: Mapped[int] = mapped_column(Integer)
     orientation: Mapped[int] = mapped_column(Integer, default=1)
-    capture_time: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    capture_time: Mapped[datetime | None] = mapped_column(DateTime)
     camera_make: Mapped[str | None] = mapped_column(String(255))
-    camera_model: Mapped[str | None] = mapped_column(String(255), index=True)
+    camera_model: Mapped[str | None] = mapped_column(String(255))
     lens: Mapped[str | None] = mapped_column(String(255), index=True)
     focal_length: Mapped[float | None] = mapped_column(Float)
     aperture: Mapped[float | None] = mapped_column(Float)
@@ -129,7 +129,7 @@ class Image(Base):
     gps_lat: Mapped[float | None] = mapped_column(Float)
     gps_lon: Mapped[float | None] = mapped_column(Float)
     gps_alt: Mapped[float | None] = mapped_column(Float)
-    rating: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    rating: Mapped[int] = mapped_column(Integer, default=0)
     flag: Mapped[int] = mapped_column(Integer, default=FLAG_NONE, index=True)
     color_label: Mapped[str | None] = mapped_column(String(16), index=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -155,6 +155,14 @@ class Image(Base):
         Index("ix_images_capture_camera", "capture_time", "camera_model"),
         Index("ix_images_rating_flag", "rating", "flag"),
         Index("ix_images_camera_model_make", "camera_model", "camera_make"),  # the camera filter's make look-up
+        # One per sort of the grid and `ls` (catalog.queries.SORTS), holding the whole
+        # key (the id is in every index): the first page of a million photos is then
+        # an index walk, not a sort of every row (migration 0005).
+        Index("ix_images_sort_capture", "capture_time", "filename"),
+        Index("ix_images_sort_rating", "rating", "capture_time"),
+        Index("ix_images_sort_camera", "camera_model", "capture_time"),
+        Index("ix_images_sort_imported", "imported_at"),
+        Index("ix_images_sort_size", "file_size"),
     )
 
 
