@@ -3,7 +3,7 @@ keywords, collections, virtual copies (``maskroom ls|show|rate|flag|label|tag|co
 and the app's grid, sidebar and keyword panel)."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -89,34 +89,42 @@ def image_summary(img: Image) -> dict:
     }
 
 
-def list_images(catalog: Catalog, filters: Iterable[str] = (), sort: str | None = "capture",
-                limit: int | None = None, versions: bool = False) -> list[dict]:
-    """``maskroom ls``: one summary per photo; with ``versions`` each photo's virtual copies follow it."""
+def iter_images(catalog: Catalog, filters: Iterable[str] = (), sort: str | None = "capture",
+                limit: int | None = None, versions: bool = False, chunk: int = 1000) -> Iterator[dict]:
+    """``maskroom ls``: one summary per photo, in order, as the catalog yields them (a
+    million rows stream: the first arrive at once and memory stays at one chunk); with
+    ``versions`` each photo's virtual copies follow it, as in the grid
+    (catalog.queries.list_entries).  ``limit`` counts photos and copies alike."""
     with catalog.session() as s:
         f = resolved_filters(s, parse_filters(filters))
-        images: dict[int, Image] = {}
-        if versions:  # the grid's list (catalog.queries.list_entries): photos, each then its copies
-            entries = list_entries(s, f, sort)
-            entries = entries[:limit] if limit else entries
-            ids = sorted({i for i, _ in entries})
-            for n in range(0, len(ids), 5000):
-                images.update((i.id, i) for i in s.scalars(select(Image).where(Image.id.in_(ids[n:n + 5000]))))
-        else:
-            stmt = build_query(f, sort)
-            images = {i.id: i for i in s.scalars(stmt.limit(limit) if limit else stmt)}
-            entries = [(i, None) for i in images]  # (dicts keep the query's order)
-        copy_ids = [v for _, v in entries if v is not None]
-        names = dict(s.execute(select(EditVersion.id, EditVersion.name)
-                               .where(EditVersion.id.in_(copy_ids))).all()) if copy_ids else {}
-        keywords = library.keywords_by_image(s, images)
-        rows = []
-        for image_id, vid in entries:
-            r = image_summary(images[image_id])
-            r["keywords"] = keywords.get(image_id, [])
-            if versions:
-                r.update({"version": vid, "copy": names.get(vid)} if vid else {"version": None, "copy": None})
-            rows.append(r)
-    return rows
+        copies: dict[int, list[tuple[int, str | None]]] = {}
+        if versions:  # few: read in one pass, like list_entries
+            for image_id, vid, name in s.execute(select(EditVersion.image_id, EditVersion.id, EditVersion.name)
+                                                 .where(EditVersion.is_master.is_(False)).order_by(EditVersion.id)):
+                copies.setdefault(image_id, []).append((vid, name))
+        stmt = build_query(f, sort)
+        if limit and not versions:
+            stmt = stmt.limit(limit)
+        left = limit or -1
+        for part in s.scalars(stmt.execution_options(yield_per=chunk)).partitions():
+            keywords = library.keywords_by_image(s, [img.id for img in part])
+            for img in part:
+                r = image_summary(img)
+                r["keywords"] = keywords.get(img.id, [])
+                if versions:
+                    r.update({"version": None, "copy": None})
+                for row in [r] + [{**r, "version": vid, "copy": name} for vid, name in copies.get(img.id, ())]:
+                    yield row
+                    left -= 1
+                    if left == 0:
+                        return
+            # (The session's identity map holds objects weakly: a written chunk is freed.)
+
+
+def list_images(catalog: Catalog, filters: Iterable[str] = (), sort: str | None = "capture",
+                limit: int | None = None, versions: bool = False) -> list[dict]:
+    """``iter_images`` as a list."""
+    return list(iter_images(catalog, filters, sort, limit, versions))
 
 
 def image_details(catalog: Catalog, image_id: int, with_exif: bool = False) -> dict:
@@ -203,11 +211,12 @@ def image_ids(catalog: Catalog, filters: dict | None = None, sort: str | None = 
 
 
 def image_entries(catalog: Catalog, filters: dict | None = None,
-                  sort: str | None = None) -> list[tuple[int, int | None]]:
+                  sort: str | None = None, limit: int | None = None) -> list[tuple[int, int | None]]:
     """The grid's cells: (image id, None) per photo, then (image id, version id) per virtual
-    copy; the same list as ``maskroom ls --versions`` (catalog.queries.list_entries)."""
+    copy; the same list as ``maskroom ls --versions`` (catalog.queries.list_entries).
+    With ``limit``: the cells of the first ``limit`` photos, the start of that list."""
     with catalog.session() as s:
-        return list_entries(s, filters or {}, sort)
+        return list_entries(s, filters or {}, sort, limit=limit)
 
 
 def version_names(catalog: Catalog, version_ids: Sequence[int]) -> dict[int, str]:

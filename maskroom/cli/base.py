@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -122,6 +123,17 @@ pass_ctx = click.make_pass_decorator(Context)
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def echo_json_list(items: Iterable[Any]) -> None:
+    """A JSON array written item by item as ``items`` yields them (the same text as
+    ``echo_json(list(items))``): a million rows start at once and never sit in memory."""
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, default=str, ensure_ascii=False).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 def fail(message: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx
+from maskroom.cli.base import ID, echo_json, echo_json_list, fail, main, pass_ctx
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.core.progress import RichProgress
 from maskroom.services import library
@@ -69,23 +69,27 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_map
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def ls_cmd(ctx, filters, sort, limit, versions, as_json):
-    """List images, filtered and sorted."""
-    rows = library.list_images(ctx.catalog, filters, sort, limit, versions)
+    """List images, filtered and sorted (rows are written as the catalog reads them)."""
+    rows = library.iter_images(ctx.catalog, filters, sort, limit, versions)
     if as_json:
-        echo_json(rows)
+        echo_json_list(rows)
         return
-    if rows:
-        click.echo(f"{'ID':>6}  {'STARS':<5} {'F'} {'LABEL':<6} {'CAPTURED':<19}  {'CAMERA':<24}  FILE")
+    photos = copies = 0
     for r in rows:
+        if not photos + copies:
+            click.echo(f"{'ID':>6}  {'STARS':<5} {'F'} {'LABEL':<6} {'CAPTURED':<19}  {'CAMERA':<24}  FILE")
         stars = "*" * r["rating"] or "-"
         when = (r["capture_time"] or "")[:19].replace("T", " ") or "-"
         flag = {"pick": "P", "reject": "X"}.get(r["flag"], "-")
         name = f"{r['filename']}  [{r['copy']}, version {r['version']}]" if r.get("copy") else r["filename"]
         click.echo(f"{r['id']:>6}  {stars:<5} {flag} {(r['label'] or '-')[:6]:<6} {when:<19}  "
                    f"{(r['camera'] or '-')[:24]:<24}  {name}")
-    copies = sum(1 for r in rows if r.get("copy"))
-    click.echo(f"{len(rows) - copies} image(s)" + (f", {copies} virtual cop{'y' if copies == 1 else 'ies'}"
-                                                  if copies else ""), err=True)
+        if r.get("copy"):
+            copies += 1
+        else:
+            photos += 1
+    click.echo(f"{photos} image(s)" + (f", {copies} virtual cop{'y' if copies == 1 else 'ies'}"
+                                      if copies else ""), err=True)
 
 
 @main.command("show")

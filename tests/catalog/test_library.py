@@ -127,3 +127,34 @@ def test_exif_fields_agree_with_exiftool(catalog, imported, sample_copy, exiftoo
                 assert img.capture_time.strftime("%Y:%m:%d %H:%M:%S") == ref["DateTimeOriginal"][:19]
                 compared += 1
     assert compared >= 40
+
+
+def test_ls_streams_in_chunks(catalog):
+    """`ls` reads the catalog chunk by chunk as it writes: the first row comes before the
+    rest are read, and the whole output (JSON and text) is the list a non-streamed read gives."""
+    from sqlalchemy import insert
+
+    from maskroom.catalog.schema import Folder
+    from maskroom.services import library as library_service
+
+    with catalog.session() as s:
+        folder = Folder(path="/nonexistent")
+        s.add(folder)
+        s.flush()
+        s.execute(insert(Image), [dict(folder_id=folder.id, filename=f"IMG_{i:04d}.jpg", path=f"/nonexistent/{i}",
+                                       file_size=1, mtime=0.0, content_hash=f"{i:032x}", format="jpeg",
+                                       width=60, height=40) for i in range(2500)])
+        last = s.scalar(select(Image.id).where(Image.filename == "IMG_2499.jpg"))
+        library.add_keyword(s, [last], "Late|Chunk")
+    rows = library_service.iter_images(catalog, sort="name", chunk=1000)
+    assert next(rows)["filename"] == "IMG_0000.jpg"  # a generator: nothing else read yet
+    rest = list(rows)
+    assert len(rest) == 2499 and rest[-1]["keywords"] == ["Late|Chunk"]
+    out = json.loads(run_cli(catalog, "ls", "--sort", "name", "--json").stdout)
+    assert [r["filename"] for r in out] == [f"IMG_{i:04d}.jpg" for i in range(2500)]
+    assert out[-1]["keywords"] == ["Late|Chunk"] and out[0]["keywords"] == []
+    assert json.loads(run_cli(catalog, "ls", "--sort", "name", "--limit", "3", "--json").stdout)[2]["filename"] \
+        == "IMG_0002.jpg"
+    assert json.loads(run_cli(catalog, "ls", "--filter", "text=nothing-matches", "--json").stdout) == []
+    text = run_cli(catalog, "ls", "--sort", "name", "--limit", "2500")
+    assert text.stdout.count("\n") == 2501 and "2500 image(s)" in text.stderr
