@@ -1,17 +1,20 @@
-"""The grid: a virtualised thumbnail view that stays smooth with 100k images.
+"""The grid: a virtualised thumbnail view that stays smooth with a million images.
 
-The model holds only the ordered image ids (one cheap query); cell data is fetched
-in pages of ``PAGE`` rows the first time a visible cell asks for it, and thumbnails
-are decoded on a worker (newest request first, so the cells on screen win after a
-fast scroll) into an LRU cache.  QListView with uniform item sizes only asks for the
-cells it paints, so nothing is loaded for rows never shown.
+The model holds only the ordered image ids (one cheap query, on a worker); cell data
+is fetched in pages of ``PAGE`` rows on a worker the first time a visible cell asks
+for it (the cell shows its frame until the page lands), and thumbnails are decoded
+and scaled to the cell on a worker (newest request first, so the cells on screen win
+after a fast scroll) into an LRU cache.  QListView with uniform item sizes only asks
+for the cells it paints, so nothing is loaded for rows never shown, and the GUI
+thread never waits on the catalog while painting or scrolling.
 """
 from __future__ import annotations
 
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from functools import partial
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -39,8 +42,11 @@ from maskroom.services import xmp as xmp_service
 from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 
 PAGE = 200
+FIRST_CELLS = 600  # photos in the first answer of a reload: a screenful with room to scroll
+MAX_PAGES_WANTED = 16  # pages asked for but not read yet; older asks are dropped (scrolled past)
 IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids
 CELL = QSize(180, 200)
+THUMB_FIT = QSize(CELL.width() - 22, CELL.height() - 50)  # the delegate's image area
 IdRole = Qt.UserRole + 1
 RowRole = Qt.UserRole + 2
 ProvisionalRole = Qt.UserRole + 3  # the cell's edited thumbnail still lacks some AI mask rasters
@@ -70,6 +76,11 @@ class _LoaderSignals(QObject):
     stale = Signal(object)  # a cell whose pixels changed since they were shown
 
 
+class _PageSignals(QObject):
+    loaded = Signal(int, int, object, object)  # generation, page, {id: ImageRow}, {version id: name}
+    failed = Signal(int, int, str)
+
+
 class ThumbnailCache(QObject):
     """LRU of pixmaps plus the request queues for the loader.
 
@@ -87,9 +98,13 @@ class ThumbnailCache(QObject):
     ready = Signal(int)
     edited_ready = Signal(object)  # cell
 
-    def __init__(self, catalog, capacity: int = 2000, max_pending: int = 400, parent=None):
+    def __init__(self, catalog, capacity: int = 2000, max_pending: int = 400, fit: QSize | None = None,
+                 parent=None):
         super().__init__(parent)
         self.catalog = catalog
+        # Scaled to the cell on the worker: a paint then only blits (scaling each
+        # visible thumbnail on every paint cost the GUI thread ~0.2 ms a cell).
+        self.fit = fit
         self.capacity, self.max_pending = capacity, max_pending
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._queue: OrderedDict[int, None] = OrderedDict()
@@ -195,7 +210,7 @@ class ThumbnailCache(QObject):
         # Work errors are caught; only a RuntimeError from emit (the grid is gone) leaves.
         try:
             path = develop_service.thumbnail_path(self.catalog, image_id)
-            img = QImage(str(path))
+            img = self._fitted(QImage(str(path)))
             error = f"{path}: cannot read thumbnail" if img.isNull() else None
         except Exception as exc:  # noqa: BLE001 - a bad file shows as a broken cell
             error = str(exc)
@@ -225,7 +240,7 @@ class ThumbnailCache(QObject):
             thumb = None
             try:
                 thumb = develop_service.edited_thumbnail(self.catalog, cell[0], cell[1], plan=plan, load=False)
-                img = QImage(str(thumb.path))
+                img = self._fitted(QImage(str(thumb.path)))
                 error = f"{thumb.path}: cannot read edited thumbnail" if img.isNull() else None
             except Exception as exc:  # noqa: BLE001 - the cell keeps its imported thumbnail
                 error = str(exc)
@@ -242,6 +257,11 @@ class ThumbnailCache(QObject):
                             if rest not in self._edit_queue:
                                 self._edit_queue[rest] = None
                         return
+
+    def _fitted(self, img: QImage) -> QImage:
+        if self.fit is None or img.isNull() or (img.width() <= self.fit.width() and img.height() <= self.fit.height()):
+            return img
+        return img.scaled(self.fit, Qt.KeepAspectRatio, Qt.SmoothTransformation)
 
     def _on_loaded(self, image_id: int, img: QImage):
         self._pixmaps[image_id] = QPixmap.fromImage(img)
@@ -335,6 +355,7 @@ class CellIndex:
     row_of: dict[int, int]  # image id -> its master's cell
     copy_rows: dict[int, list[int]]  # image id -> its copies' cells
     row_of_version: dict[int, int]  # copy version id -> cell
+    xmp_changed: set[int] = field(default_factory=set)  # photos whose sidecar changed outside maskroom
 
 
 def index_entries(entries: list[tuple[int, int | None]]) -> CellIndex:
@@ -350,6 +371,14 @@ def index_entries(entries: list[tuple[int, int | None]]) -> CellIndex:
             copy_rows.setdefault(image_id, []).append(r)
             row_of_version[vid] = r
     return CellIndex(ids, versions, row_of, copy_rows, row_of_version)
+
+
+def load_cells(catalog, filters: dict, sort: str | None, limit: int | None = None) -> CellIndex:
+    """Everything a reload needs from the catalog, in one call a worker can make
+    (with ``limit``, the cells of the first photos only)."""
+    index = index_entries(library.image_entries(catalog, filters, sort, limit=limit))
+    index.xmp_changed = xmp_service.changed_image_ids(catalog)
+    return index
 
 
 class LibraryModel(QAbstractListModel):
@@ -371,15 +400,24 @@ class LibraryModel(QAbstractListModel):
         self._copy_rows: dict[int, list[int]] = {}  # image id -> its copies' cells
         self._row_of_version: dict[int, int] = {}  # copy version id -> cell
         self.copy_names: dict[int, str] = {}  # copy version id -> "Copy 1"
-        self.pages_loaded: set[int] = set()
-        self.thumbs = ThumbnailCache(catalog, parent=self)
+        self.pages_loaded: set[int] = set()  # pages whose rows have landed
+        self._pages_wanted: OrderedDict[int, int] = OrderedDict()  # page -> generation, newest last
+        self._pages_asked: dict[int, int] = {}  # page -> generation: wanted or in flight
+        self._pages_running = False
+        self._pages_lock = threading.Lock()
+        self._page_signals = _PageSignals()
+        self._page_signals.loaded.connect(self._page_loaded)
+        self._page_signals.failed.connect(self._page_failed)
+        self.thumbs = ThumbnailCache(catalog, fit=THUMB_FIT, parent=self)
         self.thumbs.ready.connect(self._thumb_ready)
         self.thumbs.edited_ready.connect(self._edited_ready)
         self.filters: dict = {}
         self.sort: str | None = None
         self.xmp_changed: set[int] = set()  # photos whose sidecar changed outside maskroom (badge)
         self.loading = False
-        self._generation = 0
+        self.partial = False  # showing the first FIRST_CELLS photos while the whole list loads
+        self._generation = 0  # of reloads: a slower, older reload's answer is dropped
+        self._cells_version = 0  # of the cell list: a page read from an older list is dropped
 
     # -- loading ---------------------------------------------------------------
     def reload(self, filters: dict | None = None, sort: str | None = None, runner=None) -> None:
@@ -391,7 +429,7 @@ class LibraryModel(QAbstractListModel):
             self.sort = sort
         if runner is None:
             self._generation += 1
-            self._set_entries(index_entries(library.image_entries(self.catalog, self.filters, self.sort)))
+            self._set_entries(load_cells(self.catalog, self.filters, self.sort))
             return
         self._generation += 1
         gen, filters, sort = self._generation, dict(self.filters), self.sort
@@ -402,10 +440,24 @@ class LibraryModel(QAbstractListModel):
                 self._set_loading(False)
             self.error.emit(text)
 
+        def current() -> bool:
+            return isValid(self) and gen == self._generation
+
+        def first_done(index: CellIndex):
+            if not current():
+                return
+            if sum(v is None for v in index.versions) < FIRST_CELLS:
+                self._set_entries(index)  # that was all of them
+                return
+            self._show_first(index)
+            runner.submit(lambda _p: load_cells(self.catalog, filters, sort),
+                          on_done=lambda whole: current() and self._set_entries(whole), on_error=failed)
+
+        # First the cells of one screen (an ORDER BY ... LIMIT the indexes answer in
+        # milliseconds), then the whole list: a million ids take a second or two to read.
         # The worker also builds the lookups: the GUI thread only swaps them in.
-        runner.submit(lambda _p: index_entries(library.image_entries(self.catalog, filters, sort)),
-                      on_done=lambda entries: isValid(self) and gen == self._generation and self._set_entries(entries),
-                      on_error=failed)
+        runner.submit(lambda _p: load_cells(self.catalog, filters, sort, limit=FIRST_CELLS),
+                      on_done=first_done, on_error=failed)
 
     def _set_loading(self, on: bool) -> None:
         if on != self.loading:
@@ -425,15 +477,49 @@ class LibraryModel(QAbstractListModel):
         self.loading_changed.disconnect(loop.quit)
         return not self.loading
 
-    def _set_entries(self, index: CellIndex) -> None:
+    def _show_first(self, index: CellIndex) -> None:
+        self._set_entries(index, final=False)
+
+    def _set_entries(self, index: CellIndex, final: bool = True) -> None:
+        n = len(self.ids)
+        if self.partial and index.ids[:n] == self.ids and index.versions[:n] == self.versions:
+            self._extend_entries(index)
+            return
+        self.partial = not final
+        self._cells_version += 1
         self.beginResetModel()
         self.ids, self.versions = index.ids, index.versions
         self._row_of, self._copy_rows, self._row_of_version = index.row_of, index.copy_rows, index.row_of_version
         self._rows.clear()
         self.copy_names.clear()
         self.pages_loaded.clear()
-        self.xmp_changed = xmp_service.changed_image_ids(self.catalog)
+        with self._pages_lock:
+            self._pages_wanted.clear()
+            self._pages_asked.clear()
+        self.xmp_changed = index.xmp_changed
         self.endResetModel()
+        if final:
+            self._set_loading(False)
+            self.reloaded.emit()
+
+    def _extend_entries(self, index: CellIndex) -> None:
+        """The whole list after its first screen: rows are appended, so what the user
+        already scrolled to, selected or loaded stays."""
+        n = len(self.ids)
+        self.partial = False
+        self._cells_version += 1
+        with self._pages_lock:  # pages read from the short list: asked again from this one
+            self._pages_wanted.clear()
+            self._pages_asked.clear()
+        if n % PAGE:
+            self.pages_loaded.discard(n // PAGE)  # the short list ended inside this page
+        if len(index.ids) > n:
+            self.beginInsertRows(QModelIndex(), n, len(index.ids) - 1)
+        self.ids, self.versions = index.ids, index.versions
+        self._row_of, self._copy_rows, self._row_of_version = index.row_of, index.copy_rows, index.row_of_version
+        self.xmp_changed = index.xmp_changed
+        if len(index.ids) > n:
+            self.endInsertRows()
         self._set_loading(False)
         self.reloaded.emit()
 
@@ -449,19 +535,26 @@ class LibraryModel(QAbstractListModel):
         return self.ids[r], self.versions[r]
 
     def row(self, r: int) -> library.ImageRow | None:
+        """The cell's row, read now if its page has not landed (for actions that need it
+        at once; painting uses ``peek_row``, which never waits)."""
         if not 0 <= r < len(self.ids):
             return None
-        image_id = self.ids[r]
-        row = self._rows.get(image_id)
-        if row is None:
+        row = self._rows.get(self.ids[r])
+        if row is None and r // PAGE not in self.pages_loaded:
             page = r // PAGE
-            if page not in self.pages_loaded:
-                self.pages_loaded.add(page)
-                lo, hi = page * PAGE, (page + 1) * PAGE
-                self._rows.update(library.image_rows(self.catalog, self.ids[lo:hi]))
-                copies = [v for v in self.versions[lo:hi] if v is not None]
-                self.copy_names.update(library.version_names(self.catalog, copies))
-            row = self._rows.get(image_id)
+            rows, names = self._read_page(self.ids, self.versions, page)
+            self._store_page(page, rows, names)
+            row = self._rows.get(self.ids[r])
+        return row
+
+    def peek_row(self, r: int) -> library.ImageRow | None:
+        """The cell's row if its page has landed; else None, and the page is asked for
+        on a worker (the cells repaint when it lands)."""
+        if not 0 <= r < len(self.ids):
+            return None
+        row = self._rows.get(self.ids[r])
+        if row is None and r // PAGE not in self.pages_loaded:
+            self._ask_page(r // PAGE)
         return row
 
     def copy_label(self, r: int) -> str | None:
@@ -469,8 +562,80 @@ class LibraryModel(QAbstractListModel):
         vid = self.versions[r] if 0 <= r < len(self.versions) else None
         if vid is None:
             return None
-        self.row(r)  # pages in the name with the row
+        self.peek_row(r)  # the name comes with the row's page
         return self.copy_names.get(vid) or f"Copy {self._copy_rows.get(self.ids[r], []).index(r) + 1}"
+
+    @property
+    def pages_pending(self) -> bool:
+        with self._pages_lock:
+            return bool(self._pages_asked)
+
+    # -- rows paged in on a worker ----------------------------------------------------
+    def _read_page(self, ids: list[int], versions: list[int | None], page: int):
+        lo, hi = page * PAGE, (page + 1) * PAGE
+        rows = library.image_rows(self.catalog, ids[lo:hi])
+        names = library.version_names(self.catalog, [v for v in versions[lo:hi] if v is not None])
+        return rows, names
+
+    def _store_page(self, page: int, rows: dict, names: dict) -> None:
+        self.pages_loaded.add(page)
+        self._rows.update(rows)
+        self.copy_names.update(names)
+
+    def _ask_page(self, page: int) -> None:
+        with self._pages_lock:
+            if self._pages_asked.get(page) == self._cells_version:
+                return
+            self._pages_asked[page] = self._pages_wanted[page] = self._cells_version
+            self._pages_wanted.move_to_end(page)
+            while len(self._pages_wanted) > MAX_PAGES_WANTED:  # scrolled far past: forget the oldest
+                old, _ = self._pages_wanted.popitem(last=False)
+                self._pages_asked.pop(old, None)
+            start = not self._pages_running
+            self._pages_running = True
+        if start:
+            # The cell list is passed by reference: a reload swaps in new lists, it never
+            # changes these in place, so the worker reads a consistent (if stale) one.
+            QThreadPool.globalInstance().start(partial(self._drain_pages, self.ids, self.versions))
+
+    def _drain_pages(self, ids, versions) -> None:  # worker thread
+        signals = self._page_signals
+        try:
+            while True:
+                with self._pages_lock:
+                    if not self._pages_wanted:
+                        self._pages_running = False
+                        return
+                    page, gen = self._pages_wanted.popitem(last=True)  # newest first: what is on screen
+                try:
+                    rows, names = self._read_page(ids, versions, page)
+                except Exception as exc:  # noqa: BLE001 - the catalog is busy or gone: the cells stay blank
+                    signals.failed.emit(gen, page, str(exc))
+                    continue
+                signals.loaded.emit(gen, page, rows, names)
+        except RuntimeError:  # the grid was closed (its signal object is gone)
+            with self._pages_lock:
+                self._pages_running = False
+
+    def _page_landed(self, gen: int, page: int) -> None:
+        with self._pages_lock:
+            if self._pages_asked.get(page) == gen:
+                del self._pages_asked[page]
+
+    def _page_loaded(self, gen: int, page: int, rows: dict, names: dict) -> None:
+        self._page_landed(gen, page)
+        if gen != self._cells_version:
+            return  # the cell list changed in between: the new list asks again
+        self._store_page(page, rows, names)
+        lo, hi = page * PAGE, min((page + 1) * PAGE, len(self.ids)) - 1
+        if lo <= hi:
+            self.dataChanged.emit(self.index(lo), self.index(hi))
+
+    def _page_failed(self, gen: int, page: int, reason: str) -> None:
+        self._page_landed(gen, page)
+        if gen == self._cells_version:
+            self.pages_loaded.add(page)  # not asked again on every paint; a reload retries
+            self.error.emit(f"cannot read photos {page * PAGE + 1}–{(page + 1) * PAGE} of the grid: {reason}")
 
     def refresh_rows(self, ids) -> None:
         """Re-read some rows after a rating/flag/label change (a copy's cell shows its photo's)."""
@@ -495,8 +660,7 @@ class LibraryModel(QAbstractListModel):
 
     # -- drag and drop: cells onto a collection in the sidebar ---------------------
     def flags(self, index):
-        f = super().flags(index)
-        return f | Qt.ItemIsDragEnabled if index.isValid() else f
+        return _CELL_FLAGS if index.isValid() else Qt.NoItemFlags
 
     def mimeTypes(self):  # noqa: N802
         return [IDS_MIME]
@@ -512,19 +676,21 @@ class LibraryModel(QAbstractListModel):
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
         if not index.isValid():
             return None
+        r = index.row()
         if role == IdRole:
-            return self.ids[index.row()]
-        row = self.row(index.row())
+            return self.ids[r]
+        # The id is known without the row: thumbnails are asked for before the page lands.
+        if role == Qt.DecorationRole:
+            return self.thumbs.cell_pixmap(self.ids[r], self.versions[r])
+        if role == ProvisionalRole:
+            return (self.ids[r], self.versions[r]) in self.thumbs.provisional
+        row = self.peek_row(r)
         if row is None:
             return None
         if role == Qt.DisplayRole:
             return row.filename
         if role == RowRole:
             return row
-        if role == Qt.DecorationRole:
-            return self.thumbs.cell_pixmap(row.id, self.versions[index.row()])
-        if role == ProvisionalRole:
-            return (row.id, self.versions[index.row()]) in self.thumbs.provisional
         if role == Qt.ToolTipRole:
             provisional = (row.id, self.versions[index.row()]) in self.thumbs.provisional
             return f"{row.filename}\n{row.width}×{row.height}" + (
@@ -534,56 +700,90 @@ class LibraryModel(QAbstractListModel):
         return None
 
 
+# Made once: a paint runs for every cell on screen at each scroll step, and building
+# Qt enums, colours and pens from Python costs more than drawing with them.
+_LEFT_VCENTER = Qt.AlignLeft | Qt.AlignVCenter
+_CELL_FILL, _CELL_FILL_SELECTED = QColor("#3a3a3a"), QColor("#5a5a5a")
+_IMAGE_FILL, _BROKEN_TEXT = QColor("#2b2b2b"), QColor("#c06060")
+_XMP_FILL, _XMP_TEXT = QColor("#e0a030"), QColor("#202020")
+_PROVISIONAL_PEN = QPen(QColor("#e0a030"), 2)
+_NAME_TEXT, _STARS_ON, _STARS_OFF = QColor("#dddddd"), QColor("#f0c040"), QColor("#777777")
+_PICK_TEXT, _REJECT_TEXT, _FOLD = QColor("#ffffff"), QColor("#e06060"), QColor("#e8e8e8")
+_CELL_FLAGS = Qt.ItemIsSelectable | Qt.ItemIsEnabled | Qt.ItemNeverHasChildren | Qt.ItemIsDragEnabled
+_LABEL_PENS = {name: QPen(QColor(c), 3) for name, c in LABEL_COLOURS.items()}
+_STARS = ["★" * n + "·" * (5 - n) for n in range(6)]
+
+
 class CellDelegate(QStyledItemDelegate):
-    """Lightroom-like cell: dark frame, thumbnail, stars, flag, colour label."""
+    """Lightroom-like cell: dark frame, thumbnail, stars, flag, colour label.
+
+    Reads the model directly (not through ``data()`` roles): one Python call per value
+    instead of a round trip through Qt, which at a million cells is what scrolling costs.
+    A cell whose row page has not landed yet shows its frame and thumbnail only."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._fonts: dict[tuple, QFont] = {}
+
+    def _font(self, p: QPainter, size: float, bold: bool = False) -> QFont:
+        """The view's font at a size, made once (the grid's font does not change while
+        it lives; asking Qt for a font's identity on every cell costs as much as drawing)."""
+        key = (size, bold)
+        f = self._fonts.get(key)
+        if f is None:
+            f = self._fonts[key] = QFont(p.font())
+            f.setPointSizeF(size)
+            f.setBold(bold)
+        return f
 
     def sizeHint(self, option, index):  # noqa: N802
         return CELL
 
     def paint(self, p: QPainter, option, index):
-        model = index.model()
-        row: library.ImageRow | None = model.data(index, RowRole)
+        model: LibraryModel = index.model()
+        r = index.row()
+        image_id, version = model.ids[r], model.versions[r]
+        row = model.peek_row(r)
         rect = option.rect.adjusted(3, 3, -3, -3)
         selected = bool(option.state & QStyle.State_Selected)
         p.save()
-        p.fillRect(rect, QColor("#5a5a5a" if selected else "#3a3a3a"))
-        if row is not None and row.color_label in LABEL_COLOURS:
-            p.setPen(QPen(QColor(LABEL_COLOURS[row.color_label]), 3))
+        p.fillRect(rect, _CELL_FILL_SELECTED if selected else _CELL_FILL)
+        if row is not None and row.color_label in _LABEL_PENS:
+            p.setPen(_LABEL_PENS[row.color_label])
             p.drawRect(rect.adjusted(1, 1, -2, -2))
         img_area = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, rect.height() - 44)
-        pm = model.data(index, Qt.DecorationRole)
+        pm = model.thumbs.cell_pixmap(image_id, version)
         if pm is not None:
-            scaled = pm.scaled(img_area.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            scaled = pm  # the cache scales thumbnails to the cell on its worker (THUMB_FIT)
+            if pm.width() > img_area.width() or pm.height() > img_area.height():
+                scaled = pm.scaled(img_area.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
             x = img_area.left() + (img_area.width() - scaled.width()) // 2
             y = img_area.top() + (img_area.height() - scaled.height()) // 2
             if row is not None and row.flag == FLAG_REJECT:
                 p.setOpacity(0.35)
             p.drawPixmap(x, y, scaled)
             p.setOpacity(1.0)
-            if model.data(index, ProvisionalRole):
+            if (image_id, version) in model.thumbs.provisional:
                 # Edited thumbnail without some AI masks yet (see engine/thumbnails.py):
                 # a hollow amber ring, top right, until the rasters exist.
-                p.setPen(QPen(QColor("#e0a030"), 2))
+                p.setPen(_PROVISIONAL_PEN)
                 p.setBrush(Qt.NoBrush)
                 p.drawEllipse(QRect(x + scaled.width() - 15, y + 5, 10, 10))
         else:
-            p.fillRect(img_area, QColor("#2b2b2b"))
-            if row is not None and row.id in model.thumbs.failed:
-                p.setPen(QColor("#c06060"))
+            p.fillRect(img_area, _IMAGE_FILL)
+            if image_id in model.thumbs.failed:
+                p.setPen(_BROKEN_TEXT)
                 p.drawText(img_area, Qt.AlignCenter, "cannot read")
-        if row is not None and row.id in model.xmp_changed:
+        if image_id in model.xmp_changed:
             # Lightroom's "metadata changed on disk" mark: a small amber XMP tag, top left.
             p.save()
-            f = QFont(p.font())
-            f.setPointSizeF(7)
-            f.setBold(True)
-            p.setFont(f)
+            p.setFont(self._font(p, 7, bold=True))
             tag = QRect(img_area.left(), img_area.top(), 28, 13)
-            p.fillRect(tag, QColor("#e0a030"))
-            p.setPen(QColor("#202020"))
+            p.fillRect(tag, _XMP_FILL)
+            p.setPen(_XMP_TEXT)
             p.drawText(tag, Qt.AlignCenter, "XMP")
             p.restore()
-        copy = model.copy_label(index.row()) if row is not None else None
+        copy = model.copy_label(r) if row is not None else None
         if copy is not None:
             # Lightroom's mark of a virtual copy: a turned-down page corner, bottom left.
             target = img_area if pm is None else QRect(x, y, scaled.width(), scaled.height())
@@ -593,28 +793,25 @@ class CellDelegate(QStyledItemDelegate):
             fold = QPolygon([QPoint(target.left(), target.bottom() - c), QPoint(target.left() + c, target.bottom() - c),
                              QPoint(target.left() + c, target.bottom())])
             p.setPen(Qt.NoPen)
-            p.setBrush(QColor("#3a3a3a" if not selected else "#5a5a5a"))
+            p.setBrush(_CELL_FILL_SELECTED if selected else _CELL_FILL)
             p.drawPolygon(corner)
-            p.setBrush(QColor("#e8e8e8"))
+            p.setBrush(_FOLD)
             p.drawPolygon(fold)
             p.setBrush(Qt.NoBrush)
         if row is not None:
-            p.setPen(QColor("#dddddd"))
-            f = QFont(p.font())
-            f.setPointSizeF(8)
-            p.setFont(f)
+            p.setPen(_NAME_TEXT)
+            p.setFont(self._font(p, 8))
             title = row.filename if copy is None else f"{row.filename} · {copy}"
-            p.drawText(QRect(rect.left() + 6, rect.bottom() - 34, rect.width() - 12, 16),
-                       Qt.AlignLeft | Qt.AlignVCenter, p.fontMetrics().elidedText(title, Qt.ElideMiddle,
-                                                                                  rect.width() - 12))
-            stars = "★" * row.rating + "·" * (5 - row.rating)
-            p.setPen(QColor("#f0c040" if row.rating else "#777777"))
-            p.drawText(QRect(rect.left() + 6, rect.bottom() - 18, 80, 16), Qt.AlignLeft | Qt.AlignVCenter, stars)
+            # Full names elide in the middle (IMG_20261207_…_0042.CR3): both ends tell photos apart.
+            p.drawText(QRect(rect.left() + 6, rect.bottom() - 34, rect.width() - 12, 16), _LEFT_VCENTER,
+                       p.fontMetrics().elidedText(title, Qt.ElideMiddle, rect.width() - 12))
+            p.setPen(_STARS_ON if row.rating else _STARS_OFF)
+            p.drawText(QRect(rect.left() + 6, rect.bottom() - 18, 80, 16), _LEFT_VCENTER, _STARS[row.rating])
             if row.flag == FLAG_PICK:
-                p.setPen(QColor("#ffffff"))
+                p.setPen(_PICK_TEXT)
                 p.drawText(QRect(rect.right() - 40, rect.bottom() - 18, 34, 16), Qt.AlignRight, "⚑ pick")
             elif row.flag == FLAG_REJECT:
-                p.setPen(QColor("#e06060"))
+                p.setPen(_REJECT_TEXT)
                 p.drawText(QRect(rect.right() - 40, rect.bottom() - 18, 34, 16), Qt.AlignRight, "✕")
         p.restore()
 
@@ -673,7 +870,8 @@ class LibraryView(QListView):
     def paintEvent(self, ev):  # noqa: N802
         super().paintEvent(ev)
         model = self.model()
-        if model.loading or not model.rowCount():
+        # While a large list loads, its first screen (model.partial) shows undimmed.
+        if (model.loading and not model.partial) or not model.rowCount():
             p = QPainter(self.viewport())
             p.setPen(QColor("#9a9a9a"))
             text = "Loading…" if model.loading else "No photos"
