@@ -20,6 +20,9 @@ class Progress:
     on_advance: Callable[[int, str], None] = lambda n, item: None
     on_message: Callable[[str], None] = lambda text: None
     cancelled: Callable[[], bool] = lambda: False
+    # A live line that replaces the last one (a cluster's running/done per worker);
+    # unlike a message it is not kept, so it is only shown where a bar is.
+    on_status: Callable[[str], None] = lambda text: None
 
     def start(self, total: int, label: str) -> None:
         self.on_start(total, label)
@@ -29,6 +32,9 @@ class Progress:
 
     def message(self, text: str) -> None:
         self.on_message(text)
+
+    def status(self, text: str) -> None:
+        self.on_status(text)
 
 
 @dataclass
@@ -41,6 +47,7 @@ class RecordingProgress(Progress):
         self.on_start = lambda total, label: self.events.append(("start", total, label))
         self.on_advance = lambda n, item: self.events.append(("advance", n, item))
         self.on_message = lambda text: self.events.append(("message", text))
+        self.on_status = lambda text: self.events.append(("status", text))
 
 
 class RichProgress:
@@ -61,6 +68,7 @@ class RichProgress:
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[status]}"),
             console=self.console,
             disable=not self.enabled,
         )
@@ -70,7 +78,8 @@ class RichProgress:
 
     def __enter__(self) -> Progress:
         self._bar.__enter__()
-        return Progress(on_start=self._start, on_advance=self._advance, on_message=self._message)
+        return Progress(on_start=self._start, on_advance=self._advance, on_message=self._message,
+                        on_status=self._status)
 
     def __exit__(self, *exc) -> None:
         self._bar.__exit__(*exc)
@@ -83,12 +92,16 @@ class RichProgress:
     def _start(self, total: int, label: str) -> None:
         self._t0 = time.perf_counter()
         self._done = 0
-        self._task = self._bar.add_task(label, total=total, rate="")
+        self._task = self._bar.add_task(label, total=total, rate="", status="")
 
     def _advance(self, n: int, item: str) -> None:
         self._done += n
         if self._task is not None:
             self._bar.update(self._task, advance=n, rate=f"{self.rate:.1f} {self.unit}/s")
+
+    def _status(self, text: str) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, status=text)
 
     def _message(self, text: str) -> None:
         if self.enabled:

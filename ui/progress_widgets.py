@@ -30,6 +30,10 @@ class JobProgress(QWidget):
         lay.addLayout(row)
         self.label = QLabel("")
         lay.addWidget(self.label)
+        self.status = QLabel("")  # a cluster's running/done per worker, live
+        self.status.setVisible(False)
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
         self.messages = QListWidget()
         self.messages.setVisible(False)
         self.messages.setMaximumHeight(110)
@@ -58,6 +62,7 @@ class JobProgress(QWidget):
         job.signals.started.connect(self._started)
         job.signals.advanced.connect(self._advanced)
         job.signals.message.connect(self.add_message)
+        job.signals.status.connect(lambda text: (self.status.setText(text), self.status.setVisible(bool(text))))
         job.signals.failed.connect(lambda text: self.add_message(text))
         job.signals.done.connect(self._done)
 

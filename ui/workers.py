@@ -23,6 +23,7 @@ class JobSignals(QObject):
     started = Signal(int, str)  # total, label
     advanced = Signal(int, str)  # n, item
     message = Signal(str)
+    status = Signal(str)  # a live line replacing the last (a cluster's per-worker counts)
     finished = Signal(object)  # the function's return value
     failed = Signal(str)  # one readable line
     done = Signal()  # after finished/failed/cancel, always
@@ -63,6 +64,7 @@ class Job:
             on_start=lambda total, label: self.signals.started.emit(int(total), str(label)),
             on_advance=lambda n, item: self.signals.advanced.emit(int(n), str(item)),
             on_message=lambda text: self.signals.message.emit(str(text)),
+            on_status=lambda text: self.signals.status.emit(str(text)),
             cancelled=self._cancel.is_set,
         )
 

@@ -16,6 +16,9 @@ The same ``Work`` as the local pool, sent to the workers of a running scheduler:
   keyed by its input digest, an export target was decided before the batch and is
   replaced atomically), so the items the dead worker had finished are found done
   and nothing is written twice or half.
+* While the batch runs, the scheduler is asked every ``STATUS_EVERY`` seconds which
+  of the batch's chunks each worker is processing: a live "running/done/failed per
+  worker" line for the progress bar (``Progress.status``).
 * Ctrl-C cancels every future not yet finished; a chunk already running on a worker
   finishes its current item's transaction, the catalog stays consistent, and the
   same command run again picks up what is left.
@@ -41,6 +44,7 @@ MAX_CHUNK = 32
 # Enough chunks per worker that the batch's tail is short (a worker idle while the
 # last chunk runs elsewhere), few enough that the scheduler's ~10 ms per task is noise.
 CHUNKS_PER_WORKER = 16
+STATUS_EVERY = 0.5  # seconds between two asks of the scheduler for the running counts
 
 
 def chunks(items: list, workers: int) -> list[list]:
@@ -107,6 +111,10 @@ class DaskExecutor(Executor):
                                    key=f"maskroom-{key}-{n}"): chunk
                 for n, chunk in enumerate(chunks(items, self.jobs))}
         tally: dict[str, list[int]] = {}  # worker -> [done, failed]
+        sizes = {fut.key: len(chunk) for fut, chunk in left.items()}
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(sizes, tally, progress, stop), daemon=True)
+        watcher.start()
         try:
             for fut in as_completed(list(left), loop=self.client.loop):
                 chunk = left.pop(fut)
@@ -124,9 +132,36 @@ class DaskExecutor(Executor):
         except KeyboardInterrupt:
             self.client.cancel(list(left))
             raise
+        finally:
+            stop.set()
+            watcher.join()
         if left:
             self.client.cancel(list(left))
         progress.message(summary(tally))
+
+    def _watch(self, sizes: dict[str, int], tally: dict[str, list[int]], progress: Progress,
+               stop: threading.Event) -> None:
+        """Report the items each worker is running (its chunks of this batch that the
+        scheduler lists as processing) with what it has done and failed so far."""
+        while True:
+            try:
+                processing = self.client.processing()
+            except Exception:  # noqa: BLE001 - the scheduler is gone: the batch itself reports that
+                return
+            running = {w: sum(sizes.get(k, 0) for k in keys) for w, keys in processing.items()}
+            progress.status(live_status(running, tally))
+            if stop.wait(STATUS_EVERY):
+                return
+
+
+def live_status(running: dict[str, int], tally: dict[str, list[int]]) -> str:
+    """"tcp://10.0.0.5:40123 16 running, 48 done · tcp://10.0.0.6:41011 …" for every worker
+    that has run or is running items of the batch."""
+    parts = []
+    for w in sorted(set(running) | set(tally)):
+        done, failed = tally.get(w, (0, 0))
+        parts.append(f"{w} {running.get(w, 0)} running, {done} done" + (f", {failed} failed" if failed else ""))
+    return " · ".join(parts)
 
 
 def summary(tally: dict[str, list[int]]) -> str:

@@ -7,6 +7,7 @@ cluster workers refuse an SQLite catalog, which the last tests check without one
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -89,6 +90,12 @@ def test_sync_and_export_on_the_cluster_match_the_local_run(catalog, shoot, clus
     assert [t.status for t in rep.targets] == ["synced"] * len(targets), [t.error for t in rep.targets]
     lines = [e[1] for e in progress.events if e[0] == "message"]
     assert len(lines) == 1 and lines[0].startswith("cluster: 2 worker(s); tcp://127.0.0.1:")  # both worked
+    # The live line: items running and done on each worker, asked of the scheduler as it goes.
+    live = [e[1] for e in progress.events if e[0] == "status"]
+    assert live and all(re.fullmatch(r"(tcp://127\.0\.0\.1:\d+ \d+ running, \d+ done(, \d+ failed)?( · )?)*", t)
+                        for t in live), live
+    assert any(" running" in t and not t.count(" 0 running") == t.count("running") for t in live) \
+        or len(live) == 1, live  # something was seen running, unless the batch beat the first ask
     assert sum(int(n) for n in re.findall(r"(\d+) done", lines[0])) == len(targets)
     assert sum(c.rule == "rederive" for t in rep.targets for c in t.components) == len(targets)
     # The local run computes the very same recipes: nothing to save, no new step.
@@ -232,3 +239,29 @@ def test_a_scheduler_without_workers_or_no_scheduler_is_one_line():
             make_executor(None, cluster=lc.scheduler_address)
     with pytest.raises(ClusterError, match="cannot reach the Dask scheduler"):
         make_executor(None, cluster="tcp://127.0.0.1:9")
+
+
+@needs_pg
+@pytest.mark.catalog
+def test_import_on_the_cluster_reads_through_the_path_map(catalog, cluster, tmp_path):
+    """`maskroom import DIR --cluster ADDR --map DIR=WORKER_DIR`: the photographer's
+    machine lists DIR, the workers read the files where they see them (here the real
+    JPEGs sit only under WORKER_DIR; DIR holds unreadable stand-ins of the same names),
+    and the catalog records DIR's paths."""
+    address, _client = cluster
+    studio, worker = tmp_path / "Volumes" / "Shoots", tmp_path / "mnt" / "shoots"
+    bgr = cv2.imread(str(SAMPLES / "immich_tanners_ridge.jpg"), cv2.IMREAD_COLOR)
+    for i in range(6):
+        write_jpeg(worker / f"frame_{i}.jpg", cv2.cvtColor(cv2.resize(bgr, (160 + 8 * i, 120)), cv2.COLOR_BGR2RGB))
+        (studio / f"frame_{i}.jpg").parent.mkdir(parents=True, exist_ok=True)
+        (studio / f"frame_{i}.jpg").write_bytes(b"not a jpeg: only the workers' mount has the photo")
+    # Without a mapping the workers read the stand-ins: every file is skipped, with its reason.
+    bad = json.loads(run_cli(catalog, "import", str(studio), "--cluster", address, "--json").stdout)
+    assert len(bad["skipped"]) == 6 and not bad["imported"], bad
+    out = run_cli(catalog, "import", str(studio), "--cluster", address, "--map", f"{studio}={worker}", "--json")
+    report = json.loads(out.stdout)
+    assert len(report["imported"]) == 6 and not report["skipped"], report
+    with catalog.session() as s:
+        rows = sorted(s.execute(select(Image.path, Image.width)).all())
+        assert [(p, w) for p, w in rows] == [(str(studio / f"frame_{i}.jpg"), 160 + 8 * i) for i in range(6)]
+        assert load_path_map(s).local(str(studio / "x.jpg")) == str(worker / "x.jpg")  # stored for later batches
