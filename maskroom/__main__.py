@@ -1,3 +1,3 @@
-from maskroom.cli import main
+from maskroom.launcher import run
 
-main()
+run()

@@ -22,6 +22,9 @@ TESTS = Path(__file__).resolve().parent  # the tests mirror the source layout be
 DATA = TESTS / "data"  # small files the tests need (a clone without ../shared still passes)
 SAMPLES = TESTS.parent / "maskroom" / "data" / "samples"
 TEST_DB = os.environ.get("MASKROOM_TEST_DB")
+# `maskroom` run as a process by a test never starts a command server (maskroom/launcher.py)
+# that would outlive the test; tests/cli/test_command_server.py turns it on where it is tested.
+os.environ["MASKROOM_SERVER"] = "0"
 
 
 def _empty_postgres(url: str) -> None:

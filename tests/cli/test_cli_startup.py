@@ -75,3 +75,90 @@ def test_an_old_catalog_is_still_upgraded(tmp_path):
     engine.dispose()
     with Catalog.open(location) as cat:
         assert stored_revision(cat.engine) == fast_head_revision() == cat.head_revision() != "0001"
+
+
+# -- the command server (maskroom/launcher.py, maskroom/cli/server.py) ---------------------
+
+def _maskroom(args, env, cwd):
+    return subprocess.run([sys.executable, "-m", "maskroom", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def server_env(tmp_path):
+    import os
+
+    env = {**os.environ, "MASKROOM_RUNTIME_DIR": str(tmp_path / "run"), "MASKROOM_SERVER": "1",
+           "MASKROOM_SERVER_CPU_LOG": str(tmp_path / "answered.log")}
+    yield env
+    subprocess.run(["pkill", "-f", "maskroom.cli.server"], check=False)  # the one this test left
+
+
+def _wait_for_socket(run_dir, timeout=60.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if list(run_dir.glob("*.sock")):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_quick_commands_are_answered_by_the_command_server(small, tmp_path, server_env):
+    """The first quick command runs in its own process and leaves a server; the next ones
+    are run by it, with the caller's working folder, environment, output and exit status."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "cat.sqlite").write_bytes(small.read_bytes())
+    log = tmp_path / "answered.log"
+    first = _maskroom(["--catalog", "cat.sqlite", "ls"], server_env, work)  # a relative path: the caller's cwd
+    assert first.returncode == 0 and "a.jpg" in first.stdout and not log.exists()
+    assert _wait_for_socket(tmp_path / "run"), "no server was left behind"
+
+    alone = _maskroom(["--catalog", "cat.sqlite", "ls", "--json"], {**server_env, "MASKROOM_SERVER": "0"}, work)
+    served = _maskroom(["--catalog", "cat.sqlite", "ls", "--json"], server_env, work)
+    assert served.returncode == 0 and served.stdout == alone.stdout and served.stderr == alone.stderr
+    assert len(log.read_text().split()) == 1  # the server answered it
+    assert _maskroom(["--catalog", "cat.sqlite", "rate", "4", "1"], server_env, work).stdout == "rated 1 image(s) 4\n"
+    shown = json.loads(_maskroom(["--catalog", "cat.sqlite", "show", "1", "--json"], server_env, work).stdout)
+    assert shown["rating"] == 4
+    bad = _maskroom(["--catalog", "cat.sqlite", "show", "99"], server_env, work)
+    assert bad.returncode == 1 and bad.stderr.strip() == "Error: no image with id 99" and bad.stdout == ""
+    env_catalog = _maskroom(["ls"], {**server_env, "MASKROOM_CATALOG": str(work / "cat.sqlite")}, tmp_path)
+    assert "a.jpg" in env_catalog.stdout  # the caller's environment, not the server's
+    assert len(log.read_text().split()) == 5
+    # Other commands never go to the server.
+    assert "1 problem(s)" in _maskroom(["--catalog", "cat.sqlite", "catalog", "check"], server_env, work).stdout
+    assert len(log.read_text().split()) == 5
+
+
+def test_a_server_from_older_code_hands_the_command_back(tmp_path, monkeypatch):
+    """The server compares the mtimes of the maskroom files it imported with those on
+    disk: after an upgrade or an edit it is stale, answers "run it yourself" and leaves."""
+    import importlib
+
+    from maskroom.cli.server import code_stamp
+
+    probe = tmp_path / "maskroom_stamp_probe.py"
+    probe.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("maskroom_stamp_probe")
+    try:
+        before = code_stamp()
+        import os
+
+        os.utime(probe, (before + 10, before + 10))
+        assert code_stamp() == before + 10
+    finally:
+        import sys as _sys
+
+        _sys.modules.pop("maskroom_stamp_probe", None)
+
+
+def test_only_quick_commands_go_to_a_server():
+    from maskroom.launcher import _quick
+
+    assert _quick(["ls"]) and _quick(["--catalog", "x.sqlite", "rate", "3", "1"]) and _quick(["--catalog=x", "show", "1"])
+    assert not _quick(["import", "dir"]) and not _quick(["ls", "--help"]) and not _quick([]) and not _quick(["ui"])
+    assert not _quick(["--catalog", "ls"])  # "ls" is the catalog's name there, not a command
