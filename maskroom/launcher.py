@@ -102,9 +102,11 @@ def _start_server() -> None:
     import subprocess
 
     try:
+        # cwd "/": `-m` puts the working folder first on the path, and a checkout's own
+        # maskroom/ folder there must not stand in for the installed package.
         subprocess.Popen([sys.executable, "-m", "maskroom.cli.server"], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                         close_fds=True)
+                         close_fds=True, cwd="/")
     except OSError:
         pass  # no server: commands still run, just slower
 
