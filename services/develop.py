@@ -25,6 +25,7 @@ from maskroom.engine.develop.adjustments.base import CURVE_KEYS, DEFAULTS
 from maskroom.engine.develop.adjustments.curves import eval_point_curve
 from maskroom.engine.develop.histogram import Histogram, histogram
 from maskroom.engine.develop.histogram import clipping_overlay as _clipping_overlay
+from maskroom.engine.develop.geometry import fill_scale, level_angle
 from maskroom.engine.develop.lens import LensError, find_profile, lens_key
 from maskroom.engine.develop.pipeline import ORDER
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, pick_multipliers, wb_spec
@@ -316,3 +317,16 @@ def picked_hue(rgb: np.ndarray, x: float, y: float) -> float:
     cx, cy = min(w - 1, int(x * w)), min(h - 1, int(y * h))
     px = rgb[max(0, cy - 2):cy + 3, max(0, cx - 2):cx + 3].reshape(-1, 3).mean(axis=0) / 255.0
     return round(colorsys.rgb_to_hsv(*px)[0] * 360.0, 1) % 360.0
+
+
+# -- the crop tool ------------------------------------------------------------------------
+def straighten_zoom(w: float, h: float, degrees: float) -> float:
+    """How much the engine enlarges a w x h frame turned by ``degrees`` so no empty corner
+    shows: the crop tool draws the photo turned and zoomed exactly as the render will."""
+    return fill_scale(w, h, degrees)
+
+
+def auto_straighten(catalog: Catalog, image_id: int) -> float | None:
+    """The straighten angle that levels the photo's horizon (or uprights), measured on
+    its unedited preview; None when no straight line shows (engine/develop/geometry.py)."""
+    return level_angle(original_preview(catalog, image_id, long_edge=1600))

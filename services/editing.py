@@ -163,6 +163,14 @@ class EditChange:
             return f"{self.layer}: {text}" if self.layer else text
         if self.white_balance or self.wb_pick:
             return f"White balance: {(self.white_balance or {}).get('white_balance', 'picked')}"
+        if self.crop is not UNSET or self.straighten is not None:
+            parts = []
+            if self.crop is not UNSET:
+                parts.append("Crop removed" if self.crop is None else
+                             "Crop " + ",".join(f"{self.crop[k]:.3f}" for k in ("x0", "y0", "x1", "y1")))
+            if self.straighten is not None:
+                parts.append(f"straighten {self.straighten:+.2f}°")
+            return ", ".join(parts)
         return lens_label or f"{self.layer or 'Global'}: mask/settings"
 
     def apply(self, recipe: Recipe, *, white_balance: dict | None = None, lens: dict | None = None) -> None:

@@ -45,6 +45,7 @@ from maskroom.services.library import (
     FLAG_REJECT,
     QUICK_COLLECTION,
 )
+from maskroom.ui.crop_tool import CropTool
 from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
 from maskroom.ui.filter_bar import FilterBar
@@ -177,6 +178,11 @@ class MainWindow(QMainWindow):
         self.develop_panel.histogram.clipping_toggled.connect(self.toggle_clipping)
         self.develop_panel.pick_requested.connect(self._start_pick)
         self._pick: str | None = None
+        self.crop_tool = CropTool(self.canvas, self.session, self)
+        self.crop_tool.render_wanted.connect(lambda recipe: self.renderer.request(recipe, draft=False))
+        self.crop_tool.finished.connect(self._crop_finished)
+        self.crop_tool.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.develop_panel.layout().insertWidget(1, self.crop_tool.panel)  # under the histogram
         self.masks_panel = MasksPanel(self.session, self.canvas)
         self.masks_panel.mask_changed.connect(self._mask_changed)
         self.masks_panel.overlay_toggled.connect(self._overlay_toggled)
@@ -258,6 +264,7 @@ class MainWindow(QMainWindow):
         sc("J", self.toggle_clipping)
         sc("\\", self.toggle_before)
         sc("Z", self.canvas.toggle_zoom)
+        sc("R", self.toggle_crop)
         sc("Ctrl+Z", self.undo)
         sc("Ctrl+Shift+Z", self.redo)
         sc("Ctrl+Shift+E", self.open_export)
@@ -343,6 +350,8 @@ class MainWindow(QMainWindow):
 
     # -- views ----------------------------------------------------------------------------------
     def show_view(self, view: str) -> None:
+        if view != "develop":
+            self.crop_tool.cancel()
         if view != "grid" and self.model.loading:
             self.model.wait_loaded()  # a photo view needs the current cell
         if view != "grid" and self.current_image_id() is None:
@@ -369,6 +378,7 @@ class MainWindow(QMainWindow):
             return
         vid = self.current_version_id()  # a virtual copy's cell opens that copy
         if self.session.version_id != vid:
+            self.crop_tool.cancel()
             self.canvas.set_image(None)
             self.canvas.before = None
             self.canvas.overlay = None
@@ -379,7 +389,8 @@ class MainWindow(QMainWindow):
 
     # -- develop reactions ------------------------------------------------------------------------
     def _recipe_changed(self, committed: bool):
-        self.renderer.request(self.session.recipe, draft=not committed)
+        recipe = self.crop_tool.display_recipe(self.session.recipe) if self.crop_tool.active else self.session.recipe
+        self.renderer.request(recipe, draft=not committed)
         if committed and self.view == "develop":
             self.renderer.check_stale(self.session.recipe)
 
@@ -390,6 +401,23 @@ class MainWindow(QMainWindow):
         self._last_render = rgb
         self.develop_panel.histogram.set_image(rgb)
         self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
+        self.crop_tool.image_changed()
+
+    def toggle_crop(self):
+        """R: the crop tool on (in Develop) or, when on, applied."""
+        if self.crop_tool.active:
+            self.crop_tool.commit()
+            return
+        if self.view == "grid":
+            return
+        if self.view != "develop":
+            self.show_view("develop")
+        if self.crop_tool.begin():
+            self.canvas.setFocus()
+
+    def _crop_finished(self, committed: bool):
+        if not committed:  # back to the edit as stored, cropped
+            self.renderer.request(self.session.recipe, draft=False)
 
     def _start_pick(self, kind: str):
         """Arm the canvas eyedropper for the develop panel (point colour, RAW white balance)."""
@@ -439,10 +467,12 @@ class MainWindow(QMainWindow):
             self.canvas.toggle_before()
 
     def undo(self):
+        self.crop_tool.cancel()
         if self.view == "develop" and not self.session.undo():
             self.statusBar().showMessage("Nothing to undo", 2000)
 
     def redo(self):
+        self.crop_tool.cancel()
         if self.view == "develop" and not self.session.redo():
             self.statusBar().showMessage("Nothing to redo", 2000)
 

@@ -50,3 +50,52 @@ def crop(img: np.ndarray, rect: dict[str, float] | None) -> np.ndarray:
 def apply_geometry(img: np.ndarray, settings: dict[str, Any]) -> np.ndarray:
     validate_geometry(settings)
     return crop(straighten(img, float(settings.get("straighten", 0.0) or 0.0)), settings.get("crop"))
+
+
+# -- auto-straighten ---------------------------------------------------------------
+HORIZON_EDGE = 800  # px: the long edge the estimate works at (line lengths scale with it)
+MAX_TILT = 20.0  # degrees: lines steeper than this off level (or plumb) are not the horizon
+
+
+def level_angle(rgb: np.ndarray) -> float | None:
+    """The ``straighten`` angle (degrees) that levels the photo, or None when no
+    straight horizon or upright shows.
+
+    Probabilistic Hough on Canny edges finds long straight segments; those within
+    MAX_TILT of level vote with their tilt, those within MAX_TILT of plumb with their
+    lean (buildings, trees), each weighted by its length; the weighted median wins, so
+    a few diagonal roof lines do not tip it.  sky_horizon.py finds where water meets
+    sky only for a level horizon, so it cannot say how far one is tilted; this does.
+    Sign: a horizon whose right end is lower (turned clockwise) gives a positive angle,
+    which turns the picture counter-clockwise (the engine's convention)."""
+    h, w = rgb.shape[:2]
+    scale = HORIZON_EDGE / max(h, w)
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA) \
+        if scale < 1 else rgb
+    grey = cv2.cvtColor(np.ascontiguousarray(small[..., :3]).astype(np.uint8, copy=False), cv2.COLOR_RGB2GRAY)
+    grey = cv2.GaussianBlur(grey, (0, 0), 1.2)
+    edges = cv2.Canny(grey, 40, 120)
+    long_edge = max(small.shape[:2])
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 720, threshold=60, minLineLength=long_edge // 6,
+                            maxLineGap=long_edge // 80)
+    if lines is None:
+        return None
+    tilts, weights = [], []
+    for x0, y0, x1, y1 in lines.reshape(-1, 4).astype(float):
+        dx, dy = x1 - x0, y1 - y0
+        length = math.hypot(dx, dy)
+        angle = math.degrees(math.atan2(dy, dx))  # y down: positive = right end lower
+        angle = (angle + 90.0) % 180.0 - 90.0  # the same line either way round: -90..90
+        if abs(angle) <= MAX_TILT:
+            tilts.append(angle)
+        elif abs(abs(angle) - 90.0) <= MAX_TILT:  # an upright leaning by 90 - |angle|
+            tilts.append(angle - math.copysign(90.0, angle))
+        else:
+            continue
+        weights.append(length)
+    if not tilts:
+        return None
+    order = np.argsort(tilts)
+    cum = np.cumsum(np.asarray(weights)[order])
+    median = float(np.asarray(tilts)[order][np.searchsorted(cum, cum[-1] / 2.0)])
+    return round(median, 2)
