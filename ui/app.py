@@ -48,6 +48,7 @@ from maskroom.services.library import (
 from maskroom.ui.crop_tool import CropTool
 from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
+from maskroom.ui.filmstrip import Filmstrip
 from maskroom.ui.filter_bar import FilterBar
 from maskroom.ui.import_dialog import ImportDialog
 from maskroom.ui.keywords_controller import KeywordsController
@@ -134,9 +135,18 @@ class MainWindow(QMainWindow):
         gl.addWidget(self.filter_bar)
         gl.addWidget(self.grid, 1)
         self.canvas = LoupeCanvas()
+        # Loupe and develop: the canvas over the filmstrip (the grid's cells in a row).
+        self.filmstrip = Filmstrip(self.grid)
+        photo_page = QWidget()
+        pl = QVBoxLayout(photo_page)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(0)
+        pl.addWidget(self.canvas, 1)
+        pl.addWidget(self.filmstrip)
+        self.grid.selectionModel().currentChanged.connect(lambda *_: self.view != "grid" and self.open_current())
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_page)
-        self.stack.addWidget(self.canvas)
+        self.stack.addWidget(photo_page)
         self.setCentralWidget(self.stack)
 
         # -- develop state ---------------------------------------------------------------
@@ -274,6 +284,10 @@ class MainWindow(QMainWindow):
         sc("Ctrl+B", self.toggle_quick_collection)
         sc("Ctrl+K", self.focus_keywords)
         sc("Ctrl+'", self.create_virtual_copy)  # Lightroom's key for a virtual copy
+        for key, delta in ((Qt.Key_Left, -1), (Qt.Key_Right, 1)):  # the canvas's own: sliders keep theirs
+            step = QShortcut(QKeySequence(key), self.canvas)
+            step.setContext(Qt.WidgetShortcut)
+            step.activated.connect(lambda delta=delta: self.filmstrip.step(delta))
         for key in (QKeySequence.Delete, QKeySequence(Qt.Key_Backspace)):
             d = QShortcut(key, self.grid)  # the grid's own: Delete in a text field edits text
             d.setContext(Qt.WidgetShortcut)
