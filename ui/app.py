@@ -56,6 +56,7 @@ from maskroom.ui.keywords_panel import KeywordsPanel
 from maskroom.ui.library_view import LibraryModel, LibraryView
 from maskroom.ui.loupe import LoupeCanvas
 from maskroom.ui.masks_panel import MasksPanel
+from maskroom.ui.metadata_panel import MetadataPanel
 from maskroom.ui.preview import PreviewRenderer
 from maskroom.ui.sidebar import Sidebar
 from maskroom.ui.sync_dialog import SyncDialog
@@ -206,6 +207,14 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.masks_panel, "Masks")
         self.right_dock = self._dock("Develop", self.tabs, Qt.RightDockWidgetArea, "develop_dock")
 
+        self.metadata_panel = MetadataPanel(catalog, self.runner)
+        self.metadata_panel.status.connect(lambda text: self.statusBar().showMessage(text, 3000))
+        self.metadata_panel.error.connect(self.show_error)
+        self.metadata_dock = self._dock("Metadata", self.metadata_panel, Qt.RightDockWidgetArea, "metadata_dock")
+        self.grid.selectionModel().currentChanged.connect(
+            lambda *_: self.metadata_panel.show_image(self.current_image_id()))
+        self.model.modelReset.connect(lambda: self.metadata_panel.show_image(self.current_image_id()))
+
         self.busy_label = QLabel("")
         self.service_warnings = ServiceWarnings(self)
         self.service_warnings.line.connect(self.show_error)
@@ -283,6 +292,7 @@ class MainWindow(QMainWindow):
         sc("B", self.toggle_quick_collection)
         sc("Ctrl+B", self.toggle_quick_collection)
         sc("Ctrl+K", self.focus_keywords)
+        sc("Ctrl+Shift+T", self.focus_metadata)
         sc("Ctrl+'", self.create_virtual_copy)  # Lightroom's key for a virtual copy
         for key, delta in ((Qt.Key_Left, -1), (Qt.Key_Right, 1)):  # the canvas's own: sliders keep theirs
             step = QShortcut(QKeySequence(key), self.canvas)
@@ -377,6 +387,7 @@ class MainWindow(QMainWindow):
         self.keywords_dock.setVisible(view != "develop")
         self.history_dock.setVisible(view == "develop")
         self.right_dock.setVisible(view == "develop")
+        self.metadata_dock.setVisible(view != "develop")
         self.canvas.set_handles_visible(view == "develop")  # mask handles: develop only
         for v in VIEWS:
             self.actions[v].setEnabled(v != view)
@@ -482,7 +493,11 @@ class MainWindow(QMainWindow):
 
     def undo(self):
         self.crop_tool.cancel()
-        if self.view == "develop" and not self.session.undo():
+        if self.view != "develop":  # Library: the metadata panel's edits
+            if not self.metadata_panel.undo():
+                self.statusBar().showMessage("Nothing to undo", 2000)
+            return
+        if not self.session.undo():
             self.statusBar().showMessage("Nothing to undo", 2000)
 
     def redo(self):
@@ -550,6 +565,13 @@ class MainWindow(QMainWindow):
         if text:
             self.statusBar().showMessage(text, 3000)
         return result
+
+    def focus_metadata(self):
+        """Ctrl+Shift+T: type the photo's title (Library views)."""
+        if self.view == "develop":
+            return
+        self.metadata_dock.show()
+        self.metadata_panel.fields["title"].setFocus()
 
     def focus_keywords(self):
         self.keywords_dock.show()
