@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from maskroom.core.recipe import Recipe
 from maskroom.services import develop as develop_service
 from maskroom.services import editing
-from maskroom.ui.develop_widgets import CurveWidget, HistogramWidget
+from maskroom.ui.develop_widgets import ColourWheel, CurveWidget, HistogramWidget
 
 
 class EditSession(QObject):
@@ -254,6 +255,7 @@ class DevelopPanel(QWidget):
             form.addRow(label, s)
             self.sliders[spec.name] = s
         self.tabs = tabs
+        self._grading_wheels()
         self._settings_controls(col)
         col.addStretch(1)
         area.setWidget(inner)
@@ -262,6 +264,40 @@ class DevelopPanel(QWidget):
         session.changed.connect(lambda _c: self.sync_from_recipe())
         session.layer_selected.connect(lambda _n: self.sync_from_recipe())
         session.version_loaded.connect(lambda _v: self.refresh_presets())
+
+    GRADING_WHEELS = ("midtones", "shadows", "highlights", "global")
+
+    def _grading_wheels(self) -> None:
+        """Colour Grading as Lightroom's wheels, all four at once above the tabs (whose
+        sliders stay for exact numbers): a puck drag sets a wheel's hue and saturation
+        live and commits one history step on release."""
+        holder = QWidget()
+        grid = QGridLayout(holder)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.wheels: dict[str, ColourWheel] = {}
+        for i, name in enumerate(self.GRADING_WHEELS):
+            wheel = ColourWheel(name.capitalize())
+            wheel.moved.connect(lambda h, sat, name=name: self._wheel_moved(name, h, sat))
+            wheel.released.connect(lambda h, sat, name=name: self._wheel_released(name, h, sat))
+            grid.addWidget(wheel, i // 2, i % 2)
+            self.wheels[name] = wheel
+        self.sections["Colour Grading"].layout().insertWidget(0, holder)
+
+    def _wheel_moved(self, name: str, hue: float, saturation: float) -> None:
+        for key, value in ((f"grade.{name}.hue", hue), (f"grade.{name}.saturation", saturation)):
+            self.sliders[key].set_value(value)
+            self.session.set_adjustment(key, value, self.sliders[key].spec.default)
+
+    def _wheel_released(self, name: str, hue: float, saturation: float) -> None:
+        self._wheel_moved(name, hue, saturation)
+        layer = self.session.layer.name
+        where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
+        self.session.commit(f"{where}Colour grading {name}: hue {hue:.0f}, saturation {saturation:.0f}")
+
+    def set_wheel(self, name: str, hue: float, saturation: float) -> None:
+        """Programmatic wheel change, committed at once (keyboard/tests)."""
+        self.wheels[name].set_value(hue, saturation)
+        self._wheel_released(name, hue, saturation)
 
     def _settings_controls(self, col: QVBoxLayout) -> None:
         """RAW white balance (top of Basic) and Lens Corrections (before Effects): recipe
@@ -383,6 +419,9 @@ class DevelopPanel(QWidget):
             if not s.slider.isSliderDown():
                 s.set_value(layer.adjustments.get(name, s.spec.default))
         self._show_curve()
+        for name, wheel in self.wheels.items():
+            wheel.set_value(layer.adjustments.get(f"grade.{name}.hue", 0.0),
+                            layer.adjustments.get(f"grade.{name}.saturation", 0.0))
         self._syncing = True
         settings = self.session.recipe.settings
         raw = self.session.image_id is not None and develop_service.is_raw_image(self.session.catalog, self.session.image_id)
