@@ -220,6 +220,19 @@ def check_settings(settings: Any) -> dict[str, Any]:
     return out
 
 
+# -- user preferences (catalog settings the CLI and the app share) ---------------
+LENS_DEFAULTS = ("auto", "off")
+
+
+def check_lens_default(value: Any) -> str:
+    """``develop.lens_default``: lens corrections for a photo whose edit says nothing
+    about them - ``auto`` (from its EXIF lens, when lensfun has a profile) or ``off``."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in LENS_DEFAULTS:
+        raise InvalidValue(f"lens default must be one of {', '.join(LENS_DEFAULTS)}, not {value!r}")
+    return text
+
+
 # -- IPTC text fields (the metadata panel, `maskroom meta`, XMP dc:*) ------------
 # field -> the most characters it holds (the catalog's column length).  IPTC IIM's own
 # limits are shorter (ObjectName 64, By-line 32, Copyright 128); the export writer cuts

@@ -26,7 +26,9 @@ from maskroom.engine.develop.adjustments.curves import eval_point_curve
 from maskroom.engine.develop.histogram import Histogram, histogram
 from maskroom.engine.develop.histogram import clipping_overlay as _clipping_overlay
 from maskroom.engine.develop.geometry import fill_scale, level_angle
-from maskroom.engine.develop.lens import LensError, find_profile, lens_key
+from maskroom.catalog.settings import get_setting, set_setting
+from maskroom.core.values import check_lens_default
+from maskroom.engine.develop.lens import LENS_DEFAULT_SETTING, LensError, find_profile, lens_key
 from maskroom.engine.develop.pipeline import ORDER
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, pick_multipliers, wb_spec
 from maskroom.engine.develop.render import render_preview_srgb
@@ -309,6 +311,34 @@ def lens_profile(catalog: Catalog, image_id: int) -> tuple[dict | None, str]:
         return lens_settings(catalog, image_id, "auto")
     except (LensError, LookupError) as exc:
         return None, str(exc)
+
+
+def lens_default(catalog: Catalog) -> str:
+    """The user's lens-corrections default (auto | off) for edits that name none."""
+    with catalog.session() as s:
+        return get_setting(s, LENS_DEFAULT_SETTING)
+
+
+def set_lens_default(catalog: Catalog, value: str) -> str:
+    """Set it (checked at the door); renders from now on follow it."""
+    value = check_lens_default(value)
+    with catalog.session() as s:
+        set_setting(s, LENS_DEFAULT_SETTING, value)
+    return value
+
+
+def lens_state(catalog: Catalog, image_id: int, settings: dict) -> tuple[bool, str]:
+    """What the Lens Corrections section shows for a photo's recipe settings: (on, a line
+    naming the profile, or why there is none, and whether the default decided it)."""
+    lens = settings.get("lens")
+    if lens is not None and lens.get("correct") != "auto":
+        return False, "Off for this photo"
+    profile, line = lens_profile(catalog, image_id)
+    if lens is not None:
+        return profile is not None, line
+    if lens_default(catalog) != "auto":
+        return False, "Off (the default for photos without a setting)"
+    return (True, f"{line} (by default)") if profile is not None else (False, f"Default auto, but {line}")
 
 
 def picked_hue(rgb: np.ndarray, x: float, y: float) -> float:

@@ -198,6 +198,7 @@ class DevelopPanel(QWidget):
         self.session = session
         self.sliders: dict[str, AdjustmentSlider] = {}
         self._syncing = False
+        self._lens_shown: tuple | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         self.histogram = HistogramWidget()
@@ -325,8 +326,17 @@ class DevelopPanel(QWidget):
         self.lens_check.toggled.connect(self._lens_toggled)
         self.lens_info = QLabel("")
         self.lens_info.setWordWrap(True)
+        self.lens_default = QComboBox()
+        self.lens_default.addItem("Auto (from the EXIF lens)", "auto")
+        self.lens_default.addItem("Off", "off")
+        self.lens_default.setToolTip("For every photo whose edit does not say: a preference, not a history step")
+        self.lens_default.activated.connect(lambda i: self._lens_default_chosen(self.lens_default.itemData(i)))
+        default_row = QHBoxLayout()
+        default_row.addWidget(QLabel("Default"))
+        default_row.addWidget(self.lens_default, 1)
         box.layout().addWidget(self.lens_check)
         box.layout().addWidget(self.lens_info)
+        box.layout().addLayout(default_row)
         col.insertWidget(col.indexOf(self.sections["Effects"]), box)
         self.sections = {**{k: v for k, v in self.sections.items() if k != "Effects"}, "Lens Corrections": box,
                          "Effects": self.sections["Effects"]}
@@ -365,9 +375,21 @@ class DevelopPanel(QWidget):
                 self._syncing = False
                 return
             self.session.recipe.settings["lens"] = settings
-        else:
-            self.session.recipe.settings.pop("lens", None)
+        else:  # said explicitly, so a default of auto does not turn it back on
+            self.session.recipe.settings["lens"] = {"correct": "off"}
         self.session.commit("Lens corrections " + ("on" if on else "off"))
+
+    def _lens_default_chosen(self, value: str) -> None:
+        """The user's default for photos whose edit says nothing: a preference (no
+        history step); the photo re-renders when it decides this one."""
+        try:
+            develop_service.set_lens_default(self.session.catalog, value)
+        except Exception as exc:  # noqa: BLE001
+            self.session.error.emit(str(exc))
+            return
+        self.sync_from_recipe()
+        if "lens" not in self.session.recipe.settings:
+            self.session.changed.emit(True)
 
     def _curve_editor(self) -> QWidget:
         w = QWidget()
@@ -429,7 +451,16 @@ class DevelopPanel(QWidget):
         self.wb_pick.setEnabled(raw)
         mode = (settings.get("raw") or {}).get("white_balance", "camera")
         self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
-        self.lens_check.setChecked((settings.get("lens") or {}).get("correct") == "auto")
+        default = develop_service.lens_default(self.session.catalog)
+        self.lens_default.setCurrentIndex(max(0, self.lens_default.findData(default)))
+        # (a lensfun look-up: only when the photo, its lens setting or the default changed,
+        # not on every tick of a slider drag)
+        lens_key = (self.session.image_id, repr(settings.get("lens")), default)
+        if self.session.image_id is not None and lens_key != self._lens_shown:
+            self._lens_shown = lens_key
+            on, line = develop_service.lens_state(self.session.catalog, self.session.image_id, settings)
+            self.lens_check.setChecked(on)
+            self.lens_info.setText(line)
         self._syncing = False
 
     def refresh_presets(self) -> None:

@@ -309,3 +309,17 @@ def histogram_cmd(ctx, image_id, version_id, as_json):
                + " ".join(f"{k[0].upper()} {v['shadows']}" for k, v in h.clipped_channels.items()))
     click.echo(f"highlights clipped: {h.clipped_highlights} px ({pct(h.clipped_highlights):.2f} %)  "
                + " ".join(f"{k[0].upper()} {v['highlights']}" for k, v in h.clipped_channels.items()))
+
+
+@main.command("lens-default")
+@click.argument("value", required=False, metavar="[auto|off]")
+@pass_ctx
+def lens_default_cmd(ctx, value):
+    """Lens corrections for photos whose edit names none: auto (from the EXIF lens, where
+    lensfun has a profile) or off.  Without VALUE: print the current default."""
+    if value is not None:
+        try:
+            value = develop.set_lens_default(ctx.catalog, value)
+        except MaskroomError as exc:
+            fail(str(exc))
+    click.echo(f"lens corrections by default: {value or develop.lens_default(ctx.catalog)}")
