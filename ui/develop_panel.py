@@ -308,10 +308,11 @@ class DevelopPanel(QWidget):
             self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
         self.wb.activated.connect(self._wb_chosen)
         self.wb_pick = QPushButton("Pick")
-        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW files)")
+        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW: camera white balance; "
+                                "other files: temperature and tint)")
         self.wb_pick.clicked.connect(lambda: self.pick_requested.emit("wb"))
         row = QHBoxLayout()
-        row.addWidget(QLabel("WB (RAW)"))
+        row.addWidget(QLabel("WB"))
         row.addWidget(self.wb, 1)
         row.addWidget(self.wb_pick)
         self.sections["Basic"].layout().insertLayout(0, row)
@@ -346,10 +347,25 @@ class DevelopPanel(QWidget):
         if kind == "point" and rgb is not None:
             self.set_value("mixer.point.hue", develop_service.picked_hue(rgb, x, y))
         elif kind == "wb" and self.session.image_id is not None:
+            catalog, image_id = self.session.catalog, self.session.image_id
             try:
-                settings = develop_service.pick_white_balance(self.session.catalog, self.session.image_id, x, y)
+                if develop_service.is_raw_image(catalog, image_id):
+                    settings = develop_service.pick_white_balance(catalog, image_id, x, y)
+                else:  # JPEG, TIFF...: temperature and tint that neutralise the point
+                    neutral = develop_service.neutral_temperature_tint(catalog, image_id, x, y,
+                                                                      self.session.recipe.settings)
             except Exception as exc:  # noqa: BLE001 - the reason goes to the status line
                 self.session.error.emit(str(exc))
+                return
+            if not develop_service.is_raw_image(catalog, image_id):
+                adjustments = self.session.recipe.global_layer.adjustments
+                for key, value in neutral.items():
+                    if abs(value) < 1e-9:
+                        adjustments.pop(key, None)
+                    else:
+                        adjustments[key] = value
+                self.session.commit(f"White balance: picked (temperature {neutral['temperature']:+g}, "
+                                    f"tint {neutral['tint']:+g})")
                 return
             raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
                    if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
@@ -448,7 +464,6 @@ class DevelopPanel(QWidget):
         settings = self.session.recipe.settings
         raw = self.session.image_id is not None and develop_service.is_raw_image(self.session.catalog, self.session.image_id)
         self.wb.setEnabled(raw)
-        self.wb_pick.setEnabled(raw)
         mode = (settings.get("raw") or {}).get("white_balance", "camera")
         self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
         default = develop_service.lens_default(self.session.catalog)

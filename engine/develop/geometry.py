@@ -47,6 +47,19 @@ def crop(img: np.ndarray, rect: dict[str, float] | None) -> np.ndarray:
     return img[y0:y1, x0:x1]
 
 
+def source_point(x: float, y: float, settings: dict[str, Any], w: int, h: int) -> tuple[float, float]:
+    """Where a point of the rendered frame (normalised, after straighten and crop) lies on
+    the w x h source, normalised: a click on the cropped photo picks the right pixel."""
+    c = settings.get("crop") or {"x0": 0.0, "y0": 0.0, "x1": 1.0, "y1": 1.0}
+    px = (c["x0"] + x * (c["x1"] - c["x0"])) * w
+    py = (c["y0"] + y * (c["y1"] - c["y0"])) * h
+    degrees = float(settings.get("straighten", 0.0) or 0.0)
+    if degrees:
+        m = cv2.invertAffineTransform(cv2.getRotationMatrix2D((w / 2.0, h / 2.0), degrees, fill_scale(w, h, degrees)))
+        px, py = m @ np.array([px, py, 1.0])
+    return min(1.0, max(0.0, px / w)), min(1.0, max(0.0, py / h))
+
+
 def apply_geometry(img: np.ndarray, settings: dict[str, Any]) -> np.ndarray:
     validate_geometry(settings)
     return crop(straighten(img, float(settings.get("straighten", 0.0) or 0.0)), settings.get("crop"))

@@ -51,7 +51,8 @@ def _point(text: str, what: str) -> tuple[float, float]:
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
 @click.option("--wb", "wb", help="RAW white balance: camera, auto, daylight, cloudy, shade, tungsten, fluorescent, "
               "flash, or KELVIN[,TINT] (e.g. 5200,+10).")
-@click.option("--wb-pick", "wb_pick", metavar="X,Y", help="RAW white balance that makes the point X,Y (0..1) neutral.")
+@click.option("--wb-pick", "wb_pick", metavar="X,Y", help="White balance that makes the point X,Y (0..1) of the rendered photo neutral (RAW: camera "
+              "multipliers; JPEG, TIFF...: --set temperature/tint).")
 @click.option("--lens", "lens", metavar="auto|off|MODEL",
               help="Lens corrections from lensfun: auto (EXIF lens), off, or a lens model name.")
 @click.option("--version", "version_id", type=ID, help="Edit this version (virtual copy) instead of the master.")
