@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -210,7 +211,10 @@ class MainWindow(QMainWindow):
         self.metadata_panel = MetadataPanel(catalog, self.runner)
         self.metadata_panel.status.connect(lambda text: self.statusBar().showMessage(text, 3000))
         self.metadata_panel.error.connect(self.show_error)
-        self.metadata_dock = self._dock("Metadata", self.metadata_panel, Qt.RightDockWidgetArea, "metadata_dock")
+        metadata_scroll = QScrollArea()  # its fields must not set the window's minimum height
+        metadata_scroll.setWidgetResizable(True)
+        metadata_scroll.setWidget(self.metadata_panel)
+        self.metadata_dock = self._dock("Metadata", metadata_scroll, Qt.RightDockWidgetArea, "metadata_dock")
         self.grid.selectionModel().currentChanged.connect(
             lambda *_: self.metadata_panel.show_image(self.current_image_id()))
         self.model.modelReset.connect(lambda: self.metadata_panel.show_image(self.current_image_id()))
