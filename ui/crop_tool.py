@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from maskroom.services import develop as develop_service
 from maskroom.services import editing
 from maskroom.services.editing import UNSET, EditChange
+from maskroom.ui.loupe import handle_cursor
 from maskroom.ui.mask_handles import View
 
 Rect = tuple[float, float, float, float]  # x0, y0, x1, y1, normalised to the straightened frame
@@ -357,6 +358,7 @@ class CropTool(QObject):
 
     def set_aspect(self, aspect) -> None:
         self.aspect = aspect
+        self.panel.aspect.setCurrentIndex(max(0, self.panel.aspect.findData(aspect)))
         self.rect = fit_ratio(self.rect, target_ratio(aspect, self.view(), self.portrait), self.view())
         self.canvas.update()
 
@@ -482,8 +484,6 @@ class CropTool(QObject):
         if name == self._hover:
             return
         self._hover = name
-        from maskroom.ui.loupe import handle_cursor  # the canvas's cursors (loupe imports nothing of this)
-
         cursor = {"move": "move", "rotate": "rotate", "l": "size_hor", "r": "size_hor", "t": "size_ver",
                   "b": "size_ver", "tl": "size_fdiag", "br": "size_fdiag", "tr": "size_bdiag", "bl": "size_bdiag"}
         self.canvas.setCursor(handle_cursor(cursor[name]))

@@ -67,7 +67,10 @@ def apply_geometry(img: np.ndarray, settings: dict[str, Any]) -> np.ndarray:
 
 # -- auto-straighten ---------------------------------------------------------------
 HORIZON_EDGE = 800  # px: the long edge the estimate works at (line lengths scale with it)
-MAX_TILT = 20.0  # degrees: lines steeper than this off level (or plumb) are not the horizon
+MAX_TILT = 10.0  # degrees: lines steeper than this off level (or plumb) are not the horizon
+AGREE = 1.0  # degrees: lines this close to the winning tilt support it
+SUPPORT = 0.5  # supporting lines must add up to half the long edge...
+SHARE = 0.5  # ...and to half the length of all the candidate lines
 
 
 def level_angle(rgb: np.ndarray) -> float | None:
@@ -77,7 +80,9 @@ def level_angle(rgb: np.ndarray) -> float | None:
     Probabilistic Hough on Canny edges finds long straight segments; those within
     MAX_TILT of level vote with their tilt, those within MAX_TILT of plumb with their
     lean (buildings, trees), each weighted by its length; the weighted median wins, so
-    a few diagonal roof lines do not tip it.  sky_horizon.py finds where water meets
+    a few diagonal roof lines do not tip it.  The answer must be supported: lines within
+    AGREE of it add up to SUPPORT of the long edge and SHARE of all candidates (one
+    short edge, rock strata or a flower stem are not a horizon: None).  sky_horizon.py finds where water meets
     sky only for a level horizon, so it cannot say how far one is tilted; this does.
     Sign: a horizon whose right end is lower (turned clockwise) gives a positive angle,
     which turns the picture counter-clockwise (the engine's convention)."""
@@ -108,7 +113,11 @@ def level_angle(rgb: np.ndarray) -> float | None:
         weights.append(length)
     if not tilts:
         return None
+    tilts, weights = np.asarray(tilts), np.asarray(weights)
     order = np.argsort(tilts)
-    cum = np.cumsum(np.asarray(weights)[order])
-    median = float(np.asarray(tilts)[order][np.searchsorted(cum, cum[-1] / 2.0)])
+    cum = np.cumsum(weights[order])
+    median = float(tilts[order][np.searchsorted(cum, cum[-1] / 2.0)])
+    support = float(weights[np.abs(tilts - median) <= AGREE].sum())
+    if support < SUPPORT * long_edge or support < SHARE * float(weights.sum()):
+        return None
     return round(median, 2)

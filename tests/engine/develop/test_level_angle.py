@@ -32,3 +32,12 @@ def test_a_turned_horizon_is_found_and_levelled(tilt, vertical):
 def test_no_straight_line_says_so():
     flat = np.full((300, 400, 3), 128, np.uint8)
     assert level_angle(flat) is None
+
+
+@pytest.mark.parametrize("name", ["immich_el_torcal_rocks.jpg", "immich_cyclamen_persicum.jpg",
+                                  "immich_prairie_falcon.jpg"])
+def test_no_horizon_no_guess(samples_dir, name):
+    """Rock strata, a flower stem, a cliff face: lines, but no horizon - no angle."""
+    from PIL import Image
+
+    assert level_angle(np.asarray(Image.open(samples_dir / name).convert("RGB"))) is None
