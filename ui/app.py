@@ -1,7 +1,8 @@
 """The main window: library grid, loupe, develop; keyboard like Lightroom Classic.
 
 Views: G grid, E loupe, D develop.  0-5 rate, P/X/U flag, 6-9 colour labels, O mask
-overlay, backslash before/after, Ctrl+Z / Ctrl+Shift+Z undo/redo.  Window geometry,
+overlay, backslash before/after, R crop tool, Left/Right filmstrip, Ctrl+Shift+T title,
+Ctrl+Z / Ctrl+Shift+Z undo/redo.  Window geometry,
 dock layout, the last catalog and view persist in QSettings.
 """
 from __future__ import annotations
