@@ -139,6 +139,12 @@ class Image(Base):
     phash: Mapped[str | None] = mapped_column(String(32))
     features: Mapped[bytes | None] = mapped_column(LargeBinary)
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"), index=True)
+    # IPTC text (metadata panel, `maskroom meta`, XMP dc:title/description/creator/rights);
+    # lengths are core.values.IPTC_FIELDS, checked there.
+    title: Mapped[str | None] = mapped_column(String(256))
+    caption: Mapped[str | None] = mapped_column(String(2000))
+    creator: Mapped[str | None] = mapped_column(String(256))
+    copyright: Mapped[str | None] = mapped_column(String(512))
     # Every EXIF tag as read (for `maskroom show`), plus room for later fields.
     exif: Mapped[dict] = mapped_column(JSONType, default=dict)
     extra: Mapped[dict] = mapped_column(JSONType, default=dict)

@@ -11,6 +11,9 @@ from maskroom.catalog.schema import CatalogSetting
 # key -> (default, type): every setting is known here, so a typo is an error, not a new row.
 SETTINGS: dict[str, tuple[Any, type]] = {
     "xmp.auto_write": (False, bool),  # write sidecars after each change (Lightroom's "Automatically write")
+    # lens corrections where an edit names none: "auto" | "off" (core.values.check_lens_default);
+    # off by default so edits made before the setting existed render as they did
+    "develop.lens_default": ("off", str),
 }
 
 

@@ -220,6 +220,63 @@ def check_settings(settings: Any) -> dict[str, Any]:
     return out
 
 
+# -- user preferences (catalog settings the CLI and the app share) ---------------
+LENS_DEFAULTS = ("auto", "off")
+
+
+def check_lens_default(value: Any) -> str:
+    """``develop.lens_default``: lens corrections for a photo whose edit says nothing
+    about them - ``auto`` (from its EXIF lens, when lensfun has a profile) or ``off``."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in LENS_DEFAULTS:
+        raise InvalidValue(f"lens default must be one of {', '.join(LENS_DEFAULTS)}, not {value!r}")
+    return text
+
+
+# -- IPTC text fields (the metadata panel, `maskroom meta`, XMP dc:*) ------------
+# field -> the most characters it holds (the catalog's column length).  IPTC IIM's own
+# limits are shorter (ObjectName 64, By-line 32, Copyright 128); the export writer cuts
+# to those, XMP has none.
+IPTC_FIELDS: dict[str, int] = {"title": 256, "caption": 2000, "creator": 256, "copyright": 512}
+_MULTILINE = frozenset({"caption"})  # a caption may have paragraphs; the rest are one line
+
+
+def _bad_char(ch: str, multiline: bool) -> bool:
+    o = ord(ch)
+    if multiline and ch in "\n\t":
+        return False
+    return o < 32 or 0x7F <= o < 0xA0 or ch in "\u2028\u2029"
+
+
+def check_iptc(name: str, value: Any) -> str | None:
+    """A title/caption/creator/copyright typed by a person: text without control
+    characters within the field's length, trimmed; empty or None clears it (None)."""
+    if name not in IPTC_FIELDS:
+        raise InvalidValue(f"unknown metadata field {name!r} (known: {', '.join(IPTC_FIELDS)})")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidValue(f"{name} must be text, not {type(value).__name__}")
+    text = value.replace("\r\n", "\n").strip()
+    bad = next((ch for ch in text if _bad_char(ch, name in _MULTILINE)), None)
+    if bad is not None:
+        raise InvalidValue(f"{name} contains a control character ({ord(bad):#04x})")
+    if len(text) > IPTC_FIELDS[name]:
+        raise InvalidValue(f"{name} is {len(text)} characters long; at most {IPTC_FIELDS[name]}")
+    return text or None
+
+
+def clean_iptc(name: str, value: Any) -> str | None:
+    """The same field read from a file (EXIF, an XMP sidecar, a Lightroom catalog): what
+    another program wrote is tidied, not refused: control characters become spaces and
+    the text is cut to the field's length."""
+    if not isinstance(value, str):
+        return None
+    multiline = name in _MULTILINE
+    text = "".join(" " if _bad_char(ch, multiline) else ch for ch in value.replace("\r\n", "\n")).strip()
+    return text[:IPTC_FIELDS[name]].strip() or None
+
+
 # -- mask component parameters ------------------------------------------------
 # Gradient geometry may lie outside the frame (a linear gradient that starts above
 # it), but not absurdly far; prompts (boxes, lassos, points) lie inside it.

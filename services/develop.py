@@ -5,6 +5,7 @@ app's loupe, develop panel and grid)."""
 from __future__ import annotations
 
 import colorsys
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,17 +26,24 @@ from maskroom.engine.develop.adjustments.base import CURVE_KEYS, DEFAULTS
 from maskroom.engine.develop.adjustments.curves import eval_point_curve
 from maskroom.engine.develop.histogram import Histogram, histogram
 from maskroom.engine.develop.histogram import clipping_overlay as _clipping_overlay
-from maskroom.engine.develop.lens import LensError, find_profile, lens_key
+from maskroom.engine.develop.adjustments.color import neutralising_white_balance
+from maskroom.engine.develop.geometry import fill_scale, level_angle, source_point
+from maskroom.catalog.settings import get_setting, set_setting
+from maskroom.core.values import check_lens_default
+from maskroom.engine.develop.lens import LENS_DEFAULT_SETTING, LensError, find_profile, lens_key
 from maskroom.engine.develop.pipeline import ORDER
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, pick_multipliers, wb_spec
 from maskroom.engine.develop.render import render_preview_srgb
-from maskroom.engine.develop.source import is_raw
+from maskroom.engine.develop.source import is_raw, load_source
 from maskroom.engine.export.writers import write_image
 from maskroom.engine.imageio.previews import (
     derivative_path,
     load_preview,
     thumbnail_file,
 )
+
+
+log = logging.getLogger("maskroom.develop")
 
 
 # -- what the panel offers ------------------------------------------------------------------
@@ -274,6 +282,36 @@ def pick_white_balance(catalog, image_id: int, x: float, y: float) -> dict:
     return {"white_balance": "custom", "wb_multipliers": pick_multipliers(path, x, y)}
 
 
+PICK_RADIUS = 0.004  # of the long edge: the patch the eyedropper averages (5 px at 1600 px)
+
+
+def neutral_temperature_tint(catalog, image_id: int, x: float, y: float, settings: dict | None = None) -> dict:
+    """For a photo that is not RAW: the ``temperature`` and ``tint`` adjustments that make
+    the point (x, y) of the rendered frame neutral (settings: the recipe's, for its crop,
+    straighten and lens corrections).  White balance is the pipeline's first step, so the
+    patch is judged on the source before any other adjustment."""
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise WhiteBalanceError(f"the picked point must lie within 0..1, not {x:g},{y:g}")
+    settings = settings or {}
+    image = _image(catalog, image_id)
+    lin, _digest = load_source(catalog, image, "preview", None, settings)
+    h, w = lin.shape[:2]
+    sx, sy = source_point(x, y, settings, w, h)
+    r = max(2, round(PICK_RADIUS * max(h, w)))
+    cx, cy = min(w - 1, int(sx * w)), min(h - 1, int(sy * h))
+    patch = lin[max(0, cy - r):cy + r + 1, max(0, cx - r):cx + r + 1].reshape(-1, 3)
+    mean = patch.mean(axis=0)
+    if float(patch.max()) >= 0.995:
+        raise WhiteBalanceError(f"{image.filename}: the picked point is clipped; pick a lighter grey that is not white")
+    if float(mean.min()) < 0.003:
+        raise WhiteBalanceError(f"{image.filename}: the picked point is too dark to judge its colour")
+    temperature, tint = neutralising_white_balance(mean)
+    if max(abs(temperature), abs(tint)) >= 100.0:
+        log.warning("%s: the picked colour is further off than temperature and tint reach; "
+                    "brought as far as they go", image.filename)
+    return {"temperature": round(temperature, 1), "tint": round(tint, 1)}
+
+
 def lens_settings(catalog, image_id: int, value: str) -> tuple[dict, str]:
     """``--lens`` (auto, off, or a lensfun lens model) -> (the recipe's ``lens``
     settings, a line saying what was matched).  LensError when no profile matches."""
@@ -310,9 +348,50 @@ def lens_profile(catalog: Catalog, image_id: int) -> tuple[dict | None, str]:
         return None, str(exc)
 
 
+def lens_default(catalog: Catalog) -> str:
+    """The user's lens-corrections default (auto | off) for edits that name none."""
+    with catalog.session() as s:
+        return get_setting(s, LENS_DEFAULT_SETTING)
+
+
+def set_lens_default(catalog: Catalog, value: str) -> str:
+    """Set it (checked at the door); renders from now on follow it."""
+    value = check_lens_default(value)
+    with catalog.session() as s:
+        set_setting(s, LENS_DEFAULT_SETTING, value)
+    return value
+
+
+def lens_state(catalog: Catalog, image_id: int, settings: dict) -> tuple[bool, str]:
+    """What the Lens Corrections section shows for a photo's recipe settings: (on, a line
+    naming the profile, or why there is none, and whether the default decided it)."""
+    lens = settings.get("lens")
+    if lens is not None and lens.get("correct") != "auto":
+        return False, "Off for this photo"
+    profile, line = lens_profile(catalog, image_id)
+    if lens is not None:
+        return profile is not None, line
+    if lens_default(catalog) != "auto":
+        return False, "Off (the default for photos without a setting)"
+    return (True, f"{line} (by default)") if profile is not None else (False, f"Default auto, but {line}")
+
+
 def picked_hue(rgb: np.ndarray, x: float, y: float) -> float:
     """sRGB HSV hue (degrees) of the displayed image around (x, y): the point-colour picker."""
     h, w = rgb.shape[:2]
     cx, cy = min(w - 1, int(x * w)), min(h - 1, int(y * h))
     px = rgb[max(0, cy - 2):cy + 3, max(0, cx - 2):cx + 3].reshape(-1, 3).mean(axis=0) / 255.0
     return round(colorsys.rgb_to_hsv(*px)[0] * 360.0, 1) % 360.0
+
+
+# -- the crop tool ------------------------------------------------------------------------
+def straighten_zoom(w: float, h: float, degrees: float) -> float:
+    """How much the engine enlarges a w x h frame turned by ``degrees`` so no empty corner
+    shows: the crop tool draws the photo turned and zoomed exactly as the render will."""
+    return fill_scale(w, h, degrees)
+
+
+def auto_straighten(catalog: Catalog, image_id: int) -> float | None:
+    """The straighten angle that levels the photo's horizon (or uprights), measured on
+    its unedited preview; None when no straight line shows (engine/develop/geometry.py)."""
+    return level_angle(original_preview(catalog, image_id, long_edge=1600))

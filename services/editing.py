@@ -130,7 +130,7 @@ class EditChange:
     recipe: Recipe | None = None  # replaces the whole edit
     recipe_label: str = "Recipe"
     white_balance: dict | None = None  # RAW settings from develop.white_balance_settings
-    wb_pick: tuple[float, float] | None = None  # a point of the photo made neutral (RAW)
+    wb_pick: tuple[float, float] | None = None  # a point of the photo made neutral (RAW: multipliers, else temperature/tint)
     lens: str | None = None  # lens corrections: auto | off | a lensfun lens model
 
     def validate(self) -> EditChange:
@@ -163,11 +163,21 @@ class EditChange:
             return f"{self.layer}: {text}" if self.layer else text
         if self.white_balance or self.wb_pick:
             return f"White balance: {(self.white_balance or {}).get('white_balance', 'picked')}"
+        if self.crop is not UNSET or self.straighten is not None:
+            parts = []
+            if self.crop is not UNSET:
+                parts.append("Crop removed" if self.crop is None else
+                             "Crop " + ",".join(f"{self.crop[k]:.3f}" for k in ("x0", "y0", "x1", "y1")))
+            if self.straighten is not None:
+                parts.append(f"straighten {self.straighten:+.2f}°")
+            return ", ".join(parts)
         return lens_label or f"{self.layer or 'Global'}: mask/settings"
 
-    def apply(self, recipe: Recipe, *, white_balance: dict | None = None, lens: dict | None = None) -> None:
+    def apply(self, recipe: Recipe, *, white_balance: dict | None = None, lens: dict | None = None,
+              neutral: dict | None = None) -> None:
         """Change RECIPE; ``white_balance`` and ``lens`` are this photo's settings
-        (a picked neutral point and a matched lens profile depend on the photo)."""
+        (a picked neutral point and a matched lens profile depend on the photo);
+        ``neutral``: the temperature/tint a pick gave a photo that is not RAW."""
         layer = recipe.global_layer
         if self.layer and self.layer != layer.name:
             layer = recipe.layer(self.layer)
@@ -194,6 +204,8 @@ class EditChange:
                 recipe.settings["crop"] = self.crop
         if lens is not None:
             recipe.settings["lens"] = lens
+        if neutral is not None:
+            recipe.global_layer.adjustments.update(neutral)
         if white_balance is not None:
             raw = {k: v for k, v in (recipe.settings.get("raw") or {}).items()
                    if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
@@ -206,7 +218,12 @@ def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int
     change.validate()
     # What depends on the photo is worked out before the write lock is taken.
     lens, lens_label = develop.lens_settings(catalog, image_id, change.lens) if change.lens else (None, None)
-    wb = develop.pick_white_balance(catalog, image_id, *change.wb_pick) if change.wb_pick else change.white_balance
+    wb, neutral = change.white_balance, None
+    if change.wb_pick and develop.is_raw_image(catalog, image_id):
+        wb = develop.pick_white_balance(catalog, image_id, *change.wb_pick)
+    elif change.wb_pick:  # JPEG, TIFF...: the temperature/tint that neutralise the point
+        settings = load_recipe(catalog, version_id(catalog, image_id, version)).settings
+        neutral = develop.neutral_temperature_tint(catalog, image_id, *change.wb_pick, settings)
     with catalog.session() as s:
         try:
             vid = edits.get_version(s, image_id, version).id
@@ -216,7 +233,7 @@ def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int
             recipe, label = change.recipe.copy(), change.recipe_label
         else:
             recipe = edits.load_recipe(s, vid)
-            change.apply(recipe, white_balance=wb, lens=lens)
+            change.apply(recipe, white_balance=wb, lens=lens, neutral=neutral)
             label = change.label(lens_label)
         step = edits.save_recipe(s, vid, recipe, label).seq
     xmp.after_change(catalog, [image_id])

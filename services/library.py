@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from maskroom.catalog import Catalog, library
+from maskroom.catalog.database import lock_row
 from maskroom.catalog.library import QUICK_COLLECTION, camera_name
 from maskroom.catalog.queries import (
     FilterError,
@@ -33,6 +35,7 @@ from maskroom.catalog.schema import (
 )
 from maskroom.catalog.settings import get_setting
 from maskroom.core.errors import InvalidValue
+from maskroom.core.values import IPTC_FIELDS, check_iptc
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
 
@@ -136,6 +139,7 @@ def image_details(catalog: Catalog, image_id: int, with_exif: bool = False) -> d
         d = image_summary(img)
         d.update({
             "file_size": img.file_size, "content_hash": img.content_hash, "orientation": img.orientation,
+            **{name: getattr(img, name) for name in IPTC_FIELDS},
             "camera_make": img.camera_make, "camera_model": img.camera_model, "focal_length": img.focal_length,
             "aperture": img.aperture, "shutter": img.shutter, "exposure_bias": img.exposure_bias,
             "gps": [img.gps_lat, img.gps_lon, img.gps_alt] if img.gps_lat is not None else None,
@@ -256,6 +260,48 @@ def image_info(catalog: Catalog, image_id: int) -> dict:
             "aperture": f"f/{im.aperture:g}" if im.aperture else None, "shutter": shutter_text(im.shutter),
             "iso": f"ISO {im.iso}" if im.iso else None,
         }
+
+
+def image_metadata(catalog: Catalog, image_id: int) -> dict:
+    """The metadata panel's photo: ``exif`` (read-only, as photographers read it: file,
+    dimensions, camera, lens, exposure, ISO, focal length, date) and ``iptc`` (title,
+    caption, creator, copyright: editable with ``set_metadata``)."""
+    with catalog.session() as s:
+        im = s.get(Image, image_id)
+        if im is None:
+            raise InvalidValue(f"no image with id {image_id}")
+        exposure = " ".join(x for x in (shutter_text(im.shutter), f"f/{im.aperture:g}" if im.aperture else None,
+                                        f"{im.exposure_bias:+.2f} EV" if im.exposure_bias else None) if x)
+        exif = {
+            "file": im.filename, "folder": str(Path(im.path).parent), "dimensions": f"{im.width} × {im.height}",
+            "camera": camera_name(im.camera_make, im.camera_model) or None, "lens": im.lens,
+            "exposure": exposure or None, "iso": str(im.iso) if im.iso else None,
+            "focal_length": f"{im.focal_length:g} mm" if im.focal_length else None,
+            "captured": im.capture_time.strftime("%Y-%m-%d %H:%M:%S") if im.capture_time else None,
+        }
+        return {"id": im.id, "exif": exif, "iptc": {name: getattr(im, name) for name in IPTC_FIELDS}}
+
+
+def set_metadata(catalog: Catalog, ids: Iterable[int], values: dict[str, str | None]) -> dict[int, dict]:
+    """Set IPTC fields (title, caption, creator, copyright) of photos; an empty value
+    clears one, fields not named stay.  Checked at the door (core.values.check_iptc);
+    returns each photo's previous values of those fields, so a caller can undo; the
+    sidecars follow when the catalog writes them automatically."""
+    checked = {name: check_iptc(name, value) for name, value in values.items()}
+    if not checked:
+        raise InvalidValue(f"nothing to set: give one of {', '.join(IPTC_FIELDS)}")
+    ids = list(ids)
+    before: dict[int, dict] = {}
+    with catalog.session() as s:
+        for image_id in ids:
+            im = lock_row(s, Image, image_id)
+            if im is None:
+                raise InvalidValue(f"no image with id {image_id}")
+            before[image_id] = {name: getattr(im, name) for name in checked}
+            for name, value in checked.items():
+                setattr(im, name, value)
+    _sidecars_after_change(catalog, ids)
+    return before
 
 
 def sidebar_data(catalog: Catalog) -> dict:

@@ -1,7 +1,8 @@
 """The main window: library grid, loupe, develop; keyboard like Lightroom Classic.
 
 Views: G grid, E loupe, D develop.  0-5 rate, P/X/U flag, 6-9 colour labels, O mask
-overlay, backslash before/after, Ctrl+Z / Ctrl+Shift+Z undo/redo.  Window geometry,
+overlay, backslash before/after, R crop tool, Left/Right filmstrip, Ctrl+Shift+T title,
+Ctrl+Z / Ctrl+Shift+Z undo/redo.  Window geometry,
 dock layout, the last catalog and view persist in QSettings.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -45,8 +47,10 @@ from maskroom.services.library import (
     FLAG_REJECT,
     QUICK_COLLECTION,
 )
+from maskroom.ui.crop_tool import CropTool
 from maskroom.ui.develop_panel import DevelopPanel, EditSession, HistoryPanel
 from maskroom.ui.export_dialog import ExportDialog
+from maskroom.ui.filmstrip import Filmstrip
 from maskroom.ui.filter_bar import FilterBar
 from maskroom.ui.import_dialog import ImportDialog
 from maskroom.ui.keywords_controller import KeywordsController
@@ -54,6 +58,7 @@ from maskroom.ui.keywords_panel import KeywordsPanel
 from maskroom.ui.library_view import LibraryModel, LibraryView
 from maskroom.ui.loupe import LoupeCanvas
 from maskroom.ui.masks_panel import MasksPanel
+from maskroom.ui.metadata_panel import MetadataPanel
 from maskroom.ui.preview import PreviewRenderer
 from maskroom.ui.sidebar import Sidebar
 from maskroom.ui.sync_dialog import SyncDialog
@@ -133,9 +138,18 @@ class MainWindow(QMainWindow):
         gl.addWidget(self.filter_bar)
         gl.addWidget(self.grid, 1)
         self.canvas = LoupeCanvas()
+        # Loupe and develop: the canvas over the filmstrip (the grid's cells in a row).
+        self.filmstrip = Filmstrip(self.grid)
+        photo_page = QWidget()
+        pl = QVBoxLayout(photo_page)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(0)
+        pl.addWidget(self.canvas, 1)
+        pl.addWidget(self.filmstrip)
+        self.grid.selectionModel().currentChanged.connect(lambda *_: self.view != "grid" and self.open_current())
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_page)
-        self.stack.addWidget(self.canvas)
+        self.stack.addWidget(photo_page)
         self.setCentralWidget(self.stack)
 
         # -- develop state ---------------------------------------------------------------
@@ -177,6 +191,11 @@ class MainWindow(QMainWindow):
         self.develop_panel.histogram.clipping_toggled.connect(self.toggle_clipping)
         self.develop_panel.pick_requested.connect(self._start_pick)
         self._pick: str | None = None
+        self.crop_tool = CropTool(self.canvas, self.session, self)
+        self.crop_tool.render_wanted.connect(lambda recipe: self.renderer.request(recipe, draft=False))
+        self.crop_tool.finished.connect(self._crop_finished)
+        self.crop_tool.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.develop_panel.layout().insertWidget(1, self.crop_tool.panel)  # under the histogram
         self.masks_panel = MasksPanel(self.session, self.canvas)
         self.masks_panel.mask_changed.connect(self._mask_changed)
         self.masks_panel.overlay_toggled.connect(self._overlay_toggled)
@@ -189,6 +208,17 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.develop_panel, "Develop")
         self.tabs.addTab(self.masks_panel, "Masks")
         self.right_dock = self._dock("Develop", self.tabs, Qt.RightDockWidgetArea, "develop_dock")
+
+        self.metadata_panel = MetadataPanel(catalog, self.runner)
+        self.metadata_panel.status.connect(lambda text: self.statusBar().showMessage(text, 3000))
+        self.metadata_panel.error.connect(self.show_error)
+        metadata_scroll = QScrollArea()  # its fields must not set the window's minimum height
+        metadata_scroll.setWidgetResizable(True)
+        metadata_scroll.setWidget(self.metadata_panel)
+        self.metadata_dock = self._dock("Metadata", metadata_scroll, Qt.RightDockWidgetArea, "metadata_dock")
+        self.grid.selectionModel().currentChanged.connect(
+            lambda *_: self.metadata_panel.show_image(self.current_image_id()))
+        self.model.modelReset.connect(lambda: self.metadata_panel.show_image(self.current_image_id()))
 
         self.busy_label = QLabel("")
         self.service_warnings = ServiceWarnings(self)
@@ -258,6 +288,7 @@ class MainWindow(QMainWindow):
         sc("J", self.toggle_clipping)
         sc("\\", self.toggle_before)
         sc("Z", self.canvas.toggle_zoom)
+        sc("R", self.toggle_crop)
         sc("Ctrl+Z", self.undo)
         sc("Ctrl+Shift+Z", self.redo)
         sc("Ctrl+Shift+E", self.open_export)
@@ -266,7 +297,12 @@ class MainWindow(QMainWindow):
         sc("B", self.toggle_quick_collection)
         sc("Ctrl+B", self.toggle_quick_collection)
         sc("Ctrl+K", self.focus_keywords)
+        sc("Ctrl+Shift+T", self.focus_metadata)
         sc("Ctrl+'", self.create_virtual_copy)  # Lightroom's key for a virtual copy
+        for key, delta in ((Qt.Key_Left, -1), (Qt.Key_Right, 1)):  # the canvas's own: sliders keep theirs
+            step = QShortcut(QKeySequence(key), self.canvas)
+            step.setContext(Qt.WidgetShortcut)
+            step.activated.connect(lambda delta=delta: self.filmstrip.step(delta))
         for key in (QKeySequence.Delete, QKeySequence(Qt.Key_Backspace)):
             d = QShortcut(key, self.grid)  # the grid's own: Delete in a text field edits text
             d.setContext(Qt.WidgetShortcut)
@@ -343,6 +379,8 @@ class MainWindow(QMainWindow):
 
     # -- views ----------------------------------------------------------------------------------
     def show_view(self, view: str) -> None:
+        if view != "develop":
+            self.crop_tool.cancel()
         if view != "grid" and self.model.loading:
             self.model.wait_loaded()  # a photo view needs the current cell
         if view != "grid" and self.current_image_id() is None:
@@ -354,6 +392,7 @@ class MainWindow(QMainWindow):
         self.keywords_dock.setVisible(view != "develop")
         self.history_dock.setVisible(view == "develop")
         self.right_dock.setVisible(view == "develop")
+        self.metadata_dock.setVisible(view != "develop")
         self.canvas.set_handles_visible(view == "develop")  # mask handles: develop only
         for v in VIEWS:
             self.actions[v].setEnabled(v != view)
@@ -369,6 +408,7 @@ class MainWindow(QMainWindow):
             return
         vid = self.current_version_id()  # a virtual copy's cell opens that copy
         if self.session.version_id != vid:
+            self.crop_tool.cancel()
             self.canvas.set_image(None)
             self.canvas.before = None
             self.canvas.overlay = None
@@ -379,7 +419,8 @@ class MainWindow(QMainWindow):
 
     # -- develop reactions ------------------------------------------------------------------------
     def _recipe_changed(self, committed: bool):
-        self.renderer.request(self.session.recipe, draft=not committed)
+        recipe = self.crop_tool.display_recipe(self.session.recipe) if self.crop_tool.active else self.session.recipe
+        self.renderer.request(recipe, draft=not committed)
         if committed and self.view == "develop":
             self.renderer.check_stale(self.session.recipe)
 
@@ -390,6 +431,23 @@ class MainWindow(QMainWindow):
         self._last_render = rgb
         self.develop_panel.histogram.set_image(rgb)
         self.canvas.set_image(develop_service.clipping_overlay(rgb) if self.develop_panel.histogram.show_clipping else rgb)
+        self.crop_tool.image_changed()
+
+    def toggle_crop(self):
+        """R: the crop tool on (in Develop) or, when on, applied."""
+        if self.crop_tool.active:
+            self.crop_tool.commit()
+            return
+        if self.view == "grid":
+            return
+        if self.view != "develop":
+            self.show_view("develop")
+        if self.crop_tool.begin():
+            self.canvas.setFocus()
+
+    def _crop_finished(self, committed: bool):
+        if not committed:  # back to the edit as stored, cropped
+            self.renderer.request(self.session.recipe, draft=False)
 
     def _start_pick(self, kind: str):
         """Arm the canvas eyedropper for the develop panel (point colour, RAW white balance)."""
@@ -439,10 +497,16 @@ class MainWindow(QMainWindow):
             self.canvas.toggle_before()
 
     def undo(self):
-        if self.view == "develop" and not self.session.undo():
+        self.crop_tool.cancel()
+        if self.view != "develop":  # Library: the metadata panel's edits
+            if not self.metadata_panel.undo():
+                self.statusBar().showMessage("Nothing to undo", 2000)
+            return
+        if not self.session.undo():
             self.statusBar().showMessage("Nothing to undo", 2000)
 
     def redo(self):
+        self.crop_tool.cancel()
         if self.view == "develop" and not self.session.redo():
             self.statusBar().showMessage("Nothing to redo", 2000)
 
@@ -506,6 +570,13 @@ class MainWindow(QMainWindow):
         if text:
             self.statusBar().showMessage(text, 3000)
         return result
+
+    def focus_metadata(self):
+        """Ctrl+Shift+T: type the photo's title (Library views)."""
+        if self.view == "develop":
+            return
+        self.metadata_dock.show()
+        self.metadata_panel.fields["title"].setFocus()
 
     def focus_keywords(self):
         self.keywords_dock.show()

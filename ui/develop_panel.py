@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 from maskroom.core.recipe import Recipe
 from maskroom.services import develop as develop_service
 from maskroom.services import editing
-from maskroom.ui.develop_widgets import CurveWidget, HistogramWidget
+from maskroom.ui.develop_widgets import ColourWheel, CurveWidget, HistogramWidget
 
 
 class EditSession(QObject):
@@ -197,6 +198,7 @@ class DevelopPanel(QWidget):
         self.session = session
         self.sliders: dict[str, AdjustmentSlider] = {}
         self._syncing = False
+        self._lens_shown: tuple | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         self.histogram = HistogramWidget()
@@ -254,6 +256,7 @@ class DevelopPanel(QWidget):
             form.addRow(label, s)
             self.sliders[spec.name] = s
         self.tabs = tabs
+        self._grading_wheels()
         self._settings_controls(col)
         col.addStretch(1)
         area.setWidget(inner)
@@ -263,6 +266,40 @@ class DevelopPanel(QWidget):
         session.layer_selected.connect(lambda _n: self.sync_from_recipe())
         session.version_loaded.connect(lambda _v: self.refresh_presets())
 
+    GRADING_WHEELS = ("midtones", "shadows", "highlights", "global")
+
+    def _grading_wheels(self) -> None:
+        """Colour Grading as Lightroom's wheels, all four at once above the tabs (whose
+        sliders stay for exact numbers): a puck drag sets a wheel's hue and saturation
+        live and commits one history step on release."""
+        holder = QWidget()
+        grid = QGridLayout(holder)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.wheels: dict[str, ColourWheel] = {}
+        for i, name in enumerate(self.GRADING_WHEELS):
+            wheel = ColourWheel(name.capitalize())
+            wheel.moved.connect(lambda h, sat, name=name: self._wheel_moved(name, h, sat))
+            wheel.released.connect(lambda h, sat, name=name: self._wheel_released(name, h, sat))
+            grid.addWidget(wheel, i // 2, i % 2)
+            self.wheels[name] = wheel
+        self.sections["Colour Grading"].layout().insertWidget(0, holder)
+
+    def _wheel_moved(self, name: str, hue: float, saturation: float) -> None:
+        for key, value in ((f"grade.{name}.hue", hue), (f"grade.{name}.saturation", saturation)):
+            self.sliders[key].set_value(value)
+            self.session.set_adjustment(key, value, self.sliders[key].spec.default)
+
+    def _wheel_released(self, name: str, hue: float, saturation: float) -> None:
+        self._wheel_moved(name, hue, saturation)
+        layer = self.session.layer.name
+        where = "" if layer == self.session.recipe.global_layer.name else f"{layer}: "
+        self.session.commit(f"{where}Colour grading {name}: hue {hue:.0f}, saturation {saturation:.0f}")
+
+    def set_wheel(self, name: str, hue: float, saturation: float) -> None:
+        """Programmatic wheel change, committed at once (keyboard/tests)."""
+        self.wheels[name].set_value(hue, saturation)
+        self._wheel_released(name, hue, saturation)
+
     def _settings_controls(self, col: QVBoxLayout) -> None:
         """RAW white balance (top of Basic) and Lens Corrections (before Effects): recipe
         settings of the whole photo, one history step per change."""
@@ -271,10 +308,11 @@ class DevelopPanel(QWidget):
             self.wb.addItem("As shot" if mode == "camera" else mode.capitalize(), mode)
         self.wb.activated.connect(self._wb_chosen)
         self.wb_pick = QPushButton("Pick")
-        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW files)")
+        self.wb_pick.setToolTip("Click a neutral grey in the photo (RAW: camera white balance; "
+                                "other files: temperature and tint)")
         self.wb_pick.clicked.connect(lambda: self.pick_requested.emit("wb"))
         row = QHBoxLayout()
-        row.addWidget(QLabel("WB (RAW)"))
+        row.addWidget(QLabel("WB"))
         row.addWidget(self.wb, 1)
         row.addWidget(self.wb_pick)
         self.sections["Basic"].layout().insertLayout(0, row)
@@ -289,8 +327,17 @@ class DevelopPanel(QWidget):
         self.lens_check.toggled.connect(self._lens_toggled)
         self.lens_info = QLabel("")
         self.lens_info.setWordWrap(True)
+        self.lens_default = QComboBox()
+        self.lens_default.addItem("Auto (from the EXIF lens)", "auto")
+        self.lens_default.addItem("Off", "off")
+        self.lens_default.setToolTip("For every photo whose edit does not say: a preference, not a history step")
+        self.lens_default.activated.connect(lambda i: self._lens_default_chosen(self.lens_default.itemData(i)))
+        default_row = QHBoxLayout()
+        default_row.addWidget(QLabel("Default"))
+        default_row.addWidget(self.lens_default, 1)
         box.layout().addWidget(self.lens_check)
         box.layout().addWidget(self.lens_info)
+        box.layout().addLayout(default_row)
         col.insertWidget(col.indexOf(self.sections["Effects"]), box)
         self.sections = {**{k: v for k, v in self.sections.items() if k != "Effects"}, "Lens Corrections": box,
                          "Effects": self.sections["Effects"]}
@@ -300,10 +347,25 @@ class DevelopPanel(QWidget):
         if kind == "point" and rgb is not None:
             self.set_value("mixer.point.hue", develop_service.picked_hue(rgb, x, y))
         elif kind == "wb" and self.session.image_id is not None:
+            catalog, image_id = self.session.catalog, self.session.image_id
             try:
-                settings = develop_service.pick_white_balance(self.session.catalog, self.session.image_id, x, y)
+                if develop_service.is_raw_image(catalog, image_id):
+                    settings = develop_service.pick_white_balance(catalog, image_id, x, y)
+                else:  # JPEG, TIFF...: temperature and tint that neutralise the point
+                    neutral = develop_service.neutral_temperature_tint(catalog, image_id, x, y,
+                                                                      self.session.recipe.settings)
             except Exception as exc:  # noqa: BLE001 - the reason goes to the status line
                 self.session.error.emit(str(exc))
+                return
+            if not develop_service.is_raw_image(catalog, image_id):
+                adjustments = self.session.recipe.global_layer.adjustments
+                for key, value in neutral.items():
+                    if abs(value) < 1e-9:
+                        adjustments.pop(key, None)
+                    else:
+                        adjustments[key] = value
+                self.session.commit(f"White balance: picked (temperature {neutral['temperature']:+g}, "
+                                    f"tint {neutral['tint']:+g})")
                 return
             raw = {k: v for k, v in (self.session.recipe.settings.get("raw") or {}).items()
                    if k not in ("white_balance", "temperature", "tint", "wb_multipliers")}
@@ -329,9 +391,21 @@ class DevelopPanel(QWidget):
                 self._syncing = False
                 return
             self.session.recipe.settings["lens"] = settings
-        else:
-            self.session.recipe.settings.pop("lens", None)
+        else:  # said explicitly, so a default of auto does not turn it back on
+            self.session.recipe.settings["lens"] = {"correct": "off"}
         self.session.commit("Lens corrections " + ("on" if on else "off"))
+
+    def _lens_default_chosen(self, value: str) -> None:
+        """The user's default for photos whose edit says nothing: a preference (no
+        history step); the photo re-renders when it decides this one."""
+        try:
+            develop_service.set_lens_default(self.session.catalog, value)
+        except Exception as exc:  # noqa: BLE001
+            self.session.error.emit(str(exc))
+            return
+        self.sync_from_recipe()
+        if "lens" not in self.session.recipe.settings:
+            self.session.changed.emit(True)
 
     def _curve_editor(self) -> QWidget:
         w = QWidget()
@@ -383,14 +457,25 @@ class DevelopPanel(QWidget):
             if not s.slider.isSliderDown():
                 s.set_value(layer.adjustments.get(name, s.spec.default))
         self._show_curve()
+        for name, wheel in self.wheels.items():
+            wheel.set_value(layer.adjustments.get(f"grade.{name}.hue", 0.0),
+                            layer.adjustments.get(f"grade.{name}.saturation", 0.0))
         self._syncing = True
         settings = self.session.recipe.settings
         raw = self.session.image_id is not None and develop_service.is_raw_image(self.session.catalog, self.session.image_id)
         self.wb.setEnabled(raw)
-        self.wb_pick.setEnabled(raw)
         mode = (settings.get("raw") or {}).get("white_balance", "camera")
         self.wb.setCurrentIndex(max(0, self.wb.findData(mode)))
-        self.lens_check.setChecked((settings.get("lens") or {}).get("correct") == "auto")
+        default = develop_service.lens_default(self.session.catalog)
+        self.lens_default.setCurrentIndex(max(0, self.lens_default.findData(default)))
+        # (a lensfun look-up: only when the photo, its lens setting or the default changed,
+        # not on every tick of a slider drag)
+        lens_key = (self.session.image_id, repr(settings.get("lens")), default)
+        if self.session.image_id is not None and lens_key != self._lens_shown:
+            self._lens_shown = lens_key
+            on, line = develop_service.lens_state(self.session.catalog, self.session.image_id, settings)
+            self.lens_check.setChecked(on)
+            self.lens_info.setText(line)
         self._syncing = False
 
     def refresh_presets(self) -> None:

@@ -1,9 +1,12 @@
-"""Develop panel widgets drawn by hand: the live histogram and the tone-curve editor."""
+"""Develop panel widgets drawn by hand: the live histogram, the tone-curve editor and
+the colour-grading wheels."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QConicalGradient, QPainter, QPainterPath, QPen, QPolygonF, QRadialGradient
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from maskroom.services import develop as develop_service
@@ -190,3 +193,115 @@ class CurveWidget(QWidget):
 
     def value(self) -> list[list[float]]:
         return [[round(x, 4), round(y, 4)] for x, y in self.points]
+
+
+class ColourWheel(QWidget):
+    """A colour-grading wheel: the puck's angle is the tint's hue (sRGB HSV degrees, 0 =
+    red at three o'clock, counter-clockwise as on a colour circle), its distance from
+    the centre the saturation 0..100.  Drag the puck (or click anywhere on the wheel)
+    for ``moved(hue, saturation)`` live and ``released(hue, saturation)`` once (one
+    history step); Shift moves saturation only, keeping the hue; a double-click resets."""
+
+    moved = Signal(float, float)
+    released = Signal(float, float)
+    MAX_SATURATION = 100.0
+
+    def __init__(self, title: str = "", parent=None):
+        super().__init__(parent)
+        self.title = title
+        self.hue, self.saturation = 0.0, 0.0
+        self.dragging = False
+        self._press_hue = 0.0
+        self.setMinimumSize(110, 124)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setToolTip(f"{title}: drag the puck (hue round, saturation out); Shift keeps the hue; "
+                        "double-click resets")
+
+    def set_value(self, hue: float, saturation: float) -> None:
+        if not self.dragging:
+            self.hue, self.saturation = float(hue) % 360.0, float(saturation)
+            self.update()
+
+    # -- geometry ------------------------------------------------------------------------
+    def _circle(self) -> tuple[QPointF, float]:
+        r = (min(self.width(), self.height() - 16) - 8) / 2
+        return QPointF(self.width() / 2, 4 + r), r
+
+    def puck(self) -> QPointF:
+        """Where the puck is drawn (tests aim at it)."""
+        c, r = self._circle()
+        a = math.radians(self.hue)
+        d = r * self.saturation / self.MAX_SATURATION
+        return QPointF(c.x() + d * math.cos(a), c.y() - d * math.sin(a))
+
+    def value_at(self, pos) -> tuple[float, float]:
+        """(hue, saturation) of a point of the widget (outside the wheel: on its rim)."""
+        c, r = self._circle()
+        dx, dy = pos.x() - c.x(), c.y() - pos.y()
+        hue = math.degrees(math.atan2(dy, dx)) % 360.0
+        sat = min(1.0, math.hypot(dx, dy) / max(1.0, r)) * self.MAX_SATURATION
+        return round(hue, 1), round(sat, 1)
+
+    # -- drawing ---------------------------------------------------------------------------
+    def paintEvent(self, _ev):  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        c, r = self._circle()
+        # Hues round the rim (a conical gradient starts at 3 o'clock and runs
+        # counter-clockwise, as the hue angle does), fading to grey at the centre.
+        hues = QConicalGradient(c, 0)
+        for i in range(13):
+            hues.setColorAt(i / 12, QColor.fromHsvF((i / 12) % 1.0, 0.75, 0.85))
+        p.setPen(QPen(QColor(20, 20, 20), 1))
+        p.setBrush(hues)
+        p.drawEllipse(c, r, r)
+        grey = QRadialGradient(c, r)
+        grey.setColorAt(0.0, QColor(128, 128, 128, 255))
+        grey.setColorAt(1.0, QColor(128, 128, 128, 0))
+        p.setBrush(grey)
+        p.setPen(Qt.NoPen)
+        p.drawEllipse(c, r, r)
+        p.setPen(QPen(QColor(255, 255, 255, 60), 1))
+        p.drawLine(QPointF(c.x() - 4, c.y()), QPointF(c.x() + 4, c.y()))
+        p.drawLine(QPointF(c.x(), c.y() - 4), QPointF(c.x(), c.y() + 4))
+        pk = self.puck()
+        p.setPen(QPen(QColor(0, 0, 0), 1.5))
+        p.setBrush(QColor.fromHsvF(self.hue / 360.0, self.saturation / self.MAX_SATURATION * 0.75, 0.95))
+        p.drawEllipse(pk, 6, 6)
+        p.setPen(QColor(200, 200, 200))
+        text = self.title if self.saturation == 0 else f"{self.title}  {self.hue:.0f}° {self.saturation:.0f}"
+        p.drawText(QRectF(0, self.height() - 16, self.width(), 16), Qt.AlignCenter, text)
+        p.end()
+
+    # -- pointer -----------------------------------------------------------------------------
+    def mousePressEvent(self, ev):  # noqa: N802 - Qt API
+        if ev.button() != Qt.LeftButton:
+            return
+        self.dragging = True
+        self._press_hue = self.hue
+        self._move_to(ev.position(), ev.modifiers())
+
+    def mouseMoveEvent(self, ev):  # noqa: N802 - Qt API
+        if self.dragging:
+            self._move_to(ev.position(), ev.modifiers())
+
+    def mouseReleaseEvent(self, ev):  # noqa: N802 - Qt API
+        if self.dragging:
+            self._move_to(ev.position(), ev.modifiers())
+            self.dragging = False
+            self.released.emit(self.hue, self.saturation)
+
+    def mouseDoubleClickEvent(self, _ev):  # noqa: N802 - Qt API
+        self.dragging = False
+        self.hue, self.saturation = 0.0, 0.0
+        self.update()
+        self.released.emit(0.0, 0.0)
+
+    def _move_to(self, pos, modifiers) -> None:
+        hue, sat = self.value_at(pos)
+        if modifiers & Qt.ShiftModifier:
+            hue = self._press_hue
+        if (hue, sat) != (self.hue, self.saturation):
+            self.hue, self.saturation = hue, sat
+            self.update()
+            self.moved.emit(hue, sat)

@@ -113,6 +113,10 @@ class LoupeCanvas(QWidget):
         self._handle_drag: tuple[mh.Shape, mh.Handle, tuple, dict] | None = None
         self._hover: tuple[str, str] | None = None  # (uid, handle name) under the pointer
         self.message = ""
+        # The crop tool (ui/crop_tool.py) while it is on: it draws over the photo and
+        # turns it by ``turn`` = (degrees counter-clockwise, zoom), as the engine will.
+        self.tool_overlay = None
+        self.turn = (0.0, 1.0)
         self._drag_start: QPointF | None = None
         self._drag_now: QPointF | None = None
         self._points: list[QPointF] = []
@@ -225,12 +229,24 @@ class LoupeCanvas(QWidget):
         r = self.image_rect()
         if img is not None:
             p.setRenderHint(QPainter.SmoothPixmapTransform, self.zoom_fit)
-            p.drawImage(r, img)
+            angle, zoom = self.turn
+            if angle and not self.show_before:
+                p.save()
+                p.setClipRect(r)
+                p.translate(r.center())
+                p.rotate(-angle)  # Qt turns clockwise, the recipe's straighten counter-clockwise
+                p.scale(zoom, zoom)
+                p.drawImage(QRectF(-r.width() / 2, -r.height() / 2, r.width(), r.height()), img)
+                p.restore()
+            else:
+                p.drawImage(r, img)
             if self.show_overlay and self.overlay is not None and not self.show_before:
                 p.drawImage(r, self.overlay)
         else:
             p.setPen(QColor("#888888"))
             p.drawText(self.rect(), Qt.AlignCenter, self.message or "No photo")
+        if self.tool_overlay is not None and img is not None and not self.show_before:
+            self.tool_overlay.paint(p)
         self._paint_handles(p)
         if self.handles_visible and img is not None and not self.show_before:
             self._paint_shapes(p)

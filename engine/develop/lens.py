@@ -4,7 +4,9 @@ lateral chromatic aberration (TCA), chosen by the photo's EXIF camera and lens.
 Recipe setting ``settings["lens"]``: ``{"correct": "auto" | "off", "profile": "<lens
 model>" (optional: overrides the EXIF lens), "distortion": true, "vignetting": true,
 "tca": true}``.  Absent means off, so recipes saved before lens corrections existed
-render as they did.  Corrections run on the decoded source, before every layer and
+render as they did - unless the catalog's ``develop.lens_default`` is ``auto``: then a
+recipe with no ``lens`` setting is corrected from its EXIF lens when lensfun has a
+profile for it, and left alone when not (``with_lens_default``).  Corrections run on the decoded source, before every layer and
 before masks are derived (a mask drawn on the corrected photo stays on it).
 
 Vignetting is corrected in linear light (lensfun's colour modification), then
@@ -20,8 +22,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from maskroom.catalog.settings import get_setting
 from maskroom.core.errors import InvalidValue
 from maskroom.core.values import register_setting
+
+LENS_DEFAULT_SETTING = "develop.lens_default"
 
 DEFAULT_DISTANCE_M = 10.0  # focus distance when EXIF has none: only vignetting uses it, weakly
 
@@ -84,6 +89,33 @@ def find_profile(maker: str | None, camera: str | None, lens: str | None):
     if not lenses:
         raise LensError(f"no profile for this lens: {lens!r} (lensfun has none for it on {cams[0].model})")
     return cams[0], lenses[0]
+
+
+@lru_cache(maxsize=256)
+def has_profile(maker: str | None, camera: str | None, lens: str | None) -> bool:
+    try:
+        find_profile(maker, camera, lens)
+    except LensError:
+        return False
+    return True
+
+
+def default_mode(catalog) -> str:
+    """The catalog's ``develop.lens_default`` (auto | off)."""
+    with catalog.read_session() as s:
+        return get_setting(s, LENS_DEFAULT_SETTING)
+
+
+def with_lens_default(catalog, image, settings: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``settings`` as rendered: when they name no lens setting and the catalog's default
+    is auto, automatic corrections - for a photo with a focal length and a lensfun
+    profile; any other photo renders uncorrected rather than failing (the develop
+    panel says why)."""
+    if (settings and "lens" in settings) or default_mode(catalog) != "auto" or not image.focal_length:
+        return settings
+    if not has_profile(image.camera_make, image.camera_model, image.lens):
+        return settings
+    return {**(settings or {}), "lens": {"correct": "auto"}}
 
 
 def lens_key(settings: dict[str, Any] | None, image) -> LensKey | None:

@@ -43,6 +43,7 @@ from maskroom.engine.develop.color import (
     icc_profile,
     work_to_space_matrix,
 )
+from maskroom.engine.develop.lens import with_lens_default
 from maskroom.engine.develop.memory import heap_reuse
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
@@ -211,7 +212,7 @@ def render_recipe_for(catalog, image, recipe: Recipe, *, version_id: int | None 
 def _render(catalog, image, recipe, version_id, scale, long_edge, mask_resolver, progress, recipe_hash, loaded):
     source, digest = loaded
     if scale == "full" and long_edge is None and _needs_pixel_masks(recipe):
-        seed_preview(image, source, recipe.settings)
+        seed_preview(image, source, with_lens_default(catalog, image, recipe.settings))
     resolver = mask_resolver or (_default_resolver(catalog, version_id) if version_id is not None else derive)
     context = cache_context(catalog, version_id, digest, recipe, resolver)
     mask_for = layer_mask_fn(catalog, image, recipe, source, digest, resolver, context)

@@ -31,7 +31,7 @@ from PIL import Image, ImageCms
 
 from maskroom.core.errors import MaskroomError
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
-from maskroom.engine.develop.lens import LensError, correct, lens_key
+from maskroom.engine.develop.lens import LensError, correct, lens_key, with_lens_default
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
 from maskroom.engine.imageio.decode import decode_rgb
 from maskroom.engine.imageio.previews import load_preview
@@ -245,6 +245,7 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     """
     if scale not in ("preview", "full"):
         raise ValueError(f"scale must be 'preview' or 'full', not {scale!r}")
+    settings = with_lens_default(catalog, image, settings)
     raw_key = raw_options(settings) if is_raw(Path(image.path)) else None
     try:
         lens = lens_key(settings, image)
@@ -289,7 +290,7 @@ def _corrected_source(catalog, image, scale, long_edge, settings, lens) -> tuple
     hit = _SOURCES.get(key)
     if hit is not None:
         return hit
-    plain = {k: v for k, v in (settings or {}).items() if k != "lens"}
+    plain = {**{k: v for k, v in (settings or {}).items() if k != "lens"}, "lens": {"correct": "off"}}
     lin, digest = load_source(catalog, image, scale, long_edge, plain)
     try:
         lin = correct(lin, lens)

@@ -71,9 +71,8 @@ def metadata_from_image(image, *, copyright: str | None = None, creator: str | N
         for name in chain:
             if name not in flat:
                 flat.append(name)
-    extra = image.extra or {}
     exif = image.exif or {}
-    caption = _lookup(extra, ("caption",)) or _lookup(exif, _CAPTION_KEYS)
+    caption = image.caption or _lookup(exif, _CAPTION_KEYS)
     if caption and caption.lower() in _CAMERA_DEFAULT_CAPTIONS:
         caption = None
     return ImageMetadata(
@@ -92,9 +91,9 @@ def metadata_from_image(image, *, copyright: str | None = None, creator: str | N
         rating=int(image.rating or 0),
         keywords=flat,
         hierarchical_keywords=hier,
-        copyright=copyright or _lookup(extra, ("copyright",)) or _lookup(exif, _COPYRIGHT_KEYS),
-        creator=creator or _lookup(extra, ("creator",)) or _lookup(exif, _CREATOR_KEYS),
-        title=_lookup(extra, ("title",)),
+        copyright=copyright or image.copyright or _lookup(exif, _COPYRIGHT_KEYS),
+        creator=creator or image.creator or _lookup(exif, _CREATOR_KEYS),
+        title=image.title,
         caption=caption,
     )
 

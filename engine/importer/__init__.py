@@ -24,6 +24,7 @@ from maskroom.engine.importer.analyze import analyze
 from maskroom.engine.importer.scan import Candidate, scan
 from maskroom.core.files import sweep_tree_now_and_then
 from maskroom.core.paths import display_path
+from maskroom.core.values import clean_iptc
 from maskroom.engine.xmp.apply import apply_read
 from maskroom.core.progress import Progress
 
@@ -105,7 +106,7 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
             aperture=md.aperture, shutter=md.shutter, iso=md.iso, exposure_bias=md.exposure_bias,
             gps_lat=md.gps_lat, gps_lon=md.gps_lon, gps_alt=md.gps_alt, import_session_id=session_id,
             phash=info["phash"], features=info["features"], exif=md.tags,
-            extra={k: v for k, v in (("copyright", md.copyright), ("artist", md.artist)) if v},
+            copyright=clean_iptc("copyright", md.copyright), creator=clean_iptc("creator", md.artist),
         )
         s.add(img)
         for sc in info["sidecars"]:

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from maskroom.catalog import edits, library
 from maskroom.catalog.schema import FLAG_NONE, FLAG_PICK, FLAG_REJECT, Image, ImageKeyword, XmpSidecarState, utcnow
 from maskroom.core.recipe import Recipe
+from maskroom.core.values import IPTC_FIELDS, clean_iptc
 from maskroom.engine.xmp import XmpRead
 from maskroom.engine.xmp.read import file_state, sidecar_candidates
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
-TEXT_FIELDS = ("title", "caption", "creator", "copyright", "usage_terms")
 
 
 def apply_read(session: Session, img: Image, xr: XmpRead, *, replace_keywords: bool = False,
@@ -30,10 +30,12 @@ def apply_read(session: Session, img: Image, xr: XmpRead, *, replace_keywords: b
     if f.label is not None:
         img.color_label = f.label
     extra = dict(img.extra or {})
-    for key in TEXT_FIELDS:
-        value = getattr(f, key)
+    for key in IPTC_FIELDS:  # columns, tidied as any text read from a file
+        value = clean_iptc(key, getattr(f, key))
         if value:
-            extra[key] = value
+            setattr(img, key, value)
+    if f.usage_terms:
+        extra["usage_terms"] = f.usage_terms
     if f.capture_offset:
         extra["capture_offset"] = f.capture_offset
     if f.capture_time is not None:
@@ -89,9 +91,9 @@ def image_meta(session: Session, img: Image) -> dict[str, Any]:
         "gps_lat": img.gps_lat, "gps_lon": img.gps_lon, "gps_alt": img.gps_alt,
         "capture_time": img.capture_time, "capture_offset": extra.get("capture_offset"),
     }
-    for key in TEXT_FIELDS:
-        meta[key] = extra.get(key)
-    meta["creator"] = meta["creator"] or extra.get("artist")
+    for key in IPTC_FIELDS:
+        meta[key] = getattr(img, key)
+    meta["usage_terms"] = extra.get("usage_terms")
     return meta
 
 

@@ -51,7 +51,8 @@ def _point(text: str, what: str) -> tuple[float, float]:
 @click.option("--crop", help="Crop x0,y0,x1,y1 normalised to the straightened image ('none' removes it).")
 @click.option("--wb", "wb", help="RAW white balance: camera, auto, daylight, cloudy, shade, tungsten, fluorescent, "
               "flash, or KELVIN[,TINT] (e.g. 5200,+10).")
-@click.option("--wb-pick", "wb_pick", metavar="X,Y", help="RAW white balance that makes the point X,Y (0..1) neutral.")
+@click.option("--wb-pick", "wb_pick", metavar="X,Y", help="White balance that makes the point X,Y (0..1) of the rendered photo neutral (RAW: camera "
+              "multipliers; JPEG, TIFF...: --set temperature/tint).")
 @click.option("--lens", "lens", metavar="auto|off|MODEL",
               help="Lens corrections from lensfun: auto (EXIF lens), off, or a lens model name.")
 @click.option("--version", "version_id", type=ID, help="Edit this version (virtual copy) instead of the master.")
@@ -309,3 +310,17 @@ def histogram_cmd(ctx, image_id, version_id, as_json):
                + " ".join(f"{k[0].upper()} {v['shadows']}" for k, v in h.clipped_channels.items()))
     click.echo(f"highlights clipped: {h.clipped_highlights} px ({pct(h.clipped_highlights):.2f} %)  "
                + " ".join(f"{k[0].upper()} {v['highlights']}" for k, v in h.clipped_channels.items()))
+
+
+@main.command("lens-default")
+@click.argument("value", required=False, metavar="[auto|off]")
+@pass_ctx
+def lens_default_cmd(ctx, value):
+    """Lens corrections for photos whose edit names none: auto (from the EXIF lens, where
+    lensfun has a profile) or off.  Without VALUE: print the current default."""
+    if value is not None:
+        try:
+            value = develop.set_lens_default(ctx.catalog, value)
+        except MaskroomError as exc:
+            fail(str(exc))
+    click.echo(f"lens corrections by default: {value or develop.lens_default(ctx.catalog)}")

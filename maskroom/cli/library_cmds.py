@@ -1,4 +1,4 @@
-"""`maskroom import | ls | show | rate | flag | label | tag | collection`: parsers and
+"""`maskroom import | ls | show | meta | rate | flag | label | tag | collection`: parsers and
 printers over services.library and services.importing."""
 from __future__ import annotations
 
@@ -109,6 +109,36 @@ def show_cmd(ctx, image_id, as_json, with_exif):
     if with_exif and exif:
         for k in sorted(exif):
             click.echo(f"{k:>40}: {exif[k]}")
+
+
+@main.command("meta")
+@click.argument("ids", nargs=-1, type=ID)
+@filter_option
+@click.option("--all", "every", is_flag=True)
+@click.option("--title", help="Title (IPTC; XMP dc:title). An empty value clears it.")
+@click.option("--caption", help="Caption / description (XMP dc:description).")
+@click.option("--creator", help="Creator, e.g. the photographer (XMP dc:creator).")
+@click.option("--copyright", "copyright_", metavar="TEXT", help="Copyright notice (XMP dc:rights).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def meta_cmd(ctx, ids, filters, every, title, caption, creator, copyright_, as_json):
+    """Set the IPTC title, caption, creator and copyright of images (without options:
+    print them)."""
+    values = {k: v for k, v in (("title", title), ("caption", caption), ("creator", creator),
+                                ("copyright", copyright_)) if v is not None}
+    chosen = library.select_ids(ctx.catalog, ids, filters, every)
+    if values:
+        library.set_metadata(ctx.catalog, chosen, values)
+        if not as_json:
+            click.echo(f"set {', '.join(values)} of {len(chosen)} image(s)")
+            return
+    rows = [{"id": i, **library.image_metadata(ctx.catalog, i)["iptc"]} for i in chosen]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']}: " + "; ".join(f"{k}={r[k]!r}" for k in ("title", "caption", "creator", "copyright")
+                                              if r[k]))
 
 
 def _bulk(ctx, ids, filters, every, op, *args):

@@ -42,6 +42,19 @@ def _tint_matrix(amount: float, ctx: OpContext) -> np.ndarray:
     return np.diag(_normalised_gains(np.array([1.0, 2 ** (-0.3 * t), 1.0])))
 
 
+def neutralising_white_balance(rgb) -> tuple[float, float]:
+    """The (temperature, tint) amounts whose gains above make the linear work-space colour
+    ``rgb`` neutral (R = G = B): the white-balance eyedropper for photos that are not RAW.
+    Each gain is 2 ** (k * amount / 100), so solving R = B gives the temperature and then
+    G = R the tint; both are clamped to -100..100 (a colour further off than that is
+    only brought that far)."""
+    r, g, b = (math.log2(max(float(c), 1e-6)) for c in rgb)
+    t = (b - r) / 0.7  # R * 2^(0.35 t) = B * 2^(-0.35 t)
+    u = (g - r - 0.35 * t) / 0.3  # G * 2^(-0.3 u) = R * 2^(0.35 t)
+    clamp = lambda v: max(-100.0, min(100.0, 100.0 * v))  # noqa: E731
+    return clamp(t), clamp(u)
+
+
 def _hue_matrix(degrees: float) -> np.ndarray:
     """Rotation about the grey axis (1,1,1): turns every hue by ``degrees``."""
     a = math.radians(degrees)

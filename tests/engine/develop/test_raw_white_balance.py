@@ -110,5 +110,10 @@ def test_edit_wb_and_wb_pick(catalog, catalog_location, tmp_path, sample_copy):
     assert np.allclose(raw_settings()["wb_multipliers"], [2.0, 1.0, 1.25], rtol=0.01)
     res = run("edit", raw_id, "--wb", "sunset")
     assert res.exit_code != 0 and "raw.white_balance must be one of" in res.output
+    # A JPEG has no camera white balance: the pick sets temperature/tint instead (the
+    # neutrality itself is tested in test_wb_pick_nonraw.py), and no raw settings.
     res = run("edit", jpg_id, "--wb-pick", "0.5,0.5")
-    assert res.exit_code == 1 and "RAW files" in res.output
+    assert res.exit_code == 0, res.output
+    with catalog.session() as s:
+        jpg = edits.load_recipe(s, edits.get_version(s, jpg_id).id)
+    assert "raw" not in jpg.settings and {"temperature", "tint"} & set(jpg.global_layer.adjustments)

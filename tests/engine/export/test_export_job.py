@@ -63,7 +63,7 @@ def _add_images(catalog, folder: Path, names: list[str]) -> dict[str, int]:
                 shutter=1 / 250,
                 iso=400,
                 rating=(i % 5) + 1,
-                extra={"copyright": "© 2024 Test Studio", "creator": "Ann Example"},
+                copyright="© 2024 Test Studio", creator="Ann Example",
             )
             row.keywords = [alaska, bird] if name == FALCON else [alaska]
             s.add(row)

@@ -165,7 +165,7 @@ def test_lightroom_migration_brings_everything_and_reruns_without_duplicates(cat
         assert (one.rating, one.flag, one.color_label) == (4, 1, "red")
         assert (two.rating, two.flag, two.color_label) == (2, -1, None)
         assert str(one.capture_time) == "2024-05-01 09:30:15"
-        assert (one.extra["caption"], one.extra["copyright"]) == ("Morning light", "(c) LR user")
+        assert (one.caption, one.copyright) == ("Morning light", "(c) LR user")
         assert library.image_keywords(s, one.id) == ["Places|Japan|Kyoto", "temple"]
         trips = s.scalar(select(Collection).where(Collection.name == "Trips"))
         best = s.scalar(select(Collection).where(Collection.name == "Kyoto best"))

@@ -286,8 +286,9 @@ def test_written_sidecar_agrees_with_exiftool_field_by_field(catalog, tmp_path, 
         library.add_keyword(s, [image_id], "Places|Japan|Kyoto")
         library.add_keyword(s, [image_id], "cherry blossom")
         img = s.get(Image, image_id)
-        img.extra = {**img.extra, "title": "Hanami", "caption": "Under the trees", "creator": "A. Person",
-                     "copyright": "(c) 2024 A. Person", "usage_terms": "All rights reserved"}
+        img.title, img.caption, img.creator = "Hanami", "Under the trees", "A. Person"
+        img.copyright = "(c) 2024 A. Person"
+        img.extra = {**img.extra, "usage_terms": "All rights reserved"}
         img.gps_lat, img.gps_lon, img.gps_alt = 35.0116, 135.7681, 50.5
         v = edits.get_version(s, image_id)
         r = edits.load_recipe(s, v.id)
@@ -330,7 +331,7 @@ def test_sidecar_written_by_exiftool_is_read(catalog, tmp_path, exiftool):
     assert res[0]["status"] == "read"
     with catalog.session() as s:
         img = s.get(Image, image_id)
-        assert (img.rating, img.color_label, img.extra["caption"]) == (2, "yellow", "A cat")
+        assert (img.rating, img.color_label, img.caption) == (2, "yellow", "A cat")
         assert (img.gps_lat, img.gps_lon) == (pytest.approx(-48.5), pytest.approx(2.25))
         assert library.image_keywords(s, image_id) == ["Animals|Cats"]
         assert edits.load_recipe(s, edits.get_version(s, image_id).id).global_layer.adjustments == {"exposure": -0.5}
