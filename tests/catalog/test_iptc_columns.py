@@ -1,4 +1,4 @@
-"""IPTC title/caption/creator/copyright as catalog columns (migration 0005): the upgrade
+"""IPTC title/caption/creator/copyright as catalog columns (migration 0006): the upgrade
 moves them out of ``images.extra`` (tidying text other programs wrote, EXIF artist as
 the creator), the downgrade puts them back; the door (core.values) refuses control
 characters and over-long text from a person."""
@@ -33,7 +33,7 @@ def test_downgrade_and_upgrade_move_the_fields_between_extra_and_columns(catalog
         kept = _image(s, 1, title="Hanami", caption="Under\nthe trees", extra={"usage_terms": "All rights"})
         plain = _image(s, 2)
     cfg = alembic_config(catalog.engine)
-    command.downgrade(cfg, "0004_mask_warnings")
+    command.downgrade(cfg, "0005_sort_indexes")
     with catalog.engine.begin() as conn:
         cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(images)")} if \
             catalog.engine.dialect.name == "sqlite" else None
@@ -43,7 +43,7 @@ def test_downgrade_and_upgrade_move_the_fields_between_extra_and_columns(catalog
     extra = {k: (json.loads(v) if isinstance(v, str) else v) for k, v in rows.items()}
     assert extra[kept] == {"usage_terms": "All rights", "title": "Hanami", "caption": "Under\nthe trees"}
     assert not extra[plain]
-    # What an import before 0005 stored: EXIF copyright and artist, one with a control character.
+    # What an import before 0006 stored: EXIF copyright and artist, one with a control character.
     with catalog.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE images SET extra = ? WHERE id = ?" if catalog.engine.dialect.name == "sqlite"
                              else "UPDATE images SET extra = %s::jsonb WHERE id = %s",

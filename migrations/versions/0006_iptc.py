@@ -5,8 +5,8 @@ Lightroom migration); the upgrade moves them into the columns (an EXIF ``artist`
 the creator when there is none), tidied as core.values.clean_iptc tidies text read from
 files, and takes them out of ``extra``; the downgrade puts them back.
 
-Revision ID: 0005_iptc
-Revises: 0004_mask_warnings
+Revision ID: 0006_iptc
+Revises: 0005_sort_indexes
 """
 from alembic import op
 import sqlalchemy as sa
@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from maskroom.core.values import IPTC_FIELDS, clean_iptc
 
-revision = '0005_iptc'
-down_revision = '0004_mask_warnings'
+revision = '0006_iptc'
+down_revision = '0005_sort_indexes'
 branch_labels = None
 depends_on = None
 
