@@ -41,7 +41,10 @@ def test_a_schema_1_recipe_renders_pixel_equal_to_the_schema_1_code():
     assert stored["schema_version"] == 1
     recipe = Recipe.from_dict(stored)
     out = render_recipe(golden_source(), "golden", recipe, golden_mask)
-    assert np.array_equal(out, np.load(DATA / "recipe_v1_render.npy"))
+    # Equal to float32 rounding: the stored render came from the NumPy/OpenCV of its day,
+    # and a newer release may round one operation differently (seen: 3e-8); any change
+    # of the maths shows up orders of magnitude above this.
+    np.testing.assert_allclose(out, np.load(DATA / "recipe_v1_render.npy"), rtol=0, atol=1e-6)
     assert recipe.to_dict()["schema_version"] == SCHEMA_VERSION == 2
     assert all(isinstance(v, float) for layer in recipe.layers for v in layer.adjustments.values())
 
