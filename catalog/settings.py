@@ -12,8 +12,9 @@ from maskroom.catalog.schema import CatalogSetting
 SETTINGS: dict[str, tuple[Any, type]] = {
     "xmp.auto_write": (False, bool),  # write sidecars after each change (Lightroom's "Automatically write")
     # lens corrections where an edit names none: "auto" | "off" (core.values.check_lens_default);
-    # off by default so edits made before the setting existed render as they did
-    "develop.lens_default": ("off", str),
+    # on for new catalogs; a catalog that had photos before the setting existed stores
+    # "off" (migration 0007) so its edits render as they did
+    "develop.lens_default": ("auto", str),
 }
 
 

@@ -32,7 +32,8 @@ def test_default_auto_corrects_like_an_explicit_auto(catalog, sample_copy):
         row.camera_make, row.camera_model, row.lens, row.focal_length, row.aperture = (*CANON, 24.0, 4.0)
         other = s.get(Image, unknown)
         other.focal_length, other.lens = 35.0, "Nobody's Dream 35mm f/0.7"
-    assert run_cli(catalog, "lens-default").output.strip() == "lens corrections by default: off"
+    assert run_cli(catalog, "lens-default").output.strip() == "lens corrections by default: auto"  # a new catalog
+    run_cli(catalog, "lens-default", "off")
     plain = _render(catalog, known)
     explicit = _render(catalog, known, lens={"correct": "auto"})
     assert np.abs(plain - explicit).mean() > 0.5  # 24 mm at f/4: the correction shows
@@ -54,3 +55,24 @@ def test_default_auto_corrects_like_an_explicit_auto(catalog, sample_copy):
     r = run_cli(catalog, "lens-default", "sometimes", ok=False)
     assert r.exit_code == 1 and "lens default must be one of auto, off" in r.output
     assert develop.lens_default(catalog) == "auto"
+
+
+def test_a_catalog_with_photos_keeps_lens_corrections_off_after_the_upgrade(catalog, sample_copy):
+    """Migration 0007: existing edits render as before the default existed."""
+    from alembic import command
+
+    from maskroom.catalog.database import alembic_config
+    from maskroom.catalog.schema import CatalogSetting
+
+    cfg = alembic_config(catalog.engine)
+    command.downgrade(cfg, "0006_iptc")
+    command.upgrade(cfg, "head")  # no photos yet: the new default stands
+    catalog.engine.dispose()
+    assert develop.lens_default(catalog) == "auto"
+    add_image(catalog, sample_copy / "immich_el_torcal_rocks.jpg")
+    command.downgrade(cfg, "0006_iptc")
+    command.upgrade(cfg, "head")
+    catalog.engine.dispose()
+    assert develop.lens_default(catalog) == "off"
+    with catalog.session() as s:
+        assert s.get(CatalogSetting, "develop.lens_default").value == "off"
