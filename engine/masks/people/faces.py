@@ -253,11 +253,20 @@ ROTATIONS = (90.0, -90.0, 45.0, -45.0, 30.0, -30.0)
 
 def _turned(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     """``image`` turned counter-clockwise by ``degrees`` on a grown black canvas, and
-    the 2x3 matrix from the turned copy's pixels back to ``image``'s."""
+    the 2x3 matrix from the turned copy's pixels back to ``image``'s.  Quarter turns
+    are exact (np.rot90: no resampling, no canvas)."""
     h, w = image.shape[:2]
+    if degrees % 90 == 0:
+        k = int(degrees // 90) % 4
+        turned = np.ascontiguousarray(np.rot90(image, k))
+        # In continuous coordinates (a pixel spans [i, i+1), as detections are): rot90
+        # by k=1 sends (x, y) to (y, w - x), so back is (w - y', x').
+        back = {0: [[1, 0, 0], [0, 1, 0]], 1: [[0, -1, w], [1, 0, 0]],
+                2: [[-1, 0, w], [0, -1, h]], 3: [[0, 1, 0], [-1, 0, h]]}[k]
+        return turned, np.array(back, np.float64)
     a = math.radians(degrees)
-    nw = int(math.ceil(abs(w * math.cos(a)) + abs(h * math.sin(a))))
-    nh = int(math.ceil(abs(w * math.sin(a)) + abs(h * math.cos(a))))
+    nw = int(round(abs(w * math.cos(a)) + abs(h * math.sin(a))))
+    nh = int(round(abs(w * math.sin(a)) + abs(h * math.cos(a))))
     m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
     m[:, 2] += ((nw - w) / 2, (nh - h) / 2)
     turned = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=0)
@@ -522,7 +531,10 @@ def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
         for degrees in ROTATIONS:
             turned = _meshed(image, scaled(detect_turned(src, degrees, tiled=tiled, hint=hint)), with_iris, small)
             if any(f.landmarks is not None for f in turned):
-                faces = turned
+                # The upright meshless detections stay too (the back of a head the
+                # body checks confirm: HumanSeg 215 lost its person when a turned
+                # copy's false face replaced it).
+                faces = faces + turned
                 break
     return _distinct(faces)
 
