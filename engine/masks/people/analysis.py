@@ -56,7 +56,7 @@ from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 # Bump when any people mask changes: cached rasters are keyed by it.
-VERSION = "people3"
+VERSION = "people4"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -662,6 +662,7 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
         if necks.any():
             p = p * (1 - cv2.GaussianBlur(necks, (0, 0), 1.5))
         p = _not_hair(a, p, [person] if person is not None else a.people)
+        p = _hair_on_heads(a, p, [person] if person is not None else a.people)
     elif kind == "clothes":
         p = a.sch_channel(1) * np.clip(fg * 1.5, 0, 1)
     else:  # body-skin
@@ -694,6 +695,7 @@ CROP_FADE = 0.08  # of the hair model's crop: the border band over which its ans
 # hair: 1.0 there, against clothes 0.6 and hair 0.0 from the other model).
 HAT_ABOVE_EYES = 0.15  # of the face size above the eye line: where the hat rule applies
 HAT_REACH = 0.12  # of the face size: how far the hat's clothes answer is grown
+HAIR_COLOUR_SD = 3.5  # Mahalanobis distance to the crown's hair colour beyond which, off the crown, it is not hair
 
 
 def _face_raster_to_work(a: PeopleAnalysis, fp: FaceParts, raster: np.ndarray) -> np.ndarray:
@@ -714,6 +716,52 @@ def _lenses_work(a: PeopleAnalysis, people) -> np.ndarray:
         if fp.occlusion().lenses is not None:
             out = np.maximum(out, _face_raster_to_work(a, fp, fp.lenses()))
     return out
+
+
+def _hair_on_heads(a: PeopleAnalysis, p: np.ndarray, people) -> np.ndarray:
+    """Hair that grows from a head: off the crowns only what has the colour of the
+    hair on them, and blobs of the hair answer with no pixel above any chin line of
+    ``people`` are dropped (kodim15's red-and-green sweater, "hair" 0.4-0.9
+    to the skin/clothes/hair model, under the child's chin).  Long hair reaches the
+    head, so it stays.  Without a meshed face nothing is dropped."""
+    wh, ww = p.shape
+    yy, xx = np.mgrid[0:wh, 0:ww].astype(np.float32)
+    head_side = np.zeros((wh, ww), bool)  # above a chin line
+    crown = np.zeros((wh, ww), bool)  # above an eye line, within a face size of the face centre
+    for q in people:
+        if q.face is None or q.face.landmarks is None:
+            return p
+        lm = q.face.landmarks[:, :2] * np.array([a.sx, a.sy], np.float32)
+        up = lm[topo.FOREHEAD] - lm[topo.CHIN]
+        up = up / max(float(np.hypot(*up)), 1e-6)
+        head_side |= ((xx - lm[topo.CHIN][0]) * up[0] + (yy - lm[topo.CHIN][1]) * up[1]) > 0
+        eyes = (lm[33] + lm[263]) / 2
+        c = q.face.centre * np.array([a.sx, a.sy], np.float32)
+        near = np.hypot(xx - c[0], yy - c[1]) < q.face.size * a.sx
+        crown |= near & (((xx - eyes[0]) * up[0] + (yy - eyes[1]) * up[1]) > 0)
+    # Off the crowns, hair is the colour of the hair on them: a Mahalanobis distance
+    # in Lab to the sure hair of the crowns (above the eyes, within a face size of the
+    # face centre), soft from HAIR_COLOUR_SD.  A close-up's sweater rises beside the
+    # face above the chin line (kodim15: red wool, "hair" to the model).
+    lab = cv2.cvtColor(a.work_image.astype(np.float32), cv2.COLOR_RGB2LAB)
+    ref = lab[(p > 0.7) & crown]
+    if len(ref) >= 30:
+        cov = np.cov(ref.T) + np.diag([9.0, 4.0, 4.0])
+        d = lab.reshape(-1, 3) - ref.mean(0)
+        dist = np.sqrt(np.einsum("ij,jk,ik->i", d, np.linalg.inv(cov), d)).reshape(wh, ww)
+        like = np.clip((HAIR_COLOUR_SD + 1.5 - dist) / 1.5, 0, 1)
+        p = np.where(crown, p, p * like).astype(np.float32)
+    blobs = (p > 0.4).astype(np.uint8)
+    n, labels = cv2.connectedComponents(blobs, connectivity=8)
+    if n <= 2:
+        return p
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[head_side & (blobs > 0)])] = True
+    keep[0] = True  # the soft rim below 0.4 stays as it was
+    kept = keep[labels]
+    # Soft: a dropped blob's rim (under 0.4) goes with it.
+    dropped = cv2.dilate((~kept).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(dropped & ~(labels > 0) | ~kept, 0.0, p).astype(np.float32)
 
 
 def _not_hair(a: PeopleAnalysis, p: np.ndarray, people) -> np.ndarray:
