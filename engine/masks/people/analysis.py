@@ -233,7 +233,11 @@ class PeopleAnalysis:
         weak = f.landmarks is not None and f.score < WEAK_MESH
         off_matte = f.landmarks is not None and f.score < DOUBTFUL_MESH and matte < 0.1
         lone_profile = f.landmarks is None and not someone_meshed
-        if not (weak or off_matte or lone_profile):
+        # A face found only on a turned copy of the frame (faces.ROTATIONS) is doubtful
+        # whatever its mesh says: the cat and the dogs of the samples mesh at 0.78-0.88
+        # there, and the selfie model mattes them.
+        turned = f.turned != 0
+        if not (weak or off_matte or lone_profile or turned):
             return True
         x0, y0, x1, y1 = f.box
         fs = f.size
@@ -249,7 +253,7 @@ class PeopleAnalysis:
         # the false faces 0.28-0.61.
         if body_score(self.image, (cx - 2 * fs, y0 - 0.3 * fs, cx + 2 * fs, y1 + 7 * fs)) >= FACE_FULL_BODY:
             return True
-        if not weak:
+        if not weak or turned:
             return False
         # A weak mesh is also someone seen from behind (HumanSeg 215: 0.43 on the
         # back of a head, detector 0.24) when the skin/clothes/hair model sees a
@@ -891,14 +895,14 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
             alpha = alpha * a.membership(person)
         frac = float((alpha > 0.5).mean())
         if frac == 0:
-            return _empty(a, kind, "no person in this photo", chosen)
+            return _empty(a, kind, "no person found in this photo", chosen)
         score = person.info.score if person else frac
         return MaskResult(alpha.astype(np.float32), True, float(score), SEGMENTER, VERSION, _info(a, chosen))
     if kind in PIXEL_PARTS:
         if not a.people:
             # The skin/clothes/hair model labels colours: on a photo with nobody it
             # finds "hair" in rock and "clothes" in petals.
-            return _empty(a, kind, f"no person in this photo, so no {kind}", chosen)
+            return _empty(a, kind, f"no person found in this photo, so no {kind}", chosen)
         try:
             alpha = _pixel_part(a, kind, person)
         except Exception as exc:  # model missing: report, do not crash the layer
@@ -959,8 +963,8 @@ def _face_part_note(a: PeopleAnalysis, p: _Person, kind: str) -> str | None:
 
 
 def _summary(notes: list[tuple[str, _Person, float]], kind: str, one: bool) -> str:
-    """One line from the per-person notes, grouped by cause: "face too small (28 px,
-    iris needs 40 px) for person 2 (index 1)", "... (19-26 px, ...) for 4 people
+    """One line from the per-person notes, grouped by cause: "face too small (28 px;
+    iris from 40 px) for person 2 (index 1)", "... (19-26 px; ...) for 4 people
     (persons 1, 2, 3, 5)".  ``one``: the user asked for one person (_empty names them)."""
     parts = []
     for cause in dict.fromkeys(n for n, _, _ in notes):
@@ -969,7 +973,7 @@ def _summary(notes: list[tuple[str, _Person, float]], kind: str, one: bool) -> s
         if cause == "face too small":
             lo, hi = min(s for _, s in group), max(s for _, s in group)
             span = f"{lo:.0f} px" if round(lo) == round(hi) else f"{lo:.0f}-{hi:.0f} px"
-            text = f"face too small ({span}, {kind} needs {MIN_FACE_PX[kind]} px)"
+            text = f"face too small ({span}; {kind} from {MIN_FACE_PX[kind]} px)"
         if not one:
             idx = [p.info.index for p, _ in group]
             if len(idx) == 1:

@@ -493,6 +493,7 @@ class Face:
     score: float
     landmarks: np.ndarray | None = None  # 468x3 pixels
     irises: dict[str, Iris] = field(default_factory=dict)
+    turned: float = 0.0  # degrees the frame was turned for the detector to find it (0: upright)
 
     @property
     def centre(self) -> np.ndarray:
@@ -530,7 +531,13 @@ def find_faces(image: np.ndarray, *, with_iris: bool = True, tiled: bool = True,
     if not any(f.landmarks is not None for f in faces) and (hint is None or hint.max() >= WEAK_PERSON):
         for degrees in ROTATIONS:
             turned = _meshed(image, scaled(detect_turned(src, degrees, tiled=tiled, hint=hint)), with_iris, small)
-            if any(f.landmarks is not None for f in turned):
+            # Only meshed faces of a turned copy: its meshless hits are mostly fur and
+            # leaves (the dogs of the samples); the caller asks more of the rest (a
+            # cat's face meshes at 0.88 there).
+            turned = [f for f in turned if f.landmarks is not None]
+            for f in turned:
+                f.turned = degrees
+            if turned:
                 # The upright meshless detections stay too (the back of a head the
                 # body checks confirm: HumanSeg 215 lost its person when a turned
                 # copy's false face replaced it).
