@@ -926,9 +926,9 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
         roi = fp.to_full(fp.part(kind))
         out[fp.y0:fp.y1, fp.x0:fp.x1] = np.maximum(out[fp.y0:fp.y1, fp.x0:fp.x1], roi)
         scores.append(p.face.score)
+        if not (roi > 0.5).any():  # a closed mouth for teeth, closed eyes for sclera
+            notes.append((f"no {kind} visible", p, p.face.size))
     if not (out > 0.5).any():
-        if not notes:
-            return _empty(a, kind, f"no {kind} visible", chosen)
         return _empty(a, kind, _summary(notes, kind, one=person is not None), chosen)
     score = float(np.mean(scores))
     info = {**_info(a, chosen), "confidence": round(score, 3)}
