@@ -1,4 +1,5 @@
-"""The people hard-case set (bench/data/people_hard_cases.json): load it, and make
+"""The people hard-case set (bench/data/people_hard_cases.json, sheets by
+scripts/people_hard_cases.py): load it, and make
 its derived variants (a rotated copy, a shrunk face, painted sunglasses or a face
 mask) from the licensed sample photos, the same way every time.
 
