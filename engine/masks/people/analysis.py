@@ -34,7 +34,7 @@ from maskroom.engine.masks import model_store
 from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import face_topology as topo
 from maskroom.engine.masks.people.face_parts import FaceParts, fill_polygon, grow
-from maskroom.engine.masks.people.faces import Face, crop_matrix, find_faces, warp_crop
+from maskroom.engine.masks.people.faces import MIN_IRIS_FACE, Face, crop_matrix, find_faces, warp_crop
 from maskroom.engine.masks.people.segmentation import (
     REGION_PRESENCE,
     SEGMENTER,
@@ -56,7 +56,7 @@ from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 # Bump when any people mask changes: cached rasters are keyed by it.
-VERSION = "people3"
+VERSION = "people4"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -233,7 +233,11 @@ class PeopleAnalysis:
         weak = f.landmarks is not None and f.score < WEAK_MESH
         off_matte = f.landmarks is not None and f.score < DOUBTFUL_MESH and matte < 0.1
         lone_profile = f.landmarks is None and not someone_meshed
-        if not (weak or off_matte or lone_profile):
+        # A face found only on a turned copy of the frame (faces.ROTATIONS) is doubtful
+        # whatever its mesh says: the cat and the dogs of the samples mesh at 0.78-0.88
+        # there, and the selfie model mattes them.
+        turned = f.turned != 0
+        if not (weak or off_matte or lone_profile or turned):
             return True
         x0, y0, x1, y1 = f.box
         fs = f.size
@@ -249,7 +253,7 @@ class PeopleAnalysis:
         # the false faces 0.28-0.61.
         if body_score(self.image, (cx - 2 * fs, y0 - 0.3 * fs, cx + 2 * fs, y1 + 7 * fs)) >= FACE_FULL_BODY:
             return True
-        if not weak:
+        if not weak or turned:
             return False
         # A weak mesh is also someone seen from behind (HumanSeg 215: 0.43 on the
         # back of a head, detector 0.24) when the skin/clothes/hair model sees a
@@ -661,6 +665,8 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
             cv2.rectangle(necks, (x0, int(chin[1])), (x1, necks.shape[0]), 1.0, -1)
         if necks.any():
             p = p * (1 - cv2.GaussianBlur(necks, (0, 0), 1.5))
+        p = _not_hair(a, p, [person] if person is not None else a.people)
+        p = _hair_on_heads(a, p, [person] if person is not None else a.people)
     elif kind == "clothes":
         p = a.sch_channel(1) * np.clip(fg * 1.5, 0, 1)
     else:  # body-skin
@@ -679,7 +685,7 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
                 x0, y0, x1, y1 = q.face.box * np.array([a.sx, a.sy, a.sx, a.sy])
                 cv2.ellipse(faces, (int((x0 + x1) / 2), int((y0 + y1) / 2)),
                             (int(0.6 * (x1 - x0)), int(0.65 * (y1 - y0))), 0, 0, 360, 1.0, -1)
-        p = p * (1 - faces)
+        p = p * (1 - faces) * (1 - _lenses_work(a, a.people))
     p = (p * member).astype(np.float32)
     if not (p > 0.5).any():
         return np.zeros(a.shape, np.float32)
@@ -687,6 +693,109 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
 
 
 HAIR_MODEL = "hair_segmentation"
+CROP_FADE = 0.08  # of the hair model's crop: the border band over which its answer fades out
+# Above the eyes, what the skin/clothes/hair model calls clothes more than hair is a hat
+# or a cap, whatever the selfie hair model says (it takes Grace Hopper's black cap for
+# hair: 1.0 there, against clothes 0.6 and hair 0.0 from the other model).
+HAT_ABOVE_EYES = 0.15  # of the face size above the eye line: where the hat rule applies
+HAT_REACH = 0.12  # of the face size: how far the hat's clothes answer is grown
+HAIR_COLOUR_SD = 3.5  # Mahalanobis distance to the crown's hair colour beyond which, off the crown, it is not hair
+
+
+def _face_raster_to_work(a: PeopleAnalysis, fp: FaceParts, raster: np.ndarray) -> np.ndarray:
+    """A FaceParts raster (its ROI at scale fp.k) on the working grid."""
+    ww, wh = a.work_wh
+    m = np.array([[a.sx / fp.k, 0, fp.x0 * a.sx], [0, a.sy / fp.k, fp.y0 * a.sy]], np.float32)
+    return cv2.warpAffine(raster.astype(np.float32), m, (ww, wh), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def _lenses_work(a: PeopleAnalysis, people) -> np.ndarray:
+    """Opaque sunglass lenses of ``people`` on the working grid (zeros without any)."""
+    ww, wh = a.work_wh
+    out = np.zeros((wh, ww), np.float32)
+    for q in people:
+        if q.face is None or q.face.landmarks is None:
+            continue
+        fp = a.face_parts(q.face)
+        if fp.occlusion().lenses is not None:
+            out = np.maximum(out, _face_raster_to_work(a, fp, fp.lenses()))
+    return out
+
+
+def _hair_on_heads(a: PeopleAnalysis, p: np.ndarray, people) -> np.ndarray:
+    """Hair that grows from a head: off the crowns only what has the colour of the
+    hair on them, and blobs of the hair answer with no pixel above any chin line of
+    ``people`` are dropped (kodim15's red-and-green sweater, "hair" 0.4-0.9
+    to the skin/clothes/hair model, under the child's chin).  Long hair reaches the
+    head, so it stays.  Without a meshed face nothing is dropped."""
+    wh, ww = p.shape
+    yy, xx = np.mgrid[0:wh, 0:ww].astype(np.float32)
+    head_side = np.zeros((wh, ww), bool)  # above a chin line
+    crown = np.zeros((wh, ww), bool)  # above an eye line, within a face size of the face centre
+    for q in people:
+        if q.face is None or q.face.landmarks is None:
+            return p
+        lm = q.face.landmarks[:, :2] * np.array([a.sx, a.sy], np.float32)
+        up = lm[topo.FOREHEAD] - lm[topo.CHIN]
+        up = up / max(float(np.hypot(*up)), 1e-6)
+        head_side |= ((xx - lm[topo.CHIN][0]) * up[0] + (yy - lm[topo.CHIN][1]) * up[1]) > 0
+        eyes = (lm[33] + lm[263]) / 2
+        c = q.face.centre * np.array([a.sx, a.sy], np.float32)
+        near = np.hypot(xx - c[0], yy - c[1]) < q.face.size * a.sx
+        crown |= near & (((xx - eyes[0]) * up[0] + (yy - eyes[1]) * up[1]) > 0)
+    # Off the crowns, hair is the colour of the hair on them: a Mahalanobis distance
+    # in Lab to the sure hair of the crowns (above the eyes, within a face size of the
+    # face centre), soft from HAIR_COLOUR_SD.  A close-up's sweater rises beside the
+    # face above the chin line (kodim15: red wool, "hair" to the model).
+    lab = cv2.cvtColor(a.work_image.astype(np.float32), cv2.COLOR_RGB2LAB)
+    ref = lab[(p > 0.7) & crown]
+    if len(ref) >= 30:
+        cov = np.cov(ref.T) + np.diag([9.0, 4.0, 4.0])
+        d = lab.reshape(-1, 3) - ref.mean(0)
+        dist = np.sqrt(np.einsum("ij,jk,ik->i", d, np.linalg.inv(cov), d)).reshape(wh, ww)
+        like = np.clip((HAIR_COLOUR_SD + 1.5 - dist) / 1.5, 0, 1)
+        p = np.where(crown, p, p * like).astype(np.float32)
+    blobs = (p > 0.4).astype(np.uint8)
+    n, labels = cv2.connectedComponents(blobs, connectivity=8)
+    if n <= 2:
+        return p
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[head_side & (blobs > 0)])] = True
+    keep[0] = True  # the soft rim below 0.4 stays as it was
+    kept = keep[labels]
+    # Soft: a dropped blob's rim (under 0.4) goes with it.
+    dropped = cv2.dilate((~kept).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(dropped & ~(labels > 0) | ~kept, 0.0, p).astype(np.float32)
+
+
+def _not_hair(a: PeopleAnalysis, p: np.ndarray, people) -> np.ndarray:
+    """The hair answer less what is not hair on the faces of ``people``: sunglass
+    lenses (dark and round, both models take them for hair), face skin (the face-skin
+    part, colour-gated to this face: a dark cheek beside dark hair), and hats (above
+    the eyes, where the skin/clothes/hair model says clothes more than hair)."""
+    wh, ww = p.shape
+    sch = a.skin_clothes_hair()
+    clothes_over = np.clip(2.0 * (sch[1] - sch[2]), 0, 1)
+    veto = _lenses_work(a, people)
+    yy, xx = np.mgrid[0:wh, 0:ww].astype(np.float32)
+    for q in people:
+        if q.face is None or q.face.landmarks is None:
+            continue
+        fp = a.face_parts(q.face)
+        veto = np.maximum(veto, _face_raster_to_work(a, fp, np.clip(fp.part("face-skin") * 1.5, 0, 1)))
+        lm = q.face.landmarks[:, :2] * np.array([a.sx, a.sy], np.float32)
+        up = lm[topo.FOREHEAD] - lm[topo.CHIN]
+        up = up / max(float(np.hypot(*up)), 1e-6)
+        eyes = (lm[33] + lm[263]) / 2
+        fs = q.face.size * a.sx
+        height = (xx - eyes[0]) * up[0] + (yy - eyes[1]) * up[1]  # working px above the eye line
+        above = np.clip((height - HAT_ABOVE_EYES * fs) / max(0.1 * fs, 1.0), 0, 1)
+        # Grown by HAT_REACH: the model hesitates on a hat's lower band (Hopper's black
+        # band: clothes 0.0, hair 0.0, the selfie hair model 1.0).
+        r = max(1, int(HAT_REACH * fs))
+        hat = cv2.dilate(clothes_over, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        veto = np.maximum(veto, above * hat)
+    return p * (1 - veto)
 
 
 def _face_hair(a: PeopleAnalysis, person: _Person) -> np.ndarray | None:
@@ -708,6 +817,11 @@ def _face_hair(a: PeopleAnalysis, person: _Person) -> np.ndarray | None:
     out = np.asarray(sess.run(None, {sess.get_inputs()[0].name: np.ascontiguousarray(x)})[0], np.float32)
     logits = out.reshape(size, size, 2)
     prob = 1.0 / (1.0 + np.exp(-np.clip(logits[..., 1] - logits[..., 0], -50, 50)))
+    # Fade the answer out towards the crop's border: hair running past the crop (long
+    # hair on the shoulders) otherwise ends in a straight cut where the crop ends; the
+    # whole-body model's hair takes over there (p = max of the two).
+    ramp = np.clip(np.minimum(np.arange(size), np.arange(size)[::-1]) / (CROP_FADE * size), 0, 1).astype(np.float32)
+    prob = prob * np.minimum(ramp[:, None], ramp[None, :])
     to_work = np.diag([a.sx, a.sy]) @ m  # crop pixels -> working pixels
     ww, wh = a.work_wh
     # to_work maps the source (crop) to the destination (working grid): a forward
@@ -781,14 +895,14 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
             alpha = alpha * a.membership(person)
         frac = float((alpha > 0.5).mean())
         if frac == 0:
-            return _empty(a, kind, "no person in this photo", chosen)
+            return _empty(a, kind, "no person found in this photo", chosen)
         score = person.info.score if person else frac
         return MaskResult(alpha.astype(np.float32), True, float(score), SEGMENTER, VERSION, _info(a, chosen))
     if kind in PIXEL_PARTS:
         if not a.people:
             # The skin/clothes/hair model labels colours: on a photo with nobody it
             # finds "hair" in rock and "clothes" in petals.
-            return _empty(a, kind, f"no person in this photo, so no {kind}", chosen)
+            return _empty(a, kind, f"no person found in this photo, so no {kind}", chosen)
         try:
             alpha = _pixel_part(a, kind, person)
         except Exception as exc:  # model missing: report, do not crash the layer
@@ -798,18 +912,77 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
         return MaskResult(alpha, True, float((alpha > 0.5).mean()), _models(kind), VERSION, _info(a, chosen))
     # Face parts: one person's face, or every face.
     targets = [person] if person is not None else a.people
-    faces = [p.face for p in targets if p.face is not None and p.face.landmarks is not None]
-    if not faces:
+    if not targets:
         return _empty(a, kind, "no face found", chosen)
     out = np.zeros(a.shape, np.float32)
-    for f in faces:
-        fp = a.face_parts(f)
+    notes: list[tuple[str, _Person, float]] = []  # why a person's face gave nothing for this part
+    scores = []
+    for p in targets:
+        note = _face_part_note(a, p, kind)
+        if note:
+            notes.append((note, p, p.face.size if p.face is not None else 0.0))
+            continue
+        fp = a.face_parts(p.face)
         roi = fp.to_full(fp.part(kind))
         out[fp.y0:fp.y1, fp.x0:fp.x1] = np.maximum(out[fp.y0:fp.y1, fp.x0:fp.x1], roi)
+        scores.append(p.face.score)
+        if not (roi > 0.5).any():  # a closed mouth for teeth, closed eyes for sclera
+            notes.append((f"no {kind} visible", p, p.face.size))
     if not (out > 0.5).any():
-        return _empty(a, kind, f"no {kind} visible", chosen)
-    score = float(np.mean([f.score for f in faces]))
-    return MaskResult(out, True, score, _models(kind), VERSION, {**_info(a, chosen), "confidence": round(score, 3)})
+        return _empty(a, kind, _summary(notes, kind, one=person is not None), chosen)
+    score = float(np.mean(scores))
+    info = {**_info(a, chosen), "confidence": round(score, 3)}
+    if notes:
+        # Some faces gave this part and some could not: the mask is usable but
+        # incomplete, and says for whom.
+        info["reason"] = f"{kind} not drawn for everyone: " + _summary(notes, kind, one=False)
+    return MaskResult(out, True, score, _models(kind), VERSION, info)
+
+
+# Smallest face (pixels of the analysed image, the mesh's box) each face part is drawn
+# on.  Below it the part would be a guess: the mesh model sees a 192 px crop, but a
+# 28 px face holds brows and lips a pixel or two thick and no iris (the iris models
+# are not run under faces.MIN_IRIS_FACE); the part says "face too small" instead.
+MIN_FACE_PX = {"face-skin": 16, "eyebrows": 32, "lips": 32, "teeth": 40, "sclera": MIN_IRIS_FACE,
+               "iris": MIN_IRIS_FACE}
+
+
+def _face_part_note(a: PeopleAnalysis, p: _Person, kind: str) -> str | None:
+    """Why person ``p`` gives no ``kind`` (None when it may): no face, a face too small,
+    eyes behind sunglasses, a mouth behind a mask."""
+    if p.face is None or p.face.landmarks is None:
+        return "no face found"
+    if p.face.size < MIN_FACE_PX[kind]:
+        return "face too small"
+    occ = a.face_parts(p.face).occlusion()
+    if kind in ("sclera", "iris") and occ.eyes_hidden:
+        return "eyes hidden by sunglasses"
+    if kind in ("lips", "teeth") and occ.mouth_hidden:
+        return "mouth hidden by a face mask"
+    return None
+
+
+def _summary(notes: list[tuple[str, _Person, float]], kind: str, one: bool) -> str:
+    """One line from the per-person notes, grouped by cause: "face too small (28 px;
+    iris from 40 px) for person 2 (index 1)", "... (19-26 px; ...) for 4 people
+    (persons 1, 2, 3, 5)".  ``one``: the user asked for one person (_empty names them)."""
+    parts = []
+    for cause in dict.fromkeys(n for n, _, _ in notes):
+        group = [(p, size) for n, p, size in notes if n == cause]
+        text = cause
+        if cause == "face too small":
+            lo, hi = min(s for _, s in group), max(s for _, s in group)
+            span = f"{lo:.0f} px" if round(lo) == round(hi) else f"{lo:.0f}-{hi:.0f} px"
+            text = f"face too small ({span}; {kind} from {MIN_FACE_PX[kind]} px)"
+        if not one:
+            idx = [p.info.index for p, _ in group]
+            if len(idx) == 1:
+                text += f" for person {idx[0] + 1} (index {idx[0]})"
+            else:
+                shown = ", ".join(str(i + 1) for i in idx[:8]) + (", ..." if len(idx) > 8 else "")
+                text += f" for {len(idx)} people (persons {shown})"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def _register(kind: str, model: str):

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.people import face_topology as topo
+from maskroom.engine.masks.people import occluders
 from maskroom.engine.masks.people.faces import Face
 
 if TYPE_CHECKING:
@@ -116,6 +117,18 @@ class FaceParts:
         self.fs = face.size * self.k  # face size in raster pixels: feathering scales with it
         self._px = None
         self._polys: dict[str, np.ndarray] = {}
+        self._occlusion: occluders.Occlusion | None = None
+
+    def occlusion(self) -> occluders.Occlusion:
+        """Sunglasses and face masks on this face (engine/masks/people/occluders.py)."""
+        if self._occlusion is None:
+            self._occlusion = occluders.find(self)
+        return self._occlusion
+
+    def lenses(self) -> np.ndarray:
+        """0..1 raster of opaque lens pixels (zeros without sunglasses)."""
+        lens = self.occlusion().lenses
+        return np.zeros(self.shape, np.float32) if lens is None else lens
 
     def to_full(self, m: np.ndarray) -> np.ndarray:
         if m.shape == self.roi_shape:
@@ -145,11 +158,21 @@ class FaceParts:
     def brows(self) -> np.ndarray:
         return np.maximum(self.poly("right_eyebrow"), self.poly("left_eyebrow"))
 
+    def visible_eyes(self) -> np.ndarray:
+        """The eyes not behind opaque lenses (sclera and iris are drawn only there)."""
+        hidden = self.occlusion().hidden_eyes
+        out = np.zeros(self.shape, np.float32)
+        for name in ("right", "left"):
+            if name not in hidden:
+                out = np.maximum(out, self.poly(f"{name}_eye"))
+        return out
+
     def iris_discs(self) -> np.ndarray:
         out = np.zeros(self.shape, np.float32)
+        hidden = self.occlusion().hidden_eyes
         for name, eye in (("right", "right_eye"), ("left", "left_eye")):
             ir = self.face.irises.get(name)
-            if ir is None:
+            if ir is None or name in hidden:
                 continue
             disc = fill_circle(self.shape, self.pts(ir.centre[None])[0], ir.radius * self.k)
             out = np.maximum(out, disc * grow(self.poly(eye), 0.004 * self.fs))
@@ -176,14 +199,17 @@ class FaceParts:
             # Hair over the forehead, beards and glasses frames are not skin: keep the
             # pixels whose colour matches this face's cheeks and nose, and drop thin
             # dark lines round the eyes (frames in skin-like amber pass the colour test).
-            m = m * self._skin_colour_gate(m) * (1 - self._frames())
+            # Opaque lenses are not skin either (their rims reach past the frame zone).
+            m = m * self._skin_colour_gate(m) * (1 - self._frames()) * (1 - self.lenses())
             return _feather(m, 0.006 * fs)
         if kind == "eyebrows":
             return _feather(grow(self.brows(), 0.004 * fs), 0.004 * fs)
         if kind == "iris":
             return _feather(self.iris_discs(), 0.002 * fs)
         if kind == "sclera":
-            return _feather(np.clip(self.eyes() - grow(self.iris_discs(), 0.002 * fs), 0, 1), 0.002 * fs)
+            return _feather(np.clip(self.visible_eyes() - grow(self.iris_discs(), 0.002 * fs), 0, 1), 0.002 * fs)
+        if kind in ("lips", "teeth") and self.occlusion().mouth_hidden:
+            return np.zeros(self.shape, np.float32)  # a mask over the mouth: no lips drawn on the fabric
         if kind == "lips":
             return _feather(np.clip(self.poly("lips_outer") - self.poly("lips_inner"), 0, 1), 0.003 * fs)
         if kind == "teeth":
@@ -225,6 +251,12 @@ class FaceParts:
         bottom = (float(lm[0, 1]) - self.y0) * self.k
         yy = np.arange(self.shape[0], dtype=np.float32)[:, None]
         band = (region > 0.9) & (yy > top) & (yy < bottom)
+        occ = self.occlusion()
+        if occ.mouth_hidden:
+            # A mask fills the cheek band: sample round the eyes and on the forehead.
+            band = occ.skin_sample & (region > 0.5)
+        elif occ.skin_sample is not None:
+            band &= occ.skin_sample  # lenses reaching into the band are not skin
         samples = lab[band]
         if len(samples) < 30:
             return np.ones(self.shape, np.float32)

@@ -11,7 +11,7 @@ import pytest
 from maskroom.engine.masks.people import face_topology as topo
 from maskroom.engine.masks.people.faces import (
     DET_SIZE,
-    _rotate_points,
+    _turned,
     apply_affine,
     blazeface_anchors,
     box_iou,
@@ -86,15 +86,17 @@ def test_warp_crop_of_a_large_square_uses_the_area_path():
     assert 0.04 < crop[..., 0].mean() < 0.09
 
 
-@pytest.mark.parametrize("k", [1, 3])
-def test_rotate_points_undoes_rot90(k):
+@pytest.mark.parametrize("degrees", [90.0, -90.0, 45.0, -30.0])
+def test_turned_copy_maps_points_back(degrees):
     h, w = 40, 60
-    img = np.zeros((h, w), np.uint8)
-    img[10, 45] = 1
-    rot = np.rot90(img, k)
-    y, x = np.argwhere(rot)[0]
-    back = _rotate_points(np.array([[x + 0.5, y + 0.5]], np.float32), k, h, w)[0]
-    assert np.allclose(back, [45.5, 10.5])
+    img = np.zeros((h, w, 3), np.float32)
+    img[9:12, 44:47] = 1.0  # a 3x3 dot centred on pixel (45, 10)
+    turned, back = _turned(img, degrees)
+    ys, xs = np.nonzero(turned[..., 0] > 0.5)
+    # Continuous coordinates (pixel i spans [i, i+1)), as detections are: the dot's
+    # centre is (45.5, 10.5).  warpAffine's turns are pixel-centred: half a pixel off.
+    spot = np.array([[xs.mean() + 0.5, ys.mean() + 0.5]])
+    assert np.allclose(apply_affine(back, spot)[0], [45.5, 10.5], atol=0.75)
 
 
 def test_topology_rings_are_valid():
