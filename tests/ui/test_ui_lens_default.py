@@ -20,6 +20,8 @@ def test_lens_default_in_the_panel(qtbot, catalog, sample_copy, tmp_path):
     with catalog.session() as s:
         row = s.get(Image, rocks)
         row.camera_make, row.camera_model, row.lens, row.focal_length, row.aperture = (*CANON, 24.0, 4.0)
+    assert develop_service.lens_default(catalog) == "auto"  # a new catalog's default
+    develop_service.set_lens_default(catalog, "off")
     with app_window(qtbot, catalog, tmp_path, develop=rocks) as win:
         panel = win.develop_panel
         vid = win.session.version_id
