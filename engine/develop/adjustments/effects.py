@@ -40,14 +40,15 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     if k >= 0:
         t = cv2.max(cv2.addWeighted(haze, -0.95 * k, haze, 0.0, 1.0), 0.1)
         inv = cv2.divide(1.0, t)
-        out = np.subtract(img, air3, dtype=np.float32)  # J = (I - A) / t + A
+        out = img if ctx.owned else np.empty_like(img)  # in place when nobody else holds img
+        np.subtract(img, air3, out=out)  # J = (I - A) / t + A
         out *= inv[..., None]
         out += air3
     else:
         veil = cv2.addWeighted(haze, 0.3 * k, haze, 0.0, -0.6 * k)  # -0.6k * (1 - haze/2)
-        out = img * (1.0 - veil)[..., None]
+        out = np.multiply(img, (1.0 - veil)[..., None], out=img if ctx.owned else None)
         out += veil[..., None] * air3
-    return cv2.max(out, 0.0)
+    return cv2.max(out, 0.0, dst=out)
 
 
 @adjustment("blur", 0, 100, "", "Lens-like blur; inside a mask only masked pixels are averaged (no subject halo).")

@@ -41,7 +41,11 @@ def test_a_schema_1_recipe_renders_pixel_equal_to_the_schema_1_code():
     assert stored["schema_version"] == 1
     recipe = Recipe.from_dict(stored)
     out = render_recipe(golden_source(), "golden", recipe, golden_mask)
-    assert np.array_equal(out, np.load(DATA / "recipe_v1_render.npy"))
+    # Equal to float rounding: full-size maps are now upsampled strip by strip
+    # (filters.RowUpsampler), the same interpolation as cv2.resize in another order of
+    # operations (1e-7 apart); 2e-6 is far below one 16-bit output step (1.5e-5).
+    ref = np.load(DATA / "recipe_v1_render.npy")
+    assert out.shape == ref.shape and np.abs(out - ref).max() < 2e-6
     assert recipe.to_dict()["schema_version"] == SCHEMA_VERSION == 2
     assert all(isinstance(v, float) for layer in recipe.layers for v in layer.adjustments.values())
 
