@@ -131,7 +131,8 @@ def correct(img: np.ndarray, key: LensKey, *, inplace: bool = False) -> np.ndarr
         return out
     # Each output row samples source rows near it, but not only its own: the planes
     # keep the whole source while the strips are written back over ``out``.
-    planes = cv2.split(out)
+    # (numpy copies: cv2.split's Python binding copies its output planes once more)
+    planes = [np.ascontiguousarray(out[..., c]) for c in range(3)]
     rows = max(1, STRIP_PIXELS // max(1, w))
     strip = [np.empty((rows, w), np.float32) for _ in range(3)]
     for y in range(0, h, rows):
