@@ -112,6 +112,14 @@ def test_tiny_strips_match_the_reference_renderer(monkeypatch):
     _assert_matches_golden(render_golden())
 
 
+@pytest.mark.parametrize("share", [0.0, 1.01])
+def test_pointwise_layers_on_shown_pixels_only_match_the_reference_renderer(monkeypatch, share):
+    # 1.01: every strip of a pointwise masked layer runs on its shown pixels alone; 0: never
+    monkeypatch.setattr(pipeline, "SPARSE_SHARE", share)
+    monkeypatch.setattr(pipeline, "STRIP_PIXELS", W * 7)
+    _assert_matches_golden(render_golden())
+
+
 def test_the_reference_is_not_trivial():
     # the golden image must carry the edit: far from the unedited source's output
     plain, _ = to_output(golden_source(), "srgb", 16)
