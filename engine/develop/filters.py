@@ -76,16 +76,16 @@ STRIP_PIXELS = 1 << 18  # pixels per strip where full-size results are assembled
 class RowUpsampler:
     """Rows of ``cv2.resize(low, (w, h), INTER_LINEAR)`` on demand, strip by strip.
 
-    The resize is separable: the low map is widened once (low rows x w, small), and
-    each strip interpolates between two of those rows, as cv2 does (half-pixel
-    centres, edge rows clamped).  Same values as the whole resize to float rounding,
+    The resize is separable: the low rows a strip reads are widened to w, and each
+    output row interpolates between two of them, as cv2 does (half-pixel centres,
+    edge rows clamped).  Same values as the whole resize to float rounding,
     without a full-size array.
     """
 
     def __init__(self, low: np.ndarray, w: int, h: int):
         lh = low.shape[0]
-        self.wide = low if low.shape[1] == w else cv2.resize(low, (w, lh), interpolation=cv2.INTER_LINEAR)
-        self.same = lh == h
+        self.low, self.w = low, w
+        self.same = low.shape == (h, w)
         fy = (np.arange(h, dtype=np.float64) + 0.5) * (lh / h) - 0.5
         y0 = np.floor(fy)
         frac = fy - y0
@@ -100,9 +100,14 @@ class RowUpsampler:
 
     def rows(self, y0: int, y1: int, out: np.ndarray | None = None) -> np.ndarray:
         if self.same:
-            return self.wide[y0:y1]
-        a = self.wide[self.i0[y0:y1]]
-        b = self.wide[self.i1[y0:y1]]
+            return self.low[y0:y1]
+        # Only the low rows this strip reads are widened (rows resize independently).
+        lo, hi = int(self.i0[y0]), int(self.i1[y1 - 1]) + 1
+        block = self.low[lo:hi]
+        if block.shape[1] != self.w:
+            block = cv2.resize(block, (self.w, hi - lo), interpolation=cv2.INTER_LINEAR)
+        a = block[self.i0[y0:y1] - lo]
+        b = block[self.i1[y0:y1] - lo]
         # a * b0 + b * b1, as cv2's vertical pass
         out = np.multiply(a, self.b0[y0:y1], out=out)
         b *= self.b1[y0:y1]

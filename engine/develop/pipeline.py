@@ -298,7 +298,8 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
     out = apply_geometry(img, recipe.settings)
     glob = layers[0]
     if glob.enabled and glob.opacity > 0:
-        # without a cache nothing else holds the result: finish it in place
-        inplace = cache is None and out is not source and out.flags.writeable
+        # without a cache nothing else holds the result (a consumed source is ours too):
+        # finish it in place
+        inplace = cache is None and (consume or img is not source) and out.flags.writeable
         out = apply_finishing(out, glob.adjustments, inplace=inplace)
     return out

@@ -26,7 +26,10 @@ LN2 = np.float32(np.log(2.0))
 
 def _log_luma(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = luma(img)
-    return y, cv2.multiply(cv2.log(cv2.max(y, 0.0) + np.float32(EPS)), float(LOG2E))
+    l = cv2.max(y, 0.0)
+    l += np.float32(EPS)
+    cv2.log(l, dst=l)  # in place: one full-size map instead of four at 24 MP
+    return y, cv2.multiply(l, float(LOG2E), dst=l)
 
 
 def _midtone_fn(l):
