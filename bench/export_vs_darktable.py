@@ -9,6 +9,7 @@ upscaled) gets lens EXIF written into a copy (Canon EOS 6D, EF 24-105mm f/4L at
 q90 three ways by both tools:
 
 (a) no edit;
+(a') exposure and a point tone curve (both tools);
 (b) a global edit: maskroom exposure, contrast, vibrance, point tone curve;
     darktable exposure, tone curve, colour balance rgb (vibrance/contrast);
 (c) every new module: maskroom's ``modules`` recipe of bench/develop_bench.py (tone
@@ -22,8 +23,8 @@ writes), and both are measured the same way: ``resource.getrusage(RUSAGE_CHILDRE
 around each run for CPU seconds (user + system), and the children's ``ru_maxrss``
 for peak RSS (the maximum over the children so far, so each tool runs in its own
 fresh bench child process).  ``--threads N`` pins both tools to N threads
-(OMP_NUM_THREADS for darktable, cv2/OMP threads for maskroom); the default runs
-both with their own default threading (all cores).  darktable is bench-only: it is
+(OMP_NUM_THREADS for darktable, OPENCV_FOR_THREADS_NUM for maskroom's OpenCV); the
+default runs both with their own default threading (all cores).  darktable is bench-only: it is
 never needed by tests or CI.
 """
 from __future__ import annotations
@@ -49,7 +50,7 @@ W, H = 6000, 4000
 LENS_EXIF = {"make": "Canon", "model": "Canon EOS 6D", "lens": "EF24-105mm f/4L IS USM",
              "focal": 65.0, "aperture": 8.0}
 LENS_PROFILE = "Canon EF 24-105mm f/4L IS USM"
-CASES = ("none", "global", "modules")
+CASES = ("none", "curve", "global", "modules")
 
 
 # -- the input ---------------------------------------------------------------
@@ -88,6 +89,10 @@ def maskroom_recipe(case: str):
 
     if case == "none":
         return Recipe()
+    if case == "curve":
+        r = Recipe()
+        r.global_layer.adjustments.update({"exposure": 0.3, "curve.points": [[0.25, 0.2], [0.5, 0.52], [0.78, 0.85]]})
+        return r
     if case == "global":
         r = Recipe()
         r.global_layer.adjustments.update({
@@ -205,7 +210,10 @@ def dt_vignette(amount: float) -> tuple[str, int, str]:
 def dt_history(case: str) -> list[tuple[str, int, str]]:
     if case == "none":
         return []
-    mods = [dt_exposure(0.3), dt_tonecurve([(0.25, 0.2), (0.5, 0.52), (0.78, 0.85)]), dt_colorbalancergb(0.2, 0.2)]
+    mods = [dt_exposure(0.3), dt_tonecurve([(0.25, 0.2), (0.5, 0.52), (0.78, 0.85)])]
+    if case == "curve":
+        return mods
+    mods.append(dt_colorbalancergb(0.2, 0.2))
     if case == "modules":
         e = LENS_EXIF
         mods = [dt_lens(LENS_PROFILE, e["model"], e["focal"], e["aperture"])] + mods
@@ -268,9 +276,8 @@ def tool_env(threads: int | None, tool: str) -> dict:
     env = {k: v for k, v in os.environ.items()}
     env.setdefault("OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER", "0")
     if threads:
-        env["OMP_NUM_THREADS"] = str(threads)
-        if tool == "maskroom":
-            env["MASKROOM_THREADS"] = str(threads)
+        env["OMP_NUM_THREADS"] = str(threads)  # darktable's OpenMP (and numpy's BLAS)
+        env["OPENCV_FOR_THREADS_NUM"] = str(threads)  # OpenCV's own pool (it ignores OMP_NUM_THREADS)
     return env
 
 
