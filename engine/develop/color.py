@@ -96,7 +96,7 @@ def srgb8_to_work(rgb8: np.ndarray) -> np.ndarray:
         if rgb8.dtype == np.uint8:
             cv2.LUT(np.ascontiguousarray(rgb8[y:y + n]), lut, dst=lin[:n])
         else:
-            np.take(lut, rgb8[y:y + n], out=lin[:n])
+            np.take(lut, rgb8[y:y + n], out=lin[:n], mode="clip")  # unbuffered
         cv2.transform(lin[:n], m, dst=out[y:y + n])
     return out
 

@@ -270,7 +270,7 @@ def to_output(linear: np.ndarray, colorspace: str = "srgb", bits: int = 8) -> tu
         np.clip(xs, 0, n, out=xs)
         xs += 0.5
         np.copyto(idx[:k], xs, casting="unsafe")  # truncation, as astype
-        np.take(lut, idx[:k], out=out[y:y + k])
+        np.take(lut, idx[:k], out=out[y:y + k], mode="clip")  # indices are in range: clip mode is unbuffered
     return out, icc_profile(colorspace)
 
 
