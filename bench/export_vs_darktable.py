@@ -39,8 +39,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import zlib
-import base64
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
