@@ -184,7 +184,7 @@ def interactive(cat, vid: int, n: int = 15, recipe_name: str = "plain") -> dict[
     with cat.session() as s:
         image = s.get(Image, s.get(EditVersion, vid).image_id)
         s.expunge(image)
-    recipe = RECIPES[recipe_name]()
+    recipe = RECIPES[recipe_name]().copy()  # normalised as the moves below are (ints -> floats): same cache keys
     edge = 1732  # 1732 x 1155 = 2.0 MP
     R.render_recipe_for(cat, image, recipe, version_id=vid, scale="preview", long_edge=edge)  # warm caches
     out = {}

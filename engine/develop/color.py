@@ -90,8 +90,14 @@ def srgb8_to_work(rgb8: np.ndarray) -> np.ndarray:
     out = np.empty((h, w, 3), np.float32)
     rows = max(1, STRIP_PIXELS // max(1, w))
     m = np.asarray(SRGB_TO_WORK, np.float32)
+    lin = np.empty((rows, w, 3), np.float32)  # one strip buffer, reused: no per-strip allocations
     for y in range(0, h, rows):
-        out[y:y + rows] = apply_matrix(lut[rgb8[y:y + rows]], m)
+        n = min(rows, h - y)
+        if rgb8.dtype == np.uint8:
+            cv2.LUT(np.ascontiguousarray(rgb8[y:y + n]), lut, dst=lin[:n])
+        else:
+            np.take(lut, rgb8[y:y + n], out=lin[:n], mode="clip")  # unbuffered
+        cv2.transform(lin[:n], m, dst=out[y:y + n])
     return out
 
 

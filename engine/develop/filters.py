@@ -70,11 +70,61 @@ def table_index(x: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
     return t.astype(np.uint16)
 
 
-def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,
-                    eps: float) -> np.ndarray:
-    """Guided filter whose coefficients come from low-resolution inputs, applied to the
-    full-resolution guide (edge-aware upsampling of a smooth map such as haze)."""
-    h, w = guide.shape
+STRIP_PIXELS = 1 << 18  # pixels per strip where full-size results are assembled from low-resolution maps
+
+
+class RowUpsampler:
+    """Rows of ``cv2.resize(low, (w, h), INTER_LINEAR)`` on demand, strip by strip.
+
+    The resize is separable: the low rows a strip reads are widened to w, and each
+    output row interpolates between two of them, as cv2 does (half-pixel centres,
+    edge rows clamped).  Same values as the whole resize to float rounding,
+    without a full-size array.
+    """
+
+    def __init__(self, low: np.ndarray, w: int, h: int):
+        lh = low.shape[0]
+        self.low, self.w = low, w
+        self.same = low.shape == (h, w)
+        fy = (np.arange(h, dtype=np.float64) + 0.5) * (lh / h) - 0.5
+        y0 = np.floor(fy)
+        frac = fy - y0
+        y0 = y0.astype(np.int64)
+        below = y0 < 0
+        frac[below], y0[below] = 0.0, 0
+        top = y0 >= lh - 1
+        frac[top], y0[top] = 0.0, lh - 1
+        self.i0, self.i1 = y0, np.minimum(y0 + 1, lh - 1)
+        self.b1 = frac.astype(np.float32)[:, None]
+        self.b0 = (1.0 - frac).astype(np.float32)[:, None]
+
+    def rows(self, y0: int, y1: int, out: np.ndarray | None = None) -> np.ndarray:
+        if self.same:
+            return self.low[y0:y1]
+        # Only the low rows this strip reads are widened (rows resize independently).
+        lo, hi = int(self.i0[y0]), int(self.i1[y1 - 1]) + 1
+        block = self.low[lo:hi]
+        if block.shape[1] != self.w:
+            block = cv2.resize(block, (self.w, hi - lo), interpolation=cv2.INTER_LINEAR)
+        a = block[self.i0[y0:y1] - lo]
+        b = block[self.i1[y0:y1] - lo]
+        # a * b0 + b * b1, as cv2's vertical pass
+        out = np.multiply(a, self.b0[y0:y1], out=out)
+        b *= self.b1[y0:y1]
+        out += b
+        return out
+
+
+def strips(h: int, w: int, pixels: int | None = None):
+    """(y0, y1) row ranges of about ``pixels`` pixels (STRIP_PIXELS) covering h rows."""
+    rows = max(8, (pixels or STRIP_PIXELS) // max(1, w))
+    for y in range(0, h, rows):
+        yield y, min(h, y + rows)
+
+
+def guided_coefficients(guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,
+                        eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's smoothed (a, b) at the inputs' resolution."""
     r = max(1, int(radius_low))
     mean_g = box(guide_low, r)
     mean_p = box(src_low, r)
@@ -82,8 +132,26 @@ def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarra
     var = box(guide_low * guide_low, r) - mean_g * mean_g
     a = cov / (var + eps)
     b = mean_p - a * mean_g
-    mean_a, mean_b = box(a, r), box(b, r)
-    if mean_a.shape != (h, w):  # guided_filter's small radii filter at full size
-        mean_a = cv2.resize(mean_a, (w, h), interpolation=cv2.INTER_LINEAR)
-        mean_b = cv2.resize(mean_b, (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(cv2.multiply(mean_a, guide), mean_b)
+    return box(a, r), box(b, r)
+
+
+def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,
+                    eps: float, out: np.ndarray | None = None) -> np.ndarray:
+    """Guided filter whose coefficients come from low-resolution inputs, applied to the
+    full-resolution guide (edge-aware upsampling of a smooth map such as haze).
+
+    The full-size result is assembled strip by strip (``RowUpsampler``): no full-size
+    temporaries besides ``out``."""
+    h, w = guide.shape
+    mean_a, mean_b = guided_coefficients(guide_low, src_low, radius_low, eps)
+    if out is None:
+        out = np.empty((h, w), np.float32)
+    if mean_a.shape == (h, w):  # guided_filter's small radii filter at full size
+        cv2.multiply(mean_a, guide, dst=out)
+        return cv2.add(out, mean_b, dst=out)
+    ua, ub = RowUpsampler(mean_a, w, h), RowUpsampler(mean_b, w, h)
+    for y0, y1 in strips(h, w):
+        o = out[y0:y1]
+        cv2.multiply(ua.rows(y0, y1), guide[y0:y1], dst=o)
+        cv2.add(o, ub.rows(y0, y1), dst=o)
+    return out

@@ -130,8 +130,18 @@ def lens_key(settings: dict[str, Any] | None, image) -> LensKey | None:
                    lens.get("vignetting", True), lens.get("tca", True))
 
 
-def correct(img: np.ndarray, key: LensKey) -> np.ndarray:
-    """The lens-corrected image (linear float32 HxWx3, same size; a new array)."""
+STRIP_PIXELS = 1 << 20  # pixels per strip of the remap: lensfun's coordinates for a strip, not the frame
+
+
+def correct(img: np.ndarray, key: LensKey, *, inplace: bool = False) -> np.ndarray:
+    """The lens-corrected image (linear float32 HxWx3, same size).
+
+    A new array, unless ``inplace`` (a writable float32 image nobody else holds, such
+    as a full-size decode): then ``img`` itself is corrected and returned.  The remap
+    runs strip by strip from the three colour planes into ``img``'s own buffer, so a
+    24 MP correction holds one image plus its planes instead of five images' worth
+    of coordinates and temporaries.
+    """
     import lensfunpy  # see database()
 
     cam, lens = find_profile(key.maker, key.camera, key.lens)
@@ -145,14 +155,25 @@ def correct(img: np.ndarray, key: LensKey) -> np.ndarray:
         flags |= lensfunpy.ModifyFlags.VIGNETTING
     mod = lensfunpy.Modifier(lens, cam.crop_factor, w, h)
     mod.initialize(key.focal, key.aperture, DEFAULT_DISTANCE_M, pixel_format=np.float32, flags=flags)
-    out = np.array(img, np.float32, order="C", copy=True)
+    own = inplace and img.flags.writeable and img.dtype == np.float32 and img.flags.c_contiguous
+    out = img if own else np.array(img, np.float32, order="C", copy=True)
     if key.vignetting:
         mod.apply_color_modification(out)
-    if key.distortion or key.tca:
-        coords = mod.apply_subpixel_geometry_distortion()  # (h, w, 3, 2): where each channel samples
-        if coords is not None:
-            planes = [cv2.remap(out[..., c], np.ascontiguousarray(coords[:, :, c, 0]),
-                                np.ascontiguousarray(coords[:, :, c, 1]), cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE) for c in range(3)]
-            out = cv2.merge(planes)
+    if not (key.distortion or key.tca):
+        return out
+    # Each output row samples source rows near it, but not only its own: the planes
+    # keep the whole source while the strips are written back over ``out``.
+    # (numpy copies: cv2.split's Python binding copies its output planes once more)
+    planes = [np.ascontiguousarray(out[..., c]) for c in range(3)]
+    rows = max(1, STRIP_PIXELS // max(1, w))
+    strip = [np.empty((rows, w), np.float32) for _ in range(3)]
+    for y in range(0, h, rows):
+        n = min(rows, h - y)
+        coords = mod.apply_subpixel_geometry_distortion(0, y, w, n)  # (n, w, 3, 2): where each channel samples
+        if coords is None:
+            return out
+        for c in range(3):
+            cv2.remap(planes[c], coords[:, :, c, 0], coords[:, :, c, 1], cv2.INTER_LINEAR,
+                      dst=strip[c][:n], borderMode=cv2.BORDER_REPLICATE)
+        cv2.merge([s[:n] for s in strip], dst=out[y:y + n])
     return out

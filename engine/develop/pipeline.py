@@ -49,6 +49,7 @@ ORDER = (
 )
 # Global layer only, after crop and straighten (post-crop vignette, then grain on top).
 FINISHING = ("vignette", "grain")
+SPARSE_SHARE = 0.6  # below this share of shown pixels a strip runs a pointwise layer on those pixels alone
 ROI_MARGIN = 0.05  # of the long edge: covers the widest neighbourhood adjustment
 ALPHA_FLOOR = 1.0 / 1024
 
@@ -209,6 +210,16 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
             alpha = a[roi][rows]
             if alpha.max() <= ALPHA_FLOOR:
                 continue  # nothing of the layer shows in this strip (a mask's bounding box has holes)
+            shown = alpha > 0
+            if np.count_nonzero(shown) < SPARSE_SHARE * shown.size:
+                # Pointwise: only the pixels the mask shows need the run (a colour range
+                # or an AI subject often leaves most of its bounding box at 0).
+                base = sub[rows][shown].reshape(-1, 1, 3)
+                adj = base
+                for fn in fns:
+                    adj = fn(adj)
+                out[ry][rows, rx][shown] = _mix(base, adj, alpha[shown].reshape(-1, 1)).reshape(-1, 3)
+                continue
             base = np.ascontiguousarray(sub[rows])
             adj = base
             for fn in fns:
@@ -287,7 +298,8 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
     out = apply_geometry(img, recipe.settings)
     glob = layers[0]
     if glob.enabled and glob.opacity > 0:
-        # without a cache nothing else holds the result: finish it in place
-        inplace = cache is None and out is not source and out.flags.writeable
+        # without a cache nothing else holds the result (a consumed source is ours too):
+        # finish it in place
+        inplace = cache is None and (consume or img is not source) and out.flags.writeable
         out = apply_finishing(out, glob.adjustments, inplace=inplace)
     return out

@@ -292,8 +292,13 @@ def _corrected_source(catalog, image, scale, long_edge, settings, lens) -> tuple
         return hit
     plain = {**{k: v for k, v in (settings or {}).items() if k != "lens"}, "lens": {"correct": "off"}}
     lin, digest = load_source(catalog, image, scale, long_edge, plain)
+    if scale == "full" and long_edge is None and lin.flags.writeable:
+        # Masks derive on the uncorrected-then-corrected preview source: keep a preview-size
+        # copy of this decode, so that source does not decode the original a second time.
+        seed_preview(image, lin, plain)
     try:
-        lin = correct(lin, lens)
+        # an uncached (full-size) decode is nobody else's: correct it in its own buffer
+        lin = correct(lin, lens, inplace=lin.flags.writeable)
     except LensError as exc:
         raise SourceError(f"{image.path}: {exc}") from None
     digest = hashlib.sha256(f"{digest}|lens|{lens}".encode()).hexdigest()

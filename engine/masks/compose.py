@@ -21,7 +21,10 @@ Resolver = Callable[[MaskInput, MaskComponent], MaskResult]
 def derive(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     """Evaluate one component's kind without any cache."""
     result = get_kind(comp.kind).fn(inp, comp)
-    result.alpha = np.clip(result.alpha.astype(np.float32, copy=False), 0.0, 1.0)
+    alpha = result.alpha.astype(np.float32, copy=False)
+    # a kind's fresh raster is clipped in place (a full-size copy less at 24 MP);
+    # clipping is idempotent, so a raster a kind also keeps stays what it was
+    result.alpha = np.clip(alpha, 0.0, 1.0, out=alpha if alpha.flags.writeable else None)
     return result
 
 
@@ -46,7 +49,7 @@ def finish_component(alpha: np.ndarray, comp: MaskComponent) -> np.ndarray:
     alpha = feather(grow_shrink(alpha, comp.grow), comp.feather)
     if comp.inverted:
         alpha = 1.0 - alpha
-    return alpha * np.float32(comp.density)
+    return alpha if comp.density == 1.0 else alpha * np.float32(comp.density)
 
 
 def combine(acc: np.ndarray | None, alpha: np.ndarray, mode: str) -> np.ndarray:
@@ -74,4 +77,5 @@ def compose(definition: MaskDefinition | None, inp: MaskInput, resolver: Resolve
         acc = combine(acc, finish_component(alpha, comp), comp.mode)
     if acc is None:
         return np.zeros((h, w), np.float32)
-    return np.clip(acc, 0.0, 1.0).astype(np.float32, copy=False)
+    acc = acc.astype(np.float32, copy=False)  # combine() made it: ours to clip in place
+    return np.clip(acc, 0.0, 1.0, out=acc)

@@ -34,6 +34,12 @@ def _param(comp: MaskComponent, name: str, default=None) -> float:
         raise RecipeError(f"{comp.kind} mask parameter {name!r} must be a number, not {value!r}") from None
 
 
+def _strips(h: int, w: int):
+    rows = max(8, (1 << 18) // max(1, w))
+    for y in range(0, h, rows):
+        yield slice(y, min(h, y + rows))
+
+
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     # Pixel centres in pixel units.
     xs = (np.arange(w, dtype=np.float32) + 0.5)[None, :]
@@ -51,8 +57,11 @@ def linear_gradient(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     if length2 < 1e-9:
         raise RecipeError("linear mask: start and end points must differ")
     xs, ys = _grid(h, w)
-    t = ((xs - x0) * np.float32(dx / length2)) + ((ys - y0) * np.float32(dy / length2))
-    return MaskResult(alpha=np.clip(1.0 - t, 0.0, 1.0).astype(np.float32))
+    alpha = np.empty((h, w), np.float32)
+    for rows in _strips(h, w):  # a few MB of temporaries instead of several full-size ones
+        t = ((xs - x0) * np.float32(dx / length2)) + ((ys[rows] - y0) * np.float32(dy / length2))
+        np.clip(1.0 - t, 0.0, 1.0, out=alpha[rows])
+    return MaskResult(alpha=alpha)
 
 
 @register("radial")
@@ -67,17 +76,19 @@ def radial_gradient(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     a = math.radians(_param(comp, "angle", 0.0))
     c, s = math.cos(a), math.sin(a)
     xs, ys = _grid(h, w)
-    dx, dy = xs - cx, ys - cy
-    # Rotate into the ellipse's frame (counter-clockwise on screen: y points down).
-    u = dx * np.float32(c) - dy * np.float32(s)
-    v = dx * np.float32(s) + dy * np.float32(c)
-    r = np.sqrt(np.square(u / np.float32(rx)) + np.square(v / np.float32(ry)))
-    if feather <= 0:
-        alpha = (r <= 1.0).astype(np.float32)
-    else:
-        t = np.clip((1.0 - r) / np.float32(feather), 0.0, 1.0)
-        alpha = t * t * (3.0 - 2.0 * t)  # 1 inside r <= inner, smooth to 0 at r = 1
-    return MaskResult(alpha=alpha.astype(np.float32))
+    alpha = np.empty((h, w), np.float32)
+    for rows in _strips(h, w):
+        dx, dy = xs - cx, ys[rows] - cy
+        # Rotate into the ellipse's frame (counter-clockwise on screen: y points down).
+        u = dx * np.float32(c) - dy * np.float32(s)
+        v = dx * np.float32(s) + dy * np.float32(c)
+        r = np.sqrt(np.square(u / np.float32(rx)) + np.square(v / np.float32(ry)))
+        if feather <= 0:
+            alpha[rows] = r <= 1.0
+        else:
+            t = np.clip((1.0 - r) / np.float32(feather), 0.0, 1.0)
+            alpha[rows] = t * t * (3.0 - 2.0 * t)  # 1 inside r <= inner, smooth to 0 at r = 1
+    return MaskResult(alpha=alpha)
 
 
 def _stroke_alpha(h: int, w: int, stroke: dict) -> tuple[np.ndarray, tuple[slice, slice]] | None:

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
-from maskroom.engine.develop.filters import curve, gaussian, guided_filter, guided_upsample
+from maskroom.engine.develop.filters import RowUpsampler, curve, gaussian, guided_coefficients, guided_filter, strips
 
 EPS = 1e-4
 TEXTURE_SIGMA = 0.002  # fine structure (skin, foliage)
@@ -26,7 +26,10 @@ LN2 = np.float32(np.log(2.0))
 
 def _log_luma(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = luma(img)
-    return y, cv2.multiply(cv2.log(cv2.max(y, 0.0) + np.float32(EPS)), float(LOG2E))
+    l = cv2.max(y, 0.0)
+    l += np.float32(EPS)
+    cv2.log(l, dst=l)  # in place: one full-size map instead of four at 24 MP
+    return y, cv2.multiply(l, float(LOG2E), dst=l)
 
 
 def _midtone_fn(l):
@@ -48,9 +51,13 @@ def _exp2(x: np.ndarray, lim: float) -> np.ndarray:
 @adjustment("texture", -100, 100, "", "Fine detail contrast (+) or smoothing (-).")
 def texture(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     _, l = _log_luma(img)
-    detail = cv2.subtract(l, gaussian(l, ctx.px(TEXTURE_SIGMA)))
-    gain = _exp2(cv2.multiply(detail, _midtones(l), scale=amount / 100.0), 2)
-    return apply_gain(img, gain, out=img if ctx.owned else None)
+    smooth = gaussian(l, ctx.px(TEXTURE_SIGMA))
+    out = img if ctx.owned else np.empty_like(img)
+    for y0, y1 in strips(*l.shape):  # the pointwise rest strip by strip: no full-size temporaries
+        detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
+        gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=amount / 100.0), 2)
+        apply_gain(img[y0:y1], gain, out=out[y0:y1])
+    return out
 
 
 @adjustment("clarity", -100, 100, "", "Mid-frequency local contrast, edge-aware (no halos).")
@@ -63,10 +70,18 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     # of a window 1/8 of the radius confines that to a thin band at the edge itself.
     r = max(1, int(radius // 8))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
-    base = np.clip(base, cv2.erode(l, kernel), cv2.dilate(l, kernel))
-    detail = cv2.subtract(l, base)
-    gain = _exp2(cv2.multiply(detail, _midtones(l), scale=0.8 * amount / 100.0), 2)
-    return apply_gain(img, gain, out=img if ctx.owned else None)
+    h = l.shape[0]
+    out = img if ctx.owned else np.empty_like(img)
+    # Strip by strip; the local min/max read r rows beyond their strip (a halo), so
+    # they equal the whole-image erode/dilate.
+    for y0, y1 in strips(*l.shape, 1 << 20):
+        a0, a1 = max(0, y0 - r), min(h, y1 + r)
+        lo = cv2.erode(l[a0:a1], kernel)[y0 - a0:y1 - a0]
+        hi = cv2.dilate(l[a0:a1], kernel)[y0 - a0:y1 - a0]
+        detail = cv2.subtract(l[y0:y1], np.clip(base[y0:y1], lo, hi))
+        gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=0.8 * amount / 100.0), 2)
+        apply_gain(img[y0:y1], gain, out=out[y0:y1])
+    return out
 
 
 @adjustment("sharpness", 0, 150, "", "Unsharp mask on luminance (radius scales with image size).")
@@ -75,8 +90,12 @@ def sharpness(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     sigma = ctx.px(SHARPEN_SIGMA, 0.0)
     if sigma < 0.3:
         return img.copy()
-    detail = cv2.subtract(l, gaussian(l, sigma))
-    return apply_gain(img, _exp2(cv2.multiply(detail, amount / 100.0), 1), out=img if ctx.owned else None)
+    smooth = gaussian(l, sigma)
+    out = img if ctx.owned else np.empty_like(img)
+    for y0, y1 in strips(*l.shape):
+        detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
+        apply_gain(img[y0:y1], _exp2(cv2.multiply(detail, amount / 100.0), 1), out=out[y0:y1])
+    return out
 
 
 @adjustment("noise_reduction", 0, 100, "", "Luminance noise reduction (edge-preserving).")
@@ -105,15 +124,20 @@ def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.
     small = img if s == 1 else cv2.resize(img, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
     y_small = cv2.max(luma(small), 0.0)
     inv_small = cv2.divide(1.0, cv2.add(y_small, 1e-4))
-    ratios = [cv2.multiply(c, inv_small) for c in cv2.split(small)]
-    y = cv2.max(luma(img), 0.0)
-    guide = cv2.sqrt(y)
     guide_small = cv2.sqrt(y_small)
     eps = float((0.05 * k) ** 2 + 1e-6)
+    r = max(1, int(round(radius / s)))
+    ups = []
+    for c in cv2.split(small):
+        a, b = guided_coefficients(guide_small, cv2.multiply(c, inv_small), r, eps)
+        ups.append((RowUpsampler(a, w, h), RowUpsampler(b, w, h)))
     out = img if ctx.owned else np.empty_like(img)
-    planes = [cv2.multiply(guided_upsample(guide, guide_small, r, max(1, int(round(radius / s))), eps), y)
-              for r in ratios]
-    cv2.merge(planes, dst=out)
-    out = cv2.max(out, 0.0, dst=out)
-    # the smoothed ratios need not keep luminance exactly: restore it
-    return apply_gain(out, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(out), 1e-6)), out=out)
+    # Full size strip by strip: each channel's ratio (a * guide + b) times luminance,
+    # then the luminance restored (the smoothed ratios need not keep it exactly).
+    for y0, y1 in strips(h, w):
+        y = cv2.max(luma(img[y0:y1]), 0.0)
+        guide = cv2.sqrt(y)
+        planes = [cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), guide), ub.rows(y0, y1)), y) for ua, ub in ups]
+        o = cv2.max(cv2.merge(planes), 0.0)
+        apply_gain(o, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(o), 1e-6)), out=out[y0:y1])
+    return out

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, luma
-from maskroom.engine.develop.filters import gaussian, guided_upsample
+from maskroom.engine.develop.filters import gaussian, guided_upsample, strips
 
 DARK_RADIUS = 0.01
 BLUR_MAX_SIGMA = 0.012  # blur 100 = sigma of 1.2 % of the long edge
@@ -32,22 +32,26 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     air = np.maximum(small.reshape(-1, 3)[idx].mean(axis=0), 0.05).astype(np.float32)
     norm = [cv2.multiply(c, float(1.0 / a)) for c, a in zip(ch, air)]
     haze_small = cv2.erode(cv2.min(cv2.min(norm[0], norm[1]), norm[2]), kernel)
-    guide = luma(img)
     guide_small = luma(small)
     r_gf = max(1, int(round(ctx.px(DARK_RADIUS * 3, 2.0) / s)))
-    haze = np.clip(guided_upsample(guide, guide_small, haze_small, r_gf, eps=1e-3), 0.0, 1.0)
+    haze = guided_upsample(luma(img), guide_small, haze_small, r_gf, eps=1e-3)
+    np.clip(haze, 0.0, 1.0, out=haze)
     air3 = air.reshape(1, 1, 3)
-    if k >= 0:
-        t = cv2.max(cv2.addWeighted(haze, -0.95 * k, haze, 0.0, 1.0), 0.1)
-        inv = cv2.divide(1.0, t)
-        out = np.subtract(img, air3, dtype=np.float32)  # J = (I - A) / t + A
-        out *= inv[..., None]
-        out += air3
-    else:
-        veil = cv2.addWeighted(haze, 0.3 * k, haze, 0.0, -0.6 * k)  # -0.6k * (1 - haze/2)
-        out = img * (1.0 - veil)[..., None]
-        out += veil[..., None] * air3
-    return cv2.max(out, 0.0)
+    out = img if ctx.owned else np.empty_like(img)  # in place when nobody else holds img
+    for y0, y1 in strips(h, w):  # the per-pixel rest strip by strip: no full-size temporaries
+        hz, o = haze[y0:y1], out[y0:y1]
+        if k >= 0:
+            t = cv2.max(cv2.addWeighted(hz, -0.95 * k, hz, 0.0, 1.0), 0.1)
+            inv = cv2.divide(1.0, t)
+            np.subtract(img[y0:y1], air3, out=o)  # J = (I - A) / t + A
+            o *= inv[..., None]
+            o += air3
+        else:
+            veil = cv2.addWeighted(hz, 0.3 * k, hz, 0.0, -0.6 * k)  # -0.6k * (1 - haze/2)
+            np.multiply(img[y0:y1], (1.0 - veil)[..., None], out=o)
+            o += veil[..., None] * air3
+        cv2.max(o, 0.0, dst=o)
+    return out
 
 
 @adjustment("blur", 0, 100, "", "Lens-like blur; inside a mask only masked pixels are averaged (no subject halo).")

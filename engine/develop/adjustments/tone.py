@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, linear_matrix, luma
-from maskroom.engine.develop.filters import curve, guided_filter, smoothstep
+from maskroom.engine.develop.filters import curve, guided_filter, smoothstep, strips
 
 GAMMA = 2.2
 EPS = 1e-6
@@ -59,7 +59,8 @@ def _local_p(img: np.ndarray, ctx: OpContext) -> np.ndarray:
     reuses the map highlights made, so the two sliders judge the same regions."""
     base = ctx.memo.get("local_p")
     if base is None or base.shape != img.shape[:2]:
-        p = cv2.sqrt(cv2.max(luma(img), 0.0))
+        p = luma(img)
+        cv2.sqrt(cv2.max(p, 0.0, dst=p), dst=p)
         base = guided_filter(p, p, ctx.px(LOCAL_RADIUS, 1.0), eps=0.01)
         ctx.memo["local_p"] = base
     return base
@@ -74,16 +75,22 @@ def _smoothstep(e0: float, e1: float, x):
 def highlights(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = 1.5 * amount / 100.0
     # smoothstep over Y^(1/2.2) 0.45..1, expressed in the map's sqrt(Y) units
-    gain = curve(_local_p(img, ctx), 0.0, 1.0, lambda b: 2.0 ** (k * _smoothstep(0.45, 1.0, b ** (2.0 / GAMMA))))
-    return apply_gain(img, gain, out=img if ctx.owned else None)
+    return _local_gain(img, ctx, lambda b: 2.0 ** (k * _smoothstep(0.45, 1.0, b ** (2.0 / GAMMA))))
+
+
+def _local_gain(img: np.ndarray, ctx: OpContext, fn) -> np.ndarray:
+    """img times ``fn`` of the local brightness map, strip by strip (no full-size gain)."""
+    local = _local_p(img, ctx)
+    out = img if ctx.owned else np.empty_like(img)
+    for y0, y1 in strips(*local.shape):
+        apply_gain(img[y0:y1], curve(local[y0:y1], 0.0, 1.0, fn), out=out[y0:y1])
+    return out
 
 
 @adjustment("shadows", -100, 100, "", "Brightens (+) or darkens (-) dark regions by up to 1.5 EV.")
 def shadows(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     k = 1.5 * amount / 100.0
-    gain = curve(_local_p(img, ctx), 0.0, 1.0,
-                 lambda b: 2.0 ** (k * (1.0 - _smoothstep(0.0, 0.5, b ** (2.0 / GAMMA)))))
-    return apply_gain(img, gain, out=img if ctx.owned else None)
+    return _local_gain(img, ctx, lambda b: 2.0 ** (k * (1.0 - _smoothstep(0.0, 0.5, b ** (2.0 / GAMMA)))))
 
 
 @adjustment("whites", -100, 100, "", "Moves the white end: up to 1 EV on the brightest tones, per pixel.", pointwise=True)

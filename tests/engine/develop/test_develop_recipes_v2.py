@@ -41,10 +41,12 @@ def test_a_schema_1_recipe_renders_pixel_equal_to_the_schema_1_code():
     assert stored["schema_version"] == 1
     recipe = Recipe.from_dict(stored)
     out = render_recipe(golden_source(), "golden", recipe, golden_mask)
-    # Equal to float32 rounding: the stored render came from the NumPy/OpenCV of its day,
-    # and a newer release may round one operation differently (seen: 3e-8); any change
-    # of the maths shows up orders of magnitude above this.
-    np.testing.assert_allclose(out, np.load(DATA / "recipe_v1_render.npy"), rtol=0, atol=1e-6)
+    # Equal to float rounding: the stored render came from the NumPy/OpenCV of its day
+    # (a newer release rounds one step 3e-8 differently), and full-size maps are now
+    # upsampled strip by strip (filters.RowUpsampler: cv2.resize's interpolation in
+    # another order, 1e-7 apart).  2e-6 is far below one 16-bit output step (1.5e-5).
+    ref = np.load(DATA / "recipe_v1_render.npy")
+    assert out.shape == ref.shape and np.abs(out - ref).max() < 2e-6
     assert recipe.to_dict()["schema_version"] == SCHEMA_VERSION == 2
     assert all(isinstance(v, float) for layer in recipe.layers for v in layer.adjustments.values())
 
