@@ -105,12 +105,13 @@ def window_start(app, catalog, n: int, on_worker: bool, ini: Path) -> tuple[floa
     first-cells ms, largest GUI-thread CPU pause ms) of one start."""
     from PySide6.QtCore import QSettings
 
-    from maskroom.ui.app import MainWindow
+    from maskroom.ui.app import MainWindow, settle_heap
 
     gui = [0.0]
     real_set = None
     t0 = time.perf_counter()
     win = MainWindow(catalog, QSettings(str(ini), QSettings.IniFormat))
+    settle_heap()  # as ui.app.run does after building the window
     if on_worker:
         real_set = win.model._set_entries  # the one GUI-thread step of the worker path
 

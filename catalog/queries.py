@@ -343,8 +343,11 @@ def build_id_query(filters: dict | None = None) -> Select:
     return select(Image.id).where(*conditions(filters or {}))
 
 
-def list_entries(session, filters: dict | None = None, sort: str | None = None,
-                 versions: bool = True, limit: int | None = None) -> list[tuple[int, int | None]]:
+GIL_SLICE = 20_000  # rows converted between two chances for another thread to run
+
+
+def list_cells(session, filters: dict | None = None, sort: str | None = None, versions: bool = True,
+               limit: int | None = None) -> tuple[list[int], list[int | None]]:
     """What the grid shows and ``maskroom ls`` lists: ``(image id, None)`` for each matching
     photo in ``sort`` order, each followed by ``(image id, version id)`` for its virtual
     copies (oldest first), as Lightroom shows a copy next to its master.
@@ -356,12 +359,22 @@ def list_entries(session, filters: dict | None = None, sort: str | None = None,
 
     ``limit`` keeps the first photos (with their copies): the start of the same list,
     which the grid shows at once while the whole list of a large catalog is read.
+
+    As two flat lists, ``ids[r]`` and ``versions[r]`` (None for a photo's master): a
+    million photos then cost two lists of numbers, not a million tuples the garbage
+    collector has to walk (the app reads this on a worker while its GUI thread paints;
+    a collection pass holds the GIL).
     """
     stmt = build_query(filters or {}, sort).with_only_columns(Image.id)
-    ids = list(session.scalars(stmt if limit is None else stmt.limit(limit)))
-    out: list[tuple[int, int | None]] = [(i, None) for i in ids]
+    ids: list[int] = []
+    # Streamed and in slices: converting a million rows in one C call holds the GIL for
+    # a quarter of a second; PostgreSQL reads them through a server-side cursor.
+    rows = session.connection().execution_options(stream_results=True, max_row_buffer=GIL_SLICE).execute(
+        stmt if limit is None else stmt.limit(limit))
+    for part in rows.scalars().partitions(GIL_SLICE):
+        ids.extend(part)
     if not versions or not ids:
-        return out
+        return ids, [None] * len(ids)
     copies: dict[int, list[int]] = {}
     copies_of = select(EditVersion.image_id, EditVersion.id).where(EditVersion.is_master.is_(False))
     if limit is not None:
@@ -369,10 +382,19 @@ def list_entries(session, filters: dict | None = None, sort: str | None = None,
     for image_id, version_id in session.execute(copies_of.order_by(EditVersion.id)):
         copies.setdefault(image_id, []).append(version_id)
     if not copies:
-        return out
-    merged: list[tuple[int, int | None]] = []
+        return ids, [None] * len(ids)
+    cell_ids: list[int] = []
+    cell_versions: list[int | None] = []
     for i in ids:
-        merged.append((i, None))
+        cell_ids.append(i)
+        cell_versions.append(None)
         for v in copies.get(i, ()):
-            merged.append((i, v))
-    return merged
+            cell_ids.append(i)
+            cell_versions.append(v)
+    return cell_ids, cell_versions
+
+
+def list_entries(session, filters: dict | None = None, sort: str | None = None,
+                 versions: bool = True, limit: int | None = None) -> list[tuple[int, int | None]]:
+    """``list_cells`` as (image id, version id or None) pairs."""
+    return list(zip(*list_cells(session, filters, sort, versions, limit)))

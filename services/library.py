@@ -17,7 +17,7 @@ from maskroom.catalog.queries import (
     build_id_query,
     build_query,
     conditions,
-    list_entries,
+    list_cells,
     parse_filter_args,
 )
 from maskroom.catalog.schema import (
@@ -214,13 +214,14 @@ def image_ids(catalog: Catalog, filters: dict | None = None, sort: str | None = 
         return list(s.scalars(q))
 
 
-def image_entries(catalog: Catalog, filters: dict | None = None,
-                  sort: str | None = None, limit: int | None = None) -> list[tuple[int, int | None]]:
-    """The grid's cells: (image id, None) per photo, then (image id, version id) per virtual
-    copy; the same list as ``maskroom ls --versions`` (catalog.queries.list_entries).
-    With ``limit``: the cells of the first ``limit`` photos, the start of that list."""
+def image_cells(catalog: Catalog, filters: dict | None = None, sort: str | None = None,
+                limit: int | None = None) -> tuple[list[int], list[int | None]]:
+    """The grid's cells as two lists: image ids, and per cell None for a photo's master or
+    the virtual copy's version id, each copy after its photo; the same list as ``maskroom
+    ls --versions`` (catalog.queries.list_cells).  With ``limit``: the cells of the
+    first ``limit`` photos, the start of that list."""
     with catalog.session() as s:
-        return list_entries(s, filters or {}, sort, limit=limit)
+        return list_cells(s, filters or {}, sort, limit=limit)
 
 
 def version_names(catalog: Catalog, version_ids: Sequence[int]) -> dict[int, str]:

@@ -42,6 +42,7 @@ from maskroom.services import xmp as xmp_service
 from maskroom.services.library import FLAG_PICK, FLAG_REJECT
 
 PAGE = 200
+GIL_SLICE = 20_000  # cells indexed between two chances for the GUI thread to run
 FIRST_CELLS = 600  # photos in the first answer of a reload: a screenful with room to scroll
 MAX_PAGES_WANTED = 16  # pages asked for but not read yet; older asks are dropped (scrolled past)
 IDS_MIME = "application/x-maskroom-image-ids"  # a drag of grid cells: JSON list of image ids
@@ -358,13 +359,16 @@ class CellIndex:
     xmp_changed: set[int] = field(default_factory=set)  # photos whose sidecar changed outside maskroom
 
 
-def index_entries(entries: list[tuple[int, int | None]]) -> CellIndex:
-    ids = [e[0] for e in entries]
-    versions = [e[1] for e in entries]
+def index_cells(ids: list[int], versions: list[int | None]) -> CellIndex:
     if not any(versions):
-        return CellIndex(ids, versions, dict(zip(ids, range(len(ids)))), {}, {})
+        # Built in slices, like the list itself (catalog.queries.list_cells): one
+        # dict(zip(...)) of a million ids holds the GIL ~80 ms while the GUI thread waits.
+        row_of: dict[int, int] = {}
+        for lo in range(0, len(ids), GIL_SLICE):
+            row_of.update(zip(ids[lo:lo + GIL_SLICE], range(lo, lo + GIL_SLICE)))
+        return CellIndex(ids, versions, row_of, {}, {})
     row_of, copy_rows, row_of_version = {}, {}, {}
-    for r, (image_id, vid) in enumerate(entries):
+    for r, (image_id, vid) in enumerate(zip(ids, versions)):
         if vid is None:
             row_of[image_id] = r
         else:
@@ -376,7 +380,7 @@ def index_entries(entries: list[tuple[int, int | None]]) -> CellIndex:
 def load_cells(catalog, filters: dict, sort: str | None, limit: int | None = None) -> CellIndex:
     """Everything a reload needs from the catalog, in one call a worker can make
     (with ``limit``, the cells of the first photos only)."""
-    index = index_entries(library.image_entries(catalog, filters, sort, limit=limit))
+    index = index_cells(*library.image_cells(catalog, filters, sort, limit=limit))
     index.xmp_changed = xmp_service.changed_image_ids(catalog)
     return index
 

@@ -177,13 +177,13 @@ def test_grid_loads_on_a_worker(qtbot, catalog, sample_copy, tmp_path, monkeypat
 
     ids = import_samples(catalog, sample_copy)
     on_gui_thread = []
-    real = library_service.image_entries
+    real = library_service.image_cells
 
     def spy(*args, **kwargs):
         on_gui_thread.append(threading.current_thread() is threading.main_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(library_service, "image_entries", spy)
+    monkeypatch.setattr(library_service, "image_cells", spy)
     win = MainWindow(catalog, QSettings(str(tmp_path / "ui.ini"), QSettings.IniFormat))
     qtbot.addWidget(win)
     # The window exists before the cell list: the grid says so.
