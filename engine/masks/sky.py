@@ -22,6 +22,7 @@ from maskroom.engine.masks.people import all_people_alpha, detect_people
 from maskroom.engine.masks.people.faces import detect_faces
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks.sky_context import plain_walls, window_panes
 from maskroom.engine.masks.sky_horizon import water_below_horizon
 
 # U²-Netp runs as its int8 derivative (tools/models/quantize.py): 2.4x faster on CPU, and on the
@@ -32,7 +33,7 @@ MODEL_U2_FP32 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse8"
+FUSION_VERSION = "fuse9"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
@@ -94,23 +95,37 @@ def no_sky_at_all(p_ege: np.ndarray) -> bool:
 
 
 def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -> np.ndarray:
-    """One sky probability from the two models' (same-size) outputs.
+    """One sky probability from the two models' (same-size) outputs (``fuse_with_reason``
+    without the reason)."""
+    return fuse_with_reason(p_u2, p_ege, small)[0]
+
+
+def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, str | None]:
+    """(one sky probability from the two models' same-size outputs, what a context rule
+    removed as not sky, or None).
 
     ``small`` (the photo at the models' size) enables the colour veto: both models
     take plain out-of-focus backgrounds of close-ups for sky.  A region whose mean
     colour is nearly black (a dark backdrop; night skies are given up) or strongly
     magenta/green (flower and foliage bokeh) is dropped, and so is a pale region that
-    runs down to the frame's bottom edge (a defocused backdrop) and water below a
-    straight horizon (sky_horizon.py).
+    runs down to the frame's bottom edge (a defocused backdrop), water below a
+    straight horizon (sky_horizon.py), a plain wall U²-Netp doubts and the panes of a
+    room's windows (sky_context.py).
     """
     p = U2_WEIGHT * p_u2 + (1.0 - U2_WEIGHT) * p_ege
     hard = (p > THRESHOLD).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(hard, connectivity=8)
+    reason = None
     if n > 1:
         drop = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
         if small is not None:
             drop |= _colour_veto(small, labels, n)
             drop |= _backdrop_to_bottom(small, labels, n)
+            walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2) & ~drop
+            if walls.any():
+                drop |= walls
+                reason = "a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
         # A region one model all but rules out is not sky: U²-Netp alone fires on
         # plain ceilings, EGE alone on bright walls (measured on ADE20K negatives).  Small
         # regions are spared: through a window the models often disagree on real sky.
@@ -124,7 +139,10 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
     if small is not None:
         p = _blue_sky_through_foliage(p, p_ege, small)
         p = water_below_horizon(p, small, THRESHOLD)
-    return p.astype(np.float32)
+        if window_panes(p > THRESHOLD):
+            p = np.minimum(p, THRESHOLD - 0.01)
+            reason = "bright window panes of a room"
+    return p.astype(np.float32), reason
 
 
 BLUE = 0.15  # mean blue above red by this much (and above green): a clear blue sky
@@ -228,17 +246,18 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True)
     if p_u2 is None or no_sky_at_all(p_ege):
         return none, 0.0, "no sky in this photo"
-    p = fuse(p_u2, p_ege, small=small)
+    p, removed = fuse_with_reason(p_u2, p_ege, small=small)
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:
-        return none, 0.0, "no sky in this photo"
+        return none, 0.0, f"no sky: {removed}" if removed else "no sky in this photo"
     if inp is not None and portrait_backdrop(inp, found):
         return none, 0.0, "no sky: the backdrop behind a portrait"
     if refine:
         alpha = refine_alpha(image, p, work_edge=REFINE_EDGE)
     else:
         alpha = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
-    return alpha, float((alpha > 0.5).mean()), None
+    # Sky is left, but a context rule took a large part away: say so ("doubtful").
+    return alpha, float((alpha > 0.5).mean()), f"doubtful sky: not counted {removed}" if removed else None
 
 
 PORTRAIT_FACE = 0.15  # a face at least this share of the frame's height: a close-up portrait

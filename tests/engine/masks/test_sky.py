@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -233,3 +235,51 @@ def test_int8_u2netp_does_not_saturate_without_vnni():
     u2_in, _ = SK.model_inputs(rng.random((384, 384, 3)).astype(np.float32))
     p32, p8 = SK._run(SK.MODEL_U2_FP32, u2_in), SK._run(SK.MODEL_U2, u2_in)
     assert float(np.abs(p32 - p8).mean()) < 0.03
+
+
+def _panes_scene():
+    """A room at 96 px: beige wall and ceiling, three bright window panes mid-height."""
+    small = np.full((96, 96, 3), [0.7, 0.62, 0.5], np.float32)
+    u2 = np.zeros((96, 96), np.float32)
+    for x0 in (10, 40, 70):
+        small[30:50, x0:x0 + 15] = [0.97, 0.97, 0.98]
+        u2[30:50, x0:x0 + 15] = 0.98
+    return u2, u2.copy(), small
+
+
+def test_window_panes_of_a_room_are_not_sky():
+    u2, ege, small = _panes_scene()
+    p, reason = SK.fuse_with_reason(u2, ege, small)
+    assert (p > 0.5).sum() == 0 and "window" in reason
+    # The same openings with the sky also reaching the frame's top edge: an outdoor sky, kept.
+    u2[:10], ege[:10] = 0.98, 0.98
+    small[:10] = [0.6, 0.7, 0.9]
+    p, reason = SK.fuse_with_reason(u2, ege, small)
+    assert (p > 0.5)[30:50, 10:25].all() and reason is None
+    # One or two openings (under a bridge, through a canopy) are not a room's panes.
+    u2, ege, small = _panes_scene()
+    u2[:, 70:] = ege[:, 70:] = 0.0
+    assert (SK.fuse(u2, ege, small)[30:50, 10:25] > 0.5).all()
+
+
+def test_plain_wall_the_precise_model_doubts_is_not_sky():
+    small = np.full((96, 96, 3), 0.3, np.float32)
+    small[:50] = [0.88, 0.87, 0.86]  # a white wall in the upper half
+    u2 = np.zeros((96, 96), np.float32)
+    u2[:50] = 0.88  # U²-Netp sure enough to pass 0.5, less sure than over any real sky
+    ege = np.where(u2 > 0, 0.98, 0.0).astype(np.float32)
+    p, reason = SK.fuse_with_reason(u2, ege, small)
+    assert (p > 0.5).sum() == 0 and "doubts" in reason
+    sure = np.where(u2 > 0, 0.99, 0.0).astype(np.float32)  # an overcast sky U²-Netp is sure of: kept
+    assert (SK.fuse_with_reason(sure, ege, small)[0][:50] > 0.5).all()
+    blue = small.copy()
+    blue[:50] = [0.55, 0.7, 0.92]  # a hazy blue sky the model is less sure of: kept
+    assert (SK.fuse_with_reason(u2, ege, blue)[0][:50] > 0.5).all()
+
+
+def test_grey_clock_face_is_not_sky_and_says_why():
+    # Both models took 57 % of this clock face for sky (tests/data/SOURCES.md).
+    img = load_rgb(Path(__file__).parents[2] / "data" / "sky_greentock_480.jpg")
+    res = derive(MaskInput(image=img, digest="greentock"), MaskComponent(kind="sky"))
+    assert (res.alpha > 0.5).mean() < 0.05  # a few specks of the face's rim are left at 480 px
+    assert res.info["reason"].startswith("doubtful sky") and "doubts" in res.info["reason"]
