@@ -102,8 +102,9 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
 
 def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None
                      ) -> tuple[np.ndarray, str | None]:
-    """(one sky probability from the two models' same-size outputs, what a context rule
-    removed as not sky, or None).
+    """(one sky probability from the two models' same-size outputs, why it is doubtful or
+    None): "not counted ..." when a context rule removed a region as not sky, "... (water
+    or a backdrop?)" when a kept blue region fills the frame down to its bottom edge.
 
     ``small`` (the photo at the models' size) enables the colour veto: both models
     take plain out-of-focus backgrounds of close-ups for sky.  A region whose mean
@@ -125,7 +126,7 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
             walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2) & ~drop
             if walls.any():
                 drop |= walls
-                reason = "a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
+                reason = "not counted: a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
         # A region one model all but rules out is not sky: U²-Netp alone fires on
         # plain ceilings, EGE alone on bright walls (measured on ADE20K negatives).  Small
         # regions are spared: through a window the models often disagree on real sky.
@@ -141,8 +142,20 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
         p = water_below_horizon(p, small, THRESHOLD)
         if window_panes(p > THRESHOLD):
             p = np.minimum(p, THRESHOLD - 0.01)
-            reason = "bright window panes of a room"
+            panes = "bright window panes of a room"
+            reason = f"{reason}; {panes}" if reason else f"not counted: {panes}"
+        elif reason is None and n > 1 and _blue_to_bottom(p > THRESHOLD):
+            # Kept (a bird against an open sky fills the frame the same way) but said:
+            # underwater blue and a blue studio backdrop (mate_Aqua, 90 %) look like this.
+            reason = "a blue area fills the frame down to its bottom edge (water or a backdrop?)"
     return p.astype(np.float32), reason
+
+
+def _blue_to_bottom(hard: np.ndarray) -> bool:
+    """True when sky covers more than BOTTOM_EDGE of the frame's bottom rows (only a
+    clear blue region is left there: _backdrop_to_bottom dropped the others)."""
+    rows = max(1, round(hard.shape[0] * BOTTOM_ROWS))
+    return float(hard[-rows:].mean()) > BOTTOM_EDGE
 
 
 BLUE = 0.15  # mean blue above red by this much (and above green): a clear blue sky
@@ -249,7 +262,7 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     p, removed = fuse_with_reason(p_u2, p_ege, small=small)
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:
-        return none, 0.0, f"no sky: {removed}" if removed else "no sky in this photo"
+        return none, 0.0, f"no sky: {removed.removeprefix('not counted: ')}" if removed else "no sky in this photo"
     if inp is not None and portrait_backdrop(inp, found):
         return none, 0.0, "no sky: the backdrop behind a portrait"
     if refine:
@@ -257,7 +270,7 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     else:
         alpha = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
     # Sky is left, but a context rule took a large part away: say so ("doubtful").
-    return alpha, float((alpha > 0.5).mean()), f"doubtful sky: not counted {removed}" if removed else None
+    return alpha, float((alpha > 0.5).mean()), f"doubtful sky: {removed}" if removed else None
 
 
 PORTRAIT_FACE = 0.15  # a face at least this share of the frame's height: a close-up portrait

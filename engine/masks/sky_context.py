@@ -15,7 +15,7 @@ indoor context"), the false sky left after the fusion's rules came from two thin
   0.96-1.00).  Blue regions are spared: a clear sky is never a wall's colour.
 
 Each rule names what it removed; the sky kind passes that on as the raster's reason
-("no sky: ..." when nothing is left, "doubtful sky: ..." otherwise).
+("no sky: ..." when nothing is left, "doubtful sky: not counted: ..." otherwise).
 """
 from __future__ import annotations
 

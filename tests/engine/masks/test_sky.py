@@ -283,3 +283,16 @@ def test_grey_clock_face_is_not_sky_and_says_why():
     res = derive(MaskInput(image=img, digest="greentock"), MaskComponent(kind="sky"))
     assert (res.alpha > 0.5).mean() < 0.05  # a few specks of the face's rim are left at 480 px
     assert res.info["reason"].startswith("doubtful sky") and "doubts" in res.info["reason"]
+
+
+def test_blue_filling_the_frame_to_its_bottom_is_kept_but_doubtful():
+    # Underwater blue or a blue backdrop (mate_Aqua: 90 % "sky") fills the frame down to its
+    # bottom edge like an open sky behind a bird in flight: kept, but the reason says so.
+    u2 = np.full((96, 96), 0.99, np.float32)
+    u2[30:60, 30:60] = 0.0  # the subject
+    small = np.full((96, 96, 3), [0.4, 0.6, 0.9], np.float32)
+    small[30:60, 30:60] = 0.3
+    p, reason = SK.fuse_with_reason(u2, u2.copy(), small)
+    assert (p > 0.5).mean() > 0.85 and "bottom edge" in reason
+    u2[60:] = 0.0  # a sky ending at a horizon above the bottom edge: nothing to say
+    assert SK.fuse_with_reason(u2, u2.copy(), small)[1] is None
