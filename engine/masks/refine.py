@@ -165,6 +165,7 @@ def refine_alpha(
     band: int | None = None,
     matting: bool = False,
     work_edge: int | None = None,
+    uncertain: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """A full-resolution matte for ``image`` from a coarse (any-size) ``coarse`` matte.
 
@@ -200,6 +201,12 @@ def refine_alpha(
     band_s = max(2, int(round(band * s)))
     radius_s = max(1, int(round(radius * s)))
     in_band_s = boundary_band(hard_s, band_s)
+    if uncertain is not None:
+        # Where the model hesitates (a crown of fine twigs, fronds against the sky: the
+        # 384 px model grid sees a grey mix there) the photo decides too, not only near
+        # the hard edge: otherwise the crown comes back as a solid hull.
+        lo, hi = uncertain
+        in_band_s |= (prior_s > lo) & (prior_s < hi)
     sure_fg = hard_s & ~in_band_s
     sure_bg = ~hard_s & ~in_band_s
     est, conf = colour_projection(img_s, sure_fg, sure_bg, 3 * band_s, min(1.0, _COEF_LONG_EDGE / max(img_s.shape[:2])))

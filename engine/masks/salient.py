@@ -56,6 +56,11 @@ def saliency_map(rgb01: np.ndarray, shape: tuple[int, int] | None = None, model:
 # texture of fruit, a sunset): on the SOD pairs the 4 photos under 0.3 scored IoU
 # 0.01-0.2 whatever the threshold (docs/masks.md, "Subject").
 MIN_PEAK = 0.3
+# Between MIN_PEAK and this the map is kept but the subject is doubtful, and says so:
+# on the SOD pairs one photo lies there (144067, IoU 0.52), on the sample photos two
+# landscapes without a single subject (keong_macan 0.33, picosdeeuropa 0.41); every other
+# SOD photo and sample peaks at 0.62 or more (docs/masks.md, "Subject honesty").
+DOUBT_PEAK = 0.5
 # Where the normalised map says "thing": U²-Netp's maps are peaky, the object's
 # extremities (legs, a roof, a tail) sit far below 0.5.  SOD subject mean IoU by
 # threshold: 0.5 0.639, 0.3 0.663, 0.2 0.673, 0.1 0.683, 0.05 0.684.

@@ -22,6 +22,7 @@ from maskroom.engine.masks.people import all_people_alpha, detect_people
 from maskroom.engine.masks.people.faces import detect_faces
 from maskroom.engine.masks.refine import refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
+from maskroom.engine.masks.sky_context import plain_walls, window_panes
 from maskroom.engine.masks.sky_horizon import water_below_horizon
 
 # U²-Netp runs as its int8 derivative (tools/models/quantize.py): 2.4x faster on CPU, and on the
@@ -32,7 +33,7 @@ MODEL_U2_FP32 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse8"
+FUSION_VERSION = "fuse10"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
@@ -42,6 +43,13 @@ MIN_FOUND = 0.001  # less sky than this in total: "no sky"
 # photos, interleaved) for ADE20K 0.8621 -> 0.8616, hard cases 0.9375 -> 0.9372,
 # CamVid unchanged; the matte agrees with the 768 px one at IoU 0.994-0.9996.
 REFINE_EDGE = 640
+# Where the fused probability hesitates on the not-sky side (a crown of twigs, fronds:
+# the 384 px grid sees a grey mix) the refinement lets the photo decide too, so sky
+# between branches comes back instead of a solid hull.  Refined, through the same
+# cached outputs: ADE20K 0.8653 -> 0.8671, hard cases 0.9376 -> 0.9430, CamVid 0.8998 ->
+# 0.8931 (CamVid labels bare canopies "tree"); (0.1, 0.5) 0.8665 / 0.9437 / 0.8905,
+# (0.05, 0.95) 0.8616 / 0.9420 / 0.8984 (docs/masks.md).
+UNCERTAIN = (0.2, 0.5)
 
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -94,23 +102,38 @@ def no_sky_at_all(p_ege: np.ndarray) -> bool:
 
 
 def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -> np.ndarray:
-    """One sky probability from the two models' (same-size) outputs.
+    """One sky probability from the two models' (same-size) outputs (``fuse_with_reason``
+    without the reason)."""
+    return fuse_with_reason(p_u2, p_ege, small)[0]
+
+
+def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, str | None]:
+    """(one sky probability from the two models' same-size outputs, why it is doubtful or
+    None): "not counted ..." when a context rule removed a region as not sky, "... (water
+    or a backdrop?)" when a kept blue region fills the frame down to its bottom edge.
 
     ``small`` (the photo at the models' size) enables the colour veto: both models
     take plain out-of-focus backgrounds of close-ups for sky.  A region whose mean
     colour is nearly black (a dark backdrop; night skies are given up) or strongly
     magenta/green (flower and foliage bokeh) is dropped, and so is a pale region that
-    runs down to the frame's bottom edge (a defocused backdrop) and water below a
-    straight horizon (sky_horizon.py).
+    runs down to the frame's bottom edge (a defocused backdrop), water below a
+    straight horizon (sky_horizon.py), a plain wall U²-Netp doubts and the panes of a
+    room's windows (sky_context.py).
     """
     p = U2_WEIGHT * p_u2 + (1.0 - U2_WEIGHT) * p_ege
     hard = (p > THRESHOLD).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(hard, connectivity=8)
+    reason = None
     if n > 1:
         drop = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
         if small is not None:
             drop |= _colour_veto(small, labels, n)
             drop |= _backdrop_to_bottom(small, labels, n)
+            walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2) & ~drop
+            if walls.any():
+                drop |= walls
+                reason = "not counted: a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
         # A region one model all but rules out is not sky: U²-Netp alone fires on
         # plain ceilings, EGE alone on bright walls (measured on ADE20K negatives).  Small
         # regions are spared: through a window the models often disagree on real sky.
@@ -124,7 +147,22 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
     if small is not None:
         p = _blue_sky_through_foliage(p, p_ege, small)
         p = water_below_horizon(p, small, THRESHOLD)
-    return p.astype(np.float32)
+        if window_panes(p > THRESHOLD):
+            p = np.minimum(p, THRESHOLD - 0.01)
+            panes = "bright window panes of a room"
+            reason = f"{reason}; {panes}" if reason else f"not counted: {panes}"
+        elif reason is None and n > 1 and _blue_to_bottom(p > THRESHOLD):
+            # Kept (a bird against an open sky fills the frame the same way) but said:
+            # underwater blue and a blue studio backdrop (mate_Aqua, 90 %) look like this.
+            reason = "a blue area fills the frame down to its bottom edge (water or a backdrop?)"
+    return p.astype(np.float32), reason
+
+
+def _blue_to_bottom(hard: np.ndarray) -> bool:
+    """True when sky covers more than BOTTOM_EDGE of the frame's bottom rows (only a
+    clear blue region is left there: _backdrop_to_bottom dropped the others)."""
+    rows = max(1, round(hard.shape[0] * BOTTOM_ROWS))
+    return float(hard[-rows:].mean()) > BOTTOM_EDGE
 
 
 BLUE = 0.15  # mean blue above red by this much (and above green): a clear blue sky
@@ -228,17 +266,18 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True)
     if p_u2 is None or no_sky_at_all(p_ege):
         return none, 0.0, "no sky in this photo"
-    p = fuse(p_u2, p_ege, small=small)
+    p, removed = fuse_with_reason(p_u2, p_ege, small=small)
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:
-        return none, 0.0, "no sky in this photo"
+        return none, 0.0, f"no sky: {removed.removeprefix('not counted: ')}" if removed else "no sky in this photo"
     if inp is not None and portrait_backdrop(inp, found):
         return none, 0.0, "no sky: the backdrop behind a portrait"
     if refine:
-        alpha = refine_alpha(image, p, work_edge=REFINE_EDGE)
+        alpha = refine_alpha(image, p, work_edge=REFINE_EDGE, uncertain=UNCERTAIN)
     else:
         alpha = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
-    return alpha, float((alpha > 0.5).mean()), None
+    # Sky is left, but a context rule took a large part away: say so ("doubtful").
+    return alpha, float((alpha > 0.5).mean()), f"doubtful sky: {removed}" if removed else None
 
 
 PORTRAIT_FACE = 0.15  # a face at least this share of the frame's height: a close-up portrait

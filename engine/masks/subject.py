@@ -43,7 +43,7 @@ from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"salient1+classic5+{PEOPLE_VERSION}"
+VERSION = f"salient2+classic5+{PEOPLE_VERSION}"  # salient2: the "no single subject" reasons
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
@@ -358,10 +358,12 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     if alpha is None and comp.params.get("salient", True):
         alpha, peak = salient_subject_alpha(inp.image, refine=refine)
         confidence = round(peak, 2)
-        if alpha is not None:
-            method = "salient"
+        if alpha is None:
+            reason = f"no single subject in this photo (salient model peak {peak:.2f}): a guess from colour and focus"
         else:
-            reason = f"no clear subject in this photo (salient model peak {peak:.2f}): a guess from colour and focus"
+            method = "salient"
+            if peak < salient.DOUBT_PEAK:
+                reason = f"no single subject? the salient model is unsure (peak {peak:.2f}): check the mask"
     if alpha is None:
         alpha = subject_alpha(inp.image, refine=refine)
     return matte_result(alpha, model=f"subject-{method}", model_version=VERSION, method=method,

@@ -45,9 +45,9 @@ MODELS: dict[str, dict] = {
         "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
     },
     "sky_u2netp_int8": {
-        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-1",
+        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-2",
         "source": {**SKYSEG, "path": "sky_u2netp.onnx",
-                   "converted_by": "tools/models/quantize.py (onnxruntime static int8, QDQ, per-channel weights, MinMax "
+                   "converted_by": "tools/models/quantize.py (onnxruntime static int8, QDQ, per-channel 7-bit weights (reduce_range), MinMax "
                                    "calibration on every other photo of ../shared/samples/{sky,animals,objects,"
                                    "portraits}; side-output head kept float)",
                    "derived_from": "sky_u2netp"},

@@ -15,6 +15,12 @@ concat, the fusing 1x1 conv and the sigmoid).  Quantised, the sigmoid's output
 lands on 36 levels and a sure sky came out as 0.686 instead of 1.0, which moves
 the fusion's 0.5 threshold; the head is a few percent of the cost.
 
+Weights on 7 bits (``reduce_range``): onnxruntime's u8s8 convolution on an x86 CPU
+without VNNI (AVX2 only, e.g. the AMD EPYC this project was later measured on) sums
+pairs of u8*s8 products in int16 and saturates; with 8-bit weights the file agreed
+with fp32 at IoU@0.5 0.785 on ADE20K there (0.999 on a VNNI CPU) and the sky mask's
+ADE20K IoU fell 0.863 -> 0.836.  With 7-bit weights: 0.994, same speed (docs/masks.md).
+
 Calibration: the photos in ``--samples`` (the project's sample photos; never the
 pairs-dev measurement data), per folder sorted by name, every other one
 (0, 2, 4, ...), each prepared exactly as engine/masks/sky.py prepares it.  The
@@ -88,7 +94,7 @@ def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> Pat
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(source), str(pre), skip_symbolic_shape=True)
         quantize_static(str(pre), str(target), Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, reduce_range=True,
                         calibrate_method=CalibrationMethod.MinMax,
                         nodes_to_exclude=head_nodes(onnx.load(str(source))))
     print(f"{target.name}: written from {source.name}, calibrated on {len(calib)} photos")

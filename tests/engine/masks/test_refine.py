@@ -103,3 +103,28 @@ def test_guided_upsample_smooths_model_grid_artefacts_onto_the_photo_edge_and_le
     assert snapped[110:].min() > 0.95  # the person side stays the person
     # Far from the edge the matte is the bilinear one: no texture leaks in.
     assert np.array_equal(snapped[:60], bilinear[:60])
+
+
+def test_hesitant_prior_lets_the_photo_bring_back_sky_between_twigs():
+    """Thin dark twigs on bright sky just above the ground (a tree line): the coarse model
+    says 0.3 over the whole twig band (a grey mix at its grid).  With ``uncertain`` the
+    photo decides there, so the sky between the twigs comes back instead of a solid hull."""
+    h = w = 400
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = [0.55, 0.7, 0.95]  # sky
+    img[300:] = [0.25, 0.3, 0.15]  # ground
+    twigs = np.zeros((h, w), bool)
+    twigs[230:300, 100:300][:, ::12] = True  # 1 px twigs every 12 px
+    twigs[230:300:12, 100:300] = True
+    img[twigs] = [0.15, 0.12, 0.1]
+    coarse = np.ones((40, 40), np.float32)
+    coarse[30:] = 0.0
+    coarse[23:30, 10:30] = 0.3  # the hesitant twig band
+    gaps = np.zeros((h, w), bool)  # sky pixels at least 2 px from a twig
+    gaps[240:290, 110:290] = ~cv2.dilate(twigs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)[240:290, 110:290]
+    hull = refine_alpha(img, coarse)
+    assert (hull[gaps] > 0.5).mean() < 0.5  # without: most of the band stays a hull (0.39)
+    fine = refine_alpha(img, coarse, uncertain=(0.2, 0.5))
+    assert (fine[gaps] > 0.5).mean() > 0.85  # 0.92
+    assert (fine[twigs] > 0.5).mean() < 0.05
+    assert (fine[320:] > 0.5).mean() < 0.01  # the ground stays ground

@@ -59,7 +59,18 @@ def test_no_single_subject_falls_back_to_the_classical_guess_and_says_so():
     res = derive(MaskInput(_grass(), digest="salient:grass"), MaskComponent("subject", params={"people": False}))
     assert res.info["method"] == "classic"
     assert res.info["confidence"] < salient.MIN_PEAK
-    assert warning("subject", res).startswith("no clear subject in this photo")
+    assert warning("subject", res).startswith("no single subject in this photo")
+
+
+def test_a_faint_subject_is_kept_but_marked_doubtful():
+    img = _grass()
+    yy, xx = np.mgrid[0:240, 0:320]
+    img[(yy - 120) ** 2 + (xx - 160) ** 2 < 400] += np.array([0.059, 0.0295, -0.0295], np.float32)  # a faint disc
+    peak = float(salient.raw_map(np.clip(img, 0, 1)).max())
+    assert salient.MIN_PEAK <= peak < salient.DOUBT_PEAK  # the model is unsure of it (about 0.4)
+    res = derive(MaskInput(np.clip(img, 0, 1), digest="salient:faint"), MaskComponent("subject", params={"people": False}))
+    assert res.info["method"] == "salient" and (res.alpha > 0.5).any()
+    assert warning("subject", res).startswith("no single subject? the salient model is unsure")
 
 
 def test_object_box_finds_the_bird_inside_a_loose_box():
