@@ -125,10 +125,17 @@ def check(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> None:
 
 
 def main(argv: list[str]) -> None:
-    samples = Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else HERE.parent.parent / "shared" / "samples"
-    quantize(samples)
-    if "--check" in argv:
-        check(samples)
+    import argparse
+
+    # argparse, not a hand scan of argv: `--help` (or a typo) must not rewrite the model file.
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", type=Path, default=HERE.parent.parent / "shared" / "samples",
+                    help="calibration photos (the project's samples; never the pairs-dev data)")
+    ap.add_argument("--check", action="store_true", help="then compare with fp32 on the held-out photos")
+    args = ap.parse_args(argv)
+    quantize(args.samples)
+    if args.check:
+        check(args.samples)
 
 
 if __name__ == "__main__":
