@@ -19,7 +19,10 @@ import cv2
 import numpy as np
 
 from maskroom.engine.masks.overlay import load_rgb
-from tools.evaluate import evaluate_kind, find_pairs, iou, load_mask, write_panel
+
+# `tools` is the checkout's own folder (not installed): found from here, not from the cwd.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.evaluate import evaluate_kind, find_pairs, iou, load_mask, write_panel  # noqa: E402
 
 PAIRS = Path("/work/shared/pairs-dev")
 SETS = {
