@@ -72,6 +72,28 @@ def tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def add_missing_photos(catalog, names, folder: str = "/nonexistent/shoot", capture_times=None) -> list[int]:
+    """Catalog rows for photos whose files do not exist (a thumbnail or render of them
+    fails, visibly), inserted in one statement: for tests of lists, grids and filters
+    at sizes no sample folder has.  Returns their ids in ``names`` order."""
+    from sqlalchemy import insert, select
+
+    from maskroom.catalog.schema import Folder, Image
+
+    names = list(names)
+    times = list(capture_times) if capture_times is not None else [None] * len(names)
+    with catalog.session() as s:
+        row = Folder(path=folder)
+        s.add(row)
+        s.flush()
+        s.execute(insert(Image), [dict(folder_id=row.id, filename=name, path=f"{folder}/{name}", file_size=1,
+                                       mtime=0.0, content_hash=f"{i:032x}", format="jpeg", width=600, height=400,
+                                       capture_time=t)
+                                  for i, (name, t) in enumerate(zip(names, times))])
+        by_name = dict(s.execute(select(Image.filename, Image.id).where(Image.folder_id == row.id)).all())
+    return [by_name[name] for name in names]
+
+
 def run_cli(catalog, *args, ok: bool = True):
     """Run `maskroom --catalog <this catalog> ARGS` in-process; with ok, insist on exit 0."""
     from click.testing import CliRunner

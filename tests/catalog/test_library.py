@@ -13,7 +13,7 @@ from maskroom.catalog.queries import FilterError, build_query, parse_filter_args
 from maskroom.catalog.schema import Image
 from maskroom.engine.importer import run_import
 
-from conftest import run_cli
+from conftest import add_missing_photos, run_cli
 
 pytestmark = pytest.mark.catalog
 
@@ -132,19 +132,10 @@ def test_exif_fields_agree_with_exiftool(catalog, imported, sample_copy, exiftoo
 def test_ls_streams_in_chunks(catalog):
     """`ls` reads the catalog chunk by chunk as it writes: the first row comes before the
     rest are read, and the whole output (JSON and text) is the list a non-streamed read gives."""
-    from sqlalchemy import insert
-
-    from maskroom.catalog.schema import Folder
     from maskroom.services import library as library_service
 
+    last = add_missing_photos(catalog, [f"IMG_{i:04d}.jpg" for i in range(2500)])[-1]
     with catalog.session() as s:
-        folder = Folder(path="/nonexistent")
-        s.add(folder)
-        s.flush()
-        s.execute(insert(Image), [dict(folder_id=folder.id, filename=f"IMG_{i:04d}.jpg", path=f"/nonexistent/{i}",
-                                       file_size=1, mtime=0.0, content_hash=f"{i:032x}", format="jpeg",
-                                       width=60, height=40) for i in range(2500)])
-        last = s.scalar(select(Image.id).where(Image.filename == "IMG_2499.jpg"))
         library.add_keyword(s, [last], "Late|Chunk")
     rows = library_service.iter_images(catalog, sort="name", chunk=1000)
     assert next(rows)["filename"] == "IMG_0000.jpg"  # a generator: nothing else read yet

@@ -7,28 +7,21 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from conftest import run_cli
+from conftest import add_missing_photos, run_cli
 from maskroom.catalog import edits, library
 from maskroom.catalog.queries import list_entries
-from maskroom.catalog.schema import CollectionImage, EditVersion, Folder, HistoryStep, Image
+from maskroom.catalog.schema import CollectionImage, EditVersion, HistoryStep, Image
 
 pytestmark = pytest.mark.catalog
 
 
 def add_images(catalog, n: int) -> list[int]:
     t0 = datetime(2024, 5, 1, 12, 0, 0)
-    with catalog.session() as s:
-        folder = Folder(path="/nonexistent/shoot")
-        s.add(folder)
-        s.flush()
-        s.execute(insert(Image), [
-            dict(folder_id=folder.id, filename=f"IMG_{i:03d}.jpg", path=f"/nonexistent/shoot/IMG_{i:03d}.jpg",
-                 file_size=1, mtime=0.0, content_hash=f"{i:032x}", format="jpeg", width=600, height=400,
-                 capture_time=t0 + timedelta(minutes=n - i))  # capture order is the reverse of names
-            for i in range(n)])
-        return list(s.scalars(select(Image.id).order_by(Image.filename)))
+    # capture order is the reverse of names
+    return add_missing_photos(catalog, [f"IMG_{i:03d}.jpg" for i in range(n)],
+                              capture_times=[t0 + timedelta(minutes=n - i) for i in range(n)])
 
 
 def test_copies_follow_their_photo_in_grid_and_ls(catalog):

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QAbstractItemView
-from sqlalchemy import insert
 
-from maskroom.catalog.schema import Folder, Image
+from conftest import add_missing_photos
 from ui_helpers import import_samples, open_grid, wait_until, qt_cleanup  # noqa: F401 (autouse fixture)
 
 pytestmark = pytest.mark.ui
@@ -14,15 +13,7 @@ N = 20_000
 
 def add_synthetic_rows(catalog, n: int) -> None:
     """Rows whose files do not exist: a thumbnail request for them fails, visibly."""
-    with catalog.session() as s:
-        folder = Folder(path="/nonexistent/shoot")
-        s.add(folder)
-        s.flush()
-        s.execute(insert(Image), [
-            dict(folder_id=folder.id, filename=f"IMG_{i:05d}.jpg", path=f"/nonexistent/shoot/IMG_{i:05d}.jpg",
-                 file_size=1, mtime=0.0, content_hash=f"{i:032x}", format="jpeg", width=6000, height=4000)
-            for i in range(n)
-        ])
+    add_missing_photos(catalog, [f"IMG_{i:05d}.jpg" for i in range(n)])
 
 
 def test_only_visible_cells_load(qtbot, catalog):
