@@ -392,9 +392,3 @@ def list_cells(session, filters: dict | None = None, sort: str | None = None, ve
             cell_ids.append(i)
             cell_versions.append(v)
     return cell_ids, cell_versions
-
-
-def list_entries(session, filters: dict | None = None, sort: str | None = None,
-                 versions: bool = True, limit: int | None = None) -> list[tuple[int, int | None]]:
-    """``list_cells`` as (image id, version id or None) pairs."""
-    return list(zip(*list_cells(session, filters, sort, versions, limit)))

@@ -97,11 +97,11 @@ def iter_images(catalog: Catalog, filters: Iterable[str] = (), sort: str | None 
     """``maskroom ls``: one summary per photo, in order, as the catalog yields them (a
     million rows stream: the first arrive at once and memory stays at one chunk); with
     ``versions`` each photo's virtual copies follow it, as in the grid
-    (catalog.queries.list_entries).  ``limit`` counts photos and copies alike."""
+    (catalog.queries.list_cells).  ``limit`` counts photos and copies alike."""
     with catalog.session() as s:
         f = resolved_filters(s, parse_filters(filters))
         copies: dict[int, list[tuple[int, str | None]]] = {}
-        if versions:  # few: read in one pass, like list_entries
+        if versions:  # few: read in one pass, like list_cells
             for image_id, vid, name in s.execute(select(EditVersion.image_id, EditVersion.id, EditVersion.name)
                                                  .where(EditVersion.is_master.is_(False)).order_by(EditVersion.id)):
                 copies.setdefault(image_id, []).append((vid, name))

@@ -11,10 +11,15 @@ from sqlalchemy import func, select
 
 from conftest import add_missing_photos, run_cli
 from maskroom.catalog import edits, library
-from maskroom.catalog.queries import list_entries
+from maskroom.catalog.queries import list_cells
 from maskroom.catalog.schema import CollectionImage, EditVersion, HistoryStep, Image
 
 pytestmark = pytest.mark.catalog
+
+
+def list_entries(session, *args, **kwargs) -> list[tuple[int, int | None]]:
+    """The grid's cells as (image id, version id or None) pairs."""
+    return list(zip(*list_cells(session, *args, **kwargs)))
 
 
 def add_images(catalog, n: int) -> list[int]:
