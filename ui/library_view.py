@@ -453,7 +453,7 @@ class LibraryModel(QAbstractListModel):
             if sum(v is None for v in index.versions) < FIRST_CELLS:
                 self._set_entries(index)  # that was all of them
                 return
-            self._show_first(index)
+            self._set_entries(index, final=False)
             runner.submit(lambda _p: load_cells(self.catalog, filters, sort),
                           on_done=lambda whole: current() and self._set_entries(whole), on_error=failed)
 
@@ -481,26 +481,18 @@ class LibraryModel(QAbstractListModel):
         self.loading_changed.disconnect(loop.quit)
         return not self.loading
 
-    def _show_first(self, index: CellIndex) -> None:
-        self._set_entries(index, final=False)
-
     def _set_entries(self, index: CellIndex, final: bool = True) -> None:
+        """Show ``index``; not ``final``: it is the first screen of a list still loading."""
         n = len(self.ids)
         if self.partial and index.ids[:n] == self.ids and index.versions[:n] == self.versions:
             self._extend_entries(index)
             return
         self.partial = not final
-        self._cells_version += 1
         self.beginResetModel()
-        self.ids, self.versions = index.ids, index.versions
-        self._row_of, self._copy_rows, self._row_of_version = index.row_of, index.copy_rows, index.row_of_version
+        self._take(index)
         self._rows.clear()
         self.copy_names.clear()
         self.pages_loaded.clear()
-        with self._pages_lock:
-            self._pages_wanted.clear()
-            self._pages_asked.clear()
-        self.xmp_changed = index.xmp_changed
         self.endResetModel()
         if final:
             self._set_loading(False)
@@ -511,21 +503,26 @@ class LibraryModel(QAbstractListModel):
         already scrolled to, selected or loaded stays."""
         n = len(self.ids)
         self.partial = False
-        self._cells_version += 1
-        with self._pages_lock:  # pages read from the short list: asked again from this one
-            self._pages_wanted.clear()
-            self._pages_asked.clear()
         if n % PAGE:
             self.pages_loaded.discard(n // PAGE)  # the short list ended inside this page
         if len(index.ids) > n:
             self.beginInsertRows(QModelIndex(), n, len(index.ids) - 1)
-        self.ids, self.versions = index.ids, index.versions
-        self._row_of, self._copy_rows, self._row_of_version = index.row_of, index.copy_rows, index.row_of_version
-        self.xmp_changed = index.xmp_changed
+        self._take(index)
         if len(index.ids) > n:
             self.endInsertRows()
         self._set_loading(False)
         self.reloaded.emit()
+
+    def _take(self, index: CellIndex) -> None:
+        """The cell list and its lookups from ``index``; pages asked for from the list
+        before are forgotten (their answers are dropped: ``_cells_version``)."""
+        self._cells_version += 1
+        with self._pages_lock:
+            self._pages_wanted.clear()
+            self._pages_asked.clear()
+        self.ids, self.versions = index.ids, index.versions
+        self._row_of, self._copy_rows, self._row_of_version = index.row_of, index.copy_rows, index.row_of_version
+        self.xmp_changed = index.xmp_changed
 
     def rows_of(self, image_id: int) -> list[int]:
         """Every cell showing the photo: its master and its virtual copies."""
