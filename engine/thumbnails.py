@@ -51,10 +51,12 @@ from maskroom import __version__
 from maskroom.catalog.edits import load_recipe
 from maskroom.catalog.schema import EditVersion, Image, MaskRaster
 from maskroom.catalog.schema import Layer as LayerRow
+from maskroom.catalog.settings import get_setting
 from maskroom.core.files import atomic_write_bytes, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import Recipe
 from maskroom.engine.develop.color import srgb8_to_work
+from maskroom.engine.develop.lens import LENS_DEFAULT_SETTING, correct, has_profile, lens_key, with_lens_default
 from maskroom.engine.develop.pipeline import is_identity, render_recipe
 from maskroom.engine.develop.render import layer_mask_fn, to_output
 from maskroom.engine.develop.source import embedded_icc, is_raw, load_source, raw_options, to_srgb
@@ -66,7 +68,7 @@ from maskroom.engine.masks.compose import derive
 from maskroom.engine.masks.registry import MaskInput, MaskResult
 
 # Bump when the thumbnail's pipeline changes in a way the recipe digest does not show.
-THUMB_CODE_VERSION = "1"
+THUMB_CODE_VERSION = "2"  # 2: JPEG sources get the lens corrections a render applies
 EDGE = THUMB_SIZE
 FOLDER = "thumbs-edited"
 DEFAULT_DIGEST = Recipe().digest()
@@ -168,9 +170,13 @@ def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]
     image_ids = sorted({i for i, _ in entries})
     copy_ids = sorted({v for _, v in entries if v is not None})
     with catalog.session() as s:
-        hashes = {}
+        hashes, lenses = {}, {}
+        lens_cols = (Image.camera_make, Image.camera_model, Image.lens, Image.focal_length)
         for chunk in _chunks(image_ids):
-            hashes.update(s.execute(select(Image.id, Image.content_hash).where(Image.id.in_(chunk))).all())
+            for iid, content, *lens in s.execute(select(Image.id, Image.content_hash, *lens_cols)
+                                                 .where(Image.id.in_(chunk))):
+                hashes[iid], lenses[iid] = content, lens
+        lens_default = get_setting(s, LENS_DEFAULT_SETTING)
         versions: dict[int, tuple[int, str | None, dict]] = {}  # version id -> (image id, recipe hash, settings)
         master_of: dict[int, int] = {}
         cols = (EditVersion.id, EditVersion.image_id, EditVersion.recipe_hash, EditVersion.settings)
@@ -208,7 +214,10 @@ def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]
         if vid not in edited_set:
             out[(image_id, copy_id)] = ThumbPlan(image_id, vid, False, f"unedited:{content}:{rh}", content)
             continue
-        parts = [THUMB_CODE_VERSION, __version__, content, str(vid), rh or "", str(EDGE)]
+        # The catalog's lens default decides the pixels of a recipe that names no lens
+        # setting, and the recipe digest does not show it: it joins the key.
+        parts = [THUMB_CODE_VERSION, __version__, content, str(vid), rh or "", str(EDGE),
+                 f"lens-default:{_default_lens_applies(lens_default, lenses[image_id], versions[vid][2])}"]
         missing = False
         for _layer, comp in _ai_components(recipes[vid]):
             state = rasters[vid].get(comp.uid)
@@ -217,6 +226,15 @@ def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]
         key = hashlib.sha256("|".join(parts).encode()).hexdigest()
         out[(image_id, copy_id)] = ThumbPlan(image_id, vid, True, key, content, missing)
     return out
+
+
+def _default_lens_applies(default: str, lens: list, settings: dict | None) -> bool:
+    """Whether the lens default corrects this photo (engine/develop/lens.with_lens_default's
+    rule on the plan's columns: no lens setting, default auto, a focal length, a profile)."""
+    make, model, lens_name, focal = lens
+    if (settings and "lens" in settings) or default != "auto" or not focal:
+        return False
+    return has_profile(make, model, lens_name)
 
 
 def _ai_components(recipe: Recipe):
@@ -259,8 +277,13 @@ def _thumb_source(catalog, image, settings: dict) -> tuple[np.ndarray, str]:
         raise OSError(f"{image.path}: cannot read its thumbnail")
     rgb = cv2.cvtColor(px, cv2.COLOR_BGR2RGB)
     lin = np.ascontiguousarray(srgb8_to_work(to_srgb(rgb, embedded_icc(Path(image.path)))), np.float32)
+    # Lens corrections as the develop source applies them (load_source does for RAW):
+    # lensfun's model is in frame-relative units, so it holds at 256 px too.
+    lens = lens_key(with_lens_default(catalog, image, settings), image)
+    if lens is not None:
+        lin = correct(lin, lens, inplace=True)
     h, w = lin.shape[:2]
-    return lin, hashlib.sha256(f"{image.content_hash}|thumb|{w}x{h}".encode()).hexdigest()
+    return lin, hashlib.sha256(f"{image.content_hash}|thumb|{w}x{h}|{lens}".encode()).hexdigest()
 
 
 def render_thumbnail(catalog, image, recipe: Recipe, version_id: int) -> tuple[np.ndarray, bool]:

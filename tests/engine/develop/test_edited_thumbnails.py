@@ -187,3 +187,39 @@ def test_a_broken_edit_is_reported_and_the_batch_goes_on(catalog, shoot):
     results = {r["image_id"]: r for r in T.render_edited_thumbnails(catalog, [(bad, None), (good, None)])}
     assert results[bad]["status"] == "error" and "opacity" in results[bad]["error"]
     assert results[good]["status"] == "rendered" and Path(results[good]["path"]).exists()
+
+
+def test_edited_thumbnail_follows_the_lens_default(catalog, shoot):
+    """The catalog's lens default changes an edit's pixels without changing its recipe:
+    the thumbnail's key follows it, and a JPEG's thumbnail is corrected as its render is."""
+    from maskroom.catalog.schema import Image
+
+    image_id = shoot[PHOTO]
+    with catalog.session() as s:
+        row = s.get(Image, image_id)
+        row.camera_make, row.camera_model, row.lens = "Canon", "Canon EOS 6D", "Canon EF 24-105mm f/4L IS USM"
+        row.focal_length, row.aperture = 24.0, 4.0
+    vid = editing.master_version_id(catalog, image_id)
+    edit(catalog, vid, exposure=0.5)
+    develop_service.set_lens_default(catalog, "off")
+    off_key = T.plan_thumbnails(catalog, [(image_id, None)])[(image_id, None)].key
+    off = T.edited_thumbnail(catalog, image_id).rgb.astype(np.int16)
+    develop_service.set_lens_default(catalog, "auto")
+    on_plan = T.plan_thumbnails(catalog, [(image_id, None)])[(image_id, None)]
+    assert on_plan.key != off_key
+    on = T.edited_thumbnail(catalog, image_id)
+    assert on.rendered and on.rgb.shape == off.shape
+    # 24 mm at f/4: the vignetting correction brightens the corners more than the centre.
+    diff = on.rgb.astype(np.int16) - off
+    h, w = diff.shape[:2]
+    a, b = h // 5, w // 5
+    corners = np.concatenate([diff[:a, :b], diff[h - a:, w - b:]]).mean()
+    assert corners > 2 and corners > diff[2 * h // 5:3 * h // 5, 2 * w // 5:3 * w // 5].mean() + 1
+    # An explicit "off" in the edit wins over the default: the key no longer depends on it.
+    recipe = editing.load_recipe(catalog, vid)
+    recipe.settings["lens"] = {"correct": "off"}
+    editing.save_recipe(catalog, vid, recipe, "lens off")
+    k_auto = T.plan_thumbnails(catalog, [(image_id, None)])[(image_id, None)].key
+    develop_service.set_lens_default(catalog, "off")
+    assert T.plan_thumbnails(catalog, [(image_id, None)])[(image_id, None)].key == k_auto
+    assert np.abs(T.edited_thumbnail(catalog, image_id).rgb.astype(np.int16) - off).mean() < 1.5
