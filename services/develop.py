@@ -270,16 +270,21 @@ def white_balance_settings(value: str) -> dict:
     return settings
 
 
-def pick_white_balance(catalog, image_id: int, x: float, y: float) -> dict:
-    """The ``raw`` settings that make the photo's point (x, y) neutral (RAW files only)."""
+def pick_white_balance(catalog, image_id: int, x: float, y: float, settings: dict | None = None) -> dict:
+    """The ``raw`` settings that make the point (x, y) of the rendered frame neutral (RAW
+    files only); ``settings``, the recipe's, place the point through its crop and
+    straighten, as the eyedropper and ``--wb-pick`` are given it on the cropped photo."""
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise WhiteBalanceError(f"the picked point must lie within 0..1, not {x:g},{y:g}")
     with catalog.session() as s:
         image = s.get(Image, image_id)
         if image is None:
             raise LookupError(f"no image with id {image_id}")
-        path = Path(image.path)
+        path, w, h = Path(image.path), image.width or 1, image.height or 1
     if not is_raw(path):
         raise WhiteBalanceError(f"{path.name}: --wb-pick works on RAW files; use --set temperature/tint")
-    return {"white_balance": "custom", "wb_multipliers": pick_multipliers(path, x, y)}
+    sx, sy = source_point(x, y, settings or {}, w, h)
+    return {"white_balance": "custom", "wb_multipliers": pick_multipliers(path, sx, sy)}
 
 
 PICK_RADIUS = 0.004  # of the long edge: the patch the eyedropper averages (5 px at 1600 px)

@@ -219,11 +219,12 @@ def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int
     # What depends on the photo is worked out before the write lock is taken.
     lens, lens_label = develop.lens_settings(catalog, image_id, change.lens) if change.lens else (None, None)
     wb, neutral = change.white_balance, None
-    if change.wb_pick and develop.is_raw_image(catalog, image_id):
-        wb = develop.pick_white_balance(catalog, image_id, *change.wb_pick)
-    elif change.wb_pick:  # JPEG, TIFF...: the temperature/tint that neutralise the point
+    if change.wb_pick:  # the point is on the photo as rendered: its crop and straighten place it
         settings = load_recipe(catalog, version_id(catalog, image_id, version)).settings
-        neutral = develop.neutral_temperature_tint(catalog, image_id, *change.wb_pick, settings)
+        if develop.is_raw_image(catalog, image_id):
+            wb = develop.pick_white_balance(catalog, image_id, *change.wb_pick, settings)
+        else:  # JPEG, TIFF...: the temperature/tint that neutralise the point
+            neutral = develop.neutral_temperature_tint(catalog, image_id, *change.wb_pick, settings)
     with catalog.session() as s:
         try:
             vid = edits.get_version(s, image_id, version).id

@@ -451,7 +451,9 @@ class MainWindow(QMainWindow):
             self.renderer.request(self.session.recipe, draft=False)
 
     def _start_pick(self, kind: str):
-        """Arm the canvas eyedropper for the develop panel (point colour, RAW white balance)."""
+        """Arm the canvas eyedropper for the develop panel (point colour, white balance)."""
+        if self.crop_tool.active:  # picks are placed on the cropped photo: leave the crop tool first
+            self.crop_tool.commit()
         self._pick = kind
         self.canvas.set_tool("eyedropper")
 

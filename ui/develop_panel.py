@@ -350,7 +350,8 @@ class DevelopPanel(QWidget):
             catalog, image_id = self.session.catalog, self.session.image_id
             try:
                 if develop_service.is_raw_image(catalog, image_id):
-                    settings = develop_service.pick_white_balance(catalog, image_id, x, y)
+                    settings = develop_service.pick_white_balance(catalog, image_id, x, y,
+                                                                  self.session.recipe.settings)
                 else:  # JPEG, TIFF...: temperature and tint that neutralise the point
                     neutral = develop_service.neutral_temperature_tint(catalog, image_id, x, y,
                                                                       self.session.recipe.settings)

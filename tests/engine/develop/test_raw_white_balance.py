@@ -117,3 +117,30 @@ def test_edit_wb_and_wb_pick(catalog, catalog_location, tmp_path, sample_copy):
     with catalog.session() as s:
         jpg = edits.load_recipe(s, edits.get_version(s, jpg_id).id)
     assert "raw" not in jpg.settings and {"temperature", "tint"} & set(jpg.global_layer.adjustments)
+
+
+@pytest.mark.catalog
+def test_wb_pick_is_placed_through_the_crop(catalog, catalog_location, tmp_path):
+    """--wb-pick's point is on the photo as rendered: on a cropped RAW it lands on the
+    crop's pixel, not on the uncropped frame's."""
+    from maskroom.catalog import edits
+
+    other = (0.8, 1.0, 0.5)  # the right half of the scene is lit by another light
+    bayer = grey_scene().astype(np.float64)
+    bayer[:, 64:] = 1500.0
+    bayer[0::2, 64::2] *= other[0]
+    bayer[1::2, 65::2] *= other[2]
+    dng = make_dng(tmp_path / "two-lights.dng", color_matrix=CANON, as_shot=LIGHT, bayer=bayer.astype(np.uint16))
+    raw_id = add_image(catalog, dng, "two-lights", size=(128, 96))
+    runner = CliRunner()
+
+    def run(*args):
+        res = runner.invoke(main, ["--catalog", catalog_location.url, *map(str, args)], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        with catalog.session() as s:
+            return edits.load_recipe(s, edits.get_version(s, raw_id).id).settings["raw"]["wb_multipliers"]
+
+    assert np.allclose(run("edit", raw_id, "--wb-pick", "0.25,0.5"), [2.0, 1.0, 1.25], rtol=0.02)  # left light
+    run("edit", raw_id, "--crop", "0.5,0,1,1")
+    # the crop's centre is the right half's centre: the other light
+    assert np.allclose(run("edit", raw_id, "--wb-pick", "0.5,0.5"), [1.25, 1.0, 2.0], rtol=0.02)
