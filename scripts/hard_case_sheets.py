@@ -1,0 +1,96 @@
+"""Contact sheets of the AI mask kinds on the committed hard-case set (for grading by eye).
+
+    python scripts/hard_case_sheets.py [--out out/hard-cases] [--edge 1024] [--only ID,ID] [--json results.json]
+
+The set is ``bench/data/hard-cases/`` (manifest.json: source, licence, sha256 and the
+pattern each photo stands for).  One row per photo: the photo, then every kind its
+manifest entry names (``face`` stands for face skin, iris and lips), drawn over it with
+the covered fraction, "none" when the kind found nothing, and "!" when the result
+carries a warning.  Warnings are printed; ``--json`` writes coverages and reasons so a
+change can be compared with the code before it.  Grades go in
+bench/data/hard_case_grades.tsv by the rule in the manifest's "grading" field.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mask_contact import cell  # noqa: E402
+from maskroom.core.recipe import MaskComponent  # noqa: E402
+from maskroom.engine.masks.compose import derive  # noqa: E402
+from maskroom.engine.masks.overlay import load_rgb, overlay  # noqa: E402
+from maskroom.engine.masks.registry import MaskInput  # noqa: E402
+
+SET = Path(__file__).resolve().parent.parent / "bench" / "data" / "hard-cases"
+EXPAND = {"face": ("face-skin", "iris", "lips")}
+COLOURS = {"subject": (1.0, 0.1, 0.1), "sky": (0.1, 0.35, 1.0), "person": (0.1, 0.9, 0.2), "hair": (1.0, 0.6, 0.0),
+           "face-skin": (1.0, 0.1, 0.6), "iris": (0.1, 0.9, 0.2), "lips": (1.0, 0.1, 0.1)}
+ROWS_PER_PAGE = 6
+
+
+def cases() -> list[dict]:
+    return json.loads((SET / "manifest.json").read_text())["cases"]
+
+
+def kinds_of(case: dict) -> list[str]:
+    return [k for name in case["kinds"] if name != "object" for k in EXPAND.get(name, (name,))]
+
+
+def row_for(case: dict, edge: int) -> tuple[np.ndarray, dict]:
+    rgb = load_rgb(SET / case["file"])
+    h, w = rgb.shape[:2]
+    s = edge / max(h, w)
+    if s < 1:
+        rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    inp = MaskInput(image=rgb, digest=f"hard-case:{case['sha256']}")
+    tiles, results = [cell(rgb, case["id"][:30])], {}
+    for kind in kinds_of(case):
+        res = derive(inp, MaskComponent(kind=kind))
+        cover = float((res.alpha > 0.5).mean()) if res.found else 0.0
+        reason = (res.info or {}).get("reason")
+        results[kind] = {"found": bool(res.found), "cover": round(cover, 5), "reason": reason}
+        text = (f"{kind} {cover:.0%}" if res.found else f"{kind}: none") + (" !" if reason else "")
+        alpha = res.alpha if res.found else np.zeros(rgb.shape[:2], np.float32)
+        tiles.append(cell(overlay(rgb, alpha, COLOURS[kind]), text))
+    return np.hstack(tiles), results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("out/hard-cases"))
+    ap.add_argument("--edge", type=int, default=1024)
+    ap.add_argument("--only", default="", help="Comma-separated case ids.")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    rows, everything = [], {}
+    for case in cases():
+        if only and case["id"] not in only:
+            continue
+        row, results = row_for(case, args.edge)
+        rows.append(row)
+        everything[case["id"]] = results
+        print(case["id"], "  ".join(f"{k}={'%.1f%%' % (r['cover'] * 100) if r['found'] else 'none'}"
+                                    + (f" [{r['reason']}]" if r["reason"] else "") for k, r in results.items()),
+              flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for page, start in enumerate(range(0, len(rows), ROWS_PER_PAGE), 1):
+        chunk = rows[start:start + ROWS_PER_PAGE]
+        width = max(r.shape[1] for r in chunk)
+        sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in chunk])
+        out = args.out / f"hard-cases-{page}.png"
+        cv2.imwrite(str(out), sheet)
+        print(f"{out}: {len(chunk)} photos, {sheet.shape[1]}x{sheet.shape[0]}")
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=1))
+
+
+if __name__ == "__main__":
+    main()
