@@ -33,7 +33,7 @@ MODEL_U2_FP32 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
 SIZE = 384
 # Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse10"
+FUSION_VERSION = "fuse11"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
@@ -130,7 +130,7 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
         if small is not None:
             drop |= _colour_veto(small, labels, n)
             drop |= _backdrop_to_bottom(small, labels, n)
-            walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2) & ~drop
+            walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2, small) & ~drop
             if walls.any():
                 drop |= walls
                 reason = "not counted: a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
@@ -144,8 +144,18 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
         drop[0] = False
         if drop.any():
             p = np.where(drop[labels], np.minimum(p, THRESHOLD - 0.01), p)
+    # EGE is the liberal model: where it calls most of the frame sky and U²-Netp rules
+    # that out, the photo is not an ordinary sky scene (the hard-case aquarium: 72 % of
+    # the frame; the most on any pair with a real sky is 32 %, a sunset).  Nothing is
+    # rescued from EGE alone then, and what is kept is called doubtful.
+    split = float(((p_ege > THRESHOLD) & (p_u2 <= THRESHOLD)).mean()) >= MODELS_SPLIT
+    if split:
+        doubt = "the two sky models disagree over most of the frame (underwater, a backdrop?)"
+        reason = f"{reason}; {doubt}" if reason else doubt
     if small is not None:
-        p = _blue_sky_through_foliage(p, p_ege, small)
+        if not split:
+            p = _blue_sky_through_foliage(p, p_ege, small)
+            p = _clouded_sky_band(p, p_ege, small)
         p = water_below_horizon(p, small, THRESHOLD)
         if window_panes(p > THRESHOLD):
             p = np.minimum(p, THRESHOLD - 0.01)
@@ -190,6 +200,36 @@ def _blue_sky_through_foliage(p: np.ndarray, p_ege: np.ndarray, small: np.ndarra
         r, g, b = small[m].mean(0)
         if b - r > BLUE and b > g:
             p = np.where(m, np.maximum(p, p_ege), p)
+    return p
+
+
+MODELS_SPLIT = 0.4  # of the frame: EGE's sky that U²-Netp rules out; this much, and the sky is doubtful
+BAND_TOP = 0.5  # of the top row: a band of sky along the frame's top edge
+BAND_AREA = 0.05  # of the frame
+BAND_EGE = 0.95  # EGE's mean over it: sure
+BAND_TEXTURE = 0.1  # brightness spread (std of the sRGB mean) above the plain walls' 0.011-0.075
+
+
+def _clouded_sky_band(p: np.ndarray, p_ege: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Keep a clouded, warm sky along the top edge that only EGE saw.
+
+    U²-Netp hardly knows sunset and dusk skies (the hard-case city skyline: 0.0-0.3
+    over its whole sky, by the photo's size), so the fusion loses them while EGE is
+    sure (0.99).  A region EGE is sure of, running along the top edge, large, and
+    textured (clouds, the sun's glow) is kept; EGE's own false skies - walls,
+    ceilings, backdrops - are plain (sky_context.WALL_PLAIN) and blue ones are
+    _blue_sky_through_foliage's.
+    """
+    lost = ((p_ege > THRESHOLD) & (p <= THRESHOLD)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(lost, connectivity=8)
+    lum = small.mean(axis=2)
+    for k in range(1, n):
+        if stats[k, cv2.CC_STAT_AREA] < BAND_AREA * lost.size or stats[k, cv2.CC_STAT_TOP] > 0:
+            continue
+        m = labels == k
+        if m[0].mean() < BAND_TOP or p_ege[m].mean() < BAND_EGE or lum[m].std() < BAND_TEXTURE:
+            continue
+        p = np.where(m, np.maximum(p, p_ege), p)
     return p
 
 

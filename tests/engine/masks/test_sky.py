@@ -296,3 +296,45 @@ def test_blue_filling_the_frame_to_its_bottom_is_kept_but_doubtful():
     assert (p > 0.5).mean() > 0.85 and "bottom edge" in reason
     u2[60:] = 0.0  # a sky ending at a horizon above the bottom edge: nothing to say
     assert SK.fuse_with_reason(u2, u2.copy(), small)[1] is None
+
+
+def _clouds(shape, rng, low=0.2, high=1.0):
+    """Warm, clouded sky pixels: brightness varying far more than a wall's."""
+    lum = cv2.GaussianBlur(rng.random(shape[:2]).astype(np.float32), (0, 0), 3)
+    lum = low + (high - low) * (lum - lum.min()) / (lum.max() - lum.min())
+    return np.stack([lum * 1.1, lum * 0.8, lum * 0.75], axis=-1).clip(0, 1).astype(np.float32)
+
+
+def test_clouded_sunset_band_only_ege_sees_is_kept_a_plain_one_is_not():
+    # The hard-case city skyline: U²-Netp 0.0-0.3 over a sunset sky EGE is sure of.
+    rng = np.random.default_rng(1)
+    u2 = np.zeros((96, 96), np.float32)
+    u2[:30] = 0.1  # the weighted mean alone loses it: 0.6 * 0.1 + 0.4 * 0.99 = 0.46
+    ege = np.zeros((96, 96), np.float32)
+    ege[:30] = 0.99
+    small = np.full((96, 96, 3), 0.25, np.float32)
+    small[:30] = _clouds((30, 96), rng)
+    p, reason = SK.fuse_with_reason(u2, ege, small)
+    assert (p[:30] > 0.5).all() and (p[30:] <= 0.5).all() and reason is None
+    plain = small.copy()
+    plain[:30] = [0.6, 0.5, 0.45]  # a warm wall or backdrop: plain, not kept
+    assert (SK.fuse_with_reason(u2, ege, plain)[0] > 0.5).sum() == 0
+    # the same clouds not touching the top edge (a poster, a painting): not kept
+    low = np.roll(small, 40, axis=0)
+    assert (SK.fuse_with_reason(np.roll(u2, 40, 0), np.roll(ege, 40, 0), low)[0] > 0.5).sum() == 0
+
+
+def test_models_split_over_most_of_the_frame_is_doubtful_and_rescues_nothing():
+    # The hard-case aquarium: EGE calls 81 % of the frame sky, U²-Netp 9 %.
+    u2 = np.zeros((96, 96), np.float32)
+    u2[:10, :48] = 0.9
+    ege = np.zeros((96, 96), np.float32)
+    ege[:80] = 0.95
+    small = np.full((96, 96, 3), [0.1, 0.45, 0.8], np.float32)  # deep blue everywhere
+    p, reason = SK.fuse_with_reason(u2, ege, small)
+    assert "disagree" in reason
+    # what both models see stays; the blue EGE alone saw is not taken back
+    assert (p[:10, :48] > 0.5).all() and (p > 0.5).sum() == 10 * 48
+    ege[40:] = 0.0  # EGE's extra sky is a smaller share: the usual rules, no doubt
+    p, reason = SK.fuse_with_reason(u2, ege, small)
+    assert reason is None and (p[:40] > 0.5).all()
