@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mask_contact import cell  # noqa: E402
+from mask_contact import cell, describe, write_pages  # noqa: E402
 from maskroom.core.recipe import MaskComponent  # noqa: E402
 from maskroom.engine.masks.compose import derive  # noqa: E402
 from maskroom.engine.masks.overlay import load_rgb, overlay  # noqa: E402
@@ -77,17 +77,8 @@ def main() -> None:
         row, results = row_for(case, args.edge)
         rows.append(row)
         everything[case["id"]] = results
-        print(case["id"], "  ".join(f"{k}={'%.1f%%' % (r['cover'] * 100) if r['found'] else 'none'}"
-                                    + (f" [{r['reason']}]" if r["reason"] else "") for k, r in results.items()),
-              flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for page, start in enumerate(range(0, len(rows), ROWS_PER_PAGE), 1):
-        chunk = rows[start:start + ROWS_PER_PAGE]
-        width = max(r.shape[1] for r in chunk)
-        sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in chunk])
-        out = args.out / f"hard-cases-{page}.png"
-        cv2.imwrite(str(out), sheet)
-        print(f"{out}: {len(chunk)} photos, {sheet.shape[1]}x{sheet.shape[0]}")
+        print(case["id"], describe(results), flush=True)
+    write_pages(rows, args.out, "hard-cases", ROWS_PER_PAGE)
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1))
 

@@ -48,6 +48,24 @@ def cell(rgb: np.ndarray, label: str) -> np.ndarray:
     return tile
 
 
+def describe(results: dict) -> str:
+    """One line of coverages and reasons per photo: {kind: {found, cover, reason}}."""
+    return "  ".join(f"{k}={'%.1f%%' % (r['cover'] * 100) if r['found'] else 'none'}"
+                     + (f" [{r['reason']}]" if r["reason"] else "") for k, r in results.items())
+
+
+def write_pages(rows: list[np.ndarray], folder: Path, stem: str, per_page: int, unit: str = "photos") -> None:
+    """Stack rows (BGR uint8) into sheets of ``per_page``: ``folder/<stem>-<page>.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for page, start in enumerate(range(0, len(rows), per_page), 1):
+        chunk = rows[start:start + per_page]
+        width = max(r.shape[1] for r in chunk)
+        sheet = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in chunk])
+        out = folder / f"{stem}-{page}.png"
+        cv2.imwrite(str(out), sheet)
+        print(f"{out}: {len(chunk)} {unit}, {sheet.shape[1]}x{sheet.shape[0]}")
+
+
 def row_for(path: Path, edge: int, kinds=KINDS) -> tuple[np.ndarray, dict]:
     rgb = load_rgb(path)
     h, w = rgb.shape[:2]
