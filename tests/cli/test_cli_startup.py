@@ -91,7 +91,25 @@ def server_env(tmp_path):
     env = {**os.environ, "MASKROOM_RUNTIME_DIR": str(tmp_path / "run"), "MASKROOM_SERVER": "1",
            "MASKROOM_SERVER_CPU_LOG": str(tmp_path / "answered.log")}
     yield env
-    subprocess.run(["pkill", "-f", "maskroom.cli.server"], check=False)  # the one this test left
+    _stop_servers_of(env["MASKROOM_RUNTIME_DIR"])
+
+
+def _stop_servers_of(run_dir: str) -> None:
+    """Stop the command server this test left: only the one started with its runtime folder
+    (a user's own server in the same account is not touched)."""
+    import os
+    import signal
+    from pathlib import Path
+
+    mark = f"MASKROOM_RUNTIME_DIR={run_dir}".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if b"maskroom.cli.server" in (proc / "cmdline").read_bytes() and mark in (proc / "environ").read_bytes():
+                os.kill(int(proc.name), signal.SIGTERM)
+        except (OSError, ProcessLookupError):  # gone meanwhile, or not ours to read
+            continue
 
 
 def _wait_for_socket(run_dir, timeout=60.0):
