@@ -4,7 +4,8 @@
 
 The set is ``bench/data/hard-cases/`` (manifest.json: source, licence, sha256 and the
 pattern each photo stands for).  One row per photo: the photo, then every kind its
-manifest entry names (``face`` stands for face skin, iris and lips), drawn over it with
+manifest entry names (``face`` stands for face skin, iris and lips; ``object`` is drawn
+once per box of the entry's ``boxes``, the box in yellow), drawn over it with
 the covered fraction, "none" when the kind found nothing, and "!" when the result
 carries a warning.  Warnings are printed; ``--json`` writes coverages and reasons so a
 change can be compared with the code before it.  Grades go in
@@ -31,7 +32,7 @@ from maskroom.engine.masks.registry import MaskInput  # noqa: E402
 SET = Path(__file__).resolve().parent.parent / "bench" / "data" / "hard-cases"
 EXPAND = {"face": ("face-skin", "iris", "lips")}
 COLOURS = {"subject": (1.0, 0.1, 0.1), "sky": (0.1, 0.35, 1.0), "person": (0.1, 0.9, 0.2), "hair": (1.0, 0.6, 0.0),
-           "face-skin": (1.0, 0.1, 0.6), "iris": (0.1, 0.9, 0.2), "lips": (1.0, 0.1, 0.1)}
+           "face-skin": (1.0, 0.1, 0.6), "iris": (0.1, 0.9, 0.2), "lips": (1.0, 0.1, 0.1), "object": (1.0, 0.1, 0.1)}
 ROWS_PER_PAGE = 6
 
 
@@ -39,8 +40,16 @@ def cases() -> list[dict]:
     return json.loads((SET / "manifest.json").read_text())["cases"]
 
 
-def kinds_of(case: dict) -> list[str]:
-    return [k for name in case["kinds"] if name != "object" for k in EXPAND.get(name, (name,))]
+def components(case: dict) -> list[tuple[str, MaskComponent]]:
+    """(label, component) for every kind the case names; an object once per box drawn."""
+    out = []
+    for name in case["kinds"]:
+        if name == "object":
+            out += [(f"object: {what}", MaskComponent(kind="object", params={"box": box}))
+                    for what, box in case.get("boxes", {}).items()]
+        else:
+            out += [(k, MaskComponent(kind=k)) for k in EXPAND.get(name, (name,))]
+    return out
 
 
 def row_for(case: dict, edge: int) -> tuple[np.ndarray, dict]:
@@ -49,16 +58,22 @@ def row_for(case: dict, edge: int) -> tuple[np.ndarray, dict]:
     s = edge / max(h, w)
     if s < 1:
         rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        h, w = rgb.shape[:2]
     inp = MaskInput(image=rgb, digest=f"hard-case:{case['sha256']}")
     tiles, results = [cell(rgb, case["id"][:30])], {}
-    for kind in kinds_of(case):
-        res = derive(inp, MaskComponent(kind=kind))
+    for label, comp in components(case):
+        res = derive(inp, comp)
         cover = float((res.alpha > 0.5).mean()) if res.found else 0.0
         reason = (res.info or {}).get("reason")
-        results[kind] = {"found": bool(res.found), "cover": round(cover, 5), "reason": reason}
-        text = (f"{kind} {cover:.0%}" if res.found else f"{kind}: none") + (" !" if reason else "")
+        results[label] = {"found": bool(res.found), "cover": round(cover, 5), "reason": reason}
+        text = (f"{label[:24]} {cover:.0%}" if res.found else f"{label[:24]}: none") + (" !" if reason else "")
         alpha = res.alpha if res.found else np.zeros(rgb.shape[:2], np.float32)
-        tiles.append(cell(overlay(rgb, alpha, COLOURS[kind]), text))
+        tile = overlay(rgb, alpha, COLOURS[comp.kind])
+        if "box" in comp.params:  # the prompt, as the user drew it
+            x0, y0, x1, y1 = comp.params["box"]
+            tile = cv2.rectangle(np.ascontiguousarray(tile), (round(x0 * w), round(y0 * h)),
+                                 (round(x1 * w) - 1, round(y1 * h) - 1), (1.0, 1.0, 0.0), max(2, w // 300))
+        tiles.append(cell(tile, text))
     return np.hstack(tiles), results
 
 
