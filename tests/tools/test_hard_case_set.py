@@ -22,7 +22,8 @@ def test_manifest_matches_the_files():
         path = SET / case["file"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == case["sha256"], case["id"]
         with Image.open(path) as im:
-            assert list(im.size) == case["size"] and im.size[0] * im.size[1] <= 1_002_000  # 1 MP, sides rounded to whole pixels
+            # at most 1 MP, the sides rounded to whole pixels
+            assert list(im.size) == case["size"] and im.size[0] * im.size[1] <= 1_002_000
         assert case["source"].split()[0] in ("GitHub", "PyPI", "Debian")  # where it can be had again
         assert case["licence"] and case["case"] and case["kinds"]
     listed = {p.name for p in SET.iterdir()} - {"manifest.json"}
