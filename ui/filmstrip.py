@@ -9,6 +9,8 @@ cell whose thumbnail is not loaded yet paints empty and fills when it lands.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import QItemSelectionModel, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
@@ -20,7 +22,28 @@ HEIGHT = CELL.height() + 22  # the cells and a horizontal scroll bar
 
 
 class FilmstripDelegate(QStyledItemDelegate):
-    """A small cell: thumbnail, selection frame, colour label edge, stars."""
+    """A small cell: thumbnail, selection frame, colour label edge, stars.
+
+    The grid's thumbnails are scaled to the grid's cells; here each is scaled once more
+    to the strip's, and kept (by the pixmap's cache key), so a repaint - every scroll
+    step, every hover - draws instead of resampling each visible thumbnail again."""
+
+    SCALED_KEPT = 256  # a few screens of the strip
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._scaled: OrderedDict = OrderedDict()
+
+    def _fit(self, pm, size: QSize):
+        key = (pm.cacheKey(), size.width(), size.height())
+        hit = self._scaled.get(key)
+        if hit is None:
+            hit = self._scaled[key] = pm.scaled(size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            while len(self._scaled) > self.SCALED_KEPT:
+                self._scaled.popitem(last=False)
+        else:
+            self._scaled.move_to_end(key)
+        return hit
 
     def sizeHint(self, option, index):  # noqa: N802 - Qt API
         return CELL
@@ -35,7 +58,7 @@ class FilmstripDelegate(QStyledItemDelegate):
         area = rect.adjusted(4, 4, -4, -14)
         pm = index.data(Qt.DecorationRole)
         if pm is not None:
-            scaled = pm.scaled(area.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            scaled = self._fit(pm, area.size())
             p.drawPixmap(area.left() + (area.width() - scaled.width()) // 2,
                          area.top() + (area.height() - scaled.height()) // 2, scaled)
         else:

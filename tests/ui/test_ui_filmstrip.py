@@ -30,6 +30,12 @@ def test_filmstrip_click_and_arrow_keys(qtbot, develop, catalog):
     wait_until(qtbot, lambda: all(model.thumbs.get(model.ids[r]) is not None for r in range(4)),
                what="filmstrip thumbnails")
     strip.viewport().update()
+    # Each thumbnail is scaled to the strip's cell once; repaints draw the kept one.
+    strip.grab()
+    kept = dict(strip.itemDelegate()._scaled)
+    assert len(kept) >= 4
+    strip.grab()
+    assert all(strip.itemDelegate()._scaled[k] is v for k, v in kept.items())
 
     # A click on another cell opens that photo in develop.
     first = win.session.image_id
