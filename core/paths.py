@@ -21,10 +21,21 @@ def storable(path: str | os.PathLike) -> bool:
     return True
 
 
+# Control characters are legal in POSIX names; shown raw, a newline splits a one-line
+# message or a table row in two and an escape sequence rewrites the terminal.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {9: "\\t", 10: "\\n", 13: "\\r"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters shown as ``\\n``, ``\\t``, ``\\r`` or ``\\xNN``."""
+    return text.translate(_CONTROLS)
+
+
 def display_path(path: str | os.PathLike | bytes) -> str:
-    """A printable, storable form of any path: undecodable bytes shown as ``\\xNN``."""
+    """A printable, one-line form of any path: undecodable bytes shown as ``\\xNN``,
+    control characters as ``one_line`` shows them."""
     raw = path if isinstance(path, bytes) else os.fsencode(os.fspath(path))
-    return raw.decode("utf-8", "backslashreplace")
+    return one_line(raw.decode("utf-8", "backslashreplace"))
 
 
 NOT_UTF8 = "file name is not valid UTF-8; rename the file to import it"

@@ -35,6 +35,7 @@ from maskroom.catalog.schema import (
 )
 from maskroom.catalog.settings import get_setting
 from maskroom.core.errors import InvalidValue
+from maskroom.core.paths import one_line
 from maskroom.core.values import IPTC_FIELDS, check_iptc
 
 FLAG_NAMES = {FLAG_PICK: "pick", FLAG_REJECT: "reject", FLAG_NONE: "none"}
@@ -180,7 +181,7 @@ def readable_details(d: dict) -> dict[str, str]:
             v = ", ".join(map(str, v))
         elif isinstance(v, dict):
             v = ", ".join(f"{a}={b}" for a, b in v.items())
-        out[k] = str(v)
+        out[k] = one_line(str(v))  # a name or caption with a newline must not split its row
     return out
 
 

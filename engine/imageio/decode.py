@@ -20,6 +20,7 @@ from PIL import Image, ImageOps
 from maskroom.core.config import DEFAULT_MAX_PIXELS, ENV_MAX_PIXELS, max_pixels
 from maskroom.engine.imageio.formats import format_of, is_raw
 from maskroom.core.errors import MaskroomError
+from maskroom.core.paths import display_path
 
 # Decompression bombs: images declaring more pixels than core.config.max_pixels()
 # (MASKROOM_MAX_PIXELS) are refused from their header, before any pixel is decoded.
@@ -41,7 +42,7 @@ class DecodeError(MaskroomError):
     def __init__(self, path: os.PathLike | str, reason: str):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{display_path(self.path)}: {reason}")
 
     def __reduce__(self):  # so it crosses process boundaries intact (import workers)
         return (type(self), (self.path, self.reason))

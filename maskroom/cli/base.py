@@ -13,6 +13,7 @@ import click
 
 from maskroom import __version__
 from maskroom.core.errors import MaskroomError
+from maskroom.core.paths import one_line
 from maskroom.core.values import MAX_ID
 from maskroom.services.catalog_admin import Catalog, CatalogError, open_catalog
 
@@ -48,7 +49,7 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except MaskroomError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(one_line(str(exc))) from None
 
 
 class LazyGroup(Group):
@@ -137,8 +138,9 @@ def echo_json_list(items: Iterable[Any]) -> None:
 
 
 def fail(message: str) -> None:
-    """Stop with one clear line on stderr and exit status 1."""
-    raise click.ClickException(message)
+    """Stop with one clear line on stderr and exit status 1 (a file name's newline or
+    escape sequence is shown escaped, ``core.paths.one_line``)."""
+    raise click.ClickException(one_line(message))
 
 
 @contextlib.contextmanager
@@ -152,7 +154,7 @@ def failing_on(*errors: type[Exception]):
 
 
 def warn(message: str) -> None:
-    click.echo(message, err=True)
+    click.echo(one_line(message), err=True)
 
 
 def is_tty() -> bool:

@@ -8,6 +8,7 @@ import click
 
 from maskroom.cli.base import ID, echo_json, echo_json_list, fail, main, pass_ctx
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
+from maskroom.core.paths import display_path, one_line
 from maskroom.core.progress import RichProgress
 from maskroom.services import library
 
@@ -50,7 +51,7 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_map
                    f"already in catalog {len(report.duplicates)}, skipped {len(report.skipped)} "
                    f"(import session {report.session_id})")
         for path, reason in report.skipped:
-            click.echo(f"  skipped {path}: {reason}", err=True)
+            click.echo(f"  skipped {display_path(path)}: {one_line(reason)}", err=True)
         if report.xmp_read:
             click.echo(f"read XMP for {len(report.xmp_read)}; not mapped for {len(report.xmp_unmapped)} "
                        "(listed by `maskroom show ID`)" if report.xmp_unmapped else
@@ -81,7 +82,8 @@ def ls_cmd(ctx, filters, sort, limit, versions, as_json):
         stars = "*" * r["rating"] or "-"
         when = (r["capture_time"] or "")[:19].replace("T", " ") or "-"
         flag = {"pick": "P", "reject": "X"}.get(r["flag"], "-")
-        name = f"{r['filename']}  [{r['copy']}, version {r['version']}]" if r.get("copy") else r["filename"]
+        name = display_path(r["filename"])  # one row per photo whatever its name holds
+        name = f"{name}  [{r['copy']}, version {r['version']}]" if r.get("copy") else name
         click.echo(f"{r['id']:>6}  {stars:<5} {flag} {(r['label'] or '-')[:6]:<6} {when:<19}  "
                    f"{(r['camera'] or '-')[:24]:<24}  {name}")
         if r.get("copy"):

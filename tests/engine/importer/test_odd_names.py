@@ -72,3 +72,28 @@ def test_a_folder_named_with_bad_bytes_is_named_not_fatal(catalog, tmp_path):
     result = run_cli(catalog, "import", top, "--recursive", "--jobs", "1", ok=False)
     assert "d\\xe9j\\xe0" in result.output, result.output
     assert _images(catalog) == ["a.jpg"]
+
+
+def test_control_characters_in_a_name_are_shown_on_one_line(catalog, tmp_path):
+    """A newline, tab or escape is legal in a POSIX name: the photo is imported under
+    its real name, and every text line that shows it (ls, show, an error) keeps it on
+    one line, escaped; --json keeps the name as it is."""
+    import json
+
+    from maskroom.core.paths import display_path
+
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    name = "new\nline\t\x1b[31mred.jpg"
+    shutil.copy(SAMPLES / "immich_cyclamen_persicum.jpg", folder / name)
+    (folder / "broken\nname.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    result = run_cli(catalog, "import", folder, "--jobs", "1", ok=False)
+    skipped = [x for x in result.output.splitlines() if "broken" in x]
+    assert skipped and all("broken\\nname.jpg" in x for x in skipped), result.output
+    assert _images(catalog) == [name]
+    listing = [x for x in run_cli(catalog, "ls").output.splitlines() if not x.endswith("image(s)")]
+    assert len(listing) == 2 and listing[1].endswith("new\\nline\\t\\x1b[31mred.jpg"), listing
+    shown = run_cli(catalog, "show", "1").output
+    assert "filename: new\\nline\\t\\x1b[31mred.jpg" in shown and "\x1b" not in shown
+    assert json.loads(run_cli(catalog, "ls", "--json").output)[0]["filename"] == name
+    assert display_path(b"caf\xe9\n.jpg") == "caf\\xe9\\n.jpg"
