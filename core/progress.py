@@ -106,7 +106,7 @@ class RichProgress:
             self._bar.update(self._task, status=text)
 
     def _message(self, text: str) -> None:
-        text = one_line(text)  # a file name with a newline or an escape must not split or recolour the line
+        text = one_line(text)  # a file name's newline or escape must not split or recolour the line
         if self.enabled:
             self._bar.console.print(text, markup=False, highlight=False, soft_wrap=True)  # "PATH: reason" stays one line
         else:
