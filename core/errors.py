@@ -13,3 +13,10 @@ class MaskroomError(Exception):
 
 class InvalidValue(MaskroomError, ValueError):
     """A value that enters maskroom (CLI, app, preset, XMP, sync) and is refused at the door."""
+
+
+def about(subject: str, exc: BaseException | str) -> str:
+    """``"<subject>: <message>"``, unless the message already begins with the subject
+    (an error raised deeper that names the image itself is not prefixed twice)."""
+    text = str(exc)
+    return text if text.startswith(subject) else f"{subject}: {text}"

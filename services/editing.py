@@ -17,7 +17,7 @@ from typing import Any
 from maskroom.catalog import Catalog, edits
 from maskroom.catalog.edits import EditError
 from maskroom.catalog.schema import EditVersion
-from maskroom.core.errors import InvalidValue
+from maskroom.core.errors import InvalidValue, about
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
 from maskroom.engine.develop.geometry import validate_geometry
 from maskroom.engine.develop.pipeline import validate_adjustments
@@ -33,7 +33,7 @@ def version_id(catalog: Catalog, image_id: int, version: int | None = None) -> i
         try:
             return edits.get_version(s, image_id, version).id
         except EditError as exc:
-            raise EditError(f"image {image_id}: {exc}") from None
+            raise EditError(about(f"image {image_id}", exc)) from None
 
 
 def master_version_id(catalog: Catalog, image_id: int) -> int:
@@ -229,7 +229,7 @@ def apply_edit(catalog: Catalog, image_id: int, change: EditChange, version: int
         try:
             vid = edits.get_version(s, image_id, version).id
         except EditError as exc:
-            raise EditError(f"image {image_id}: {exc}") from None
+            raise EditError(about(f"image {image_id}", exc)) from None
         if change.recipe is not None:
             recipe, label = change.recipe.copy(), change.recipe_label
         else:

@@ -7,7 +7,7 @@ import click
 
 from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.library_cmds import filter_option
-from maskroom.core.errors import InvalidValue, MaskroomError
+from maskroom.core.errors import InvalidValue, MaskroomError, about
 from maskroom.core.values import parse_adjustment
 from maskroom.services import develop, editing, library
 from maskroom.services.editing import UNSET, EditChange
@@ -81,7 +81,7 @@ def edit_cmd(ctx, ids, sets, layer_name, mask_json, opacity, disable, recipe_fil
             results.append(editing.apply_edit(ctx.catalog, image_id, change, version_id))
         except MaskroomError as exc:
             failed += 1
-            warn(f"image {image_id}: {exc}")
+            warn(about(f"image {image_id}", exc))
     if as_json:
         echo_json(results)
     else:
@@ -155,7 +155,7 @@ def snapshot_restore(ctx, image_id, name, version_id):
     try:
         editing.restore_snapshot(ctx.catalog, editing.version_id(ctx.catalog, image_id, version_id), name)
     except MaskroomError as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     click.echo(f"image {image_id}: snapshot {name!r} restored")
 
 
@@ -183,7 +183,7 @@ def copy_cmd(ctx, image_id, name, from_version):
     try:
         vid, vname = editing.create_virtual_copy(ctx.catalog, image_id, from_version=from_version, name=name)
     except MaskroomError as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     click.echo(f"image {image_id}: virtual copy {vname!r} is version {vid}")
 
 
@@ -223,7 +223,7 @@ def preset_apply(ctx, name, ids, filters, every, mode):
             click.echo(f"image {image_id}: preset {name!r} applied ({mode})")
         except MaskroomError as exc:
             failed += 1
-            warn(f"image {image_id}: {exc}")
+            warn(about(f"image {image_id}", exc))
     if failed:
         raise SystemExit(1)
 
@@ -279,7 +279,7 @@ def render_cmd(ctx, image_id, out, size, version_id, colorspace, bits, mask_laye
         develop.render_to_file(ctx.catalog, vid, out, long_edge=size, colorspace=colorspace, bits=int(bits),
                                mask_layer=mask_layer)
     except (MaskroomError, LookupError, ValueError) as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     click.echo(f"image {image_id}: rendered to {out}")
 
 
@@ -296,7 +296,7 @@ def histogram_cmd(ctx, image_id, version_id, as_json):
     try:
         h = develop.version_histogram(ctx.catalog, image_id, version_id)
     except (LookupError, MaskroomError) as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     if as_json:
         echo_json({"image_id": image_id, **h.to_dict()})
         return

@@ -9,7 +9,7 @@ import click
 from maskroom.cli.base import ID, echo_json, fail, main, pass_ctx, warn
 from maskroom.cli.cluster_cmds import cluster_for, cluster_options
 from maskroom.cli.library_cmds import filter_option
-from maskroom.core.errors import MaskroomError
+from maskroom.core.errors import MaskroomError, about
 from maskroom.core.progress import RichProgress
 from maskroom.core.recipe import ALL_KINDS, MODES, MaskComponent
 from maskroom.services import editing, library, masks
@@ -125,7 +125,7 @@ def mask_set(ctx, image_id, uid, version_id, params_json, replace):
     try:
         comp = editing.update_mask_component(ctx.catalog, version_id, uid, params, replace=replace)
     except MaskroomError as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     click.echo(f"{uid}  {comp.kind} {json.dumps(comp.params, sort_keys=True)}")
 
 
@@ -163,7 +163,7 @@ def mask_render(ctx, image_id, version_id, layer_name, out_path, overlay):
     try:
         r = masks.render_layer_mask(ctx.catalog, version_id, layer_name, out_path, overlay_photo=overlay)
     except (MaskroomError, LookupError, OSError, ValueError) as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     click.echo(f"{out_path}  ({r['width']}x{r['height']}, coverage {r['coverage']:.1%}, "
                f"cache {r['hits']} hit / {r['derived']} derived)")
     _warn_masks(image_id, layer_name, r["warnings"])
@@ -212,5 +212,5 @@ def mask_remove(ctx, image_id, version_id, target):
     try:
         label = editing.remove_mask(ctx.catalog, version_id, target)
     except MaskroomError as exc:
-        fail(f"image {image_id}: {exc}")
+        fail(about(f"image {image_id}", exc))
     click.echo(label)

@@ -67,3 +67,10 @@ def test_demo_keeps_out_of_the_current_folder(monkeypatch, tmp_path):
 
     monkeypatch.chdir(tmp_path)
     assert tmp_path not in default_workdir().parents and default_workdir().name == "demo"
+
+
+def test_a_missing_image_is_named_once(catalog, two):
+    r = run_cli(catalog, "edit", "999", "--set", "exposure=1", ok=False)
+    assert r.exit_code == 1 and r.output.count("image 999") == 1 and "does not exist" in r.output, r.output
+    r = run_cli(catalog, "mask", "add", "999", "--kind", "sky", ok=False)
+    assert r.exit_code == 1 and r.output.count("999") == 1, r.output
