@@ -107,6 +107,13 @@ def _disk_full(error: Exception) -> bool:
     return "disk is full" in text or "no space left" in text
 
 
+def _read_only(error: Exception) -> bool:
+    """SQLite's "attempt to write a readonly database" (a read-only file, folder or
+    mount), PostgreSQL's "cannot execute ... in a read-only transaction" (a standby)."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "readonly database" in text or "read-only transaction" in text
+
+
 def _on_sqlite_connect(dbapi_conn, _record):
     dbapi_conn.isolation_level = None  # transactions are begun by _on_sqlite_begin
     cur = dbapi_conn.cursor()
@@ -284,10 +291,13 @@ class Catalog:
             with self._sessions() as session:
                 with session.begin():
                     yield session
-        except exc.OperationalError as error:  # the whole unit was rolled back
+        except (exc.OperationalError, exc.InternalError) as error:  # the whole unit was rolled back
             if _disk_full(error):
                 raise CatalogError(f"{display_url(self.location)}: disk full: the change was not saved "
                                    "(free some space and run it again)") from error
+            if _read_only(error):
+                raise CatalogError(f"{display_url(self.location)}: the catalog is read-only "
+                                   f"({_reason(error, self.location)}): the change was not saved") from error
             raise
 
     @contextlib.contextmanager

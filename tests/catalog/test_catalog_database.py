@@ -37,6 +37,39 @@ def test_transaction_rolls_back_on_error(catalog):
         assert s.scalar(select(func.count(Image.id))) == 0
 
 
+def test_a_read_only_catalog_refuses_a_change_in_one_line(catalog):
+    """A catalog file on a read-only mount (SQLite) or a read-only server (a PostgreSQL
+    standby) says so in one line, and the change is not half made."""
+    from sqlalchemy import event
+
+    from maskroom.catalog.database import CatalogError
+
+    with catalog.session() as s:
+        f = Folder(path="/shoot")
+        s.add_all([f, _image(f, 1)])
+    sqlite = catalog.engine.dialect.name == "sqlite"
+
+    def read_only(dbapi_conn, _record):  # the server itself refuses writes, as a read-only mount does
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA query_only = ON" if sqlite else "SET default_transaction_read_only = on")
+        cur.close()
+        if not sqlite:
+            dbapi_conn.commit()  # psycopg ran the SET in a transaction: a rollback would undo it
+
+    catalog.engine.dispose()
+    event.listen(catalog.engine, "connect", read_only)
+    try:
+        with pytest.raises(CatalogError, match="the catalog is read-only .*: the change was not saved") as err:
+            with catalog.session() as s:
+                s.scalars(select(Image)).one().rating = 5
+        assert "\n" not in str(err.value)
+        with catalog.read_session() as s:  # reading still works
+            assert s.scalars(select(Image)).one().rating in (0, None)
+    finally:
+        event.remove(catalog.engine, "connect", read_only)
+        catalog.engine.dispose()
+
+
 def test_content_hash_is_unique(catalog):
     from sqlalchemy.exc import IntegrityError
 
