@@ -23,6 +23,7 @@ from maskroom.engine.masks.people.faces import Face, find_faces
 ROOT = Path(__file__).resolve().parent.parent
 LIST = ROOT / "bench" / "data" / "people_hard_cases.json"
 SAMPLES = ROOT.parent / "shared" / "samples"
+COPIES = ROOT / "bench" / "data" / "hard-cases"  # the licensed photos, in the repo
 LENS_RGB = (0.04, 0.045, 0.05)  # opaque dark lenses
 MASK_RGB = (0.62, 0.76, 0.88)  # a pale blue surgical / FFP2 mask
 
@@ -129,8 +130,17 @@ def derive(image: np.ndarray, spec: str | None) -> np.ndarray:
     raise ValueError(f"unknown derivation {spec!r}")
 
 
+def photo_path(case: dict, samples: Path = SAMPLES) -> Path:
+    """Where the case's photo is: its copy in the repo's hard-case set
+    (bench/data/hard-cases, by the manifest's ``sample``), else the shared samples
+    (a photo whose licence keeps it out of the repo)."""
+    manifest = json.loads((COPIES / "manifest.json").read_text())["cases"]
+    copies = {c["sample"]: COPIES / c["file"] for c in manifest if "sample" in c}
+    return copies.get(case["photo"], samples / case["photo"])
+
+
 def load(case: dict, samples: Path = SAMPLES) -> np.ndarray:
     """The case's photo (sRGB float 0..1, EXIF-rotated), derived as the case says."""
     from maskroom.engine.masks.overlay import load_rgb
 
-    return derive(np.ascontiguousarray(load_rgb(samples / case["photo"]), np.float32), case.get("derive"))
+    return derive(np.ascontiguousarray(load_rgb(photo_path(case, samples)), np.float32), case.get("derive"))
