@@ -39,9 +39,11 @@ def photos(args: list[str]) -> list[Path]:
     return out
 
 
-def cell(rgb: np.ndarray, label: str) -> np.ndarray:
+def cell(rgb: np.ndarray, label: str, width: int | None = None, height: int = CELL_H) -> np.ndarray:
+    """One labelled tile (BGR uint8) of an sRGB float image, ``height`` px high (and
+    ``width`` wide, else the image's aspect)."""
     h, w = rgb.shape[:2]
-    tile = cv2.resize(rgb, (max(1, round(w * CELL_H / h)), CELL_H), interpolation=cv2.INTER_AREA)
+    tile = cv2.resize(rgb, (width or max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
     tile = (np.clip(tile, 0, 1) * 255).astype(np.uint8)[..., ::-1].copy()
     cv2.rectangle(tile, (0, 0), (tile.shape[1], 18), (0, 0, 0), -1)
     cv2.putText(tile, label, (3, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)

@@ -23,7 +23,10 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import mask_contact  # noqa: E402
+from mask_contact import describe, write_pages  # noqa: E402
 from maskroom.core.recipe import MaskComponent  # noqa: E402
 from maskroom.engine.masks.compose import derive  # noqa: E402
 from maskroom.engine.masks.overlay import overlay  # noqa: E402
@@ -41,13 +44,7 @@ CASES_PER_PAGE = 4
 
 
 def cell(rgb: np.ndarray, label: str, width: int | None = None) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    tw = width or max(1, round(w * CELL_H / h))
-    tile = cv2.resize(rgb, (tw, CELL_H), interpolation=cv2.INTER_AREA)
-    tile = (np.clip(tile, 0, 1) * 255).astype(np.uint8)[..., ::-1].copy()
-    cv2.rectangle(tile, (0, 0), (tile.shape[1], 16), (0, 0, 0), -1)
-    cv2.putText(tile, label, (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1, cv2.LINE_AA)
-    return tile
+    return mask_contact.cell(rgb, label, width, CELL_H)
 
 
 def face_window(inp: MaskInput) -> tuple[int, int, int, int]:
@@ -116,16 +113,8 @@ def main() -> None:
             continue
         blocks.append(b)
         everything[case["id"]] = res
-        print(case["id"], "  ".join(f"{k}={'%.1f%%' % (r['cover'] * 100) if r['found'] else 'none'}"
-                                    + (f" [{r['reason']}]" if r["reason"] else "") for k, r in res.items()), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for page, start in enumerate(range(0, len(blocks), CASES_PER_PAGE), 1):
-        chunk = blocks[start:start + CASES_PER_PAGE]
-        width = max(b.shape[1] for b in chunk)
-        sheet = np.vstack([np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0))) for b in chunk])
-        out = args.out / f"people-{page}.png"
-        cv2.imwrite(str(out), sheet)
-        print(f"{out}: {len(chunk)} cases, {sheet.shape[1]}x{sheet.shape[0]}")
+        print(case["id"], describe(res), flush=True)
+    write_pages(blocks, args.out, "people", CASES_PER_PAGE, unit="cases")
     if args.json:
         args.json.write_text(json.dumps(everything, indent=1))
 
