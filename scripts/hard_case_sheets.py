@@ -13,7 +13,6 @@ bench/data/hard_case_grades.tsv by the rule in the manifest's "grading" field.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mask_contact import cell, describe, write_pages  # noqa: E402
+from mask_contact import cell, describe, sheet_args, write_pages  # noqa: E402
 from maskroom.core.recipe import MaskComponent  # noqa: E402
 from maskroom.engine.masks.compose import derive  # noqa: E402
 from maskroom.engine.masks.overlay import load_rgb, overlay  # noqa: E402
@@ -78,13 +77,8 @@ def row_for(case: dict, edge: int) -> tuple[np.ndarray, dict]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("out/hard-cases"))
-    ap.add_argument("--edge", type=int, default=1024)
-    ap.add_argument("--only", default="", help="Comma-separated case ids.")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
-    only = set(filter(None, args.only.split(",")))
+    args = sheet_args(__doc__, "out/hard-cases")
+    only = args.only
     rows, everything = [], {}
     for case in cases():
         if only and case["id"] not in only:

@@ -56,6 +56,18 @@ def describe(results: dict) -> str:
                      + (f" [{r['reason']}]" if r["reason"] else "") for k, r in results.items())
 
 
+def sheet_args(doc: str, default_out: str) -> argparse.Namespace:
+    """The options of the hard-case sheet scripts: --out, --edge, --only, --json."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path(default_out))
+    ap.add_argument("--edge", type=int, default=1024)
+    ap.add_argument("--only", default="", help="Comma-separated case ids.")
+    ap.add_argument("--json", type=Path, help="Write coverages and reasons here (to compare a change).")
+    args = ap.parse_args()
+    args.only = set(filter(None, args.only.split(",")))
+    return args
+
+
 def write_pages(rows: list[np.ndarray], folder: Path, stem: str, per_page: int, unit: str = "photos") -> None:
     """Stack rows (BGR uint8) into sheets of ``per_page``: ``folder/<stem>-<page>.png``."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,6 @@ and after a change).  Masks are derived through the registry as the app derives 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mask_contact  # noqa: E402
-from mask_contact import describe, write_pages  # noqa: E402
+from mask_contact import describe, sheet_args, write_pages  # noqa: E402
 from maskroom.core.recipe import MaskComponent  # noqa: E402
 from maskroom.engine.masks.compose import derive  # noqa: E402
 from maskroom.engine.masks.overlay import overlay  # noqa: E402
@@ -95,13 +94,8 @@ def block(case: dict, edge: int) -> tuple[np.ndarray, dict]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("out/people"))
-    ap.add_argument("--edge", type=int, default=1024)
-    ap.add_argument("--only", default="", help="Comma-separated case ids.")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
-    only = set(filter(None, args.only.split(",")))
+    args = sheet_args(__doc__, "out/people")
+    only = args.only
     blocks, everything = [], {}
     for case in hard_cases.cases():
         if only and case["id"] not in only:
