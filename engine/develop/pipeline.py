@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 
 import cv2
@@ -206,31 +208,81 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
     if all_pointwise:
         sub = img[roi]
         fns = _fold(ops, ctx)
-        for rows in _strips(*sub.shape[:2]):
-            alpha = a[roi][rows]
-            if alpha.max() <= ALPHA_FLOOR:
-                continue  # nothing of the layer shows in this strip (a mask's bounding box has holes)
-            shown = alpha > 0
-            if np.count_nonzero(shown) < SPARSE_SHARE * shown.size:
+        flat = _pixels_view(img), _pixels_view(out)
+        for rows, at, shown_alpha in _sparse_plan(alpha, a, roi, layer.opacity):
+            if at is not None and flat[0] is not None and flat[1] is not None:
                 # Pointwise: only the pixels the mask shows need the run (a colour range
                 # or an AI subject often leaves most of its bounding box at 0).
-                base = sub[rows][shown].reshape(-1, 1, 3)
+                base = flat[0].take(at).view(np.float32).reshape(-1, 1, 3)
                 adj = base
                 for fn in fns:
                     adj = fn(adj)
-                out[ry][rows, rx][shown] = _mix(base, adj, alpha[shown].reshape(-1, 1)).reshape(-1, 3)
+                mixed = np.ascontiguousarray(_mix(base, adj, shown_alpha))
+                np.put(flat[1], at, mixed.view(_PIXEL).reshape(-1))
                 continue
             base = np.ascontiguousarray(sub[rows])
             adj = base
             for fn in fns:
                 adj = fn(adj)
-            out[ry][rows, rx] = _mix(base, adj, alpha)
+            out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
     sub = img[roi]
     for rows in _strips(*sub.shape[:2]):
         out[ry][rows, rx] = _mix(np.ascontiguousarray(sub[rows]), adjusted[rows], a[roi][rows])
     return out
+
+
+_PIXEL = np.dtype((np.void, 12))  # one float32 RGB pixel as a single item: 3x faster fancy indexing
+
+
+def _pixels_view(img: np.ndarray) -> np.ndarray | None:
+    """A contiguous float32 HxWx3 image as a flat array of pixel items (None otherwise)."""
+    if img.dtype != np.float32 or not img.flags.c_contiguous:
+        return None
+    return img.view(_PIXEL).reshape(-1)
+
+
+_PLANS: OrderedDict = OrderedDict()  # (id(alpha), opacity, roi) -> (weakref to alpha, plan)
+_PLAN_SLOTS = 8
+
+
+def _sparse_plan(alpha: np.ndarray, a: np.ndarray, roi: tuple[slice, slice], opacity: float) -> list[tuple]:
+    """Per strip of the ROI: (rows, None, None) to run on the whole strip, or (rows, flat
+    indices of the pixels the mask shows, their alphas as an Nx1 column) to run on those
+    alone; strips where nothing shows are left out.
+
+    It depends on the mask alone, so a slider drag on a masked layer finds it made: a
+    read-only alpha (the cached masks are) is recognised by identity while it lives.
+    """
+    key = (id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0]() is alpha and not alpha.flags.writeable:
+        _PLANS.move_to_end(key)
+        return hit[1]
+    ry, rx = roi
+    h, w = a.shape
+    plan = []
+    for rows in _strips(ry.stop - ry.start, rx.stop - rx.start):
+        strip = a[roi][rows]
+        if strip.max() <= ALPHA_FLOOR:
+            continue  # nothing of the layer shows in this strip (a mask's bounding box has holes)
+        shown = np.flatnonzero(strip)  # alpha >= 0: the pixels it shows, as indices into the strip
+        if shown.size >= SPARSE_SHARE * strip.size:
+            plan.append((rows, None, None))
+            continue
+        y0 = ry.start + rows.start
+        if rx.stop - rx.start == w:
+            at = shown + y0 * w
+        else:
+            r, c = np.divmod(shown, rx.stop - rx.start)
+            at = (r + y0) * w + (c + rx.start)
+        plan.append((rows, at, np.ascontiguousarray(a.reshape(-1).take(at), np.float32).reshape(-1, 1)))
+    if not alpha.flags.writeable:
+        _PLANS[key] = (weakref.ref(alpha), plan)
+        while len(_PLANS) > _PLAN_SLOTS:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def _mix(base: np.ndarray, adjusted: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -247,21 +299,51 @@ def layer_key(upstream: str, layer: Layer) -> str:
 
 
 class ImageCache(LRU):
-    """Images after each layer (and composed masks), for cheap interactive re-renders."""
+    """Images after each layer (and composed masks), for cheap interactive re-renders.
+
+    A slider drag stores a new image for the moved layer on every tick.  Stored with
+    its ``upstream`` key (the key of the image it was computed from), a new image
+    *supersedes* the previous one computed from the same upstream, and everything that
+    was computed from the superseded one goes with it: a drag keeps one chain of
+    images instead of filling the cache with ticks it will not see again (which also
+    evicted the layers before the moved one, and page-faulted a fresh 24 MB image in
+    per tick at 2 MP).
+    """
 
     MAX_PIXELS = 5_000_000  # full-size renders are not kept: they would evict everything
+    MAX_LINKS = 4096
 
-    def put(self, key, value) -> None:
-        if value.shape[0] * value.shape[1] <= self.MAX_PIXELS:
-            value.setflags(write=False)
-            super().put(key, value)
+    def __init__(self, max_bytes: int):
+        super().__init__(max_bytes)
+        self._after: OrderedDict = OrderedDict()  # upstream key -> the newest key stored from it
+
+    def put(self, key, value, upstream: str | None = None) -> None:
+        if value.shape[0] * value.shape[1] > self.MAX_PIXELS:
+            return
+        value.setflags(write=False)
+        if upstream is not None:
+            with self._lock:
+                old = self._after.pop(upstream, None)
+                self._after[upstream] = key
+                while old is not None and old != key:
+                    self._d.pop(old, None)
+                    old = self._after.pop(old, None)
+                while len(self._after) > self.MAX_LINKS:
+                    self._after.popitem(last=False)
+        super().put(key, value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._after.clear()
+        super().clear()
 
 
 def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_for: MaskFn,
                   cache: ImageCache | None = None, progress=None) -> np.ndarray:
     """Linear Rec.2020 float32 result of a recipe on ``source`` (not modified)."""
     layers = recipe.layers
-    keys, key = [], f"{source_digest}|{source.shape[1]}x{source.shape[0]}"
+    base = f"{source_digest}|{source.shape[1]}x{source.shape[0]}"
+    keys, key = [], base
     for layer in layers:
         key = layer_key(key, layer)
         keys.append(key)
@@ -292,7 +374,7 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
         if cache is not None:
             if img is source:
                 img = source.view()
-            cache.put(keys[i], img)
+            cache.put(keys[i], img, upstream=keys[i - 1] if i else base)
         if progress is not None:
             progress.advance(1, layer.name)
     out = apply_geometry(img, recipe.settings)
