@@ -17,8 +17,8 @@ keyed by everything upstream, so changing one slider re-renders from that layer 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from maskroom.core.errors import InvalidValue
-from maskroom.core.recipe import Layer, Recipe, RecipeError
+from maskroom.core.recipe import Layer, Recipe, RecipeError, canonical_json
 from maskroom.core.values import check_adjustments, settable_keys
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import is_active
@@ -97,20 +97,34 @@ def _strips(h: int, w: int):
 def _fold(run: list[tuple], ctx: OpContext) -> list:
     """The run as strip functions, consecutive linear ones folded into one 3x3 matrix
     (clipped at 0 once at the end, where the separate ops clipped after each)."""
+    return [fn for fn, _ in _fold_counted(run, ctx)]
+
+
+def _fold_counted(run: list[tuple], ctx: OpContext) -> list[tuple]:
+    """``_fold``'s functions, each with the number of the run's ops done after it."""
     fns: list = []
     matrix = None
-    for spec, value in run:
+    for n, (spec, value) in enumerate(run):
         if spec.matrix is not None:
             m = np.asarray(spec.matrix(value, ctx), np.float64)
             matrix = m if matrix is None else m @ matrix
             continue
         if matrix is not None:
-            fns.append(_matrix_fn(matrix))
+            fns.append((_matrix_fn(matrix), n))
             matrix = None
-        fns.append(lambda strip, spec=spec, value=value: spec.fn(strip, value, ctx))
+        fns.append((lambda strip, spec=spec, value=value: spec.fn(strip, value, ctx), n + 1))
     if matrix is not None:
-        fns.append(_matrix_fn(matrix))
+        fns.append((_matrix_fn(matrix), len(run)))
     return fns
+
+
+def _prefix_key(run: list[tuple], n: int, params: dict) -> str:
+    """What the result of the run's first ``n`` ops depends on besides their input: those
+    ops and values, and the layer's settings less the keys only later ops read (moving
+    the mixer's slider keeps the key of the ops before the mixer)."""
+    later = {key for spec, _ in run[n:] for key in (spec.name, *spec.keys)}
+    done = [(spec.name, value) for spec, value in run[:n]]
+    return repr((done, sorted((k, repr(v)) for k, v in params.items() if k not in later)))
 
 
 def _matrix_fn(matrix: np.ndarray):
@@ -207,24 +221,21 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
     ry, rx = roi
     if all_pointwise:
         sub = img[roi]
-        fns = _fold(ops, ctx)
+        fns = [(fn, _prefix_key(ops, n, layer.adjustments)) for fn, n in _fold_counted(ops, ctx)]
         flat = _pixels_view(img), _pixels_view(out)
-        for rows, at, shown_alpha in _sparse_plan(alpha, a, roi, layer.opacity):
-            if at is not None and flat[0] is not None and flat[1] is not None:
+        state = _layer_input(img, alpha, a, roi, layer.opacity)
+        for k, (rows, at, shown_alpha) in enumerate(state.plan):
+            sparse = at is not None and flat[0] is not None and flat[1] is not None
+            base = state.base(k, lambda: (flat[0].take(at).view(np.float32).reshape(-1, 1, 3) if sparse
+                                          else np.ascontiguousarray(sub[rows])))
+            adj = state.run(k, base, fns)
+            if sparse:
                 # Pointwise: only the pixels the mask shows need the run (a colour range
                 # or an AI subject often leaves most of its bounding box at 0).
-                base = flat[0].take(at).view(np.float32).reshape(-1, 1, 3)
-                adj = base
-                for fn in fns:
-                    adj = fn(adj)
                 mixed = np.ascontiguousarray(_mix(base, adj, shown_alpha))
                 np.put(flat[1], at, mixed.view(_PIXEL).reshape(-1))
-                continue
-            base = np.ascontiguousarray(sub[rows])
-            adj = base
-            for fn in fns:
-                adj = fn(adj)
-            out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
+            else:
+                out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
     sub = img[roi]
@@ -243,23 +254,84 @@ def _pixels_view(img: np.ndarray) -> np.ndarray | None:
     return img.view(_PIXEL).reshape(-1)
 
 
-_PLANS: OrderedDict = OrderedDict()  # (id(alpha), opacity, roi) -> (weakref to alpha, plan)
-_PLAN_SLOTS = 8
+class _LayerInput:
+    """What a pointwise masked layer computes from, kept while the same image and mask
+    come back (a drag of one of the layer's own sliders): the strips' plan, their input
+    pixels (gathered for the sparse strips) and the results of the run's first ops.
+
+    Everything kept is read-only, and results are keyed by ``_prefix_key``, so an op
+    whose settings did not change is not run again (the hue/saturation matrix before
+    the mixer while the mixer's slider moves), and the mixer finds its hue analysis of
+    the same input made (``adjustments.base.memo_by_input``).
+    """
+
+    def __init__(self, plan: list[tuple], keep: bool):
+        self.plan = plan
+        self.keep = keep
+        self._bases: dict = {}
+        self._results: dict = {}  # (strip, number of fns) -> (prefix key, result)
+        self._lock = threading.Lock()
+
+    def base(self, k: int, make: Callable[[], np.ndarray]) -> np.ndarray:
+        hit = self._bases.get(k)
+        if hit is not None:
+            return hit
+        base = make()
+        if self.keep:
+            base.setflags(write=False)
+            self._bases[k] = base
+        return base
+
+    def run(self, k: int, base: np.ndarray, fns: list[tuple]) -> np.ndarray:
+        """The strip's input through ``fns`` ((fn, prefix key) pairs), from the longest
+        prefix already computed."""
+        start, adj = 0, base
+        if self.keep:
+            for j in range(len(fns), 0, -1):
+                hit = self._results.get((k, j))
+                if hit is not None and hit[0] == fns[j - 1][1]:
+                    start, adj = j, hit[1]
+                    break
+        for j in range(start, len(fns)):
+            adj = fns[j][0](adj)
+            if self.keep and j < len(fns) - 1:  # the last result changes with every tick
+                adj.setflags(write=False)
+                with self._lock:
+                    self._results[(k, j + 1)] = (fns[j][1], adj)
+        return adj
 
 
-def _sparse_plan(alpha: np.ndarray, a: np.ndarray, roi: tuple[slice, slice], opacity: float) -> list[tuple]:
+_INPUTS: OrderedDict = OrderedDict()  # (id(img), id(alpha), opacity, roi) -> (refs, _LayerInput)
+_INPUT_SLOTS = 2  # the layer being dragged, at the draft and the settled preview size
+_INPUTS_LOCK = threading.Lock()
+
+
+def _layer_input(img: np.ndarray, alpha: np.ndarray, a: np.ndarray, roi: tuple[slice, slice],
+                 opacity: float) -> _LayerInput:
+    """The ``_LayerInput`` of this image and mask: the kept one while both are the same
+    read-only arrays (cached layer images and masks are), else a new one (kept only
+    for preview-size images whose arrays cannot change)."""
+    key = (id(img), id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
+    with _INPUTS_LOCK:
+        hit = _INPUTS.get(key)
+        if hit is not None and hit[0][0]() is img and hit[0][1]() is alpha:
+            _INPUTS.move_to_end(key)
+            return hit[1]
+    keep = (not img.flags.writeable and not alpha.flags.writeable
+            and img.shape[0] * img.shape[1] <= ImageCache.MAX_PIXELS)
+    state = _LayerInput(_sparse_plan(a, roi), keep)
+    if keep:
+        with _INPUTS_LOCK:
+            _INPUTS[key] = ((weakref.ref(img), weakref.ref(alpha)), state)
+            while len(_INPUTS) > _INPUT_SLOTS:
+                _INPUTS.popitem(last=False)
+    return state
+
+
+def _sparse_plan(a: np.ndarray, roi: tuple[slice, slice]) -> list[tuple]:
     """Per strip of the ROI: (rows, None, None) to run on the whole strip, or (rows, flat
     indices of the pixels the mask shows, their alphas as an Nx1 column) to run on those
-    alone; strips where nothing shows are left out.
-
-    It depends on the mask alone, so a slider drag on a masked layer finds it made: a
-    read-only alpha (the cached masks are) is recognised by identity while it lives.
-    """
-    key = (id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0]() is alpha and not alpha.flags.writeable:
-        _PLANS.move_to_end(key)
-        return hit[1]
+    alone; strips where nothing shows are left out."""
     ry, rx = roi
     h, w = a.shape
     plan = []
@@ -278,10 +350,6 @@ def _sparse_plan(alpha: np.ndarray, a: np.ndarray, roi: tuple[slice, slice], opa
             r, c = np.divmod(shown, rx.stop - rx.start)
             at = (r + y0) * w + (c + rx.start)
         plan.append((rows, at, np.ascontiguousarray(a.reshape(-1).take(at), np.float32).reshape(-1, 1)))
-    if not alpha.flags.writeable:
-        _PLANS[key] = (weakref.ref(alpha), plan)
-        while len(_PLANS) > _PLAN_SLOTS:
-            _PLANS.popitem(last=False)
     return plan
 
 
@@ -295,7 +363,7 @@ def layer_key(upstream: str, layer: Layer) -> str:
     d = layer.to_dict()
     for comp in (d["mask"] or {}).get("components", []):
         comp.pop("uid", None)  # derived state stays in: a refreshed AI raster must re-render
-    return hashlib.sha256((upstream + json.dumps(d, sort_keys=True)).encode()).hexdigest()
+    return hashlib.sha256((upstream + canonical_json(d)).encode()).hexdigest()
 
 
 class ImageCache(LRU):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from sqlalchemy import delete, select
 from maskroom.catalog.edits import load_recipe
 from maskroom.catalog.schema import EditVersion, Image, PreviewCacheEntry
 from maskroom.core.files import atomic_path, verify_image
-from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe
+from maskroom.core.recipe import GEOMETRIC_KINDS, Layer, MaskComponent, Recipe, canonical_json
 from maskroom.engine.develop import source as source_module
 from maskroom.engine.develop.color import (
     OUTPUT_SPACES,
@@ -181,7 +180,7 @@ def _mask_key(layer: Layer) -> str:
     for comp in d.get("components", []):
         comp.pop("uid", None)  # derived state stays in: a refreshed AI raster must re-render
 
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(d).encode()).hexdigest()
 
 
 # -- rendering --------------------------------------------------------------

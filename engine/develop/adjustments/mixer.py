@@ -30,7 +30,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.adjustments.base import OpContext, luma, memo_tables, module
+from maskroom.engine.develop.adjustments.base import OpContext, luma, memo_by_input, memo_tables, module
 from maskroom.engine.develop.color import SRGB_TO_WORK, srgb_decode
 
 BANDS = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
@@ -165,6 +165,22 @@ def _times(img: np.ndarray, plane: np.ndarray) -> np.ndarray:
     return cv2.multiply(img, cv2.merge([plane, plane, plane]))
 
 
+def _analysis(img: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What the mixer reads from the pixels alone: x, y, mean (``_TO_OPP``), the hue's
+    table index and the luminance."""
+    x, y, mean = cv2.split(cv2.transform(img, _TO_OPP))
+    # Nearest table entry; the tables carry one wrap-around entry (360 = 0 degrees).
+    idx = cv2.phase(x, y, angleInDegrees=True)
+    np.multiply(idx, np.float32(TABLE / 360.0), out=idx)
+    np.add(idx, np.float32(0.5), out=idx)
+    return x, y, mean, idx.astype(np.intp), luma(img)
+
+
+def _colourfulness(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r, g, b = cv2.split(img)
+    return _colourfulness_weight(cv2.magnitude(x, y), cv2.max(cv2.max(r, g), b))
+
+
 @module("mixer", "Colour mixer: 8 hue bands x hue/saturation/luminance, and point colour.",
         _KEYS, shape=("mixer.point.hue", "mixer.point.range"), pointwise=True)
 def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
@@ -175,13 +191,7 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         return img.copy()
     cos_t, sin_t, sat_t, lum_t = tables
     img = np.ascontiguousarray(img, np.float32)
-    x, y, mean = cv2.split(cv2.transform(img, _TO_OPP))
-    # Nearest table entry; the tables carry one wrap-around entry (360 = 0 degrees).
-    idx = cv2.phase(x, y, angleInDegrees=True)
-    np.multiply(idx, np.float32(TABLE / 360.0), out=idx)
-    np.add(idx, np.float32(0.5), out=idx)
-    idx = idx.astype(np.intp)
-    y0 = luma(img)
+    x, y, mean, idx, y0 = memo_by_input(img, "mixer", _analysis)
     out = img
     if cos_t is not None:
         cos, sin = cos_t.take(idx), sin_t.take(idx)
@@ -196,7 +206,6 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     # Keep the original luminance (rotation and clipping move it), then the band's gain.
     gain = cv2.divide(cv2.add(y0, 1e-6), cv2.add(y1, 1e-6))
     if lum_t is not None:
-        r, g, b = cv2.split(img)
-        w = _colourfulness_weight(cv2.magnitude(x, y), cv2.max(cv2.max(r, g), b))
+        (w,) = memo_by_input(img, "mixer.colourfulness", lambda im: (_colourfulness(im, x, y),))
         gain = cv2.multiply(gain, cv2.exp(cv2.multiply(lum_t.take(idx), w)))
     return cv2.max(_times(out, gain), 0.0)
