@@ -102,7 +102,7 @@ def memo_tables(ctx: "OpContext", prefix: str, build: Callable[[dict], Any]) -> 
 
 
 _BY_INPUT: OrderedDict = OrderedDict()  # (id(img), name) -> (weakref to img, value, bytes)
-_BY_INPUT_BYTES = 64 << 20
+_BY_INPUT_BYTES = 128 << 20
 _BY_INPUT_LOCK = threading.Lock()
 
 
@@ -112,7 +112,8 @@ def memo_by_input(img: np.ndarray, name: str, build: Callable[[np.ndarray], tupl
     While a masked layer's slider drags, the pipeline hands a module the same kept,
     read-only pixels on every tick (``pipeline._LayerInput``): what the module derives
     from the pixels alone (the mixer's hue and table index) is then not derived again.
-    Writable inputs may change, so they are never memoised.  At most 64 MB is kept.
+    Writable inputs may change, so they are never memoised.  At most 128 MB is kept
+    (the mixer's analyses of a whole 2 MP frame: about 100 MB).
     """
     if img.flags.writeable:
         return build(img)

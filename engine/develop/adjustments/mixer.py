@@ -25,6 +25,7 @@ Everything reduces to three tables over the hue angle, so the module is pointwis
 from __future__ import annotations
 
 import colorsys
+import hashlib
 from functools import lru_cache
 
 import cv2
@@ -192,13 +193,13 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     cos_t, sin_t, sat_t, lum_t = tables
     img = np.ascontiguousarray(img, np.float32)
     x, y, mean, idx, y0 = memo_by_input(img, "mixer", _analysis)
-    out = img
+    # Steps whose tables did not change since the last tick on the same kept input (a
+    # drag of one band's saturation leaves the turn and the luminance tables alone)
+    # are looked up rather than redone.
+    out, y1 = img, y0
     if cos_t is not None:
-        cos, sin = cos_t.take(idx), sin_t.take(idx)
-        xr = cv2.subtract(cv2.multiply(x, cos), cv2.multiply(y, sin))
-        yr = cv2.add(cv2.multiply(x, sin), cv2.multiply(y, cos))
-        out = cv2.max(cv2.transform(cv2.merge([xr, yr, mean]), _FROM_OPP), 0.0)
-    y1 = luma(out) if out is not img else y0
+        out, y1 = memo_by_input(img, "mixer.turn:" + _digest(cos_t, sin_t),
+                                lambda im: _turned(x, y, mean, idx, cos_t, sin_t))
     if sat_t is not None:
         y3 = cv2.merge([y1, y1, y1])
         out = cv2.max(cv2.add(y3, _times(cv2.subtract(out, y3), sat_t.take(idx))), 0.0)
@@ -206,6 +207,20 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     # Keep the original luminance (rotation and clipping move it), then the band's gain.
     gain = cv2.divide(cv2.add(y0, 1e-6), cv2.add(y1, 1e-6))
     if lum_t is not None:
-        (w,) = memo_by_input(img, "mixer.colourfulness", lambda im: (_colourfulness(im, x, y),))
-        gain = cv2.multiply(gain, cv2.exp(cv2.multiply(lum_t.take(idx), w)))
+        (lum_gain,) = memo_by_input(img, "mixer.lum:" + _digest(lum_t), lambda im: (
+            cv2.exp(cv2.multiply(lum_t.take(idx), _colourfulness(im, x, y))),))
+        gain = cv2.multiply(gain, lum_gain)
     return cv2.max(_times(out, gain), 0.0)
+
+
+def _turned(x, y, mean, idx, cos_t, sin_t) -> tuple[np.ndarray, np.ndarray]:
+    """The hue turn: (x, y) rotated by the pixel's turn, back to RGB, clipped; and its luminance."""
+    cos, sin = cos_t.take(idx), sin_t.take(idx)
+    xr = cv2.subtract(cv2.multiply(x, cos), cv2.multiply(y, sin))
+    yr = cv2.add(cv2.multiply(x, sin), cv2.multiply(y, cos))
+    out = cv2.max(cv2.transform(cv2.merge([xr, yr, mean]), _FROM_OPP), 0.0)
+    return out, luma(out)
+
+
+def _digest(*tables: np.ndarray) -> str:
+    return hashlib.sha1(b"".join(t.tobytes() for t in tables)).hexdigest()

@@ -80,6 +80,11 @@ def test_a_drag_gives_the_pixels_of_renders_from_scratch_and_upstream_changes_in
     fresh_only = []
     for v in (10.0, 20.0, 35.0):
         fresh_only.append(tick(blob(**{"mixer.blue.saturation": v})))
+    # the mixer's other tables on the same kept input: its memoised turn and luminance
+    # steps are keyed by their tables (each tick still equals a render from scratch)
+    for kw in ({"mixer.aqua.hue": -40.0}, {"mixer.aqua.hue": 10.0}, {"mixer.blue.luminance": 30.0},
+               {"mixer.blue.luminance": -15.0, "mixer.aqua.hue": -20.0}):
+        assert tick(blob(**kw)) == fresh_only[0]
     # an op before the mixer in the same layer (hue): the mixer sees new pixels
     moved_hue = tick(blob(hue=-20.0))
     # an earlier layer and the global layer: everything downstream is new
