@@ -258,7 +258,8 @@ def to_output(linear: np.ndarray, colorspace: str = "srgb", bits: int = 8) -> tu
         raise ValueError(f"bits must be 8 or 16, not {bits}")
     lut = _output_lut(colorspace, bits)
     n = len(lut) - 1
-    m = work_to_space_matrix(colorspace) * np.float32(n)
+    # + 0.5 in the transform's offset column: clip(x, 0, n) + 0.5 is clip(x + 0.5, 0.5, n + 0.5)
+    m = np.hstack([work_to_space_matrix(colorspace) * np.float32(n), np.full((3, 1), 0.5, np.float32)])
     h, w = linear.shape[:2]
     out = np.empty((h, w, 3), lut.dtype)
     # Strip by strip through two scratch buffers reused for every strip: whole-image
@@ -272,8 +273,7 @@ def to_output(linear: np.ndarray, colorspace: str = "srgb", bits: int = 8) -> tu
         k = min(rows, h - y)
         src = linear[y:y + k]
         cv2.transform(np.ascontiguousarray(src, np.float32), m, dst=x[:k])
-        np.clip(x[:k], 0, n, out=x[:k])
-        x[:k] += 0.5
+        np.clip(x[:k], 0.5, n + 0.5, out=x[:k])
         np.copyto(idx[:k], x[:k], casting="unsafe")  # truncation: rounds the +0.5 value
         # straight into the output; clip mode: raise mode buffers its output (10x slower)
         np.take(lut, idx[:k], out=out[y:y + k], mode="clip")
