@@ -212,6 +212,31 @@ def interactive(cat, vid: int, n: int = 15, recipe_name: str = "plain") -> dict[
     return out
 
 
+def app_drag(cat, vid: int, recipe_name: str = "modules", drags: int = 4, ticks: int = 6) -> dict[str, tuple]:
+    """The app's preview path (ui/preview.py): ``services.develop.render_preview`` at the
+    480 px draft on every tick of a masked layer's slider drag, then at 1600 px when the
+    drag settles.  (wall median, CPU median) in ms per row."""
+    from maskroom.services import develop
+    from maskroom.ui.preview import DRAFT_EDGE, FULL_EDGE
+
+    recipe = RECIPES[recipe_name]()
+    for edge in (DRAFT_EDGE, FULL_EDGE):
+        develop.render_preview(cat, vid, edge, recipe=recipe.copy())  # as the photo opens
+    rows: dict[str, list] = {f"draft {DRAFT_EDGE} px, each tick": [], f"settled {FULL_EDGE} px": []}
+    for drag in range(drags):
+        for tick in range(ticks):
+            r = recipe.copy()
+            r.layers[3].adjustments["mixer.blue.saturation"] = drag * 10 + tick + 1.0
+            for edge, label in ((DRAFT_EDGE, 0), (FULL_EDGE, 1)):
+                if label and tick < ticks - 1:
+                    continue
+                c, t = _cpu(), time.perf_counter()
+                develop.render_preview(cat, vid, edge, recipe=r.copy())  # PreviewRenderer.request copies
+                rows[list(rows)[label]].append((time.perf_counter() - t, _cpu() - c))
+    return {k: (statistics.median(x[0] for x in v) * 1000, statistics.median(x[1] for x in v) * 1000)
+            for k, v in rows.items()}
+
+
 def print_interactive(inter: dict, moves: int) -> None:
     for name, res in inter.items():
         print(f"\ninteractive preview re-render, {name} recipe ({res['masked-layer slider size']}, "
@@ -232,10 +257,17 @@ def interactive_only(args) -> None:
             cat, vid = open_catalog(tmp, image, name)
             try:
                 inter[name] = interactive(cat, vid, n=args.moves, recipe_name=name)
+                if name == "modules":
+                    app = app_drag(cat, vid)
             finally:
                 cat.close()
         print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         print_interactive(inter, args.moves)
+        if "modules" in inter:
+            print("\nthe app's path (ui/preview.py), modules recipe, a masked layer's mixer slider, "
+                  "4 drags of 6 ticks:")
+            for label, (wall, cpu) in app.items():
+                print(f"  {label:26s}: wall median {wall:7.1f} ms, CPU median {cpu:7.1f} ms")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
