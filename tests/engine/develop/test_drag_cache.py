@@ -160,3 +160,26 @@ def test_a_recipe_written_with_ints_hits_the_cache_of_its_normalised_form(monkey
     monkeypatch.setattr(pipeline, "blend_layer", lambda *a, **k: runs.append(1))
     again = render_recipe(src, "n", hand, mask_for, cache=cache)
     assert runs == [] and np.array_equal(first, again)
+
+
+def test_every_pointwise_adjustment_in_a_dragged_layer_matches_a_render_from_scratch():
+    """The kept inputs and op results are read-only: an op writing into its input would
+    raise here, and a prefix key missing a setting an op reads would give other pixels."""
+    from maskroom.engine.develop.adjustments import REGISTRY
+
+    src = golden_source()
+    src.setflags(write=False)
+    mask_for = frozen_masks()
+    cache = ImageCache(256 << 20)
+    r = drag_recipe()
+    plain = [n for n in pipeline.ORDER if REGISTRY[n].pointwise and not REGISTRY[n].keys]
+    r.layers[2].adjustments.update({n: min(REGISTRY[n].hi, 30.0) for n in plain})
+    r.layers[2].adjustments.update({"grade.shadows.hue": 215.0, "grade.shadows.saturation": 25.0,
+                                    "curve.points": [[0.4, 0.5]], "color_hue": 120.0})
+    ticks = [{"mixer.blue.saturation": v} for v in (10.0, 20.0)] + [{n: 5.0} for n in plain + ["color_hue"]]
+    for kw in ticks:
+        r2 = r.copy()
+        r2.layers[2].adjustments.update(kw)
+        cached = render_recipe(src, "p", r2, mask_for, cache=cache)
+        fresh = render_recipe(src.copy(), "p", r2, mask_for, cache=None)
+        np.testing.assert_allclose(cached, fresh, rtol=0, atol=1e-6, err_msg=str(kw))
