@@ -1,6 +1,10 @@
 """Develop engine benchmark: full 24 MP render + JPEG write against darktable-cli and vips.
 
     python bench/develop_bench.py [--runs 3] [--sample PATH] [--keep DIR]
+    python bench/develop_bench.py --interactive-only [--moves 15] [--recipe modules]
+
+``--interactive-only`` runs only the 2 MP slider rows (item 4 below: about 30 s),
+skipping the 24 MP renders, darktable, vips and the peak RSS child.
 
 Measures, on a 24 MP (6000x4000) JPEG synthesised by upscaling a shipped sample:
 
@@ -208,6 +212,66 @@ def interactive(cat, vid: int, n: int = 15, recipe_name: str = "plain") -> dict[
     return out
 
 
+def app_drag(cat, vid: int, recipe_name: str = "modules", drags: int = 4, ticks: int = 6) -> dict[str, tuple]:
+    """The app's preview path (ui/preview.py): ``services.develop.render_preview`` at the
+    480 px draft on every tick of a masked layer's slider drag, then at 1600 px when the
+    drag settles.  (wall median, CPU median) in ms per row."""
+    from maskroom.services import develop
+    from maskroom.ui.preview import DRAFT_EDGE, FULL_EDGE
+
+    recipe = RECIPES[recipe_name]()
+    for edge in (DRAFT_EDGE, FULL_EDGE):
+        develop.render_preview(cat, vid, edge, recipe=recipe.copy())  # as the photo opens
+    rows: dict[str, list] = {f"draft {DRAFT_EDGE} px, each tick": [], f"settled {FULL_EDGE} px": []}
+    for drag in range(drags):
+        for tick in range(ticks):
+            r = recipe.copy()
+            r.layers[3].adjustments["mixer.blue.saturation"] = drag * 10 + tick + 1.0
+            for edge, label in ((DRAFT_EDGE, 0), (FULL_EDGE, 1)):
+                if label and tick < ticks - 1:
+                    continue
+                c, t = _cpu(), time.perf_counter()
+                develop.render_preview(cat, vid, edge, recipe=r.copy())  # PreviewRenderer.request copies
+                rows[list(rows)[label]].append((time.perf_counter() - t, _cpu() - c))
+    return {k: (statistics.median(x[0] for x in v) * 1000, statistics.median(x[1] for x in v) * 1000)
+            for k, v in rows.items()}
+
+
+def print_interactive(inter: dict, moves: int) -> None:
+    for name, res in inter.items():
+        print(f"\ninteractive preview re-render, {name} recipe ({res['masked-layer slider size']}, "
+              f"3 masked layers), {moves} moves:")
+        for key in ("masked-layer slider", "global slider"):
+            print(f"  one {key:20s}: wall median {res[key]:7.1f} ms, p95 {res[key + ' p95']:7.1f} ms, "
+                  f"CPU median {res[key + ' cpu']:7.1f} ms"
+                  f"{'   (target <= 80 ms median, <= 150 ms p95)' if key.startswith('masked') else ''}")
+
+
+def interactive_only(args) -> None:
+    """The slider rows alone, on the same synthesised 24 MP photo as the full run."""
+    tmp = Path(tempfile.mkdtemp(prefix="develop-bench-"))
+    try:
+        image = synthesise(args.sample, tmp / "bench24mp.jpg")
+        inter = {}
+        for name in args.recipe or ["modules"]:
+            cat, vid = open_catalog(tmp, image, name)
+            try:
+                inter[name] = interactive(cat, vid, n=args.moves, recipe_name=name)
+                if name == "modules":
+                    app = app_drag(cat, vid)
+            finally:
+                cat.close()
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+        print_interactive(inter, args.moves)
+        if "modules" in inter:
+            print("\nthe app's path (ui/preview.py), modules recipe, a masked layer's mixer slider, "
+                  "4 drags of 6 ticks:")
+            for label, (wall, cpu) in app.items():
+                print(f"  {label:26s}: wall median {wall:7.1f} ms, CPU median {cpu:7.1f} ms")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def peak_rss_child(folder: str, image: str, out: str, recipe: str = "plain") -> None:
     import resource
 
@@ -223,9 +287,17 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="Keep the outputs in this folder.")
     ap.add_argument("--_rss", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--skip-plain", action="store_true", help="Only the modules recipe (and darktable/vips).")
+    ap.add_argument("--interactive-only", action="store_true",
+                    help="Only the 2 MP slider rows (no 24 MP render, darktable, vips or RSS child).")
+    ap.add_argument("--recipe", choices=sorted(RECIPES), action="append",
+                    help="With --interactive-only: the recipe(s) to move sliders in (default: modules).")
+    ap.add_argument("--moves", type=int, default=15, help="Slider moves per interactive row.")
     args = ap.parse_args()
     if args._rss:
         peak_rss_child(*args._rss)
+        return
+    if args.interactive_only:
+        interactive_only(args)
         return
     tmp = Path(tempfile.mkdtemp(prefix="develop-bench-"))
     outdir = args.keep or tmp
@@ -248,7 +320,7 @@ def main() -> None:
             label = ("maskroom full render + JPEG (global + 3 masked layers)" if name == "plain"
                      else "maskroom + every new module (curve, mixer, grading...)")
             rows.append((label, time_runs(ours, args.runs)))
-            inter[name] = interactive(cat, vid, recipe_name=name)
+            inter[name] = interactive(cat, vid, n=args.moves, recipe_name=name)
             rss = subprocess.run([sys.executable, __file__, "--_rss", str(tmp), str(image), str(tmp / "rss.jpg"), name],
                                  capture_output=True, text=True, env={**os.environ})
             try:
@@ -286,13 +358,7 @@ def main() -> None:
         for name, ts in rows:
             t, c = statistics.median(ts), statistics.median(CPU[id(ts)])
             print(f"{name:56s} {t:7.2f} {t / base:5.2f}x {c:7.2f} {c / base_cpu:5.2f}x")
-        for name, res in inter.items():
-            print(f"\ninteractive preview re-render, {name} recipe ({res['masked-layer slider size']}, "
-                  f"3 masked layers), 15 moves:")
-            for key in ("masked-layer slider", "global slider"):
-                print(f"  one {key:20s}: wall median {res[key]:7.1f} ms, p95 {res[key + ' p95']:7.1f} ms, "
-                      f"CPU median {res[key + ' cpu']:7.1f} ms"
-                      f"{'   (target <= 80 ms median, <= 150 ms p95)' if key.startswith('masked') else ''}")
+        print_interactive(inter, args.moves)
         for name, peak in peaks.items():
             print(f"\npeak RSS of one 24 MP render + JPEG write, {name} recipe (fresh process): {peak:.0f} MB"
                   "   (target <= 1024 MB)")

