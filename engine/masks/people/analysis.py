@@ -602,7 +602,7 @@ def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult
     # from 1, the CLI's --person and the recipe from 0).
     if chosen is not None and "person" not in reason:
         reason = f"{reason} for person {chosen + 1} (index {chosen})"
-    if not a.people and a.unconfirmed:
+    if not a.people and a.unconfirmed and kind in ("person",) + PIXEL_PARTS:
         n = a.unconfirmed
         reason += (f" ({n} shape{'s' if n > 1 else ''} the person model saw not confirmed as people: "
                    "no face, no body pose)")
