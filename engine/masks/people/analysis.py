@@ -347,9 +347,9 @@ class PeopleAnalysis:
                 ok = False
             if ok:
                 bodies.append(box)
+                labels[cc == c] = len(bodies)
             else:
                 self.unconfirmed += 1
-                labels[cc == c] = len(bodies)
         return labels, bodies
 
     def _statue_body(self, box) -> bool:

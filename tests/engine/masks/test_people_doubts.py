@@ -127,3 +127,21 @@ def test_stone_face_needs_both_grey_and_no_redder_than_the_scene():
     assert stone_face(img, lm, 60.0, (0.0, 3.0)) is None  # a black-and-white photo: not judged
     assert stone_face(img, lm, 20.0, colourful) is None  # a face too small to judge
     assert cv2.cvtColor(img[:1, :1], cv2.COLOR_RGB2LAB)[0, 0, 1] < 0
+
+
+@pytest.mark.parametrize("sure", [True, False])
+def test_small_bodies_label_what_they_keep_and_count_what_they_drop(monkeypatch, sure):
+    # A lone pedestrian kept by the pose model must own its matte blob (its crop,
+    # its membership); a rejected one is counted for the "no person" reason.
+    a = object.__new__(analysis.PeopleAnalysis)
+    a.prob = np.zeros((96, 128), np.float32)
+    a.prob[30:70, 60:72] = 0.9
+    a.statues, a.unconfirmed = [], 0
+    score = 0.95 if sure else 0.1
+    monkeypatch.setattr(analysis, "pose_presence", lambda img, box: score)
+    monkeypatch.setattr(analysis, "body_score", lambda img, box: score)
+    labels, bodies = a._small_bodies(np.zeros((192, 256, 3), np.float32), [])
+    if sure:
+        assert len(bodies) == 1 and (labels[30:70, 60:72] == 1).all() and a.unconfirmed == 0
+    else:
+        assert bodies == [] and not labels.any() and a.unconfirmed == 1
