@@ -57,7 +57,7 @@ from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 # Bump when any people mask changes: cached rasters are keyed by it.
-VERSION = "people5"
+VERSION = "people6"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -134,8 +134,9 @@ class PeopleAnalysis:
         self._sch_whole: np.ndarray | None = None
         # Faces of stone (statue.py): left out of the people, kept to say why.
         self.statues: list[dict] = []
-        # Person-shaped matte blobs that no face, body detector or pose model confirmed
-        # (riders in helmets, someone far away): counted so that "no person" says so.
+        # Face detections and person-shaped matte blobs that no mesh, body detector or
+        # pose model confirmed (riders in helmets, someone far away): counted so that
+        # "no person" says so.
         self.unconfirmed = 0
         self._photo_colour = photo_colour(half)
         self.faces = self._confirmed(find_faces(image, hint=self.prob, detect_image=half))
@@ -194,6 +195,7 @@ class PeopleAnalysis:
                     continue
             matte = float(self.prob[ya:yb, xa:xb].mean())
             if not self._face_has_body(f, matte, bool(meshed)):
+                self.unconfirmed += 1  # a face no body backs (kodim05's helmets: detector 0.58)
                 continue
             on_matte = matte > 0.4
             if on_matte and f.landmarks is not None:  # a mesh face on the matte: a person
@@ -604,8 +606,8 @@ def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult
         reason = f"{reason} for person {chosen + 1} (index {chosen})"
     if not a.people and a.unconfirmed and kind in ("person",) + PIXEL_PARTS:
         n = a.unconfirmed
-        reason += (f" ({n} shape{'s' if n > 1 else ''} the person model saw not confirmed as people: "
-                   "no face, no body pose)")
+        reason += (f" ({n} possible {'person' if n == 1 else 'people'} not confirmed: no face mesh, "
+                   "body detection or pose sure enough)")
     if a.statues:
         n = len(a.statues)
         reason += (f" ({n} face{'s' if n > 1 else ''} without skin colour left out: "
