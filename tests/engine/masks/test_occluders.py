@@ -144,4 +144,5 @@ def test_a_cat_found_on_a_turned_copy_is_not_a_person():
     inp = MaskInput(img, digest="occ:cat")
     assert analyse(inp).people == []
     r = derive(inp, MaskComponent("person"))
-    assert not r.found and warning("person", r) == "no person found in this photo"
+    # (The reason may go on to count the shapes the person model saw that nothing confirmed.)
+    assert not r.found and warning("person", r).startswith("no person found in this photo")
