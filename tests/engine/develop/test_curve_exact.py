@@ -1,0 +1,86 @@
+"""The tone curve and colour grading as run (``take`` lookups, a channel curve encoding
+only its own plane) must give the pixels of their straightforward form within one 8-bit
+step of the sRGB output.
+
+``reference_tone_curve`` and ``reference_grading`` are the modules as they were before
+(fancy-indexed tables, all three channels encoded for any channel curve), kept here as
+the definition the fast forms are checked against.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from maskroom.engine.develop.adjustments import OpContext
+from maskroom.engine.develop.adjustments.base import luma
+from maskroom.engine.develop.adjustments.curves import GAMMA, _index, _tables, tone_curve
+from maskroom.engine.develop.adjustments.grading import gain_tables, grading
+from maskroom.engine.develop.filters import table_index
+from maskroom.engine.develop.render import to_output
+
+from test_mixer_exact import _pixels  # noqa: E402
+
+
+def reference_tone_curve(img: np.ndarray, params: dict) -> np.ndarray:
+    lum, channels = _tables(params)
+    out = img
+    if lum is not None:
+        gain, lift = lum
+        idx = _index(cv2.pow(cv2.max(luma(img), 0.0), 1.0 / GAMMA))
+        g = gain[idx]
+        out = cv2.multiply(img, cv2.merge([g, g, g]))
+        if lift.any():
+            lf = lift[idx]
+            out = cv2.add(out, cv2.merge([lf, lf, lf]))
+    if any(c is not None for c in channels):
+        idx3 = _index(cv2.pow(cv2.max(out, 0.0), 1.0 / GAMMA))
+        planes = list(cv2.split(out))
+        for i, tables in enumerate(channels):
+            if tables is None:
+                continue
+            gain, lift = tables
+            idx = idx3[..., i]
+            planes[i] = cv2.add(cv2.multiply(planes[i], gain[idx]), lift[idx])
+        out = cv2.merge(planes)
+    return out if out is not img else img.copy()
+
+
+def reference_grading(img: np.ndarray, params: dict) -> np.ndarray:
+    gains = gain_tables(params)
+    idx = table_index(cv2.pow(cv2.max(luma(img), 0.0), 1.0 / GAMMA), 0.0, 1.0, gains.shape[1])
+    return cv2.multiply(img, cv2.merge([gains[0][idx], gains[1][idx], gains[2][idx]]))
+
+
+CURVES = [
+    {"curve.points": [[0.25, 0.2], [0.5, 0.52], [0.78, 0.85]], "curve.shadows": 15, "curve.blue": [[0.3, 0.33]]},
+    {"curve.points": [[0.0, 0.12], [1.0, 0.9]]},  # a lifted black: the grey lift table
+    {"curve.red": [[0.4, 0.5]], "curve.green": [[0.6, 0.5]], "curve.blue": [[0.0, 0.1], [0.5, 0.45]]},
+    {"curve.highlights": -60, "curve.lights": 30, "curve.darks": -20, "curve.shadows": 80, "curve.split_midtones": 35},
+    {"curve.green": [[0.2, 0.3]]},
+]
+
+
+def _assert_within_one_step(ref: np.ndarray, fast: np.ndarray) -> None:
+    assert fast.shape == ref.shape and fast.dtype == np.float32
+    ref8, _ = to_output(ref, "srgb", 8)
+    fast8, _ = to_output(fast, "srgb", 8)
+    diff = np.abs(ref8.astype(int) - fast8.astype(int))
+    assert diff.max() <= 1, f"{int((diff > 1).sum())} values off by more than one step"
+    assert np.mean(diff > 0) < 0.002  # the reference up to float rounding, not merely close
+
+
+@pytest.mark.parametrize("params", CURVES)
+def test_tone_curve_matches_reference_within_one_8bit_step(params):
+    img = _pixels()
+    _assert_within_one_step(reference_tone_curve(img, params), tone_curve(img, 1.0, OpContext(1000, params=params)))
+    column = img.reshape(-1, 1, 3)  # as the sparse path of a masked layer hands it
+    _assert_within_one_step(reference_tone_curve(column, params),
+                            tone_curve(column, 1.0, OpContext(1000, params=params)))
+
+
+def test_grading_matches_reference_within_one_8bit_step():
+    img = _pixels()
+    params = {"grade.shadows.hue": 215, "grade.shadows.saturation": 25, "grade.highlights.hue": 45,
+              "grade.highlights.saturation": 20, "grade.midtones.luminance": -30}
+    _assert_within_one_step(reference_grading(img, params), grading(img, 1.0, OpContext(1000, params=params)))
