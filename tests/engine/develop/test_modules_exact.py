@@ -1,10 +1,11 @@
-"""The tone curve and colour grading as run (``take`` lookups, a channel curve encoding
-only its own plane) must give the pixels of their straightforward form within one 8-bit
-step of the sRGB output.
+"""The tone curve, colour grading and colour noise reduction as run (``take`` lookups, a
+channel curve encoding only its own plane, the three chroma ratios filtered together)
+must give the pixels of their straightforward form within one 8-bit step of the sRGB
+output.
 
-``reference_tone_curve`` and ``reference_grading`` are the modules as they were before
-(fancy-indexed tables, all three channels encoded for any channel curve), kept here as
-the definition the fast forms are checked against.
+The ``reference_*`` functions are the modules as they were before (fancy-indexed tables,
+all three channels encoded for any channel curve, one guided filter per channel), kept
+here as the definition the fast forms are checked against.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import numpy as np
 import pytest
 
 from maskroom.engine.develop.adjustments import OpContext
-from maskroom.engine.develop.adjustments.base import luma
+from maskroom.engine.develop.adjustments.base import apply_gain, luma
 from maskroom.engine.develop.adjustments.curves import GAMMA, _index, _tables, tone_curve
+from maskroom.engine.develop.adjustments.detail import COLOR_NOISE_RADIUS, color_noise_reduction
 from maskroom.engine.develop.adjustments.grading import gain_tables, grading
-from maskroom.engine.develop.filters import table_index
+from maskroom.engine.develop.filters import RowUpsampler, guided_coefficients, strips, table_index
 from maskroom.engine.develop.render import to_output
 
 from test_mixer_exact import _pixels  # noqa: E402
@@ -84,3 +86,41 @@ def test_grading_matches_reference_within_one_8bit_step():
     params = {"grade.shadows.hue": 215, "grade.shadows.saturation": 25, "grade.highlights.hue": 45,
               "grade.highlights.saturation": 20, "grade.midtones.luminance": -30}
     _assert_within_one_step(reference_grading(img, params), grading(img, 1.0, OpContext(1000, params=params)))
+
+
+def reference_color_noise_reduction(img: np.ndarray, amount: float, long_edge: int) -> np.ndarray:
+    k = amount / 100.0
+    h, w = img.shape[:2]
+    radius = max(1.0, COLOR_NOISE_RADIUS * k * long_edge)
+    s = max(2, int(radius // 2)) if min(h, w) >= 32 else 1
+    small = img if s == 1 else cv2.resize(img, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
+    y_small = cv2.max(luma(small), 0.0)
+    inv_small = cv2.divide(1.0, cv2.add(y_small, 1e-4))
+    guide_small = cv2.sqrt(y_small)
+    eps = float((0.05 * k) ** 2 + 1e-6)
+    r = max(1, int(round(radius / s)))
+    ups = []
+    for c in cv2.split(small):
+        a, b = guided_coefficients(guide_small, cv2.multiply(c, inv_small), r, eps)
+        ups.append((RowUpsampler(a, w, h), RowUpsampler(b, w, h)))
+    out = np.empty_like(img)
+    for y0, y1 in strips(h, w):
+        y = cv2.max(luma(img[y0:y1]), 0.0)
+        guide = cv2.sqrt(y)
+        planes = [cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), guide), ub.rows(y0, y1)), y) for ua, ub in ups]
+        o = cv2.max(cv2.merge(planes), 0.0)
+        apply_gain(o, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(o), 1e-6)), out=out[y0:y1])
+    return out
+
+
+@pytest.mark.parametrize("amount,long_edge", [(25, 1732), (100, 6000), (60, 20)])
+def test_color_noise_reduction_matches_reference_within_one_8bit_step(amount, long_edge):
+    rng = np.random.default_rng(5)
+    # coloured blotches on a gradient, with strong edges: what the filter smooths and keeps
+    img = np.resize(_pixels().reshape(-1, 3), (200 * 300, 3)).reshape(200, 300, 3)
+    img = img * np.float32(0.7) + rng.normal(0, 0.04, img.shape).astype(np.float32) ** 2
+    small = img[:20, :30].copy()  # below 32 px: filtered at full size
+    for pixels in (img, small):
+        ctx = OpContext(long_edge, params={})
+        _assert_within_one_step(reference_color_noise_reduction(pixels, amount, long_edge),
+                                color_noise_reduction(pixels, amount, ctx))
