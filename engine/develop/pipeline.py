@@ -420,13 +420,41 @@ def _layer_input(img: np.ndarray, alpha: np.ndarray, a: np.ndarray, roi: tuple[s
             return hit[1]
     keep = (not img.flags.writeable and not alpha.flags.writeable
             and img.shape[0] * img.shape[1] <= ImageCache.MAX_PIXELS)
-    state = _LayerInput(_sparse_plan(a, roi), keep)
+    state = _LayerInput(_plan(a, alpha, roi, opacity), keep)
     if keep:
         with _INPUTS_LOCK:
             _INPUTS[key] = ((weakref.ref(img), weakref.ref(alpha)), state)
             while len(_INPUTS) > _INPUT_SLOTS:
                 _INPUTS.popitem(last=False)
     return state
+
+
+_PLANS: OrderedDict = OrderedDict()  # (id(alpha), opacity, roi) -> (weakref to alpha, plan)
+_PLAN_SLOTS = 8  # a few masked layers, at the draft and the settled preview size
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(a: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice], opacity: float) -> list[tuple]:
+    """``_sparse_plan`` of a mask, kept while the mask is the same read-only array: a
+    global slider's tick hands every masked layer a new image but the same masks."""
+    if alpha.flags.writeable:
+        return _sparse_plan(a, roi)
+    key = (id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
+    with _PLANS_LOCK:
+        hit = _PLANS.get(key)
+        if hit is not None and hit[0]() is alpha:
+            _PLANS.move_to_end(key)
+            return hit[1]
+    plan = _sparse_plan(a, roi)
+    for _rows, at, shown in plan:
+        if at is not None:
+            at.setflags(write=False)
+            shown.setflags(write=False)
+    with _PLANS_LOCK:
+        _PLANS[key] = (weakref.ref(alpha), plan)
+        while len(_PLANS) > _PLAN_SLOTS:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def _sparse_plan(a: np.ndarray, roi: tuple[slice, slice]) -> list[tuple]:
