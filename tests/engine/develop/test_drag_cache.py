@@ -139,7 +139,7 @@ def test_kept_layer_inputs_are_bounded():
         r = drag_recipe()
         r.global_layer.adjustments["exposure"] = 0.1 * k
         render_recipe(src, "b", r, mask_for, cache=ImageCache(256 << 20))
-    assert len(pipeline._INPUTS) <= pipeline._INPUT_SLOTS
+    assert len(pipeline._INPUTS) <= pipeline._INPUT_SLOTS and len(pipeline._PLANS) <= pipeline._PLAN_SLOTS
 
 
 def test_a_recipe_written_with_ints_hits_the_cache_of_its_normalised_form(monkeypatch):
