@@ -85,7 +85,7 @@ class RowUpsampler:
     def __init__(self, low: np.ndarray, w: int, h: int):
         lh = low.shape[0]
         self.low, self.w = low, w
-        self.same = low.shape == (h, w)
+        self.same = low.shape[:2] == (h, w)
         fy = (np.arange(h, dtype=np.float64) + 0.5) * (lh / h) - 0.5
         y0 = np.floor(fy)
         frac = fy - y0
@@ -95,8 +95,10 @@ class RowUpsampler:
         top = y0 >= lh - 1
         frac[top], y0[top] = 0.0, lh - 1
         self.i0, self.i1 = y0, np.minimum(y0 + 1, lh - 1)
-        self.b1 = frac.astype(np.float32)[:, None]
-        self.b0 = (1.0 - frac).astype(np.float32)[:, None]
+        # row weights broadcast over the columns (and the channels of an HxWxC map)
+        shape = (-1,) + (1,) * (low.ndim - 1)
+        self.b1 = frac.astype(np.float32).reshape(shape)
+        self.b0 = (1.0 - frac).astype(np.float32).reshape(shape)
 
     def rows(self, y0: int, y1: int, out: np.ndarray | None = None) -> np.ndarray:
         if self.same:
@@ -124,12 +126,16 @@ def strips(h: int, w: int, pixels: int | None = None):
 
 def guided_coefficients(guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,
                         eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """The guided filter's smoothed (a, b) at the inputs' resolution."""
+    """The guided filter's smoothed (a, b) at the inputs' resolution.  ``src_low`` may be
+    HxWxC with one HxW guide for all channels: the guide's mean and variance are then
+    filtered once, and each box filter runs on the channels together."""
     r = max(1, int(radius_low))
     mean_g = box(guide_low, r)
+    var = box(guide_low * guide_low, r) - mean_g * mean_g
+    if src_low.ndim == 3 and guide_low.ndim == 2:
+        guide_low, mean_g, var = guide_low[..., None], mean_g[..., None], var[..., None]
     mean_p = box(src_low, r)
     cov = box(guide_low * src_low, r) - mean_g * mean_p
-    var = box(guide_low * guide_low, r) - mean_g * mean_g
     a = cov / (var + eps)
     b = mean_p - a * mean_g
     return box(a, r), box(b, r)

@@ -94,14 +94,10 @@ def _strips(h: int, w: int):
         yield slice(y, min(h, y + rows))
 
 
-def _fold(run: list[tuple], ctx: OpContext) -> list:
-    """The run as strip functions, consecutive linear ones folded into one 3x3 matrix
-    (clipped at 0 once at the end, where the separate ops clipped after each)."""
-    return [fn for fn, _ in _fold_counted(run, ctx)]
-
-
 def _fold_counted(run: list[tuple], ctx: OpContext) -> list[tuple]:
-    """``_fold``'s functions, each with the number of the run's ops done after it."""
+    """The run as strip functions, each with the number of the run's ops done after it:
+    consecutive linear ones folded into one 3x3 matrix (clipped at 0 once at the end,
+    where the separate ops clipped after each)."""
     fns: list = []
     matrix = None
     for n, (spec, value) in enumerate(run):
@@ -132,13 +128,14 @@ def _matrix_fn(matrix: np.ndarray):
     return lambda strip: cv2.max(cv2.transform(strip, m), 0.0)
 
 
-def _run_pointwise(img: np.ndarray, run: list[tuple], ctx: OpContext, out: np.ndarray | None = None) -> np.ndarray:
-    """A run of pointwise adjustments, fused strip by strip."""
+def _run_fns(img: np.ndarray, fns: list, out: np.ndarray | None = None,
+             strips: list[np.ndarray] | None = None) -> np.ndarray:
+    """Strip functions run fused, strip by strip.  ``strips``: the input's strips as
+    kept arrays (a kept prefix's, so the mixer finds its analysis of them made)."""
     if out is None:
         out = np.empty_like(img)
-    fns = _fold(run, ctx)
-    for rows in _strips(*img.shape[:2]):
-        strip = np.ascontiguousarray(img[rows])
+    for k, rows in enumerate(_strips(*img.shape[:2])):
+        strip = strips[k] if strips is not None else np.ascontiguousarray(img[rows])
         for fn in fns:
             strip = fn(strip)
         out[rows] = strip
@@ -156,25 +153,129 @@ def _segments(ops: list[tuple]) -> list[tuple[bool, list[tuple]]]:
     return segs
 
 
+def _steps(ops: list[tuple], ctx: OpContext) -> list[tuple]:
+    """The ops as (function, pointwise?, number of ops done after it): a pointwise run's
+    strip functions (linear ones folded, ``_fold_counted``), a neighbourhood op's
+    whole-image function."""
+    steps, done = [], 0
+    for pointwise, run in _segments(ops):
+        if pointwise:
+            steps += [(fn, True, done + n) for fn, n in _fold_counted(run, ctx)]
+        else:
+            spec, value = run[0]
+            steps.append((lambda img, spec=spec, value=value: spec.fn(img, value, ctx), False, done + 1))
+        done += len(run)
+    return steps
+
+
+def _groups(steps: list[tuple], start: int, stop: int | None) -> list[tuple]:
+    """The steps after ``start`` as (pointwise?, functions, ops done after them): pointwise
+    functions fused into one strip run, broken at ``stop`` (where a result is kept)."""
+    groups: list[tuple] = []
+    for fn, pointwise, n in steps:
+        if n <= start:
+            continue
+        if pointwise and groups and groups[-1][0] and groups[-1][2] != stop:
+            groups[-1][1].append(fn)
+            groups[-1] = (True, groups[-1][1], n)
+        else:
+            groups.append((pointwise, [fn], n))
+    return groups
+
+
 def apply_adjustments(img: np.ndarray, adjustments: dict[str, float], ctx: OpContext,
-                      inplace: bool = False) -> np.ndarray:
+                      inplace: bool = False, keep: bool = False) -> np.ndarray:
     """Run a layer's adjustments in the fixed order (neutral values are skipped).
 
     ``img`` is not modified unless ``inplace``; intermediates made here are always
-    reused in place by later pointwise runs.
+    reused in place by later pointwise runs.  ``keep`` (the global layer of a preview,
+    on a read-only source): start from the kept result of the ops before the one a
+    slider drag moves, and keep it on the drag's first tick (``_GlobalPrefix``).
     """
     ctx.params = dict(adjustments)
+    ops = _active_ops(adjustments)
+    steps = _steps(ops, ctx)
+    prefix = _global_prefix(img) if keep else None
+    start, stop, strips = 0, None, None
+    if prefix is not None:
+        keys = {n: _prefix_key(ops, n, adjustments) for n in [0] + [n for _, _, n in steps]}
+        start, kept, stop = prefix.plan(keys)
+        if kept is not None:
+            # the analyses the kept ops shared (highlights' local brightness map, which
+            # shadows reads) are of the pixels before them: they come back with the result
+            img, strips, inplace = kept[0], kept[1], False
+            ctx.memo.update(kept[2])
     owned = inplace
-    for pointwise, run in _segments(_active_ops(adjustments)):
+    for pointwise, fns, n in _groups(steps, start, stop):
         if pointwise:
-            img = _run_pointwise(img, run, ctx, out=img if owned else None)
+            img = _run_fns(img, fns, out=img if owned else None, strips=strips)
         else:
-            spec, value = run[0]
             ctx.owned = owned
-            img = spec.fn(img, value, ctx)
-        owned = True
+            img = fns[0](img)
+        strips, owned = None, True
+        if n == stop:
+            strips, owned = prefix.keep(n, keys[n], img, ctx.memo), False
     ctx.owned = False
     return img
+
+
+class _GlobalPrefix:
+    """The global layer's result after its first ops on one read-only input (a preview's
+    cached source), kept while a slider drags a later op: the mixer's, the curve's or
+    grading's ticks then skip exposure, highlights/shadows, clarity... before it.
+
+    It keeps one result: on the render after which an op's settings first differ
+    (a drag's first tick), the result just before that op, keyed by ``_prefix_key``
+    (those ops and every setting the later ops do not read), read-only, with its
+    strips as kept arrays (``memo_by_input`` then keeps the mixer's analysis of them).
+    """
+
+    def __init__(self):
+        self.last: dict[int, str] = {}  # boundary (ops done) -> prefix key, of the previous render
+        self.kept: tuple | None = None  # (ops done, prefix key, image, its strips, the ops' memo)
+
+    def plan(self, keys: dict[int, str]) -> tuple[int, tuple | None, int | None]:
+        """(ops done at the start, (image, strips, memo) to start from or None, boundary at which
+        to keep the result or None)."""
+        kept, start, hit = self.kept, 0, None
+        if kept is not None and keys.get(kept[0]) == kept[1]:
+            start, hit = kept[0], kept[2:]
+        # Keys are cumulative: the ones that match the previous render's end just
+        # before the first op whose settings moved.
+        same = [n for n, key in keys.items() if self.last.get(n) == key]
+        self.last = keys
+        stop = max(same) if same else None
+        if stop is None or stop <= start or stop == max(keys):
+            stop = None
+        return start, hit, stop
+
+    def keep(self, n: int, key: str, img: np.ndarray, memo: dict) -> list[np.ndarray]:
+        img.setflags(write=False)
+        strips = [img[rows] for rows in _strips(*img.shape[:2])]
+        self.kept = (n, key, img, strips, dict(memo))
+        return strips
+
+
+_PREFIXES: OrderedDict = OrderedDict()  # id(input) -> (weakref to input, _GlobalPrefix)
+_PREFIX_SLOTS = 2  # the draft and the settled preview size
+_PREFIXES_LOCK = threading.Lock()
+
+
+def _global_prefix(img: np.ndarray) -> _GlobalPrefix | None:
+    """The ``_GlobalPrefix`` of a read-only, preview-size input (None for others: their
+    pixels may change, or a kept copy would be too big)."""
+    if img.flags.writeable or img.shape[0] * img.shape[1] > ImageCache.MAX_PIXELS:
+        return None
+    with _PREFIXES_LOCK:
+        hit = _PREFIXES.get(id(img))
+        if hit is not None and hit[0]() is img:
+            _PREFIXES.move_to_end(id(img))
+            return hit[1]
+        state = _GlobalPrefix()
+        _PREFIXES[id(img)] = (weakref.ref(img), state)
+        while len(_PREFIXES) > _PREFIX_SLOTS:
+            _PREFIXES.popitem(last=False)
+        return state
 
 
 def is_identity(layer: Layer) -> bool:
@@ -319,13 +420,41 @@ def _layer_input(img: np.ndarray, alpha: np.ndarray, a: np.ndarray, roi: tuple[s
             return hit[1]
     keep = (not img.flags.writeable and not alpha.flags.writeable
             and img.shape[0] * img.shape[1] <= ImageCache.MAX_PIXELS)
-    state = _LayerInput(_sparse_plan(a, roi), keep)
+    state = _LayerInput(_plan(a, alpha, roi, opacity), keep)
     if keep:
         with _INPUTS_LOCK:
             _INPUTS[key] = ((weakref.ref(img), weakref.ref(alpha)), state)
             while len(_INPUTS) > _INPUT_SLOTS:
                 _INPUTS.popitem(last=False)
     return state
+
+
+_PLANS: OrderedDict = OrderedDict()  # (id(alpha), opacity, roi) -> (weakref to alpha, plan)
+_PLAN_SLOTS = 8  # a few masked layers, at the draft and the settled preview size
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(a: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice], opacity: float) -> list[tuple]:
+    """``_sparse_plan`` of a mask, kept while the mask is the same read-only array: a
+    global slider's tick hands every masked layer a new image but the same masks."""
+    if alpha.flags.writeable:
+        return _sparse_plan(a, roi)
+    key = (id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
+    with _PLANS_LOCK:
+        hit = _PLANS.get(key)
+        if hit is not None and hit[0]() is alpha:
+            _PLANS.move_to_end(key)
+            return hit[1]
+    plan = _sparse_plan(a, roi)
+    for _rows, at, shown in plan:
+        if at is not None:
+            at.setflags(write=False)
+            shown.setflags(write=False)
+    with _PLANS_LOCK:
+        _PLANS[key] = (weakref.ref(alpha), plan)
+        while len(_PLANS) > _PLAN_SLOTS:
+            _PLANS.popitem(last=False)
+    return plan
 
 
 def _sparse_plan(a: np.ndarray, roi: tuple[slice, slice]) -> list[tuple]:
@@ -360,7 +489,11 @@ def _mix(base: np.ndarray, adjusted: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def layer_key(upstream: str, layer: Layer) -> str:
+    """The key of the image after ``layer``.  Finishing keys (vignette, grain) are left
+    out: they act after the layers, on the cropped frame (``render_recipe``), so moving
+    them re-renders no layer."""
     d = layer.to_dict()
+    d["adjustments"] = {k: v for k, v in d["adjustments"].items() if k.split(".")[0] not in FINISHING}
     for comp in (d["mask"] or {}).get("components", []):
         comp.pop("uid", None)  # derived state stays in: a refreshed AI raster must re-render
     return hashlib.sha256((upstream + canonical_json(d)).encode()).hexdigest()
@@ -433,7 +566,7 @@ def render_recipe(source: np.ndarray, source_digest: str, recipe: Recipe, mask_f
             if layer.enabled and layer.opacity > 0:
                 full = layer.opacity >= 1
                 adjusted = apply_adjustments(img, layer.adjustments, OpContext(long_edge=max(h, w)),
-                                             inplace=consume and full)
+                                             inplace=consume and full, keep=cache is not None)
                 img = adjusted if full else img + np.float32(layer.opacity) * (adjusted - img)
         elif not is_identity(layer):
             # Without a cache nothing else holds intermediate images: blend in place.

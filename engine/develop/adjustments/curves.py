@@ -142,23 +142,24 @@ def _tables(params: dict):
 def tone_curve(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     lum, channels = memo_tables(ctx, "curve.", _tables)
     out = img
+    # ``take`` rather than fancy indexing: the same table entries, at about half the cost
     if lum is not None:
         gain, lift = lum
         idx = _index(cv2.pow(cv2.max(luma(img), 0.0), 1.0 / GAMMA))
-        g = gain[idx]
+        g = gain.take(idx)
         out = cv2.multiply(img, cv2.merge([g, g, g]))
         if lift.any():
-            lf = lift[idx]
+            lf = lift.take(idx)
             out = cv2.add(out, cv2.merge([lf, lf, lf]))
     if any(c is not None for c in channels):
-        # one pow and one index for all three channels (cheaper than three passes)
-        idx3 = _index(cv2.pow(cv2.max(out, 0.0), 1.0 / GAMMA))
+        # only the channels that have a curve are encoded and looked up (a blue curve
+        # alone: one plane's pow instead of three)
         planes = list(cv2.split(out))
         for i, tables in enumerate(channels):
             if tables is None:
                 continue
             gain, lift = tables
-            idx = idx3[..., i]
-            planes[i] = cv2.add(cv2.multiply(planes[i], gain[idx]), lift[idx])
+            idx = _index(cv2.pow(cv2.max(planes[i], 0.0), 1.0 / GAMMA))
+            planes[i] = cv2.add(cv2.multiply(planes[i], gain.take(idx)), lift.take(idx))
         out = cv2.merge(planes)
     return out if out is not img else img.copy()

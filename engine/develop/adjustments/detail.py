@@ -127,17 +127,17 @@ def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.
     guide_small = cv2.sqrt(y_small)
     eps = float((0.05 * k) ** 2 + 1e-6)
     r = max(1, int(round(radius / s)))
-    ups = []
-    for c in cv2.split(small):
-        a, b = guided_coefficients(guide_small, cv2.multiply(c, inv_small), r, eps)
-        ups.append((RowUpsampler(a, w, h), RowUpsampler(b, w, h)))
+    # the three channels' ratios filtered together (one guide: its statistics once)
+    a, b = guided_coefficients(guide_small, cv2.multiply(small, cv2.merge([inv_small] * 3)), r, eps)
+    ua, ub = RowUpsampler(a, w, h), RowUpsampler(b, w, h)
     out = img if ctx.owned else np.empty_like(img)
     # Full size strip by strip: each channel's ratio (a * guide + b) times luminance,
     # then the luminance restored (the smoothed ratios need not keep it exactly).
     for y0, y1 in strips(h, w):
         y = cv2.max(luma(img[y0:y1]), 0.0)
         guide = cv2.sqrt(y)
-        planes = [cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), guide), ub.rows(y0, y1)), y) for ua, ub in ups]
-        o = cv2.max(cv2.merge(planes), 0.0)
+        o = cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), cv2.merge([guide] * 3)), ub.rows(y0, y1)),
+                         cv2.merge([y] * 3))
+        o = cv2.max(o, 0.0)
         apply_gain(o, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(o), 1e-6)), out=out[y0:y1])
     return out

@@ -87,4 +87,4 @@ def grading(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     if gains is None:
         return img.copy()
     idx = table_index(cv2.pow(cv2.max(luma(img), 0.0), 1.0 / GAMMA), 0.0, 1.0, TABLE)
-    return cv2.multiply(img, cv2.merge([gains[0][idx], gains[1][idx], gains[2][idx]]))
+    return cv2.multiply(img, cv2.merge([gains[0].take(idx), gains[1].take(idx), gains[2].take(idx)]))

@@ -139,7 +139,7 @@ def test_kept_layer_inputs_are_bounded():
         r = drag_recipe()
         r.global_layer.adjustments["exposure"] = 0.1 * k
         render_recipe(src, "b", r, mask_for, cache=ImageCache(256 << 20))
-    assert len(pipeline._INPUTS) <= pipeline._INPUT_SLOTS
+    assert len(pipeline._INPUTS) <= pipeline._INPUT_SLOTS and len(pipeline._PLANS) <= pipeline._PLAN_SLOTS
 
 
 def test_a_recipe_written_with_ints_hits_the_cache_of_its_normalised_form(monkeypatch):
@@ -183,3 +183,127 @@ def test_every_pointwise_adjustment_in_a_dragged_layer_matches_a_render_from_scr
         cached = render_recipe(src, "p", r2, mask_for, cache=cache)
         fresh = render_recipe(src.copy(), "p", r2, mask_for, cache=None)
         np.testing.assert_allclose(cached, fresh, rtol=0, atol=1e-6, err_msg=str(kw))
+
+
+def global_recipe() -> Recipe:
+    """A global layer with neighbourhood ops before the modules a drag moves."""
+    r = drag_recipe()
+    r.global_layer.adjustments.update({
+        "highlights": -40.0, "shadows": 30.0, "contrast": 20.0, "clarity": 25.0, "vibrance": 20.0,
+        "curve.shadows": 15.0, "curve.blue": [[0.3, 0.33]], "mixer.blue.saturation": -30.0,
+        "grade.shadows.hue": 215.0, "grade.shadows.saturation": 25.0, "color_noise_reduction": 25.0,
+        "vignette.amount": -30.0, "grain.amount": 15.0})
+    return r
+
+
+@pytest.fixture
+def op_calls(monkeypatch):
+    """Counts the runs of the global layer's neighbourhood ops."""
+    import dataclasses
+
+    from maskroom.engine.develop.adjustments import REGISTRY
+
+    calls: list[str] = []
+    for name in ("highlights", "shadows", "clarity", "color_noise_reduction"):
+        spec = REGISTRY[name]
+
+        def spy(img, value, ctx, name=name, fn=spec.fn):
+            calls.append(name)
+            return fn(img, value, ctx)
+
+        monkeypatch.setitem(REGISTRY, name, dataclasses.replace(spec, fn=spy))
+    return calls
+
+
+def test_a_global_drag_starts_from_the_kept_prefix_and_gives_the_pixels_of_renders_from_scratch(op_calls, analyses):
+    src = golden_source()
+    src.setflags(write=False)
+    mask_for = frozen_masks()
+    cache = ImageCache(256 << 20)
+    r = global_recipe()
+
+    def tick(**kw) -> list[str]:
+        nonlocal r
+        r = r.copy()
+        r.global_layer.adjustments.update(kw)
+        del op_calls[:]
+        cached = render_recipe(src, "g", r, mask_for, cache=cache)
+        ran = list(op_calls)
+        fresh = render_recipe(src.copy(), "g", r, mask_for, cache=None)
+        np.testing.assert_allclose(cached, fresh, rtol=0, atol=1e-6, err_msg=str(kw))
+        return ran
+
+    tick()
+    # the mixer's first tick keeps the result before the mixer; later ticks start there
+    # (colour noise reduction, after the mixer, runs on every tick)
+    assert tick(**{"mixer.blue.saturation": -20.0}) == ["highlights", "shadows", "clarity", "color_noise_reduction"]
+    for v in (-10.0, 0.5, 40.0):
+        before = len(analyses)
+        assert tick(**{"mixer.blue.saturation": v}) == ["color_noise_reduction"]
+        # the global mixer finds its analysis of the kept strips made: of the whole frame
+        # (one strip here), only the render from scratch analyses
+        assert analyses[before:].count((H, W, 3)) == 1
+    # grading and the curve: the first tick of each keeps the result before it
+    tick(**{"grade.shadows.saturation": 40.0})
+    assert tick(**{"grade.shadows.saturation": 50.0}) == ["color_noise_reduction"]
+    tick(**{"curve.shadows": 30.0})
+    assert tick(**{"curve.shadows": 40.0}) == ["color_noise_reduction"]
+    # shadows after highlights: the kept prefix brings back highlights' brightness map
+    # (shadows judges by the map of the pixels before highlights, as in a full render)
+    tick(shadows=40.0)
+    assert tick(shadows=50.0) == ["shadows", "clarity", "color_noise_reduction"]
+    # anything before the kept result moves: everything is redone
+    assert tick(exposure=0.4)[:3] == ["highlights", "shadows", "clarity"]
+    assert tick(**{"mixer.blue.saturation": 10.0})[:3] == ["highlights", "shadows", "clarity"]
+    assert tick(**{"mixer.blue.saturation": 20.0}) == ["color_noise_reduction"]
+    # an op switched on before the kept result (texture, off so far), and off again
+    assert "clarity" in tick(texture=10.0)
+    assert "clarity" in tick(texture=0.0)
+    # another source (same shape, other pixels): nothing of the first one is used
+    other = np.ascontiguousarray(src[::-1])
+    other.setflags(write=False)
+    del op_calls[:]
+    cached = render_recipe(other, "g2", r, mask_for, cache=cache)
+    assert op_calls[:3] == ["highlights", "shadows", "clarity"]
+    np.testing.assert_allclose(cached, render_recipe(other.copy(), "g2", r, mask_for, cache=None), rtol=0, atol=1e-6)
+    assert len(pipeline._PREFIXES) <= pipeline._PREFIX_SLOTS
+
+
+def test_a_writable_source_or_no_cache_keeps_no_global_prefix(op_calls):
+    src = golden_source()
+    r = global_recipe()
+    for v in (-20.0, -10.0, 0.0):
+        r = r.copy()
+        r.global_layer.adjustments["mixer.blue.saturation"] = v
+        del op_calls[:]
+        render_recipe(src, "w", r, frozen_masks(), cache=ImageCache(256 << 20))
+        assert op_calls[:3] == ["highlights", "shadows", "clarity"]
+    assert all(ref() is not src for ref, _ in pipeline._PREFIXES.values())
+
+
+def test_moving_a_finishing_slider_renders_no_layer(monkeypatch):
+    """Vignette and grain act on the cropped frame after the layers: their keys are not
+    in the layers' cache keys, and the pixels equal a render from scratch."""
+    src = golden_source()
+    src.setflags(write=False)
+    mask_for = frozen_masks()
+    cache = ImageCache(256 << 20)
+    r = global_recipe()
+    render_recipe(src, "f", r, mask_for, cache=cache)
+    runs = []
+    real_apply, real_blend = pipeline.apply_adjustments, pipeline.blend_layer
+    monkeypatch.setattr(pipeline, "apply_adjustments", lambda *a, **k: runs.append(1) or real_apply(*a, **k))
+    monkeypatch.setattr(pipeline, "blend_layer", lambda *a, **k: runs.append(1) or real_blend(*a, **k))
+    for kw in ({"vignette.amount": -60.0}, {"vignette.midpoint": 20.0}, {"grain.amount": 40.0}, {"grain.size": 60.0}):
+        r = r.copy()
+        r.global_layer.adjustments.update(kw)
+        del runs[:]
+        cached = render_recipe(src, "f", r, mask_for, cache=cache)
+        assert runs == [], kw
+        np.testing.assert_allclose(cached, render_recipe(src.copy(), "f", r, mask_for, cache=None),
+                                   rtol=0, atol=1e-6, err_msg=str(kw))
+    r = r.copy()
+    r.global_layer.adjustments["exposure"] = 0.3  # a layer setting still re-renders
+    del runs[:]
+    render_recipe(src, "f", r, mask_for, cache=cache)
+    assert runs
