@@ -36,7 +36,7 @@ PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
 # A prompt round people takes the people module's matte (people_in_prompt): its code
 # version and its person model key the raster cache too.
-VERSION = f"salient2+grabcut4+{PEOPLE_VERSION}"  # salient2: int8 model, kept shape, span_box
+VERSION = f"salient2+grabcut4+{PEOPLE_VERSION}"  # salient2: int8 model, span_box
 # GrabCut's working size (long edge of the crop round the prompt) and its stop: at
 # most MAX_ITERATIONS, until fewer than CONVERGED of the pixels change side.  The
 # edge itself comes from refine_alpha at full resolution.  Measured with a loose

@@ -3,13 +3,13 @@
 ``saliency_map(rgb01)`` answers "what would a viewer call the thing in this picture"
 as a 0..1 map at the model's input, min-max normalised per image as U²-Net's own
 test code does.  The subject kind runs it on the whole frame, the object kind on
-the crop round the prompt.  Pre-processing follows U²-Net's ``ToTensorLab(flag=0)``
-(divide by the image's maximum, ImageNet mean/std; models/CONVERSION.md,
-"salient_u2netp"), but the picture keeps its shape: 320 px on the long edge, the
-short edge to the nearest multiple of 32, instead of U²-Net's ``RescaleT(320)``
-squeeze to a square.  The network is fully convolutional (its resizes take their
-sizes from the tensors); SOD subject IoU 0.6707 square -> 0.6859 kept shape, and a
-3:2 photo costs 0.7x the square's pixels.
+the crop round the prompt.  Pre-processing follows U²-Net's ``RescaleT(320)`` +
+``ToTensorLab(flag=0)``: resize to 320x320, divide by the image's maximum, ImageNet
+mean/std (models/CONVERSION.md, "salient_u2netp").  The int8 file takes any size
+(multiples of 32); keeping the photo's shape (320 px long edge) was measured and is
+not used: SOD subject 0.6707 -> 0.6859, but on the sample photos it flooded a
+blurred orange background (mate_TwoWings 19 % -> 60 %), lost one of two parrots
+(kodim23) and took a whole facade (kodim01): the model was trained on squeezed squares.
 
 What runs is the int8 derivative ``salient_u2netp_int8`` (tools/models/quantize.py
 --model salient), ~1.6x faster than the fp32 file with the same SOD IoU.
@@ -24,17 +24,15 @@ from maskroom.engine.masks.regions import fill_holes, largest_regions
 
 MODEL = "salient_u2netp_int8"
 MODEL_FP32 = "salient_u2netp"  # what the int8 file is derived from (the peer in bench/masks_bench.py)
-SIZE = 320  # the long edge of the model's input
-MIN_SHORT = 160  # a panorama's short edge is not squeezed below this (the model's training photos are ~4:3)
+SIZE = 320  # the model's input is SIZE x SIZE
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
 def input_size(h: int, w: int) -> tuple[int, int]:
-    """(height, width) of the model's input for an h x w picture: SIZE on the long edge, the
-    short one to a multiple of 32 (the network halves its grid five times), >= MIN_SHORT."""
-    s = SIZE / max(h, w)
-    return tuple(int(min(SIZE, max(MIN_SHORT, round(n * s / 32) * 32))) for n in (h, w))
+    """(height, width) of the model's input for an h x w picture: U²-Net's 320x320 square,
+    the photo squeezed as in training (see the module's note on keeping its shape)."""
+    return SIZE, SIZE
 
 
 def model_input(rgb01: np.ndarray) -> np.ndarray:

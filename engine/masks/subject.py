@@ -43,7 +43,7 @@ from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"salient3+classic5+{PEOPLE_VERSION}"  # salient3: int8 salient model at the photo's shape, people checked
+VERSION = f"salient3+classic5+{PEOPLE_VERSION}"  # salient3: int8 salient model, people checked
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate

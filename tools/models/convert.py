@@ -73,18 +73,17 @@ MODELS: dict[str, dict] = {
                      "meaning": "saliency d0 (sigmoid); min-max normalised per image; six more side outputs"}],
     },
     "salient_u2netp_int8": {
-        "file": "salient_u2netp_int8.onnx", "version": "u2netp-salient-int8-1",
+        "file": "salient_u2netp_int8.onnx", "version": "u2netp-salient-int8-2",
         "source": {**U2NET, "path": "salient_u2netp.onnx",
                    "converted_by": "tools/models/quantize.py --model salient (input height and width freed, opset 13, "
                                    "onnxruntime static int8, QDQ, per-channel 7-bit weights (reduce_range), MinMax "
                                    "calibration on every other photo of ../shared/samples/{sky,animals,objects,"
-                                   "portraits} at the subject's input size; side-output head and the last conv of "
+                                   "portraits}; side-output head and the last conv of "
                                    "decoder stages 1d and 2d kept float)",
                    "derived_from": "salient_u2netp"},
         "input": {"name": "input.1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "colour": "RGB"},
-        "normalisation": "resize to 320 px on the long edge, the short edge to a multiple of 32 (>= 160), x/255, "
-                         "divided by the image's max, minus mean [0.485,0.456,0.406], divided by std "
-                         "[0.229,0.224,0.225]",
+        "normalisation": "resize to 320x320 (any multiple of 32 runs), x/255, divided by the image's max, minus "
+                         "mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
         "outputs": [{"name": "1959", "shape": [1, 1, "height", "width"],
                      "meaning": "saliency d0 (sigmoid); min-max normalised per image; six more side outputs"}],
     },
