@@ -112,7 +112,7 @@ def subject_rows(name, img, reps):
         (name, "peer: classical subject total", timeit(lambda: SU.subject_alpha(img), reps)),
         (name, "peer: classical w/o refine", timeit(lambda: SU.subject_alpha(img, refine=False), reps)),
         (name, "peer: classical w/o focus+sky cues", timeit(lambda: SU.subject_alpha(img, cues=False), reps)),
-        (name, "salient model U2-Netp fp32 (320 px)", timeit(lambda: SA.raw_map(img), reps)),
+        (name, "salient model U2-Netp int8 (320 px)", timeit(lambda: SA.raw_map(img), reps)),
         (name, "subject total (salient, shipped)", timeit(lambda: SU.salient_subject_alpha(img), reps)),
         (name, "peer: salient subject w/o refine", timeit(lambda: SU.salient_subject_alpha(img, refine=False), reps)),
     ]

@@ -28,7 +28,7 @@ from maskroom.engine.masks.people import SEGMENTER as PEOPLE_MODEL
 from maskroom.engine.masks.people import VERSION as PEOPLE_VERSION
 from maskroom.engine.masks.people import analyse
 from maskroom.engine.masks.refine import refine_alpha
-from maskroom.engine.masks.regions import largest_regions
+from maskroom.engine.masks.regions import fill_holes, largest_regions
 from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, register
 from maskroom.engine.masks.subject import _otsu, run_grabcut, saliency
 
@@ -36,7 +36,7 @@ PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
 # A prompt round people takes the people module's matte (people_in_prompt): its code
 # version and its person model key the raster cache too.
-VERSION = f"salient1+grabcut4+{PEOPLE_VERSION}"
+VERSION = f"salient2+grabcut4+{PEOPLE_VERSION}"  # salient2: int8 model, span_box
 # GrabCut's working size (long edge of the crop round the prompt) and its stop: at
 # most MAX_ITERATIONS, until fewer than CONVERGED of the pixels change side.  The
 # edge itself comes from refine_alpha at full resolution.  Measured with a loose
@@ -135,19 +135,50 @@ def salient_object_alpha(image: np.ndarray, params: dict, *, refine: bool = True
     sal, peak = salient.confident_map(crop, (ch, cw))
     if sal is None:
         return None, peak
-    limit = np.zeros((ch, cw), np.uint8)
-    cv2.fillPoly(limit, [np.round((poly - [x0, y0]) * [cw / crop.shape[1], ch / crop.shape[0]]).astype(np.int32)], 1)
+    inside = np.zeros((ch, cw), np.uint8)
+    cv2.fillPoly(inside, [np.round((poly - [x0, y0]) * [cw / crop.shape[1], ch / crop.shape[0]]).astype(np.int32)], 1)
     grow = max(1, int(round(0.02 * max(cw, ch))))
-    limit = cv2.dilate(limit, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
-    coarse = salient.coarse_region(sal, 0.2, limit)
-    out = np.zeros((h, w), np.float32)
-    if not coarse.any():
+    limit = cv2.dilate(inside, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
+    fg = salient.main_region(sal, 0.2, limit)
+    if not fg.any():
         return None, peak
+    fg = span_box(cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_AREA) if s < 1 else crop, fg, inside)
+    coarse = salient.soften(fg, limit)
+    out = np.zeros((h, w), np.float32)
     if refine:
         out[y0:y1, x0:x1] = refine_alpha(crop, coarse)
     else:
         out[y0:y1, x0:x1] = cv2.resize(coarse, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     return out, peak
+
+
+# A loose box is drawn round the whole thing, so the thing spans most of it.  When the
+# salient region spans less than this share of the prompt's width or height, the model
+# found a small thing inside (one gull of a flock, the cow under the tree, a boat in a
+# harbour) rather than the one the box was drawn round: GrabCut then grows it over the
+# prompt, the salient region as sure foreground, outside the prompt sure background.
+# SOD, loose box (truth + 5 %), refined: without 0.7091, share 0.5 0.7450, 0.6 0.7489,
+# 0.7 0.7415, 0.8 0.7360; GrabCut from the box alone (no salient seed) 0.6455.
+MIN_SPAN = 0.6
+
+
+def span_box(small: np.ndarray, fg: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``fg`` (the salient region, working size) when it spans the prompt ``inside`` (same
+    size); else GrabCut's region seeded by both (MIN_SPAN), which always contains ``fg``."""
+    _, _, bw, bh = cv2.boundingRect(inside)
+    _, _, fw, fh = cv2.boundingRect(fg.astype(np.uint8))
+    if min(fw / bw, fh / bh) >= MIN_SPAN:
+        return fg
+    mask = np.where(inside > 0, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
+    mask[fg] = cv2.GC_FGD
+    if (mask == cv2.GC_BGD).sum() < 16:  # the prompt is the whole crop: no background to learn
+        return fg
+    try:
+        grown = run_grabcut((np.clip(small, 0, 1) * 255).astype(np.uint8), mask, MAX_ITERATIONS, CONVERGED)
+    except cv2.error:
+        return fg
+    grown = fill_holes(np.pad(largest_regions(grown, 0.2), 1))[1:-1, 1:-1]
+    return grown | fg
 
 
 def object_alpha(image: np.ndarray, params: dict, *, refine: bool = True) -> np.ndarray:

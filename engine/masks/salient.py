@@ -1,11 +1,18 @@
 """The shipped salient-object model: U²-Netp (Qin et al. 2020) trained on DUTS-TR.
 
 ``saliency_map(rgb01)`` answers "what would a viewer call the thing in this picture"
-as a 0..1 map at the model's 320x320 input, min-max normalised per image as
-U²-Net's own test code does.  The subject kind runs it on the whole frame, the
-object kind on the crop round the prompt.  Pre-processing follows U²-Net's
-``RescaleT(320)`` + ``ToTensorLab(flag=0)``: resize to 320x320, divide by the
-image's maximum, ImageNet mean/std (models/CONVERSION.md, "salient_u2netp").
+as a 0..1 map at the model's input, min-max normalised per image as U²-Net's own
+test code does.  The subject kind runs it on the whole frame, the object kind on
+the crop round the prompt.  Pre-processing follows U²-Net's ``RescaleT(320)`` +
+``ToTensorLab(flag=0)``: resize to 320x320, divide by the image's maximum, ImageNet
+mean/std (models/CONVERSION.md, "salient_u2netp").  The int8 file takes any size
+(multiples of 32); keeping the photo's shape (320 px long edge) was measured and is
+not used: SOD subject 0.6707 -> 0.6859, but on the sample photos it flooded a
+blurred orange background (mate_TwoWings 19 % -> 60 %), lost one of two parrots
+(kodim23) and took a whole facade (kodim01): the model was trained on squeezed squares.
+
+What runs is the int8 derivative ``salient_u2netp_int8`` (tools/models/quantize.py
+--model salient), ~1.6x faster than the fp32 file with the same SOD IoU.
 """
 from __future__ import annotations
 
@@ -15,27 +22,36 @@ import numpy as np
 from maskroom.engine.masks import model_store
 from maskroom.engine.masks.regions import fill_holes, largest_regions
 
-MODEL = "salient_u2netp"
-SIZE = 320
+MODEL = "salient_u2netp_int8"
+MODEL_FP32 = "salient_u2netp"  # what the int8 file is derived from (the peer in bench/masks_bench.py)
+SIZE = 320  # the model's input is SIZE x SIZE
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
+def input_size(h: int, w: int) -> tuple[int, int]:
+    """(height, width) of the model's input for an h x w picture: U²-Net's 320x320 square,
+    the photo squeezed as in training (see the module's note on keeping its shape)."""
+    return SIZE, SIZE
+
+
 def model_input(rgb01: np.ndarray) -> np.ndarray:
-    """1x3x320x320 float32 input of U²-Netp for an sRGB 0..1 image."""
-    x = cv2.resize(rgb01.astype(np.float32, copy=False), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    """1x3xHxW float32 input of U²-Netp for an sRGB 0..1 image (``input_size``)."""
+    ih, iw = input_size(*rgb01.shape[:2])
+    x = cv2.resize(rgb01.astype(np.float32, copy=False), (iw, ih), interpolation=cv2.INTER_AREA)
     x = x / max(float(x.max()), 1e-6)
     return np.ascontiguousarray(((x - MEAN) / STD).transpose(2, 0, 1)[None])
 
 
 def raw_map(rgb01: np.ndarray, model: str = MODEL) -> np.ndarray:
-    """The fused side output d0 (sigmoid, 320x320), before normalisation.
+    """The fused side output d0 (sigmoid, at ``input_size``), before normalisation.
 
     Its absolute level says how sure the model is: a photo with no single subject
     (a beach, a texture) peaks well below 1 (``confidence``)."""
     sess = model_store.get_session(model)
-    out = sess.run(None, {sess.get_inputs()[0].name: model_input(rgb01)})[0]
-    return np.asarray(out, np.float32).reshape(SIZE, SIZE)
+    x = model_input(rgb01)
+    out = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    return np.asarray(out, np.float32).reshape(x.shape[2:])
 
 
 def normalise(raw: np.ndarray) -> np.ndarray:
@@ -45,7 +61,7 @@ def normalise(raw: np.ndarray) -> np.ndarray:
 
 
 def saliency_map(rgb01: np.ndarray, shape: tuple[int, int] | None = None, model: str = MODEL) -> np.ndarray:
-    """Normalised saliency 0..1 at ``shape`` (default: the model's 320x320)."""
+    """Normalised saliency 0..1 at ``shape`` (default: the model's input size)."""
     sal = normalise(raw_map(rgb01, model))
     if shape is not None and shape != sal.shape:
         sal = cv2.resize(sal, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
@@ -84,23 +100,30 @@ def confident_map(rgb01: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray
     return cv2.resize(normalise(raw), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR), peak
 
 
-def coarse_region(sal: np.ndarray, keep_ratio: float, limit: np.ndarray | None = None) -> np.ndarray:
-    """The salient region of a normalised map (at a ~320 px grid) as a soft coarse matte.
-
-    Main regions kept (others at least ``keep_ratio`` of the largest), holes filled,
-    grown by GROW px (kept inside ``limit`` when given) and blurred a little: the prior
-    ``refine_alpha`` snaps to the photo's edges.  All zeros when nothing is salient.
-    """
+def main_region(sal: np.ndarray, keep_ratio: float, limit: np.ndarray | None = None) -> np.ndarray:
+    """The salient region of a normalised map (at a ~320 px grid) as a binary mask: above
+    THRESHOLD (inside ``limit`` when given), main regions kept (others at least ``keep_ratio``
+    of the largest), holes filled.  All False when nothing is salient."""
     fg = sal > THRESHOLD
     if limit is not None:
         fg &= limit
     # Holes = background not connected to the frame's outside (a one-pixel border is
     # added first: fill_holes floods from the top-left pixel, which a close-up's subject
     # may cover; the Chelsea cat came out as 97 % of the frame).
-    fg = fill_holes(np.pad(largest_regions(fg, keep_ratio), 1))[1:-1, 1:-1]
+    return fill_holes(np.pad(largest_regions(fg, keep_ratio), 1))[1:-1, 1:-1]
+
+
+def soften(fg: np.ndarray, limit: np.ndarray | None = None) -> np.ndarray:
+    """A binary region as the soft coarse matte ``refine_alpha`` snaps to the photo's edges:
+    grown by GROW px (kept inside ``limit`` when given) and blurred a little."""
     if not fg.any():
-        return np.zeros(sal.shape, np.float32)
+        return np.zeros(fg.shape, np.float32)
     grown = cv2.dilate(fg.astype(np.uint8), np.ones((GROW, GROW), np.uint8)) > 0
     if limit is not None:
         grown &= limit
     return cv2.GaussianBlur(grown.astype(np.float32), (0, 0), 0.7)
+
+
+def coarse_region(sal: np.ndarray, keep_ratio: float, limit: np.ndarray | None = None) -> np.ndarray:
+    """``main_region`` as a soft coarse matte (``soften``)."""
+    return soften(main_region(sal, keep_ratio, limit), limit)

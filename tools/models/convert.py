@@ -6,6 +6,7 @@ MediaPipe models tensorflow-cpu + tf2onnx in their own venv):
     python tools/models/convert.py all --upstream ../shared/models-upstream
     python tools/models/convert.py sky|smp|salient|mediapipe --upstream ...
     python tools/models/convert.py sky-int8 --samples ../shared/samples   # int8 U²-Netp (tools/models/quantize.py)
+    python tools/models/convert.py salient-int8 --samples ../shared/samples   # int8 salient U²-Netp
     python tools/models/convert.py manifest            # only re-hash and rewrite manifest.json
 
 Every entry of the manifest says where the file came from (repository or wheel,
@@ -69,6 +70,21 @@ MODELS: dict[str, dict] = {
         "normalisation": "resize to 320x320, x/255, divided by the image's max, minus mean [0.485,0.456,0.406], "
                          "divided by std [0.229,0.224,0.225]",
         "outputs": [{"name": "1959", "shape": [1, 1, 320, 320],
+                     "meaning": "saliency d0 (sigmoid); min-max normalised per image; six more side outputs"}],
+    },
+    "salient_u2netp_int8": {
+        "file": "salient_u2netp_int8.onnx", "version": "u2netp-salient-int8-2",
+        "source": {**U2NET, "path": "salient_u2netp.onnx",
+                   "converted_by": "tools/models/quantize.py --model salient (input height and width freed, opset 13, "
+                                   "onnxruntime static int8, QDQ, per-channel 7-bit weights (reduce_range), MinMax "
+                                   "calibration on every other photo of ../shared/samples/{sky,animals,objects,"
+                                   "portraits}; side-output head and the last conv of "
+                                   "decoder stages 1d and 2d kept float)",
+                   "derived_from": "salient_u2netp"},
+        "input": {"name": "input.1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "resize to 320x320 (any multiple of 32 runs), x/255, divided by the image's max, minus "
+                         "mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
+        "outputs": [{"name": "1959", "shape": [1, 1, "height", "width"],
                      "meaning": "saliency d0 (sigmoid); min-max normalised per image; six more side outputs"}],
     },
     "skin_clothes_hair": {
@@ -274,6 +290,12 @@ def main(argv: list[str]) -> None:
         quantize(samples)
     if what in ("all", "salient"):
         copy_salient(upstream)
+    if what in ("all", "salient", "salient-int8"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from quantize import quantize_salient
+
+        samples = HERE.parent.parent / "shared" / "samples"
+        quantize_salient(Path(argv[argv.index("--samples") + 1]) if "--samples" in argv else samples)
     if what in ("all", "smp"):
         convert_smp(upstream)
     if what in ("all", "mediapipe"):

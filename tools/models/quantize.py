@@ -1,6 +1,7 @@
-"""Derive the int8 sky model from the shipped fp32 U²-Netp (development tool).
+"""Derive the int8 sky and salient models from the shipped fp32 U²-Netp files (development tool).
 
     python tools/models/quantize.py [--samples ../shared/samples] [--check]
+    python tools/models/quantize.py --model salient [--check]   # salient_u2netp_int8.onnx
     python tools/models/convert.py sky-int8 --samples ../shared/samples   # same, then rewrites the manifest
 
 U²-Netp at its fixed 384x384 input costs 0.7-0.8 CPU s in fp32, most of the sky
@@ -40,6 +41,14 @@ TARGET = HERE / "sky_u2netp_int8.onnx"
 FOLDERS = ("sky", "animals", "objects", "portraits")
 PHOTO_EXT = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
 HEAD_CONCAT = "1957"  # the concat of the six side outputs, input of the fusing conv
+SALIENT_SOURCE = HERE / "salient_u2netp.onnx"
+SALIENT_TARGET = HERE / "salient_u2netp_int8.onnx"
+# Kept float in the salient model besides its head: the last conv (+ relu, + the residual add)
+# of the decoder stages 2d and 1d.  Quantised, their outputs lost all signal (onnxruntime's
+# qdq_loss_debug, float vs int8 activations on a sample photo: SQNR -12.9 dB after Conv_787,
+# 12.6 dB after Conv_942, 25-45 dB everywhere else), and the 320 px maps agreed with fp32 at
+# IoU 0.25 on the held-out photos; with them float, 0.93 (docs/masks.md, "int8 salient").
+SALIENT_FLOAT = ("Conv_787", "Relu_788", "Add_789", "Conv_942", "Relu_943", "Add_944")
 
 
 def photos(samples: Path) -> tuple[list[Path], list[Path]]:
@@ -59,6 +68,44 @@ def model_input(path: Path) -> np.ndarray:
     return sky.model_inputs(load_rgb(path))[0][None].astype(np.float32)
 
 
+def salient_input(path: Path) -> np.ndarray:
+    """The salient model's input for a photo, at the aspect-kept size the subject kind uses."""
+    from maskroom.engine.masks import salient
+    from maskroom.engine.masks.overlay import load_rgb
+
+    return salient.model_input(load_rgb(path))
+
+
+def salient_source(tmp: Path) -> Path:
+    """The fp32 salient file at opset 13 (per-channel QDQ needs it) with a free input height
+    and width (its resizes take their sizes from the tensors, so any multiple of 32 runs)."""
+    import onnx
+    from onnx import version_converter
+
+    model = onnx.load(str(SALIENT_SOURCE))
+    # Sizes freed first: converted with its fixed 320x320, the converter bakes some
+    # resize sizes in (a 224x320 input then fails at the first concat).
+    for value in list(model.graph.input) + list(model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        dims[2].dim_param, dims[3].dim_param = "height", "width"
+    model = version_converter.convert_version(model, 13)
+    out = tmp / "salient_dynamic.onnx"
+    onnx.save(model, str(out))
+    return out
+
+
+def salient_head(model) -> list[str]:
+    """The side-output head of the salient file (its fusing conv's concat found from the output)."""
+    global HEAD_CONCAT
+    made_by = {o: n for n in model.graph.node for o in n.output}
+    fuse = made_by[made_by[model.graph.output[0].name].input[0]]  # sigmoid <- fusing conv
+    shipped, HEAD_CONCAT = HEAD_CONCAT, made_by[fuse.input[0]].output[0]
+    try:
+        return head_nodes(model)
+    finally:
+        HEAD_CONCAT = shipped
+
+
 def head_nodes(model) -> list[str]:
     """Names of the side-output head's nodes (kept in float)."""
     weights = {t.name: t.dims for t in model.graph.initializer}
@@ -72,7 +119,10 @@ def head_nodes(model) -> list[str]:
     return names
 
 
-def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> Path:
+def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET, prepare=model_input,
+             keep_float=None) -> Path:
+    """Static int8 QDQ file ``target`` from ``source``; ``prepare`` turns a photo into its
+    input, ``keep_float`` lists the nodes left in float (default: the sky file's head)."""
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
@@ -88,7 +138,7 @@ def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> Pat
 
         def get_next(self):
             path = next(self._it, None)
-            return None if path is None else {"input.1": model_input(path)}
+            return None if path is None else {"input.1": prepare(path)}
 
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
@@ -96,9 +146,42 @@ def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> Pat
         quantize_static(str(pre), str(target), Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, reduce_range=True,
                         calibrate_method=CalibrationMethod.MinMax,
-                        nodes_to_exclude=head_nodes(onnx.load(str(source))))
+                        nodes_to_exclude=keep_float if keep_float is not None else head_nodes(onnx.load(str(source))))
     print(f"{target.name}: written from {source.name}, calibrated on {len(calib)} photos")
     return target
+
+
+def quantize_salient(samples: Path) -> Path:
+    import onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = salient_source(Path(tmp))
+        keep = salient_head(onnx.load(str(source))) + list(SALIENT_FLOAT)
+        return quantize(samples, source, SALIENT_TARGET, prepare=salient_input, keep_float=keep)
+
+
+def check_salient(samples: Path) -> None:
+    """IoU of the normalised maps above the subject's threshold, int8 against fp32, held-out photos."""
+    import onnxruntime as ort
+
+    from maskroom.engine.masks import salient
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = ort.InferenceSession(str(salient_source(Path(tmp))), opts, providers=["CPUExecutionProvider"])
+    int8 = ort.InferenceSession(str(SALIENT_TARGET), opts, providers=["CPUExecutionProvider"])
+    _, held = photos(samples)
+    ious, diffs = [], []
+    for path in held:
+        x = {"input.1": salient_input(path)}
+        a = salient.normalise(fp32.run(None, x)[0].squeeze())
+        b = salient.normalise(int8.run(None, x)[0].squeeze())
+        ious.append(((a > salient.THRESHOLD) & (b > salient.THRESHOLD)).sum()
+                    / max(1, ((a > salient.THRESHOLD) | (b > salient.THRESHOLD)).sum()))
+        diffs.append(float(np.abs(a - b).max()))
+    print(f"held-out photos {len(held)}: IoU@{salient.THRESHOLD} vs fp32 mean {np.mean(ious):.4f} "
+          f"min {np.min(ious):.4f}; max abs diff median {np.median(diffs):.3f} max {np.max(diffs):.3f}")
 
 
 def check(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> None:
@@ -132,7 +215,13 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--samples", type=Path, default=HERE.parent.parent / "shared" / "samples",
                     help="calibration photos (the project's samples; never the pairs-dev data)")
     ap.add_argument("--check", action="store_true", help="then compare with fp32 on the held-out photos")
+    ap.add_argument("--model", choices=("sky", "salient"), default="sky")
     args = ap.parse_args(argv)
+    if args.model == "salient":
+        quantize_salient(args.samples)
+        if args.check:
+            check_salient(args.samples)
+        return
     quantize(args.samples)
     if args.check:
         check(args.samples)

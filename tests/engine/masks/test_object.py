@@ -107,3 +107,20 @@ def test_box_round_part_of_a_person_is_not_the_person():
     res = derive(inp, MaskComponent("object", params={"box": [0.2, 0.0, 0.8, 0.22]}))
     assert res.info["method"] in ("salient", "grabcut")
     assert (res.alpha[int(0.3 * inp.shape[0]):] > 0.5).mean() == 0.0  # nothing below the box
+
+
+def test_salient_region_smaller_than_the_box_grows_to_the_thing_the_box_was_drawn_round():
+    from maskroom.engine.masks.objects import span_box
+
+    img, truth = _scene()  # a yellow object on a textured background
+    ys, xs = np.nonzero(truth)
+    inside = np.zeros(truth.shape, np.uint8)
+    inside[ys.min() - 8:ys.max() + 9, xs.min() - 8:xs.max() + 9] = 1  # a loose box round it
+    small = np.zeros(truth.shape, bool)
+    small[130:150, 140:160] = True  # the salient model found only a patch of it
+    grown = span_box(img, small, inside)
+    assert grown[small].all()  # what the model found stays
+    assert iou(grown, truth) > 0.9  # the whole object, not the box
+    assert not grown[inside == 0].any()
+    # A region that already spans the box is left as it is.
+    assert (span_box(img, truth, inside) == truth).all()
