@@ -23,6 +23,10 @@ HumanSeg 55 (the least red real face, red stage)  -27.0           21.3
 (165 meshed faces of HumanSeg and the samples at their own size; only the statue and
 a "face" in the motorcycle's engine, which finds no body anyway, fall under both.)
 
+On photos nobody tuned on (bench/data/hard-cases) the rule also took a woman with
+white face paint for a statue; a grey face over a skin-coloured neck is therefore
+paint (``_neck_colour``).
+
 A face needs both (grey *and* not redder than the scene) to count as stone: a cold
 studio light greys skin but leaves it redder than the blue backdrop; a warm cast
 makes everything as red as the skin but leaves skin chroma high.  Black-and-white
@@ -74,6 +78,32 @@ def stone_face(image: np.ndarray, landmarks: np.ndarray, face_size: float, photo
         return None
     s = np.median(np.array(spots), 0)
     chroma, redness = float(np.hypot(s[1], s[2])), float(s[1] - median_a)
-    if chroma < STONE_CHROMA and redness < STONE_REDNESS:
-        return {"chroma": round(chroma, 1), "redness": round(redness, 1)}
-    return None
+    if not (chroma < STONE_CHROMA and redness < STONE_REDNESS):
+        return None
+    # A grey face over living skin is paint, not stone: the neck under the chin of a
+    # white-painted face is skin, a statue's is stone too.  Chroma alone decides there,
+    # with a wide margin: the hard-case face_paint's neck 20.5 (its face spots are
+    # white paint; the photo is as red as the skin, so redness says nothing), the
+    # kodim17 statue's 6.5.  A neck out of the frame decides nothing.
+    neck = _neck_colour(image, landmarks, face_size, r)
+    if neck is not None and neck[0] >= NECK_SKIN_CHROMA:
+        return None
+    return {"chroma": round(chroma, 1), "redness": round(redness, 1)}
+
+
+NECK_SKIN_CHROMA = 2 * STONE_CHROMA  # Lab chroma of the neck from which it is skin, whatever the face
+CHIN = 152  # mesh point at the bottom of the chin
+NECK_DROP = 0.35  # of the face size below the chin: the neck's front
+
+
+def _neck_colour(image: np.ndarray, landmarks: np.ndarray, face_size: float, r: float) -> tuple[float, float] | None:
+    """(chroma, a*) of the patch on the neck under the chin, or None outside the frame."""
+    h, w = image.shape[:2]
+    x, y = landmarks[CHIN, 0], landmarks[CHIN, 1] + NECK_DROP * face_size
+    x0, x1 = int(max(0, x - r)), int(min(w, x + r + 1))
+    y0, y1 = int(max(0, y - r)), int(min(h, y + r + 1))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    patch = np.ascontiguousarray(np.clip(image[y0:y1, x0:x1, :3], 0, 1), np.float32)
+    lab = np.median(cv2.cvtColor(patch, cv2.COLOR_RGB2LAB).reshape(-1, 3), 0)
+    return float(np.hypot(lab[1], lab[2])), float(lab[1])

@@ -145,3 +145,19 @@ def test_small_bodies_label_what_they_keep_and_count_what_they_drop(monkeypatch,
         assert len(bodies) == 1 and (labels[30:70, 60:72] == 1).all() and a.unconfirmed == 0
     else:
         assert bodies == [] and not labels.any() and a.unconfirmed == 1
+
+
+def test_a_white_painted_face_over_skin_is_a_person_not_stone():
+    """Face paint greys the forehead and cheeks; the neck under the chin is still skin
+    (the hard-case face_paint), where a statue's neck is stone like its face."""
+    from maskroom.engine.masks.people.statue import stone_face
+
+    lm = np.zeros((468, 3), np.float32)
+    lm[:, :2] = 40.0  # face spots and chin at (40, 40); the neck patch 0.35 face sizes lower
+    img = np.full((100, 100, 3), (0.55, 0.57, 0.55), np.float32)  # grey-green, face and all
+    colourful = (0.0, 30.0)
+    assert stone_face(img, lm, 60.0, colourful) is not None  # stone all the way down
+    img[55:] = (0.45, 0.28, 0.2)  # a brown neck: skin under the paint
+    assert stone_face(img, lm, 60.0, colourful) is None
+    img[55:] = (0.5, 0.52, 0.5)  # a grey neck in the shadow of the chin: still stone
+    assert stone_face(img, lm, 60.0, colourful) is not None
