@@ -21,6 +21,9 @@ import contextlib
 import ctypes
 import ctypes.util
 import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
 
 M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -2, -3, -4
 # The state between big renders (any mallopt call switches glibc's adaptive thresholds
@@ -77,3 +80,72 @@ def heap_reuse():
                     _LIBC.mallopt(key, value)
                 _warm = True
                 _LIBC.malloc_trim(0)
+
+
+class KeptPerArray:
+    """Values kept per live numpy array (or arrays), in least-recently-used order.
+
+    A drag hands the same read-only arrays back on every tick (a preview's cached
+    source, a layer image, a mask): what was derived from them is kept under their
+    ``id``s, and found again only while a weak reference still reaches those very
+    arrays (an ``id`` is reused once an array dies).  Bounded by a number of entries
+    (``slots``) and/or their total ``size`` in bytes (``max_bytes``, the newest entry
+    always kept).  Thread-safe.
+    """
+
+    def __init__(self, slots: int | None = None, max_bytes: int | None = None):
+        self.slots, self.max_bytes = slots, max_bytes
+        self._d: OrderedDict = OrderedDict()  # key -> (weak refs to the arrays, value, size)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(arrays: tuple, extra: tuple) -> tuple:
+        return (*(id(a) for a in arrays), *extra)
+
+    def _live(self, key: tuple, arrays: tuple):
+        hit = self._d.get(key)
+        if hit is not None and all(ref() is a for ref, a in zip(hit[0], arrays)):
+            self._d.move_to_end(key)
+            return hit
+        return None
+
+    def get(self, arrays: tuple, extra: tuple = ()):
+        """The value kept for these arrays (and ``extra``), or None."""
+        with self._lock:
+            hit = self._live(self._key(arrays, extra), arrays)
+        return None if hit is None else hit[1]
+
+    def put(self, arrays: tuple, extra: tuple, value, size: int = 0) -> None:
+        with self._lock:
+            self._store(self._key(arrays, extra), arrays, value, size)
+
+    def setdefault(self, arrays: tuple, extra: tuple, make: Callable[[], object]):
+        """The kept value, else ``make()`` kept and returned (one step: for cheap ``make``)."""
+        key = self._key(arrays, extra)
+        with self._lock:
+            hit = self._live(key, arrays)
+            if hit is not None:
+                return hit[1]
+            value = make()
+            self._store(key, arrays, value, 0)
+            return value
+
+    def _store(self, key: tuple, arrays: tuple, value, size: int) -> None:
+        self._d[key] = (tuple(weakref.ref(a) for a in arrays), value, size)
+        while self.slots is not None and len(self._d) > self.slots:
+            self._d.popitem(last=False)
+        while (self.max_bytes is not None and len(self._d) > 1
+               and sum(v[2] for v in self._d.values()) > self.max_bytes):
+            self._d.popitem(last=False)
+
+    def holds(self, array) -> bool:
+        """Whether an entry is kept for ``array`` (tests: nothing kept for a writable one)."""
+        with self._lock:
+            return any(ref() is array for refs, _v, _s in self._d.values() for ref in refs)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -32,6 +31,7 @@ from maskroom.core.values import check_adjustments, settable_keys
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import is_active
 from maskroom.engine.develop.geometry import apply_geometry
+from maskroom.engine.develop.memory import KeptPerArray
 from maskroom.engine.develop.source import LRU
 
 log = logging.getLogger(__name__)
@@ -256,9 +256,8 @@ class _GlobalPrefix:
         return strips
 
 
-_PREFIXES: OrderedDict = OrderedDict()  # id(input) -> (weakref to input, _GlobalPrefix)
 _PREFIX_SLOTS = 2  # the draft and the settled preview size
-_PREFIXES_LOCK = threading.Lock()
+_PREFIXES = KeptPerArray(slots=_PREFIX_SLOTS)  # input -> its _GlobalPrefix
 
 
 def _global_prefix(img: np.ndarray) -> _GlobalPrefix | None:
@@ -266,16 +265,7 @@ def _global_prefix(img: np.ndarray) -> _GlobalPrefix | None:
     pixels may change, or a kept copy would be too big)."""
     if img.flags.writeable or img.shape[0] * img.shape[1] > ImageCache.MAX_PIXELS:
         return None
-    with _PREFIXES_LOCK:
-        hit = _PREFIXES.get(id(img))
-        if hit is not None and hit[0]() is img:
-            _PREFIXES.move_to_end(id(img))
-            return hit[1]
-        state = _GlobalPrefix()
-        _PREFIXES[id(img)] = (weakref.ref(img), state)
-        while len(_PREFIXES) > _PREFIX_SLOTS:
-            _PREFIXES.popitem(last=False)
-        return state
+    return _PREFIXES.setdefault((img,), (), _GlobalPrefix)
 
 
 def is_identity(layer: Layer) -> bool:
@@ -402,9 +392,12 @@ class _LayerInput:
         return adj
 
 
-_INPUTS: OrderedDict = OrderedDict()  # (id(img), id(alpha), opacity, roi) -> (refs, _LayerInput)
 _INPUT_SLOTS = 2  # the layer being dragged, at the draft and the settled preview size
-_INPUTS_LOCK = threading.Lock()
+_INPUTS = KeptPerArray(slots=_INPUT_SLOTS)  # (image, mask; opacity, roi) -> _LayerInput
+
+
+def _roi_key(roi: tuple[slice, slice]) -> tuple:
+    return roi[0].start, roi[0].stop, roi[1].start, roi[1].stop
 
 
 def _layer_input(img: np.ndarray, alpha: np.ndarray, a: np.ndarray, roi: tuple[slice, slice],
@@ -412,26 +405,20 @@ def _layer_input(img: np.ndarray, alpha: np.ndarray, a: np.ndarray, roi: tuple[s
     """The ``_LayerInput`` of this image and mask: the kept one while both are the same
     read-only arrays (cached layer images and masks are), else a new one (kept only
     for preview-size images whose arrays cannot change)."""
-    key = (id(img), id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
-    with _INPUTS_LOCK:
-        hit = _INPUTS.get(key)
-        if hit is not None and hit[0][0]() is img and hit[0][1]() is alpha:
-            _INPUTS.move_to_end(key)
-            return hit[1]
+    extra = (float(opacity), *_roi_key(roi))
+    hit = _INPUTS.get((img, alpha), extra)
+    if hit is not None:
+        return hit
     keep = (not img.flags.writeable and not alpha.flags.writeable
             and img.shape[0] * img.shape[1] <= ImageCache.MAX_PIXELS)
     state = _LayerInput(_plan(a, alpha, roi, opacity), keep)
     if keep:
-        with _INPUTS_LOCK:
-            _INPUTS[key] = ((weakref.ref(img), weakref.ref(alpha)), state)
-            while len(_INPUTS) > _INPUT_SLOTS:
-                _INPUTS.popitem(last=False)
+        _INPUTS.put((img, alpha), extra, state)
     return state
 
 
-_PLANS: OrderedDict = OrderedDict()  # (id(alpha), opacity, roi) -> (weakref to alpha, plan)
 _PLAN_SLOTS = 8  # a few masked layers, at the draft and the settled preview size
-_PLANS_LOCK = threading.Lock()
+_PLANS = KeptPerArray(slots=_PLAN_SLOTS)  # (mask; opacity, roi) -> its sparse plan
 
 
 def _plan(a: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice], opacity: float) -> list[tuple]:
@@ -439,21 +426,16 @@ def _plan(a: np.ndarray, alpha: np.ndarray, roi: tuple[slice, slice], opacity: f
     global slider's tick hands every masked layer a new image but the same masks."""
     if alpha.flags.writeable:
         return _sparse_plan(a, roi)
-    key = (id(alpha), float(opacity), roi[0].start, roi[0].stop, roi[1].start, roi[1].stop)
-    with _PLANS_LOCK:
-        hit = _PLANS.get(key)
-        if hit is not None and hit[0]() is alpha:
-            _PLANS.move_to_end(key)
-            return hit[1]
+    extra = (float(opacity), *_roi_key(roi))
+    hit = _PLANS.get((alpha,), extra)
+    if hit is not None:
+        return hit
     plan = _sparse_plan(a, roi)
     for _rows, at, shown in plan:
         if at is not None:
             at.setflags(write=False)
             shown.setflags(write=False)
-    with _PLANS_LOCK:
-        _PLANS[key] = (weakref.ref(alpha), plan)
-        while len(_PLANS) > _PLAN_SLOTS:
-            _PLANS.popitem(last=False)
+    _PLANS.put((alpha,), extra, plan)
     return plan
 
 

@@ -8,9 +8,6 @@ description; the pipeline runs them in ``engine.develop.pipeline.ORDER``.
 from __future__ import annotations
 
 import dataclasses
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +18,7 @@ import numpy as np
 from maskroom.core.values import ADJUSTMENT_PARAMETERS, MAX_CURVE_POINTS, register_adjustment  # noqa: F401 (MAX_CURVE_POINTS re-exported)
 from maskroom.core.values import CURVE_KEYS as VALUE_CURVE_KEYS
 from maskroom.engine.develop.color import LUMA
+from maskroom.engine.develop.memory import KeptPerArray
 
 AdjustFn = Callable[[np.ndarray, float, "OpContext"], np.ndarray]
 
@@ -101,9 +99,7 @@ def memo_tables(ctx: "OpContext", prefix: str, build: Callable[[dict], Any]) -> 
     return ctx.memo[key]
 
 
-_BY_INPUT: OrderedDict = OrderedDict()  # (id(img), name) -> (weakref to img, value, bytes)
-_BY_INPUT_BYTES = 128 << 20
-_BY_INPUT_LOCK = threading.Lock()
+_BY_INPUT = KeptPerArray(max_bytes=128 << 20)  # (input, name) -> the arrays built from it
 
 
 def memo_by_input(img: np.ndarray, name: str, build: Callable[[np.ndarray], tuple]) -> tuple:
@@ -117,20 +113,13 @@ def memo_by_input(img: np.ndarray, name: str, build: Callable[[np.ndarray], tupl
     """
     if img.flags.writeable:
         return build(img)
-    key = (id(img), name)
-    with _BY_INPUT_LOCK:
-        hit = _BY_INPUT.get(key)
-        if hit is not None and hit[0]() is img:
-            _BY_INPUT.move_to_end(key)
-            return hit[1]
+    hit = _BY_INPUT.get((img,), (name,))
+    if hit is not None:
+        return hit
     value = build(img)
     for v in value:
         v.setflags(write=False)  # shared by every later call: a stray in-place write would fail, not spread
-    size = sum(v.nbytes for v in value)
-    with _BY_INPUT_LOCK:
-        _BY_INPUT[key] = (weakref.ref(img), value, size)
-        while len(_BY_INPUT) > 1 and sum(v[2] for v in _BY_INPUT.values()) > _BY_INPUT_BYTES:
-            _BY_INPUT.popitem(last=False)
+    _BY_INPUT.put((img,), (name,), value, size=sum(v.nbytes for v in value))
     return value
 
 
