@@ -56,7 +56,7 @@ from maskroom.core.files import atomic_write_bytes, verify_image
 from maskroom.core.progress import Progress
 from maskroom.core.recipe import Recipe
 from maskroom.engine.develop.color import srgb8_to_work
-from maskroom.engine.develop.lens import LENS_DEFAULT_SETTING, correct, has_profile, lens_key, with_lens_default
+from maskroom.engine.develop.lens import LENS_DEFAULT_SETTING, correct, default_applies, lens_key, with_lens_default
 from maskroom.engine.develop.pipeline import is_identity, render_recipe
 from maskroom.engine.develop.render import layer_mask_fn, to_output
 from maskroom.engine.develop.source import embedded_icc, is_raw, load_source, raw_options, to_srgb
@@ -217,7 +217,7 @@ def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]
         # The catalog's lens default decides the pixels of a recipe that names no lens
         # setting, and the recipe digest does not show it: it joins the key.
         parts = [THUMB_CODE_VERSION, __version__, content, str(vid), rh or "", str(EDGE),
-                 f"lens-default:{_default_lens_applies(lens_default, lenses[image_id], versions[vid][2])}"]
+                 f"lens-default:{default_applies(lens_default, versions[vid][2], *lenses[image_id])}"]
         missing = False
         for _layer, comp in _ai_components(recipes[vid]):
             state = rasters[vid].get(comp.uid)
@@ -226,15 +226,6 @@ def plan_thumbnails(catalog, entries: Sequence[Entry]) -> dict[Entry, ThumbPlan]
         key = hashlib.sha256("|".join(parts).encode()).hexdigest()
         out[(image_id, copy_id)] = ThumbPlan(image_id, vid, True, key, content, missing)
     return out
-
-
-def _default_lens_applies(default: str, lens: list, settings: dict | None) -> bool:
-    """Whether the lens default corrects this photo (engine/develop/lens.with_lens_default's
-    rule on the plan's columns: no lens setting, default auto, a focal length, a profile)."""
-    make, model, lens_name, focal = lens
-    if (settings and "lens" in settings) or default != "auto" or not focal:
-        return False
-    return has_profile(make, model, lens_name)
 
 
 def _ai_components(recipe: Recipe):

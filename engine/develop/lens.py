@@ -111,11 +111,20 @@ def with_lens_default(catalog, image, settings: dict[str, Any] | None) -> dict[s
     is auto, automatic corrections - for a photo with a focal length and a lensfun
     profile; any other photo renders uncorrected rather than failing (the develop
     panel says why)."""
-    if (settings and "lens" in settings) or default_mode(catalog) != "auto" or not image.focal_length:
-        return settings
-    if not has_profile(image.camera_make, image.camera_model, image.lens):
+    if not default_applies(default_mode(catalog), settings, image.camera_make, image.camera_model, image.lens,
+                           image.focal_length):
         return settings
     return {**(settings or {}), "lens": {"correct": "auto"}}
+
+
+def default_applies(mode: str, settings: dict[str, Any] | None, maker: str | None, camera: str | None,
+                    lens: str | None, focal: float | None) -> bool:
+    """Whether the lens default (``mode``) corrects a photo with these EXIF names and
+    focal length whose edit has ``settings``: no lens setting of its own, the default
+    auto, a focal length, and a lensfun profile."""
+    if (settings and "lens" in settings) or mode != "auto" or not focal:
+        return False
+    return has_profile(maker, camera, lens)
 
 
 def lens_key(settings: dict[str, Any] | None, image) -> LensKey | None:
