@@ -32,7 +32,7 @@ from maskroom.catalog.settings import get_setting, set_setting
 from maskroom.core.values import check_lens_default
 from maskroom.engine.develop.lens import LENS_DEFAULT_SETTING, LensError, find_profile, lens_key
 from maskroom.engine.develop.pipeline import ORDER
-from maskroom.engine.develop.raw_wb import WhiteBalanceError, pick_multipliers, wb_spec
+from maskroom.engine.develop.raw_wb import WhiteBalanceError, check_point, pick_multipliers, wb_spec
 from maskroom.engine.develop.render import render_preview_srgb
 from maskroom.engine.develop.source import is_raw, load_source
 from maskroom.engine.export.writers import write_image
@@ -274,8 +274,7 @@ def pick_white_balance(catalog, image_id: int, x: float, y: float, settings: dic
     """The ``raw`` settings that make the point (x, y) of the rendered frame neutral (RAW
     files only); ``settings``, the recipe's, place the point through its crop and
     straighten, as the eyedropper and ``--wb-pick`` are given it on the cropped photo."""
-    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-        raise WhiteBalanceError(f"the picked point must lie within 0..1, not {x:g},{y:g}")
+    check_point(x, y)
     with catalog.session() as s:
         image = s.get(Image, image_id)
         if image is None:
@@ -295,8 +294,7 @@ def neutral_temperature_tint(catalog, image_id: int, x: float, y: float, setting
     the point (x, y) of the rendered frame neutral (settings: the recipe's, for its crop,
     straighten and lens corrections).  White balance is the pipeline's first step, so the
     patch is judged on the source before any other adjustment."""
-    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-        raise WhiteBalanceError(f"the picked point must lie within 0..1, not {x:g},{y:g}")
+    check_point(x, y)
     settings = settings or {}
     image = _image(catalog, image_id)
     lin, _digest = load_source(catalog, image, "preview", None, settings)

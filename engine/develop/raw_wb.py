@@ -150,13 +150,18 @@ def postprocess_wb(raw, spec: str | tuple) -> dict[str, Any]:
     return {"user_wb": [r, g, b, g]}
 
 
+def check_point(x: float, y: float) -> None:
+    """A white-balance pick's point, normalised on the photo: within 0..1 on both axes."""
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise WhiteBalanceError(f"the picked point must lie within 0..1, not {x:g},{y:g}")
+
+
 def pick_multipliers(path: Path, x: float, y: float) -> list[float]:
     """Multipliers [r, g, b] that make the photo's pixel at normalised (x, y) (upright
     frame, 5 x 5 average at half size) neutral: the white-balance eyedropper."""
     import rawpy  # heavy optional binding: imported where used
 
-    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-        raise WhiteBalanceError(f"the picked point must lie within 0..1, not {x:g},{y:g}")
+    check_point(x, y)
     try:
         with rawpy.imread(str(path)) as raw:
             cam = raw.postprocess(gamma=(1, 1), no_auto_bright=True, output_bps=16, user_wb=[1.0, 1.0, 1.0, 1.0],
