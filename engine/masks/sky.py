@@ -154,8 +154,7 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
         reason = f"{reason}; {doubt}" if reason else doubt
     if small is not None:
         if not split:
-            p = _blue_sky_through_foliage(p, p_ege, small)
-            p = _clouded_sky_band(p, p_ege, small)
+            p = _sky_only_ege_saw(p, p_ege, small)
         p = water_below_horizon(p, small, THRESHOLD)
         if window_panes(p > THRESHOLD):
             p = np.minimum(p, THRESHOLD - 0.01)
@@ -179,30 +178,6 @@ BLUE = 0.15  # mean blue above red by this much (and above green): a clear blue 
 TOP_TOUCH = 0.05  # of the top row: the region reaches the frame's top edge
 
 
-def _blue_sky_through_foliage(p: np.ndarray, p_ege: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """Keep EGE's clear-blue regions at the top of the frame that the fusion lost.
-
-    U²-Netp misses blue sky seen through leaves (a dragonfly on ivy against a deep
-    blue sky: 0.2 % sky before this rule, 12 % after).  EGE's own false skies are
-    bright neutral walls and ceilings and blue *water*; a strongly blue region that
-    reaches the top edge of the frame is neither.  Measured: no change at all on
-    the ADE20K, CamVid and hard-case pairs (keeping blue EGE regions anywhere cost
-    ADE20K 0.003-0.011 IoU: water), so it only adds sky the fusion threw away.
-    """
-    lost = ((p_ege > THRESHOLD) & (p <= THRESHOLD)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(lost, connectivity=8)
-    for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < 4 * MIN_REGION * lost.size or stats[k, cv2.CC_STAT_TOP] > 0:
-            continue
-        m = labels == k
-        if m[0].mean() < TOP_TOUCH:
-            continue
-        r, g, b = small[m].mean(0)
-        if b - r > BLUE and b > g:
-            p = np.where(m, np.maximum(p, p_ege), p)
-    return p
-
-
 MODELS_SPLIT = 0.4  # of the frame: EGE's sky that U²-Netp rules out; this much, and the sky is doubtful
 BAND_TOP = 0.5  # of the top row: a band of sky along the frame's top edge
 BAND_AREA = 0.05  # of the frame
@@ -210,26 +185,37 @@ BAND_EGE = 0.95  # EGE's mean over it: sure
 BAND_TEXTURE = 0.1  # brightness spread (std of the sRGB mean) above the plain walls' 0.011-0.075
 
 
-def _clouded_sky_band(p: np.ndarray, p_ege: np.ndarray, small: np.ndarray) -> np.ndarray:
-    """Keep a clouded, warm sky along the top edge that only EGE saw.
+def _sky_only_ege_saw(p: np.ndarray, p_ege: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Keep the regions at the top of the frame that EGE calls sky and the fusion lost,
+    when they are one of two skies U²-Netp is known to miss:
 
-    U²-Netp hardly knows sunset and dusk skies (the hard-case city skyline: 0.0-0.3
-    over its whole sky, by the photo's size), so the fusion loses them while EGE is
-    sure (0.99).  A region EGE is sure of, running along the top edge, large, and
-    textured (clouds, the sun's glow) is kept; EGE's own false skies - walls,
-    ceilings, backdrops - are plain (sky_context.WALL_PLAIN) and blue ones are
-    _blue_sky_through_foliage's.
+    * **clear blue sky through foliage**: U²-Netp misses blue sky seen through leaves
+      (a dragonfly on ivy against a deep blue sky: 0.2 % sky before this rule, 12 %
+      after).  EGE's own false skies are bright neutral walls and ceilings and blue
+      *water*; a strongly blue region that reaches the top edge of the frame is
+      neither.  Measured: no change at all on the ADE20K, CamVid and hard-case pairs
+      (keeping blue EGE regions anywhere cost ADE20K 0.003-0.011 IoU: water).
+    * **a clouded, warm sky along the top edge**: U²-Netp hardly knows sunset and dusk
+      skies (the hard-case city skyline: 0.0-0.3 over its whole sky, by the photo's
+      size) while EGE is sure (0.99).  A region EGE is sure of, running along the top
+      edge, large, and textured (clouds, the sun's glow) is kept; EGE's false skies
+      that are not blue - walls, ceilings, backdrops - are plain (sky_context.WALL_PLAIN).
     """
     lost = ((p_ege > THRESHOLD) & (p <= THRESHOLD)).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lost, connectivity=8)
     lum = small.mean(axis=2)
     for k in range(1, n):
-        if stats[k, cv2.CC_STAT_AREA] < BAND_AREA * lost.size or stats[k, cv2.CC_STAT_TOP] > 0:
+        area = stats[k, cv2.CC_STAT_AREA]
+        if area < 4 * MIN_REGION * lost.size or stats[k, cv2.CC_STAT_TOP] > 0:
             continue
         m = labels == k
-        if m[0].mean() < BAND_TOP or p_ege[m].mean() < BAND_EGE or lum[m].std() < BAND_TEXTURE:
-            continue
-        p = np.where(m, np.maximum(p, p_ege), p)
+        top = m[0].mean()
+        r, g, b = small[m].mean(0)
+        blue = top >= TOP_TOUCH and b - r > BLUE and b > g
+        clouded = (area >= BAND_AREA * lost.size and top >= BAND_TOP and p_ege[m].mean() >= BAND_EGE
+                   and lum[m].std() >= BAND_TEXTURE)
+        if blue or clouded:
+            p = np.where(m, np.maximum(p, p_ege), p)
     return p
 
 
