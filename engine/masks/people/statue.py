@@ -25,7 +25,7 @@ a "face" in the motorcycle's engine, which finds no body anyway, fall under both
 
 On photos nobody tuned on (bench/data/hard-cases) the rule also took a woman with
 white face paint for a statue; a grey face over a skin-coloured neck is therefore
-paint (``_neck_colour``).
+paint (the neck patch in ``stone_face``).
 
 A face needs both (grey *and* not redder than the scene) to count as stone: a cold
 studio light greys skin but leaves it redder than the blue backdrop; a warm cast
@@ -63,17 +63,8 @@ def stone_face(image: np.ndarray, landmarks: np.ndarray, face_size: float, photo
     median_a, colourful = photo
     if colourful < COLOUR_PHOTO or face_size < MIN_FACE:
         return None
-    h, w = image.shape[:2]
     r = max(1.0, SPOT_RADIUS * face_size)
-    spots = []
-    for i in SPOTS:
-        x, y = landmarks[i, :2]
-        x0, x1 = int(max(0, x - r)), int(min(w, x + r + 1))
-        y0, y1 = int(max(0, y - r)), int(min(h, y + r + 1))
-        if x1 <= x0 or y1 <= y0:
-            continue
-        patch = np.ascontiguousarray(np.clip(image[y0:y1, x0:x1, :3], 0, 1), np.float32)
-        spots.append(np.median(cv2.cvtColor(patch, cv2.COLOR_RGB2LAB).reshape(-1, 3), 0))
+    spots = [lab for lab in (_patch_lab(image, *landmarks[i, :2], r) for i in SPOTS) if lab is not None]
     if len(spots) < 3:
         return None
     s = np.median(np.array(spots), 0)
@@ -85,8 +76,8 @@ def stone_face(image: np.ndarray, landmarks: np.ndarray, face_size: float, photo
     # with a wide margin: the hard-case face_paint's neck 20.5 (its face spots are
     # white paint; the photo is as red as the skin, so redness says nothing), the
     # kodim17 statue's 6.5.  A neck out of the frame decides nothing.
-    neck = _neck_colour(image, landmarks, face_size, r)
-    if neck is not None and neck[0] >= NECK_SKIN_CHROMA:
+    neck = _patch_lab(image, landmarks[CHIN, 0], landmarks[CHIN, 1] + NECK_DROP * face_size, r, min_side=2)
+    if neck is not None and float(np.hypot(neck[1], neck[2])) >= NECK_SKIN_CHROMA:
         return None
     return {"chroma": round(chroma, 1), "redness": round(redness, 1)}
 
@@ -96,14 +87,13 @@ CHIN = 152  # mesh point at the bottom of the chin
 NECK_DROP = 0.35  # of the face size below the chin: the neck's front
 
 
-def _neck_colour(image: np.ndarray, landmarks: np.ndarray, face_size: float, r: float) -> tuple[float, float] | None:
-    """(chroma, a*) of the patch on the neck under the chin, or None outside the frame."""
+def _patch_lab(image: np.ndarray, x: float, y: float, r: float, min_side: int = 1) -> np.ndarray | None:
+    """Median OpenCV float Lab of the square of half-side ``r`` round (x, y), cut to the
+    frame; None when less than ``min_side`` pixels of it are inside."""
     h, w = image.shape[:2]
-    x, y = landmarks[CHIN, 0], landmarks[CHIN, 1] + NECK_DROP * face_size
     x0, x1 = int(max(0, x - r)), int(min(w, x + r + 1))
     y0, y1 = int(max(0, y - r)), int(min(h, y + r + 1))
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    if x1 - x0 < min_side or y1 - y0 < min_side:
         return None
     patch = np.ascontiguousarray(np.clip(image[y0:y1, x0:x1, :3], 0, 1), np.float32)
-    lab = np.median(cv2.cvtColor(patch, cv2.COLOR_RGB2LAB).reshape(-1, 3), 0)
-    return float(np.hypot(lab[1], lab[2])), float(lab[1])
+    return np.median(cv2.cvtColor(patch, cv2.COLOR_RGB2LAB).reshape(-1, 3), 0)
