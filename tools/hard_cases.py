@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -134,9 +135,14 @@ def photo_path(case: dict, samples: Path = SAMPLES) -> Path:
     """Where the case's photo is: its copy in the repo's hard-case set
     (bench/data/hard-cases, by the manifest's ``sample``), else the shared samples
     (a photo whose licence keeps it out of the repo)."""
+    return _copies().get(case["photo"], samples / case["photo"])
+
+
+@lru_cache(maxsize=1)
+def _copies() -> dict[str, Path]:
+    """Sample path -> its copy in the repo (read once: every case of a sheet asks)."""
     manifest = json.loads((COPIES / "manifest.json").read_text())["cases"]
-    copies = {c["sample"]: COPIES / c["file"] for c in manifest if "sample" in c}
-    return copies.get(case["photo"], samples / case["photo"])
+    return {c["sample"]: COPIES / c["file"] for c in manifest if "sample" in c}
 
 
 def load(case: dict, samples: Path = SAMPLES) -> np.ndarray:
