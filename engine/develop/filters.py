@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from maskroom.engine.develop import parallel
+
 
 def gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian blur with sigma in pixels; large sigmas are computed at lower resolution."""
@@ -156,8 +158,12 @@ def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarra
         cv2.multiply(mean_a, guide, dst=out)
         return cv2.add(out, mean_b, dst=out)
     ua, ub = RowUpsampler(mean_a, w, h), RowUpsampler(mean_b, w, h)
-    for y0, y1 in strips(h, w):
+
+    def one_strip(rows):
+        y0, y1 = rows
         o = out[y0:y1]
         cv2.multiply(ua.rows(y0, y1), guide[y0:y1], dst=o)
         cv2.add(o, ub.rows(y0, y1), dst=o)
+
+    parallel.for_each(one_strip, strips(h, w))
     return out

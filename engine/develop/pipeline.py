@@ -28,6 +28,7 @@ import numpy as np
 from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, Recipe, RecipeError, canonical_json
 from maskroom.core.values import check_adjustments, settable_keys
+from maskroom.engine.develop import parallel
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import is_active
 from maskroom.engine.develop.geometry import apply_geometry
@@ -134,11 +135,15 @@ def _run_fns(img: np.ndarray, fns: list, out: np.ndarray | None = None,
     kept arrays (a kept prefix's, so the mixer finds its analysis of them made)."""
     if out is None:
         out = np.empty_like(img)
-    for k, rows in enumerate(_strips(*img.shape[:2])):
+
+    def one(job):
+        k, rows = job
         strip = strips[k] if strips is not None else np.ascontiguousarray(img[rows])
         for fn in fns:
             strip = fn(strip)
         out[rows] = strip
+
+    parallel.for_each(one, enumerate(_strips(*img.shape[:2])))
     return out
 
 
@@ -315,7 +320,9 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
         fns = [(fn, _prefix_key(ops, n, layer.adjustments)) for fn, n in _fold_counted(ops, ctx)]
         flat = _pixels_view(img), _pixels_view(out)
         state = _layer_input(img, alpha, a, roi, layer.opacity)
-        for k, (rows, at, shown_alpha) in enumerate(state.plan):
+
+        def one(job):
+            k, (rows, at, shown_alpha) = job
             sparse = at is not None and flat[0] is not None and flat[1] is not None
             base = state.base(k, lambda: (flat[0].take(at).view(np.float32).reshape(-1, 1, 3) if sparse
                                           else np.ascontiguousarray(sub[rows])))
@@ -327,11 +334,16 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
                 np.put(flat[1], at, mixed.view(_PIXEL).reshape(-1))
             else:
                 out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
+
+        parallel.for_each(one, enumerate(state.plan))
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
     sub = img[roi]
-    for rows in _strips(*sub.shape[:2]):
+
+    def mix(rows):
         out[ry][rows, rx] = _mix(np.ascontiguousarray(sub[rows]), adjusted[rows], a[roi][rows])
+
+    parallel.for_each(mix, _strips(*sub.shape[:2]))
     return out
 
 

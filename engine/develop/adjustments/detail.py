@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
+from maskroom.engine.develop import parallel
 from maskroom.engine.develop.filters import RowUpsampler, curve, gaussian, guided_coefficients, guided_filter, strips
 
 EPS = 1e-4
@@ -53,10 +54,15 @@ def texture(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     _, l = _log_luma(img)
     smooth = gaussian(l, ctx.px(TEXTURE_SIGMA))
     out = img if ctx.owned else np.empty_like(img)
-    for y0, y1 in strips(*l.shape):  # the pointwise rest strip by strip: no full-size temporaries
+
+    # the pointwise rest strip by strip: no full-size temporaries
+    def one_strip(rows):
+        y0, y1 = rows
         detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
         gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=amount / 100.0), 2)
         apply_gain(img[y0:y1], gain, out=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(*l.shape))
     return out
 
 
@@ -73,14 +79,18 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     h = l.shape[0]
     out = img if ctx.owned else np.empty_like(img)
     # Strip by strip; the local min/max read r rows beyond their strip (a halo), so
+
     # they equal the whole-image erode/dilate.
-    for y0, y1 in strips(*l.shape, 1 << 20):
+    def one_strip(rows):
+        y0, y1 = rows
         a0, a1 = max(0, y0 - r), min(h, y1 + r)
         lo = cv2.erode(l[a0:a1], kernel)[y0 - a0:y1 - a0]
         hi = cv2.dilate(l[a0:a1], kernel)[y0 - a0:y1 - a0]
         detail = cv2.subtract(l[y0:y1], np.clip(base[y0:y1], lo, hi))
         gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=0.8 * amount / 100.0), 2)
         apply_gain(img[y0:y1], gain, out=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(*l.shape, 1 << 20))
     return out
 
 
@@ -92,9 +102,13 @@ def sharpness(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
         return img.copy()
     smooth = gaussian(l, sigma)
     out = img if ctx.owned else np.empty_like(img)
-    for y0, y1 in strips(*l.shape):
+
+    def one_strip(rows):
+        y0, y1 = rows
         detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
         apply_gain(img[y0:y1], _exp2(cv2.multiply(detail, amount / 100.0), 1), out=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(*l.shape))
     return out
 
 
@@ -132,12 +146,16 @@ def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.
     ua, ub = RowUpsampler(a, w, h), RowUpsampler(b, w, h)
     out = img if ctx.owned else np.empty_like(img)
     # Full size strip by strip: each channel's ratio (a * guide + b) times luminance,
+
     # then the luminance restored (the smoothed ratios need not keep it exactly).
-    for y0, y1 in strips(h, w):
+    def one_strip(rows):
+        y0, y1 = rows
         y = cv2.max(luma(img[y0:y1]), 0.0)
         guide = cv2.sqrt(y)
         o = cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), cv2.merge([guide] * 3)), ub.rows(y0, y1)),
                          cv2.merge([y] * 3))
         o = cv2.max(o, 0.0)
         apply_gain(o, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(o), 1e-6)), out=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(h, w))
     return out

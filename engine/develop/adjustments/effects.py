@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, luma
+from maskroom.engine.develop import parallel
 from maskroom.engine.develop.filters import gaussian, guided_upsample, strips
 
 DARK_RADIUS = 0.01
@@ -37,7 +38,10 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     haze = guided_upsample(luma(img), guide_small, haze_small, r_gf, eps=1e-3)
     np.clip(haze, 0.0, 1.0, out=haze)
     out = img if ctx.owned else np.empty_like(img)  # in place when nobody else holds img
-    for y0, y1 in strips(h, w):  # the per-pixel rest strip by strip: no full-size temporaries
+
+    # the per-pixel rest strip by strip: no full-size temporaries
+    def one_strip(rows):
+        y0, y1 = rows
         hz, o = haze[y0:y1], out[y0:y1]
         # cv2 passes with a per-pixel plane merged to 3 channels: the float32 arithmetic
         # of numpy's broadcasts, in SIMD (numpy's broadcast multiply is several times slower)
@@ -55,6 +59,8 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
             cv2.multiply(img[y0:y1], cv2.merge([keep, keep, keep]), dst=o)
             cv2.add(o, cv2.multiply(cv2.merge([veil, veil, veil]), air_plane), dst=o)
         cv2.max(o, 0.0, dst=o)
+
+    parallel.for_each(one_strip, strips(h, w))
     return out
 
 

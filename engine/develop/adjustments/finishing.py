@@ -21,7 +21,9 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from maskroom.engine.develop import parallel
 from maskroom.engine.develop.adjustments.base import OpContext, luma, module, setting
+from maskroom.engine.develop.filters import strips  # finishing runs strip by strip: no full-size temporaries
 
 GAMMA = 2.2
 MAX_VIGNETTE_EV = 1.5
@@ -29,14 +31,7 @@ GRAIN_SEED = 16
 GRAIN_STRENGTH = 0.08  # perceptual units (std) at amount 100
 
 
-STRIP_ROWS_PIXELS = 1 << 18  # pixels per strip: finishing runs strip by strip (no full-size temporaries)
 CACHED_FIELD_PIXELS = 5_000_000  # previews keep their vignette and grain maps: a slider move only applies them
-
-
-def _strips(h: int, w: int):
-    rows = max(8, STRIP_ROWS_PIXELS // max(1, w))
-    for y in range(0, h, rows):
-        yield y, min(h, y + rows)
 
 
 @module("vignette", "Post-crop vignette: amount, midpoint, roundness, feather.", {
@@ -51,10 +46,14 @@ def vignette(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     k = float(MAX_VIGNETTE_EV * setting(ctx, "vignette.amount") / 100.0 * np.log(2.0))
     out = img if ctx.owned else np.empty_like(img)
     whole = _whole_weight(h, w, *shape) if h * w <= CACHED_FIELD_PIXELS else None
-    for y0, y1 in _strips(h, w):
+
+    def one_strip(rows):
+        y0, y1 = rows
         weight = whole[y0:y1] if whole is not None else vignette_weight(h, w, *shape, rows=(y0, y1))
         gain = cv2.exp(cv2.multiply(weight, k))
         cv2.multiply(img[y0:y1], cv2.merge([gain, gain, gain]), dst=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(h, w))
     return out
 
 
@@ -150,7 +149,9 @@ def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     roughness = setting(ctx, "grain.roughness") / 100.0
     k = GRAIN_STRENGTH * setting(ctx, "grain.amount") / 100.0
     out = img if ctx.owned else np.empty_like(img)
-    for y0, y1 in _strips(h, w):
+
+    def one_strip(rows):
+        y0, y1 = rows
         strip = img[y0:y1]
         y = cv2.max(luma(strip), 0.0)
         p = _power(y, 1.0 / GAMMA)
@@ -159,6 +160,8 @@ def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         p_new = cv2.max(cv2.add(p, cv2.multiply(cv2.multiply(noise, midtones), k)), 0.0)
         gain = cv2.divide(cv2.add(_power(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
         cv2.multiply(strip, cv2.merge([gain, gain, gain]), dst=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(h, w))
     return out
 
 

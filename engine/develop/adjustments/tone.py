@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, linear_matrix, luma
+from maskroom.engine.develop import parallel
 from maskroom.engine.develop.filters import curve, guided_filter, smoothstep, strips
 
 GAMMA = 2.2
@@ -82,8 +83,12 @@ def _local_gain(img: np.ndarray, ctx: OpContext, fn) -> np.ndarray:
     """img times ``fn`` of the local brightness map, strip by strip (no full-size gain)."""
     local = _local_p(img, ctx)
     out = img if ctx.owned else np.empty_like(img)
-    for y0, y1 in strips(*local.shape):
+
+    def one_strip(rows):
+        y0, y1 = rows
         apply_gain(img[y0:y1], curve(local[y0:y1], 0.0, 1.0, fn), out=out[y0:y1])
+
+    parallel.for_each(one_strip, strips(*local.shape))
     return out
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
-from maskroom.engine.develop import color, lens, pipeline
+from maskroom.engine.develop import color, lens, parallel, pipeline
 from maskroom.engine.develop.color import srgb8_to_work
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.render import to_output
@@ -110,6 +110,30 @@ def test_tiny_strips_match_the_reference_renderer(monkeypatch):
     monkeypatch.setattr(color, "STRIP_PIXELS", W * 5)
     monkeypatch.setattr(lens, "STRIP_PIXELS", W * 6, raising=False)
     _assert_matches_golden(render_golden())
+
+
+def test_strips_on_several_threads_give_the_same_pixels(monkeypatch):
+    # Many tiny strips shared out between 4 threads (parallel.for_each), with the cache
+    # and without: the same pixels, bit for bit, as on one thread.
+    import cv2
+
+    from maskroom.engine.develop import filters
+
+    monkeypatch.setattr(pipeline, "STRIP_PIXELS", W * 7)
+    monkeypatch.setattr(filters, "STRIP_PIXELS", W * 5)
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(1)
+        one = render_golden()
+        cv2.setNumThreads(4)
+        assert parallel.threads() == 4
+        many = render_golden()
+        cached = render_golden(cache=ImageCache(64 * 1024 * 1024))
+    finally:
+        cv2.setNumThreads(before)
+    assert np.array_equal(one, many)
+    assert np.array_equal(one, cached)
+    _assert_matches_golden(many)
 
 
 @pytest.mark.parametrize("share", [0.0, 1.01])

@@ -1,0 +1,78 @@
+"""parallel.for_each: every strip once, errors raised, nested calls inline, the batch
+executor's thread cap honoured."""
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import pytest
+
+from maskroom.engine.develop import parallel
+
+
+@pytest.fixture
+def four_threads():
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(4)
+    yield
+    cv2.setNumThreads(before)
+
+
+def test_every_item_runs_once_and_on_several_threads(four_threads):
+    seen, names, lock = [], set(), threading.Lock()
+
+    def work(i):
+        time.sleep(0.01)  # long enough that the other threads take items too
+        with lock:
+            seen.append(i)
+            names.add(threading.current_thread().name)
+
+    parallel.for_each(work, range(40))
+    assert sorted(seen) == list(range(40))
+    assert len(names) > 1
+
+
+def test_the_first_error_is_raised_after_the_others_stop(four_threads):
+    running = []
+
+    def work(i):
+        running.append(i)
+        if i == 3:
+            raise ValueError("strip 3 failed")
+        time.sleep(0.005)
+        running.remove(i)
+
+    with pytest.raises(ValueError, match="strip 3"):
+        parallel.for_each(work, range(30))
+    assert running == [3]  # nobody still writing when the caller sees the error
+
+
+def test_a_strip_that_runs_strips_does_them_on_its_own_thread(four_threads):
+    done = []
+
+    def inner(j, outer_thread):
+        assert threading.current_thread() is outer_thread  # inline: the pool never waits on itself
+        done.append(j)
+
+    def outer(i):
+        me = threading.current_thread()
+        parallel.for_each(lambda j: inner(j, me), range(5))
+
+    worker = threading.Thread(target=parallel.for_each, args=(outer, range(8)))
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive(), "nested for_each deadlocked"
+    assert len(done) == 40
+
+
+def test_one_thread_when_the_executor_caps_a_worker_at_one():
+    # executor.base.cap_threads sets OpenCV's thread count in each batch worker
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        names = set()
+        parallel.for_each(lambda i: names.add(threading.current_thread().name), range(20))
+        assert names == {threading.current_thread().name}
+    finally:
+        cv2.setNumThreads(before)
