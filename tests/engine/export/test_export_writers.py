@@ -57,6 +57,25 @@ def test_write_format_bits_and_icc(tmp_path, fmt, bits):
     assert not list(tmp_path.glob(".export-*")), "temporary file left behind"
 
 
+@pytest.mark.parametrize("quality", [90, 94, 100])
+def test_jpeg_of_detail_dense_pixels_is_written(tmp_path, quality):
+    # White noise (a heavy-grain or high-ISO photo at its extreme) compresses to more
+    # bytes than Pillow's optimised encoder buffers: it had failed with "Suspension not
+    # allowed here" and the export was lost.
+    px = np.random.default_rng(7).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    path = tmp_path / "noise.jpg"
+    write_image(path, px, "jpeg", bits=8, icc=_icc(), quality=quality)
+    with Image.open(path) as im:
+        assert im.format == "JPEG" and im.size == (400, 300)
+        back = np.asarray(im.convert("RGB"), np.int32)
+    assert np.abs(back - px).mean() < 30  # the pixels, not a blank file
+    assert path.stat().st_size > px.shape[0] * px.shape[1]  # over a byte a pixel: more than the buffer held
+    assert _icc_description(path) == "sRGB built-in"
+    from PIL import ImageFile
+
+    assert ImageFile.MAXBLOCK == 65536  # Pillow's own buffer size is left as it was
+
+
 def test_png16_header_says_16_bits(tmp_path):
     path = tmp_path / "x.png"
     write_image(path, _gradient(16), "png", bits=16, icc=_icc())
