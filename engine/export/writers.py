@@ -69,30 +69,27 @@ def write_image(
 
 
 _MAXBLOCK_LOCK = threading.Lock()
-JPEG_WORST_BYTES_PER_PIXEL = 6  # white noise at quality 100, 4:4:4, takes 4.2
+JPEG_WORST_BYTES_PER_PIXEL = 6  # white noise at quality 100, 4:4:4, unoptimised, takes 4.2
 
 
 def _write_jpeg(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:
     # 4:4:4 at high quality keeps thin coloured edges (red on blue) clean; 4:2:0 below.
     subsampling = 0 if quality >= 90 else 2
-    image = Image.fromarray(pixels, "RGB")
-    options = dict(quality=quality, subsampling=subsampling, optimize=True, icc_profile=icc or None)
-    try:
-        image.save(path, "JPEG", **options)
-    except OSError:
-        # Pillow's optimised (two-pass) encoder must hold the whole file in one buffer
-        # of a byte a pixel below quality 95, two above; detail-dense pixels (heavy
-        # grain, sensor noise) need more, and libjpeg fails with "Suspension not allowed
-        # here".  Again with a buffer the worst case fits in (rare: only those photos
-        # pay for it).  ``save`` truncates the temporary file it failed to finish.
-        need = JPEG_WORST_BYTES_PER_PIXEL * pixels.shape[0] * pixels.shape[1] + len(icc or b"") + 4096
-        with _MAXBLOCK_LOCK:
-            old = ImageFile.MAXBLOCK
-            ImageFile.MAXBLOCK = max(old, need)
-            try:
-                image.save(path, "JPEG", **options)
-            finally:
-                ImageFile.MAXBLOCK = old
+    # Pillow's optimised (two-pass) encoder must hold the whole file in one buffer of a
+    # byte a pixel below quality 95 (two above), at least ImageFile.MAXBLOCK; detail-
+    # dense pixels (heavy grain, sensor noise) need more, and libjpeg then fails with
+    # "Suspension not allowed here" and the export is lost.  The buffer is sized for
+    # the worst case: it is reserved, not touched, beyond the bytes written.
+    need = JPEG_WORST_BYTES_PER_PIXEL * pixels.shape[0] * pixels.shape[1] + len(icc or b"") + 4096
+    with _MAXBLOCK_LOCK:  # a module setting of Pillow's: one JPEG at a time changes it
+        old = ImageFile.MAXBLOCK
+        ImageFile.MAXBLOCK = max(old, need)
+        try:
+            Image.fromarray(pixels, "RGB").save(
+                path, "JPEG", quality=quality, subsampling=subsampling, optimize=True, icc_profile=icc or None
+            )
+        finally:
+            ImageFile.MAXBLOCK = old
 
 
 def _write_png(path: Path, pixels: np.ndarray, *, bits: int, icc: bytes | None, quality: int) -> None:
