@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -48,12 +49,19 @@ class DecodeError(MaskroomError):
         return (type(self), (self.path, self.reason))
 
 
+_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
 def check_readable(path: Path) -> None:
     """Cheap checks that give a clearer reason than a decoder would."""
     try:
         st = path.stat()
     except OSError as exc:
         raise DecodeError(path, f"cannot read file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        # a named pipe or a device would block or stream forever once opened
+        raise DecodeError(path, f"not a regular file ({_KINDS.get(stat.S_IFMT(st.st_mode), 'a special file')})")
     if st.st_size == 0:
         raise DecodeError(path, "empty file (0 bytes)")
     if not os.access(path, os.R_OK):

@@ -1,6 +1,8 @@
 """Decoding without a catalog: orientation, fast paths, 16-bit, RAW, and bad input."""
 from __future__ import annotations
 
+import os
+
 import pickle
 import shutil
 
@@ -109,6 +111,11 @@ def test_dng_full_demosaic_and_small_decode(tmp_path):
     assert displayed_size(dng) == (256, 192)
 
 
+def _fifo(path):
+    os.mkfifo(path)  # opening it would block until a writer came: it must never be opened
+    return path
+
+
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
@@ -123,8 +130,9 @@ def _write(path, data: bytes):
         (lambda d, s: make_png_bomb(d / "bomb.png"), "megapixels"),
         (lambda d, s: _write(d / "bad.nef", b"\0" * 4096), "RAW"),
         (lambda d, s: _write(d / "doc.pdf", b"%PDF-1.4"), "unsupported file type"),
+        (lambda d, s: _fifo(d / "pipe.jpg"), "not a regular file (a named pipe)"),
     ],
-    ids=["empty", "text", "truncated", "bomb", "corrupt-raw", "unsupported"],
+    ids=["empty", "text", "truncated", "bomb", "corrupt-raw", "unsupported", "named-pipe"],
 )
 def test_bad_input_raises_one_line_decode_error(tmp_path, samples_dir, make, reason):
     path = make(tmp_path, samples_dir)
