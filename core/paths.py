@@ -24,10 +24,16 @@ def storable(path: str | os.PathLike) -> bool:
 # Control characters are legal in POSIX names; shown raw, a newline splits a one-line
 # message or a table row in two and an escape sequence rewrites the terminal.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(32), 127)} | {9: "\\t", 10: "\\n", 13: "\\r"}
+# C1 controls, and Unicode's bidirectional overrides and isolates: a right-to-left
+# override in a name ("photo\u202egpj.exe") reverses the rest of the line as shown,
+# so a message or a table row would show a name other than the file's.
+_CONTROLS |= {c: f"\\x{c:02x}" for c in range(0x80, 0xA0)}
+_CONTROLS |= {c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def one_line(text: str) -> str:
-    """``text`` with its control characters shown as ``\\n``, ``\\t``, ``\\r`` or ``\\xNN``."""
+    """``text`` with its control characters shown as ``\\n``, ``\\t``, ``\\r`` or ``\\xNN``, and
+    bidirectional controls as ``\\uNNNN``."""
     return text.translate(_CONTROLS)
 
 

@@ -97,3 +97,14 @@ def test_control_characters_in_a_name_are_shown_on_one_line(catalog, tmp_path):
     assert "filename: new\\nline\\t\\x1b[31mred.jpg" in shown and "\x1b" not in shown
     assert json.loads(run_cli(catalog, "ls", "--json").output)[0]["filename"] == name
     assert display_path(b"caf\xe9\n.jpg") == "caf\\xe9\\n.jpg"
+
+
+def test_bidirectional_overrides_in_a_name_are_shown_escaped():
+    """A right-to-left override would reverse the rest of a printed line ("photo<RLO>gpj.exe"
+    shows as "photoexe.jpg"); the C1 controls are terminal controls too.  Letters of any
+    script stay as they are."""
+    from maskroom.core.paths import display_path, one_line
+
+    assert one_line("photo\u202egpj.exe") == "photo\\u202egpj.exe"
+    assert display_path("a\u2067b\u200fc\x85d.jpg") == "a\\u2067b\\u200fc\\x85d.jpg"
+    assert one_line("Café Zoë 日本 עברית.jpg") == "Café Zoë 日本 עברית.jpg"
