@@ -30,6 +30,7 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from maskroom.core.errors import MaskroomError
+from maskroom.core.paths import display_path
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
 from maskroom.engine.develop.lens import LensError, correct, lens_key, with_lens_default
 from maskroom.engine.develop.raw_wb import WhiteBalanceError, postprocess_wb, wb_spec
@@ -79,7 +80,7 @@ def decode_raw_linear(path: Path, white_balance: str | tuple = "camera", highlig
     except WhiteBalanceError as exc:
         raise SourceError(f"{path}: {exc}") from None
     except Exception as exc:  # rawpy raises LibRawError subclasses and IOError
-        raise SourceError(f"{path}: cannot decode RAW: {exc}") from None
+        raise SourceError(f"{display_path(path)}: cannot decode RAW: {exc}") from None
     xyz = rgb16.astype(np.float32) * np.float32(1.0 / 65535.0)
     return apply_matrix(xyz, XYZ_TO_REC2020.astype(np.float32))
 
@@ -133,7 +134,8 @@ def decode_display(path: Path, max_side: int | None = None) -> np.ndarray:
     try:
         rgb = np.asarray(decode_rgb(Path(path), keep_16bit=True, max_side=max_side))
     except Exception as exc:
-        raise SourceError(f"{path}: cannot decode: {exc}") from None
+        # a DecodeError's text names the file already: its reason alone, not the path twice
+        raise SourceError(f"{display_path(path)}: cannot decode: {getattr(exc, 'reason', exc)}") from None
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[..., None], 3, axis=2)
     return to_srgb(rgb[..., :3], embedded_icc(Path(path)))

@@ -74,3 +74,14 @@ def test_a_missing_image_is_named_once(catalog, two):
     assert r.exit_code == 1 and r.output.count("image 999") == 1 and "does not exist" in r.output, r.output
     r = run_cli(catalog, "mask", "add", "999", "--kind", "sky", ok=False)
     assert r.exit_code == 1 and r.output.count("999") == 1, r.output
+
+
+def test_an_original_replaced_by_junk_is_named_once(catalog, two, tmp_path):
+    # Overwritten after import (a sync tool, a failed copy): one line naming the file once.
+    path = tmp_path / "mpl_grace_hopper.jpg"
+    path.write_bytes(b"not a photo any more")
+    r = run_cli(catalog, "render", str(two[path.name]), "--out", str(tmp_path / "r.jpg"), ok=False)
+    assert r.exit_code == 1 and "cannot decode: not a readable image" in r.output, r.output
+    line = r.output.strip().splitlines()[-1]
+    assert line.startswith("Error: image ") and line.count(f"{path}:") == 1, line
+    assert not (tmp_path / "r.jpg").exists()
