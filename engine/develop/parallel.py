@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import cv2
 
@@ -32,7 +32,9 @@ def threads() -> int:
     return max(1, min(MAX_THREADS, cv2.getNumThreads()))
 
 
-def _executor(n: int) -> ThreadPoolExecutor:
+def _submit(n: int, fn: Callable[[], None]) -> Future:
+    """``fn`` on the pool, grown to ``n`` threads if smaller (submitted under the lock: a
+    pool another caller just replaced is never handed a new task)."""
     global _pool, _pool_size
     with _pool_lock:
         if _pool is None or _pool_size < n:
@@ -40,7 +42,7 @@ def _executor(n: int) -> ThreadPoolExecutor:
             old, _pool, _pool_size = _pool, ThreadPoolExecutor(n, thread_name_prefix="maskroom-strips"), n
             if old is not None:
                 old.shutdown(wait=False)
-        return _pool
+        return _pool.submit(fn)
 
 
 def for_each(fn: Callable[[object], None], items: Iterable) -> None:
@@ -72,7 +74,7 @@ def for_each(fn: Callable[[object], None], items: Iterable) -> None:
         finally:
             _inside.active = False
 
-    futures = [_executor(n - 1).submit(drain) for _ in range(n - 1)]
+    futures = [_submit(n - 1, drain) for _ in range(n - 1)]
     drain()
     for f in futures:
         f.result()

@@ -76,3 +76,33 @@ def test_one_thread_when_the_executor_caps_a_worker_at_one():
         assert names == {threading.current_thread().name}
     finally:
         cv2.setNumThreads(before)
+
+
+def test_callers_on_several_threads_while_the_thread_count_changes():
+    # The app renders a preview and thumbnails at once; the pool grows when the count
+    # rises.  Every item of every call runs once, and no call meets a retired pool.
+    before = cv2.getNumThreads()
+    errors, counts, lock = [], [], threading.Lock()
+
+    def caller():
+        try:
+            for _ in range(60):
+                seen = []
+                parallel.for_each(lambda i: seen.append(i), range(12))
+                with lock:
+                    counts.append(sorted(seen) == list(range(12)))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    callers = [threading.Thread(target=caller) for _ in range(3)]
+    try:
+        for t in callers:
+            t.start()
+        for n in (2, 3, 4, 5, 6, 2, 8):
+            cv2.setNumThreads(n)
+            time.sleep(0.005)
+        for t in callers:
+            t.join(timeout=30)
+    finally:
+        cv2.setNumThreads(before)
+    assert not errors and len(counts) == 180 and all(counts)
