@@ -84,7 +84,8 @@ SURE = 0.5
 # 0.54 / 0.47 (the trunk only), Eiffel tower plus ground 0.61 / 0.58; every subject graded
 # GOOD 0.74 or more.  0.6 lies in that gap with room for the palm's spread across sizes.
 # SOD: 15 % of the photos fall below it, mean IoU 0.41 against 0.73 for the rest
-# (docs/masks.md, "Subject: no single subject").  A map peaking below SURE scores 0.
+# (docs/masks.md, "Subject and object: speed, no single subject ...").  A map peaking
+# below SURE scores 0.
 MIN_CERTAINTY = 0.6
 # Where the normalised map says "thing": U²-Netp's maps are peaky, the object's
 # extremities (legs, a roof, a tail) sit far below 0.5.  SOD subject mean IoU by
