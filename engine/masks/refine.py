@@ -166,6 +166,7 @@ def refine_alpha(
     matting: bool = False,
     work_edge: int | None = None,
     uncertain: tuple[float, float] | None = None,
+    window: bool = False,
 ) -> np.ndarray:
     """A full-resolution matte for ``image`` from a coarse (any-size) ``coarse`` matte.
 
@@ -181,6 +182,14 @@ def refine_alpha(
     the final linear colour model q = a.I + b is applied at full resolution, and
     only in the rows that hold the band.  The detail of a thin branch therefore
     still comes from the full-resolution photo (the fast guided filter's idea).
+
+    ``window=True`` makes the band's decisions only in the working-size box round the
+    band (plus the reach of the local colours and the filters) and applies q only in the
+    full-size box round it: a subject's outline covers a part of the frame.  The same
+    matte but for the local colours' coarser grid, whose phase moves with the window
+    (at 2048 px: IoU@0.5 0.995-0.9998 against the whole-frame answer; at most 0.01
+    apart where that grid is the working one); 2-4x cheaper on a subject's outline.
+    Opt-in because it changes the rasters of the kinds that use it (their versions key them).
     """
     h, w = image.shape[:2]
     long_edge = max(h, w)
@@ -207,6 +216,8 @@ def refine_alpha(
         # the hard edge: otherwise the crown comes back as a solid hull.
         lo, hi = uncertain
         in_band_s |= (prior_s > lo) & (prior_s < hi)
+    if window:
+        return _refine_window(guide, img_s, prior_s, hard_s, in_band_s, band_s, radius_s, eps, matting)
     sure_fg = hard_s & ~in_band_s
     sure_bg = ~hard_s & ~in_band_s
     est, conf = colour_projection(img_s, sure_fg, sure_bg, 3 * band_s, min(1.0, _COEF_LONG_EDGE / max(img_s.shape[:2])))
@@ -243,6 +254,55 @@ def refine_alpha(
     np.clip(soft, 0.0, 1.0, out=soft)
     band = out[y0:y1]
     band += b_fade[..., 1] * (soft - band)
+    return out
+
+
+def _bbox(mask: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) of a mask's True pixels grown by ``margin``, cut to the frame."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    h, w = mask.shape
+    return (max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin),
+            max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin))
+
+
+def _refine_window(guide, img_s, prior_s, hard_s, in_band_s, band_s, radius_s, eps, matting) -> np.ndarray:
+    """refine_alpha's band work (``window=True``) in the box round the band only."""
+    h, w = guide.shape[:2]
+    sh, sw = hard_s.shape
+    # What a band pixel's answer depends on: the local colours (radius 3 band_s), the
+    # guided filter's two box passes (2 radius_s) and the fade's blur (3 px).
+    y0, y1, x0, x1 = _bbox(in_band_s, 3 * band_s + 2 * radius_s + 4)
+    win = np.s_[y0:y1, x0:x1]
+    img_w, prior_w, hard_w, band_w = img_s[win], prior_s[win], hard_s[win], in_band_s[win]
+    est, conf = colour_projection(img_w, hard_w & ~band_w, ~hard_w & ~band_w, 3 * band_s,
+                                  min(1.0, _COEF_LONG_EDGE / max(sh, sw)))
+    mixed = conf * est + (1.0 - conf) * prior_w
+    if matting:
+        mixed = _matting_prior(img_w, mixed, hard_w, band_s)
+    a, b = guided_filter_coefficients(img_w, mixed.astype(np.float32, copy=False), radius_s, eps)
+    fade = cv2.GaussianBlur(band_w.astype(np.float32), (0, 0), 1.0)
+    if (sh, sw) == (h, w):
+        out = hard_s.astype(np.float32)
+        soft = np.clip(_apply_linear(a, b, guide[win]), 0.0, 1.0)
+        out[win] += fade * (soft - out[win])
+        return out
+    out = cv2.resize(hard_s.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    # The full-size box the fade reaches, and the window's coefficients resampled onto it
+    # exactly as a resize of the whole working grid would (pixel centres: x_s = (X + 0.5)
+    # sw / w - 0.5).
+    fy0, fy1, fx0, fx1 = _bbox(fade > 1e-3, 0)
+    ky, kx = sh / h, sw / w
+    Y0, Y1 = max(0, int(np.floor((fy0 + y0) / ky)) - 1), min(h, int(np.ceil((fy1 + y0) / ky)) + 1)
+    X0, X1 = max(0, int(np.floor((fx0 + x0) / kx)) - 1), min(w, int(np.ceil((fx1 + x0) / kx)) + 1)
+    m = np.array([[kx, 0, (X0 + 0.5) * kx - 0.5 - x0], [0, ky, (Y0 + 0.5) * ky - 0.5 - y0]], np.float64)
+    size = (X1 - X0, Y1 - Y0)
+    flags, border = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, cv2.BORDER_REPLICATE
+    a_full = cv2.warpAffine(a, m, size, flags=flags, borderMode=border)
+    b_fade = cv2.warpAffine(np.dstack([b, fade]), m, size, flags=flags, borderMode=border)
+    soft = _apply_linear(a_full, b_fade[..., 0], guide[Y0:Y1, X0:X1])
+    np.clip(soft, 0.0, 1.0, out=soft)
+    box = out[Y0:Y1, X0:X1]
+    box += b_fade[..., 1] * (soft - box)
     return out
 
 

@@ -43,7 +43,7 @@ from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"salient3+classic5+{PEOPLE_VERSION}"  # salient3: int8 salient model, people checked
+VERSION = f"salient4+classic5+{PEOPLE_VERSION}"  # salient4: certainty, outline-windowed refinement
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate
@@ -333,19 +333,29 @@ def pack_subject_alpha(image: np.ndarray, *, refine: bool = True) -> np.ndarray:
     return refine_alpha(image, coarse)
 
 
+def work_shape(shape: tuple[int, int], long_edge: int | None = None) -> tuple[int, int]:
+    """(height, width) ``_to_work`` gives an image of ``shape`` (without resizing it)."""
+    h, w = shape[:2]
+    s = (long_edge or WORK) / max(h, w)
+    return (h, w) if s >= 1 else (max(8, round(h * s)), max(8, round(w * s)))
+
+
 def salient_subject_alpha(image: np.ndarray, *, refine: bool = True,
-                          found: tuple[np.ndarray | None, float] | None = None) -> tuple[np.ndarray | None, float]:
-    """(matte, peak) from the shipped U²-Netp salient model; matte None when its peak
-    says there is no single subject (``salient.MIN_PEAK``) or the model is missing.
+                          found: salient.Found | None = None) -> tuple[np.ndarray | None, float, float]:
+    """(matte, peak, certainty) from the shipped U²-Netp salient model; matte None when its
+    peak says there is no single subject (``salient.MIN_PEAK``) or the model is missing.
     ``found``: ``salient.confident_map``'s answer at the working size, when the caller has it."""
-    sal, peak = found if found is not None else salient.confident_map(image, _to_work(image).shape[:2])
-    if sal is None:
-        return None, peak
+    found = found if found is not None else salient.confident_map(image, work_shape(image.shape))
+    if found.map is None:
+        return None, found.peak, 0.0
     h, w = image.shape[:2]
-    coarse = salient.coarse_region(sal, 0.05)
+    region = salient.main_region(found.map, 0.05)
+    sure = salient.certainty(found, region)
+    coarse = salient.soften(region)
     if not refine or not coarse.any():
-        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR), peak
-    return refine_alpha(image, coarse), peak
+        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR), found.peak, sure
+    # Refined in the box round the outline only (the rest of the frame is sure either way).
+    return refine_alpha(image, coarse, window=True), found.peak, sure
 
 
 # The person model also answers on things that are no people (a ladybird on a leaf, a rock
@@ -375,7 +385,7 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     if comp.params.get("people", True):
         alpha = people_alpha(inp)
         if alpha is not None and use_salient:
-            found = salient.confident_map(inp.image, _to_work(inp.image).shape[:2])
+            found = salient.confident_map(inp.image, work_shape(inp.image.shape))
             if not people_confirmed(alpha, found):
                 alpha = None
         if alpha is not None:
@@ -383,14 +393,15 @@ def _subject_result(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     if alpha is None and comp.params.get("pack", True) and packs.usable(PACK):
         alpha, method = pack_subject_alpha(inp.image, refine=refine), "pack"
     if alpha is None and use_salient:
-        alpha, peak = salient_subject_alpha(inp.image, refine=refine, found=found)
-        confidence = round(peak, 2)
+        alpha, peak, sure = salient_subject_alpha(inp.image, refine=refine, found=found)
         if alpha is None:
+            confidence = round(peak, 2)
             reason = f"no single subject in this photo (salient model peak {peak:.2f}): a guess from colour and focus"
         else:
-            method = "salient"
-            if peak < salient.DOUBT_PEAK:
-                reason = f"no single subject? the salient model is unsure (peak {peak:.2f}): check the mask"
+            method, confidence = "salient", round(sure, 2)
+            if sure < salient.MIN_CERTAINTY:
+                reason = (f"no single subject in this photo: the salient model is sure of only {sure:.0%} "
+                          f"of the region it found (peak {peak:.2f}); check the mask")
     if alpha is None:
         alpha = subject_alpha(inp.image, refine=refine)
     return matte_result(alpha, model=f"subject-{method}", model_version=VERSION, method=method,

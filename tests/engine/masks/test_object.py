@@ -124,3 +124,18 @@ def test_salient_region_smaller_than_the_box_grows_to_the_thing_the_box_was_draw
     assert not grown[inside == 0].any()
     # A region that already spans the box is left as it is.
     assert (span_box(img, truth, inside) == truth).all()
+
+
+def test_a_box_round_several_things_takes_them_all_without_the_background_between():
+    from maskroom.engine.masks.objects import span_box
+
+    img, _ = _scene()
+    h, w = img.shape[:2]
+    inside = np.zeros((h, w), np.uint8)
+    inside[40:h - 40, 40:w - 40] = 1  # a loose box round two things
+    left = np.zeros((h, w), bool)
+    left[60:h - 60, 50:90] = True  # the main salient region: one of them
+    right = np.zeros((h, w), bool)
+    right[60:h - 60, w - 90:w - 50] = True  # the other, a separate region
+    both = span_box(img, left, inside, every=left | right)
+    assert (both == (left | right)).all()  # both things, nothing between them

@@ -128,3 +128,32 @@ def test_hesitant_prior_lets_the_photo_bring_back_sky_between_twigs():
     assert (fine[gaps] > 0.5).mean() > 0.85  # 0.92
     assert (fine[twigs] > 0.5).mean() < 0.05
     assert (fine[320:] > 0.5).mean() < 0.01  # the ground stays ground
+
+
+def _blob_scene(size: int, seed=1):
+    """A wavy-edged blob (a subject) in the middle of a plain background: its outline is a
+    box well inside the frame."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    ang = np.arctan2(yy - 0.45, xx - 0.5)
+    r = np.hypot(yy - 0.45, xx - 0.5) - (0.2 + 0.02 * np.sin(9 * ang))
+    alpha = 1.0 / (1.0 + np.exp(np.clip(r * size / 1.5, -50, 50)))
+    img = alpha[..., None] * np.array([0.8, 0.3, 0.2]) + (1 - alpha[..., None]) * np.array([0.3, 0.5, 0.6])
+    img = np.clip(img + rng.normal(0, 0.01, img.shape), 0, 1)
+    return img.astype(np.float32), alpha.astype(np.float32)
+
+
+def test_refine_in_the_window_round_the_outline_matches_the_whole_frame():
+    for size in (512, 1600):  # working size = the photo; working size 768 < the photo
+        img, truth = _blob_scene(size)
+        coarse = cv2.resize(truth, (160, 160), interpolation=cv2.INTER_AREA)
+        whole = refine_alpha(img, coarse)
+        window = refine_alpha(img, coarse, window=True)
+        assert window.dtype == np.float32 and window.shape == truth.shape
+        band = boundary_band(truth > 0.5, size // 40)
+        assert np.abs(window - whole)[band].mean() < 0.01
+        assert np.abs(window - whole)[~band].max() < 0.02  # sure areas: the same hard decision
+        assert ((window > 0.5) & (whole > 0.5)).sum() / ((window > 0.5) | (whole > 0.5)).sum() > 0.995
+        # And it still follows the photo's edge much better than a bilinear upsample.
+        bilinear = upsample(coarse, truth.shape)
+        assert np.abs(window - truth)[band].mean() < 0.5 * np.abs(bilinear - truth)[band].mean()

@@ -1,6 +1,7 @@
 """The shipped U²-Netp salient-object model behind the subject and object kinds."""
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
 
@@ -12,6 +13,8 @@ from maskroom.engine.masks.registry import MaskInput, warning
 from maskroom.core.recipe import MaskComponent
 
 from conftest import SAMPLES  # noqa: E402
+
+HARD = Path(__file__).resolve().parents[3] / "bench" / "data" / "hard-cases"
 
 
 def _falcon() -> np.ndarray:
@@ -60,7 +63,8 @@ def test_subject_uses_the_salient_model_and_finds_the_bird():
     img = _falcon()
     res = derive(MaskInput(img, digest="salient:falcon"), MaskComponent("subject", params={"people": False}))
     assert res.info["method"] == "salient"
-    assert res.info["confidence"] > 0.9 and warning("subject", res) is None
+    # Confidence = the share of the region the model is sure of (the wing tips are soft).
+    assert res.info["confidence"] > salient.MIN_CERTAINTY and warning("subject", res) is None
     fg = res.alpha > 0.5
     assert 0.02 < fg.mean() < 0.3
     # What is selected is the dark bird, not the pale rock round it.
@@ -79,10 +83,32 @@ def test_a_faint_subject_is_kept_but_marked_doubtful():
     yy, xx = np.mgrid[0:240, 0:320]
     img[(yy - 120) ** 2 + (xx - 160) ** 2 < 400] += np.array([0.06, 0.03, -0.03], np.float32)  # a faint disc
     peak = float(salient.raw_map(np.clip(img, 0, 1)).max())
-    assert salient.MIN_PEAK <= peak < salient.DOUBT_PEAK  # the model is unsure of it (about 0.40)
+    assert salient.MIN_PEAK <= peak < salient.SURE  # the model is unsure of it (about 0.40)
     res = derive(MaskInput(np.clip(img, 0, 1), digest="salient:faint"), MaskComponent("subject", params={"people": False}))
     assert res.info["method"] == "salient" and (res.alpha > 0.5).any()
-    assert warning("subject", res).startswith("no single subject? the salient model is unsure")
+    assert res.info["confidence"] == 0.0  # no pixel of it is sure
+    assert warning("subject", res).startswith("no single subject in this photo: the salient model is sure of only 0%")
+
+
+def test_certainty_is_the_share_of_the_region_the_model_is_sure_of():
+    # Raw map 0.2..0.9: the normalised map passes the model's 0.5 at (0.5 - 0.2) / 0.7.
+    sal = np.zeros((10, 10), np.float32)
+    sal[2:8, 2:8] = 0.3 / 0.7 - 0.01  # weak answers
+    sal[2:8, 2:5] = 1.0  # sure ones: half the region
+    found = salient.Found(sal, 0.9, 0.3 / 0.7)
+    region = sal > 0.1
+    assert salient.certainty(found, region) == 0.5
+    assert salient.certainty(found, sal > 0.5) == 1.0
+    assert salient.certainty(salient.Found(None, 0.2), region) == 0.0
+    assert salient.certainty(found, np.zeros_like(region)) == 0.0
+
+
+def test_a_photo_without_a_single_subject_says_so():
+    # The hard-case set's city skyline at sunset (CC0, bench/data/hard-cases/manifest.json).
+    img = load_rgb(HARD / "city.jpg")[::2, ::2].copy()
+    res = derive(MaskInput(img, digest="salient:city"), MaskComponent("subject", params={"people": False}))
+    assert res.info["confidence"] < salient.MIN_CERTAINTY
+    assert warning("subject", res).startswith("no single subject in this photo")
 
 
 def test_object_box_finds_the_bird_inside_a_loose_box():
