@@ -35,6 +35,7 @@ from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import face_topology as topo
 from maskroom.engine.masks.people.face_parts import FaceParts, fill_polygon, grow
 from maskroom.engine.masks.people.faces import MIN_IRIS_FACE, Face, crop_matrix, find_faces, warp_crop
+from maskroom.engine.masks.people.held import HELD_WARN, Held, held_things, pose_bodies
 from maskroom.engine.masks.people.segmentation import (
     REGION_PRESENCE,
     SEGMENTER,
@@ -57,7 +58,7 @@ from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 # Bump when any people mask changes: cached rasters are keyed by it.
-VERSION = "people7"
+VERSION = "people8"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -83,6 +84,11 @@ FACE_FULL_BODY = 0.7
 GREY_CHROMA = 2.0  # mean |a|,|b| (Lab) under which a photo is black-and-white
 GREY_SKIN_GAIN = 4.0  # skin model answer x this gates the lightness match on grey photos
 LARGE_FACE = 0.08  # of the long edge: a meshed face this big off the person matte needs skin/hair
+# Degrees of roll (face_roll) past which a face the upright detector found counts as
+# turned (_face_has_body).  Real faces found upright on the hard cases read 0-42 (the
+# rotated variants: astronaut +45 reads 42, kodim15 +60 reads 31, Hopper -30 reads 27);
+# BlazeFace's upright pass is trained for about +-45.
+UPRIGHT_ROLL = 55.0
 
 
 @dataclass
@@ -249,8 +255,13 @@ class PeopleAnalysis:
         lone_profile = f.landmarks is None and not someone_meshed
         # A face found only on a turned copy of the frame (faces.ROTATIONS) is doubtful
         # whatever its mesh says: the cat and the dogs of the samples mesh at 0.78-0.88
-        # there, and the selfie model mattes them.
-        turned = f.turned != 0
+        # there, and the selfie model mattes them.  So is one the upright detector
+        # found but whose mesh turns it further than that detector finds faces
+        # (UPRIGHT_ROLL): the turned copies stand for such faces, and which copy
+        # found it must not decide.  (The cat through the importer's preview: found
+        # upright, mesh 0.59 at 70 degrees, confirmed; read from the file: found on
+        # the 45-degree copy and rejected.)
+        turned = f.turned != 0 or (face_roll(f) or 0.0) > UPRIGHT_ROLL
         if not (weak or off_matte or lone_profile or turned):
             return True
         x0, y0, x1, y1 = f.box
@@ -505,6 +516,52 @@ class PeopleAnalysis:
                 cache[id(face)] = FaceParts(self, face)
             return cache[id(face)]
 
+    def held(self, person: _Person | None = None) -> Held:
+        """What of the matte of ``person`` (None: everyone) lies beyond the body's
+        pose (people/held.py): cut, and kept but reported.  Nothing when no one can
+        be checked or the pose models are missing."""
+        key = None if person is None else person.label
+        with self._lock:
+            small = self._small_image(min(1.0, REFINE_LONG_EDGE / max(self.shape)))
+            if not hasattr(self, "_pose_bodies"):
+                try:
+                    self._whole_bodies = detect_bodies(small)
+                    self._pose_bodies = pose_bodies(small, self.labels, len(self.people), self._whole_bodies)
+                except ModelError:
+                    self._pose_bodies = []
+                self._held = {}
+            if key not in self._held:
+                bodies = [b for b in self._pose_bodies if key is None or b.label == key]
+                faces = [q.face.centre * np.array([self.sx, self.sy]) for q in self.people if q.face is not None]
+                k = small.shape[1] / self.prob.shape[1]  # working px -> ``small`` px
+
+                def is_person(blob: np.ndarray) -> bool:
+                    return is_body(small, _region_box(blob) * k, True, self._whole_bodies)
+
+                self._held[key] = held_things(self.prob > 0.5, self.labels, bodies, faces, is_person)
+            return self._held[key]
+
+    def person_prob(self) -> np.ndarray:
+        """The person probability (working grid) less what held() cuts for everyone."""
+        cut = self.held().cut
+        if not cut.any():
+            return self.prob
+        return self.prob * (1 - cv2.GaussianBlur(cut.astype(np.float32), (0, 0), 1.0))
+
+    def held_cut_full(self) -> np.ndarray | None:
+        """held()'s cut as a soft full-resolution map (None when nothing is cut)."""
+        cut = self.held().cut
+        if not cut.any():
+            return None
+        h, w = self.shape
+        # Grown outwards (never into the person kept): the refined matte's soft rim
+        # reaches a few working pixels past the coarse blob, and left a faint outline
+        # of the dog (alpha 0.1-0.3) round the cut (out/cli_person_12.png).
+        kept = (self.prob > 0.5) & (self.labels > 0) & ~cut  # (matte pixels no label owns may go)
+        grown = cv2.dilate(cut.astype(np.uint8), np.ones((11, 11), np.uint8)) > 0
+        soft = cv2.GaussianBlur((cut | (grown & ~kept)).astype(np.float32), (0, 0), 1.0)
+        return np.clip(cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
+
     def sch_channel(self, c: int) -> np.ndarray:
         """One skin/clothes/hair channel at the working size."""
         return self.skin_clothes_hair()[c]
@@ -671,6 +728,14 @@ def _doubts(a: PeopleAnalysis, kind: str, person: _Person | None) -> list[str]:
     if kind == "body-skin" and any(q.face is not None and q.face.landmarks is not None
                                    and a.face_parts(q.face).occlusion().mouth_hidden for q in people):
         out.append("a face is covered (face mask): skin colour is judged from the forehead only, check the result")
+    if kind in ("person", "clothes"):
+        # Something held or touching them (a hugged dog, a raft): reported, not cut
+        # (people/held.py says why).
+        share = a.held(person).kept_share
+        if share >= HELD_WARN:
+            whose = "of it" if kind == "person" else "of the person"
+            out.append(f"the {kind} mask may include something held or touching them: {share:.0%} {whose} "
+                       "lies beyond the body's pose")
     if kind != "person":
         sizes = [q.face.size for q in people if q.face is not None]
         if sizes and len(sizes) == len(people) and max(sizes) < SMALL_PEOPLE_FACE:
@@ -713,7 +778,7 @@ def choose_person(a: PeopleAnalysis, params: dict) -> tuple[_Person | None, str 
 def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndarray:
     """hair / clothes / body-skin at full resolution, for one person or all."""
     ww, wh = a.work_wh
-    fg = a.prob
+    fg = a.person_prob()
     if person is not None:
         member = a.member[person.label - 1]
     else:
@@ -723,22 +788,31 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
         # Hair sticks out of the person matte (flyaways): allow a margin around it.
         region = cv2.dilate((fg > 0.3).astype(np.float32), np.ones((5, 5), np.uint8))
         p = p * np.maximum(region, fg)
+        face_hair = np.zeros_like(p)
         heads = np.zeros_like(p)
+        long_hair = np.zeros_like(p)
         faceless = False
         for q in ([person] if person is not None else a.people):
             mp = _face_hair(a, q)
             if mp is not None:
-                p = np.maximum(p, mp)
+                face_hair = np.maximum(face_hair, mp)
             if q.face is None:
                 faceless = True
                 continue
             # Hair grows around the head: a window from above the crown to the
             # shoulders stops both models from taking dark collars, a flask or a
-            # helmet for hair.
+            # helmet for hair.  The head-crop hair model gets a wider one
+            # (LONG_HAIR_WINDOW): it follows strands, and long hair falls past the
+            # shoulders (dog-human's ponytail below the dog's paw: 0.4 there, the
+            # whole-body model 0.0 and "clothes" 0.49).  The whole-body model keeps
+            # HEAD_WINDOW: widened, it takes dark suits for hair (Solvay's jackets).
             c, fs = q.face.centre * np.array([a.sx, a.sy]), q.face.size * a.sx
-            cv2.ellipse(heads, (int(c[0]), int(c[1] + 0.2 * fs)), (int(1.3 * fs), int(1.6 * fs)), 0, 0, 360, 1.0, -1)
+            for window, (ax, ay, dy) in ((heads, HEAD_WINDOW), (long_hair, LONG_HAIR_WINDOW)):
+                cv2.ellipse(window, (int(c[0]), int(c[1] + dy * fs)), (int(ax * fs), int(ay * fs)), 0, 0, 360, 1.0, -1)
         if heads.any() and not faceless:
             p = p * cv2.GaussianBlur(heads, (0, 0), 2.0)
+            face_hair = face_hair * cv2.GaussianBlur(long_hair, (0, 0), 2.0)
+        p = np.maximum(p, face_hair)
         # Below the chin and between the jaw corners is neck and collar, not hair
         # (the astronaut's dark suit collar; hair falls beside the neck, not in front).
         necks = np.zeros_like(p)
@@ -781,6 +855,10 @@ def _pixel_part(a: PeopleAnalysis, kind: str, person: _Person | None) -> np.ndar
 
 
 HAIR_MODEL = "hair_segmentation"
+# The window hair may lie in (_pixel_part): an ellipse round each face, half-axes
+# (across, down) and its centre below the face centre, all in face sizes.
+HEAD_WINDOW = (1.3, 1.6, 0.2)
+LONG_HAIR_WINDOW = (1.7, 1.9, 0.3)
 CROP_FADE = 0.08  # of the hair model's crop: the border band over which its answer fades out
 # Above the eyes, what the skin/clothes/hair model calls clothes more than hair is a hat
 # or a cap, whatever the selfie hair model says (it takes Grace Hopper's black cap for
@@ -1041,6 +1119,9 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
     chosen = person.info.index if person else None
     if kind == "person":
         alpha = a.all_alpha()
+        cut = a.held_cut_full()
+        if cut is not None:  # a teddy bear, a hugged dog (people/held.py); the subject keeps them
+            alpha = alpha * (1 - cut)
         if person is not None:
             alpha = alpha * a.membership(person)
         frac = float((alpha > 0.5).mean())

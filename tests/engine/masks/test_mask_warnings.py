@@ -98,3 +98,24 @@ def test_sync_flags_an_empty_mask_even_when_the_source_was_empty_too(catalog, tm
     reason = "no sky: the backdrop behind a portrait"  # her blue backdrop is not sky
     assert comp.flag == reason
     assert [(i["image_id"], i["layer"], i["reason"]) for i in review.list_items(catalog)] == [(ids[1], "Sky", reason)]
+
+
+def test_the_cat_imported_through_the_catalog_is_no_person(catalog, tmp_path):
+    """Through the importer's colour-managed preview the upright face detector finds
+    the cat's face, and the mesh turns it 70 degrees: it needs a body like a face found
+    on a turned copy (read from the file it is found there, and rejected).  It got
+    an 81 % person mask with a "turned 70 degrees" note."""
+    import shutil
+    from pathlib import Path
+
+    from maskroom.engine.importer import run_import
+
+    shoot = tmp_path / "cat"
+    shoot.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "data" / "people" / "chelsea_cat.png", shoot / "cat.png")
+    run_import(catalog, [shoot], jobs=1)
+    r = run(catalog, "mask", "add", 1, "--kind", "person", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert [w["kind"] for w in doc["warnings"]] == ["person"]
+    assert doc["warnings"][0]["reason"].startswith("no person found in this photo"), doc["warnings"]
