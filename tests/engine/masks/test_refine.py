@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import cv2
 
-from maskroom.engine.masks.refine import boundary_band, guided_filter_coefficients, guided_upsample, refine_alpha, upsample
+from maskroom.engine.masks.refine import (RefineGuide, boundary_band, guided_filter_coefficients, guided_upsample,
+                                         refine_alpha, upsample)
 
 
 def _wavy_scene(size=512, seed=0):
@@ -128,3 +129,19 @@ def test_hesitant_prior_lets_the_photo_bring_back_sky_between_twigs():
     assert (fine[gaps] > 0.5).mean() > 0.85  # 0.92
     assert (fine[twigs] > 0.5).mean() < 0.05
     assert (fine[320:] > 0.5).mean() < 0.01  # the ground stays ground
+
+
+def test_a_guide_prepared_beforehand_gives_the_same_matte():
+    # The sky kind prepares the photo's side while its model runs: nothing may change.
+    img, truth = _wavy_scene(600, seed=3)
+    coarse = cv2.resize(truth, (64, 64), interpolation=cv2.INTER_AREA)
+    prepared = RefineGuide(img, work_edge=320)
+    prepared.statistics()
+    assert np.array_equal(refine_alpha(img, coarse, work_edge=320, uncertain=(0.2, 0.5)),
+                          refine_alpha(img, coarse, uncertain=(0.2, 0.5), prepared=prepared))
+    try:
+        refine_alpha(img[:300], coarse, prepared=prepared)
+    except ValueError as exc:
+        assert "guide prepared for" in str(exc)
+    else:
+        raise AssertionError("a guide of another image was accepted")
