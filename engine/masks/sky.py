@@ -155,9 +155,10 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
     if n > 1:
         drop = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
         if small is not None:
-            drop |= _colour_veto(small, labels, n)
-            drop |= _backdrop_to_bottom(small, labels, n)
-            walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2, small) & ~drop
+            colours = _region_colours(small, labels, n)
+            drop |= _colour_veto(colours)
+            drop |= _backdrop_to_bottom(colours, labels, n)
+            walls = plain_walls(labels, n, colours, p_u2, small) & ~drop
             if walls.any():
                 drop |= walls
                 reason = "not counted: a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
@@ -260,8 +261,8 @@ def _region_colours(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray
     return mean / counts[:, None]
 
 
-def _colour_veto(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    mean = _region_colours(small, labels, n)
+def _colour_veto(mean: np.ndarray) -> np.ndarray:
+    """Per region (``mean``: its sRGB colour, n x 3): too dark, green or magenta for a sky."""
     r, g, b = mean[:, 0], mean[:, 1], mean[:, 2]
     dark = mean.mean(1) < DARK_SKY
     green = g > np.maximum(r, b) + TINT
@@ -273,7 +274,7 @@ BOTTOM_EDGE = 0.3  # of the frame's bottom rows: a "sky" this wide there has no 
 BOTTOM_ROWS = 1 / 96  # the bottom band checked, as a share of the height (4 rows at 384)
 
 
-def _backdrop_to_bottom(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+def _backdrop_to_bottom(colours: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """Regions that run down to the frame's bottom edge over a wide stretch and are not
     clear blue: a defocused backdrop or a plain surface, not a sky.
 
@@ -290,7 +291,7 @@ def _backdrop_to_bottom(small: np.ndarray, labels: np.ndarray, n: int) -> np.nda
     wide = bottom > BOTTOM_EDGE
     if not wide[1:].any():
         return wide
-    r, g, b = _region_colours(small, labels, n).T
+    r, g, b = colours.T
     blue = (b - r > BLUE) & (b > g)
     return wide & ~blue
 
