@@ -146,7 +146,8 @@ def subject_rows(name, img, reps):
         (name, "subject resize to 640/320 px", timeit(lambda: SU._to_work(SU._to_work(img, SU.FOCUS_WORK)), reps)),
         (name, "subject focus cue (640 px)", timeit(lambda: SU.focus(mid, shape), reps)),
         (name, "subject sky cue (EGE, 384 px)", timeit(lambda: SU.sky_probability(mid, shape), reps)),
-        (name, "subject saliency (barrier, colour, SR)", timeit(lambda: SU.saliency(work, in_focus=in_focus, sky=sky), reps)),
+        (name, "subject saliency (barrier, colour, SR)",
+         timeit(lambda: SU.saliency(work, in_focus=in_focus, sky=sky), reps)),
         (name, "subject GrabCut (320 px, converged)", timeit(lambda: SU.grabcut_from_saliency(work, sal), reps)),
         (name, "peer: classical subject total", timeit(lambda: SU.subject_alpha(img), reps)),
         (name, "peer: classical w/o refine", timeit(lambda: SU.subject_alpha(img, refine=False), reps)),
@@ -179,7 +180,8 @@ def main() -> None:
             from maskroom.engine.masks.objects import object_alpha, salient_object_alpha
 
             box = {"box": [0.25, 0.3, 0.65, 0.7]}
-            rows.append((name, "object box (salient crop, shipped)", timeit(lambda: salient_object_alpha(img, box), args.reps)))
+            rows.append((name, "object box (salient crop, shipped)",
+                         timeit(lambda: salient_object_alpha(img, box), args.reps)))
             rows.append((name, "peer: object box GrabCut", timeit(lambda: object_alpha(img, box), args.reps)))
     if "sky" in kinds:
         skyless = at_2048(load_rgb(SAMPLES / SKYLESS))
@@ -197,7 +199,8 @@ def main() -> None:
     print(f"\nmedian over images ({args.reps} runs each; load average 1 min {load_before[0]:.1f} before, "
           f"{load_after[0]:.1f} after, on {os.cpu_count()} cores)")
     for step, v in by.items():
-        print(f"  {step:<36} wall {statistics.median(s[0] for s in v):.3f} s   CPU {statistics.median(s[1] for s in v):.3f} s")
+        wall, cpu = statistics.median(s[0] for s in v), statistics.median(s[1] for s in v)
+        print(f"  {step:<36} wall {wall:.3f} s   CPU {cpu:.3f} s")
     if "sky" in kinds:
         ref = statistics.median(s[1] for s in by["sky refine (full res)"])
         peer = statistics.median(s[1] for s in by["peer: bilinear upsample"])

@@ -161,7 +161,8 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
             walls = plain_walls(labels, n, colours, p_u2, small) & ~drop
             if walls.any():
                 drop |= walls
-                reason = "not counted: a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
+                reason = ("not counted: a plain area, not blue, that the precise sky model doubts"
+                          " (a wall, lamp or backdrop?)")
         # A region one model all but rules out is not sky: U²-Netp alone fires on
         # plain ceilings, EGE alone on bright walls (measured on ADE20K negatives).  Small
         # regions are spared: through a window the models often disagree on real sky.
@@ -302,7 +303,8 @@ def model_version() -> str:
     return kind_version("sky")
 
 
-def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None, inp: MaskInput | None = None) -> tuple[np.ndarray, float]:
+def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None,
+              inp: MaskInput | None = None) -> tuple[np.ndarray, float]:
     """Full-resolution sky matte of an sRGB float image, and the sky fraction.
 
     ``probs`` = (U²-Netp, EGE) probabilities when the caller already has them.
