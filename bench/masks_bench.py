@@ -79,27 +79,10 @@ def sky_alpha_with(model_u2: str, img):
         SK.MODEL_U2 = shipped
 
 
-class _Deferred:
-    """A job run in the calling thread when its result is asked for (never, if not)."""
-
-    def __init__(self, fn, args):
-        self.fn, self.args = fn, args
-
-    def result(self):
-        return self.fn(*self.args)
-
-
-class _Inline:
-    """Stands in for the sky's worker threads: U²-Netp runs after EGE and the
-    preparation, in the calling thread, and not at all when EGE sees no sky - the sky
-    mask one step after the other, the peer of running U²-Netp side by side."""
-
-    def submit(self, fn, *args):
-        return _Deferred(fn, args)
-
-
 def sky_one_thread(img):
-    shipped, SK._WORKERS = SK._WORKERS, _Inline()
+    """The sky mask one step after the other, as in a process allowed one thread: the
+    peer of running U²-Netp beside EGE."""
+    shipped, SK._WORKERS = SK._WORKERS, SK.IN_CALLER
     try:
         return SK.sky_alpha(img)
     finally:
