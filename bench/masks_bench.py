@@ -12,7 +12,9 @@ plain bilinear upsampling of the sky matte (what refinement replaces), the fp32
 U²-Netp the shipped int8 one is made from (alone, and the whole sky mask with it,
 interleaved run by run with the shipped one), the classical subject (with and
 without refinement and its focus and sky cues) against the shipped salient one, and
-the GrabCut object box against the salient crop.
+the GrabCut object box against the salient crop, and the sky mask with its two
+models and preparation one after the other in one thread against the shipped one
+(U²-Netp in a worker thread while EGE and the photo's preparation run), interleaved.
 """
 from __future__ import annotations
 
@@ -27,9 +29,11 @@ os.environ.setdefault("MASKROOM_ONNX_THREADS", "2")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from maskroom.core.recipe import MaskComponent  # noqa: E402
 from maskroom.engine.masks import sky as SK  # noqa: E402
 from maskroom.engine.masks.overlay import load_rgb  # noqa: E402
 from maskroom.engine.masks.refine import refine_alpha, upsample  # noqa: E402
+from maskroom.engine.masks.registry import MaskInput  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "maskroom" / "data" / "samples"
 IMAGES = ["immich_el_torcal_rocks.jpg", "immich_tanners_ridge.jpg", "immich_prairie_falcon.jpg"]
@@ -75,6 +79,21 @@ def sky_alpha_with(model_u2: str, img):
         SK.MODEL_U2 = shipped
 
 
+def sky_one_thread(img):
+    """The sky mask one step after the other, as in a process allowed one thread: the
+    peer of running U²-Netp beside EGE."""
+    shipped, SK._WORKERS = SK._WORKERS, SK.IN_CALLER
+    try:
+        return SK.sky_alpha(img)
+    finally:
+        SK._WORKERS = shipped
+
+
+def sky_kind(img):
+    """The sky kind as a mask derives it (with the portrait-backdrop gate), uncached."""
+    return SK.sky(MaskInput(image=img, digest=f"bench-{time.perf_counter_ns()}"), MaskComponent(kind="sky"))
+
+
 def sky_rows(name, img, reps):
     small = SK.model_size(img)
     u2_in, ege_in = SK.model_inputs(img, small)
@@ -86,11 +105,14 @@ def sky_rows(name, img, reps):
         (name, "sky model U2-Netp int8 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2, u2_in), reps)),
         (name, "peer: U2-Netp fp32 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2_FP32, u2_in), reps)),
         (name, "sky fusion + region rules", timeit(lambda: SK.fuse(*probs, small=small), reps)),
-        (name, "sky refine (full res)", timeit(lambda: refine_alpha(img, p, work_edge=SK.REFINE_EDGE), reps)),
+        (name, "sky refine (full res)", timeit(
+            lambda: refine_alpha(img, p, work_edge=SK.REFINE_EDGE, uncertain=SK.UNCERTAIN), reps)),
         (name, "peer: bilinear upsample", timeit(lambda: upsample(p, img.shape[:2]), reps)),
     ] + [(name, step, secs) for step, secs in timeit_interleaved({
         "sky total (sky_alpha)": lambda: SK.sky_alpha(img),
+        "peer: sky total, one thread": lambda: sky_one_thread(img),
         "peer: sky total with fp32 U2-Netp": lambda: sky_alpha_with(SK.MODEL_U2_FP32, img),
+        "sky kind (with the portrait gate)": lambda: sky_kind(img),
     }, reps).items()]
 
 
@@ -107,7 +129,8 @@ def subject_rows(name, img, reps):
         (name, "subject resize to 640/320 px", timeit(lambda: SU._to_work(SU._to_work(img, SU.FOCUS_WORK)), reps)),
         (name, "subject focus cue (640 px)", timeit(lambda: SU.focus(mid, shape), reps)),
         (name, "subject sky cue (EGE, 384 px)", timeit(lambda: SU.sky_probability(mid, shape), reps)),
-        (name, "subject saliency (barrier, colour, SR)", timeit(lambda: SU.saliency(work, in_focus=in_focus, sky=sky), reps)),
+        (name, "subject saliency (barrier, colour, SR)",
+         timeit(lambda: SU.saliency(work, in_focus=in_focus, sky=sky), reps)),
         (name, "subject GrabCut (320 px, converged)", timeit(lambda: SU.grabcut_from_saliency(work, sal), reps)),
         (name, "peer: classical subject total", timeit(lambda: SU.subject_alpha(img), reps)),
         (name, "peer: classical w/o refine", timeit(lambda: SU.subject_alpha(img, refine=False), reps)),
@@ -140,11 +163,15 @@ def main() -> None:
             from maskroom.engine.masks.objects import object_alpha, salient_object_alpha
 
             box = {"box": [0.25, 0.3, 0.65, 0.7]}
-            rows.append((name, "object box (salient crop, shipped)", timeit(lambda: salient_object_alpha(img, box), args.reps)))
+            rows.append((name, "object box (salient crop, shipped)",
+                         timeit(lambda: salient_object_alpha(img, box), args.reps)))
             rows.append((name, "peer: object box GrabCut", timeit(lambda: object_alpha(img, box), args.reps)))
     if "sky" in kinds:
         skyless = at_2048(load_rgb(SAMPLES / SKYLESS))
-        rows.append((SKYLESS, "sky total, no sky (U2 skipped)", timeit(lambda: SK.sky_alpha(skyless), args.reps)))
+        rows += [(SKYLESS, step, secs) for step, secs in timeit_interleaved({
+            "sky total, no sky (U2 stopped)": lambda: SK.sky_alpha(skyless),
+            "peer: no sky, one thread (U2 skipped)": lambda: sky_one_thread(skyless),
+        }, args.reps).items()]
     load_after = os.getloadavg()
     print(f"{'image':<30} {'step':<36} {'wall s':>8} {'CPU s':>8}")
     for name, step, (wall, cpu) in rows:
@@ -155,7 +182,8 @@ def main() -> None:
     print(f"\nmedian over images ({args.reps} runs each; load average 1 min {load_before[0]:.1f} before, "
           f"{load_after[0]:.1f} after, on {os.cpu_count()} cores)")
     for step, v in by.items():
-        print(f"  {step:<36} wall {statistics.median(s[0] for s in v):.3f} s   CPU {statistics.median(s[1] for s in v):.3f} s")
+        wall, cpu = statistics.median(s[0] for s in v), statistics.median(s[1] for s in v)
+        print(f"  {step:<36} wall {wall:.3f} s   CPU {cpu:.3f} s")
     if "sky" in kinds:
         ref = statistics.median(s[1] for s in by["sky refine (full res)"])
         peer = statistics.median(s[1] for s in by["peer: bilinear upsample"])

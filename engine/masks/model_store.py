@@ -146,6 +146,12 @@ def get_session(name: str):
     return sess
 
 
+def threads() -> int:
+    """Threads each model session of this process uses: the process's thread budget (1 in
+    a batch worker, where the workers are the parallelism)."""
+    return _threads()
+
+
 @lru_cache(maxsize=1)
 def _threads() -> int:
     env = os.environ.get("MASKROOM_ONNX_THREADS")

@@ -34,12 +34,15 @@ def _box(x: np.ndarray, r: int) -> np.ndarray:
 
 def guided_filter_coefficients(guide: np.ndarray, src: np.ndarray, r: int, eps: float):
     """Colour guided filter: per-pixel a (HxWx3) and b (HxW) with q = a.I + b."""
+    return _coefficients(guide_statistics(guide, r, eps), src, r)
+
+
+def guide_statistics(guide: np.ndarray, r: int, eps: float) -> tuple:
+    """The guide's own half of the guided filter (its local means and the inverse of its
+    regularised local colour covariance): it does not depend on the matte, so a caller
+    can compute it while the matte's model still runs (the sky kind does)."""
     guide = guide.astype(np.float32, copy=False)
-    src = src.astype(np.float32, copy=False)
     mean_i = _box(guide, r)
-    mean_p = _box(src, r)
-    mean_ip = _box(guide * src[..., None], r)
-    cov_ip = mean_ip - mean_i * mean_p[..., None]
     # Covariance of the guide (symmetric 3x3 per pixel).
     idx = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
     var = {}
@@ -57,6 +60,15 @@ def guided_filter_coefficients(guide: np.ndarray, src: np.ndarray, r: int, eps: 
     i22 = s00 * s11 - s01 * s01
     det = s00 * i00 + s01 * i01 + s02 * i02
     det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+    return guide, mean_i, (i00, i01, i02, i11, i12, i22), det
+
+
+def _coefficients(stats: tuple, src: np.ndarray, r: int):
+    guide, mean_i, (i00, i01, i02, i11, i12, i22), det = stats
+    src = src.astype(np.float32, copy=False)
+    mean_p = _box(src, r)
+    mean_ip = _box(guide * src[..., None], r)
+    cov_ip = mean_ip - mean_i * mean_p[..., None]
     c0, c1, c2 = cov_ip[..., 0], cov_ip[..., 1], cov_ip[..., 2]
     a = np.stack(
         [
@@ -156,6 +168,34 @@ def colour_projection(image: np.ndarray, fg: np.ndarray, bg: np.ndarray, radius:
     return np.clip(est, 0.0, 1.0), conf
 
 
+class RefineGuide:
+    """The photo's side of ``refine_alpha``: the working-size copy of the photo and the
+    guided filter's statistics of it, which do not depend on the matte.  Made apart
+    from the matte so a kind can prepare it while its model runs."""
+
+    def __init__(self, image: np.ndarray, *, work_edge: int | None = None, radius: int | None = None,
+                 eps: float = 1e-3):
+        h, w = image.shape[:2]
+        long_edge = max(h, w)
+        self.image = image.astype(np.float32, copy=False)
+        radius = radius or max(2, int(round(long_edge / 400)))
+        self.scale = s = min(1.0, (work_edge or _WORK_LONG_EDGE) / long_edge)
+        if s < 1.0:
+            sw, sh = max(2, int(round(w * s))), max(2, int(round(h * s)))
+            self.work = cv2.resize(self.image, (sw, sh), interpolation=cv2.INTER_AREA)
+        else:
+            self.work = self.image
+        self.radius_s = max(1, int(round(radius * s)))
+        self.eps = eps
+        self._stats: tuple | None = None
+
+    def statistics(self) -> tuple:
+        """``guide_statistics`` of the working-size photo (computed once, on first use)."""
+        if self._stats is None:
+            self._stats = guide_statistics(self.work, self.radius_s, self.eps)
+        return self._stats
+
+
 def refine_alpha(
     image: np.ndarray,
     coarse: np.ndarray,
@@ -167,6 +207,7 @@ def refine_alpha(
     work_edge: int | None = None,
     uncertain: tuple[float, float] | None = None,
     window: bool = False,
+    prepared: RefineGuide | None = None,
 ) -> np.ndarray:
     """A full-resolution matte for ``image`` from a coarse (any-size) ``coarse`` matte.
 
@@ -190,25 +231,23 @@ def refine_alpha(
     (at 2048 px: IoU@0.5 0.995-0.9998 against the whole-frame answer; at most 0.01
     apart where that grid is the working one); 2-4x cheaper on a subject's outline.
     Opt-in because it changes the rasters of the kinds that use it (their versions key them).
+    ``prepared``: ``RefineGuide(image, ...)`` made beforehand (its ``work_edge``,
+    ``radius`` and ``eps`` then apply); the same matte as without it.
     """
     h, w = image.shape[:2]
     long_edge = max(h, w)
     factor = long_edge / max(coarse.shape[:2])  # photo pixels per matte pixel
     band = band or max(3, int(round(max(long_edge / 150, 2.5 * factor))))
-    radius = radius or max(2, int(round(long_edge / 400)))
-    guide = image.astype(np.float32, copy=False)
-    s = min(1.0, (work_edge or _WORK_LONG_EDGE) / long_edge)
-    if s < 1.0:
-        sw, sh = max(2, int(round(w * s))), max(2, int(round(h * s)))
-        img_s = cv2.resize(guide, (sw, sh), interpolation=cv2.INTER_AREA)
-    else:
-        img_s = guide
+    if prepared is None:
+        prepared = RefineGuide(image, work_edge=work_edge, radius=radius, eps=eps)
+    elif prepared.image.shape != image.shape:
+        raise ValueError(f"refine_alpha: guide prepared for {prepared.image.shape}, image is {image.shape}")
+    guide, img_s, s, radius_s = prepared.image, prepared.work, prepared.scale, prepared.radius_s
     prior_s = upsample(coarse, img_s.shape[:2])
     hard_s = prior_s > 0.5
     if not hard_s.any() or hard_s.all():
         return np.full((h, w), float(hard_s.flat[0]), np.float32)
     band_s = max(2, int(round(band * s)))
-    radius_s = max(1, int(round(radius * s)))
     in_band_s = boundary_band(hard_s, band_s)
     if uncertain is not None:
         # Where the model hesitates (a crown of fine twigs, fronds against the sky: the
@@ -227,7 +266,7 @@ def refine_alpha(
         mixed = _matting_prior(img_s, mixed, hard_s, band_s)
     # A small guided filter removes pixel noise from the projection while keeping
     # the edge where the photo has it; its coefficients live at the working size.
-    a, b = guided_filter_coefficients(img_s, mixed.astype(np.float32, copy=False), radius_s, eps)
+    a, b = _coefficients(prepared.statistics(), mixed, radius_s)
     # The photo's answer q = a.I + b counts in the band, fading out over its outer
     # rim (~one working pixel) into the hard decision outside: where q is not quite 0
     # or 1 at the band's edge, a hard switch drew the working grid's stairs into the

@@ -12,6 +12,8 @@ and ridge edges follow the pixels rather than the 384 px model grid.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -20,10 +22,10 @@ from maskroom.engine.masks import model_store
 from maskroom.engine.masks.cache import kind_version
 from maskroom.engine.masks.people import all_people_alpha, detect_people
 from maskroom.engine.masks.people.faces import detect_faces
-from maskroom.engine.masks.refine import refine_alpha
+from maskroom.engine.masks.refine import RefineGuide, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 from maskroom.engine.masks.sky_context import plain_walls, window_panes
-from maskroom.engine.masks.sky_horizon import water_below_horizon
+from maskroom.engine.masks.sky_horizon import level_edges, water_below_horizon
 
 # U²-Netp runs as its int8 derivative (tools/models/quantize.py): 2.4x faster on CPU, and on the
 # pairs ADE20K IoU -0.001, CamVid +0.000, false sky -0.03 % against the fp32 file
@@ -55,11 +57,45 @@ _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
-def _run(name: str, x: np.ndarray) -> np.ndarray:
+def _run(name: str, x: np.ndarray, options=None) -> np.ndarray:
     sess = model_store.get_session(name)
     feed = {sess.get_inputs()[0].name: x[None].astype(np.float32)}
-    out = sess.run(None, feed)[0]
+    out = sess.run(None, feed, options)[0]
     return np.asarray(out, np.float32).reshape(SIZE, SIZE)
+
+
+# U²-Netp runs in one of these while the calling thread runs EGE and prepares what needs
+# no model (onnxruntime releases the GIL while a model runs; so do OpenCV and numpy's
+# large loops).  The int8 U²-Netp hardly uses a second core on CPUs without VNNI, so a
+# sky image kept one core mostly idle for ~60 % of its time.  Two workers: two sky masks
+# derived at once from two threads do not queue behind each other.
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sky-u2netp")
+
+
+class _Later:
+    """A job run in the calling thread when its result is asked for (never, if not)."""
+
+    def __init__(self, fn, args):
+        self._fn, self._args = fn, args
+
+    def result(self):
+        return self._fn(*self._args)
+
+
+class _InCaller:
+    """Stands in for ``_WORKERS`` in a process allowed one thread (a batch worker: the
+    workers are the parallelism): U²-Netp runs after EGE and the preparation, and not at
+    all when EGE sees no sky - one step after the other."""
+
+    def submit(self, fn, *args) -> _Later:
+        return _Later(fn, args)
+
+
+IN_CALLER = _InCaller()
+
+
+def _executor():
+    return _WORKERS if model_store.threads() > 1 else IN_CALLER
 
 
 def model_size(image: np.ndarray) -> np.ndarray:
@@ -79,19 +115,36 @@ def model_inputs(image: np.ndarray, small: np.ndarray | None = None) -> tuple[np
     return np.ascontiguousarray(u2), np.ascontiguousarray(ege.transpose(2, 0, 1))
 
 
-def sky_probabilities(image: np.ndarray, small: np.ndarray | None = None, *, lazy: bool = False):
+def sky_probabilities(image: np.ndarray, small: np.ndarray | None = None, *, lazy: bool = False,
+                      meanwhile=None):
     """(U²-Netp, EGE) sky probability at 384x384.
 
-    ``lazy``: run the cheap, liberal EGE model first and skip U²-Netp (about 15x
-    the cost) when EGE sees no sky anywhere; the U²-Netp entry is then None.
-    Measured on the pairs: 16 of 176 images skipped, results unchanged but for one
+    U²-Netp (about 7x EGE's cost) runs in a worker thread while EGE runs in this one,
+    then ``meanwhile()`` (work that needs neither model's answer) if given; in a process
+    allowed one thread (``model_store.threads()``) it runs after them instead.
+    ``lazy``: when EGE, the cheap and liberal model, sees no sky anywhere, U²-Netp is
+    stopped where it is and the U²-Netp entry is None (``meanwhile`` is not called).
+    Measured on the pairs: 16 of 176 images stopped, results unchanged but for one
     ADE20K image (mean IoU 0.8637 -> 0.8634) - see docs/masks.md.
     """
+    import onnxruntime as ort  # lazy, as in model_store: only when a model runs (CLI start-up time)
+
     u2_in, ege_in = model_inputs(image, small)
-    p_ege = np.clip(_run(MODEL_EGE, ege_in), 0, 1)
-    if lazy and no_sky_at_all(p_ege):
-        return None, p_ege
-    return np.clip(_run(MODEL_U2, u2_in), 0, 1), p_ege
+    stop = ort.RunOptions()
+    u2 = _executor().submit(_run, MODEL_U2, u2_in, stop)
+    try:
+        p_ege = np.clip(_run(MODEL_EGE, ege_in), 0, 1)
+        if lazy and no_sky_at_all(p_ege):
+            # Not waited for: onnxruntime checks the flag between nodes, and the run
+            # ends (with an error nobody reads) at the next one.
+            stop.terminate = True
+            return None, p_ege
+        if meanwhile is not None:
+            meanwhile()
+    except BaseException:
+        stop.terminate = True
+        raise
+    return np.clip(u2.result(), 0, 1), p_ege
 
 
 EGE_ANY = 0.3  # EGE fires on far more than sky: below this nowhere, there is no sky
@@ -107,8 +160,8 @@ def fuse(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None) -
     return fuse_with_reason(p_u2, p_ege, small)[0]
 
 
-def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, str | None]:
+def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | None = None,
+                     edges: np.ndarray | None = None) -> tuple[np.ndarray, str | None]:
     """(one sky probability from the two models' same-size outputs, why it is doubtful or
     None): "not counted ..." when a context rule removed a region as not sky, "... (water
     or a backdrop?)" when a kept blue region fills the frame down to its bottom edge.
@@ -119,7 +172,8 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
     magenta/green (flower and foliage bokeh) is dropped, and so is a pale region that
     runs down to the frame's bottom edge (a defocused backdrop), water below a
     straight horizon (sky_horizon.py), a plain wall U²-Netp doubts and the panes of a
-    room's windows (sky_context.py).
+    room's windows (sky_context.py).  ``edges``: ``sky_horizon.level_edges(small)`` when
+    the caller has it already.
     """
     p = U2_WEIGHT * p_u2 + (1.0 - U2_WEIGHT) * p_ege
     hard = (p > THRESHOLD).astype(np.uint8)
@@ -128,12 +182,14 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
     if n > 1:
         drop = stats[:, cv2.CC_STAT_AREA] < MIN_REGION * hard.size
         if small is not None:
-            drop |= _colour_veto(small, labels, n)
-            drop |= _backdrop_to_bottom(small, labels, n)
-            walls = plain_walls(labels, n, _region_colours(small, labels, n), p_u2, small) & ~drop
+            colours = _region_colours(small, labels, n)
+            drop |= _colour_veto(colours)
+            drop |= _backdrop_to_bottom(colours, labels, n)
+            walls = plain_walls(labels, n, colours, p_u2, small) & ~drop
             if walls.any():
                 drop |= walls
-                reason = "not counted: a plain area, not blue, that the precise sky model doubts (a wall, lamp or backdrop?)"
+                reason = ("not counted: a plain area, not blue, that the precise sky model doubts"
+                          " (a wall, lamp or backdrop?)")
         # A region one model all but rules out is not sky: U²-Netp alone fires on
         # plain ceilings, EGE alone on bright walls (measured on ADE20K negatives).  Small
         # regions are spared: through a window the models often disagree on real sky.
@@ -155,7 +211,7 @@ def fuse_with_reason(p_u2: np.ndarray, p_ege: np.ndarray, small: np.ndarray | No
     if small is not None:
         if not split:
             p = _sky_only_ege_saw(p, p_ege, small)
-        p = water_below_horizon(p, small, THRESHOLD)
+        p = water_below_horizon(p, small, THRESHOLD, edges=edges)
         if window_panes(p > THRESHOLD):
             p = np.minimum(p, THRESHOLD - 0.01)
             panes = "bright window panes of a room"
@@ -233,8 +289,8 @@ def _region_colours(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray
     return mean / counts[:, None]
 
 
-def _colour_veto(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    mean = _region_colours(small, labels, n)
+def _colour_veto(mean: np.ndarray) -> np.ndarray:
+    """Per region (``mean``: its sRGB colour, n x 3): too dark, green or magenta for a sky."""
     r, g, b = mean[:, 0], mean[:, 1], mean[:, 2]
     dark = mean.mean(1) < DARK_SKY
     green = g > np.maximum(r, b) + TINT
@@ -246,7 +302,7 @@ BOTTOM_EDGE = 0.3  # of the frame's bottom rows: a "sky" this wide there has no 
 BOTTOM_ROWS = 1 / 96  # the bottom band checked, as a share of the height (4 rows at 384)
 
 
-def _backdrop_to_bottom(small: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+def _backdrop_to_bottom(colours: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """Regions that run down to the frame's bottom edge over a wide stretch and are not
     clear blue: a defocused backdrop or a plain surface, not a sky.
 
@@ -263,7 +319,7 @@ def _backdrop_to_bottom(small: np.ndarray, labels: np.ndarray, n: int) -> np.nda
     wide = bottom > BOTTOM_EDGE
     if not wide[1:].any():
         return wide
-    r, g, b = _region_colours(small, labels, n).T
+    r, g, b = colours.T
     blue = (b - r > BLUE) & (b > g)
     return wide & ~blue
 
@@ -274,7 +330,8 @@ def model_version() -> str:
     return kind_version("sky")
 
 
-def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None, inp: MaskInput | None = None) -> tuple[np.ndarray, float]:
+def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None,
+              inp: MaskInput | None = None) -> tuple[np.ndarray, float]:
     """Full-resolution sky matte of an sRGB float image, and the sky fraction.
 
     ``probs`` = (U²-Netp, EGE) probabilities when the caller already has them.
@@ -289,17 +346,31 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
     h, w = image.shape[:2]
     none = np.zeros((h, w), np.float32)
     small = model_size(image)
-    p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True)
+    # What needs the photo but neither model - the refinement's guide, the horizon rule's
+    # edges, the portrait gate's face detection - is done while U²-Netp runs (the same
+    # results as computed after it; the face detection is wasted on the rare photo
+    # whose sky the rules remove).
+    early: dict = {}
+
+    def meanwhile() -> None:
+        if refine:
+            early["guide"] = RefineGuide(image, work_edge=REFINE_EDGE)
+            early["guide"].statistics()
+        early["edges"] = level_edges(small)
+        if inp is not None:
+            early["close_up"] = close_up_face(inp.image)
+
+    p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True, meanwhile=meanwhile)
     if p_u2 is None or no_sky_at_all(p_ege):
         return none, 0.0, "no sky in this photo"
-    p, removed = fuse_with_reason(p_u2, p_ege, small=small)
+    p, removed = fuse_with_reason(p_u2, p_ege, small=small, edges=early.get("edges"))
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:
         return none, 0.0, f"no sky: {removed.removeprefix('not counted: ')}" if removed else "no sky in this photo"
-    if inp is not None and portrait_backdrop(inp, found):
+    if inp is not None and portrait_backdrop(inp, found, early.get("close_up")):
         return none, 0.0, "no sky: the backdrop behind a portrait"
     if refine:
-        alpha = refine_alpha(image, p, work_edge=REFINE_EDGE, uncertain=UNCERTAIN)
+        alpha = refine_alpha(image, p, work_edge=REFINE_EDGE, uncertain=UNCERTAIN, prepared=early.get("guide"))
     else:
         alpha = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
     # Sky is left, but a context rule took a large part away: say so ("doubtful").
@@ -310,7 +381,7 @@ PORTRAIT_FACE = 0.15  # a face at least this share of the frame's height: a clos
 _FACE_GATE_SIZE = 256
 
 
-def portrait_backdrop(inp: MaskInput, sky_fraction: float) -> bool:
+def portrait_backdrop(inp: MaskInput, sky_fraction: float, close_up: bool | None = None) -> bool:
     """True when the "sky" is the backdrop behind a close-up portrait.
 
     Both sky models take a plain blue studio backdrop for sky (the Grace Hopper
@@ -320,20 +391,26 @@ def portrait_backdrop(inp: MaskInput, sky_fraction: float) -> bool:
     face detection at 256 px (a few ms); the people analysis (cached per input and
     shared with the people kinds) runs only when that finds a large face, so a
     detector's false face on rocks is confirmed or dropped by the people module.
+    ``close_up``: ``close_up_face(inp.image)`` when the caller has it already.
     """
-    img = inp.image
-    h, w = img.shape[:2]
-    s = min(1.0, _FACE_GATE_SIZE / max(h, w))
-    small = cv2.resize(img.astype(np.float32, copy=False), (max(1, round(w * s)), max(1, round(h * s))),
-                       interpolation=cv2.INTER_AREA)
-    dets = detect_faces(small, tiled=False, try_rotations=False)
-    if not any((d.box[3] - d.box[1]) >= PORTRAIT_FACE * small.shape[0] for d in dets):
+    if not (close_up_face(inp.image) if close_up is None else close_up):
         return False
     big_face = any(p.face_box is not None and (p.face_box[3] - p.face_box[1]) >= PORTRAIT_FACE
                    for p in detect_people(inp))
     if not big_face:
         return False
     return sky_fraction < all_people_alpha(inp).score
+
+
+def close_up_face(image: np.ndarray) -> bool:
+    """True when one face detection at 256 px finds a face at least PORTRAIT_FACE of the
+    frame's height (the first test of ``portrait_backdrop``)."""
+    h, w = image.shape[:2]
+    s = min(1.0, _FACE_GATE_SIZE / max(h, w))
+    small = cv2.resize(image.astype(np.float32, copy=False), (max(1, round(w * s)), max(1, round(h * s))),
+                       interpolation=cv2.INTER_AREA)
+    dets = detect_faces(small, tiled=False, try_rotations=False)
+    return any((d.box[3] - d.box[1]) >= PORTRAIT_FACE * small.shape[0] for d in dets)
 
 
 @register("sky", model=(MODEL_U2, MODEL_EGE), model_version=FUSION_VERSION)

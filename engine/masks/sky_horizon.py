@@ -35,20 +35,29 @@ MIN_AREA = 0.01  # regions smaller than this share of the frame are left alone
 _AGREE = 2  # rows
 
 
-def water_below_horizon(p: np.ndarray, small: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """``p`` with the water below a straight horizon pushed under ``threshold``."""
+def level_edges(small: np.ndarray) -> np.ndarray:
+    """Strength of the photo's level (horizontal) edges: the vertical colour change
+    where it is more than twice the horizontal one, else 0 (depends on the photo only)."""
+    h, w = small.shape[:2]
+    blur = cv2.GaussianBlur(small.astype(np.float32, copy=False), (0, 0), 1.0)
+    dy = np.zeros((h, w), np.float32)
+    dy[2:-2] = np.linalg.norm(blur[4:] - blur[:-4], axis=-1)
+    dx = np.zeros((h, w), np.float32)
+    dx[:, 2:-2] = np.linalg.norm(blur[:, 4:] - blur[:, :-4], axis=-1)
+    return np.where(dy > 2 * dx, dy, 0.0)
+
+
+def water_below_horizon(p: np.ndarray, small: np.ndarray, threshold: float = 0.5,
+                        edges: np.ndarray | None = None) -> np.ndarray:
+    """``p`` with the water below a straight horizon pushed under ``threshold``;
+    ``edges``: ``level_edges(small)`` when the caller has it already."""
     hard = (p > threshold).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(hard, connectivity=8)
     h, w = hard.shape
     big = [j for j in range(1, n) if stats[j, cv2.CC_STAT_AREA] >= MIN_AREA * h * w]
     if not big:
         return p
-    blur = cv2.GaussianBlur(small.astype(np.float32, copy=False), (0, 0), 1.0)
-    dy = np.zeros((h, w), np.float32)
-    dy[2:-2] = np.linalg.norm(blur[4:] - blur[:-4], axis=-1)
-    dx = np.zeros((h, w), np.float32)
-    dx[:, 2:-2] = np.linalg.norm(blur[:, 4:] - blur[:, :-4], axis=-1)
-    level_edge = np.where(dy > 2 * dx, dy, 0.0)
+    level_edge = level_edges(small) if edges is None else edges
     kernel = np.ones((7, 5), np.uint8)  # away from the region's border: 3 rows, 2 columns
     out = p
     for j in big:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import cv2
 
-from maskroom.engine.masks.refine import boundary_band, guided_filter_coefficients, guided_upsample, refine_alpha, upsample
+from maskroom.engine.masks.refine import (RefineGuide, boundary_band, guided_filter_coefficients, guided_upsample,
+                                         refine_alpha, upsample)
 
 
 def _wavy_scene(size=512, seed=0):
@@ -29,7 +30,8 @@ def test_refine_follows_soft_edge_better_than_bilinear():
     err_bilinear = np.abs(bilinear - truth)[band].mean()
     err_refined = np.abs(refined - truth)[band].mean()
     assert err_refined < 0.5 * err_bilinear, (err_refined, err_bilinear)
-    iou = lambda a: ((a > 0.5) & (truth > 0.5)).sum() / ((a > 0.5) | (truth > 0.5)).sum()
+    def iou(a):
+        return ((a > 0.5) & (truth > 0.5)).sum() / ((a > 0.5) | (truth > 0.5)).sum()
     assert iou(refined) > iou(bilinear)
     assert refined.dtype == np.float32 and refined.shape == truth.shape
     assert 0.0 <= refined.min() and refined.max() <= 1.0
@@ -121,7 +123,8 @@ def test_hesitant_prior_lets_the_photo_bring_back_sky_between_twigs():
     coarse[30:] = 0.0
     coarse[23:30, 10:30] = 0.3  # the hesitant twig band
     gaps = np.zeros((h, w), bool)  # sky pixels at least 2 px from a twig
-    gaps[240:290, 110:290] = ~cv2.dilate(twigs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)[240:290, 110:290]
+    near = cv2.dilate(twigs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    gaps[240:290, 110:290] = ~near[240:290, 110:290]
     hull = refine_alpha(img, coarse)
     assert (hull[gaps] > 0.5).mean() < 0.5  # without: most of the band stays a hull (0.39)
     fine = refine_alpha(img, coarse, uncertain=(0.2, 0.5))
@@ -157,3 +160,19 @@ def test_refine_in_the_window_round_the_outline_matches_the_whole_frame():
         # And it still follows the photo's edge much better than a bilinear upsample.
         bilinear = upsample(coarse, truth.shape)
         assert np.abs(window - truth)[band].mean() < 0.5 * np.abs(bilinear - truth)[band].mean()
+
+
+def test_a_guide_prepared_beforehand_gives_the_same_matte():
+    # The sky kind prepares the photo's side while its model runs: nothing may change.
+    img, truth = _wavy_scene(600, seed=3)
+    coarse = cv2.resize(truth, (64, 64), interpolation=cv2.INTER_AREA)
+    prepared = RefineGuide(img, work_edge=320)
+    prepared.statistics()
+    assert np.array_equal(refine_alpha(img, coarse, work_edge=320, uncertain=(0.2, 0.5)),
+                          refine_alpha(img, coarse, uncertain=(0.2, 0.5), prepared=prepared))
+    try:
+        refine_alpha(img[:300], coarse, prepared=prepared)
+    except ValueError as exc:
+        assert "guide prepared for" in str(exc)
+    else:
+        raise AssertionError("a guide of another image was accepted")

@@ -338,3 +338,38 @@ def test_models_split_over_most_of_the_frame_is_doubtful_and_rescues_nothing():
     ege[40:] = 0.0  # EGE's extra sky is a smaller share: the usual rules, no doubt
     p, reason = SK.fuse_with_reason(u2, ege, small)
     assert reason is None and (p[:40] > 0.5).all()
+
+
+def test_u2netp_beside_ege_gives_the_same_sky(torcal, monkeypatch):
+    # U²-Netp runs in a worker thread while EGE and the photo-only preparation run:
+    # the matte, its fraction and the reason must be those of one step after the other.
+    img, _ = torcal
+    inp = MaskInput(image=img, digest="torcal-threads")
+    side_by_side = SK._sky(img, inp=inp)
+    monkeypatch.setattr(SK, "_WORKERS", SK.IN_CALLER)
+    one_thread = SK._sky(img, inp=inp)
+    assert np.array_equal(side_by_side[0], one_thread[0]) and side_by_side[1:] == one_thread[1:]
+    assert side_by_side[1] > 0.1
+
+
+def test_a_sky_less_photo_stops_u2netp_and_says_no_sky():
+    img = load_rgb(SAMPLES / "immich_portrait_curies.jpg")
+    alpha, fraction, reason = SK._sky(img)
+    assert fraction == 0.0 and alpha.max() == 0.0 and reason == "no sky in this photo"
+    # The stopped run leaves the session usable for the next photo.
+    u2, _ = SK.sky_probabilities(img)
+    assert u2 is not None and u2.shape == (SK.SIZE, SK.SIZE)
+
+
+def test_a_one_thread_process_runs_the_models_one_after_the_other(monkeypatch):
+    # A batch worker is allowed one thread: no U²-Netp beside EGE, and none at all
+    # on a photo EGE sees no sky in.
+    from maskroom.engine.masks import model_store
+
+    monkeypatch.setattr(model_store, "threads", lambda: 1)
+    ran = []
+    real = SK._run
+    monkeypatch.setattr(SK, "_run", lambda name, x, options=None: ran.append(name) or real(name, x, options))
+    img = load_rgb(SAMPLES / "immich_portrait_curies.jpg")
+    assert SK._sky(img)[1] == 0.0
+    assert ran == [SK.MODEL_EGE]
