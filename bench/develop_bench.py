@@ -194,17 +194,17 @@ def interactive(cat, vid: int, n: int = 15, recipe_name: str = "plain") -> dict[
     out = {}
     moves = ((("masked-layer slider", 3, "saturation"), ("global slider", 0, "exposure")) if recipe_name == "plain"
              else (("masked-layer slider", 3, "mixer.blue.saturation"), ("global slider", 0, "mixer.blue.saturation")))
-    from maskroom.engine.develop import parallel
+    from maskroom.engine.executor import threads as pool
 
-    threads, most = parallel.threads(), parallel.MAX_THREADS
+    threads, most = pool.count(), pool.MAX_THREADS
     for label, layer_idx, key in moves:
         # Each tick rendered twice, alternating: with the render's strips on every thread
-        # OpenCV may use (engine/develop/parallel.py), and with them on one thread (the
+        # OpenCV may use (engine/executor/threads.py), and with them on one thread (the
         # peer: the code before that module; OpenCV's own threads as in both).
         rows = {label: ([], []), f"{label}, strips on 1 thread": ([], [])}
         for i in range(n):
             for j, (row, count) in enumerate(zip(rows, (most, 1))):
-                parallel.MAX_THREADS = count
+                pool.MAX_THREADS = count
                 r = recipe.copy()
                 r.layers[layer_idx].adjustments[key] = r.layers[layer_idx].adjustments.get(key, 0) + 0.01 * (2 * i + j + 1)
                 c = _cpu()
@@ -213,7 +213,7 @@ def interactive(cat, vid: int, n: int = 15, recipe_name: str = "plain") -> dict[
                 R.to_output(res.linear, "srgb", 8)
                 rows[row][0].append(time.perf_counter() - t)
                 rows[row][1].append(_cpu() - c)
-        parallel.MAX_THREADS = most
+        pool.MAX_THREADS = most
         for row, (times, cpus) in rows.items():
             out[row] = statistics.median(times) * 1000
             out[f"{row} p95"] = p95(times) * 1000

@@ -82,11 +82,13 @@ def sky_alpha_with(model_u2: str, img):
 def sky_one_thread(img):
     """The sky mask one step after the other, as in a process allowed one thread: the
     peer of running U²-Netp beside EGE."""
-    shipped, SK._WORKERS = SK._WORKERS, SK.IN_CALLER
+    from maskroom.engine.executor import threads
+
+    shipped, SK._start = SK._start, threads.Later
     try:
         return SK.sky_alpha(img)
     finally:
-        SK._WORKERS = shipped
+        SK._start = shipped
 
 
 def sky_kind(img):

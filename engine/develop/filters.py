@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads
 
 
 def gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -165,5 +165,5 @@ def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarra
         cv2.multiply(ua.rows(y0, y1), guide[y0:y1], dst=o)
         cv2.add(o, ub.rows(y0, y1), dst=o)
 
-    parallel.for_each(one_strip, strips(h, w))
+    threads.for_each(one_strip, strips(h, w))
     return out

@@ -28,7 +28,7 @@ import numpy as np
 from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, Recipe, RecipeError, canonical_json
 from maskroom.core.values import check_adjustments, settable_keys
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import is_active
 from maskroom.engine.develop.geometry import apply_geometry
@@ -143,7 +143,7 @@ def _run_fns(img: np.ndarray, fns: list, out: np.ndarray | None = None,
             strip = fn(strip)
         out[rows] = strip
 
-    parallel.for_each(one, enumerate(_strips(*img.shape[:2])))
+    threads.for_each(one, enumerate(_strips(*img.shape[:2])))
     return out
 
 
@@ -335,7 +335,7 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
             else:
                 out[ry][rows, rx] = _mix(base, adj, a[roi][rows])
 
-        parallel.for_each(one, enumerate(state.plan))
+        threads.for_each(one, enumerate(state.plan))
         return out
     adjusted = apply_adjustments(np.ascontiguousarray(img[roi]), layer.adjustments, ctx)
     sub = img[roi]
@@ -343,7 +343,7 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
     def mix(rows):
         out[ry][rows, rx] = _mix(np.ascontiguousarray(sub[rows]), adjusted[rows], a[roi][rows])
 
-    parallel.for_each(mix, _strips(*sub.shape[:2]))
+    threads.for_each(mix, _strips(*sub.shape[:2]))
     return out
 
 

@@ -12,12 +12,12 @@ and ridge edges follow the pixels rather than the 384 px model grid.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
 
 from maskroom.core.recipe import MaskComponent
+from maskroom.engine.executor import threads
 from maskroom.engine.masks import model_store
 from maskroom.engine.masks.cache import kind_version
 from maskroom.engine.masks.people import all_people_alpha, detect_people
@@ -64,38 +64,15 @@ def _run(name: str, x: np.ndarray, options=None) -> np.ndarray:
     return np.asarray(out, np.float32).reshape(SIZE, SIZE)
 
 
-# U²-Netp runs in one of these while the calling thread runs EGE and prepares what needs
-# no model (onnxruntime releases the GIL while a model runs; so do OpenCV and numpy's
-# large loops).  The int8 U²-Netp hardly uses a second core on CPUs without VNNI, so a
-# sky image kept one core mostly idle for ~60 % of its time.  Two workers: two sky masks
-# derived at once from two threads do not queue behind each other.
-_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sky-u2netp")
-
-
-class _Later:
-    """A job run in the calling thread when its result is asked for (never, if not)."""
-
-    def __init__(self, fn, args):
-        self._fn, self._args = fn, args
-
-    def result(self):
-        return self._fn(*self._args)
-
-
-class _InCaller:
-    """Stands in for ``_WORKERS`` in a process allowed one thread (a batch worker: the
-    workers are the parallelism): U²-Netp runs after EGE and the preparation, and not at
-    all when EGE sees no sky - one step after the other."""
-
-    def submit(self, fn, *args) -> _Later:
-        return _Later(fn, args)
-
-
-IN_CALLER = _InCaller()
-
-
-def _executor():
-    return _WORKERS if model_store.threads() > 1 else IN_CALLER
+def _start(fn, *args):
+    """``fn(*args)`` started beside the caller (``executor.threads``): U²-Netp runs there
+    while the calling thread runs EGE and prepares what needs no model (onnxruntime
+    releases the GIL while a model runs; so do OpenCV and numpy's large loops).  The
+    int8 U²-Netp hardly uses a second core on CPUs without VNNI, so a sky image kept
+    one core mostly idle for ~60 % of its time.  In a process allowed one thread (a
+    batch worker: the workers are the parallelism) it runs when its result is asked
+    for, after EGE and the preparation, and not at all when EGE sees no sky."""
+    return threads.start(fn, *args) if model_store.threads() > 1 else threads.Later(fn, *args)
 
 
 def model_size(image: np.ndarray) -> np.ndarray:
@@ -131,7 +108,7 @@ def sky_probabilities(image: np.ndarray, small: np.ndarray | None = None, *, laz
 
     u2_in, ege_in = model_inputs(image, small)
     stop = ort.RunOptions()
-    u2 = _executor().submit(_run, MODEL_U2, u2_in, stop)
+    u2 = _start(_run, MODEL_U2, u2_in, stop)
     try:
         p_ege = np.clip(_run(MODEL_EGE, ege_in), 0, 1)
         if lazy and no_sky_at_all(p_ege):

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads
 from maskroom.engine.develop.filters import RowUpsampler, curve, gaussian, guided_coefficients, guided_filter, strips
 
 EPS = 1e-4
@@ -62,7 +62,7 @@ def texture(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
         gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=amount / 100.0), 2)
         apply_gain(img[y0:y1], gain, out=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(*l.shape))
+    threads.for_each(one_strip, strips(*l.shape))
     return out
 
 
@@ -90,7 +90,7 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
         gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=0.8 * amount / 100.0), 2)
         apply_gain(img[y0:y1], gain, out=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(*l.shape, 1 << 20))
+    threads.for_each(one_strip, strips(*l.shape, 1 << 20))
     return out
 
 
@@ -108,7 +108,7 @@ def sharpness(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
         detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
         apply_gain(img[y0:y1], _exp2(cv2.multiply(detail, amount / 100.0), 1), out=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(*l.shape))
+    threads.for_each(one_strip, strips(*l.shape))
     return out
 
 
@@ -157,5 +157,5 @@ def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.
         o = cv2.max(o, 0.0)
         apply_gain(o, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(o), 1e-6)), out=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(h, w))
+    threads.for_each(one_strip, strips(h, w))
     return out

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, luma
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads
 from maskroom.engine.develop.filters import gaussian, guided_upsample, strips
 
 DARK_RADIUS = 0.01
@@ -60,7 +60,7 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
             cv2.add(o, cv2.multiply(cv2.merge([veil, veil, veil]), air_plane), dst=o)
         cv2.max(o, 0.0, dst=o)
 
-    parallel.for_each(one_strip, strips(h, w))
+    threads.for_each(one_strip, strips(h, w))
     return out
 
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads
 from maskroom.engine.develop.adjustments.base import OpContext, luma, module, setting
 from maskroom.engine.develop.filters import strips  # finishing runs strip by strip: no full-size temporaries
 
@@ -53,7 +53,7 @@ def vignette(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         gain = cv2.exp(cv2.multiply(weight, k))
         cv2.multiply(img[y0:y1], cv2.merge([gain, gain, gain]), dst=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(h, w))
+    threads.for_each(one_strip, strips(h, w))
     return out
 
 
@@ -161,7 +161,7 @@ def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         gain = cv2.divide(cv2.add(_power(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
         cv2.multiply(strip, cv2.merge([gain, gain, gain]), dst=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(h, w))
+    threads.for_each(one_strip, strips(h, w))
     return out
 
 

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, linear_matrix, luma
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads
 from maskroom.engine.develop.filters import curve, guided_filter, smoothstep, strips
 
 GAMMA = 2.2
@@ -88,7 +88,7 @@ def _local_gain(img: np.ndarray, ctx: OpContext, fn) -> np.ndarray:
         y0, y1 = rows
         apply_gain(img[y0:y1], curve(local[y0:y1], 0.0, 1.0, fn), out=out[y0:y1])
 
-    parallel.for_each(one_strip, strips(*local.shape))
+    threads.for_each(one_strip, strips(*local.shape))
     return out
 
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from maskroom.core.recipe import Layer, MaskComponent, MaskDefinition, Recipe
-from maskroom.engine.develop import color, lens, parallel, pipeline
+from maskroom.engine.develop import color, lens, pipeline
+from maskroom.engine.executor import threads
 from maskroom.engine.develop.color import srgb8_to_work
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.render import to_output
@@ -113,7 +114,7 @@ def test_tiny_strips_match_the_reference_renderer(monkeypatch):
 
 
 def test_strips_on_several_threads_give_the_same_pixels(monkeypatch):
-    # Many tiny strips shared out between 4 threads (parallel.for_each), with the cache
+    # Many tiny strips shared out between 4 threads (executor.threads.for_each), with the cache
     # and without: the same pixels, bit for bit, as on one thread.
     import cv2
 
@@ -126,7 +127,7 @@ def test_strips_on_several_threads_give_the_same_pixels(monkeypatch):
         cv2.setNumThreads(1)
         one = render_golden()
         cv2.setNumThreads(4)
-        assert parallel.threads() == 4
+        assert threads.count() == 4
         many = render_golden()
         cached = render_golden(cache=ImageCache(64 * 1024 * 1024))
     finally:

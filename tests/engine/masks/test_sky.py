@@ -346,7 +346,9 @@ def test_u2netp_beside_ege_gives_the_same_sky(torcal, monkeypatch):
     img, _ = torcal
     inp = MaskInput(image=img, digest="torcal-threads")
     side_by_side = SK._sky(img, inp=inp)
-    monkeypatch.setattr(SK, "_WORKERS", SK.IN_CALLER)
+    from maskroom.engine.executor import threads
+
+    monkeypatch.setattr(SK, "_start", threads.Later)
     one_thread = SK._sky(img, inp=inp)
     assert np.array_equal(side_by_side[0], one_thread[0]) and side_by_side[1:] == one_thread[1:]
     assert side_by_side[1] > 0.1

@@ -1,5 +1,5 @@
-"""parallel.for_each: every strip once, errors raised, nested calls inline, the batch
-executor's thread cap honoured."""
+"""executor.threads: for_each runs every strip once, raises errors, runs nested calls
+inline and honours the batch executor's thread cap; start runs beside the caller."""
 from __future__ import annotations
 
 import threading
@@ -8,7 +8,7 @@ import time
 import cv2
 import pytest
 
-from maskroom.engine.develop import parallel
+from maskroom.engine.executor import threads as pool
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_every_item_runs_once_and_on_several_threads(four_threads):
             seen.append(i)
             names.add(threading.current_thread().name)
 
-    parallel.for_each(work, range(40))
+    pool.for_each(work, range(40))
     assert sorted(seen) == list(range(40))
     assert len(names) > 1
 
@@ -44,7 +44,7 @@ def test_the_first_error_is_raised_after_the_others_stop(four_threads):
         running.remove(i)
 
     with pytest.raises(ValueError, match="strip 3"):
-        parallel.for_each(work, range(30))
+        pool.for_each(work, range(30))
     assert running == [3]  # nobody still writing when the caller sees the error
 
 
@@ -57,9 +57,9 @@ def test_a_strip_that_runs_strips_does_them_on_its_own_thread(four_threads):
 
     def outer(i):
         me = threading.current_thread()
-        parallel.for_each(lambda j: inner(j, me), range(5))
+        pool.for_each(lambda j: inner(j, me), range(5))
 
-    worker = threading.Thread(target=parallel.for_each, args=(outer, range(8)))
+    worker = threading.Thread(target=pool.for_each, args=(outer, range(8)))
     worker.start()
     worker.join(timeout=20)
     assert not worker.is_alive(), "nested for_each deadlocked"
@@ -72,7 +72,7 @@ def test_one_thread_when_the_executor_caps_a_worker_at_one():
     cv2.setNumThreads(1)
     try:
         names = set()
-        parallel.for_each(lambda i: names.add(threading.current_thread().name), range(20))
+        pool.for_each(lambda i: names.add(threading.current_thread().name), range(20))
         assert names == {threading.current_thread().name}
     finally:
         cv2.setNumThreads(before)
@@ -88,7 +88,7 @@ def test_callers_on_several_threads_while_the_thread_count_changes():
         try:
             for _ in range(60):
                 seen = []
-                parallel.for_each(lambda i: seen.append(i), range(12))
+                pool.for_each(lambda i: seen.append(i), range(12))
                 with lock:
                     counts.append(sorted(seen) == list(range(12)))
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
@@ -106,3 +106,31 @@ def test_callers_on_several_threads_while_the_thread_count_changes():
     finally:
         cv2.setNumThreads(before)
     assert not errors and len(counts) == 180 and all(counts)
+
+
+def test_strips_do_not_wait_behind_a_model_running_in_the_background():
+    # The sky's U²-Netp holds pool threads for a while: a render's strips meanwhile run
+    # in the caller, and its helpers still queued are called off, not waited for.
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    release = threading.Event()
+    try:
+        busy = [pool.start(release.wait, 10) for _ in range(2)]  # the whole 2-thread pool
+        seen = []
+        t = time.perf_counter()
+        pool.for_each(seen.append, range(10))
+        took = time.perf_counter() - t
+        assert sorted(seen) == list(range(10)) and took < 2.0, took
+    finally:
+        release.set()
+        cv2.setNumThreads(before)
+    assert all(f.result(timeout=10) for f in busy)
+
+
+def test_start_runs_beside_the_caller_and_later_only_when_asked():
+    job = pool.start(lambda: threading.current_thread().name)
+    assert job.result(timeout=10) != threading.current_thread().name
+    ran = []
+    later = pool.Later(lambda x: ran.append(x) or x * 2, 21)
+    assert ran == []
+    assert later.result() == 42 and ran == [21]
