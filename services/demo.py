@@ -134,11 +134,16 @@ def mask_overlays(catalog, image_ids: list[int], kinds: list[str], out_dir: Path
             name = f"{kind.title()} mask"
             version_id = add_masked_layer(catalog, image_id, name, kind, {"exposure": 0.3})
             alpha = masks.mask_alpha(catalog, version_id, name)
+            # An empty or doubtful result says why, as `mask add` does (never a silent "none").
+            why = masks.mask_warnings(catalog, version_id)
+            reasons = [why[c["uid"]] for c in masks.list_components(catalog, version_id)
+                       if c["layer"] == name and c["uid"] in why]
+            doubt = f" ({'; '.join(reasons)})" if reasons else ""
             if float(alpha.mean()) > 0.002:
-                found.append(f"{kind} {100 * float((alpha > 0.5).mean()):.0f}%")
+                found.append(f"{kind} {100 * float((alpha > 0.5).mean()):.0f}%{doubt}")
                 written.append(save_overlay(rgb, alpha, out_dir / f"{stem}_{kind}.png"))
             else:
-                found.append(f"{kind} none")
+                found.append(f"{kind} none{doubt}")
         say(f"  masks on {filename}: {', '.join(found)}")
     return written
 

@@ -85,3 +85,19 @@ def test_an_original_replaced_by_junk_is_named_once(catalog, two, tmp_path):
     line = r.output.strip().splitlines()[-1]
     assert line.startswith("Error: image ") and line.count(f"{path}:") == 1, line
     assert not (tmp_path / "r.jpg").exists()
+
+
+def test_demo_says_why_a_mask_is_empty(catalog, samples_dir, tmp_path):
+    # The demo's per-photo line said "sky none" and nothing more; a doubtful or empty AI
+    # mask must say why wherever it is shown.
+    import shutil
+
+    from maskroom.services.demo import mask_overlays
+
+    shutil.copy(samples_dir / "immich_portrait_curies.jpg", tmp_path / "curies.jpg")
+    run_cli(catalog, "import", tmp_path)
+    with catalog.session() as s:
+        image_id = s.query(Image).one().id
+    lines = []
+    mask_overlays(catalog, [image_id], ["sky"], tmp_path / "overlays", lines.append)
+    assert lines == ["  masks on curies.jpg: sky none (no sky in this photo (confidence 0.00))"], lines
