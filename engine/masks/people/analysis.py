@@ -663,8 +663,10 @@ def _empty(a: PeopleAnalysis, kind: str, reason: str, chosen=None) -> MaskResult
         reason = f"{reason} for person {chosen + 1} (index {chosen})"
     if not a.people and a.unconfirmed and kind in ("person",) + PIXEL_PARTS:
         n = a.unconfirmed
-        reason += (f" ({n} possible {'person' if n == 1 else 'people'} not confirmed: no face mesh, "
-                   "body detection or pose sure enough)")
+        # "candidate shapes", not "possible people": on a flower or a landscape these are
+        # the person model's stray blobs, and the line should not suggest people there.
+        reason += (f" ({n} candidate shape{'' if n == 1 else 's'} not confirmed by a face mesh, "
+                   "body detection or pose)")
     if a.statues:
         n = len(a.statues)
         reason += (f" ({n} face{'s' if n > 1 else ''} without skin colour left out: "
