@@ -206,7 +206,8 @@ def interactive(cat, vid: int, n: int = 15, recipe_name: str = "plain") -> dict[
             for j, (row, count) in enumerate(zip(rows, (most, 1))):
                 pool.MAX_THREADS = count
                 r = recipe.copy()
-                r.layers[layer_idx].adjustments[key] = r.layers[layer_idx].adjustments.get(key, 0) + 0.01 * (2 * i + j + 1)
+                adjustments = r.layers[layer_idx].adjustments
+                adjustments[key] = adjustments.get(key, 0) + 0.01 * (2 * i + j + 1)
                 c = _cpu()
                 t = time.perf_counter()
                 res = R.render_recipe_for(cat, image, r, version_id=vid, scale="preview", long_edge=edge)
