@@ -147,7 +147,8 @@ def focus(image: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, float]
     h, w = energy.shape
     b = max(2, min(h, w) // 10)
     border = np.concatenate([energy[:b].ravel(), energy[-b:].ravel(), energy[:, :b].ravel(), energy[:, -b:].ravel()])
-    separation = float(np.log(np.percentile(energy, 98) / (np.median(border) + 1e-4)))
+    # a flat photo (a grey card, a blank frame) has no energy at all: no log(0) warning
+    separation = float(np.log(max(float(np.percentile(energy, 98)), 1e-6) / (np.median(border) + 1e-4)))
     small = cv2.resize(energy, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
     return _normalise(np.log(small + 1e-4)), separation
 

@@ -123,3 +123,16 @@ def test_flooded_masks_are_recognised():
     assert not flooded(m)
     m[:, :60] = True  # the left 60 %: half the border
     assert flooded(m) and border_fraction(m) > 0.4
+
+
+def test_a_flat_frame_gives_no_numpy_warning():
+    # A grey card or a blank frame: the focus cue has no energy at all; log(0) printed a
+    # RuntimeWarning on the CLI's stderr.
+    import warnings
+
+    from maskroom.engine.masks.subject import focus
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, separation = focus(np.full((120, 160, 3), 0.5, np.float32), (30, 40))
+    assert np.isfinite(separation) and separation < 0
