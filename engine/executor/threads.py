@@ -36,10 +36,11 @@ def count() -> int:
     return max(1, min(MAX_THREADS, cv2.getNumThreads()))
 
 
-def _submit(fn: Callable, *args) -> Future:
-    """``fn(*args)`` on the pool, grown to ``count()`` threads (at least 2: a background
-    model run and a render's strips at once) if smaller.  Submitted under the lock: a
-    pool another caller just replaced is never handed a task."""
+def start(fn: Callable, *args) -> Future:
+    """``fn(*args)`` running on the pool (``.result()`` waits for it), the pool grown to
+    ``count()`` threads (at least 2: a background model run and a render's strips at
+    once) if smaller.  Submitted under the lock: a pool another caller just replaced is
+    never handed a task."""
     global _pool, _pool_size
     with _pool_lock:
         n = max(2, count())
@@ -49,11 +50,6 @@ def _submit(fn: Callable, *args) -> Future:
             if old is not None:
                 old.shutdown(wait=False)
         return _pool.submit(fn, *args)
-
-
-def start(fn: Callable, *args) -> Future:
-    """``fn(*args)`` running on the pool; ``.result()`` waits for it."""
-    return _submit(fn, *args)
 
 
 class Later:
@@ -96,7 +92,7 @@ def for_each(fn: Callable[[object], None], items: Iterable) -> None:
         finally:
             _inside.active = False
 
-    helpers = [_submit(drain) for _ in range(n - 1)]
+    helpers = [start(drain) for _ in range(n - 1)]
     drain()
     for f in helpers:
         # A helper still queued (the pool busy with a background model run) has nothing
