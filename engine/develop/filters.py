@@ -126,6 +126,12 @@ def strips(h: int, w: int, pixels: int | None = None):
         yield y, min(h, y + rows)
 
 
+def for_strips(fn, h: int, w: int, pixels: int | None = None) -> None:
+    """``fn(y0, y1)`` for each of ``strips(h, w, pixels)``, on the threads this item may
+    use (``executor.threads.for_each``): the strips write disjoint rows."""
+    threads.for_each(lambda rows: fn(*rows), strips(h, w, pixels))
+
+
 def guided_coefficients(guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,
                         eps: float) -> tuple[np.ndarray, np.ndarray]:
     """The guided filter's smoothed (a, b) at the inputs' resolution.  ``src_low`` may be
@@ -159,11 +165,10 @@ def guided_upsample(guide: np.ndarray, guide_low: np.ndarray, src_low: np.ndarra
         return cv2.add(out, mean_b, dst=out)
     ua, ub = RowUpsampler(mean_a, w, h), RowUpsampler(mean_b, w, h)
 
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         o = out[y0:y1]
         cv2.multiply(ua.rows(y0, y1), guide[y0:y1], dst=o)
         cv2.add(o, ub.rows(y0, y1), dst=o)
 
-    threads.for_each(one_strip, strips(h, w))
+    for_strips(one_strip, h, w)
     return out

@@ -28,12 +28,12 @@ import numpy as np
 from maskroom.core.errors import InvalidValue
 from maskroom.core.recipe import Layer, Recipe, RecipeError, canonical_json
 from maskroom.core.values import check_adjustments, settable_keys
-from maskroom.engine.executor import threads
 from maskroom.engine.develop.adjustments import REGISTRY, OpContext, clamp_value
 from maskroom.engine.develop.adjustments.base import is_active
 from maskroom.engine.develop.geometry import apply_geometry
 from maskroom.engine.develop.memory import KeptPerArray
 from maskroom.engine.develop.source import LRU
+from maskroom.engine.executor import threads
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, luma
-from maskroom.engine.executor import threads
-from maskroom.engine.develop.filters import RowUpsampler, curve, gaussian, guided_coefficients, guided_filter, strips
+from maskroom.engine.develop.filters import (
+    RowUpsampler, curve, for_strips, gaussian, guided_coefficients, guided_filter,
+)
 
 EPS = 1e-4
 TEXTURE_SIGMA = 0.002  # fine structure (skin, foliage)
@@ -56,13 +57,12 @@ def texture(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     out = img if ctx.owned else np.empty_like(img)
 
     # the pointwise rest strip by strip: no full-size temporaries
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
         gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=amount / 100.0), 2)
         apply_gain(img[y0:y1], gain, out=out[y0:y1])
 
-    threads.for_each(one_strip, strips(*l.shape))
+    for_strips(one_strip, *l.shape)
     return out
 
 
@@ -79,10 +79,8 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     h = l.shape[0]
     out = img if ctx.owned else np.empty_like(img)
     # Strip by strip; the local min/max read r rows beyond their strip (a halo), so
-
     # they equal the whole-image erode/dilate.
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         a0, a1 = max(0, y0 - r), min(h, y1 + r)
         lo = cv2.erode(l[a0:a1], kernel)[y0 - a0:y1 - a0]
         hi = cv2.dilate(l[a0:a1], kernel)[y0 - a0:y1 - a0]
@@ -90,7 +88,7 @@ def clarity(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
         gain = _exp2(cv2.multiply(detail, _midtones(l[y0:y1]), scale=0.8 * amount / 100.0), 2)
         apply_gain(img[y0:y1], gain, out=out[y0:y1])
 
-    threads.for_each(one_strip, strips(*l.shape, 1 << 20))
+    for_strips(one_strip, *l.shape, 1 << 20)
     return out
 
 
@@ -103,12 +101,11 @@ def sharpness(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     smooth = gaussian(l, sigma)
     out = img if ctx.owned else np.empty_like(img)
 
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         detail = cv2.subtract(l[y0:y1], smooth[y0:y1])
         apply_gain(img[y0:y1], _exp2(cv2.multiply(detail, amount / 100.0), 1), out=out[y0:y1])
 
-    threads.for_each(one_strip, strips(*l.shape))
+    for_strips(one_strip, *l.shape)
     return out
 
 
@@ -146,10 +143,8 @@ def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.
     ua, ub = RowUpsampler(a, w, h), RowUpsampler(b, w, h)
     out = img if ctx.owned else np.empty_like(img)
     # Full size strip by strip: each channel's ratio (a * guide + b) times luminance,
-
     # then the luminance restored (the smoothed ratios need not keep it exactly).
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         y = cv2.max(luma(img[y0:y1]), 0.0)
         guide = cv2.sqrt(y)
         o = cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), cv2.merge([guide] * 3)), ub.rows(y0, y1)),
@@ -157,5 +152,5 @@ def color_noise_reduction(img: np.ndarray, amount: float, ctx: OpContext) -> np.
         o = cv2.max(o, 0.0)
         apply_gain(o, cv2.divide(cv2.add(y, 1e-6), cv2.add(luma(o), 1e-6)), out=out[y0:y1])
 
-    threads.for_each(one_strip, strips(h, w))
+    for_strips(one_strip, h, w)
     return out

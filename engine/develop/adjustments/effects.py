@@ -5,8 +5,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, luma
-from maskroom.engine.executor import threads
-from maskroom.engine.develop.filters import gaussian, guided_upsample, strips
+from maskroom.engine.develop.filters import for_strips, gaussian, guided_upsample
 
 DARK_RADIUS = 0.01
 BLUR_MAX_SIGMA = 0.012  # blur 100 = sigma of 1.2 % of the long edge
@@ -40,8 +39,7 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     out = img if ctx.owned else np.empty_like(img)  # in place when nobody else holds img
 
     # the per-pixel rest strip by strip: no full-size temporaries
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         hz, o = haze[y0:y1], out[y0:y1]
         # cv2 passes with a per-pixel plane merged to 3 channels: the float32 arithmetic
         # of numpy's broadcasts, in SIMD (numpy's broadcast multiply is several times slower)
@@ -60,7 +58,7 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
             cv2.add(o, cv2.multiply(cv2.merge([veil, veil, veil]), air_plane), dst=o)
         cv2.max(o, 0.0, dst=o)
 
-    threads.for_each(one_strip, strips(h, w))
+    for_strips(one_strip, h, w)
     return out
 
 

@@ -21,9 +21,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from maskroom.engine.executor import threads
 from maskroom.engine.develop.adjustments.base import OpContext, luma, module, setting
-from maskroom.engine.develop.filters import strips  # finishing runs strip by strip: no full-size temporaries
+from maskroom.engine.develop.filters import for_strips  # finishing runs strip by strip: no full-size temporaries
 
 GAMMA = 2.2
 MAX_VIGNETTE_EV = 1.5
@@ -47,13 +46,12 @@ def vignette(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     out = img if ctx.owned else np.empty_like(img)
     whole = _whole_weight(h, w, *shape) if h * w <= CACHED_FIELD_PIXELS else None
 
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         weight = whole[y0:y1] if whole is not None else vignette_weight(h, w, *shape, rows=(y0, y1))
         gain = cv2.exp(cv2.multiply(weight, k))
         cv2.multiply(img[y0:y1], cv2.merge([gain, gain, gain]), dst=out[y0:y1])
 
-    threads.for_each(one_strip, strips(h, w))
+    for_strips(one_strip, h, w)
     return out
 
 
@@ -150,8 +148,7 @@ def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
     k = GRAIN_STRENGTH * setting(ctx, "grain.amount") / 100.0
     out = img if ctx.owned else np.empty_like(img)
 
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         strip = img[y0:y1]
         y = cv2.max(luma(strip), 0.0)
         p = _power(y, 1.0 / GAMMA)
@@ -161,7 +158,7 @@ def grain(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         gain = cv2.divide(cv2.add(_power(p_new, GAMMA), 1e-6), cv2.add(y, 1e-6))
         cv2.multiply(strip, cv2.merge([gain, gain, gain]), dst=out[y0:y1])
 
-    threads.for_each(one_strip, strips(h, w))
+    for_strips(one_strip, h, w)
     return out
 
 

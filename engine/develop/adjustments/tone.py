@@ -12,8 +12,7 @@ import cv2
 import numpy as np
 
 from maskroom.engine.develop.adjustments.base import OpContext, adjustment, apply_gain, linear_matrix, luma
-from maskroom.engine.executor import threads
-from maskroom.engine.develop.filters import curve, guided_filter, smoothstep, strips
+from maskroom.engine.develop.filters import curve, for_strips, guided_filter, smoothstep
 
 GAMMA = 2.2
 EPS = 1e-6
@@ -84,11 +83,10 @@ def _local_gain(img: np.ndarray, ctx: OpContext, fn) -> np.ndarray:
     local = _local_p(img, ctx)
     out = img if ctx.owned else np.empty_like(img)
 
-    def one_strip(rows):
-        y0, y1 = rows
+    def one_strip(y0, y1):
         apply_gain(img[y0:y1], curve(local[y0:y1], 0.0, 1.0, fn), out=out[y0:y1])
 
-    threads.for_each(one_strip, strips(*local.shape))
+    for_strips(one_strip, *local.shape)
     return out
 
 
