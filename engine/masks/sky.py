@@ -12,7 +12,6 @@ and ridge edges follow the pixels rather than the 384 px model grid.
 """
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 
