@@ -72,9 +72,6 @@ def table_index(x: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
     return t.astype(np.uint16)
 
 
-STRIP_PIXELS = 1 << 18  # pixels per strip where full-size results are assembled from low-resolution maps
-
-
 class RowUpsampler:
     """Rows of ``cv2.resize(low, (w, h), INTER_LINEAR)`` on demand, strip by strip.
 
@@ -119,17 +116,10 @@ class RowUpsampler:
         return out
 
 
-def strips(h: int, w: int, pixels: int | None = None):
-    """(y0, y1) row ranges of about ``pixels`` pixels (STRIP_PIXELS) covering h rows."""
-    rows = max(8, (pixels or STRIP_PIXELS) // max(1, w))
-    for y in range(0, h, rows):
-        yield y, min(h, y + rows)
-
-
 def for_strips(fn, h: int, w: int, pixels: int | None = None) -> None:
-    """``fn(y0, y1)`` for each of ``strips(h, w, pixels)``, on the threads this item may
-    use (``executor.threads.for_each``): the strips write disjoint rows."""
-    threads.for_each(lambda rows: fn(*rows), strips(h, w, pixels))
+    """``fn(y0, y1)`` for each of ``threads.row_strips(h, w, pixels)``, on the threads this
+    item may use (``executor.threads.for_each``): the strips write disjoint rows."""
+    threads.for_each(lambda rows: fn(rows.start, rows.stop), threads.row_strips(h, w, pixels))
 
 
 def guided_coefficients(guide_low: np.ndarray, src_low: np.ndarray, radius_low: int,

@@ -73,9 +73,6 @@ def validate_adjustments(adjustments: dict, masked: bool = False) -> None:
                 raise RecipeError(f"{key} is a finishing effect of the whole photo: set it on the global layer")
 
 
-STRIP_PIXELS = 1 << 18  # pixels per strip for fused pointwise runs (a few MB per temporary)
-
-
 def _active_ops(adjustments: dict, names: tuple[str, ...] = ORDER) -> list[tuple]:
     unknown = set(adjustments) - settable_keys()
     if unknown:
@@ -87,12 +84,6 @@ def _active_ops(adjustments: dict, names: tuple[str, ...] = ORDER) -> list[tuple
             continue
         ops.append((spec, 1.0 if spec.keys else clamp_value(name, float(adjustments[name]))))
     return ops
-
-
-def _strips(h: int, w: int):
-    rows = max(8, STRIP_PIXELS // max(1, w))
-    for y in range(0, h, rows):
-        yield slice(y, min(h, y + rows))
 
 
 def _fold_counted(run: list[tuple], ctx: OpContext) -> list[tuple]:
@@ -143,7 +134,7 @@ def _run_fns(img: np.ndarray, fns: list, out: np.ndarray | None = None,
             strip = fn(strip)
         out[rows] = strip
 
-    threads.for_each(one, enumerate(_strips(*img.shape[:2])))
+    threads.for_each(one, enumerate(threads.row_strips(*img.shape[:2])))
     return out
 
 
@@ -256,7 +247,7 @@ class _GlobalPrefix:
 
     def keep(self, n: int, key: str, img: np.ndarray, memo: dict) -> list[np.ndarray]:
         img.setflags(write=False)
-        strips = [img[rows] for rows in _strips(*img.shape[:2])]
+        strips = [img[rows] for rows in threads.row_strips(*img.shape[:2])]
         self.kept = (n, key, img, strips, dict(memo))
         return strips
 
@@ -343,7 +334,7 @@ def blend_layer(img: np.ndarray, layer: Layer, alpha: np.ndarray, inplace: bool 
     def mix(rows):
         out[ry][rows, rx] = _mix(np.ascontiguousarray(sub[rows]), adjusted[rows], a[roi][rows])
 
-    threads.for_each(mix, _strips(*sub.shape[:2]))
+    threads.for_each(mix, threads.row_strips(*sub.shape[:2]))
     return out
 
 
@@ -458,7 +449,7 @@ def _sparse_plan(a: np.ndarray, roi: tuple[slice, slice]) -> list[tuple]:
     ry, rx = roi
     h, w = a.shape
     plan = []
-    for rows in _strips(ry.stop - ry.start, rx.stop - rx.start):
+    for rows in threads.row_strips(ry.stop - ry.start, rx.stop - rx.start):
         strip = a[roi][rows]
         if strip.max() <= ALPHA_FLOOR:
             continue  # nothing of the layer shows in this strip (a mask's bounding box has holes)

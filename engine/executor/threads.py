@@ -31,6 +31,16 @@ _pool_lock = threading.Lock()
 _inside = threading.local()
 
 
+STRIP_PIXELS = 1 << 18  # pixels per strip: a few MB per float32 temporary, many strips to share out
+
+
+def row_strips(h: int, w: int, pixels: int | None = None):
+    """Row slices of about ``pixels`` (STRIP_PIXELS) pixels each, at least 8 rows, covering h rows."""
+    rows = max(8, (pixels or STRIP_PIXELS) // max(1, w))
+    for y in range(0, h, rows):
+        yield slice(y, min(h, y + rows))
+
+
 def count() -> int:
     """Threads the pieces of one item may use now."""
     return max(1, min(MAX_THREADS, cv2.getNumThreads()))

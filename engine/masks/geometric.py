@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from maskroom.core.recipe import MaskComponent, RecipeError
+from maskroom.engine.executor import threads
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 
@@ -32,12 +33,6 @@ def _param(comp: MaskComponent, name: str, default=None) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise RecipeError(f"{comp.kind} mask parameter {name!r} must be a number, not {value!r}") from None
-
-
-def _strips(h: int, w: int):
-    rows = max(8, (1 << 18) // max(1, w))
-    for y in range(0, h, rows):
-        yield slice(y, min(h, y + rows))
 
 
 def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +53,7 @@ def linear_gradient(inp: MaskInput, comp: MaskComponent) -> MaskResult:
         raise RecipeError("linear mask: start and end points must differ")
     xs, ys = _grid(h, w)
     alpha = np.empty((h, w), np.float32)
-    for rows in _strips(h, w):  # a few MB of temporaries instead of several full-size ones
+    for rows in threads.row_strips(h, w):  # a few MB of temporaries instead of several full-size ones
         t = ((xs - x0) * np.float32(dx / length2)) + ((ys[rows] - y0) * np.float32(dy / length2))
         np.clip(1.0 - t, 0.0, 1.0, out=alpha[rows])
     return MaskResult(alpha=alpha)
@@ -77,7 +72,7 @@ def radial_gradient(inp: MaskInput, comp: MaskComponent) -> MaskResult:
     c, s = math.cos(a), math.sin(a)
     xs, ys = _grid(h, w)
     alpha = np.empty((h, w), np.float32)
-    for rows in _strips(h, w):
+    for rows in threads.row_strips(h, w):
         dx, dy = xs - cx, ys[rows] - cy
         # Rotate into the ellipse's frame (counter-clockwise on screen: y points down).
         u = dx * np.float32(c) - dy * np.float32(s)

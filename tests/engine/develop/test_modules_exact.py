@@ -18,7 +18,8 @@ from maskroom.engine.develop.adjustments.base import apply_gain, luma
 from maskroom.engine.develop.adjustments.curves import GAMMA, _index, _tables, tone_curve
 from maskroom.engine.develop.adjustments.detail import COLOR_NOISE_RADIUS, color_noise_reduction
 from maskroom.engine.develop.adjustments.grading import gain_tables, grading
-from maskroom.engine.develop.filters import RowUpsampler, guided_coefficients, strips, table_index
+from maskroom.engine.executor import threads
+from maskroom.engine.develop.filters import RowUpsampler, guided_coefficients, table_index
 from maskroom.engine.develop.render import to_output
 
 from test_mixer_exact import _pixels  # noqa: E402
@@ -104,7 +105,8 @@ def reference_color_noise_reduction(img: np.ndarray, amount: float, long_edge: i
         a, b = guided_coefficients(guide_small, cv2.multiply(c, inv_small), r, eps)
         ups.append((RowUpsampler(a, w, h), RowUpsampler(b, w, h)))
     out = np.empty_like(img)
-    for y0, y1 in strips(h, w):
+    for rows in threads.row_strips(h, w):
+        y0, y1 = rows.start, rows.stop
         y = cv2.max(luma(img[y0:y1]), 0.0)
         guide = cv2.sqrt(y)
         planes = [cv2.multiply(cv2.add(cv2.multiply(ua.rows(y0, y1), guide), ub.rows(y0, y1)), y) for ua, ub in ups]

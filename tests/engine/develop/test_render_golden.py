@@ -107,7 +107,7 @@ def test_cached_render_matches_the_reference_renderer():
 
 def test_tiny_strips_match_the_reference_renderer(monkeypatch):
     # The strip loops of a 24 MP render, exercised on this small image: a few rows each.
-    monkeypatch.setattr(pipeline, "STRIP_PIXELS", W * 7)
+    monkeypatch.setattr(threads, "STRIP_PIXELS", W * 7)
     monkeypatch.setattr(color, "STRIP_PIXELS", W * 5)
     monkeypatch.setattr(lens, "STRIP_PIXELS", W * 6, raising=False)
     _assert_matches_golden(render_golden())
@@ -118,10 +118,7 @@ def test_strips_on_several_threads_give_the_same_pixels(monkeypatch):
     # and without: the same pixels, bit for bit, as on one thread.
     import cv2
 
-    from maskroom.engine.develop import filters
-
-    monkeypatch.setattr(pipeline, "STRIP_PIXELS", W * 7)
-    monkeypatch.setattr(filters, "STRIP_PIXELS", W * 5)
+    monkeypatch.setattr(threads, "STRIP_PIXELS", W * 7)
     before = cv2.getNumThreads()
     try:
         cv2.setNumThreads(1)
@@ -141,7 +138,7 @@ def test_strips_on_several_threads_give_the_same_pixels(monkeypatch):
 def test_pointwise_layers_on_shown_pixels_only_match_the_reference_renderer(monkeypatch, share):
     # 1.01: every strip of a pointwise masked layer runs on its shown pixels alone; 0: never
     monkeypatch.setattr(pipeline, "SPARSE_SHARE", share)
-    monkeypatch.setattr(pipeline, "STRIP_PIXELS", W * 7)
+    monkeypatch.setattr(threads, "STRIP_PIXELS", W * 7)
     _assert_matches_golden(render_golden())
 
 
