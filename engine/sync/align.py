@@ -71,7 +71,7 @@ class Alignment:
         return cls(np.eye(3), quality, method, tuple(src_size), tuple(dst_size))
 
 
-def _prep(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+def work_grey(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     """Greyscale at WORK_EDGE, exposure-normalised; returns (grey uint8, scale from input)."""
     a = rgb
     if a.dtype != np.uint8:
@@ -160,7 +160,7 @@ class Aligner:
 
     def __init__(self, src_rgb: np.ndarray):
         self.src_wh = (src_rgb.shape[1], src_rgb.shape[0])
-        self.gs, _ = _prep(src_rgb)
+        self.gs, _ = work_grey(src_rgb)
         self.features = _orb().detectAndCompute(self.gs, None)
 
     def __call__(self, dst_rgb: np.ndarray) -> Alignment:
@@ -169,13 +169,13 @@ class Aligner:
 
 def align(src_rgb: np.ndarray, dst_rgb: np.ndarray) -> Alignment:
     """Estimate the mapping from ``src_rgb`` to ``dst_rgb`` (any sizes, RGB uint8 or float)."""
-    gs, _ = _prep(src_rgb)
+    gs, _ = work_grey(src_rgb)
     return _align(gs, (src_rgb.shape[1], src_rgb.shape[0]), dst_rgb, None)
 
 
 def _align(gs: np.ndarray, src_wh, dst_rgb: np.ndarray, src_features) -> Alignment:
     dst_wh = (dst_rgb.shape[1], dst_rgb.shape[0])
-    gt, _ = _prep(dst_rgb)
+    gt, _ = work_grey(dst_rgb)
     fit = _feature_fit(gs, gt, src_features)
     if fit is not None:
         H, n, method, quality = fit

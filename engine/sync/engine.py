@@ -35,6 +35,7 @@ from maskroom.engine.masks.registry import warning
 from maskroom.engine.series.detect import assign_new_images, series_members
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
+from maskroom.engine.sync.follow import FOLLOWED_KINDS, follow_object
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
 
 WHAT = ("adjustments", "masks", "crop", "raw")
@@ -82,6 +83,7 @@ class ComponentResult:
     confidence: float
     area: float | None = None
     flag: str | None = None
+    own_move: list[float] | None = None  # [dx, dy] of the frame: the thing moved across it on its own (follow.py)
 
 
 @dataclass
@@ -234,11 +236,18 @@ def _person_index(src: _Source, comp: MaskComponent, carried: MaskComponent, tin
     return match_person(src_people[idx], tgt_people, al)
 
 
-def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, al: Alignment, resolver,
+def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, frame_al: Alignment, resolver,
                  derive_ai: bool) -> tuple[Layer, list[ComponentResult]]:
     comps, results = [], []
     for comp in layer.mask.components:
         rule = rule_for(comp.kind)
+        al, own_move = frame_al, None
+        if comp.kind in FOLLOWED_KINDS and comp.uid in src.alphas:
+            # An object prompt follows the thing itself, which may have moved across the
+            # frame between shots; everything below (prompt, score) uses its move.
+            thing, found = follow_object(src.inp.image, src.alphas[comp.uid], tinp.image, frame_al)
+            if thing is not frame_al:
+                al, own_move = thing, found
         carried = carry_geometry(comp, al)
         carried.uid = synced_uid(comp.uid, target_id)
         flag, conf, area = None, 1.0, None
@@ -261,10 +270,12 @@ def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, al: Alignment
             # Cheap: evaluated here only to score it (renders evaluate it again).
             conf, area, flag = _score_ai(src.alphas[comp.uid], derive(tinp, carried), al, tinp.shape)
         carried.derived = {**(carried.derived or {}),
-                           "sync": {"source_uid": comp.uid, "confidence": round(conf, 4), "rule": rule}}
+                           "sync": {"source_uid": comp.uid, "confidence": round(conf, 4), "rule": rule,
+                                    **({"own_move": own_move} if own_move else {})}}
         comps.append(carried)
         results.append(ComponentResult(layer.name, comp.kind, carried.uid, rule, round(conf, 4),
-                                       None if area is None else round(area, 5), flag))
+                                       None if area is None else round(area, 5), flag,
+                                       own_move["shift"] if own_move else None))
     new = Layer(layer.name, layer.enabled, layer.opacity, dict(layer.adjustments), MaskDefinition(comps))
     return new, results
 

@@ -113,6 +113,10 @@ def sync_cmd(ctx, source, to_ids, use_series, filters, what, layers, mode, dry_r
                 line += f": {t.error}"
             click.echo(line)
             for c in t.components:
+                if c.own_move:
+                    dx, dy = c.own_move
+                    click.echo(f"    {c.layer} [{c.kind}] followed the subject's own move "
+                               f"({dx:+.0%} across, {dy:+.0%} down the frame)")
                 if c.flag:
                     click.echo(f"    {c.layer} [{c.kind}] confidence {c.confidence:.2f}: {c.flag}")
         d = report.to_dict()
