@@ -1,11 +1,12 @@
 """Consistency checks for `maskroom catalog check`.
 
 SQLite's own integrity_check first, then what only maskroom knows: originals that
-went missing on disk, rows whose owner is gone, versions without a global layer,
+went missing or changed on disk, rows whose owner is gone, versions without a global layer,
 cache entries whose file vanished.  Each finding is one line a person can act on.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +21,15 @@ from maskroom.catalog.schema import (
     PreviewCacheEntry,
     Sidecar,
 )
+from maskroom.core import files
+from maskroom.core.paths import display_path
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 
 @dataclass
 class Finding:
-    kind: str  # integrity | missing-file | orphan | structure | cache
+    kind: str  # integrity | missing-file | changed-file | orphan | structure | cache
     message: str
     fixable: bool = False
 
@@ -55,6 +58,28 @@ def missing_files(catalog: Catalog, mark: bool = False) -> list[Finding]:
         for sc in s.scalars(select(Sidecar).order_by(Sidecar.id)):
             if not Path(sc.path).exists():
                 out.append(Finding("missing-file", f"image {sc.image_id}: sidecar missing: {sc.path}"))
+    return out
+
+
+def changed_files(catalog: Catalog) -> list[Finding]:
+    """Originals whose file now holds other content than the one imported (retouched in
+    another program, rewritten by a converter): their previews, masks and camera data
+    are of the old pixels.  Only files whose size or date moved are hashed."""
+    out: list[Finding] = []
+    with catalog.read_session() as s:
+        rows = s.execute(select(Image.id, Image.path, Image.file_size, Image.mtime, Image.content_hash)
+                         .where(Image.missing.is_(False)).order_by(Image.id)).all()
+    for image_id, path, size, mtime, digest in rows:
+        try:
+            st = os.stat(path)
+            if st.st_size == size and abs(st.st_mtime - (mtime or 0.0)) < 1e-3:
+                continue
+            if files.content_hash(Path(path)) == digest:
+                continue  # touched, not changed
+        except OSError:
+            continue  # missing or unreadable: missing_files says so
+        out.append(Finding("changed-file", f"image {image_id}: original changed since import (other content): "
+                           f"{display_path(path)}; importing its folder again re-reads it and keeps its edit"))
     return out
 
 
@@ -113,7 +138,8 @@ def cache_entries(catalog: Catalog) -> list[Finding]:
 
 
 def run_all(catalog: Catalog, mark_missing: bool = False) -> list[Finding]:
-    return integrity(catalog) + orphans(catalog) + missing_files(catalog, mark=mark_missing) + cache_entries(catalog)
+    return (integrity(catalog) + orphans(catalog) + missing_files(catalog, mark=mark_missing) + changed_files(catalog)
+            + cache_entries(catalog))
 
 
 def drop_dangling_cache_rows(catalog: Catalog) -> int:

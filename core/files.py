@@ -46,6 +46,21 @@ class FileWriteError(MaskroomError, OSError):
     """A file that could not be written completely (disk full, encoder failure...)."""
 
 
+HASH_CHUNK = 1 << 20
+
+
+def content_hash(path: Path) -> str:
+    """The catalog's content hash of a file (xxh3-128 of every byte, hex): what tells one
+    photo from another, whatever its name or place.  OSError as ``open`` raises it."""
+    import xxhash  # here, not at the top: most users of this module never hash
+
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

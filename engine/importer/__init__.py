@@ -36,6 +36,7 @@ class ImportReport:
     duplicates: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)  # catalogued paths whose file changed since: re-read
     interrupted: bool = False
     xmp_read: list[int] = field(default_factory=list)  # images that took metadata/edits from XMP
     xmp_unmapped: dict[int, list[str]] = field(default_factory=dict)
@@ -47,6 +48,7 @@ class ImportReport:
             "imported": self.imported,
             "duplicates": self.duplicates,
             "moved": self.moved,
+            "updated": self.updated,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "interrupted": self.interrupted,
             "xmp_read": self.xmp_read,
@@ -97,6 +99,15 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
             else:
                 report.duplicates.append(info["path"])
             return
+        changed = s.scalar(select(Image).where(Image.path == info["path"]))
+        if changed is not None:
+            _reread(s, catalog, changed, info)
+            report.updated.append(changed.id)
+            line = (f"{display_path(info['path'])}: changed since it was imported: previews and camera data re-read, "
+                    "its edit kept (AI masks re-derive on the new pixels; check crops and brushes)")
+            report.warnings.append(line)
+            progress.message(line)
+            return
         path = Path(info["path"])
         img = Image(
             folder=_folder(s, path.parent), filename=path.name, path=str(path), file_size=info["size"],
@@ -114,11 +125,7 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
                 img.sidecars.append(Sidecar(path=sc["path"], role="jpeg", format=sc["format"],
                                             content_hash=sc["hash"], file_size=sc["size"]))
         s.flush()
-        for kind in ("thumb", "preview"):
-            dp = derivative_path(catalog.cache_dir, kind, info["hash"])
-            w, h = info["derivatives"][kind]
-            s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
-                                    path=str(dp.relative_to(catalog.cache_dir)), width=int(w), height=int(h)))
+        _add_derivatives(s, catalog, img, info)
         if xmp is not None and xmp.found:
             apply_read(s, img, xmp, label="Import (XMP)")
             report.xmp_read.append(img.id)
@@ -128,6 +135,36 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
     for line in (xmp.warnings if xmp is not None else []):
         report.warnings.append(line)
         progress.message(line)
+
+
+def _reread(s, catalog: Catalog, img: Image, info: dict) -> None:
+    """A catalogued original whose file now holds other content (retouched elsewhere,
+    rewritten by a converter): the photo's record follows the file, as Lightroom's
+    folder sync does.  What the file says (size, pixels, camera data) is re-read;
+    what the photographer gave it here (edit, rating, keywords, IPTC text) stays.
+    Previews and mask rasters are keyed by the content hash, so the old ones are
+    simply no longer found."""
+    md = info["metadata"]
+    for name, value in dict(
+            file_size=info["size"], mtime=info["mtime"], content_hash=info["hash"], format=info["format"],
+            width=info["width"], height=info["height"], orientation=md.orientation, capture_time=md.capture_time,
+            camera_make=md.camera_make, camera_model=md.camera_model, lens=md.lens, focal_length=md.focal_length,
+            aperture=md.aperture, shutter=md.shutter, iso=md.iso, exposure_bias=md.exposure_bias,
+            gps_lat=md.gps_lat, gps_lon=md.gps_lon, gps_alt=md.gps_alt, phash=info["phash"],
+            features=info["features"], exif=md.tags, missing=False).items():
+        setattr(img, name, value)
+    for entry in s.scalars(select(PreviewCacheEntry).where(PreviewCacheEntry.image_id == img.id)):
+        s.delete(entry)
+    s.flush()
+    _add_derivatives(s, catalog, img, info)
+
+
+def _add_derivatives(s, catalog: Catalog, img: Image, info: dict) -> None:
+    for kind in ("thumb", "preview"):
+        dp = derivative_path(catalog.cache_dir, kind, info["hash"])
+        w, h = info["derivatives"][kind]
+        s.add(PreviewCacheEntry(image_id=img.id, kind=kind, key=info["hash"],
+                                path=str(dp.relative_to(catalog.cache_dir)), width=int(w), height=int(h)))
 
 
 def _problem(catalog: Catalog, session_id: int, path: str, reason: str, report: ImportReport,

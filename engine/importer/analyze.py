@@ -11,8 +11,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-import xxhash
-
+from maskroom.core import files
 from maskroom.engine.export.naming import NameFields, ensure_inside, relative_name, with_counter
 from maskroom.engine.imageio.decode import DecodeError, check_readable, displayed_size
 from maskroom.engine.imageio.formats import format_of
@@ -22,20 +21,13 @@ from maskroom.engine.series.features import compute_features
 from maskroom.engine.xmp import read_image_xmp
 from maskroom.engine.xmp.write import copy_sidecar_beside
 
-CHUNK = 1 << 20
-
-
 def content_hash(path: Path) -> str:
-    h = xxhash.xxh3_128()
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK):
-                h.update(chunk)
+        return files.content_hash(path)
     except PermissionError:
         raise DecodeError(path, "permission denied") from None
     except OSError as exc:
         raise DecodeError(path, f"cannot read file ({exc.strerror or exc})") from None
-    return h.hexdigest()
 
 
 def copy_into(source: Path, dest_root: Path, template: str, capture: datetime | None, camera: str | None,

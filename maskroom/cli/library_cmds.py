@@ -47,7 +47,8 @@ def import_cmd(ctx, paths, recursive, copy_to, template, jobs, cluster, path_map
     if as_json:
         echo_json({**report.to_dict(), "auto_synced": synced})
     else:
-        click.echo(f"imported {len(report.imported)}, moved {len(report.moved)}, "
+        updated = f"updated {len(report.updated)} (changed since import), " if report.updated else ""
+        click.echo(f"imported {len(report.imported)}, moved {len(report.moved)}, {updated}"
                    f"already in catalog {len(report.duplicates)}, skipped {len(report.skipped)} "
                    f"(import session {report.session_id})")
         for path, reason in report.skipped:

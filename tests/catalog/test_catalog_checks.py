@@ -15,7 +15,9 @@ pytestmark = pytest.mark.catalog
 def _add_image(catalog, path, n=1):
     with catalog.session() as s:
         f = s.scalar(select(Folder).where(Folder.path == str(path.parent))) or Folder(path=str(path.parent))
-        img = Image(folder=f, filename=path.name, path=str(path), file_size=1, mtime=0.0,
+        st = path.stat() if path.exists() else None  # as imported: the check finds it unchanged
+        img = Image(folder=f, filename=path.name, path=str(path), file_size=st.st_size if st else 1,
+                    mtime=st.st_mtime if st else 0.0,
                     content_hash=f"hash{n}", format="jpeg", width=4, height=4)
         s.add_all([f, img])
         s.flush()
