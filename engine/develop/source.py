@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms
 
+from maskroom.core import files
 from maskroom.core.errors import MaskroomError
 from maskroom.core.paths import display_path
 from maskroom.engine.develop.color import SRGB_TO_WORK, XYZ_TO_REC2020, apply_matrix, srgb8_to_work
@@ -236,6 +237,24 @@ def seed_preview(image, full: np.ndarray, settings: dict[str, Any] | None = None
     _SOURCES.put(key, (lin, digest))
 
 
+def check_unchanged(image) -> None:
+    """Refuse a full render of a file that now holds another photo than the one imported
+    (retouched or replaced by another program): its edit, crop and mask rasters were
+    made on the old pixels, so the export would be wrong without a word.  Only a file
+    whose size or date moved is hashed."""
+    path = Path(image.path)
+    try:
+        st = path.stat()
+        if st.st_size == image.file_size and abs(st.st_mtime - (image.mtime or 0.0)) < 1e-3:
+            return
+        digest = files.content_hash(path)
+    except OSError:
+        return  # missing or unreadable: the decoder says which
+    if digest != image.content_hash:
+        raise SourceError(f"{display_path(path)}: the original changed since it was imported (other content); "
+                          "import its folder again to re-read it (its edit is kept)")
+
+
 def load_source(catalog, image, scale: str = "preview", long_edge: int | None = None,
                 settings: dict[str, Any] | None = None) -> tuple[np.ndarray, str]:
     """(linear Rec.2020 float32 HxWx3, source digest) of an image at a render scale.
@@ -258,6 +277,8 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
     key = (image.content_hash, scale, long_edge, raw_key)
     hit = _SOURCES.get(key)
     if hit is not None:
+        if scale == "full":
+            check_unchanged(image)  # a kept decode of the old pixels must not stand in for a changed file
         return hit
     if scale == "preview":
         # RAW previews come from a half-size linear decode, not the camera JPEG the
@@ -273,7 +294,9 @@ def load_source(catalog, image, scale: str = "preview", long_edge: int | None = 
             lin = full[0] if full is not None else decode_full(Path(image.path), settings)
         lin = resize_long_edge(lin, min(long_edge or PREVIEW_LONG_EDGE, PREVIEW_LONG_EDGE))
     else:
-        lin = resize_long_edge(decode_full(Path(image.path), settings, max_side=long_edge), long_edge)
+        lin = decode_full(Path(image.path), settings, max_side=long_edge)
+        check_unchanged(image)  # after the decode: a file replaced by junk says "cannot decode"
+        lin = resize_long_edge(lin, long_edge)
     lin = np.ascontiguousarray(lin, np.float32)
     h, w = lin.shape[:2]
     digest = hashlib.sha256(f"{image.content_hash}|{scale}|{w}x{h}|{raw_key}".encode()).hexdigest()
@@ -291,6 +314,8 @@ def _corrected_source(catalog, image, scale, long_edge, settings, lens) -> tuple
     key = (image.content_hash, scale, long_edge, "lens", lens, raw_key)
     hit = _SOURCES.get(key)
     if hit is not None:
+        if scale == "full":
+            check_unchanged(image)
         return hit
     plain = {**{k: v for k, v in (settings or {}).items() if k != "lens"}, "lens": {"correct": "off"}}
     lin, digest = load_source(catalog, image, scale, long_edge, plain)

@@ -70,3 +70,19 @@ def test_a_touched_original_is_not_changed(catalog, imported):
     st = os.stat(shoot / "bird.jpg")
     os.utime(shoot / "bird.jpg", ns=(st.st_atime_ns, st.st_mtime_ns + 60_000_000_000))
     assert checks.changed_files(catalog) == []
+
+
+def test_a_full_render_refuses_a_changed_original_until_it_is_read_again(catalog, imported, samples_dir):
+    from maskroom.engine.develop import render as R
+    from maskroom.engine.develop.source import SourceError
+
+    shoot, image_id, _, _ = imported
+    with catalog.session() as s:
+        vid = edits.get_version(s, image_id).id
+    assert R.render_version(catalog, vid, scale="full").linear.size  # as imported: fine
+    _replace(shoot / "bird.jpg", samples_dir / "immich_cyclamen_persicum.jpg")
+    with pytest.raises(SourceError, match="bird.jpg: the original changed since it was imported"):
+        R.render_version(catalog, vid, scale="full")
+    run_import(catalog, [shoot], jobs=1)
+    res = R.render_version(catalog, vid, scale="full")
+    assert (res.width, res.height) == (512, 848)  # the new photo, with the kept edit
