@@ -201,8 +201,11 @@ def mixer(img: np.ndarray, _value: float, ctx: OpContext) -> np.ndarray:
         out, y1 = memo_by_input(img, "mixer.turn:" + _digest(cos_t, sin_t),
                                 lambda im: _turned(x, y, mean, idx, cos_t, sin_t))
     if sat_t is not None:
-        y3 = cv2.merge([y1, y1, y1])
-        out = cv2.max(cv2.add(y3, _times(cv2.subtract(out, y3), sat_t.take(idx))), 0.0)
+        # y + s * (pixel - y) as one pass: blendLinear's per-pixel weights s and 1 - s
+        # (sum 1) mix the pixel with its grey (3 whole-strip passes fewer than
+        # subtract, scale, add; a drag of a band's saturation runs this every tick)
+        sat = sat_t.take(idx)
+        out = cv2.max(cv2.blendLinear(out, cv2.merge([y1, y1, y1]), sat, cv2.subtract(1.0, sat)), 0.0)
         y1 = luma(out)
     # Keep the original luminance (rotation and clipping move it), then the band's gain.
     gain = cv2.divide(cv2.add(y0, 1e-6), cv2.add(y1, 1e-6))
