@@ -1,7 +1,7 @@
 """Develop engine benchmark: full 24 MP render + JPEG write against darktable-cli and vips.
 
     python bench/develop_bench.py [--runs 3] [--sample PATH] [--keep DIR]
-    python bench/develop_bench.py --interactive-only [--moves 15] [--recipe modules]
+    python bench/develop_bench.py --interactive-only [--moves 15] [--recipe spec --recipe modules]
 
 ``--interactive-only`` runs only the 2 MP slider rows (item 4 below: about 30 s),
 skipping the 24 MP renders, darktable, vips and the peak RSS child.
@@ -101,7 +101,20 @@ def modules_recipe():
     return r
 
 
-RECIPES = {"plain": bench_recipe, "modules": modules_recipe}
+def spec_recipe():
+    """The slider measure of issue 16 as it is worded: "a 2 MP preview with a curve, the
+    colour mixer and 3 masked layers": bench_recipe's three masked layers under a global
+    layer that holds a tone curve and the colour mixer (modules_recipe turns every
+    module on as well: colour NR, grading, clarity, grain...)."""
+    r = bench_recipe()
+    r.global_layer.adjustments.clear()
+    r.global_layer.adjustments.update({
+        "curve.points": [[0.25, 0.2], [0.5, 0.52], [0.78, 0.85]],
+        "mixer.blue.saturation": -30, "mixer.blue.luminance": -25, "mixer.orange.saturation": 20})
+    return r
+
+
+RECIPES = {"plain": bench_recipe, "modules": modules_recipe, "spec": spec_recipe}
 
 
 def open_catalog(folder: Path, image: Path, recipe: str = "plain"):
@@ -268,7 +281,7 @@ def interactive_only(args) -> None:
     try:
         image = synthesise(args.sample, tmp / "bench24mp.jpg")
         inter = {}
-        for name in args.recipe or ["modules"]:
+        for name in args.recipe or ["spec", "modules"]:
             cat, vid = open_catalog(tmp, image, name)
             try:
                 inter[name] = interactive(cat, vid, n=args.moves, recipe_name=name)
@@ -306,7 +319,7 @@ def main() -> None:
     ap.add_argument("--interactive-only", action="store_true",
                     help="Only the 2 MP slider rows (no 24 MP render, darktable, vips or RSS child).")
     ap.add_argument("--recipe", choices=sorted(RECIPES), action="append",
-                    help="With --interactive-only: the recipe(s) to move sliders in (default: modules).")
+                    help="With --interactive-only: the recipe(s) to move sliders in (default: spec and modules).")
     ap.add_argument("--moves", type=int, default=15, help="Slider moves per interactive row.")
     args = ap.parse_args()
     if args._rss:
