@@ -139,3 +139,22 @@ def test_a_box_round_several_things_takes_them_all_without_the_background_betwee
     right[60:h - 60, w - 90:w - 50] = True  # the other, a separate region
     both = span_box(img, left, inside, every=left | right)
     assert (both == (left | right)).all()  # both things, nothing between them
+
+
+def test_a_box_with_nobody_in_it_skips_the_people_analysis(monkeypatch):
+    # The person model's quick look finds nobody in a box round the falcon: the full
+    # people analysis (faces on turned copies, bodies, pose) is not run for it.
+    from maskroom.engine.masks import objects
+    from maskroom.engine.masks.people import analysis
+
+    calls = []
+    real = objects.analyse
+    monkeypatch.setattr(objects, "analyse", lambda inp: calls.append(inp) or real(inp))
+    analysis.clear_cache()
+    falcon = MaskInput(load_rgb(SAMPLES / "immich_prairie_falcon.jpg"), digest="test-object:falcon")
+    res = derive(falcon, MaskComponent("object", params={"box": [0.15, 0.05, 0.85, 0.95]}))
+    assert res.info["method"] == "salient" and (res.alpha > 0.5).mean() > 0.05
+    assert calls == []
+    # A box round a person still looks: the quick look sees her.
+    derive(_hopper(), MaskComponent("object", params={"box": [0.05, 0.1, 1.0, 1.0]}))
+    assert len(calls) == 1
