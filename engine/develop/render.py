@@ -45,6 +45,7 @@ from maskroom.engine.develop.lens import with_lens_default
 from maskroom.engine.develop.memory import heap_reuse, warm_heap
 from maskroom.engine.develop.pipeline import ImageCache, render_recipe
 from maskroom.engine.develop.source import LRU, PREVIEW_LONG_EDGE, load_source, seed_preview
+from maskroom.engine.executor import threads
 from maskroom.engine.masks.cache import CachedResolver
 from maskroom.engine.masks.compose import compose, derive
 from maskroom.engine.masks.registry import MaskInput, get_kind
@@ -266,17 +267,23 @@ def to_output(linear: np.ndarray, colorspace: str = "srgb", bits: int = 8) -> tu
     # temporaries would add 1.8 GB at 100 MP, and fresh multi-MB temporaries per strip
     # cost more in page faults than the conversion itself (a 2 MP preview: 18 -> 80 ms
     # CPU on a busy machine).  Small strips also stay in the CPU cache between steps.
+    # One band of rows per thread this item may use, each with its own scratch pair.
     rows = max(1, OUTPUT_STRIP_PIXELS // max(1, w))
-    x = np.empty((min(rows, h), w, 3), np.float32)
-    idx = np.empty(x.shape, np.uint16)
-    for y in range(0, h, rows):
-        k = min(rows, h - y)
-        src = linear[y:y + k]
-        cv2.transform(np.ascontiguousarray(src, np.float32), m, dst=x[:k])
-        np.clip(x[:k], 0.5, n + 0.5, out=x[:k])
-        np.copyto(idx[:k], x[:k], casting="unsafe")  # truncation: rounds the +0.5 value
-        # straight into the output; clip mode: raise mode buffers its output (10x slower)
-        np.take(lut, idx[:k], out=out[y:y + k], mode="clip")
+    per_band = -(-h // threads.count())
+
+    def band(y0: int) -> None:
+        y1 = min(h, y0 + per_band)
+        x = np.empty((min(rows, y1 - y0), w, 3), np.float32)
+        idx = np.empty(x.shape, np.uint16)
+        for y in range(y0, y1, rows):
+            k = min(rows, y1 - y)
+            cv2.transform(np.ascontiguousarray(linear[y:y + k], np.float32), m, dst=x[:k])
+            np.clip(x[:k], 0.5, n + 0.5, out=x[:k])
+            np.copyto(idx[:k], x[:k], casting="unsafe")  # truncation: rounds the +0.5 value
+            # straight into the output; clip mode: raise mode buffers its output (10x slower)
+            np.take(lut, idx[:k], out=out[y:y + k], mode="clip")
+
+    threads.for_each(band, range(0, h, per_band))
     return out, icc_profile(colorspace)
 
 
