@@ -35,7 +35,7 @@ from maskroom.engine.masks.model_store import ModelError
 from maskroom.engine.masks.people import face_topology as topo
 from maskroom.engine.masks.people.face_parts import FaceParts, fill_polygon, grow
 from maskroom.engine.masks.people.faces import MIN_IRIS_FACE, Face, crop_matrix, find_faces, warp_crop
-from maskroom.engine.masks.people.held import HELD_WARN, Held, held_things, pose_bodies
+from maskroom.engine.masks.people.held import HELD_WARN, Held, held_things, pose_bodies, pose_on_frame
 from maskroom.engine.masks.people.segmentation import (
     REGION_PRESENCE,
     SEGMENTER,
@@ -58,7 +58,7 @@ from maskroom.engine.masks.refine import guided_upsample, refine_alpha
 from maskroom.engine.masks.registry import MaskInput, MaskResult, register
 
 # Bump when any people mask changes: cached rasters are keyed by it.
-VERSION = "people8"
+VERSION = "people9"
 SCH_MODEL = "skin_clothes_hair"
 SCH_SIZE = 512
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -89,6 +89,13 @@ LARGE_FACE = 0.08  # of the long edge: a meshed face this big off the person mat
 # rotated variants: astronaut +45 reads 42, kodim15 +60 reads 31, Hopper -30 reads 27);
 # BlazeFace's upright pass is trained for about +-45.
 UPRIGHT_ROLL = 55.0
+# The person kind takes the pose model's segmentation along the limbs of the bodies the
+# held check ran it on (PeopleAnalysis.pose_limbs, people/held.py limb_segmentation)
+# where it is more than the person matte, but only where the matte gives the pixel more
+# than this: both models then see something of a body there, and the pose model cannot
+# draw a limb where the selfie model sees nothing.  HumanSeg (145) 0.8992 -> 0.9014
+# (docs/people.md, "Limbs from the pose model").
+POSE_GATE = 0.1
 
 
 @dataclass
@@ -562,9 +569,30 @@ class PeopleAnalysis:
         soft = cv2.GaussianBlur((cut | (grown & ~kept)).astype(np.float32), (0, 0), 1.0)
         return np.clip(cv2.resize(soft, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
 
+    def pose_limbs(self) -> list[tuple[int, int, np.ndarray]]:
+        """The pose model's segmentation along the limbs of the bodies held() checked, each
+        on its own person's share of the frame, at full resolution, as (y0, x0, piece)
+        (held.pose_on_frame); none when no body was checked (nobody whole in the frame,
+        or the pose models missing)."""
+        self.held()
+        if not self._pose_bodies:
+            return []
+        k = self.shape[1] / self._small_image(min(1.0, REFINE_LONG_EDGE / max(self.shape))).shape[1]
+        return pose_on_frame(self._pose_bodies, self.shape, k, self.member)
+
     def sch_channel(self, c: int) -> np.ndarray:
         """One skin/clothes/hair channel at the working size."""
         return self.skin_clothes_hair()[c]
+
+
+def with_pose(alpha: np.ndarray, pieces: list[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """A copy of the person matte raised to the pose pieces (y0, x0, map) where the matte
+    gives the pixel more than POSE_GATE (both models see something of a body there)."""
+    out = alpha.astype(np.float32, copy=True)
+    for y0, x0, piece in pieces:
+        sub = out[y0:y0 + piece.shape[0], x0:x0 + piece.shape[1]]
+        np.copyto(sub, np.maximum(sub, piece), where=sub > POSE_GATE)
+    return out
 
 
 def _region_box(region: np.ndarray) -> np.ndarray:
@@ -1121,6 +1149,12 @@ def derive_part(inp: MaskInput, comp: MaskComponent, kind: str) -> MaskResult:
     chosen = person.info.index if person else None
     if kind == "person":
         alpha = a.all_alpha()
+        limbs = a.pose_limbs() if a.people else []
+        if limbs:
+            # Limbs the selfie model leaves soft or short (raised arms, a stride's
+            # legs, hands) where the pose model segments the body it found (people/held.py
+            # runs it for the held check anyway): see POSE_GATE.
+            alpha = with_pose(alpha, limbs)
         cut = a.held_cut_full()
         if cut is not None:  # a teddy bear, a hugged dog (people/held.py); the subject keeps them
             alpha = alpha * (1 - cut)

@@ -48,12 +48,17 @@ class PoseBody:
     presence: float
     seg: np.ndarray  # the pose segmentation (0..1) on the working grid
     joints: np.ndarray  # the visible pose landmarks (of 33), working pixels, n x 2
+    # The segmentation along the limbs (limb_segmentation) at the model's own 256 px, and
+    # the 2x3 matrix from those pixels to the pixels of the image pose_bodies saw: the
+    # person kind warps it to full size.
+    limbs: np.ndarray | None = None
+    to_image: np.ndarray | None = None
 
 
 def pose_segmentation(image: np.ndarray, cx: float, cy: float, side: float):
     """(presence, segmentation 0..1 on the crop, visible body landmarks in crop pixels,
-    2x3 matrix crop pixels -> image pixels) of the pose model on the square of
-    ``side`` centred on (cx, cy)."""
+    2x3 matrix crop pixels -> image pixels, the segmentation along the limbs) of the
+    pose model on the square of ``side`` centred on (cx, cy)."""
     side = max(2, int(round(side)))
     crop = _square_crop(image.astype(np.float32, copy=False), cx, cy, side)
     crop = cv2.resize(crop, (POSE_SIZE, POSE_SIZE),
@@ -67,7 +72,33 @@ def pose_segmentation(image: np.ndarray, cx: float, cy: float, side: float):
     joints = lm[lm[:, 3] > 0, :2]  # visibility > 0.5
     k = side / POSE_SIZE
     m = np.array([[k, 0, round(cx - side / 2)], [0, k, round(cy - side / 2)]], np.float32)
-    return presence, seg.astype(np.float32), joints, m
+    return presence, seg.astype(np.float32), joints, m, limb_segmentation(seg, lm)
+
+
+# MediaPipe's pose landmarks joined along the arms (shoulder, elbow, wrist, the hand's
+# three points) and the legs (hip, knee, ankle, heel, toe).
+LIMB_BONES = ((11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (12, 14), (14, 16), (16, 18), (16, 20), (16, 22),
+              (23, 25), (25, 27), (27, 29), (27, 31), (29, 31), (24, 26), (26, 28), (28, 30), (28, 32), (30, 32))
+# How far from a bone the pose segmentation counts, of the pose crop's side (256 px):
+# a limb with its sleeve or trouser leg is 5-8 % of the crop wide.
+LIMB_REACH = 0.08
+
+
+def limb_segmentation(seg: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The pose segmentation (crop pixels) near the bones of the visible limbs only.
+
+    The selfie matte misses limbs (raised arms, a stride's legs, hands); the pose model
+    segments along the skeleton it found there.  Elsewhere its edge is softer than the
+    selfie matte's and spills onto what lies beside a head (a wall by craft-beer's hair),
+    so it is not used there."""
+    corridor = np.zeros(seg.shape, np.uint8)
+    reach = max(1, int(round(LIMB_REACH * seg.shape[1])))
+    for a, b in LIMB_BONES:
+        if landmarks[a, 3] > 0 and landmarks[b, 3] > 0:  # both ends visible (logit > 0)
+            pa, pb = landmarks[a, :2], landmarks[b, :2]
+            if np.isfinite(pa).all() and np.isfinite(pb).all() and np.abs(np.r_[pa, pb]).max() < 1e4:
+                cv2.line(corridor, tuple(int(round(v)) for v in pa), tuple(int(round(v)) for v in pb), 1, 2 * reach + 1)
+    return seg * cv2.GaussianBlur(corridor.astype(np.float32), (0, 0), reach / 3)
 
 
 def pose_bodies(image: np.ndarray, labels: np.ndarray, n_people: int, whole: list[Body] = ()) -> list[PoseBody]:
@@ -99,13 +130,49 @@ def pose_bodies(image: np.ndarray, labels: np.ndarray, n_people: int, whole: lis
         if heads:
             b = max(heads, key=lambda b: b.score)
             cx, cy, side = float(b.hip[0]), float(b.hip[1]), 2.0 * b.radius
-        presence, seg, joints, m = pose_segmentation(image, cx, cy, side)
+        presence, seg, joints, m, limbs = pose_segmentation(image, cx, cy, side)
         if presence < POSE_PRESENCE:
             continue
         to_work = np.diag([sx, sy]) @ m
         on_work = cv2.warpAffine(seg, to_work.astype(np.float32), (ww, wh), flags=cv2.INTER_LINEAR, borderValue=0)
         pts = joints @ to_work[:, :2].T + to_work[:, 2] if len(joints) else np.zeros((0, 2), np.float32)
-        out.append(PoseBody(lab, presence, on_work, pts.astype(np.float32)))
+        out.append(PoseBody(lab, presence, on_work, pts.astype(np.float32), limbs, m))
+    return out
+
+
+def pose_on_frame(bodies: list[PoseBody], shape: tuple[int, int], scale: float,
+                  member: np.ndarray | None = None) -> list[tuple[int, int, np.ndarray]]:
+    """The bodies' pose segmentations along their limbs (``limbs``) on an h x w frame
+    (``shape``) ``scale`` times the size of the image pose_bodies saw, warped from the
+    model's own 256 px crops (the working-grid ``seg`` is too coarse for a mask's edge):
+    (y0, x0, piece) per body with limbs in view, the piece covering only the box round
+    its limbs (the 2048 px frame per body cost more than the rest of the person kind).
+
+    ``member`` (people x working grid, segmentation.memberships): each body's answer
+    counts only by its person's share of the pixel.  The pose crop of someone in a group
+    holds their neighbours too, and the one-person model spreads its body over them
+    (kodim14's rafters: the raft between two of them)."""
+    h, w = shape
+    out = []
+    for b in bodies:
+        if b.limbs is None or not (b.limbs > 1e-3).any():
+            continue
+        m = (b.to_image * scale).astype(np.float32)
+        cx, cy, cw, ch = cv2.boundingRect((b.limbs > 1e-3).astype(np.uint8))
+        x0, y0 = max(0, int(np.floor(m[0, 2] + m[0, 0] * cx))), max(0, int(np.floor(m[1, 2] + m[1, 1] * cy)))
+        x1 = min(w, int(np.ceil(m[0, 2] + m[0, 0] * (cx + cw))) + 1)
+        y1 = min(h, int(np.ceil(m[1, 2] + m[1, 1] * (cy + ch))) + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        m[:, 2] -= (x0, y0)
+        size = (x1 - x0, y1 - y0)
+        piece = cv2.warpAffine(b.limbs, m, size, flags=cv2.INTER_LINEAR, borderValue=0)
+        if member is not None:
+            gh, gw = member.shape[1:]
+            g = np.array([[w / gw, 0, -x0], [0, h / gh, -y0]], np.float32)
+            piece *= cv2.warpAffine(member[b.label - 1], g, size, flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        out.append((y0, x0, piece))
     return out
 
 
