@@ -46,13 +46,13 @@ MODELS: dict[str, dict] = {
         "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
     },
     "sky_u2netp_int8": {
-        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-3",
+        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-4",
         "source": {**SKYSEG, "path": "sky_u2netp.onnx",
                    "converted_by": "tools/models/quantize.py (input height and width freed: each resize takes the "
                                    "size of the tensor it is concatenated with; onnxruntime static int8, QDQ, "
                                    "per-channel 7-bit weights (reduce_range), MinMax calibration on every other photo "
                                    "of ../shared/samples/{sky,animals,objects,portraits} at the photo's shape, long "
-                                   "edge 384; side-output head kept float)",
+                                   "edge 384; the side-output head's concat, fusing conv and sigmoid kept float)",
                    "derived_from": "sky_u2netp"},
         "input": {"name": "input.1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "colour": "RGB"},
         "normalisation": "resize keeping the photo's shape, long edge 384, sides multiples of 32 (any size runs), "
