@@ -38,11 +38,12 @@ SIZE = 384  # EGE's fixed input, and the grid the fusion and its rules work on
 # any size (tools/models/quantize.py frees it).  Against the SIZE x SIZE square (the photo
 # squeezed, as before): U²-Netp on a 3:2 photo costs 2/3 of the square's time, 4:3 3/4, a
 # square photo the same; on the pairs ADE20K 0.8671 -> 0.8688 (false sky 0.43 -> 0.53 %),
-# CamVid 0.8930 -> 0.8917, hard cases 0.9430 -> 0.9431.  A shorter long edge loses sky the
+# CamVid 0.8930 -> 0.8916, hard cases 0.9430 -> 0.9431.  A shorter long edge loses sky the
 # model sees at 384 (ADE20K 0.8588 at 352, 0.8543 at 320; the 320 square 0.8541): docs/masks.md.
 U2_EDGE = 384
-# Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse11"
+# Bump when the fusion, the models' inputs or refinement change: cached rasters are keyed by it
+# (fuse12: U²-Netp keeps the photo's shape, U2_EDGE).
+FUSION_VERSION = "fuse12"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
