@@ -9,12 +9,14 @@ Each row is the median of ``--reps`` runs of wall-clock seconds and of this
 process's CPU seconds (all threads); the load average when measured is printed,
 since the machine the numbers come from may be shared.  Peers in the same run:
 plain bilinear upsampling of the sky matte (what refinement replaces), the fp32
-U²-Netp the shipped int8 one is made from (alone, and the whole sky mask with it,
-interleaved run by run with the shipped one), the classical subject (with and
+U²-Netp the shipped int8 one is made from, the classical subject (with and
 without refinement and its focus and sky cues) against the shipped salient one, and
 the GrabCut object box against the salient crop, and the sky mask with its two
 models and preparation one after the other in one thread against the shipped one
 (U²-Netp in a worker thread while EGE and the photo's preparation run), interleaved.
+U²-Netp (and the sky total) also runs on the 384x384 square, the photo squeezed, as
+before it kept the photo's shape (``sky.u2_size``): the int8 file there, and the fp32
+file, which takes only that size; interleaved with the shipped run.
 """
 from __future__ import annotations
 
@@ -71,12 +73,15 @@ def timeit_interleaved(fns: dict, reps) -> dict:
 
 
 def sky_alpha_with(model_u2: str, img):
-    """sky_alpha with another U²-Netp file (the fp32 peer of the shipped int8 one)."""
-    shipped, SK.MODEL_U2 = SK.MODEL_U2, model_u2
+    """sky_alpha with another U²-Netp file, on the 384x384 square (the photo squeezed): the
+    fp32 peer of the shipped int8 one (its file takes only that size), or the int8 file as
+    the sky mask ran it before U²-Netp kept the photo's shape."""
+    shipped = SK.MODEL_U2, SK.u2_size
+    SK.MODEL_U2, SK.u2_size = model_u2, lambda h, w: (SK.SIZE, SK.SIZE)
     try:
         return SK.sky_alpha(img)
     finally:
-        SK.MODEL_U2 = shipped
+        SK.MODEL_U2, SK.u2_size = shipped
 
 
 def sky_one_thread(img):
@@ -99,13 +104,17 @@ def sky_kind(img):
 def sky_rows(name, img, reps):
     small = SK.model_size(img)
     u2_in, ege_in = SK.model_inputs(img, small)
+    square_in = np.ascontiguousarray(((small - SK._MEAN) / SK._STD).transpose(2, 0, 1))
     probs = SK.sky_probabilities(img, small)
     p = SK.fuse(*probs, small=small)
     return [
         (name, "sky input prep (resize, normalise)", timeit(lambda: SK.model_inputs(img, SK.model_size(img)), reps)),
         (name, "sky model EGE-UNet (384 px)", timeit(lambda: SK._run(SK.MODEL_EGE, ege_in), reps)),
-        (name, "sky model U2-Netp int8 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2, u2_in), reps)),
-        (name, "peer: U2-Netp fp32 (384 px)", timeit(lambda: SK._run(SK.MODEL_U2_FP32, u2_in), reps)),
+    ] + [(name, step, secs) for step, secs in timeit_interleaved({
+        "sky model U2-Netp int8 (shape kept)": lambda: SK._run(SK.MODEL_U2, u2_in),
+        "peer: U2-Netp int8 (384x384 square)": lambda: SK._run(SK.MODEL_U2, square_in),
+        "peer: U2-Netp fp32 (384x384 square)": lambda: SK._run(SK.MODEL_U2_FP32, square_in),
+    }, reps).items()] + [
         (name, "sky fusion + region rules", timeit(lambda: SK.fuse(*probs, small=small), reps)),
         (name, "sky refine (full res)", timeit(
             lambda: refine_alpha(img, p, work_edge=SK.REFINE_EDGE, uncertain=SK.UNCERTAIN), reps)),
@@ -113,7 +122,8 @@ def sky_rows(name, img, reps):
     ] + [(name, step, secs) for step, secs in timeit_interleaved({
         "sky total (sky_alpha)": lambda: SK.sky_alpha(img),
         "peer: sky total, one thread": lambda: sky_one_thread(img),
-        "peer: sky total with fp32 U2-Netp": lambda: sky_alpha_with(SK.MODEL_U2_FP32, img),
+        "peer: sky total, U2 int8 on the square": lambda: sky_alpha_with(SK.MODEL_U2, img),
+        "peer: sky total, U2 fp32 on the square": lambda: sky_alpha_with(SK.MODEL_U2_FP32, img),
         "sky kind (with the portrait gate)": lambda: sky_kind(img),
     }, reps).items()]
 

@@ -32,9 +32,18 @@ from maskroom.engine.masks.sky_horizon import level_edges, water_below_horizon
 MODEL_U2 = "sky_u2netp_int8"
 MODEL_U2_FP32 = "sky_u2netp"
 MODEL_EGE = "sky_ege"
-SIZE = 384
-# Bump when the fusion or refinement changes: cached rasters are keyed by it.
-FUSION_VERSION = "fuse11"
+SIZE = 384  # EGE's fixed input, and the grid the fusion and its rules work on
+# U²-Netp sees the photo with its shape kept, long edge U2_EDGE, sides multiples of 32 (its five
+# poolings); its answer is resized to the SIZE x SIZE grid for the fusion.  The int8 file takes
+# any size (tools/models/quantize.py frees it).  Against the SIZE x SIZE square (the photo
+# squeezed, as before): U²-Netp on a 3:2 photo costs 2/3 of the square's time, 4:3 3/4, a
+# square photo the same; on the pairs ADE20K 0.8671 -> 0.8688 (false sky 0.43 -> 0.53 %),
+# CamVid 0.8930 -> 0.8916, hard cases 0.9430 -> 0.9431.  A shorter long edge loses sky the
+# model sees at 384 (ADE20K 0.8588 at 352, 0.8543 at 320; the 320 square 0.8541): docs/masks.md.
+U2_EDGE = 384
+# Bump when the fusion, the models' inputs or refinement change: cached rasters are keyed by it
+# (fuse12: U²-Netp keeps the photo's shape, U2_EDGE).
+FUSION_VERSION = "fuse12"
 U2_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_REGION = 0.0005  # of the frame: smaller sky specks are noise
@@ -57,10 +66,17 @@ _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
 def _run(name: str, x: np.ndarray, options=None) -> np.ndarray:
+    """One model's probability map at its input's size (``x``: CHW)."""
     sess = model_store.get_session(name)
     feed = {sess.get_inputs()[0].name: x[None].astype(np.float32)}
     out = sess.run(None, feed, options)[0]
-    return np.asarray(out, np.float32).reshape(SIZE, SIZE)
+    return np.asarray(out, np.float32).reshape(x.shape[1:])
+
+
+def _run_u2(x: np.ndarray, options=None) -> np.ndarray:
+    """U²-Netp's sky probability on the fusion's SIZE x SIZE grid."""
+    p = _run(MODEL_U2, x, options)
+    return p if p.shape == (SIZE, SIZE) else cv2.resize(p, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
 
 
 def _start(fn, *args):
@@ -79,24 +95,47 @@ def model_size(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image.astype(np.float32, copy=False), (SIZE, SIZE), interpolation=cv2.INTER_AREA)
 
 
-def model_inputs(image: np.ndarray, small: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The two models' input tensors (CHW) from an sRGB float image of any size."""
-    small = model_size(image) if small is None else small
-    u2 = ((small - _MEAN) / _STD).transpose(2, 0, 1)
-    # EGE-UNet as its upstream test program feeds it: a fixed mean/std, then the
-    # whole normalised tensor min-max rescaled to 0..255.
+def u2_size(h: int, w: int) -> tuple[int, int]:
+    """(height, width) of U²-Netp's input for an h x w photo: its shape kept, long edge
+    U2_EDGE, each side a multiple of 32."""
+    s = U2_EDGE / max(h, w)
+    return max(32, round(h * s / 32) * 32), max(32, round(w * s / 32) * 32)
+
+
+def u2_input(image: np.ndarray) -> np.ndarray:
+    """U²-Netp's input tensor (CHW, at ``u2_size``) from an sRGB float image of any size."""
+    uh, uw = u2_size(*image.shape[:2])
+    x = cv2.resize(image.astype(np.float32, copy=False), (uw, uh), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(((x - _MEAN) / _STD).transpose(2, 0, 1))
+
+
+def ege_input(small: np.ndarray) -> np.ndarray:
+    """EGE's input tensor (CHW) from ``model_size(image)``, as its upstream test program
+    feeds it: a fixed mean/std, then the whole normalised tensor min-max rescaled to 0..255."""
     ege = (small * 255.0 - 117.790845) / 64.18484
     lo, hi = float(ege.min()), float(ege.max())
     ege = (ege - lo) / max(hi - lo, 1e-6) * 255.0
-    return np.ascontiguousarray(u2), np.ascontiguousarray(ege.transpose(2, 0, 1))
+    return np.ascontiguousarray(ege.transpose(2, 0, 1))
+
+
+def model_inputs(image: np.ndarray, small: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The two models' input tensors (``u2_input``, ``ege_input``) from an sRGB float image
+    of any size (``small``: ``model_size(image)`` if the caller has it)."""
+    return u2_input(image), ege_input(model_size(image) if small is None else small)
+
+
+def _u2_of_photo(image: np.ndarray, options=None) -> np.ndarray:
+    """U²-Netp on the fusion's grid, its input made here too (in the worker thread)."""
+    return _run_u2(u2_input(image), options)
 
 
 def sky_probabilities(image: np.ndarray, small: np.ndarray | None = None, *, lazy: bool = False,
                       meanwhile=None):
-    """(U²-Netp, EGE) sky probability at 384x384.
+    """(U²-Netp, EGE) sky probability at SIZE x SIZE (U²-Netp's resized from its own input size).
 
-    U²-Netp (about 7x EGE's cost) runs in a worker thread while EGE runs in this one,
-    then ``meanwhile()`` (work that needs neither model's answer) if given; in a process
+    U²-Netp (about 9x EGE's cost) runs in a worker thread, its input made there too, while
+    this one makes ``small`` (``model_size``, when not given) and runs EGE, then
+    ``meanwhile(small)`` (work that needs neither model's answer) if given; in a process
     allowed one thread (``model_store.threads()``) it runs after them instead.
     ``lazy``: when EGE, the cheap and liberal model, sees no sky anywhere, U²-Netp is
     stopped where it is and the U²-Netp entry is None (``meanwhile`` is not called).
@@ -105,18 +144,19 @@ def sky_probabilities(image: np.ndarray, small: np.ndarray | None = None, *, laz
     """
     import onnxruntime as ort  # lazy, as in model_store: only when a model runs (CLI start-up time)
 
-    u2_in, ege_in = model_inputs(image, small)
     stop = ort.RunOptions()
-    u2 = _start(_run, MODEL_U2, u2_in, stop)
+    # Started before anything else: U²-Netp is the long pole, the rest waits for it.
+    u2 = _start(_u2_of_photo, image, stop)
     try:
-        p_ege = np.clip(_run(MODEL_EGE, ege_in), 0, 1)
+        small = model_size(image) if small is None else small
+        p_ege = np.clip(_run(MODEL_EGE, ege_input(small)), 0, 1)
         if lazy and no_sky_at_all(p_ege):
             # Not waited for: onnxruntime checks the flag between nodes, and the run
             # ends (with an error nobody reads) at the next one.
             stop.terminate = True
             return None, p_ege
         if meanwhile is not None:
-            meanwhile()
+            meanwhile(small)
     except BaseException:
         stop.terminate = True
         raise
@@ -321,14 +361,14 @@ def sky_alpha(image: np.ndarray, *, refine: bool = True, probs=None,
 def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float, str | None]:
     h, w = image.shape[:2]
     none = np.zeros((h, w), np.float32)
-    small = model_size(image)
     # What needs the photo but neither model - the refinement's guide, the horizon rule's
     # edges, the portrait gate's face detection - is done while U²-Netp runs (the same
     # results as computed after it; the face detection is wasted on the rare photo
     # whose sky the rules remove).
     early: dict = {}
 
-    def meanwhile() -> None:
+    def meanwhile(small: np.ndarray) -> None:
+        early["small"] = small
         if refine:
             early["guide"] = RefineGuide(image, work_edge=REFINE_EDGE)
             early["guide"].statistics()
@@ -336,9 +376,10 @@ def _sky(image, *, refine=True, probs=None, inp=None) -> tuple[np.ndarray, float
         if inp is not None:
             early["close_up"] = close_up_face(inp.image)
 
-    p_u2, p_ege = probs if probs is not None else sky_probabilities(image, small, lazy=True, meanwhile=meanwhile)
+    p_u2, p_ege = probs if probs is not None else sky_probabilities(image, lazy=True, meanwhile=meanwhile)
     if p_u2 is None or no_sky_at_all(p_ege):
         return none, 0.0, "no sky in this photo"
+    small = early["small"] if "small" in early else model_size(image)
     p, removed = fuse_with_reason(p_u2, p_ege, small=small, edges=early.get("edges"))
     found = float((p > THRESHOLD).mean())
     if found < MIN_FOUND:

@@ -163,7 +163,7 @@ def sky_probability(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray | N
     that does not touch the top edge is rare, a subject that fills it is rarer.
     """
     try:
-        p = np.clip(sky._run(sky.MODEL_EGE, sky.model_inputs(image)[1]), 0, 1)
+        p = np.clip(sky._run(sky.MODEL_EGE, sky.ege_input(sky.model_size(image))), 0, 1)
     except ModelError:
         return None
     n, labels = cv2.connectedComponents((p > 0.5).astype(np.uint8), connectivity=8)

@@ -46,15 +46,18 @@ MODELS: dict[str, dict] = {
         "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
     },
     "sky_u2netp_int8": {
-        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-2",
+        "file": "sky_u2netp_int8.onnx", "version": "u2netp-sky-int8-4",
         "source": {**SKYSEG, "path": "sky_u2netp.onnx",
-                   "converted_by": "tools/models/quantize.py (onnxruntime static int8, QDQ, per-channel 7-bit weights (reduce_range), MinMax "
-                                   "calibration on every other photo of ../shared/samples/{sky,animals,objects,"
-                                   "portraits}; side-output head kept float)",
+                   "converted_by": "tools/models/quantize.py (input height and width freed: each resize takes the "
+                                   "size of the tensor it is concatenated with; onnxruntime static int8, QDQ, "
+                                   "per-channel 7-bit weights (reduce_range), MinMax calibration on every other photo "
+                                   "of ../shared/samples/{sky,animals,objects,portraits} at the photo's shape, long "
+                                   "edge 384; the side-output head's concat, fusing conv and sigmoid kept float)",
                    "derived_from": "sky_u2netp"},
-        "input": {"name": "input.1", "shape": [1, 3, 384, 384], "layout": "NCHW", "colour": "RGB"},
-        "normalisation": "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
-        "outputs": [{"name": "1959", "shape": [1, 1, 384, 384], "meaning": "sky probability (sigmoid)"}],
+        "input": {"name": "input.1", "shape": [1, 3, "height", "width"], "layout": "NCHW", "colour": "RGB"},
+        "normalisation": "resize keeping the photo's shape, long edge 384, sides multiples of 32 (any size runs), "
+                         "x/255, minus mean [0.485,0.456,0.406], divided by std [0.229,0.224,0.225]",
+        "outputs": [{"name": "1959", "shape": [1, 1, "height", "width"], "meaning": "sky probability (sigmoid)"}],
     },
     "sky_ege": {
         "file": "sky_ege.onnx", "version": "ege-unet-sky-1",

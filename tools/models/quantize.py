@@ -11,10 +11,14 @@ per-channel int8 weights, uint8 activations, MinMax calibration) halves that
 quantisation was measured too and is 6x *slower* (ConvInteger has no fast CPU
 kernel); QOperator format is about as fast as QDQ and agrees slightly less.
 
-Kept in float: the side-output head (the six 1-channel convs, their resizes, the
-concat, the fusing 1x1 conv and the sigmoid).  Quantised, the sigmoid's output
-lands on 36 levels and a sure sky came out as 0.686 instead of 1.0, which moves
-the fusion's 0.5 threshold; the head is a few percent of the cost.
+Kept in float in the sky file: the fusing end of the side-output head (the concat of
+the six side outputs, the fusing 1x1 conv, the sigmoid; ``fusing_head``).  Quantised,
+the sigmoid's output lands on 36 levels and a sure sky came out as 0.686 instead of
+1.0, which moves the fusion's 0.5 threshold.  The six 1-channel side convs and their
+resizes were float too until u2netp-sky-int8-4: the full-size one ran as a float conv
+on a dequantised 64-channel tensor, 4-7 % of the model's time; quantised, the file is
+6.7 % cheaper (0.305 / 0.327 CPU s at 384x256) with the same sky mask on the pairs
+(docs/masks.md).  The salient file keeps its whole head float (``head_nodes``).
 
 Weights on 7 bits (``reduce_range``): onnxruntime's u8s8 convolution on an x86 CPU
 without VNNI (AVX2 only, e.g. the AMD EPYC this project was later measured on) sums
@@ -76,6 +80,65 @@ def salient_input(path: Path) -> np.ndarray:
     return salient.model_input(load_rgb(path))
 
 
+def free_size(model):
+    """``model`` (the fp32 sky U²-Netp, modified in place) taking any input height and width.
+
+    The ncnn file fixes every upsampling's output size (384x384 and its halvings); U²-Net
+    itself upsamples each decoder tensor to the size of the tensor it is concatenated
+    with (``_upsample_like``), and every resize here feeds such a concat.  So each resize
+    takes its height and width from its concat partner, read from the tensors at run
+    time: the same numbers at 384x384 (2.9e-7), and any input size runs (the pooling's
+    ceil mode then matches upstream's)."""
+    from onnx import helper, numpy_helper
+
+    g = model.graph
+    users: dict[str, list] = {}
+    for n in g.node:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    for name, v in (("free_0", 0), ("free_2", 2), ("free_4", 4)):
+        g.initializer.append(numpy_helper.from_array(np.array([v], np.int64), name))
+    nodes = []
+    for n in g.node:
+        if n.op_type == "Resize" and len(n.input) == 4 and n.input[3]:
+            (cat,) = users[n.output[0]]
+            if cat.op_type != "Concat":
+                raise ValueError(f"{n.name}: resize not feeding a concat; cannot free its size")
+            partner = next(i for i in cat.input if i != n.output[0])
+            k = f"{n.name}_free"
+            nodes += [
+                helper.make_node("Shape", [n.input[0]], [f"{k}_own"], name=f"{k}_own"),
+                helper.make_node("Slice", [f"{k}_own", "free_0", "free_2"], [f"{k}_nc"], name=f"{k}_nc"),
+                helper.make_node("Shape", [partner], [f"{k}_ref"], name=f"{k}_ref"),
+                helper.make_node("Slice", [f"{k}_ref", "free_2", "free_4"], [f"{k}_hw"], name=f"{k}_hw"),
+                helper.make_node("Concat", [f"{k}_nc", f"{k}_hw"], [f"{k}_sizes"], name=f"{k}_sizes", axis=0),
+            ]
+            n.input[3] = f"{k}_sizes"
+        nodes.append(n)
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    kept = [t for t in g.initializer if t.name in used]  # the fixed sizes go
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    del g.value_info[:]  # inferred at 384x384
+    for value in list(g.input) + list(g.output):
+        dims = value.type.tensor_type.shape.dim
+        dims[2].dim_param, dims[3].dim_param = "height", "width"
+    return model
+
+
+def sky_source(tmp: Path) -> Path:
+    """The fp32 sky file with a free input size (``free_size``), written to ``tmp``."""
+    import onnx
+
+    model = free_size(onnx.load(str(SOURCE)))
+    onnx.checker.check_model(model)
+    out = tmp / "sky_u2netp_free.onnx"
+    onnx.save(model, str(out))
+    return out
+
+
 def salient_source(tmp: Path) -> Path:
     """The fp32 salient file at opset 13 (per-channel QDQ needs it) with a free input height
     and width (its resizes take their sizes from the tensors, so any multiple of 32 runs)."""
@@ -106,6 +169,15 @@ def salient_head(model) -> list[str]:
         HEAD_CONCAT = shipped
 
 
+def fusing_head(model) -> list[str]:
+    """Names of the sky file's sigmoid, the fusing conv before it and the concat of the
+    side outputs it reads (kept in float), found from the graph's output."""
+    made_by = {o: n for n in model.graph.node for o in n.output}
+    sigmoid = made_by[model.graph.output[0].name]
+    fuse = made_by[sigmoid.input[0]]
+    return [made_by[fuse.input[0]].name, fuse.name, sigmoid.name]
+
+
 def head_nodes(model) -> list[str]:
     """Names of the side-output head's nodes (kept in float)."""
     weights = {t.name: t.dims for t in model.graph.initializer}
@@ -119,10 +191,11 @@ def head_nodes(model) -> list[str]:
     return names
 
 
-def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET, prepare=model_input,
+def quantize(samples: Path, source: Path | None = None, target: Path = TARGET, prepare=model_input,
              keep_float=None) -> Path:
-    """Static int8 QDQ file ``target`` from ``source``; ``prepare`` turns a photo into its
-    input, ``keep_float`` lists the nodes left in float (default: the sky file's head)."""
+    """Static int8 QDQ file ``target`` from ``source`` (default: the fp32 sky file with its
+    input size freed, ``sky_source``); ``prepare`` turns a photo into its input,
+    ``keep_float`` lists the nodes left in float (default: the sky file's ``fusing_head``)."""
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
@@ -141,13 +214,14 @@ def quantize(samples: Path, source: Path = SOURCE, target: Path = TARGET, prepar
             return None if path is None else {"input.1": prepare(path)}
 
     with tempfile.TemporaryDirectory() as tmp:
+        source = sky_source(Path(tmp)) if source is None else source
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(source), str(pre), skip_symbolic_shape=True)
         quantize_static(str(pre), str(target), Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, reduce_range=True,
                         calibrate_method=CalibrationMethod.MinMax,
-                        nodes_to_exclude=keep_float if keep_float is not None else head_nodes(onnx.load(str(source))))
-    print(f"{target.name}: written from {source.name}, calibrated on {len(calib)} photos")
+                        nodes_to_exclude=keep_float if keep_float is not None else fusing_head(onnx.load(str(source))))
+        print(f"{target.name}: written from {source.name}, calibrated on {len(calib)} photos")
     return target
 
 
@@ -184,13 +258,15 @@ def check_salient(samples: Path) -> None:
           f"min {np.min(ious):.4f}; max abs diff median {np.median(diffs):.3f} max {np.max(diffs):.3f}")
 
 
-def check(samples: Path, source: Path = SOURCE, target: Path = TARGET) -> None:
-    """IoU@0.5 and max abs diff of the int8 model against fp32 on the held-out photos."""
+def check(samples: Path, target: Path = TARGET) -> None:
+    """IoU@0.5 and max abs diff of the int8 model against fp32 (its size freed the same way)
+    on the held-out photos, each at the input size the sky mask gives it."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
-    fp32 = ort.InferenceSession(str(source), opts, providers=["CPUExecutionProvider"])
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = ort.InferenceSession(str(sky_source(Path(tmp))), opts, providers=["CPUExecutionProvider"])
     int8 = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
     _, held = photos(samples)
     ious, diffs = [], []

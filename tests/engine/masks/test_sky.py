@@ -86,7 +86,10 @@ def test_fuse_drops_specks_and_vetoes_dark_regions():
 def test_model_inputs_follow_upstream_normalisation():
     img = np.random.default_rng(0).random((50, 70, 3)).astype(np.float32)
     u2, ege = SK.model_inputs(img)
-    assert u2.shape == ege.shape == (3, 384, 384)
+    # EGE takes its fixed square; U²-Netp the photo's shape, long edge 384, sides multiples of 32.
+    assert ege.shape == (3, 384, 384) and u2.shape == (3, 288, 384)
+    assert SK.u2_size(1365, 2048) == (256, 384) and SK.u2_size(2048, 1536) == (384, 288)
+    assert SK.u2_size(500, 500) == (384, 384) and SK.u2_size(40, 2000) == (32, 384)
     assert abs(float(ege.min())) < 1e-4 and abs(float(ege.max()) - 255.0) < 1e-3
     assert -2.2 < float(u2.min()) and float(u2.max()) < 2.7
 
@@ -147,9 +150,32 @@ def test_blue_sky_the_fusion_lost_is_kept_only_at_the_top_and_blue():
     assert (SK.fuse(np.roll(u2, 50, 0), np.roll(ege, 50, 0), low) > 0.5).sum() == 0
 
 
-def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from():
+@pytest.fixture(scope="module")
+def u2_fp32_free_size():
+    """The shipped fp32 U²-Netp with its input size freed as tools/models/quantize.py frees
+    it before quantising: ``run(x)`` at the input size the sky mask gives U²-Netp."""
+    import onnx
+    import onnxruntime as ort
+
+    from maskroom.engine.masks import model_store
+    from tools.models.quantize import free_size
+
+    model = free_size(onnx.load(str(model_store.verify(SK.MODEL_U2_FP32))))
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return lambda x: sess.run(None, {"input.1": x[None]})[0].reshape(x.shape[1:])
+
+
+def test_freeing_the_input_size_keeps_the_fp32_numbers(u2_fp32_free_size):
+    x = SK.model_inputs(np.random.default_rng(1).random((384, 384, 3)).astype(np.float32))[0]
+    assert float(np.abs(u2_fp32_free_size(x) - SK._run(SK.MODEL_U2_FP32, x)).max()) < 1e-5
+    # and any size runs, answering at that size
+    assert u2_fp32_free_size(np.zeros((3, 256, 384), np.float32)).shape == (256, 384)
+
+
+def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from(u2_fp32_free_size):
     """The shipped int8 U²-Netp (tools/models/quantize.py) is pinned to the fp32 file by
-    sha256 and marks the same sky on real photos; its version keys the sky rasters."""
+    sha256 and marks the same sky on real photos, at the photo's shape as the sky mask runs
+    it; its version keys the sky rasters."""
     from maskroom.engine.masks import model_store
 
     info = model_store.model_info(SK.MODEL_U2)
@@ -163,7 +189,8 @@ def test_int8_u2netp_agrees_with_the_fp32_file_it_is_made_from():
     assert model_store.model_info(SK.MODEL_EGE)["version"] in kind_version("sky")
     for name in ("immich_el_torcal_rocks.jpg", "immich_tanners_ridge.jpg", "immich_denali.webp"):
         u2_in, _ = SK.model_inputs(load_rgb(SAMPLES / name))
-        p32, p8 = SK._run(SK.MODEL_U2_FP32, u2_in), SK._run(SK.MODEL_U2, u2_in)
+        assert u2_in.shape[1:] != (SK.SIZE, SK.SIZE), name  # not square: the shape is kept
+        p32, p8 = u2_fp32_free_size(u2_in), SK._run(SK.MODEL_U2, u2_in)
         # Probabilities, not only the 0.5 cut: the fusion weighs them (a quantised sigmoid
         # once capped sure sky at 0.686 with the same IoU).
         assert float(np.abs(p32 - p8).mean()) < 0.01, name
