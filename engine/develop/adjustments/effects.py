@@ -39,23 +39,23 @@ def dehaze(img: np.ndarray, amount: float, ctx: OpContext) -> np.ndarray:
     out = img if ctx.owned else np.empty_like(img)  # in place when nobody else holds img
 
     # the per-pixel rest strip by strip: no full-size temporaries
+    airlight = (float(air[0]), float(air[1]), float(air[2]), 0.0)  # a per-channel cv2 scalar: no airlight plane
+
     def one_strip(y0, y1):
         hz, o = haze[y0:y1], out[y0:y1]
         # cv2 passes with a per-pixel plane merged to 3 channels: the float32 arithmetic
         # of numpy's broadcasts, in SIMD (numpy's broadcast multiply is several times slower)
-        air_plane = np.empty_like(o)
-        air_plane[...] = air
         if k >= 0:
             t = cv2.max(cv2.addWeighted(hz, -0.95 * k, hz, 0.0, 1.0), 0.1)
             inv = cv2.divide(1.0, t)
-            cv2.subtract(img[y0:y1], air_plane, dst=o)  # J = (I - A) / t + A
+            cv2.subtract(img[y0:y1], airlight, dst=o)  # J = (I - A) / t + A
             cv2.multiply(o, cv2.merge([inv, inv, inv]), dst=o)
-            cv2.add(o, air_plane, dst=o)
+            cv2.add(o, airlight, dst=o)
         else:
             veil = cv2.addWeighted(hz, 0.3 * k, hz, 0.0, -0.6 * k)  # -0.6k * (1 - haze/2)
             keep = cv2.subtract(1.0, veil)
             cv2.multiply(img[y0:y1], cv2.merge([keep, keep, keep]), dst=o)
-            cv2.add(o, cv2.multiply(cv2.merge([veil, veil, veil]), air_plane), dst=o)
+            cv2.add(o, cv2.multiply(cv2.merge([veil, veil, veil]), airlight), dst=o)
         cv2.max(o, 0.0, dst=o)
 
     for_strips(one_strip, h, w)
