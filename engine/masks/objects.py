@@ -36,7 +36,7 @@ PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
 # A prompt round people takes the people module's matte (people_in_prompt): its code
 # version and its person model key the raster cache too.
-VERSION = f"salient4+grabcut4+{PEOPLE_VERSION}"  # salient4: every salient thing in the box, 160 px span, window
+VERSION = f"salient5+grabcut4+{PEOPLE_VERSION}"  # salient5: map averaged with the mirror image
 # GrabCut's working size (long edge of the crop round the prompt) and its stop: at
 # most MAX_ITERATIONS, until fewer than CONVERGED of the pixels change side.  The
 # edge itself comes from refine_alpha at full resolution.  Measured with a loose
