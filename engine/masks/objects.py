@@ -36,7 +36,7 @@ PACK = "promptable"
 PACK_MODEL = "promptable.encoder"  # its version keys the raster cache: installing the pack re-derives
 # A prompt round people takes the people module's matte (people_in_prompt): its code
 # version and its person model key the raster cache too.
-VERSION = f"salient5+grabcut4+{PEOPLE_VERSION}"  # salient5: map averaged with the mirror image
+VERSION = f"salient4+grabcut4+{PEOPLE_VERSION}"  # salient4: every salient thing in the box, 160 px span, window
 # GrabCut's working size (long edge of the crop round the prompt) and its stop: at
 # most MAX_ITERATIONS, until fewer than CONVERGED of the pixels change side.  The
 # edge itself comes from refine_alpha at full resolution.  Measured with a loose
@@ -132,7 +132,7 @@ def salient_object_alpha(image: np.ndarray, params: dict, *, refine: bool = True
     crop = image[y0:y1, x0:x1].astype(np.float32, copy=False)
     s = min(1.0, WORK / max(crop.shape[:2]))
     cw, ch = max(8, round(crop.shape[1] * s)), max(8, round(crop.shape[0] * s))
-    found = salient.confident_map(crop, (ch, cw))
+    found = salient.confident_map(crop, (ch, cw), mirror=False)  # why one pass: salient.MIRROR_SIZE
     sal, peak = found.map, found.peak
     if sal is None:
         return None, peak
