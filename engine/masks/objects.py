@@ -133,7 +133,7 @@ def salient_object_alpha(image: np.ndarray, params: dict, *, refine: bool = True
     crop = image[y0:y1, x0:x1].astype(np.float32, copy=False)
     s = min(1.0, WORK / max(crop.shape[:2]))
     cw, ch = max(8, round(crop.shape[1] * s)), max(8, round(crop.shape[0] * s))
-    found = salient.confident_map(crop, (ch, cw))
+    found = salient.confident_map(crop, (ch, cw), mirror=False)  # why one pass: salient.MIRROR_SIZE
     sal, peak = found.map, found.peak
     if sal is None:
         return None, peak

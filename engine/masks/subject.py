@@ -43,7 +43,7 @@ from maskroom.engine.masks.registry import MaskInput, MaskResult, matte_result, 
 PACK = "salient_object"  # its version keys the raster cache: installing the pack re-derives
 # The subject is the people when they dominate (people_alpha): the people module's
 # code version and its person model key the raster cache too.
-VERSION = f"salient4+classic5+{PEOPLE_VERSION}"  # salient4: certainty, outline-windowed refinement
+VERSION = f"salient5+classic5+{PEOPLE_VERSION}"  # salient5: map averaged with the mirror image
 WORK = 320
 FOCUS_WORK = 640  # focus is judged at this long edge: a 2048 px photo's blur is gone at 320 px
 PEOPLE_MIN_FRACTION = 0.06  # person matte covering this much of the frame = people dominate

@@ -174,7 +174,9 @@ def test_stale_ai_component_badge_and_refresh(qtbot, develop, catalog):
     panel.refresh_button.click()
     wait_until(qtbot, lambda: not panel.stale, 120, "refresh")
     assert masks_service.stale_component_uids(catalog, vid, win.session.recipe) == []
-    assert panel._find_item(uid).text(2) == ""
+    # The stale badge goes; this landscape (a tree line under a grey sky) has no single subject,
+    # and the subject says so since its map is averaged with the mirror image ("⚠ check").
+    assert panel._find_item(uid).text(2) in ("", "⚠ check")
 
 
 def test_empty_ai_mask_shows_a_badge_with_the_reason(qtbot, develop, catalog):
