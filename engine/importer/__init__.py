@@ -110,14 +110,9 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
             return
         path = Path(info["path"])
         img = Image(
-            folder=_folder(s, path.parent), filename=path.name, path=str(path), file_size=info["size"],
-            mtime=info["mtime"], content_hash=info["hash"], format=info["format"], width=info["width"],
-            height=info["height"], orientation=md.orientation, capture_time=md.capture_time,
-            camera_make=md.camera_make, camera_model=md.camera_model, lens=md.lens, focal_length=md.focal_length,
-            aperture=md.aperture, shutter=md.shutter, iso=md.iso, exposure_bias=md.exposure_bias,
-            gps_lat=md.gps_lat, gps_lon=md.gps_lon, gps_alt=md.gps_alt, import_session_id=session_id,
-            phash=info["phash"], features=info["features"], exif=md.tags,
+            folder=_folder(s, path.parent), filename=path.name, path=str(path), import_session_id=session_id,
             copyright=clean_iptc("copyright", md.copyright), creator=clean_iptc("creator", md.artist),
+            **_file_fields(info),
         )
         s.add(img)
         for sc in info["sidecars"]:
@@ -137,6 +132,19 @@ def _record(catalog: Catalog, session_id: int, info: dict, report: ImportReport,
         progress.message(line)
 
 
+def _file_fields(info: dict) -> dict:
+    """The Image columns the file itself decides (its bytes, pixels and camera data), as
+    the analysis read them: set on a new photo, and again on one whose file changed."""
+    md = info["metadata"]
+    return dict(
+        file_size=info["size"], mtime=info["mtime"], content_hash=info["hash"], format=info["format"],
+        width=info["width"], height=info["height"], orientation=md.orientation, capture_time=md.capture_time,
+        camera_make=md.camera_make, camera_model=md.camera_model, lens=md.lens, focal_length=md.focal_length,
+        aperture=md.aperture, shutter=md.shutter, iso=md.iso, exposure_bias=md.exposure_bias,
+        gps_lat=md.gps_lat, gps_lon=md.gps_lon, gps_alt=md.gps_alt, phash=info["phash"],
+        features=info["features"], exif=md.tags)
+
+
 def _reread(s, catalog: Catalog, img: Image, info: dict) -> None:
     """A catalogued original whose file now holds other content (retouched elsewhere,
     rewritten by a converter): the photo's record follows the file, as Lightroom's
@@ -144,15 +152,9 @@ def _reread(s, catalog: Catalog, img: Image, info: dict) -> None:
     what the photographer gave it here (edit, rating, keywords, IPTC text) stays.
     Previews and mask rasters are keyed by the content hash, so the old ones are
     simply no longer found."""
-    md = info["metadata"]
-    for name, value in dict(
-            file_size=info["size"], mtime=info["mtime"], content_hash=info["hash"], format=info["format"],
-            width=info["width"], height=info["height"], orientation=md.orientation, capture_time=md.capture_time,
-            camera_make=md.camera_make, camera_model=md.camera_model, lens=md.lens, focal_length=md.focal_length,
-            aperture=md.aperture, shutter=md.shutter, iso=md.iso, exposure_bias=md.exposure_bias,
-            gps_lat=md.gps_lat, gps_lon=md.gps_lon, gps_alt=md.gps_alt, phash=info["phash"],
-            features=info["features"], exif=md.tags, missing=False).items():
+    for name, value in _file_fields(info).items():
         setattr(img, name, value)
+    img.missing = False
     for entry in s.scalars(select(PreviewCacheEntry).where(PreviewCacheEntry.image_id == img.id)):
         s.delete(entry)
     s.flush()
