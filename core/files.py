@@ -61,6 +61,16 @@ def content_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def holds_other_content(path: str | os.PathLike, size: int | None, mtime: float | None, digest: str) -> bool:
+    """Whether the file now holds other bytes than the ones catalogued as (size, mtime,
+    content hash).  Only a file whose size or date moved is hashed, so a touched file is
+    not changed.  OSError as ``stat`` or ``open`` raise it (missing, unreadable)."""
+    st = os.stat(path)
+    if st.st_size == size and abs(st.st_mtime - (mtime or 0.0)) < 1e-3:
+        return False
+    return content_hash(Path(path)) != digest
+
+
 def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -242,16 +242,12 @@ def check_unchanged(image) -> None:
     (retouched or replaced by another program): its edit, crop and mask rasters were
     made on the old pixels, so the export would be wrong without a word.  Only a file
     whose size or date moved is hashed."""
-    path = Path(image.path)
     try:
-        st = path.stat()
-        if st.st_size == image.file_size and abs(st.st_mtime - (image.mtime or 0.0)) < 1e-3:
-            return
-        digest = files.content_hash(path)
+        changed = files.holds_other_content(image.path, image.file_size, image.mtime, image.content_hash)
     except OSError:
         return  # missing or unreadable: the decoder says which
-    if digest != image.content_hash:
-        raise SourceError(f"{display_path(path)}: the original changed since it was imported (other content); "
+    if changed:
+        raise SourceError(f"{display_path(image.path)}: the original changed since it was imported (other content); "
                           "import its folder again to re-read it (its edit is kept)")
 
 
