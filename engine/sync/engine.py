@@ -15,8 +15,10 @@ so a second sync adds no history step.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import cv2
@@ -36,6 +38,7 @@ from maskroom.engine.series.detect import assign_new_images, series_members
 from maskroom.engine.sync import review
 from maskroom.engine.sync.align import Aligner, Alignment, warp_alpha
 from maskroom.engine.sync.follow import FOLLOWED_KINDS, follow_object
+from maskroom.engine.sync.follow import planes as follow_planes
 from maskroom.engine.sync.transfer import PERSON_KINDS, carry_geometry, match_person, people_of, rule_for
 
 WHAT = ("adjustments", "masks", "crop", "raw")
@@ -132,6 +135,11 @@ class _Source:
     aligner: Aligner  # the source frame's features, found once
     alphas: dict[str, np.ndarray]  # component uid -> finished source alpha (for scoring)
     results: dict[str, object]  # component uid -> MaskResult (AI kinds)
+
+    @functools.cached_property
+    def follow_planes(self) -> list[np.ndarray]:
+        """The source frame's planes for ``follow_object``: made once for every target."""
+        return follow_planes(self.inp.image)
 
 
 def _mask_input(catalog, image_id: int, settings: dict):
@@ -237,7 +245,7 @@ def _person_index(src: _Source, comp: MaskComponent, carried: MaskComponent, tin
 
 
 def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, frame_al: Alignment, resolver,
-                 derive_ai: bool) -> tuple[Layer, list[ComponentResult]]:
+                 derive_ai: bool, target_planes: Callable[[], list]) -> tuple[Layer, list[ComponentResult]]:
     comps, results = [], []
     for comp in layer.mask.components:
         rule = rule_for(comp.kind)
@@ -245,7 +253,7 @@ def _carry_layer(src: _Source, layer: Layer, target_id: int, tinp, frame_al: Ali
         if comp.kind in FOLLOWED_KINDS and comp.uid in src.alphas:
             # An object prompt follows the thing itself, which may have moved across the
             # frame between shots; everything below (prompt, score) uses its move.
-            thing, found = follow_object(src.inp.image, src.alphas[comp.uid], tinp.image, frame_al)
+            thing, found = follow_object(src.follow_planes, src.alphas[comp.uid], target_planes(), frame_al)
             if thing is not frame_al:
                 al, own_move = thing, found
         carried = carry_geometry(comp, al)
@@ -345,9 +353,10 @@ def sync_target(catalog, src: _Source, image_id: int, options: SyncOptions, *, d
         out.alignment = {"method": al.method, "quality": round(al.quality, 4), "inliers": al.inliers,
                          "shift": round(al.shift(), 4)}
         resolver = CachedResolver(catalog, version_id)
+        target_planes = functools.cache(lambda: follow_planes(tinp.image))  # made once, if an object follows
         carried = []
         for layer in src.layers:
-            new_layer, results = _carry_layer(src, layer, image_id, tinp, al, resolver, derive_ai=not dry_run)
+            new_layer, results = _carry_layer(src, layer, image_id, tinp, al, resolver, not dry_run, target_planes)
             carried.append(new_layer)
             out.components.extend(results)
         new = _build_recipe(current, src, carried, options)

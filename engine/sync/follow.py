@@ -35,7 +35,7 @@ REFINE = 3  # working-size pixels round the half-size search's best place
 MIN_STD = 2.0  # grey levels: a plane flatter than this in the template carries no evidence
 
 
-def _planes(rgb: np.ndarray) -> list[np.ndarray]:
+def planes(rgb: np.ndarray) -> list[np.ndarray]:
     """Float32 planes to match on, at the alignment's working size: the exposure-normalised
     grey (``work_grey``: brackets match) and the two CIELAB colour planes (a red car and a
     grey one look alike in grey)."""
@@ -53,10 +53,11 @@ def _match(template: list[np.ndarray], window: list[np.ndarray], mask: np.ndarra
     """Masked normalised cross-correlation, the mean over the planes with texture in the
     template (a grey thing's colour planes are flat: no evidence either way)."""
     inside = mask >= 0.5
+    textured = [float(t[inside].std()) >= MIN_STD for t in template]
+    if not textured[0]:
+        return None  # a flat grey thing: nothing to match
     maps = [cv2.matchTemplate(w, t, cv2.TM_CCOEFF_NORMED, mask=mask)
-            for t, w in zip(template, window) if float(t[inside].std()) >= MIN_STD]
-    if not maps or float(template[0][inside].std()) < MIN_STD:
-        return None
+            for t, w, keep in zip(template, window, textured) if keep]
     return np.nan_to_num(np.mean(maps, axis=0), nan=-1.0, posinf=-1.0, neginf=-1.0)
 
 
@@ -89,13 +90,13 @@ def _search(moved: list[np.ndarray], dst: list[np.ndarray], weight: np.ndarray, 
     return float(ranked[iy, ix]), float(res[iy, ix]), int(dx[0, ix]), int(dy[iy, 0])
 
 
-def follow_object(src_rgb: np.ndarray, src_alpha: np.ndarray, dst_rgb: np.ndarray,
+def follow_object(src: list[np.ndarray], src_alpha: np.ndarray, dst: list[np.ndarray],
                   al: Alignment) -> tuple[Alignment, dict | None]:
     """(the alignment that carries the thing in ``src_alpha`` onto the target, and what
     the search found: ``{"shift": [dx, dy] normalised, "scale", "score", "score_there"}``
-    or None where it did not look).  The alignment is ``al`` itself unless the thing is
+    or None where it did not look).  ``src``, ``dst``: the two frames' ``planes`` (made
+    once per frame, not per thing).  The alignment is ``al`` itself unless the thing is
     clearly elsewhere."""
-    src, dst = _planes(src_rgb), _planes(dst_rgb)
     hs, ws = src[0].shape
     ht, wt = dst[0].shape
     mask = cv2.resize(np.asarray(src_alpha, np.float32), (ws, hs), interpolation=cv2.INTER_AREA) >= 0.5
@@ -126,10 +127,10 @@ def follow_object(src_rgb: np.ndarray, src_alpha: np.ndarray, dst_rgb: np.ndarra
         return al, None  # a flat thing: nothing to match
     (_, _, dx, dy), scale = max(coarse, key=lambda c: c[0][0])
     fine = _search(moved, dst, weight, box, scale, REFINE, near=(2 * dx, 2 * dy))
-    there = _search(moved, dst, weight, box, 1.0, 0)
     if fine is None:
         return al, None
     _, score, dx, dy = fine
+    there = _search(moved, dst, weight, box, 1.0, 0)
     there = -1.0 if there is None else there[1]
     found = {"shift": [round(dx / wt, 5), round(dy / ht, 5)], "scale": round(scale, 4),
              "score": round(score, 3), "score_there": round(there, 3)}

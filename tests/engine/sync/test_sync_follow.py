@@ -16,7 +16,7 @@ from maskroom.engine.masks.compose import compose
 from maskroom.engine.mask_refresh import mask_input
 from maskroom.engine.sync.align import align, warp_alpha
 from maskroom.engine.sync.engine import run_sync
-from maskroom.engine.sync.follow import follow_object
+from maskroom.engine.sync.follow import follow_object, planes
 from maskroom.services.demo import camera_move
 from sync_frames import load_sample, write_jpeg
 
@@ -63,14 +63,14 @@ def test_follow_finds_the_thing_and_leaves_a_still_one_alone():
     src, src_truth = _frame(bg, thing, a, (0, 0), {})
     moved, truth = _frame(bg, thing, a, (260, 30), dict(dx=18, dy=-8))
     al = align(src, moved)
-    followed, found = follow_object(src / 255.0, src_truth, moved / 255.0, al)
+    followed, found = follow_object(planes(src), src_truth, planes(moved), al)
     assert followed is not al and found["score"] > 0.9
     assert _iou(warp_alpha(src_truth, al, truth.shape), truth) < 0.1  # the camera's move alone misses it
     assert _iou(warp_alpha(src_truth, followed, truth.shape), truth) > 0.9
     # The thing did not move on its own: the camera's move is kept as it is.
     still, _ = _frame(bg, thing, a, (0, 0), dict(dx=18, dy=-8))
     al = align(src, still)
-    assert follow_object(src / 255.0, src_truth, still / 255.0, al)[0] is al
+    assert follow_object(planes(src), src_truth, planes(still), al)[0] is al
 
 
 @pytest.mark.catalog
