@@ -269,7 +269,7 @@ def to_output(linear: np.ndarray, colorspace: str = "srgb", bits: int = 8) -> tu
     # CPU on a busy machine).  Small strips also stay in the CPU cache between steps.
     # One band of rows per thread this item may use, each with its own scratch pair.
     rows = max(1, OUTPUT_STRIP_PIXELS // max(1, w))
-    per_band = -(-h // threads.count())
+    per_band = max(1, -(-h // threads.count()))  # at least a row: range() refuses a step of 0
 
     def band(y0: int) -> None:
         y1 = min(h, y0 + per_band)

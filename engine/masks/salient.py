@@ -83,7 +83,7 @@ MIRROR_SIZE = 256
 
 def averaged_map(rgb01: np.ndarray, model: str = MODEL) -> np.ndarray:
     """``raw_map`` averaged with the model's answer on the mirror image at MIRROR_SIZE (see
-    above), at ``input_size``: the map the subject and object kinds use."""
+    above), at ``input_size``: the subject's map (the object box keeps ``raw_map``)."""
     x = model_input(rgb01)
     raw = _run(x, model)
     small = cv2.resize(x[0].transpose(1, 2, 0), (MIRROR_SIZE, MIRROR_SIZE), interpolation=cv2.INTER_AREA)
